@@ -1,0 +1,109 @@
+package io.swarmcanary.cli;
+
+import io.swarmcanary.release.DeployResult;
+import io.swarmcanary.release.Deployer;
+import io.swarmcanary.release.ReleaseRequest;
+import io.swarmcanary.release.SecretSource;
+import io.swarmcanary.release.Track;
+import io.swarmcanary.swarm.DockerConnection;
+import io.swarmcanary.swarm.DockerSwarmGateway;
+import java.io.PrintWriter;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+@Command(name = "deploy",
+        description = {
+            "Create one release of a track as its own Swarm service <app>-<env>-<version, dots as _>,",
+            "with its secrets under content-addressed names mounted at /run/secrets/<name>,",
+            "and wait until every task is running and healthy.",
+            "",
+            "Running the same deploy again changes nothing. If tasks fail, the error says why and",
+            "only what this run created is removed."},
+        footer = {
+            "",
+            "Examples:",
+            "  # first release of files in webdev, reachable through Envoy at files.webdev.example.com",
+            "  swarm-canary deploy --app files --env webdev --version 1.0.10 --image registry/files:1.0.10 \\",
+            "      --replicas 2 --port 8080 --domain files.webdev.example.com --network webdev_public",
+            "",
+            "  # secrets come from the environment or a file, never from the command line",
+            "  export DB_PASSWORD=...   # in Jenkins: withCredentials([string(credentialsId: ..., variable: 'DB_PASSWORD')])",
+            "  swarm-canary deploy ... --secret db_password=env:DB_PASSWORD --secret tls.key=file:/run/keys/tls.key",
+            "",
+            "Exit codes: 0 deployed (or already there), 1 tasks failed (what this run created was removed),",
+            "2 bad input (nothing created)."})
+public final class DeployCommand implements Callable<Integer>, SwarmCanary.JsonErrors {
+    @Spec CommandSpec spec;
+    @Mixin Output output;
+    @Mixin HelpOption help;
+
+    @Option(names = "--app", required = true, description = "Application name, e.g. files.") String app;
+    // The contract uses --env both for the environment (--env webdev) and container variables (--env KEY=VALUE):
+    // a value with '=' is a variable, the one without is the environment.
+    @Option(names = "--env", required = true, paramLabel = "ENV|KEY=VALUE",
+            description = {"The environment, e.g. webdev, webstaging, prod (given once);",
+                    "or, with '=', an environment variable for the containers (repeatable, not for secrets)."})
+    List<String> envOrVars = new ArrayList<>();
+    @Option(names = "--version", required = true, description = "Release version, e.g. 1.0.10 (dots become _ in the service name).") String version;
+    @Option(names = "--image", required = true, description = "Image to run; it must exist on the node unless --no-image-check.") String image;
+    @Option(names = "--replicas", defaultValue = "1", description = "Number of tasks (default: ${DEFAULT-VALUE}).") int replicas;
+    @Option(names = "--port", defaultValue = "80", description = "Container port Envoy sends traffic to (default: ${DEFAULT-VALUE}).") int port;
+    @Option(names = "--domain", paramLabel = "HOST[:PORT]", description = "Domain routed to this track by Envoy; repeatable.") List<String> domains = new ArrayList<>();
+    @Option(names = "--network", paramLabel = "NET", description = "Swarm-scoped network to attach; repeatable. The default route is reported.") List<String> networks = new ArrayList<>();
+    @Option(names = "--secret", paramLabel = "NAME=env:VAR|NAME=file:PATH", description = "Secret mounted at /run/secrets/NAME; repeatable.") List<String> secrets = new ArrayList<>();
+    @Option(names = {"-e", "--env-var"}, paramLabel = "KEY=VALUE", description = "Environment variable for the containers; repeatable (not for secrets).") List<String> envVars = new ArrayList<>();
+    @Option(names = "--health-cmd", paramLabel = "CMD", description = "Health check run in the container by a shell (overrides the image's HEALTHCHECK).") String healthCmd;
+    @Option(names = "--constraint", paramLabel = "EXPR", description = "Placement constraint, e.g. node.role==worker; repeatable.") List<String> constraints = new ArrayList<>();
+    @Option(names = "--timeout", defaultValue = "5m", converter = Durations.class, description = "How long to wait for healthy tasks (default: ${DEFAULT-VALUE}).") Duration timeout;
+    @Option(names = "--no-image-check", negatable = false, description = "Do not require the image on this node (nodes pull it from a registry).") boolean noImageCheck;
+
+    @Override
+    public Output output() {
+        return output;
+    }
+
+    @Override
+    public Integer call() {
+        List<String> envNames = envOrVars.stream().filter(v -> !v.contains("=")).toList();
+        if (envNames.size() != 1) {
+            throw new io.swarmcanary.UserInputException(envNames.isEmpty()
+                    ? "--env ENV is required (e.g. --env webdev); --env KEY=VALUE only sets container variables"
+                    : "--env names the environment more than once: " + String.join(", ", envNames));
+        }
+        List<String> vars = new ArrayList<>(envOrVars.stream().filter(v -> v.contains("=")).toList());
+        vars.addAll(envVars);
+        ReleaseRequest request = new ReleaseRequest(new Track(app, envNames.get(0)), version, image, replicas, port, domains, networks,
+                secrets.stream().map(SecretSource::parse).toList(), vars, healthCmd, constraints, timeout, !noImageCheck);
+        try (DockerConnection docker = DockerConnection.fromEnvironment()) {
+            Deployer deployer = new Deployer(new DockerSwarmGateway(docker), Clock.systemUTC(), System.getenv());
+            DeployResult result = deployer.deploy(request, output.progress());
+            PrintWriter out = spec.commandLine().getOut();
+            if (output.json()) {
+                output.printJson(out, result);
+            } else {
+                out.println(result.outcome() == DeployResult.Outcome.CREATED
+                        ? "deployed " + result.service() + " in " + result.seconds() + "s: all tasks running and healthy"
+                        : "unchanged: " + result.service() + " already runs with this definition");
+                if (!result.secretsCreated().isEmpty()) {
+                    out.println("  secrets created: " + String.join(", ", result.secretsCreated()));
+                }
+                if (!result.secretsReused().isEmpty()) {
+                    out.println("  secrets reused:  " + String.join(", ", result.secretsReused()));
+                }
+                if (result.defaultRouteNetwork() != null && !networks.isEmpty()) {
+                    out.println("  default route:   " + result.defaultRouteNetwork());
+                }
+                result.warnings().forEach(w -> out.println("  warning: " + w));
+            }
+            return 0;
+        }
+    }
+}

@@ -1,0 +1,57 @@
+package io.swarmcanary.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.swarmcanary.release.Progress;
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import picocli.CommandLine.Option;
+
+/** Shared output flags: text for people, JSON for machines (pipelines parse stdout; progress goes to stderr). */
+public final class Output {
+    static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+    public enum Format { text, json }
+
+    @Option(names = {"-o", "--output"}, defaultValue = "text", paramLabel = "FORMAT",
+            description = "text (default) or json: one JSON document on stdout, progress on stderr.")
+    Format format = Format.text;
+
+    @Option(names = {"-q", "--quiet"}, description = "No progress lines on stderr.")
+    boolean quiet;
+
+    public boolean json() {
+        return format == Format.json;
+    }
+
+    public Progress progress() {
+        if (quiet) {
+            return Progress.SILENT;
+        }
+        PrintStream err = System.err;
+        // rewrite one line on a terminal; plain lines in a CI log
+        return Progress.to(err, System.console() != null && System.getenv("CI") == null);
+    }
+
+    public void printJson(PrintWriter out, Object value) {
+        try {
+            out.println(JSON.writeValueAsString(value));
+            out.flush();
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    void printError(PrintWriter out, Exception ex, int code) {
+        ObjectNode error = JSON.createObjectNode();
+        error.putObject("error").put("message", message(ex)).put("exitCode", code)
+                .put("kind", code == 2 ? "bad-input" : code == 3 ? "conflict" : "failed");
+        printJson(out, error);
+    }
+
+    static String message(Throwable ex) {
+        String m = ex.getMessage();
+        return m == null || m.isBlank() ? ex.getClass().getSimpleName() : m;
+    }
+}

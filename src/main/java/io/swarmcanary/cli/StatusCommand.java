@@ -1,0 +1,72 @@
+package io.swarmcanary.cli;
+
+import io.swarmcanary.release.StatusReader;
+import io.swarmcanary.release.StatusReader.ReleaseStatus;
+import io.swarmcanary.release.StatusReader.TrackStatus;
+import io.swarmcanary.release.Track;
+import io.swarmcanary.swarm.DockerConnection;
+import io.swarmcanary.swarm.DockerSwarmGateway;
+import java.io.PrintWriter;
+import java.time.Clock;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+@Command(name = "status",
+        description = "Show the releases of every track (or one): version, replicas running/desired, health, age, secrets.",
+        footer = {"", "Examples:", "  swarm-canary status", "  swarm-canary status --app files --env webdev --output json"})
+public final class StatusCommand implements Callable<Integer>, SwarmCanary.JsonErrors {
+    @Spec CommandSpec spec;
+    @Mixin Output output;
+    @Mixin HelpOption help;
+
+    @Option(names = "--app", description = "Only this app (requires --env).") String app;
+    @Option(names = "--env", description = "Only this environment (requires --app).") String env;
+
+    @Override
+    public Output output() {
+        return output;
+    }
+
+    @Override
+    public Integer call() {
+        if ((app == null) != (env == null)) {
+            throw new io.swarmcanary.UserInputException("--app and --env go together: give both to select one track, or neither");
+        }
+        Track track = app == null ? null : new Track(app, env);
+        try (DockerConnection docker = DockerConnection.fromEnvironment()) {
+            List<TrackStatus> tracks = new StatusReader(new DockerSwarmGateway(docker), Clock.systemUTC()).read(track);
+            PrintWriter out = spec.commandLine().getOut();
+            if (output.json()) {
+                output.printJson(out, Map.of("tracks", tracks));
+                return 0;
+            }
+            if (tracks.isEmpty()) {
+                out.println(track == null ? "no releases managed by swarm-canary" : "no releases of track " + track.name());
+                return 0;
+            }
+            for (TrackStatus t : tracks) {
+                out.println("track " + t.track() + " (app " + t.app() + ", env " + t.env() + ")");
+                out.printf("  %-32s %-12s %-9s %-9s %-8s %s%n", "RELEASE", "VERSION", "REPLICAS", "HEALTH", "AGE", "SECRETS");
+                for (ReleaseStatus r : t.releases()) {
+                    out.printf("  %-32s %-12s %-9s %-9s %-8s %s%n", r.service(), r.version(),
+                            r.running() + "/" + r.desired(), r.health(), age(r.ageSeconds()),
+                            r.secrets().isEmpty() ? "-" : String.join(",", r.secrets()));
+                }
+            }
+            return 0;
+        }
+    }
+
+    static String age(long seconds) {
+        if (seconds < 120) return seconds + "s";
+        if (seconds < 7200) return seconds / 60 + "m";
+        if (seconds < 172800) return seconds / 3600 + "h";
+        return seconds / 86400 + "d";
+    }
+}

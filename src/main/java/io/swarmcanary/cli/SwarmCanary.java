@@ -1,0 +1,75 @@
+package io.swarmcanary.cli;
+
+import io.swarmcanary.ConflictException;
+import io.swarmcanary.UserInputException;
+import java.io.PrintWriter;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+@Command(name = "swarm-canary",
+        mixinStandardHelpOptions = true,
+        versionProvider = SwarmCanary.Version.class,
+        description = {
+            "Canary releases for Docker Swarm behind an Envoy edge proxy.",
+            "",
+            "Every release of a track (one app in one env) runs as its own Swarm service,",
+            "e.g. files-webdev-1_0_10; Envoy moves traffic between releases by weight.",
+            "All state lives in the cluster: every command can be re-run and converges."},
+        footer = {
+            "",
+            "Examples:",
+            "  swarm-canary deploy --app files --env webdev --version 1.0.10 --image files:1.0.10 \\",
+            "      --domain files.webdev.example.com --secret db_password=env:DB_PASSWORD",
+            "  swarm-canary status --output json",
+            "",
+            "Exit codes: 0 done, 1 failed, 2 bad input (nothing changed), 3 someone else changed the cluster (re-run).",
+            "Docker is reached like the docker CLI does: DOCKER_HOST, DOCKER_TLS_VERIFY, DOCKER_CERT_PATH."},
+        subcommands = {DeployCommand.class, StatusCommand.class, CommandLine.HelpCommand.class})
+public final class SwarmCanary {
+    public static final int EXIT_FAILED = 1;
+    public static final int EXIT_BAD_INPUT = 2;
+    public static final int EXIT_CONFLICT = 3;
+
+    public static void main(String[] args) {
+        System.exit(run(args));
+    }
+
+    public static int run(String... args) {
+        return commandLine().execute(args);
+    }
+
+    public static CommandLine commandLine() {
+        CommandLine cli = new CommandLine(new SwarmCanary());
+        cli.setUsageHelpWidth(110);
+        cli.setParameterExceptionHandler((ex, argv) -> {
+            PrintWriter err = ex.getCommandLine().getErr();
+            err.println("error: " + ex.getMessage());
+            err.println("Nothing was changed. See '" + ex.getCommandLine().getCommandSpec().qualifiedName() + " --help'.");
+            return EXIT_BAD_INPUT;
+        });
+        cli.setExecutionExceptionHandler((ex, commandLine, parseResult) -> {
+            int code = ex instanceof UserInputException ? EXIT_BAD_INPUT
+                    : ex instanceof ConflictException ? EXIT_CONFLICT : EXIT_FAILED;
+            Object command = commandLine.getCommand();
+            if (command instanceof JsonErrors json && json.output().json()) {
+                json.output().printError(commandLine.getOut(), ex, code);
+            }
+            commandLine.getErr().println("error: " + Output.message(ex));
+            return code;
+        });
+        return cli;
+    }
+
+    /** Commands whose errors are also written as JSON on stdout when --output json is set. */
+    interface JsonErrors {
+        Output output();
+    }
+
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            String v = SwarmCanary.class.getPackage().getImplementationVersion();
+            return new String[] {"swarm-canary " + (v == null ? "dev" : v)};
+        }
+    }
+}

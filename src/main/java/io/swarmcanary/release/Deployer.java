@@ -1,0 +1,238 @@
+package io.swarmcanary.release;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import io.swarmcanary.UserInputException;
+import io.swarmcanary.swarm.DockerApiException;
+import io.swarmcanary.swarm.NetworkInfo;
+import io.swarmcanary.swarm.SecretInfo;
+import io.swarmcanary.swarm.SecretMount;
+import io.swarmcanary.swarm.ServiceDefinition;
+import io.swarmcanary.swarm.ServiceInfo;
+import io.swarmcanary.swarm.SwarmGateway;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+
+/**
+ * Creates one release: content-addressed secrets, then the versioned service, then waits until every task
+ * is running and healthy. On failure it removes only what this run created.
+ */
+public final class Deployer {
+    private static final ObjectMapper CANONICAL = new ObjectMapper().configure(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS, true);
+
+    private final SwarmGateway swarm;
+    private final Clock clock;
+    private final Map<String, String> environment;
+
+    public Deployer(SwarmGateway swarm, Clock clock, Map<String, String> environment) {
+        this.swarm = swarm;
+        this.clock = clock;
+        this.environment = environment;
+    }
+
+    /** A secret to be mounted: its content-addressed name and value (value kept out of toString). */
+    record PlannedSecret(SecretSource source, String name, byte[] value) {
+        @Override
+        public String toString() {
+            return name;
+        }
+    }
+
+    public DeployResult deploy(ReleaseRequest request, Progress progress) {
+        Instant start = clock.instant();
+        Track track = request.track();
+        String service = request.serviceName();
+
+        // 1. everything that can be checked without changing the cluster
+        List<PlannedSecret> secrets = new ArrayList<>();
+        for (SecretSource s : request.secrets()) {
+            byte[] value = s.read(environment);
+            secrets.add(new PlannedSecret(s, Names.contentAddressed(track, s.name(), value), value));
+        }
+        List<NetworkInfo> networks = new ArrayList<>();
+        for (String n : request.networks()) {
+            networks.add(swarm.network(n).orElseThrow(() -> new UserInputException("network '" + n
+                    + "' does not exist; create it (docker network create --driver overlay " + n
+                    + ") or fix --network. Nothing was created.")));
+        }
+        for (NetworkInfo n : networks) {
+            if (!"swarm".equals(n.scope())) {
+                throw new UserInputException("network '" + n.name() + "' has scope '" + n.scope()
+                        + "'; Swarm services need a swarm-scoped network (e.g. an overlay). Nothing was created.");
+            }
+        }
+        if (request.checkImage() && !swarm.imageExists(request.image())) {
+            throw new UserInputException("image '" + request.image() + "' does not exist on node " + swarm.nodeName()
+                    + "; build or pull it first (or pass --no-image-check if your nodes pull it from a registry)."
+                    + " Nothing was created.");
+        }
+        RoutingReport routing = RoutingReport.of(networks);
+        routing.warnings().forEach(w -> progress.info("warning: " + w));
+
+        ServiceDefinition definition = definition(request, secrets, Map.of());
+        String specHash = Names.sha256(canonical(definition)).substring(0, 16);
+
+        Optional<ServiceInfo> existing = swarm.service(service);
+        if (existing.isPresent()) {
+            return whenExists(request, existing.get(), specHash, secrets, routing, start, progress);
+        }
+
+        // 2. create what is missing, remembering what this run created
+        List<String> createdSecrets = new ArrayList<>();
+        List<String> reusedSecrets = new ArrayList<>();
+        Map<String, String> secretIds = new LinkedHashMap<>();
+        boolean createdService = false;
+        try {
+            for (PlannedSecret s : secrets) {
+                Optional<SecretInfo> found = swarm.secret(s.name());
+                if (found.isPresent()) {
+                    reusedSecrets.add(s.name());
+                    secretIds.put(s.name(), found.get().id());
+                } else {
+                    SecretInfo created = createSecret(track, s);
+                    if (created == null) { // someone created the same content at the same moment
+                        reusedSecrets.add(s.name());
+                        secretIds.put(s.name(), swarm.secret(s.name()).orElseThrow().id());
+                    } else {
+                        createdSecrets.add(s.name());
+                        secretIds.put(s.name(), created.id());
+                        progress.info("created secret " + s.name() + " (mounted at /run/secrets/" + s.source().target() + ")");
+                    }
+                }
+            }
+            Map<String, String> labels = new TreeMap<>(definition(request, secrets, secretIds).labels());
+            labels.put(Labels.SPEC_HASH, specHash);
+            ServiceDefinition toCreate = withLabels(definition(request, secrets, secretIds), labels);
+            try {
+                swarm.createService(toCreate);
+                createdService = true;
+            } catch (DockerApiException e) {
+                if (e.status() == 409) { // another run created it first: converge on theirs if it is the same release
+                    ServiceInfo theirs = swarm.service(service).orElseThrow(() -> e);
+                    return whenExists(request, theirs, specHash, secrets, routing, start, progress);
+                }
+                throw e;
+            } catch (com.github.dockerjava.api.exception.ConflictException e) {
+                ServiceInfo theirs = swarm.service(service).orElseThrow(() -> e);
+                return whenExists(request, theirs, specHash, secrets, routing, start, progress);
+            }
+            progress.info("created service " + service + " (" + request.replicas() + " replica"
+                    + (request.replicas() == 1 ? "" : "s") + ", image " + request.image() + ")");
+            new TaskWaiter(swarm, clock, Math.max(3, request.replicas() * 2))
+                    .awaitRunning(service, request.replicas(), request.timeout(), progress);
+        } catch (RuntimeException failure) {
+            progress.done();
+            undo(service, createdService, createdSecrets, progress);
+            throw failure;
+        }
+        return new DeployResult(service, track.name(), request.version(), DeployResult.Outcome.CREATED,
+                createdSecrets, reusedSecrets, routing.defaultRouteNetwork(), routing.warnings(),
+                Duration.between(start, clock.instant()).toSeconds());
+    }
+
+    private DeployResult whenExists(ReleaseRequest request, ServiceInfo existing, String specHash,
+                                    List<PlannedSecret> secrets, RoutingReport routing, Instant start, Progress progress) {
+        if (!Labels.MANAGER.equals(existing.labels().get(Labels.MANAGED_BY))) {
+            throw new UserInputException("service '" + existing.name() + "' exists but was not created by swarm-canary;"
+                    + " nothing was changed. Remove it or choose another --version.");
+        }
+        if (!specHash.equals(existing.labels().get(Labels.SPEC_HASH))) {
+            throw new UserInputException("release " + existing.name() + " already exists with a different definition"
+                    + " (image, replicas, secrets, env, ...); nothing was changed. Releases are immutable: deploy a new --version.");
+        }
+        progress.info("release " + existing.name() + " already exists with the same definition; nothing to create");
+        new TaskWaiter(swarm, clock, Math.max(3, request.replicas() * 2))
+                .awaitRunning(existing.name(), request.replicas(), request.timeout(), progress);
+        return new DeployResult(existing.name(), request.track().name(), request.version(), DeployResult.Outcome.UNCHANGED,
+                List.of(), secrets.stream().map(PlannedSecret::name).toList(), routing.defaultRouteNetwork(),
+                routing.warnings(), Duration.between(start, clock.instant()).toSeconds());
+    }
+
+    private SecretInfo createSecret(Track track, PlannedSecret s) {
+        Map<String, String> labels = new TreeMap<>();
+        labels.put(Labels.MANAGED_BY, Labels.MANAGER);
+        labels.put(Labels.KIND, "secret");
+        labels.put(Labels.TRACK, track.name());
+        labels.put(Labels.APP, track.app());
+        labels.put(Labels.ENV, track.env());
+        labels.put(Labels.SECRET, s.source().name());
+        try {
+            return swarm.createSecret(s.name(), s.value(), labels);
+        } catch (DockerApiException e) {
+            if (e.status() == 409) {
+                return null;
+            }
+            throw e;
+        }
+    }
+
+    private void undo(String service, boolean createdService, List<String> createdSecrets, Progress progress) {
+        if (createdService) {
+            progress.info("removing service " + service + " (created by this run)");
+            swarm.removeService(service);
+        }
+        for (String name : createdSecrets) {
+            // a secret stays in use until the service's tasks are gone: retry briefly
+            for (int attempt = 0; attempt < 40; attempt++) {
+                try {
+                    swarm.secret(name).ifPresent(s -> swarm.removeSecret(s.id()));
+                    progress.info("removed secret " + name + " (created by this run)");
+                    break;
+                } catch (RuntimeException inUse) {
+                    sleep(250);
+                }
+            }
+        }
+    }
+
+    static ServiceDefinition definition(ReleaseRequest r, List<PlannedSecret> secrets, Map<String, String> secretIds) {
+        Track track = r.track();
+        Map<String, String> labels = new TreeMap<>();
+        labels.put(Labels.MANAGED_BY, Labels.MANAGER);
+        labels.put(Labels.KIND, "release");
+        labels.put(Labels.TRACK, track.name());
+        labels.put(Labels.APP, track.app());
+        labels.put(Labels.ENV, track.env());
+        labels.put(Labels.VERSION, r.version());
+        labels.put(Labels.PORT, Integer.toString(r.port()));
+        labels.put(Labels.DOMAINS, String.join(",", r.domains()));
+        List<SecretMount> mounts = secrets.stream()
+                .map(s -> new SecretMount(secretIds.getOrDefault(s.name(), ""), s.name(), s.source().target()))
+                .toList();
+        List<String> health = r.healthCmd() == null || r.healthCmd().isBlank() ? List.of() : List.of("CMD-SHELL", r.healthCmd());
+        return new ServiceDefinition(r.serviceName(), r.image(), r.replicas(), labels,
+                Map.of(Labels.TRACK, track.name(), Labels.VERSION, r.version()),
+                r.env(), r.networks(), mounts, health, r.constraints());
+    }
+
+    private static ServiceDefinition withLabels(ServiceDefinition d, Map<String, String> labels) {
+        return new ServiceDefinition(d.name(), d.image(), d.replicas(), labels, d.containerLabels(), d.env(),
+                d.networks(), d.secrets(), d.healthCmd(), d.constraints());
+    }
+
+    /** The definition as stable JSON, without secret IDs (names already carry the content hash). */
+    private static String canonical(ServiceDefinition d) {
+        try {
+            Map<String, Object> tree = CANONICAL.convertValue(d, new com.fasterxml.jackson.core.type.TypeReference<>() {});
+            tree.put("secrets", d.secrets().stream().map(m -> m.secretName() + "@" + m.target()).toList());
+            return CANONICAL.writeValueAsString(tree);
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

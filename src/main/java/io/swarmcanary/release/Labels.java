@@ -1,0 +1,33 @@
+package io.swarmcanary.release;
+
+import java.util.Map;
+
+/** Label keys the tool writes on everything it creates; all state lives in these. */
+public final class Labels {
+    public static final String PREFIX = "io.swarm-canary.";
+    public static final String MANAGED_BY = PREFIX + "managed-by";
+    public static final String MANAGER = "swarm-canary";
+    public static final String TRACK = PREFIX + "track";
+    public static final String APP = PREFIX + "app";
+    public static final String ENV = PREFIX + "env";
+    public static final String VERSION = PREFIX + "version";
+    public static final String PORT = PREFIX + "port";
+    public static final String DOMAINS = PREFIX + "domains";
+    public static final String SPEC_HASH = PREFIX + "spec-hash";
+    public static final String SECRET = PREFIX + "secret";
+    public static final String KIND = PREFIX + "kind";
+
+    private Labels() {}
+
+    public static Map<String, String> managed() {
+        return Map.of(MANAGED_BY, MANAGER);
+    }
+
+    public static Map<String, String> releasesOf(Track track) {
+        return Map.of(MANAGED_BY, MANAGER, KIND, "release", TRACK, track.name());
+    }
+
+    public static Map<String, String> allReleases() {
+        return Map.of(MANAGED_BY, MANAGER, KIND, "release");
+    }
+}

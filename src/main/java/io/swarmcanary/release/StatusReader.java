@@ -1,0 +1,63 @@
+package io.swarmcanary.release;
+
+import io.swarmcanary.swarm.ServiceInfo;
+import io.swarmcanary.swarm.SwarmGateway;
+import io.swarmcanary.swarm.TaskInfo;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/** Reads every managed release from the cluster and groups them by track. */
+public final class StatusReader {
+    private final SwarmGateway swarm;
+    private final Clock clock;
+
+    public StatusReader(SwarmGateway swarm, Clock clock) {
+        this.swarm = swarm;
+        this.clock = clock;
+    }
+
+    public record ReleaseStatus(String service, String version, String image, int running, int desired,
+                                String health, String createdAt, long ageSeconds, int port, List<String> domains,
+                                List<String> secrets) {}
+
+    public record TrackStatus(String track, String app, String env, List<ReleaseStatus> releases) {}
+
+    /** @param trackFilter null for all tracks */
+    public List<TrackStatus> read(Track trackFilter) {
+        List<ServiceInfo> services = swarm.services(trackFilter == null ? Labels.allReleases() : Labels.releasesOf(trackFilter));
+        Map<String, List<ServiceInfo>> byTrack = new TreeMap<>();
+        for (ServiceInfo s : services) {
+            byTrack.computeIfAbsent(s.labels().get(Labels.TRACK), k -> new ArrayList<>()).add(s);
+        }
+        List<TrackStatus> result = new ArrayList<>();
+        byTrack.forEach((track, list) -> {
+            List<ReleaseStatus> releases = list.stream()
+                    .sorted((a, b) -> String.valueOf(a.createdAt()).compareTo(String.valueOf(b.createdAt())))
+                    .map(this::release)
+                    .toList();
+            ServiceInfo first = list.get(0);
+            result.add(new TrackStatus(track, first.labels().get(Labels.APP), first.labels().get(Labels.ENV), releases));
+        });
+        return result;
+    }
+
+    private ReleaseStatus release(ServiceInfo s) {
+        List<TaskInfo> tasks = swarm.tasks(s.name());
+        int running = (int) tasks.stream().filter(t -> t.wanted() && t.running()).count();
+        boolean starting = tasks.stream().anyMatch(t -> t.wanted() && "starting".equals(t.state()));
+        Instant oneMinuteAgo = clock.instant().minusSeconds(60);
+        boolean failing = tasks.stream().anyMatch(t -> t.failed() && t.timestamp() != null
+                && Instant.parse(t.timestamp()).isAfter(oneMinuteAgo));
+        String health = running >= s.replicas() ? "healthy" : failing ? "failing" : starting ? "starting" : "degraded";
+        long age = s.createdAt() == null ? 0 : Duration.between(Instant.parse(s.createdAt()), clock.instant()).toSeconds();
+        String domains = s.labels().getOrDefault(Labels.DOMAINS, "");
+        return new ReleaseStatus(s.name(), s.labels().get(Labels.VERSION), s.image(), running, s.replicas(), health,
+                s.createdAt(), age, Integer.parseInt(s.labels().getOrDefault(Labels.PORT, "0")),
+                domains.isEmpty() ? List.of() : List.of(domains.split(",")), s.secretNames());
+    }
+}

@@ -1,0 +1,98 @@
+package io.swarmcanary.release;
+
+import io.swarmcanary.swarm.SwarmGateway;
+import io.swarmcanary.swarm.TaskInfo;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Waits until every task of a service is RUNNING. A task with a HEALTHCHECK reaches RUNNING only once
+ * healthy, so this is also the readiness gate. Fails fast when tasks keep failing or cannot be scheduled.
+ */
+public final class TaskWaiter {
+    private static final Duration POLL = Duration.ofMillis(300);
+    private static final Duration UNSCHEDULABLE_GRACE = Duration.ofSeconds(15);
+
+    private final SwarmGateway swarm;
+    private final Clock clock;
+    private final int maxFailures;
+
+    public TaskWaiter(SwarmGateway swarm, Clock clock, int maxFailures) {
+        this.swarm = swarm;
+        this.clock = clock;
+        this.maxFailures = maxFailures;
+    }
+
+    /** Thrown when the service will not become ready; the message carries the task errors. */
+    public static final class NotReadyException extends RuntimeException {
+        public NotReadyException(String message) {
+            super(message);
+        }
+    }
+
+    public void awaitRunning(String service, int replicas, Duration timeout, Progress progress) {
+        Instant start = clock.instant();
+        Instant deadline = start.plus(timeout);
+        Instant unschedulableSince = null;
+        while (true) {
+            List<TaskInfo> tasks = swarm.tasks(service);
+            long running = tasks.stream().filter(t -> t.wanted() && t.running()).count();
+            List<TaskInfo> failed = tasks.stream().filter(TaskInfo::failed).toList();
+            long starting = tasks.stream().filter(t -> t.wanted() && "starting".equals(t.state())).count();
+            long seconds = Duration.between(start, clock.instant()).toSeconds();
+            progress.waiting(String.format("waiting for %s: %d/%d running, %d starting (health check), %d failed [%ds]",
+                    service, running, replicas, starting, failed.size(), seconds));
+            if (running >= replicas) {
+                progress.done();
+                return;
+            }
+            for (TaskInfo t : failed) {
+                // retrying cannot fix a missing image: say so at once instead of waiting for the timeout
+                if (t.error() != null && t.error().contains("No such image")) {
+                    throw new NotReadyException(service + ": " + t.error() + " (on node " + t.nodeId() + ")");
+                }
+            }
+            if (failed.size() >= maxFailures) {
+                throw new NotReadyException(service + ": " + failed.size() + " tasks failed: " + errors(failed));
+            }
+            boolean unschedulable = tasks.stream().anyMatch(t -> "pending".equals(t.state())
+                    && t.error() != null && t.error().contains("no suitable node"));
+            if (unschedulable) {
+                unschedulableSince = unschedulableSince == null ? clock.instant() : unschedulableSince;
+                if (Duration.between(unschedulableSince, clock.instant()).compareTo(UNSCHEDULABLE_GRACE) > 0) {
+                    throw new NotReadyException(service + ": tasks cannot be scheduled: " + errors(tasks.stream()
+                            .filter(t -> "pending".equals(t.state())).toList()));
+                }
+            } else {
+                unschedulableSince = null;
+            }
+            if (clock.instant().isAfter(deadline)) {
+                throw new NotReadyException(service + ": not ready after " + timeout.toSeconds() + "s: "
+                        + running + "/" + replicas + " running" + (failed.isEmpty() ? "" : "; task errors: " + errors(failed)));
+            }
+            sleep();
+        }
+    }
+
+    static String errors(List<TaskInfo> tasks) {
+        Set<String> distinct = new LinkedHashSet<>();
+        for (TaskInfo t : tasks) {
+            String why = t.error() != null && !t.error().isBlank() ? t.error() : t.message();
+            distinct.add(t.state() + ": " + why);
+        }
+        return String.join("; ", distinct);
+    }
+
+    private static void sleep() {
+        try {
+            Thread.sleep(POLL.toMillis());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new NotReadyException("interrupted while waiting");
+        }
+    }
+}

@@ -1,0 +1,244 @@
+package io.swarmcanary.swarm;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.github.dockerjava.api.DockerClient;
+import com.github.dockerjava.api.exception.NotFoundException;
+import com.github.dockerjava.api.model.ContainerSpec;
+import com.github.dockerjava.api.model.ContainerSpecFile;
+import com.github.dockerjava.api.model.ContainerSpecSecret;
+import com.github.dockerjava.api.model.EndpointResolutionMode;
+import com.github.dockerjava.api.model.EndpointSpec;
+import com.github.dockerjava.api.model.HealthCheck;
+import com.github.dockerjava.api.model.NetworkAttachmentConfig;
+import com.github.dockerjava.api.model.Service;
+import com.github.dockerjava.api.model.ServiceModeConfig;
+import com.github.dockerjava.api.model.ServicePlacement;
+import com.github.dockerjava.api.model.ServiceReplicatedModeOptions;
+import com.github.dockerjava.api.model.ServiceSpec;
+import com.github.dockerjava.api.model.Task;
+import com.github.dockerjava.api.model.TaskSpec;
+import com.github.dockerjava.transport.DockerHttpClient;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.Base64;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+
+/** {@link SwarmGateway} over docker-java, pinned to Engine API 1.41. */
+public final class DockerSwarmGateway implements SwarmGateway {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final DockerConnection connection;
+    private final DockerClient docker;
+    private String nodeName;
+
+    public DockerSwarmGateway(DockerConnection connection) {
+        this.connection = connection;
+        this.docker = connection.client();
+    }
+
+    @Override
+    public String nodeName() {
+        if (nodeName == null) {
+            nodeName = Objects.requireNonNullElse(docker.infoCmd().exec().getName(), connection.dockerHost());
+        }
+        return nodeName;
+    }
+
+    @Override
+    public boolean imageExists(String image) {
+        try {
+            docker.inspectImageCmd(image).exec();
+            return true;
+        } catch (NotFoundException e) {
+            return false;
+        }
+    }
+
+    @Override
+    public Optional<NetworkInfo> network(String nameOrId) {
+        try {
+            var n = docker.inspectNetworkCmd().withNetworkId(nameOrId).exec();
+            return Optional.of(new NetworkInfo(n.getId(), n.getName(), n.getDriver(), n.getScope(),
+                    Boolean.TRUE.equals(n.getInternal())));
+        } catch (NotFoundException e) {
+            return Optional.empty();
+        }
+    }
+
+    @Override
+    public Optional<SecretInfo> secret(String name) {
+        // the name filter matches substrings: keep only the exact name
+        return docker.listSecretsCmd().withNameFilter(List.of(name)).exec().stream()
+                .filter(s -> name.equals(s.getSpec().getName()))
+                .findFirst()
+                .map(DockerSwarmGateway::toSecretInfo);
+    }
+
+    @Override
+    public List<SecretInfo> secrets(Map<String, String> labels) {
+        return docker.listSecretsCmd().withLabelFilter(labels).exec().stream()
+                .map(DockerSwarmGateway::toSecretInfo)
+                .sorted(Comparator.comparing(SecretInfo::name))
+                .toList();
+    }
+
+    private static SecretInfo toSecretInfo(com.github.dockerjava.api.model.Secret s) {
+        return new SecretInfo(s.getId(), s.getSpec().getName(), s.getSpec().getLabels(),
+                s.getCreatedAt() == null ? null : s.getCreatedAt().toInstant().toString());
+    }
+
+    @Override
+    public SecretInfo createSecret(String name, byte[] data, Map<String, String> labels) {
+        // docker-java's SecretSpec.withData re-encodes through the platform charset, which corrupts binary
+        // secrets: send the exact bytes with a raw request instead.
+        ObjectNode body = JSON.createObjectNode();
+        body.put("Name", name);
+        body.set("Labels", JSON.valueToTree(labels));
+        body.put("Data", Base64.getEncoder().encodeToString(data));
+        JsonNode created = raw(DockerHttpClient.Request.Method.POST, "/secrets/create", body, "create secret " + name);
+        return new SecretInfo(created.path("ID").asText(), name, labels, Instant.now().toString());
+    }
+
+    @Override
+    public void removeSecret(String id) {
+        docker.removeSecretCmd(id).exec();
+    }
+
+    @Override
+    public Optional<ServiceInfo> service(String name) {
+        try {
+            return Optional.of(toServiceInfo(docker.inspectServiceCmd(name).exec()));
+        } catch (NotFoundException e) {
+            return Optional.empty();
+        }
+    }
+
+    @Override
+    public List<ServiceInfo> services(Map<String, String> labels) {
+        return docker.listServicesCmd().withLabelFilter(labels).exec().stream()
+                .map(DockerSwarmGateway::toServiceInfo)
+                .sorted(Comparator.comparing(ServiceInfo::name))
+                .toList();
+    }
+
+    private static ServiceInfo toServiceInfo(Service s) {
+        ServiceSpec spec = s.getSpec();
+        TaskSpec task = spec.getTaskTemplate();
+        ContainerSpec container = task == null ? null : task.getContainerSpec();
+        int replicas = spec.getMode() != null && spec.getMode().getReplicated() != null
+                ? (int) spec.getMode().getReplicated().getReplicas()
+                : 0;
+        List<String> secrets = container == null || container.getSecrets() == null ? List.of()
+                : container.getSecrets().stream().map(ContainerSpecSecret::getSecretName).toList();
+        List<String> networks = task == null || task.getNetworks() == null ? List.of()
+                : task.getNetworks().stream().map(NetworkAttachmentConfig::getTarget).toList();
+        return new ServiceInfo(s.getId(), spec.getName(), s.getVersion().getIndex(), spec.getLabels(),
+                container == null ? null : container.getImage(), replicas, secrets, networks,
+                s.getCreatedAt() == null ? null : s.getCreatedAt().toInstant().toString());
+    }
+
+    @Override
+    public ServiceInfo createService(ServiceDefinition d) {
+        ContainerSpec container = new ContainerSpec()
+                .withImage(d.image())
+                .withLabels(d.containerLabels())
+                .withEnv(d.env())
+                .withSecrets(d.secrets().stream()
+                        .map(m -> new ContainerSpecSecret()
+                                .withSecretId(m.secretId())
+                                .withSecretName(m.secretName())
+                                .withFile(new ContainerSpecFile().withName(m.target())
+                                        .withUid("0").withGid("0").withMode(0444L)))
+                        .toList());
+        if (!d.healthCmd().isEmpty()) {
+            container.withHealthCheck(new HealthCheck()
+                    .withTest(d.healthCmd())
+                    .withInterval(2_000_000_000L)
+                    .withTimeout(2_000_000_000L)
+                    .withRetries(3));
+        }
+        TaskSpec task = new TaskSpec()
+                .withContainerSpec(container)
+                .withPlacement(new ServicePlacement().withConstraints(d.constraints()))
+                .withNetworks(d.networks().stream().map(n -> new NetworkAttachmentConfig().withTarget(n)).toList());
+        ServiceSpec spec = new ServiceSpec()
+                .withName(d.name())
+                .withLabels(d.labels())
+                .withTaskTemplate(task)
+                .withMode(new ServiceModeConfig().withReplicated(new ServiceReplicatedModeOptions().withReplicas(d.replicas())))
+                // service VIPs need IPVS; Envoy resolves tasks.<service> anyway
+                .withEndpointSpec(new EndpointSpec().withMode(EndpointResolutionMode.DNSRR));
+        docker.createServiceCmd(spec).exec();
+        return service(d.name()).orElseThrow(() -> new IllegalStateException("service " + d.name() + " vanished right after creation"));
+    }
+
+    @Override
+    public void removeService(String nameOrId) {
+        try {
+            docker.removeServiceCmd(nameOrId).exec();
+        } catch (NotFoundException e) {
+            // already gone: removal is idempotent
+        }
+    }
+
+    @Override
+    public List<TaskInfo> tasks(String serviceName) {
+        return docker.listTasksCmd().withServiceFilter(serviceName).exec().stream()
+                .map(DockerSwarmGateway::toTaskInfo)
+                .sorted(Comparator.comparing(TaskInfo::timestamp, Comparator.nullsFirst(Comparator.naturalOrder())))
+                .toList();
+    }
+
+    private static TaskInfo toTaskInfo(Task t) {
+        var status = t.getStatus();
+        String containerId = status != null && status.getContainerStatus() != null
+                ? status.getContainerStatus().getContainerID() : null;
+        return new TaskInfo(t.getId(), t.getSlot() == null ? 0 : t.getSlot(), t.getNodeId(),
+                status == null || status.getState() == null ? "unknown" : status.getState().getValue(),
+                t.getDesiredState() == null ? "unknown" : t.getDesiredState().getValue(),
+                status == null ? null : status.getMessage(),
+                status == null ? null : status.getErr(),
+                containerId,
+                status == null ? null : status.getTimestamp());
+    }
+
+    /** A raw Engine API call; the request body is never echoed into the error. */
+    JsonNode raw(DockerHttpClient.Request.Method method, String path, JsonNode body, String what) {
+        byte[] bytes;
+        try {
+            bytes = JSON.writeValueAsBytes(body);
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+        var request = DockerHttpClient.Request.builder()
+                .method(method)
+                .path(connection.apiPrefix() + path)
+                .putHeader("Content-Type", "application/json")
+                .body(new ByteArrayInputStream(bytes))
+                .build();
+        try (var response = connection.http().execute(request); InputStream in = response.getBody()) {
+            String text = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+            if (response.getStatusCode() / 100 != 2) {
+                String message = text;
+                try {
+                    message = JSON.readTree(text).path("message").asText(text);
+                } catch (IOException ignored) {
+                    // not JSON: keep the text as it came
+                }
+                throw new DockerApiException(response.getStatusCode(), what + ": " + message);
+            }
+            return text.isBlank() ? JSON.createObjectNode() : JSON.readTree(text);
+        } catch (IOException e) {
+            throw new IllegalStateException(what + ": " + e.getMessage(), e);
+        }
+    }
+}

@@ -1,0 +1,26 @@
+package io.swarmcanary.envoy;
+
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * How the edge routes one track (one app in one env).
+ *
+ * @param domains       host names (optionally {@code :port} or a leading {@code *.}) the track answers
+ * @param releases      every running release, weight 0 included
+ * @param canaryService the release that requests with {@code x-canary: always} reach, or {@code null}
+ */
+public record TrackRoutes(String app, String env, List<String> domains, List<ReleaseRoute> releases,
+                          String canaryService) {
+    public TrackRoutes {
+        Objects.requireNonNull(app, "app");
+        Objects.requireNonNull(env, "env");
+        domains = List.copyOf(domains);
+        releases = List.copyOf(releases);
+    }
+
+    /** The virtual host name, and the track's name everywhere else: {@code files-webdev}. */
+    public String name() {
+        return app + "-" + env;
+    }
+}

@@ -1,0 +1,132 @@
+package io.swarmcanary.envoy;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Consumer;
+
+/** Route tables, a user template and every config shape the generator can produce. */
+final class Fixtures {
+    static final String HCM = "/static_resources/listeners/0/filter_chains/0/filters/0/typed_config";
+    static final String ROUTE_CONFIG = HCM + "/route_config";
+
+    /** A user's own bootstrap: its own listener, virtual host and cluster, plus the swarm_canary route_config. */
+    static final String TEMPLATE = """
+            admin:
+              address: {socket_address: {address: 127.0.0.1, port_value: 9901}}
+            static_resources:
+              listeners:
+                - name: public_http
+                  address: {socket_address: {address: 0.0.0.0, port_value: 8080}}
+                  filter_chains:
+                    - filters:
+                        - name: envoy.filters.network.http_connection_manager
+                          typed_config:
+                            "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
+                            stat_prefix: public
+                            use_remote_address: true
+                            access_log:
+                              - name: envoy.access_loggers.file
+                                typed_config:
+                                  "@type": type.googleapis.com/envoy.extensions.access_loggers.file.v3.FileAccessLog
+                                  path: /dev/stdout
+                            route_config:
+                              name: swarm_canary
+                              virtual_hosts:
+                                - name: legacy
+                                  domains: [legacy.example.com]
+                                  routes:
+                                    - match: {prefix: /}
+                                      route: {cluster: legacy_backend}
+                            http_filters:
+                              - name: envoy.filters.http.cors
+                                typed_config:
+                                  "@type": type.googleapis.com/envoy.extensions.filters.http.cors.v3.Cors
+                              - name: envoy.filters.http.router
+                                typed_config:
+                                  "@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router
+              clusters:
+                - name: legacy_backend
+                  type: STATIC
+                  connect_timeout: 1s
+                  load_assignment:
+                    cluster_name: legacy_backend
+                    endpoints:
+                      - lb_endpoints:
+                          - endpoint: {address: {socket_address: {address: 10.0.0.5, port_value: 80}}}
+            """;
+
+    private Fixtures() {}
+
+    /** A release as the release package names it: {@code files-webdev-1_0_10} on port 8080. */
+    static ReleaseRoute release(String app, String env, String version, int weight) {
+        return new ReleaseRoute(app + "-" + env + "-" + version.replace('.', '_'), version, 8080, weight);
+    }
+
+    static TrackRoutes stableOnly(String app, String env, String... domains) {
+        return new TrackRoutes(app, env, Arrays.asList(domains), List.of(release(app, env, "1.0.10", 100)), null);
+    }
+
+    /** 1.0.10 at 95, 1.0.11 at 5 and forced by the header. */
+    static TrackRoutes withCanary(String app, String env, String... domains) {
+        ReleaseRoute canary = release(app, env, "1.0.11", 5);
+        return new TrackRoutes(app, env, Arrays.asList(domains),
+                List.of(release(app, env, "1.0.10", 95), canary), canary.service());
+    }
+
+    static EdgeRoutes edge(TrackRoutes... tracks) {
+        return new EdgeRoutes(10000, List.of(tracks));
+    }
+
+    static String render(EdgeRoutes routes) {
+        return new EnvoyConfigRenderer().render(routes, Optional.empty());
+    }
+
+    /** Every shape of config the generator produces, by name. */
+    static Map<String, String> shapes() {
+        EnvoyConfigRenderer renderer = new EnvoyConfigRenderer();
+        Map<String, String> shapes = new LinkedHashMap<>();
+        shapes.put("no tracks", render(edge()));
+        shapes.put("no tracks, no smoke host", render(new EdgeRoutes(10000, List.of(), List.of())));
+        shapes.put("one track, stable only", render(edge(stableOnly("files", "webdev", "files.webdev.example.com"))));
+        shapes.put("stable and canary with force header",
+                render(edge(withCanary("files", "webdev", "files.webdev.example.com", "proxy_test:10000"))));
+        shapes.put("several tracks across envs", render(edge(
+                withCanary("files", "webdev", "files.webdev.example.com"),
+                stableOnly("files", "webstaging", "files.webstaging.example.com", "*.staging.example.com:8443"),
+                withCanary("files", "prod", "files.example.com", "www.files.example.com"),
+                stableOnly("docs", "prod", "docs.example.com"))));
+        ReleaseRoute old = release("files", "prod", "1.0.9", 0);
+        ReleaseRoute current = release("files", "prod", "1.0.10", 100);
+        ReleaseRoute fresh = release("files", "prod", "1.0.11", 0);
+        shapes.put("weight 0 releases present", render(edge(new TrackRoutes("files", "prod",
+                List.of("files.example.com"), List.of(old, current, fresh), fresh.service()))));
+        shapes.put("user template", renderer.render(edge(
+                withCanary("files", "prod", "files.example.com"),
+                stableOnly("docs", "prod", "docs.example.com")), Optional.of(TEMPLATE)));
+        return shapes;
+    }
+
+    static ObjectNode tree(String yaml) {
+        try {
+            return YamlTrees.readMapping(yaml);
+        } catch (YamlTrees.YamlException e) {
+            throw new AssertionError(e.getMessage(), e);
+        }
+    }
+
+    static JsonNode at(String yaml, String pointer) {
+        return tree(yaml).at(pointer);
+    }
+
+    /** A copy of {@code yaml} changed by {@code change}: how the tests craft broken configs. */
+    static String mutate(String yaml, Consumer<ObjectNode> change) {
+        ObjectNode root = tree(yaml);
+        change.accept(root);
+        return YamlTrees.write(root);
+    }
+}

@@ -61,6 +61,8 @@ public final class DeployCommand implements Callable<Integer>, SwarmCanary.JsonE
     @Option(names = "--secret", paramLabel = "NAME=env:VAR|NAME=file:PATH", description = "Secret mounted at /run/secrets/NAME; repeatable.") List<String> secrets = new ArrayList<>();
     @Option(names = {"-e", "--env-var"}, paramLabel = "KEY=VALUE", description = "Environment variable for the containers; repeatable (not for secrets).") List<String> envVars = new ArrayList<>();
     @Option(names = "--health-cmd", paramLabel = "CMD", description = "Health check run in the container by a shell (overrides the image's HEALTHCHECK).") String healthCmd;
+    @Option(names = "--health-start-period", converter = Durations.class, paramLabel = "DURATION",
+            description = "With --health-cmd: time to start before failed checks count (default: the image's).") Duration healthStartPeriod;
     @Option(names = "--constraint", paramLabel = "EXPR", description = "Placement constraint, e.g. node.role==worker; repeatable.") List<String> constraints = new ArrayList<>();
     @Option(names = "--timeout", defaultValue = "5m", converter = Durations.class, description = "How long to wait for healthy tasks (default: ${DEFAULT-VALUE}).") Duration timeout;
     @Option(names = "--no-image-check", negatable = false, description = "Do not require the image on this node (nodes pull it from a registry).") boolean noImageCheck;
@@ -81,7 +83,7 @@ public final class DeployCommand implements Callable<Integer>, SwarmCanary.JsonE
         List<String> vars = new ArrayList<>(envOrVars.stream().filter(v -> v.contains("=")).toList());
         vars.addAll(envVars);
         ReleaseRequest request = new ReleaseRequest(new Track(app, envNames.get(0)), version, image, replicas, port, domains, networks,
-                secrets.stream().map(SecretSource::parse).toList(), vars, healthCmd, constraints, timeout, !noImageCheck);
+                secrets.stream().map(SecretSource::parse).toList(), vars, healthCmd, healthStartPeriod, constraints, timeout, !noImageCheck);
         try (DockerConnection docker = DockerConnection.fromEnvironment()) {
             Deployer deployer = new Deployer(new DockerSwarmGateway(docker), Clock.systemUTC(), System.getenv());
             DeployResult result = deployer.deploy(request, output.progress());

@@ -209,12 +209,12 @@ public final class Deployer {
         List<String> health = r.healthCmd() == null || r.healthCmd().isBlank() ? List.of() : List.of("CMD-SHELL", r.healthCmd());
         return new ServiceDefinition(r.serviceName(), r.image(), r.replicas(), labels,
                 Map.of(Labels.TRACK, track.name(), Labels.VERSION, r.version()),
-                r.env(), r.networks(), mounts, health, r.constraints());
+                r.env(), r.networks(), mounts, health, r.healthStartPeriod(), r.constraints());
     }
 
     private static ServiceDefinition withLabels(ServiceDefinition d, Map<String, String> labels) {
         return new ServiceDefinition(d.name(), d.image(), d.replicas(), labels, d.containerLabels(), d.env(),
-                d.networks(), d.secrets(), d.healthCmd(), d.constraints());
+                d.networks(), d.secrets(), d.healthCmd(), d.healthStartPeriod(), d.constraints());
     }
 
     /** The definition as stable JSON, without secret IDs (names already carry the content hash). */

@@ -19,6 +19,7 @@ public record ReleaseRequest(
         List<SecretSource> secrets,
         List<String> env,
         String healthCmd,
+        Duration healthStartPeriod,
         List<String> constraints,
         Duration timeout,
         boolean checkImage) {
@@ -84,6 +85,9 @@ public record ReleaseRequest(
                 throw new UserInputException("invalid --constraint '" + Names.printable(c)
                         + "': expected e.g. node.role==worker or node.labels.zone!=b");
             }
+        }
+        if (healthStartPeriod != null && (healthCmd == null || healthCmd.isBlank())) {
+            throw new UserInputException("--health-start-period needs --health-cmd");
         }
         if (timeout == null || timeout.isNegative() || timeout.isZero()) {
             throw new UserInputException("--timeout must be positive");

@@ -164,7 +164,9 @@ public final class DockerSwarmGateway implements SwarmGateway {
                     .withTest(d.healthCmd())
                     .withInterval(2_000_000_000L)
                     .withTimeout(2_000_000_000L)
-                    .withRetries(3));
+                    .withRetries(3)
+                    // zero would mean "inherit the image's start period"
+                    .withStartPeriod(d.healthStartPeriod() == null ? null : Math.max(1_000_000L, d.healthStartPeriod().toNanos())));
         }
         TaskSpec task = new TaskSpec()
                 .withContainerSpec(container)

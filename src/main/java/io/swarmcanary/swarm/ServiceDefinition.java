@@ -17,6 +17,7 @@ public record ServiceDefinition(
         List<String> networks,
         List<SecretMount> secrets,
         List<String> healthCmd,
+        java.time.Duration healthStartPeriod,
         List<String> constraints) {
 
     public ServiceDefinition {

@@ -1,0 +1,89 @@
+package io.swarmcanary.release;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.swarmcanary.UserInputException;
+import io.swarmcanary.swarm.NetworkInfo;
+import io.swarmcanary.testing.FakeSwarm;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** Deploy logic against an in-memory swarm; DeployIT proves the same on the real one. */
+class DeployerTest {
+    private final FakeSwarm swarm = new FakeSwarm();
+    private final Map<String, String> env = Map.of("DB", "db-secret", "API", "api-secret");
+    private final Deployer deployer = new Deployer(swarm, Clock.systemUTC(), env);
+
+    @BeforeEach
+    void image() {
+        swarm.images.add("app:1");
+        swarm.networks.put("front", new NetworkInfo("n1", "front", "overlay", "swarm", false));
+        swarm.networks.put("local", new NetworkInfo("n2", "local", "bridge", "local", false));
+    }
+
+    private ReleaseRequest request(String version, List<SecretSource> secrets, List<String> networks) {
+        return new ReleaseRequest(new Track("files", "webdev"), version, "app:1", 1, 80, List.of("files.example.com"),
+                networks, secrets, List.of(), null, null, List.of(), Duration.ofSeconds(5), true);
+    }
+
+    @Test
+    void namesSecretsByContentAndMountsThemAtTheStableTarget() {
+        DeployResult r = deployer.deploy(request("1.0.10", List.of(SecretSource.parse("db_password=env:DB")), List.of()), Progress.SILENT);
+        String name = "files-webdev-db_password-" + Names.sha256("db-secret").substring(0, 12);
+        assertThat(r.secretsCreated()).containsExactly(name);
+        assertThat(swarm.definitions.get("files-webdev-1_0_10").secrets())
+                .singleElement().satisfies(m -> {
+                    assertThat(m.secretName()).isEqualTo(name);
+                    assertThat(m.target()).isEqualTo("db_password");
+                });
+        assertThat(swarm.secrets.get(name).labels()).doesNotContainValue("db-secret");
+    }
+
+    @Test
+    void undoesOnlyWhatThisRunCreatedWhenTasksFail() {
+        deployer.deploy(request("1.0.0", List.of(SecretSource.parse("db=env:DB")), List.of()), Progress.SILENT);
+        swarm.taskError.put("files-webdev-1_0_1", "task: non-zero exit (1)");
+        assertThatThrownBy(() -> deployer.deploy(request("1.0.1",
+                List.of(SecretSource.parse("db=env:DB"), SecretSource.parse("api=env:API")), List.of()), Progress.SILENT))
+                .isInstanceOf(TaskWaiter.NotReadyException.class)
+                .hasMessageContaining("non-zero exit (1)");
+        assertThat(swarm.services).containsOnlyKeys("files-webdev-1_0_0");
+        assertThat(swarm.secrets).containsOnlyKeys("files-webdev-db-" + Names.sha256("db-secret").substring(0, 12));
+    }
+
+    @Test
+    void aSecondRunOfTheSameDeployCreatesNothing() {
+        var req = request("1.0.0", List.of(SecretSource.parse("db=env:DB")), List.of("front"));
+        deployer.deploy(req, Progress.SILENT);
+        int calls = swarm.calls.size();
+        DeployResult again = deployer.deploy(req, Progress.SILENT);
+        assertThat(again.outcome()).isEqualTo(DeployResult.Outcome.UNCHANGED);
+        assertThat(swarm.calls).hasSize(calls);
+    }
+
+    @Test
+    void aDifferentDefinitionUnderTheSameVersionIsRefused() {
+        deployer.deploy(request("1.0.0", List.of(), List.of()), Progress.SILENT);
+        var changed = new ReleaseRequest(new Track("files", "webdev"), "1.0.0", "app:1", 3, 80, List.of(),
+                List.of(), List.of(), List.of(), null, null, List.of(), Duration.ofSeconds(5), true);
+        assertThatThrownBy(() -> deployer.deploy(changed, Progress.SILENT))
+                .isInstanceOf(UserInputException.class)
+                .hasMessageContaining("already exists with a different definition");
+    }
+
+    @Test
+    void validatesAgainstTheClusterBeforeCreatingAnything() {
+        assertThatThrownBy(() -> deployer.deploy(request("1.0.0", List.of(SecretSource.parse("db=env:DB")), List.of("nope")), Progress.SILENT))
+                .isInstanceOf(UserInputException.class).hasMessageContaining("network 'nope' does not exist");
+        assertThatThrownBy(() -> deployer.deploy(request("1.0.0", List.of(), List.of("local")), Progress.SILENT))
+                .isInstanceOf(UserInputException.class).hasMessageContaining("swarm-scoped");
+        assertThatThrownBy(() -> deployer.deploy(request("1.0.0", List.of(SecretSource.parse("x=env:MISSING")), List.of()), Progress.SILENT))
+                .isInstanceOf(UserInputException.class).hasMessageContaining("MISSING is not set");
+        assertThat(swarm.calls).isEmpty();
+    }
+}

@@ -1,0 +1,71 @@
+package io.swarmcanary.testing;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/** Runs the packaged CLI as a user would: a separate process, real argv, real environment. */
+public final class Cli {
+    private final Map<String, String> env = new HashMap<>();
+
+    public static Cli cli() {
+        return new Cli();
+    }
+
+    public Cli env(String key, String value) {
+        env.put(key, value);
+        return this;
+    }
+
+    public record Result(int exitCode, String stdout, String stderr) {
+        public String all() {
+            return stdout + "\n" + stderr;
+        }
+
+        @Override
+        public String toString() {
+            return "exit " + exitCode + "\n--- stdout\n" + stdout + "\n--- stderr\n" + stderr;
+        }
+    }
+
+    public static Path jar() {
+        Path jar = Path.of("target", "swarm-canary.jar").toAbsolutePath();
+        if (!Files.isRegularFile(jar)) {
+            throw new IllegalStateException(jar + " is missing: run 'mvn package' first (mvn verify does)");
+        }
+        return jar;
+    }
+
+    public Result run(String... args) {
+        List<String> command = new ArrayList<>(List.of("java", "-jar", jar().toString()));
+        command.addAll(List.of(args));
+        ProcessBuilder pb = new ProcessBuilder(command);
+        pb.environment().putAll(env);
+        pb.environment().put("CI", "true");
+        try {
+            Path out = Files.createTempFile("cli", ".out");
+            Path err = Files.createTempFile("cli", ".err");
+            pb.redirectOutput(out.toFile()).redirectError(err.toFile());
+            Process p = pb.start();
+            if (!p.waitFor(10, TimeUnit.MINUTES)) {
+                p.destroyForcibly();
+                throw new IllegalStateException("CLI did not finish: " + command);
+            }
+            Result r = new Result(p.exitValue(), Files.readString(out, StandardCharsets.UTF_8), Files.readString(err, StandardCharsets.UTF_8));
+            Files.delete(out);
+            Files.delete(err);
+            return r;
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+}

@@ -1,0 +1,116 @@
+package io.swarmcanary.testing;
+
+import io.swarmcanary.swarm.DockerApiException;
+import io.swarmcanary.swarm.NetworkInfo;
+import io.swarmcanary.swarm.SecretInfo;
+import io.swarmcanary.swarm.ServiceDefinition;
+import io.swarmcanary.swarm.ServiceInfo;
+import io.swarmcanary.swarm.SwarmGateway;
+import io.swarmcanary.swarm.TaskInfo;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.HashSet;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/** An in-memory swarm for unit tests of engine logic; the integration tests use the real one. */
+public final class FakeSwarm implements SwarmGateway {
+    public final Map<String, ServiceInfo> services = new LinkedHashMap<>();
+    public final Map<String, ServiceDefinition> definitions = new LinkedHashMap<>();
+    public final Map<String, SecretInfo> secrets = new LinkedHashMap<>();
+    public final Map<String, byte[]> secretData = new LinkedHashMap<>();
+    public final Map<String, NetworkInfo> networks = new LinkedHashMap<>();
+    public final Set<String> images = new HashSet<>();
+    public final List<String> calls = new ArrayList<>();
+    /** Task error per service name; absent means its tasks run at once. */
+    public final Map<String, String> taskError = new LinkedHashMap<>();
+    private final AtomicInteger ids = new AtomicInteger();
+
+    @Override
+    public String nodeName() {
+        return "fake-node";
+    }
+
+    @Override
+    public boolean imageExists(String image) {
+        return images.contains(image);
+    }
+
+    @Override
+    public Optional<NetworkInfo> network(String name) {
+        return Optional.ofNullable(networks.get(name));
+    }
+
+    @Override
+    public Optional<SecretInfo> secret(String name) {
+        return Optional.ofNullable(secrets.get(name));
+    }
+
+    @Override
+    public List<SecretInfo> secrets(Map<String, String> labels) {
+        return secrets.values().stream().filter(s -> s.labels().entrySet().containsAll(labels.entrySet())).toList();
+    }
+
+    @Override
+    public SecretInfo createSecret(String name, byte[] data, Map<String, String> labels) {
+        calls.add("createSecret " + name);
+        if (secrets.containsKey(name)) {
+            throw new DockerApiException(409, "secret " + name + " already exists");
+        }
+        SecretInfo s = new SecretInfo("sec" + ids.incrementAndGet(), name, labels, "2026-01-01T00:00:00Z");
+        secrets.put(name, s);
+        secretData.put(name, data.clone());
+        return s;
+    }
+
+    @Override
+    public void removeSecret(String id) {
+        calls.add("removeSecret " + id);
+        secrets.values().removeIf(s -> s.id().equals(id));
+    }
+
+    @Override
+    public Optional<ServiceInfo> service(String name) {
+        return Optional.ofNullable(services.get(name));
+    }
+
+    @Override
+    public List<ServiceInfo> services(Map<String, String> labels) {
+        return services.values().stream().filter(s -> s.labels().entrySet().containsAll(labels.entrySet())).toList();
+    }
+
+    @Override
+    public ServiceInfo createService(ServiceDefinition d) {
+        calls.add("createService " + d.name());
+        ServiceInfo s = new ServiceInfo("svc" + ids.incrementAndGet(), d.name(), 1, d.labels(), d.image(), d.replicas(),
+                d.secrets().stream().map(m -> m.secretName()).toList(), d.networks(), "2026-01-01T00:00:00Z");
+        services.put(d.name(), s);
+        definitions.put(d.name(), d);
+        return s;
+    }
+
+    @Override
+    public void removeService(String name) {
+        calls.add("removeService " + name);
+        services.remove(name);
+    }
+
+    @Override
+    public List<TaskInfo> tasks(String serviceName) {
+        ServiceInfo s = services.get(serviceName);
+        if (s == null) {
+            return List.of();
+        }
+        String error = taskError.get(serviceName);
+        List<TaskInfo> tasks = new ArrayList<>();
+        for (int slot = 1; slot <= s.replicas(); slot++) {
+            tasks.add(error == null
+                    ? new TaskInfo("t" + slot, slot, "n1", "running", "running", "started", null, "c" + slot, "2026-01-01T00:00:00Z")
+                    : new TaskInfo("t" + slot, slot, "n1", "failed", "shutdown", "failed", error, "c" + slot, "2026-01-01T00:00:00Z"));
+        }
+        return tasks;
+    }
+}

@@ -1,0 +1,116 @@
+package io.swarmcanary.testing;
+
+import com.github.dockerjava.api.DockerClient;
+import com.github.dockerjava.api.command.ExecCreateCmdResponse;
+import com.github.dockerjava.api.exception.NotFoundException;
+import com.github.dockerjava.api.model.Frame;
+import com.github.dockerjava.api.model.Secret;
+import com.github.dockerjava.api.model.Service;
+import com.github.dockerjava.api.model.Task;
+import com.github.dockerjava.api.model.TaskState;
+import com.github.dockerjava.api.async.ResultCallback;
+import io.swarmcanary.swarm.DockerConnection;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+
+/** The real swarm, seen from the tests: look at what the CLI did, and clean up after it. */
+public final class TestSwarm implements AutoCloseable {
+    public static final String TESTAPP = "swarm-canary/testapp:latest";
+    public static final String ENVOY = "swarm-canary/envoy:latest";
+
+    private final DockerConnection connection = DockerConnection.fromEnvironment();
+    public final DockerClient docker = connection.client();
+
+    /** A unique app name per test, so tests never see each other's releases. */
+    public static String uniqueApp(String prefix) {
+        return prefix + UUID.randomUUID().toString().substring(0, 6);
+    }
+
+    public Optional<Service> service(String name) {
+        try {
+            return Optional.of(docker.inspectServiceCmd(name).exec());
+        } catch (NotFoundException e) {
+            return Optional.empty();
+        }
+    }
+
+    public List<Service> servicesOfTrack(String track) {
+        return docker.listServicesCmd().withLabelFilter(Map.of("io.swarm-canary.track", track)).exec();
+    }
+
+    public List<Secret> secretsOfTrack(String track) {
+        return docker.listSecretsCmd().withLabelFilter(Map.of("io.swarm-canary.track", track)).exec();
+    }
+
+    public List<Task> runningTasks(String service) {
+        return docker.listTasksCmd().withServiceFilter(service).exec().stream()
+                .filter(t -> t.getStatus().getState() == TaskState.RUNNING && t.getDesiredState() == TaskState.RUNNING)
+                .toList();
+    }
+
+    public String containerOf(String service) {
+        return runningTasks(service).stream()
+                .map(t -> t.getStatus().getContainerStatus().getContainerID())
+                .findFirst().orElseThrow(() -> new AssertionError("no running task of " + service));
+    }
+
+    /** Runs a command inside the container and returns its stdout. */
+    public String exec(String containerId, String... command) {
+        ExecCreateCmdResponse exec = docker.execCreateCmd(containerId).withCmd(command)
+                .withAttachStdout(true).withAttachStderr(true).exec();
+        StringBuilder out = new StringBuilder();
+        try {
+            docker.execStartCmd(exec.getId()).exec(new ResultCallback.Adapter<Frame>() {
+                @Override
+                public void onNext(Frame frame) {
+                    out.append(new String(frame.getPayload(), StandardCharsets.UTF_8));
+                }
+            }).awaitCompletion(60, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return out.toString();
+    }
+
+    /** HTTP GET from inside the task, with busybox wget (the test bed has no route to dnsrr tasks). */
+    public String httpGetInside(String containerId, String path) {
+        return exec(containerId, "wget", "-q", "-O", "-", "http://127.0.0.1:80" + path).trim();
+    }
+
+    public void removeTrack(String track) {
+        for (Service s : servicesOfTrack(track)) {
+            try {
+                docker.removeServiceCmd(s.getId()).exec();
+            } catch (NotFoundException ignored) {
+                // gone already
+            }
+        }
+        // secrets stay in use until the tasks are gone
+        for (int attempt = 0; attempt < 60 && !secretsOfTrack(track).isEmpty(); attempt++) {
+            for (Secret s : secretsOfTrack(track)) {
+                try {
+                    docker.removeSecretCmd(s.getId()).exec();
+                } catch (RuntimeException inUse) {
+                    sleep(500);
+                }
+            }
+        }
+    }
+
+    public static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    @Override
+    public void close() {
+        connection.close();
+    }
+}

@@ -1,5 +1,7 @@
 package io.swarmcanary.cli;
 
+import io.swarmcanary.edge.EdgeManager;
+import io.swarmcanary.edge.TrafficShift;
 import io.swarmcanary.release.DeployResult;
 import io.swarmcanary.release.Deployer;
 import io.swarmcanary.release.ReleaseRequest;
@@ -44,6 +46,7 @@ public final class DeployCommand implements Callable<Integer>, SwarmCanary.JsonE
     @Spec CommandSpec spec;
     @Mixin Output output;
     @Mixin HelpOption help;
+    @Mixin EdgeOptions edgeOptions;
 
     @Option(names = "--app", required = true, description = "Application name, e.g. files.") String app;
     // The contract uses --env both for the environment (--env webdev) and container variables (--env KEY=VALUE):
@@ -83,13 +86,36 @@ public final class DeployCommand implements Callable<Integer>, SwarmCanary.JsonE
         List<String> vars = new ArrayList<>(envOrVars.stream().filter(v -> v.contains("=")).toList());
         vars.addAll(envVars);
         ReleaseRequest request = new ReleaseRequest(new Track(app, envNames.get(0)), version, image, replicas, port, domains, networks,
-                secrets.stream().map(SecretSource::parse).toList(), vars, healthCmd, healthStartPeriod, constraints, timeout, !noImageCheck);
+                secrets.stream().map(SecretSource::parse).toList(), vars, healthCmd, healthStartPeriod, constraints, timeout,
+                !noImageCheck, edgeOptions.edge);
         try (DockerConnection docker = DockerConnection.fromEnvironment()) {
+            var progress = output.progress();
+            EdgeManager edgeManager = edgeOptions.manager(docker);
+            var edge = edgeManager.read(edgeOptions.edge);
+            if (edge.isPresent() && edge.get().settings().networks().stream().noneMatch(request.networks()::contains)) {
+                // Envoy resolves tasks.<release> only on a network it shares with the release
+                request = request.withNetwork(edge.get().settings().networks().get(0));
+            }
             Deployer deployer = new Deployer(new DockerSwarmGateway(docker), Clock.systemUTC(), System.getenv());
-            DeployResult result = deployer.deploy(request, output.progress());
+            DeployResult result = deployer.deploy(request, progress);
+            String routing;
+            if (edge.isEmpty()) {
+                routing = "edge '" + edgeOptions.edge + "' does not exist yet: nothing routes to " + result.service()
+                        + " (create it with 'swarm-canary edge ensure --edge " + edgeOptions.edge + "')";
+                progress.info("note: " + routing);
+            } else if (domains.isEmpty()) {
+                routing = "no --domain: edge '" + edgeOptions.edge + "' does not route to " + result.service();
+            } else {
+                EdgeManager.Result r = edgeManager.setWeights(edgeOptions.edge, request.track().name(),
+                        TrafficShift.afterDeploy(edgeManager, edgeOptions.edge, edge.get(), request.track().name(), result.service()),
+                        progress);
+                routing = "edge " + r.edge() + " routes " + request.track().name() + ": " + r.weights().get(request.track().name());
+            }
             PrintWriter out = spec.commandLine().getOut();
             if (output.json()) {
-                output.printJson(out, result);
+                var json = Output.JSON.<com.fasterxml.jackson.databind.node.ObjectNode>valueToTree(result);
+                json.put("routing", routing);
+                output.printJson(out, json);
             } else {
                 out.println(result.outcome() == DeployResult.Outcome.CREATED
                         ? "deployed " + result.service() + " in " + result.seconds() + "s: all tasks running and healthy"
@@ -104,6 +130,7 @@ public final class DeployCommand implements Callable<Integer>, SwarmCanary.JsonE
                     out.println("  default route:   " + result.defaultRouteNetwork());
                 }
                 result.warnings().forEach(w -> out.println("  warning: " + w));
+                out.println("  routing:         " + routing);
             }
             return 0;
         }

@@ -24,7 +24,8 @@ import picocli.CommandLine.Command;
             "",
             "Exit codes: 0 done, 1 failed, 2 bad input (nothing changed), 3 someone else changed the cluster (re-run).",
             "Docker is reached like the docker CLI does: DOCKER_HOST, DOCKER_TLS_VERIFY, DOCKER_CERT_PATH."},
-        subcommands = {DeployCommand.class, StatusCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {DeployCommand.class, StatusCommand.class, ShiftCommand.class, EdgeCommand.class,
+            EnvoyCommand.class, CommandLine.HelpCommand.class})
 public final class SwarmCanary {
     public static final int EXIT_FAILED = 1;
     public static final int EXIT_BAD_INPUT = 2;

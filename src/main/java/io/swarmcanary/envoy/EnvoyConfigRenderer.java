@@ -30,6 +30,8 @@ public final class EnvoyConfigRenderer {
     /** Name of the virtual host answering the smoke domains. */
     public static final String SMOKE_VIRTUAL_HOST = "proxy_test";
     static final String SMOKE_BODY = "Proxy OK\n";
+    /** Response header of the smoke host carrying the route table's revision. */
+    public static final String REVISION_HEADER = "x-swarm-canary-revision";
 
     static final String HCM_TYPE =
             "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager";
@@ -51,7 +53,12 @@ public final class EnvoyConfigRenderer {
                 "the route_config named " + ROUTE_CONFIG_NAME);
         ArrayNode clusters = listField(staticResources(root), "clusters", "static_resources");
         if (!table.smokeDomains().isEmpty()) {
-            virtualHosts.add(smokeHost(table.smokeDomains()));
+            ObjectNode smoke = smokeHost(table.smokeDomains());
+            if (table.revision() != null) {
+                smoke.putArray("response_headers_to_add").addObject()
+                        .putObject("header").put("key", REVISION_HEADER).put("value", table.revision());
+            }
+            virtualHosts.add(smoke);
         }
         for (TrackRoutes track : table.tracks()) {
             virtualHosts.add(virtualHost(track));

@@ -47,7 +47,7 @@ final class RouteTableRules {
             tracks.add(track(track, domainOwner, serviceOwner));
         }
         tracks.sort(Comparator.comparing(TrackRoutes::app).thenComparing(TrackRoutes::env));
-        return new EdgeRoutes(routes.listenerPort(), smoke, tracks);
+        return new EdgeRoutes(routes.listenerPort(), smoke, tracks, routes.revision());
     }
 
     private static TrackRoutes track(TrackRoutes track, Map<String, String> domainOwner,

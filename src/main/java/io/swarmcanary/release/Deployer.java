@@ -109,7 +109,7 @@ public final class Deployer {
             }
             Map<String, String> labels = new TreeMap<>(definition(request, secrets, secretIds).labels());
             labels.put(Labels.SPEC_HASH, specHash);
-            ServiceDefinition toCreate = withLabels(definition(request, secrets, secretIds), labels);
+            ServiceDefinition toCreate = definition(request, secrets, secretIds).withLabels(labels);
             try {
                 swarm.createService(toCreate);
                 createdService = true;
@@ -203,25 +203,33 @@ public final class Deployer {
         labels.put(Labels.VERSION, r.version());
         labels.put(Labels.PORT, Integer.toString(r.port()));
         labels.put(Labels.DOMAINS, String.join(",", r.domains()));
+        if (r.edge() != null) {
+            labels.put(Labels.EDGE, r.edge());
+        }
         List<SecretMount> mounts = secrets.stream()
                 .map(s -> new SecretMount(secretIds.getOrDefault(s.name(), ""), s.name(), s.source().target()))
                 .toList();
         List<String> health = r.healthCmd() == null || r.healthCmd().isBlank() ? List.of() : List.of("CMD-SHELL", r.healthCmd());
-        return new ServiceDefinition(r.serviceName(), r.image(), r.replicas(), labels,
+        return ServiceDefinition.replicated(r.serviceName(), r.image(), r.replicas(), labels,
                 Map.of(Labels.TRACK, track.name(), Labels.VERSION, r.version()),
                 r.env(), r.networks(), mounts, health, r.healthStartPeriod(), r.constraints());
     }
 
-    private static ServiceDefinition withLabels(ServiceDefinition d, Map<String, String> labels) {
-        return new ServiceDefinition(d.name(), d.image(), d.replicas(), labels, d.containerLabels(), d.env(),
-                d.networks(), d.secrets(), d.healthCmd(), d.healthStartPeriod(), d.constraints());
-    }
-
     /** The definition as stable JSON, without secret IDs (names already carry the content hash). */
     private static String canonical(ServiceDefinition d) {
+        Map<String, Object> tree = new TreeMap<>();
+        tree.put("name", d.name());
+        tree.put("image", d.image());
+        tree.put("replicas", d.replicas());
+        tree.put("labels", new TreeMap<>(d.labels()));
+        tree.put("containerLabels", new TreeMap<>(d.containerLabels()));
+        tree.put("env", d.env());
+        tree.put("networks", d.networks());
+        tree.put("secrets", d.secrets().stream().map(m -> m.secretName() + "@" + m.target()).toList());
+        tree.put("healthCmd", d.healthCmd());
+        tree.put("healthStartPeriod", String.valueOf(d.healthStartPeriod()));
+        tree.put("constraints", d.constraints());
         try {
-            Map<String, Object> tree = CANONICAL.convertValue(d, new com.fasterxml.jackson.core.type.TypeReference<>() {});
-            tree.put("secrets", d.secrets().stream().map(m -> m.secretName() + "@" + m.target()).toList());
             return CANONICAL.writeValueAsString(tree);
         } catch (Exception e) {
             throw new IllegalStateException(e);

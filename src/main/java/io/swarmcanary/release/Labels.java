@@ -16,6 +16,7 @@ public final class Labels {
     public static final String SPEC_HASH = PREFIX + "spec-hash";
     public static final String SECRET = PREFIX + "secret";
     public static final String KIND = PREFIX + "kind";
+    public static final String EDGE = PREFIX + "edge";
 
     private Labels() {}
 

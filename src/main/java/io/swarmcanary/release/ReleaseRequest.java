@@ -22,7 +22,8 @@ public record ReleaseRequest(
         Duration healthStartPeriod,
         List<String> constraints,
         Duration timeout,
-        boolean checkImage) {
+        boolean checkImage,
+        String edge) {
 
     /** Host names with an optional port; '_' is allowed because people use it in test hosts (proxy_test). */
     public static final Pattern DOMAIN = Pattern.compile(
@@ -101,6 +102,14 @@ public record ReleaseRequest(
 
     private static String serviceName(Track track, String version) {
         return Names.serviceName(track, version);
+    }
+
+    /** The same request attached to one more network (the edge's). */
+    public ReleaseRequest withNetwork(String network) {
+        List<String> nets = new java.util.ArrayList<>(networks);
+        nets.add(network);
+        return new ReleaseRequest(track, version, image, replicas, port, domains, nets, secrets, env, healthCmd,
+                healthStartPeriod, constraints, timeout, checkImage, edge);
     }
 
     public String serviceName() {

@@ -6,7 +6,14 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.github.dockerjava.api.DockerClient;
 import com.github.dockerjava.api.exception.NotFoundException;
 import com.github.dockerjava.api.model.ContainerSpec;
+import com.github.dockerjava.api.model.ContainerSpecConfig;
 import com.github.dockerjava.api.model.ContainerSpecFile;
+import com.github.dockerjava.api.model.PortConfig;
+import com.github.dockerjava.api.model.PortConfigProtocol;
+import com.github.dockerjava.api.model.ServiceGlobalModeOptions;
+import com.github.dockerjava.api.model.UpdateConfig;
+import com.github.dockerjava.api.model.UpdateFailureAction;
+import com.github.dockerjava.api.model.UpdateOrder;
 import com.github.dockerjava.api.model.ContainerSpecSecret;
 import com.github.dockerjava.api.model.EndpointResolutionMode;
 import com.github.dockerjava.api.model.EndpointSpec;
@@ -148,6 +155,82 @@ public final class DockerSwarmGateway implements SwarmGateway {
 
     @Override
     public ServiceInfo createService(ServiceDefinition d) {
+        docker.createServiceCmd(spec(d)).exec();
+        return service(d.name()).orElseThrow(() -> new IllegalStateException("service " + d.name() + " vanished right after creation"));
+    }
+
+    @Override
+    public void updateService(String id, long versionIndex, ServiceDefinition d) {
+        try {
+            docker.updateServiceCmd(id, spec(d)).withVersion(versionIndex).exec();
+        } catch (com.github.dockerjava.api.exception.DockerException e) {
+            // Swarm's optimistic concurrency: a stale version index is refused with this message (HTTP 500)
+            if (String.valueOf(e.getMessage()).contains("update out of sequence")) {
+                throw new io.swarmcanary.ConflictException("someone else changed service " + d.name()
+                        + " since it was read; nothing was applied. Re-run the command.");
+            }
+            throw e;
+        }
+    }
+
+    @Override
+    public String updateState(String serviceName) {
+        var status = docker.inspectServiceCmd(serviceName).exec().getUpdateStatus();
+        return status == null || status.getState() == null ? null : status.getState().name().toLowerCase();
+    }
+
+    @Override
+    public Optional<ConfigInfo> config(String name) {
+        // docker-java's ConfigSpec has neither data nor labels: read configs with raw requests
+        return listConfigs("{\"name\":[" + JSON.valueToTree(name) + "]}").stream()
+                .filter(c -> name.equals(c.name()))
+                .findFirst();
+    }
+
+    @Override
+    public List<ConfigInfo> configs(Map<String, String> labels) {
+        var filter = JSON.createObjectNode();
+        var list = filter.putArray("label");
+        labels.forEach((k, v) -> list.add(k + "=" + v));
+        return listConfigs(filter.toString()).stream().sorted(Comparator.comparing(ConfigInfo::name)).toList();
+    }
+
+    private List<ConfigInfo> listConfigs(String filters) {
+        String query = "/configs?filters=" + java.net.URLEncoder.encode(filters, StandardCharsets.UTF_8);
+        JsonNode list = raw(DockerHttpClient.Request.Method.GET, query, null, "list configs");
+        List<ConfigInfo> result = new java.util.ArrayList<>();
+        for (JsonNode c : list) {
+            Map<String, String> labels = JSON.convertValue(c.path("Spec").path("Labels"),
+                    new com.fasterxml.jackson.core.type.TypeReference<Map<String, String>>() {});
+            String data = c.path("Spec").path("Data").asText("");
+            result.add(new ConfigInfo(c.path("ID").asText(), c.path("Spec").path("Name").asText(), labels,
+                    Base64.getDecoder().decode(data), c.path("CreatedAt").asText(null)));
+        }
+        return result;
+    }
+
+    @Override
+    public ConfigInfo createConfig(String name, byte[] data, Map<String, String> labels) {
+        ObjectNode body = JSON.createObjectNode();
+        body.put("Name", name);
+        body.set("Labels", JSON.valueToTree(labels));
+        body.put("Data", Base64.getEncoder().encodeToString(data));
+        JsonNode created = raw(DockerHttpClient.Request.Method.POST, "/configs/create", body, "create config " + name);
+        return new ConfigInfo(created.path("ID").asText(), name, labels, data, Instant.now().toString());
+    }
+
+    @Override
+    public void removeConfig(String id) {
+        docker.removeConfigCmd(id).exec();
+    }
+
+    @Override
+    public NetworkInfo createOverlayNetwork(String name, Map<String, String> labels) {
+        docker.createNetworkCmd().withName(name).withDriver("overlay").withAttachable(true).withLabels(labels).exec();
+        return network(name).orElseThrow();
+    }
+
+    private static ServiceSpec spec(ServiceDefinition d) {
         ContainerSpec container = new ContainerSpec()
                 .withImage(d.image())
                 .withLabels(d.containerLabels())
@@ -172,15 +255,39 @@ public final class DockerSwarmGateway implements SwarmGateway {
                 .withContainerSpec(container)
                 .withPlacement(new ServicePlacement().withConstraints(d.constraints()))
                 .withNetworks(d.networks().stream().map(n -> new NetworkAttachmentConfig().withTarget(n)).toList());
+        if (!d.args().isEmpty()) {
+            container.withArgs(d.args());
+        }
+        if (!d.configs().isEmpty()) {
+            container.withConfigs(d.configs().stream()
+                    .map(c -> new ContainerSpecConfig()
+                            .withConfigID(c.configId())
+                            .withConfigName(c.configName())
+                            .withFile(new ContainerSpecFile().withName(c.target()).withUid("0").withGid("0").withMode(0444L)))
+                    .toList());
+        }
+        ServiceModeConfig mode = d.global()
+                ? new ServiceModeConfig().withGlobal(new ServiceGlobalModeOptions())
+                : new ServiceModeConfig().withReplicated(new ServiceReplicatedModeOptions().withReplicas(d.replicas()));
+        // service VIPs need IPVS; Envoy resolves tasks.<service> anyway, and ports are published per node
+        EndpointSpec endpoint = new EndpointSpec().withMode(EndpointResolutionMode.DNSRR)
+                .withPorts(d.ports().stream().map(p -> new PortConfig()
+                        .withProtocol(PortConfigProtocol.TCP)
+                        .withPublishedPort(p.published())
+                        .withTargetPort(p.target())
+                        .withPublishMode(PortConfig.PublishMode.host)).toList());
         ServiceSpec spec = new ServiceSpec()
                 .withName(d.name())
                 .withLabels(d.labels())
                 .withTaskTemplate(task)
-                .withMode(new ServiceModeConfig().withReplicated(new ServiceReplicatedModeOptions().withReplicas(d.replicas())))
-                // service VIPs need IPVS; Envoy resolves tasks.<service> anyway
-                .withEndpointSpec(new EndpointSpec().withMode(EndpointResolutionMode.DNSRR));
-        docker.createServiceCmd(spec).exec();
-        return service(d.name()).orElseThrow(() -> new IllegalStateException("service " + d.name() + " vanished right after creation"));
+                .withMode(mode)
+                .withEndpointSpec(endpoint);
+        if (d.global()) {
+            // host-mode ports cannot be held by two tasks on one node: stop the old task first
+            spec.withUpdateConfig(new UpdateConfig().withParallelism(1L).withOrder(UpdateOrder.STOP_FIRST)
+                    .withFailureAction(UpdateFailureAction.PAUSE).withMonitor(2_000_000_000L));
+        }
+        return spec;
     }
 
     @Override
@@ -215,18 +322,18 @@ public final class DockerSwarmGateway implements SwarmGateway {
 
     /** A raw Engine API call; the request body is never echoed into the error. */
     JsonNode raw(DockerHttpClient.Request.Method method, String path, JsonNode body, String what) {
-        byte[] bytes;
-        try {
-            bytes = JSON.writeValueAsBytes(body);
-        } catch (IOException e) {
-            throw new IllegalStateException(e);
-        }
-        var request = DockerHttpClient.Request.builder()
+        var builder = DockerHttpClient.Request.builder()
                 .method(method)
-                .path(connection.apiPrefix() + path)
-                .putHeader("Content-Type", "application/json")
-                .body(new ByteArrayInputStream(bytes))
-                .build();
+                .path(connection.apiPrefix() + path);
+        if (body != null) {
+            try {
+                builder.putHeader("Content-Type", "application/json")
+                        .body(new ByteArrayInputStream(JSON.writeValueAsBytes(body)));
+            } catch (IOException e) {
+                throw new IllegalStateException(e);
+            }
+        }
+        var request = builder.build();
         try (var response = connection.http().execute(request); InputStream in = response.getBody()) {
             String text = new String(in.readAllBytes(), StandardCharsets.UTF_8);
             if (response.getStatusCode() / 100 != 2) {

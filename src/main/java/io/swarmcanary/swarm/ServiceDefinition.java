@@ -1,11 +1,15 @@
 package io.swarmcanary.swarm;
 
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 
 /**
- * The tool's own model of a replicated service. Specs are always built fresh from this, never read
- * back and re-sent: docker-java drops nested fields it does not know.
+ * The tool's own model of a service. Specs are always built fresh from this, never read back and
+ * re-sent: docker-java drops nested fields it does not know.
+ *
+ * @param global   one task per eligible node (the edge) instead of {@code replicas} tasks
+ * @param ports    published in host mode (the ingress routing mesh needs IPVS)
  */
 public record ServiceDefinition(
         String name,
@@ -17,8 +21,12 @@ public record ServiceDefinition(
         List<String> networks,
         List<SecretMount> secrets,
         List<String> healthCmd,
-        java.time.Duration healthStartPeriod,
-        List<String> constraints) {
+        Duration healthStartPeriod,
+        List<String> constraints,
+        boolean global,
+        List<PublishedPort> ports,
+        List<ConfigMount> configs,
+        List<String> args) {
 
     public ServiceDefinition {
         labels = Map.copyOf(labels);
@@ -28,5 +36,27 @@ public record ServiceDefinition(
         secrets = List.copyOf(secrets);
         healthCmd = healthCmd == null ? List.of() : List.copyOf(healthCmd);
         constraints = List.copyOf(constraints);
+        ports = ports == null ? List.of() : List.copyOf(ports);
+        configs = configs == null ? List.of() : List.copyOf(configs);
+        args = args == null ? List.of() : List.copyOf(args);
     }
+
+    /** A replicated release service. */
+    public static ServiceDefinition replicated(String name, String image, int replicas, Map<String, String> labels,
+                                               Map<String, String> containerLabels, List<String> env, List<String> networks,
+                                               List<SecretMount> secrets, List<String> healthCmd, Duration healthStartPeriod,
+                                               List<String> constraints) {
+        return new ServiceDefinition(name, image, replicas, labels, containerLabels, env, networks, secrets, healthCmd,
+                healthStartPeriod, constraints, false, List.of(), List.of(), List.of());
+    }
+
+    public ServiceDefinition withLabels(Map<String, String> newLabels) {
+        return new ServiceDefinition(name, image, replicas, newLabels, containerLabels, env, networks, secrets, healthCmd,
+                healthStartPeriod, constraints, global, ports, configs, args);
+    }
+
+    public record PublishedPort(int published, int target) {}
+
+    /** A Swarm config mounted as a file. */
+    public record ConfigMount(String configId, String configName, String target) {}
 }

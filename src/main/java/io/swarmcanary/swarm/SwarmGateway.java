@@ -34,5 +34,26 @@ public interface SwarmGateway {
 
     void removeService(String nameOrId);
 
+    /**
+     * Replaces the spec of a service in one update carrying the version index it was read at.
+     *
+     * @throws io.swarmcanary.ConflictException when someone else updated it since ("update out of sequence")
+     */
+    void updateService(String id, long versionIndex, ServiceDefinition definition);
+
     List<TaskInfo> tasks(String serviceName);
+
+    /** The service's rollout state: null when never updated, else updating, completed, paused, rollback_*. */
+    String updateState(String serviceName);
+
+    Optional<ConfigInfo> config(String name);
+
+    List<ConfigInfo> configs(Map<String, String> labels);
+
+    ConfigInfo createConfig(String name, byte[] data, Map<String, String> labels);
+
+    void removeConfig(String id);
+
+    /** Creates an attachable overlay network for the edge and its releases. */
+    NetworkInfo createOverlayNetwork(String name, Map<String, String> labels);
 }

@@ -28,7 +28,7 @@ class DeployerTest {
 
     private ReleaseRequest request(String version, List<SecretSource> secrets, List<String> networks) {
         return new ReleaseRequest(new Track("files", "webdev"), version, "app:1", 1, 80, List.of("files.example.com"),
-                networks, secrets, List.of(), null, null, List.of(), Duration.ofSeconds(5), true);
+                networks, secrets, List.of(), null, null, List.of(), Duration.ofSeconds(5), true, "envoy");
     }
 
     @Test
@@ -70,7 +70,7 @@ class DeployerTest {
     void aDifferentDefinitionUnderTheSameVersionIsRefused() {
         deployer.deploy(request("1.0.0", List.of(), List.of()), Progress.SILENT);
         var changed = new ReleaseRequest(new Track("files", "webdev"), "1.0.0", "app:1", 3, 80, List.of(),
-                List.of(), List.of(), List.of(), null, null, List.of(), Duration.ofSeconds(5), true);
+                List.of(), List.of(), List.of(), null, null, List.of(), Duration.ofSeconds(5), true, "envoy");
         assertThatThrownBy(() -> deployer.deploy(changed, Progress.SILENT))
                 .isInstanceOf(UserInputException.class)
                 .hasMessageContaining("already exists with a different definition");

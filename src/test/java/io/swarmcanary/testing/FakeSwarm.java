@@ -1,5 +1,6 @@
 package io.swarmcanary.testing;
 
+import io.swarmcanary.swarm.ConfigInfo;
 import io.swarmcanary.swarm.DockerApiException;
 import io.swarmcanary.swarm.NetworkInfo;
 import io.swarmcanary.swarm.SecretInfo;
@@ -96,6 +97,56 @@ public final class FakeSwarm implements SwarmGateway {
     public void removeService(String name) {
         calls.add("removeService " + name);
         services.remove(name);
+    }
+
+    @Override
+    public void updateService(String id, long versionIndex, ServiceDefinition d) {
+        calls.add("updateService " + d.name());
+        ServiceInfo current = services.get(d.name());
+        if (current == null || current.versionIndex() != versionIndex) {
+            throw new io.swarmcanary.ConflictException("update out of sequence");
+        }
+        services.put(d.name(), new ServiceInfo(current.id(), d.name(), versionIndex + 1, d.labels(), d.image(), d.replicas(),
+                d.secrets().stream().map(m -> m.secretName()).toList(), d.networks(), current.createdAt()));
+        definitions.put(d.name(), d);
+    }
+
+    @Override
+    public String updateState(String serviceName) {
+        return "completed";
+    }
+
+    public final Map<String, ConfigInfo> configs = new LinkedHashMap<>();
+
+    @Override
+    public Optional<ConfigInfo> config(String name) {
+        return Optional.ofNullable(configs.get(name));
+    }
+
+    @Override
+    public List<ConfigInfo> configs(Map<String, String> labels) {
+        return configs.values().stream().filter(c -> c.labels().entrySet().containsAll(labels.entrySet())).toList();
+    }
+
+    @Override
+    public ConfigInfo createConfig(String name, byte[] data, Map<String, String> labels) {
+        calls.add("createConfig " + name);
+        ConfigInfo c = new ConfigInfo("cfg" + ids.incrementAndGet(), name, labels, data, "2026-01-01T00:00:00Z");
+        configs.put(name, c);
+        return c;
+    }
+
+    @Override
+    public void removeConfig(String id) {
+        calls.add("removeConfig " + id);
+        configs.values().removeIf(c -> c.id().equals(id));
+    }
+
+    @Override
+    public NetworkInfo createOverlayNetwork(String name, Map<String, String> labels) {
+        NetworkInfo n = new NetworkInfo("net" + ids.incrementAndGet(), name, "overlay", "swarm", false);
+        networks.put(name, n);
+        return n;
     }
 
     @Override

@@ -1,0 +1,88 @@
+package io.swarmcanary.cli;
+
+import io.swarmcanary.UserInputException;
+import io.swarmcanary.edge.EdgeManager;
+import io.swarmcanary.edge.EdgeSettings;
+import io.swarmcanary.swarm.DockerConnection;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+@Command(name = "edge", description = "Manage the edge: the Envoy service in front of every track.",
+        subcommands = {EdgeCommand.Ensure.class})
+public final class EdgeCommand {
+    @Mixin HelpOption help;
+
+    @Command(name = "ensure",
+            description = {
+                "Create or update the Envoy edge service: global mode (one Envoy per node), the listener",
+                "published in host mode on --port, the admin interface on 127.0.0.1 inside the container only.",
+                "The config is generated from the cluster (built-in edge defaults or --template), validated,",
+                "stored as a content-addressed Swarm config, and verified on the live Envoy."},
+            footer = {"", "Examples:",
+                "  swarm-canary edge ensure                                  # edge 'envoy' on port 10000",
+                "  swarm-canary edge ensure --edge envoy --port 10000 --image envoyproxy/envoy:v1.34-latest \\",
+                "      --network envoy-net --constraint node.role==worker",
+                "  swarm-canary edge ensure --template envoy.yaml            # your bootstrap; its route_config",
+                "                                                             # named swarm_canary gets the tracks",
+                "", "Releases reach the edge over a shared network: deploy attaches them to the edge's first network."})
+    static final class Ensure implements Callable<Integer>, SwarmCanary.JsonErrors {
+        @Spec CommandSpec spec;
+        @Mixin Output output;
+        @Mixin HelpOption help;
+        @Mixin EdgeOptions edgeOptions;
+
+        @Option(names = "--port", defaultValue = "10000", description = "Public port, published on every node in host mode (default: ${DEFAULT-VALUE}).")
+        int port;
+        @Option(names = "--image", defaultValue = "envoyproxy/envoy:v1.34-latest", description = "Envoy image (default: ${DEFAULT-VALUE}).")
+        String image;
+        @Option(names = "--network", paramLabel = "NET", description = "Overlay network shared with the releases; repeatable (default: <edge>-net, created if missing).")
+        List<String> networks = new ArrayList<>();
+        @Option(names = "--constraint", paramLabel = "EXPR", description = "Placement constraint, e.g. node.role==worker; repeatable.")
+        List<String> constraints = new ArrayList<>();
+        @Option(names = "--template", paramLabel = "FILE", description = "Your own Envoy bootstrap YAML; validated before use.")
+        Path template;
+        @Option(names = "--no-image-check", description = "Do not require the image on this node.")
+        boolean noImageCheck;
+
+        @Override
+        public Output output() {
+            return output;
+        }
+
+        @Override
+        public Integer call() throws IOException {
+            Optional<String> templateText = Optional.empty();
+            if (template != null) {
+                if (!Files.isRegularFile(template)) {
+                    throw new UserInputException("template " + template + " does not exist. Nothing was changed.");
+                }
+                templateText = Optional.of(Files.readString(template));
+            }
+            List<String> nets = networks.isEmpty() ? List.of(EdgeManager.defaultNetwork(edgeOptions.edge)) : networks;
+            EdgeSettings settings = new EdgeSettings(edgeOptions.edge, image, port, nets, constraints, null, "redeploy");
+            try (DockerConnection docker = DockerConnection.fromEnvironment()) {
+                EdgeManager.Result r = edgeOptions.manager(docker).ensure(settings, templateText, !noImageCheck, output.progress());
+                PrintWriter out = spec.commandLine().getOut();
+                if (output.json()) {
+                    output.printJson(out, r);
+                } else {
+                    out.println("edge " + r.edge() + " " + r.outcome() + ": serving revision " + r.revision()
+                            + " on port " + port + " (config " + r.config() + ")");
+                    r.warnings().forEach(w -> out.println("  warning: " + w));
+                }
+                return 0;
+            }
+        }
+    }
+}

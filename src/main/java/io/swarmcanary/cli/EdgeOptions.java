@@ -1,0 +1,29 @@
+package io.swarmcanary.cli;
+
+import io.swarmcanary.edge.EdgeManager;
+import io.swarmcanary.edge.EdgeProbe;
+import io.swarmcanary.swarm.DockerConnection;
+import io.swarmcanary.swarm.DockerSwarmGateway;
+import java.time.Clock;
+import java.time.Duration;
+import picocli.CommandLine.Option;
+
+/** Which edge a command works on, and how to reach its public listener to verify it. */
+public final class EdgeOptions {
+    @Option(names = "--edge", defaultValue = "envoy", paramLabel = "NAME",
+            description = "The edge (Envoy service) whose route table holds the track (default: ${DEFAULT-VALUE}).")
+    String edge = "envoy";
+
+    @Option(names = "--probe-host", paramLabel = "HOST",
+            description = "Host whose published edge port is probed to verify the live config (default: the Docker host, or 127.0.0.1 for a local socket).")
+    String probeHost;
+
+    @Option(names = "--converge-timeout", defaultValue = "3m", converter = Durations.class, paramLabel = "DURATION",
+            description = "How long to wait for Envoy to serve a new config before putting the old one back (default: ${DEFAULT-VALUE}).")
+    Duration convergeTimeout = Duration.ofMinutes(3);
+
+    EdgeManager manager(DockerConnection docker) {
+        String host = probeHost != null ? probeHost : EdgeProbe.hostOf(docker.dockerHost());
+        return new EdgeManager(new DockerSwarmGateway(docker), EdgeProbe.http(host), Clock.systemUTC(), convergeTimeout);
+    }
+}

@@ -1,0 +1,66 @@
+package io.swarmcanary.cli;
+
+import io.swarmcanary.edge.EdgeManager;
+import io.swarmcanary.edge.RouteTable;
+import io.swarmcanary.edge.TrafficShift;
+import io.swarmcanary.release.Track;
+import io.swarmcanary.swarm.DockerConnection;
+import java.io.PrintWriter;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+@Command(name = "shift",
+        description = {
+            "Move a track's traffic by weight: the canary (the newest release) gets W percent and the stable",
+            "release the rest; or set every version's weight. Returns once the live Envoy serves the new",
+            "weights; if it does not converge, the previous config is put back and the command fails."},
+        footer = {"", "Examples:",
+            "  swarm-canary shift --app files --env webdev --weight 25        # canary 25%, stable 75%",
+            "  swarm-canary shift --app files --env webdev --weights 1.0.9=90,1.0.10=10",
+            "", "Exit codes: 0 shifted (or already so), 1 the edge did not converge (rolled back), 2 bad input",
+            "(nothing changed), 3 someone else changed the edge meanwhile (re-run)."})
+public final class ShiftCommand implements Callable<Integer>, SwarmCanary.JsonErrors {
+    @Spec CommandSpec spec;
+    @Mixin Output output;
+    @Mixin HelpOption help;
+    @Mixin EdgeOptions edgeOptions;
+
+    @Option(names = "--app", required = true, description = "Application, e.g. files.") String app;
+    @Option(names = "--env", required = true, description = "Environment, e.g. webdev.") String env;
+    @Option(names = "--weight", paramLabel = "W", description = "The canary's share, 0-100; the stable release gets 100-W.") Integer weight;
+    @Option(names = "--weights", paramLabel = "VERSION=W,...", description = "Every version's weight; versions not named get 0.") String weights;
+
+    @Override
+    public Output output() {
+        return output;
+    }
+
+    @Override
+    public Integer call() {
+        Track track = new Track(app, env);
+        Map<String, Integer> versionWeights = weights == null ? null : TrafficShift.parseWeights(weights);
+        try (DockerConnection docker = DockerConnection.fromEnvironment()) {
+            EdgeManager edge = edgeOptions.manager(docker);
+            EdgeManager.EdgeState state = edge.require(edgeOptions.edge);
+            var releases = edge.releasesByTrack(edgeOptions.edge).getOrDefault(track.name(), java.util.List.of());
+            RouteTable.TrackEntry entry = TrafficShift.entry(track, releases, state.routes().tracks().get(track.name()),
+                    weight, versionWeights);
+            EdgeManager.Result r = edge.setWeights(edgeOptions.edge, track.name(), entry, output.progress());
+            PrintWriter out = spec.commandLine().getOut();
+            if (output.json()) {
+                output.printJson(out, Map.of("track", track.name(), "weights", r.weights().getOrDefault(track.name(), Map.of()),
+                        "edge", r.edge(), "outcome", r.outcome(), "revision", r.revision(), "seconds", r.seconds()));
+            } else {
+                out.println(("unchanged".equals(r.outcome()) ? "already serving " : "shifted ") + track.name() + ": "
+                        + r.weights().getOrDefault(track.name(), Map.of()) + " (edge " + r.edge() + ", revision "
+                        + r.revision() + ", " + r.seconds() + "s)");
+            }
+            return 0;
+        }
+    }
+}

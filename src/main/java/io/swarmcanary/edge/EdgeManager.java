@@ -1,0 +1,324 @@
+package io.swarmcanary.edge;
+
+import io.swarmcanary.UserInputException;
+import io.swarmcanary.envoy.EdgeRoutes;
+import io.swarmcanary.envoy.EnvoyConfigRenderer;
+import io.swarmcanary.envoy.EnvoyConfigValidator;
+import io.swarmcanary.envoy.ReleaseRoute;
+import io.swarmcanary.envoy.TrackRoutes;
+import io.swarmcanary.envoy.ValidationResult;
+import io.swarmcanary.release.Labels;
+import io.swarmcanary.release.Names;
+import io.swarmcanary.release.Progress;
+import io.swarmcanary.swarm.ConfigInfo;
+import io.swarmcanary.swarm.NetworkInfo;
+import io.swarmcanary.swarm.ServiceDefinition;
+import io.swarmcanary.swarm.ServiceInfo;
+import io.swarmcanary.swarm.SwarmGateway;
+import io.swarmcanary.swarm.TaskInfo;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.TreeSet;
+
+/**
+ * The edge: the Envoy service, its route table (a label) and its generated config (a content-addressed
+ * Swarm config). Every change is rendered, validated, then applied as one service update carrying the
+ * version index it was read at, and verified against the live Envoy before returning.
+ */
+public final class EdgeManager {
+    public static final String ROUTE_TABLE = Labels.PREFIX + "route-table";
+    public static final String SETTINGS = Labels.PREFIX + "edge-settings";
+    public static final String EDGE = Labels.EDGE;
+    public static final String CONFIG = Labels.PREFIX + "config";
+    public static final String REVISION = Labels.PREFIX + "revision";
+    static final String CONFIG_TARGET = "/etc/envoy/envoy.yaml";
+
+    private final SwarmGateway swarm;
+    private final EdgeProbe probe;
+    private final Clock clock;
+    private final Duration convergeTimeout;
+    private final EnvoyConfigRenderer renderer = new EnvoyConfigRenderer();
+    private final EnvoyConfigValidator validator = new EnvoyConfigValidator();
+
+    public EdgeManager(SwarmGateway swarm, EdgeProbe probe, Clock clock, Duration convergeTimeout) {
+        this.swarm = swarm;
+        this.probe = probe;
+        this.clock = clock;
+        this.convergeTimeout = convergeTimeout;
+    }
+
+    /** The edge as read from the cluster. */
+    public record EdgeState(ServiceInfo service, EdgeSettings settings, RouteTable routes) {}
+
+    /** A rendered, validated config for an edge, not yet applied. */
+    public record Plan(EdgeSettings settings, RouteTable routes, EdgeRoutes edgeRoutes, String yaml, String revision,
+                       List<String> warnings) {}
+
+    public record Result(String edge, String outcome, String revision, String config, Map<String, Map<String, Integer>> weights,
+                         List<String> warnings, long seconds) {}
+
+    public Optional<EdgeState> read(String edge) {
+        return swarm.service(edge).map(s -> {
+            if (!"edge".equals(s.labels().get(Labels.KIND))) {
+                throw new UserInputException("service '" + edge + "' exists but is not an edge managed by swarm-canary;"
+                        + " nothing was changed. Choose another --edge name.");
+            }
+            return new EdgeState(s, EdgeSettings.fromJson(s.labels().get(SETTINGS)), RouteTable.fromJson(s.labels().get(ROUTE_TABLE)));
+        });
+    }
+
+    public EdgeState require(String edge) {
+        return read(edge).orElseThrow(() -> new UserInputException("edge '" + edge + "' does not exist; create it with"
+                + " 'swarm-canary edge ensure --edge " + edge + "'. Nothing was changed."));
+    }
+
+    /** Creates or updates the Envoy service with these settings, keeping its route table. */
+    public Result ensure(EdgeSettings requested, Optional<String> template, boolean checkImage, Progress progress) {
+        Instant start = clock.instant();
+        Optional<EdgeState> current = read(requested.name());
+        EdgeSettings settings = requested;
+        if (template.isPresent()) {
+            byte[] bytes = template.get().getBytes(StandardCharsets.UTF_8);
+            settings = settings.withTemplate(requested.name() + "-template-" + Names.sha256(bytes).substring(0, 12));
+        } else if (current.isPresent() && requested.templateConfig() == null) {
+            settings = settings.withTemplate(current.get().settings().templateConfig());
+        }
+        for (String n : settings.networks()) {
+            Optional<NetworkInfo> network = swarm.network(n);
+            if (network.isEmpty() && !n.equals(defaultNetwork(settings.name()))) {
+                throw new UserInputException("network '" + n + "' does not exist; create it (docker network create"
+                        + " --driver overlay --attachable " + n + ") or fix --network. Nothing was changed.");
+            }
+        }
+        if (checkImage && !swarm.imageExists(settings.image())) {
+            throw new UserInputException("image '" + settings.image() + "' does not exist on node " + swarm.nodeName()
+                    + "; pull or build it first (or pass --no-image-check if your nodes pull it). Nothing was changed.");
+        }
+        RouteTable routes = current.map(EdgeState::routes).orElse(RouteTable.empty());
+        // render and validate before touching anything
+        Plan plan = plan(settings, routes, template);
+        for (String n : settings.networks()) {
+            if (swarm.network(n).isEmpty()) {
+                progress.info("creating overlay network " + n);
+                swarm.createOverlayNetwork(n, Map.of(Labels.MANAGED_BY, Labels.MANAGER, EDGE, settings.name()));
+            }
+        }
+        if (template.isPresent() && swarm.config(settings.templateConfig()).isEmpty()) {
+            swarm.createConfig(settings.templateConfig(), template.get().getBytes(StandardCharsets.UTF_8),
+                    Map.of(Labels.MANAGED_BY, Labels.MANAGER, Labels.KIND, "envoy-template", EDGE, settings.name()));
+        }
+        return apply(current, plan, start, progress);
+    }
+
+    /** Sets a track's weights on the edge; returns once the live Envoy serves them. */
+    public Result setWeights(String edge, String track, RouteTable.TrackEntry entry, Progress progress) {
+        Instant start = clock.instant();
+        EdgeState state = require(edge);
+        RouteTable routes = state.routes().with(track, entry);
+        Plan plan = plan(state.settings(), routes, Optional.empty());
+        return apply(Optional.of(state), plan, start, progress);
+    }
+
+    /** The config the edge would run now, rendered from the cluster. */
+    public Plan currentPlan(String edge) {
+        EdgeState state = require(edge);
+        return plan(state.settings(), state.routes(), Optional.empty());
+    }
+
+    public static String defaultNetwork(String edge) {
+        return edge + "-net";
+    }
+
+    /** Releases routed by this edge, by track, oldest first. */
+    public Map<String, List<ServiceInfo>> releasesByTrack(String edge) {
+        Map<String, String> filter = new TreeMap<>(Labels.allReleases());
+        filter.put(EDGE, edge);
+        Map<String, List<ServiceInfo>> byTrack = new TreeMap<>();
+        for (ServiceInfo s : swarm.services(filter)) {
+            byTrack.computeIfAbsent(s.labels().get(Labels.TRACK), k -> new ArrayList<>()).add(s);
+        }
+        byTrack.values().forEach(l -> l.sort(Comparator.comparing(ServiceInfo::createdAt).thenComparing(ServiceInfo::name)));
+        return byTrack;
+    }
+
+    /** Weights in force for a track: the route table's, or 100 on the newest release when it has none. */
+    public static Map<String, Integer> effectiveWeights(List<ServiceInfo> releases, RouteTable.TrackEntry entry) {
+        Map<String, Integer> weights = new LinkedHashMap<>();
+        if (entry != null) {
+            releases.forEach(r -> weights.put(r.name(), entry.weights().getOrDefault(r.name(), 0)));
+            if (weights.values().stream().mapToInt(Integer::intValue).sum() > 0) {
+                return weights;
+            }
+            weights.clear();
+        }
+        releases.forEach(r -> weights.put(r.name(), 0));
+        if (!releases.isEmpty()) {
+            weights.put(releases.get(releases.size() - 1).name(), 100);
+        }
+        return weights;
+    }
+
+    Plan plan(EdgeSettings settings, RouteTable routes, Optional<String> newTemplate) {
+        List<String> warnings = new ArrayList<>();
+        List<TrackRoutes> tracks = new ArrayList<>();
+        releasesByTrack(settings.name()).forEach((track, releases) -> {
+            TreeSet<String> domains = new TreeSet<>();
+            releases.forEach(r -> {
+                String d = r.labels().getOrDefault(Labels.DOMAINS, "");
+                if (!d.isEmpty()) {
+                    domains.addAll(List.of(d.split(",")));
+                }
+            });
+            if (domains.isEmpty()) {
+                warnings.add("track " + track + " has no --domain: Envoy does not route to it");
+                return;
+            }
+            RouteTable.TrackEntry entry = routes.tracks().get(track);
+            Map<String, Integer> weights = effectiveWeights(releases, entry);
+            String canary = entry != null && entry.canary() != null && weights.containsKey(entry.canary()) ? entry.canary() : null;
+            List<ReleaseRoute> rr = releases.stream()
+                    .map(r -> new ReleaseRoute(r.name(), r.labels().get(Labels.VERSION),
+                            Integer.parseInt(r.labels().getOrDefault(Labels.PORT, "80")), weights.get(r.name())))
+                    .toList();
+            ServiceInfo first = releases.get(0);
+            tracks.add(new TrackRoutes(first.labels().get(Labels.APP), first.labels().get(Labels.ENV),
+                    List.copyOf(domains), rr, canary));
+        });
+        String templateText = newTemplate.orElseGet(() -> settings.templateConfig() == null ? null
+                : new String(swarm.config(settings.templateConfig()).map(ConfigInfo::data)
+                        .orElseThrow(() -> new IllegalStateException("the edge's template config " + settings.templateConfig()
+                                + " is missing; re-run 'edge ensure --template FILE'")), StandardCharsets.UTF_8));
+        EdgeRoutes edgeRoutes = new EdgeRoutes(EdgeSettings.LISTENER_PORT, null, tracks);
+        String revision = Names.sha256(renderer.render(edgeRoutes, Optional.ofNullable(templateText))).substring(0, 12);
+        String yaml = renderer.render(edgeRoutes.withRevision(revision), Optional.ofNullable(templateText));
+        ValidationResult validation = validator.validate(yaml);
+        if (!validation.isValid()) {
+            throw new UserInputException("the generated Envoy config is invalid, so it was not applied; the live edge is"
+                    + " untouched:\n" + validation.describe());
+        }
+        return new Plan(settings, routes, edgeRoutes, yaml, revision, List.copyOf(warnings));
+    }
+
+    private Result apply(Optional<EdgeState> current, Plan plan, Instant start, Progress progress) {
+        EdgeSettings settings = plan.settings();
+        plan.warnings().forEach(w -> progress.info("warning: " + w));
+        Map<String, Map<String, Integer>> weights = weightsByVersion(plan);
+        if (current.isPresent()
+                && plan.revision().equals(current.get().service().labels().get(REVISION))
+                && settings.equals(current.get().settings())
+                && plan.routes().equals(current.get().routes())) {
+            progress.info("edge " + settings.name() + " already serves revision " + plan.revision() + "; nothing to change");
+            return new Result(settings.name(), "unchanged", plan.revision(), current.get().service().labels().get(CONFIG),
+                    weights, plan.warnings(), Duration.between(start, clock.instant()).toSeconds());
+        }
+        byte[] bytes = plan.yaml().getBytes(StandardCharsets.UTF_8);
+        String configName = settings.name() + "-config-" + Names.sha256(bytes).substring(0, 12);
+        ConfigInfo config = swarm.config(configName).orElseGet(() -> swarm.createConfig(configName, bytes,
+                Map.of(Labels.MANAGED_BY, Labels.MANAGER, Labels.KIND, "envoy-config", EDGE, settings.name())));
+        ServiceDefinition definition = definition(settings, plan.routes(), config, plan.revision());
+        if (current.isEmpty()) {
+            progress.info("creating edge " + settings.name() + " (Envoy, global, port " + settings.port() + ")");
+            swarm.createService(definition);
+            awaitConverged(settings, plan.revision(), progress);
+            return new Result(settings.name(), "created", plan.revision(), configName, weights, plan.warnings(),
+                    Duration.between(start, clock.instant()).toSeconds());
+        }
+        ServiceInfo before = current.get().service();
+        progress.info("updating edge " + settings.name() + " to revision " + plan.revision() + " (config " + configName + ")");
+        swarm.updateService(before.id(), before.versionIndex(), definition);
+        try {
+            awaitConverged(settings, plan.revision(), progress);
+        } catch (RuntimeException failure) {
+            restore(current.get(), progress);
+            throw failure;
+        }
+        return new Result(settings.name(), "updated", plan.revision(), configName, weights, plan.warnings(),
+                Duration.between(start, clock.instant()).toSeconds());
+    }
+
+    /** Puts the previous config and route table back after a failed update. */
+    private void restore(EdgeState previous, Progress progress) {
+        progress.info("the edge did not converge: putting the previous config back");
+        String previousConfig = previous.service().labels().get(CONFIG);
+        Optional<ConfigInfo> config = previousConfig == null ? Optional.empty() : swarm.config(previousConfig);
+        ServiceInfo now = swarm.service(previous.settings().name()).orElseThrow();
+        if (config.isEmpty()) {
+            progress.info("previous config " + previousConfig + " is gone; the edge stays as it is");
+            return;
+        }
+        swarm.updateService(now.id(), now.versionIndex(), definition(previous.settings(), previous.routes(), config.get(),
+                previous.service().labels().get(REVISION)));
+    }
+
+    private void awaitConverged(EdgeSettings settings, String revision, Progress progress) {
+        Instant deadline = clock.instant().plus(convergeTimeout);
+        String last = "";
+        while (true) {
+            String state = swarm.updateState(settings.name());
+            List<TaskInfo> tasks = swarm.tasks(settings.name());
+            long running = tasks.stream().filter(t -> t.wanted() && t.running()).count();
+            long wanted = tasks.stream().filter(TaskInfo::wanted).count();
+            Optional<String> served = probe.revision(settings.port());
+            String status = String.format("waiting for edge %s: %d/%d Envoy tasks running, rollout %s, serving %s (want %s)",
+                    settings.name(), running, wanted, state == null ? "new" : state, served.orElse("-"), revision);
+            progress.waiting(status);
+            last = status;
+            if (state != null && (state.startsWith("rollback") || state.equals("paused"))) {
+                progress.done();
+                throw new IllegalStateException("edge " + settings.name() + " update " + state + ": "
+                        + tasks.stream().filter(TaskInfo::failed).map(t -> t.error() == null ? t.message() : t.error()).distinct().toList());
+            }
+            if ((state == null || state.equals("completed")) && running > 0 && running == wanted
+                    && served.filter(revision::equals).isPresent()) {
+                progress.done();
+                return;
+            }
+            if (clock.instant().isAfter(deadline)) {
+                progress.done();
+                throw new IllegalStateException("edge " + settings.name() + " did not converge within "
+                        + convergeTimeout.toSeconds() + "s (" + last + ")");
+            }
+            try {
+                Thread.sleep(250);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while waiting for the edge");
+            }
+        }
+    }
+
+    private static ServiceDefinition definition(EdgeSettings settings, RouteTable routes, ConfigInfo config, String revision) {
+        Map<String, String> labels = new TreeMap<>();
+        labels.put(Labels.MANAGED_BY, Labels.MANAGER);
+        labels.put(Labels.KIND, "edge");
+        labels.put(EDGE, settings.name());
+        labels.put(SETTINGS, settings.toJson());
+        labels.put(ROUTE_TABLE, routes.toJson());
+        labels.put(CONFIG, config.name());
+        labels.put(REVISION, revision == null ? "" : revision);
+        return new ServiceDefinition(settings.name(), settings.image(), 0, labels, Map.of(EDGE, settings.name()),
+                List.of(), settings.networks(), List.of(), List.of(), null, settings.constraints(), true,
+                List.of(new ServiceDefinition.PublishedPort(settings.port(), EdgeSettings.LISTENER_PORT)),
+                List.of(new ServiceDefinition.ConfigMount(config.id(), config.name(), CONFIG_TARGET)),
+                List.of("-c", CONFIG_TARGET, "--log-level", "warn"));
+    }
+
+    private static Map<String, Map<String, Integer>> weightsByVersion(Plan plan) {
+        Map<String, Map<String, Integer>> result = new TreeMap<>();
+        for (TrackRoutes t : plan.edgeRoutes().tracks()) {
+            Map<String, Integer> w = new LinkedHashMap<>();
+            t.releases().forEach(r -> w.put(r.version(), r.weight()));
+            result.put(t.name(), w);
+        }
+        return result;
+    }
+}

@@ -1,0 +1,123 @@
+package io.swarmcanary.edge;
+
+import io.swarmcanary.UserInputException;
+import io.swarmcanary.release.Labels;
+import io.swarmcanary.release.Track;
+import io.swarmcanary.swarm.ServiceInfo;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Turns "canary gets W" or "these versions get these weights" into a track's route table entry.
+ * Everything is checked against the cluster before the edge is touched.
+ */
+public final class TrafficShift {
+    private TrafficShift() {}
+
+    /** Parses {@code 1.0.9=90,1.0.10=10}. */
+    public static Map<String, Integer> parseWeights(String spec) {
+        Map<String, Integer> weights = new LinkedHashMap<>();
+        for (String part : spec.split(",")) {
+            int eq = part.indexOf('=');
+            if (eq <= 0) {
+                throw new UserInputException("invalid --weights '" + spec + "': expected VERSION=WEIGHT,..., e.g. 1.0.9=90,1.0.10=10");
+            }
+            String version = part.substring(0, eq).trim();
+            int weight;
+            try {
+                weight = Integer.parseInt(part.substring(eq + 1).trim());
+            } catch (NumberFormatException e) {
+                throw new UserInputException("invalid weight for " + version + " in --weights: '" + part.substring(eq + 1) + "' is not a whole number");
+            }
+            if (weights.put(version, weight) != null) {
+                throw new UserInputException("--weights names version " + version + " twice");
+            }
+        }
+        return weights;
+    }
+
+    static void requireWeight(String what, int weight) {
+        if (weight < 0 || weight > 100) {
+            throw new UserInputException(what + " must be between 0 and 100, got " + weight);
+        }
+    }
+
+    /**
+     * @param canaryWeight weight for the canary (the newest release unless one is recorded); stable gets the rest
+     * @param versionWeights explicit weights by version; versions not named get 0
+     */
+    public static RouteTable.TrackEntry entry(Track track, List<ServiceInfo> releases, RouteTable.TrackEntry current,
+                                              Integer canaryWeight, Map<String, Integer> versionWeights) {
+        if ((canaryWeight == null) == (versionWeights == null)) {
+            throw new UserInputException("give either --weight W (the canary's share) or --weights VERSION=W,...");
+        }
+        if (releases.isEmpty()) {
+            throw new UserInputException("track " + track.name() + " has no releases on this edge; deploy one first."
+                    + " Nothing was changed.");
+        }
+        Map<String, Integer> effective = EdgeManager.effectiveWeights(releases, current);
+        String canary = Optional.ofNullable(current).map(RouteTable.TrackEntry::canary)
+                .filter(effective::containsKey)
+                .orElse(releases.get(releases.size() - 1).name());
+        Map<String, Integer> weights = new LinkedHashMap<>();
+        releases.forEach(r -> weights.put(r.name(), 0));
+        if (canaryWeight != null) {
+            requireWeight("--weight", canaryWeight);
+            if (releases.size() < 2) {
+                throw new UserInputException("track " + track.name() + " has a single release (" + releases.get(0).name()
+                        + "): there is no canary to shift to. Deploy a new version first. Nothing was changed.");
+            }
+            // stable: the non-canary release that carries the most traffic now (the newest on a tie)
+            String stable = null;
+            int best = -1;
+            for (ServiceInfo r : releases) {
+                int w = effective.get(r.name());
+                if (!r.name().equals(canary) && w >= best) {
+                    stable = r.name();
+                    best = w;
+                }
+            }
+            weights.put(canary, canaryWeight);
+            weights.put(stable, 100 - canaryWeight);
+        } else {
+            Map<String, String> serviceByVersion = new LinkedHashMap<>();
+            releases.forEach(r -> serviceByVersion.put(r.labels().get(Labels.VERSION), r.name()));
+            versionWeights.forEach((version, w) -> {
+                requireWeight("weight of " + version, w);
+                String service = serviceByVersion.get(version);
+                if (service == null) {
+                    throw new UserInputException("track " + track.name() + " has no release " + version + " (it has "
+                            + String.join(", ", serviceByVersion.keySet()) + "). Nothing was changed.");
+                }
+                weights.put(service, w);
+            });
+        }
+        if (weights.values().stream().mapToInt(Integer::intValue).sum() == 0) {
+            throw new UserInputException("all weights are 0: Envoy would have nowhere to send track " + track.name()
+                    + ". Nothing was changed.");
+        }
+        return new RouteTable.TrackEntry(weights, canary);
+    }
+
+    /**
+     * The route table entry after a deploy: the first release of a track takes 100%; a later one joins
+     * at weight 0 as the canary (reachable with the force-canary header); an existing release keeps its weight.
+     */
+    public static RouteTable.TrackEntry afterDeploy(EdgeManager edge, String edgeName, EdgeManager.EdgeState state,
+                                                    String track, String service) {
+        List<ServiceInfo> releases = edge.releasesByTrack(edgeName).getOrDefault(track, List.of());
+        RouteTable.TrackEntry current = state.routes().tracks().get(track);
+        List<ServiceInfo> others = releases.stream().filter(r -> !r.name().equals(service)).toList();
+        if (current != null && current.weights().containsKey(service)) {
+            return current; // re-run of the same deploy
+        }
+        if (others.isEmpty()) {
+            return new RouteTable.TrackEntry(Map.of(service, 100), null);
+        }
+        Map<String, Integer> weights = new LinkedHashMap<>(EdgeManager.effectiveWeights(others, current));
+        weights.put(service, 0);
+        return new RouteTable.TrackEntry(weights, service);
+    }
+}

@@ -1,0 +1,210 @@
+package io.swarmcanary.vars
+
+import com.lesfurets.jenkins.unit.BasePipelineTest
+import com.lesfurets.jenkins.unit.MethodCall
+import com.lesfurets.jenkins.unit.global.lib.SourceRetriever
+import groovy.json.JsonSlurper
+import org.junit.jupiter.api.BeforeEach
+
+import static com.lesfurets.jenkins.unit.global.lib.LibraryConfiguration.library
+
+/**
+ * JenkinsPipelineUnit 1.1 set-up shared by the step tests: this repository is registered as the shared library
+ * 'swarm-canary' (vars/ from the repo root), and the agent is faked: a file system in a map, an environment
+ * honouring withEnv/withCredentials, and an `sh` that plays the CLI. With realAgent = true, files and `sh`
+ * are real instead (bash in a temporary workspace).
+ */
+abstract class PipelineTestSupport extends BasePipelineTest {
+    static final File REPO = new File('.').canonicalFile
+    static final File PIPELINES = new File(REPO, 'target/test-pipelines')
+
+    /** The agent's environment as the steps see it through `env`. */
+    Map<String, String> env = [:]
+    /** The fake agent's files, by absolute path. */
+    Map<String, String> files = [:]
+    /** Every `sh` call: its arguments and the environment it ran with. */
+    List<Map> shCalls = []
+    /** Credentials bound by withCredentials: [kind:, credentialsId:, variable:]. */
+    List<Map> boundCredentials = []
+    /** Values the fake credentials store holds for string credentials, by id. */
+    Map<String, String> secretValues = [:]
+
+    /** What the fake CLI prints on stdout and returns; cliRuns records the arguments file it was given. */
+    String cliStdout = '{"ok": true}'
+    int cliExit = 0
+    boolean cliOnPath = false
+    List<String> cliRuns = []
+
+    boolean realAgent = false
+    File workspace
+    protected String currentDir
+
+    @BeforeEach
+    void setUpPipeline() {
+        PIPELINES.mkdirs()
+        new File(PIPELINES, 'callStep.groovy').text = 'return this."$stepName"(stepConfig)\n'
+        scriptRoots = [PIPELINES.path + '/'] as String[]
+        scriptExtension = 'groovy'
+        super.setUp()
+        helper.registerSharedLibrary(library('swarm-canary')
+                .retriever({ String repository, String version, String target -> [REPO.toURI().toURL()] } as SourceRetriever)
+                .targetPath(REPO.path).defaultVersion('main').implicit(true).allowOverride(false).build())
+        binding.setVariable('env', env)
+
+        helper.registerAllowedMethod('error', [String], { String message -> throw new StepFailure(message) })
+        helper.registerAllowedMethod('isUnix', [], { -> true })
+        helper.registerAllowedMethod('pwd', [Map], { Map m -> m.tmp ? workspacePath() + '@tmp' : workspacePath() })
+        helper.registerAllowedMethod('pwd', [], { -> workspacePath() })
+        helper.registerAllowedMethod('writeFile', [Map], { Map m -> writeAgentFile(m.file, m.text) })
+        helper.registerAllowedMethod('readFile', [Map], { Map m -> readAgentFile(m.file) })
+        helper.registerAllowedMethod('readFile', [String], { String f -> readAgentFile(f) })
+        helper.registerAllowedMethod('fileExists', [String], { String f -> agentFileExists(f) })
+        helper.registerAllowedMethod('readJSON', [Map], { Map m -> new JsonSlurper().parseText(m.text ?: readAgentFile(m.file)) })
+        helper.registerAllowedMethod('dir', [String, Closure], { String d, Closure body ->
+            String saved = currentDir
+            currentDir = d
+            try { body() } finally { currentDir = saved }
+        })
+        helper.registerAllowedMethod('deleteDir', [], { -> deleteAgentDir(currentDir) })
+        helper.registerAllowedMethod('withEnv', [List, Closure], { List entries, Closure body ->
+            withOverrides(entries.collectEntries { String e -> int i = e.indexOf('='); [(e.substring(0, i)): e.substring(i + 1)] }, body)
+        })
+        helper.registerAllowedMethod('string', [Map], { Map m -> [kind: 'string'] + m })
+        helper.registerAllowedMethod('file', [Map], { Map m -> [kind: 'file'] + m })
+        helper.registerAllowedMethod('dockerCert', [Map], { Map m -> [kind: 'dockerCert'] + m })
+        helper.registerAllowedMethod('withCredentials', [List, Closure], { List bindings, Closure body ->
+            Map<String, String> values = bindings.collectEntries { Map b ->
+                boundCredentials << b
+                [(b.variable): credentialValue(b)]
+            }
+            withOverrides(values, body)
+        })
+        helper.registerAllowedMethod('sh', [Map], { Map m -> runSh(m) })
+        helper.registerAllowedMethod('sh', [String], { String s -> runSh([script: s]) })
+    }
+
+    /** Runs one library step the way a Jenkinsfile does, e.g. runStep('envoyShiftTraffic', [app: 'files', ...]). */
+    def runStep(String name, Map config) {
+        binding.setVariable('stepName', name)
+        binding.setVariable('stepConfig', config)
+        return runScript('callStep.groovy')
+    }
+
+    /** The library's global variable (the loaded vars/NAME.groovy script), to call its helper methods. */
+    def libraryVar(String name) {
+        binding.setVariable('stepName', 'isUnix')
+        binding.setVariable('stepConfig', [:])
+        loadScript('callStep.groovy')
+        return binding.getVariable(name)
+    }
+
+    List<MethodCall> calls(String methodName) {
+        helper.callStack.findAll { it.methodName == methodName }
+    }
+
+    List<String> shScripts() {
+        shCalls.collect { it.script }
+    }
+
+    // ---- the fake (or real) agent ----
+
+    String workspacePath() {
+        realAgent ? workspace.path : '/ws'
+    }
+
+    protected String credentialValue(Map b) {
+        switch (b.kind) {
+            case 'string': return secretValues[b.credentialsId] ?: 'secret-of-' + b.credentialsId
+            case 'file':
+                String path = workspacePath() + '@tmp/secretFiles/' + b.credentialsId + '/content'
+                writeAgentFile(path, secretValues[b.credentialsId] ?: 'file-secret-of-' + b.credentialsId)
+                return path
+            case 'dockerCert': return workspacePath() + '@tmp/docker-certs/' + b.credentialsId
+            default: throw new IllegalArgumentException("unknown credential binding ${b}")
+        }
+    }
+
+    protected def withOverrides(Map<String, String> overrides, Closure body) {
+        Map<String, String> saved = overrides.keySet().collectEntries { [(it): env[it]] }
+        env.putAll(overrides)
+        try {
+            return body()
+        } finally {
+            saved.each { k, v -> if (v == null) env.remove(k) else env[k] = v }
+        }
+    }
+
+    protected def runSh(Map m) {
+        Map call = [script: m.script, returnStatus: m.returnStatus, returnStdout: m.returnStdout, label: m.label, env: new LinkedHashMap(env)]
+        shCalls << call
+        int status = realAgent ? realSh(m.script) : fakeSh(m.script)
+        if (m.returnStatus) {
+            return status
+        }
+        if (status != 0) {
+            throw new StepFailure("script returned exit code ${status}")
+        }
+        return null
+    }
+
+    /** The CLI as the tests script it: records the arguments file, writes cliStdout, returns cliExit. */
+    protected int fakeSh(String script) {
+        if (script.startsWith('command -v swarm-canary')) {
+            return cliOnPath ? 0 : 1
+        }
+        if (script.startsWith('curl ')) {
+            writeAgentFile(env.SWARM_CANARY_RUN_JAR, 'a jar from ' + env.SWARM_CANARY_JAR_URL)
+            return 0
+        }
+        if (script.contains('"@$SWARM_CANARY_ARGS"')) {
+            cliRuns << readAgentFile(env.SWARM_CANARY_ARGS)
+            writeAgentFile(env.SWARM_CANARY_OUT, cliStdout)
+            return cliExit
+        }
+        throw new AssertionError("unexpected sh script: ${script}")
+    }
+
+    protected int realSh(String script) {
+        ProcessBuilder pb = new ProcessBuilder('bash', '-c', script).directory(workspace).redirectErrorStream(false)
+        pb.environment().putAll(env.findAll { k, v -> v != null })
+        Process p = pb.start()
+        def err = new StringBuilder()
+        p.consumeProcessErrorStream(err)
+        p.inputStream.text
+        int status = p.waitFor()
+        System.err.print(err)
+        return status
+    }
+
+    void writeAgentFile(String path, String text) {
+        if (realAgent) {
+            File f = new File(path)
+            f.parentFile.mkdirs()
+            f.setText(text, 'UTF-8')
+        } else {
+            files[path] = text
+        }
+    }
+
+    String readAgentFile(String path) {
+        if (realAgent) {
+            return new File(path).getText('UTF-8')
+        }
+        if (!files.containsKey(path)) {
+            throw new FileNotFoundException(path)
+        }
+        return files[path]
+    }
+
+    boolean agentFileExists(String path) {
+        realAgent ? new File(path).exists() : files.containsKey(path)
+    }
+
+    void deleteAgentDir(String dir) {
+        if (realAgent) {
+            new File(dir).deleteDir()
+        } else {
+            files.keySet().removeIf { it == dir || it.startsWith(dir + '/') }
+        }
+    }
+}

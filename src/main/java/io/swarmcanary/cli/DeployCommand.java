@@ -92,6 +92,20 @@ public final class DeployCommand implements Callable<Integer>, SwarmCanary.JsonE
             var progress = output.progress();
             EdgeManager edgeManager = edgeOptions.manager(docker);
             var edge = edgeManager.read(edgeOptions.edge);
+            if (edge.isPresent()) {
+                // a domain belongs to one track: refuse before anything is created
+                String trackName = request.track().name();
+                edgeManager.releasesByTrack(edgeOptions.edge).forEach((other, releases) -> {
+                    if (other.equals(trackName)) {
+                        return;
+                    }
+                    releases.forEach(r -> List.of(r.labels().getOrDefault(io.swarmcanary.release.Labels.DOMAINS, "").split(","))
+                            .stream().filter(domains::contains).findFirst().ifPresent(d -> {
+                                throw new io.swarmcanary.UserInputException("domain " + d + " is already routed to track "
+                                        + other + " on edge " + edgeOptions.edge + "; a domain belongs to one track. Nothing was created.");
+                            }));
+                });
+            }
             if (edge.isPresent() && edge.get().settings().networks().stream().noneMatch(request.networks()::contains)) {
                 // Envoy resolves tasks.<release> only on a network it shares with the release
                 request = request.withNetwork(edge.get().settings().networks().get(0));

@@ -44,6 +44,9 @@ public final class SwarmCanary {
         cli.setUsageHelpWidth(110);
         cli.setParameterExceptionHandler((ex, argv) -> {
             PrintWriter err = ex.getCommandLine().getErr();
+            if (wantsJson(argv)) { // pipelines parse stdout even when the flags themselves are wrong
+                new Output().printError(ex.getCommandLine().getOut(), ex, EXIT_BAD_INPUT);
+            }
             err.println("error: " + ex.getMessage());
             err.println("Nothing was changed. See '" + ex.getCommandLine().getCommandSpec().qualifiedName() + " --help'.");
             return EXIT_BAD_INPUT;
@@ -59,6 +62,17 @@ public final class SwarmCanary {
             return code;
         });
         return cli;
+    }
+
+    static boolean wantsJson(String[] argv) {
+        for (int i = 0; i < argv.length; i++) {
+            String a = argv[i];
+            if (a.equals("--output=json") || a.equals("-ojson")
+                    || ((a.equals("--output") || a.equals("-o")) && i + 1 < argv.length && argv[i + 1].equals("json"))) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Commands whose errors are also written as JSON on stdout when --output json is set. */

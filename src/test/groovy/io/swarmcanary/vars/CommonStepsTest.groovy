@@ -1,0 +1,73 @@
+package io.swarmcanary.vars
+
+import org.junit.jupiter.api.DynamicTest
+import org.junit.jupiter.api.Test
+import org.junit.jupiter.api.TestFactory
+
+import static org.assertj.core.api.Assertions.assertThat
+import static org.junit.jupiter.api.DynamicTest.dynamicTest
+
+/** Rules every step of the library keeps, checked across all of vars/ at once (after Piper's CommonStepsTest). */
+class CommonStepsTest extends PipelineTestSupport {
+    static final String RUNNER = 'swarmCanaryExecute'
+
+    /** A valid call of each step; a new step must add one here, so it is run by the checks below. */
+    static final Map<String, Map> VALID_CALLS = [
+        envoyShiftTraffic: [app: 'files', env: 'webdev', weight: 25],
+        swarmCanaryStatus: [:],
+    ]
+
+    static List<String> steps() {
+        new File(REPO, 'vars').listFiles().findAll { it.name.endsWith('.groovy') }*.name*.replace('.groovy', '').sort()
+    }
+
+    static String source(String step) {
+        new File(REPO, "vars/${step}.groovy").text
+    }
+
+    @Test
+    void theLibraryHasItsSteps() {
+        assertThat(steps()).contains(RUNNER, 'envoyShiftTraffic', 'swarmCanaryStatus')
+    }
+
+    @TestFactory
+    List<DynamicTest> everyStepHasHelp() {
+        steps().collect { step ->
+            dynamicTest(step) {
+                File help = new File(REPO, "vars/${step}.txt")
+                assertThat(help).as("vars/${step}.txt, the help in Jenkins' Global Variable Reference").exists()
+                assertThat(help.text.trim()).as("vars/${step}.txt").isNotEmpty().contains(step)
+            }
+        }
+    }
+
+    @TestFactory
+    List<DynamicTest> everyStepButTheRunnerLeavesTheShellToTheRunner() {
+        (steps() - RUNNER).collect { step ->
+            dynamicTest(step) {
+                String code = source(step).readLines().findAll { !it.trim().startsWith('*') && !it.trim().startsWith('//') }.join('\n')
+                assertThat(code).as("vars/${step}.groovy runs no shell itself").doesNotContainPattern(/\b(sh|bat|powershell)\s*[(\s'"]/)
+                assertThat(code).as("vars/${step}.groovy binds no credentials itself").doesNotContain('withCredentials')
+                assertThat(code).as("vars/${step}.groovy calls the runner").contains("${RUNNER}(")
+            }
+        }
+    }
+
+    @TestFactory
+    List<DynamicTest> everyStepRunsThroughTheRunner() {
+        (steps() - RUNNER).collect { step ->
+            dynamicTest(step) {
+                assertThat(VALID_CALLS).as("CommonStepsTest.VALID_CALLS needs a valid call of ${step}").containsKey(step)
+                helper.callStack.clear()
+                shCalls.clear()
+                cliOnPath = true
+                runStep(step, VALID_CALLS[step])
+                def runnerCalls = calls(RUNNER)
+                assertThat(runnerCalls).as("${step} calls ${RUNNER}").hasSize(1)
+                // the only shell scripts are the runner's constants
+                assertThat(helper.callStack.findAll { it.methodName == 'sh' }*.target*.class*.name.unique()).containsOnly(RUNNER)
+                assertThat(shCalls*.script).allMatch { it in libraryVar(RUNNER).SCRIPTS }
+            }
+        }
+    }
+}

@@ -1,0 +1,85 @@
+package io.swarmcanary.vars
+
+import org.junit.jupiter.api.BeforeEach
+import org.junit.jupiter.api.Test
+import org.junit.jupiter.params.ParameterizedTest
+import org.junit.jupiter.params.provider.MethodSource
+
+import static org.assertj.core.api.Assertions.assertThat
+import static org.assertj.core.api.Assertions.assertThatThrownBy
+
+class EnvoyShiftTrafficStepTest extends PipelineTestSupport {
+    @BeforeEach
+    void cliOnAgent() {
+        env.SWARM_CANARY_CLI = '/opt/swarm-canary'
+        files['/opt/swarm-canary'] = 'cli'
+    }
+
+    Map runnerCall() {
+        def runs = calls('swarmCanaryExecute')
+        assertThat(runs).hasSize(1)
+        return runs[0].args[0] as Map
+    }
+
+    @Test
+    void shiftsToOneWeightThroughTheRunner() {
+        cliStdout = '{"track": "files-webdev", "weights": {"1.0.9": 75, "1.0.10": 25}}'
+        def result = runStep('envoyShiftTraffic', [app: 'files', env: 'webdev', weight: 25, edge: 'envoy',
+                                                   dockerHost: 'tcp://manager:2376', dockerCredentialsId: 'swarm-tls'])
+        assertThat(result.weights).isEqualTo(['1.0.9': 75, '1.0.10': 25])
+        assertThat(runnerCall()).isEqualTo([verb: 'shift', args: ['--app', 'files', '--env', 'webdev', '--weight', '25', '--edge', 'envoy'],
+                                            dockerHost: 'tcp://manager:2376', dockerCredentialsId: 'swarm-tls'])
+        assertThat(cliRuns[0]).isEqualTo('"shift"\n"--app"\n"files"\n"--env"\n"webdev"\n"--weight"\n"25"\n"--edge"\n"envoy"\n"--output"\n"json"\n')
+        assertThat(boundCredentials*.kind).containsExactly('dockerCert')
+    }
+
+    @Test
+    void shiftsToAWeightPerVersionInOrder() {
+        runStep('envoyShiftTraffic', [app: 'files', env: 'webdev', weights: ['1.0.9': 75, '1.0.10': 25]])
+        assertThat(runnerCall().args).isEqualTo(['--app', 'files', '--env', 'webdev', '--weights', '1.0.9=75,1.0.10=25'])
+    }
+
+    @Test
+    void acceptsAWeightGivenAsText() {
+        runStep('envoyShiftTraffic', [app: 'files', env: 'webdev', weight: '50'])   // e.g. from a build parameter
+        assertThat(runnerCall().args).containsSequence('--weight', '50')
+    }
+
+    @Test
+    void returnsTheCliErrorAsAPipelineError() {
+        cliExit = 3
+        cliStdout = '{"error": {"message": "the route table of edge envoy changed", "exitCode": 3, "kind": "conflict"}}'
+        assertThatThrownBy { runStep('envoyShiftTraffic', [app: 'files', env: 'webdev', weight: 5]) }
+                .isInstanceOf(StepFailure).hasMessageContaining('swarm-canary shift (exit 3, conflict').hasMessageContaining('re-run')
+    }
+
+    static List<Object[]> badParameters() {
+        [
+            [[env: 'webdev', weight: 25], "'app' is required"],
+            [[app: ' ', env: 'webdev', weight: 25], "'app' is required"],
+            [[app: 'files', weight: 25], "'env' is required"],
+            [[app: 'files', env: 'webdev'], "not neither"],
+            [[app: 'files', env: 'webdev', weight: 25, weights: ['1.0.9': 100]], 'not both'],
+            [[app: 'files', env: 'webdev', weight: 101], '0-100; was 101'],
+            [[app: 'files', env: 'webdev', weight: -1], '0-100; was -1'],
+            [[app: 'files', env: 'webdev', weight: 12.5], "'weight' must be a whole number"],
+            [[app: 'files', env: 'webdev', weight: 'half'], "'weight' must be a whole number"],
+            [[app: 'files', env: 'webdev', weights: [:]], "'weights' is a map"],
+            [[app: 'files', env: 'webdev', weights: '1.0.9=100'], "'weights' is a map"],
+            [[app: 'files', env: 'webdev', weights: ['1.0.9': 0, '1.0.10': 0]], 'sum to 0'],
+            [[app: 'files', env: 'webdev', weights: ['1.0.9': 150]], "weights['1.0.9'] must be 0-100"],
+            [[app: 'files', env: 'webdev', weights: ['1.0.9,1.0.10': 100]], "invalid version '1.0.9,1.0.10'"],
+            [[app: 'files', env: 'webdev', weight: 25, edge: ''], "'edge' is the name"],
+            [[app: 'files', env: 'webdev', weigth: 25], 'unknown parameter(s) [weigth]'],
+        ].collect { it as Object[] }
+    }
+
+    @ParameterizedTest
+    @MethodSource('badParameters')
+    void badParametersFailBeforeAnythingRuns(Map config, String message) {
+        assertThatThrownBy { runStep('envoyShiftTraffic', config) }
+                .isInstanceOf(StepFailure).hasMessageStartingWith('envoyShiftTraffic: ').hasMessageContaining(message)
+        assertThat(calls('swarmCanaryExecute')).isEmpty()
+        assertThat(shCalls).isEmpty()
+    }
+}

@@ -1,0 +1,227 @@
+import com.cloudbees.groovy.cps.NonCPS
+
+/*
+ * The one runner every swarm-canary step goes through (like Piper's piperExecuteBin):
+ * find the CLI on the agent, bind credentials, pass the parameters in an argument file,
+ * run the CLI with --output json, and turn its result into a return value or a pipeline error.
+ *
+ * No Groovy value ever reaches a shell script: every `sh` below is a constant single-quoted script,
+ * and values travel through files written with writeFile and through the environment (withEnv).
+ */
+
+/** Runs the CLI found in SWARM_CANARY_RUN_JAR (java -jar) or SWARM_CANARY_RUN_EXE, reading its arguments from a file. */
+@groovy.transform.Field
+static final String RUN_SCRIPT = '''if [ -n "$SWARM_CANARY_RUN_JAR" ]; then
+  java -jar "$SWARM_CANARY_RUN_JAR" "@$SWARM_CANARY_ARGS" >"$SWARM_CANARY_OUT"
+else
+  "$SWARM_CANARY_RUN_EXE" "@$SWARM_CANARY_ARGS" >"$SWARM_CANARY_OUT"
+fi'''
+
+@groovy.transform.Field
+static final String ON_PATH_SCRIPT = 'command -v swarm-canary >/dev/null 2>&1'
+
+/** Downloads to a partial file first, so an interrupted download is never taken for the CLI. */
+@groovy.transform.Field
+static final String DOWNLOAD_SCRIPT = 'curl -fsSL --retry 3 --create-dirs -o "$SWARM_CANARY_RUN_JAR.part" "$SWARM_CANARY_JAR_URL" && mv -f "$SWARM_CANARY_RUN_JAR.part" "$SWARM_CANARY_RUN_JAR"'
+
+@groovy.transform.Field
+static final List<String> SCRIPTS = [RUN_SCRIPT, ON_PATH_SCRIPT, DOWNLOAD_SCRIPT].asImmutable()
+
+@groovy.transform.Field
+static final Set<String> PARAMETERS = ['verb', 'args', 'secrets', 'dockerHost', 'dockerCredentialsId'] as Set
+
+@groovy.transform.Field
+static final Map<Integer, String> HINTS = [
+    2: 'bad input: nothing was changed; fix the step parameters and re-run',
+    3: 'conflict: someone else changed the edge at the same time and nothing of this run was applied; re-run the step',
+]
+
+/**
+ * swarmCanaryExecute(verb: 'shift', args: ['--app', 'files', '--env', 'webdev', '--weight', '25'],
+ *                    dockerHost: 'tcp://manager:2376', dockerCredentialsId: 'swarm-tls',
+ *                    secrets: [[name: 'db_password', credentialsId: 'files-db-password'],
+ *                              [name: 'tls.key', credentialsId: 'files-tls-key', type: 'file']])
+ * returns the CLI's JSON result as a map; any non-zero exit becomes error(...).
+ */
+def call(Map config = [:]) {
+    List<String> verb
+    List<String> cliArgs
+    List<Map> secrets
+    try {
+        verb = verbOf(config)
+        cliArgs = argsOf(config)
+        secrets = secretsOf(config)
+    } catch (IllegalArgumentException e) {
+        error e.message
+    }
+    String dockerHost = config.dockerHost ?: null
+    String dockerCredentialsId = config.dockerCredentialsId ?: null
+    if (dockerCredentialsId && !dockerHost && !env.DOCKER_HOST) {
+        error "swarmCanaryExecute: dockerCredentialsId needs a TLS Docker endpoint: set dockerHost (e.g. 'tcp://manager:2376') or DOCKER_HOST"
+    }
+    if (!isUnix()) {
+        error 'swarmCanaryExecute: swarm-canary runs on Unix agents only (it is started with sh)'
+    }
+
+    String workDir = "${pwd(tmp: true)}/swarm-canary"
+    Map cli = locateCli(workDir)
+    String label = "swarm-canary ${verb.join(' ')}"
+    String callDir = "${workDir}/call-${UUID.randomUUID()}"
+    String argsFile = "${callDir}/args"
+    String outFile = "${callDir}/result.json"
+
+    List<String> runEnv = [
+        "SWARM_CANARY_RUN_JAR=${cli.jar ?: ''}",
+        "SWARM_CANARY_RUN_EXE=${cli.exe ?: ''}",
+        "SWARM_CANARY_ARGS=${argsFile}",
+        "SWARM_CANARY_OUT=${outFile}",
+        // picocli reads the argument file in the JVM's default charset, which is ASCII under a POSIX locale
+        "JAVA_TOOL_OPTIONS=${((env.JAVA_TOOL_OPTIONS ?: '') + ' -Dfile.encoding=UTF-8').trim()}",
+    ]
+    if (dockerHost) {
+        runEnv << "DOCKER_HOST=${dockerHost}"
+    }
+    if (dockerCredentialsId) {
+        runEnv << 'DOCKER_TLS_VERIFY=1'
+    }
+
+    List bindings = []
+    if (dockerCredentialsId) {
+        bindings << dockerCert(credentialsId: dockerCredentialsId, variable: 'DOCKER_CERT_PATH')
+    }
+    for (Map s in secrets) {   // plain loops around steps: CPS-safe
+        bindings << (s.type == 'file' ? file(credentialsId: s.credentialsId, variable: s.variable)
+                                      : string(credentialsId: s.credentialsId, variable: s.variable))
+    }
+
+    int status
+    String output
+    try {
+        withEnv(runEnv) {
+            withCredentials(bindings) {
+                // a secret file's path is only known here; a path is not a secret, its content stays in the file
+                Map<String, String> secretFiles = [:]
+                for (Map s in secrets) {
+                    if (s.type == 'file') {
+                        secretFiles[s.variable] = env[s.variable]
+                    }
+                }
+                writeFile(file: argsFile, encoding: 'UTF-8',
+                          text: argsFileText(verb + cliArgs + secretArgs(secrets, secretFiles) + ['--output', 'json']))
+                status = sh(script: RUN_SCRIPT, returnStatus: true, label: label)
+            }
+        }
+        output = fileExists(outFile) ? readFile(file: outFile, encoding: 'UTF-8') : ''
+    } finally {
+        dir(callDir) {
+            deleteDir()
+        }
+    }
+    return resultOf(label, status, output)
+}
+
+private def resultOf(String label, int status, String output) {
+    def result = output?.trim() ? readJSON(text: output) : null
+    if (status == 0) {
+        if (result == null) {
+            error "${label}: exited 0 but printed no JSON result; see its messages above"
+        }
+        return result
+    }
+    String hint = HINTS[status] ?: 'failed; see its messages above'
+    String message = result instanceof Map && result.error instanceof Map ? result.error.message : null
+    error(message ? "${label} (exit ${status}, ${hint}): ${message}" : "${label} (exit ${status}, ${hint})")
+}
+
+/** Where the CLI is, in the documented order: SWARM_CANARY_CLI, swarm-canary on PATH, SWARM_CANARY_JAR_URL. */
+private Map locateCli(String workDir) {
+    String configured = env.SWARM_CANARY_CLI
+    if (configured) {
+        if (!fileExists(configured)) {
+            error "swarmCanaryExecute: SWARM_CANARY_CLI is '${configured}', which does not exist on this agent"
+        }
+        return configured.endsWith('.jar') ? [jar: configured] : [exe: configured]
+    }
+    if (sh(script: ON_PATH_SCRIPT, returnStatus: true, label: 'swarm-canary on PATH?') == 0) {
+        return [exe: 'swarm-canary']
+    }
+    String url = env.SWARM_CANARY_JAR_URL
+    if (url) {
+        String jar = "${workDir}/cli/swarm-canary.jar"
+        String marker = "${jar}.url"
+        // keep the jar between builds, but only for the URL it came from
+        if (!(fileExists(jar) && fileExists(marker) && readFile(file: marker).trim() == url)) {
+            withEnv(["SWARM_CANARY_RUN_JAR=${jar}"]) {
+                sh(script: DOWNLOAD_SCRIPT, label: 'download swarm-canary')
+            }
+            writeFile(file: marker, text: url)
+        }
+        return [jar: jar]
+    }
+    error 'swarmCanaryExecute: swarm-canary CLI not found. Set SWARM_CANARY_CLI to the executable or jar on the agent, ' +
+          'put swarm-canary on PATH, or set SWARM_CANARY_JAR_URL to download the jar'
+}
+
+/** --secret NAME=env:VAR for secret texts, --secret NAME=file:PATH for secret files (their paths by variable). */
+@NonCPS
+static List<String> secretArgs(List<Map> secrets, Map<String, String> secretFiles) {
+    return secrets.collectMany { s ->
+        ['--secret', s.type == 'file' ? "${s.name}=file:${secretFiles[s.variable]}".toString() : "${s.name}=env:${s.variable}".toString()]
+    }
+}
+
+/** One argument a line, in double quotes, in the form picocli reads from an @file. */
+@NonCPS
+static String argsFileText(List<String> args) {
+    return args.collect { quoteArg(it) }.join('\n') + '\n'
+}
+
+/**
+ * Quotes one argument for a picocli @file: backslash and double quote escaped by a backslash; newline and
+ * carriage return written as \n and \r (a quoted value ends at the end of a line); a leading '@' doubled,
+ * because picocli reads an argument starting with '@' as another argument file, and '@@' as a literal '@'.
+ */
+@NonCPS
+static String quoteArg(String arg) {
+    String quoted = arg.replace('\\', '\\\\').replace('"', '\\"').replace('\n', '\\n').replace('\r', '\\r')
+    return '"' + (quoted.startsWith('@') ? '@' + quoted : quoted) + '"'
+}
+
+@NonCPS
+private static List<String> verbOf(Map config) {
+    def verb = config.verb
+    List<String> words = verb instanceof List ? verb.collect { it?.toString() } : (verb?.toString()?.trim()?.split(/\s+/) as List)
+    if (!words || words.any { !(it ==~ /[a-z][a-z-]*/) }) {
+        throw new IllegalArgumentException("swarmCanaryExecute: verb must be a swarm-canary command such as 'shift' or 'edge ensure', was '${verb}'")
+    }
+    return words
+}
+
+@NonCPS
+private static List<String> argsOf(Map config) {
+    def unknown = config.keySet().findAll { !(it in PARAMETERS) }
+    if (unknown) {
+        throw new IllegalArgumentException("swarmCanaryExecute: unknown parameter(s) ${unknown.sort()}; known: ${PARAMETERS.sort()}")
+    }
+    def args = config.args ?: []
+    if (!(args instanceof List) || args.any { it == null }) {
+        throw new IllegalArgumentException('swarmCanaryExecute: args must be a list of CLI arguments without nulls')
+    }
+    return args.collect { it.toString() }
+}
+
+@NonCPS
+private static List<Map> secretsOf(Map config) {
+    def secrets = config.secrets ?: []
+    if (!(secrets instanceof List)) {
+        throw new IllegalArgumentException('swarmCanaryExecute: secrets must be a list of [name:, credentialsId:, type: string|file]')
+    }
+    int index = 0
+    return secrets.collect { s ->
+        if (!(s instanceof Map) || !s.name || !s.credentialsId || !((s.type ?: 'string') in ['string', 'file'])) {
+            throw new IllegalArgumentException("swarmCanaryExecute: secret ${s} needs name, credentialsId and type 'string' (default) or 'file'")
+        }
+        [name: s.name.toString(), credentialsId: s.credentialsId.toString(), type: (s.type ?: 'string').toString(),
+         variable: "SWARM_CANARY_SECRET_${index++}".toString()]
+    }
+}

@@ -1,0 +1,33 @@
+import com.cloudbees.groovy.cps.NonCPS
+
+/*
+ * The releases of every track, or of one (swarm-canary status): the CLI's JSON result, e.g. result.tracks[0].releases.
+ */
+
+@groovy.transform.Field
+static final Set<String> PARAMETERS = ['app', 'env', 'dockerHost', 'dockerCredentialsId'] as Set
+
+def call(Map config = [:]) {
+    List<String> args
+    try {
+        args = statusArgs(config)
+    } catch (IllegalArgumentException e) {
+        error "swarmCanaryStatus: ${e.message}"
+    }
+    return swarmCanaryExecute(verb: 'status', args: args,
+            dockerHost: config.dockerHost, dockerCredentialsId: config.dockerCredentialsId)
+}
+
+@NonCPS
+static List<String> statusArgs(Map config) {
+    def unknown = config.keySet().findAll { !(it in PARAMETERS) }
+    if (unknown) {
+        throw new IllegalArgumentException("unknown parameter(s) ${unknown.sort()}; known: ${PARAMETERS.sort()}")
+    }
+    boolean hasApp = config.app?.toString()?.trim()
+    boolean hasEnv = config.env?.toString()?.trim()
+    if (hasApp != hasEnv) {
+        throw new IllegalArgumentException("'app' and 'env' go together: give both to select one track, or neither for all tracks")
+    }
+    return hasApp ? ['--app', config.app.toString(), '--env', config.env.toString()] : []
+}

@@ -24,6 +24,7 @@ public final class StatusCommand implements Callable<Integer>, SwarmCanary.JsonE
     @Spec CommandSpec spec;
     @Mixin Output output;
     @Mixin HelpOption help;
+    @Mixin EdgeOptions edgeOptions;
 
     @Option(names = "--app", description = "Only this app (requires --env).") String app;
     @Option(names = "--env", description = "Only this environment (requires --app).") String env;
@@ -40,7 +41,12 @@ public final class StatusCommand implements Callable<Integer>, SwarmCanary.JsonE
         }
         Track track = app == null ? null : new Track(app, env);
         try (DockerConnection docker = DockerConnection.fromEnvironment()) {
-            List<TrackStatus> tracks = new StatusReader(new DockerSwarmGateway(docker), Clock.systemUTC()).read(track);
+            java.util.Map<String, Integer> weights = new java.util.HashMap<>();
+            var edgeManager = edgeOptions.manager(docker);
+            var edge = edgeManager.read(edgeOptions.edge);
+            edge.ifPresent(e -> edgeManager.releasesByTrack(edgeOptions.edge).forEach((t, releases) ->
+                    weights.putAll(io.swarmcanary.edge.EdgeManager.effectiveWeights(releases, e.routes().tracks().get(t)))));
+            List<TrackStatus> tracks = new StatusReader(new DockerSwarmGateway(docker), Clock.systemUTC()).read(track, weights);
             PrintWriter out = spec.commandLine().getOut();
             if (output.json()) {
                 output.printJson(out, Map.of("tracks", tracks));
@@ -51,10 +57,12 @@ public final class StatusCommand implements Callable<Integer>, SwarmCanary.JsonE
                 return 0;
             }
             for (TrackStatus t : tracks) {
-                out.println("track " + t.track() + " (app " + t.app() + ", env " + t.env() + ")");
-                out.printf("  %-32s %-12s %-9s %-9s %-8s %s%n", "RELEASE", "VERSION", "REPLICAS", "HEALTH", "AGE", "SECRETS");
+                out.println("track " + t.track() + " (app " + t.app() + ", env " + t.env() + ")"
+                        + (edge.isPresent() ? ", edge " + edgeOptions.edge + " (delivery " + edge.get().settings().delivery() + ")" : ", no edge " + edgeOptions.edge));
+                out.printf("  %-32s %-12s %-7s %-9s %-9s %-8s %s%n", "RELEASE", "VERSION", "WEIGHT", "REPLICAS", "HEALTH", "AGE", "SECRETS");
                 for (ReleaseStatus r : t.releases()) {
-                    out.printf("  %-32s %-12s %-9s %-9s %-8s %s%n", r.service(), r.version(),
+                    out.printf("  %-32s %-12s %-7s %-9s %-9s %-8s %s%n", r.service(), r.version(),
+                            r.weight() == null ? "-" : r.weight() + "%",
                             r.running() + "/" + r.desired(), r.health(), age(r.ageSeconds()),
                             r.secrets().isEmpty() ? "-" : String.join(",", r.secrets()));
                 }

@@ -23,12 +23,17 @@ public final class StatusReader {
 
     public record ReleaseStatus(String service, String version, String image, int running, int desired,
                                 String health, String createdAt, long ageSeconds, int port, List<String> domains,
-                                List<String> secrets) {}
+                                List<String> secrets, Integer weight) {}
 
     public record TrackStatus(String track, String app, String env, List<ReleaseStatus> releases) {}
 
     /** @param trackFilter null for all tracks */
     public List<TrackStatus> read(Track trackFilter) {
+        return read(trackFilter, Map.of());
+    }
+
+    /** @param weights the edge's weight per release service; releases not in it show no weight */
+    public List<TrackStatus> read(Track trackFilter, Map<String, Integer> weights) {
         List<ServiceInfo> services = swarm.services(trackFilter == null ? Labels.allReleases() : Labels.releasesOf(trackFilter));
         Map<String, List<ServiceInfo>> byTrack = new TreeMap<>();
         for (ServiceInfo s : services) {
@@ -38,7 +43,7 @@ public final class StatusReader {
         byTrack.forEach((track, list) -> {
             List<ReleaseStatus> releases = list.stream()
                     .sorted((a, b) -> String.valueOf(a.createdAt()).compareTo(String.valueOf(b.createdAt())))
-                    .map(this::release)
+                    .map(s -> release(s, weights.get(s.name())))
                     .toList();
             ServiceInfo first = list.get(0);
             result.add(new TrackStatus(track, first.labels().get(Labels.APP), first.labels().get(Labels.ENV), releases));
@@ -46,7 +51,7 @@ public final class StatusReader {
         return result;
     }
 
-    private ReleaseStatus release(ServiceInfo s) {
+    private ReleaseStatus release(ServiceInfo s, Integer weight) {
         List<TaskInfo> tasks = swarm.tasks(s.name());
         int running = (int) tasks.stream().filter(t -> t.wanted() && t.running()).count();
         boolean starting = tasks.stream().anyMatch(t -> t.wanted() && "starting".equals(t.state()));
@@ -58,6 +63,6 @@ public final class StatusReader {
         String domains = s.labels().getOrDefault(Labels.DOMAINS, "");
         return new ReleaseStatus(s.name(), s.labels().get(Labels.VERSION), s.image(), running, s.replicas(), health,
                 s.createdAt(), age, Integer.parseInt(s.labels().getOrDefault(Labels.PORT, "0")),
-                domains.isEmpty() ? List.of() : List.of(domains.split(",")), s.secretNames());
+                domains.isEmpty() ? List.of() : List.of(domains.split(",")), s.secretNames(), weight);
     }
 }

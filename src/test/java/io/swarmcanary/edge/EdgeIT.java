@@ -221,4 +221,22 @@ class EdgeIT {
         Files.writeString(file, r.stdout());
         ok(cli().run("envoy", "validate", file.toString()));
     }
+
+    @Order(10)
+    @Test
+    void anEdgeThatDoesNotConvergeGetsItsPreviousConfigBack() throws Exception {
+        String before = swarm.service(EDGE).orElseThrow().getSpec().getLabels().get(EdgeManager.ROUTE_TABLE);
+        String revision = swarm.service(EDGE).orElseThrow().getSpec().getLabels().get(EdgeManager.REVISION);
+        Cli.Result r = shift("--env", "webdev", "--weight", "60", "--converge-timeout", "1ms");
+        assertThat(r.exitCode()).as(r.toString()).isEqualTo(1);
+        assertThat(r.stderr()).contains("did not converge").contains("putting the previous config back");
+        assertThat(swarm.service(EDGE).orElseThrow().getSpec().getLabels().get(EdgeManager.ROUTE_TABLE)).isEqualTo(before);
+        // once the restored config is live, traffic follows the previous weights again (30% canary)
+        org.awaitility.Awaitility.await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofSeconds(1)).ignoreExceptions()
+                .until(() -> get("proxy_test", Map.of()).headers().firstValue("x-swarm-canary-revision").orElse("").equals(revision));
+        Map<String, Integer> counts = sample(APP + ".webdev.test", 1000, Map.of());
+        int canary = counts.getOrDefault("version=1.0.1", 0);
+        double sigma = Math.sqrt(1000 * 0.3 * 0.7);
+        assertThat((double) canary).as("%s", counts).isBetween(300 - 3 * sigma, 300 + 3 * sigma);
+    }
 }

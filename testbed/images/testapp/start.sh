@@ -6,5 +6,5 @@ echo "testapp: version=${APP_VERSION:-unknown} host=$(hostname) ready_delay=${RE
 # PID 1 gets no default signal handling: trap TERM so "docker service rm" does not wait out its grace period
 nc -ll -p 80 -e /app/conn &
 server=$!
-trap 'kill "$server" 2>/dev/null; exit 0' TERM INT
+trap 'kill "$server" 2>/dev/null; exit 143' TERM INT
 wait "$server"

@@ -41,7 +41,8 @@ public final class TaskWaiter {
         while (true) {
             List<TaskInfo> tasks = swarm.tasks(service);
             long running = tasks.stream().filter(t -> t.wanted() && t.running()).count();
-            List<TaskInfo> failed = tasks.stream().filter(TaskInfo::failed).toList();
+            // a task of a long-running service that completes has exited: as much a failure as a crash
+            List<TaskInfo> failed = tasks.stream().filter(t -> t.failed() || "complete".equals(t.state())).toList();
             long starting = tasks.stream().filter(t -> t.wanted() && "starting".equals(t.state())).count();
             long seconds = Duration.between(start, clock.instant()).toSeconds();
             progress.waiting(String.format("waiting for %s: %d/%d running, %d starting (health check), %d failed [%ds]",
@@ -81,7 +82,9 @@ public final class TaskWaiter {
     static String errors(List<TaskInfo> tasks) {
         Set<String> distinct = new LinkedHashSet<>();
         for (TaskInfo t : tasks) {
-            String why = t.error() != null && !t.error().isBlank() ? t.error() : t.message();
+            String why = t.error() != null && !t.error().isBlank() ? t.error()
+                    : "complete".equals(t.state()) ? "the container exited with code 0 (or was stopped, e.g. by a failing health check)"
+                    : t.message();
             distinct.add(t.state() + ": " + why);
         }
         return String.join("; ", distinct);

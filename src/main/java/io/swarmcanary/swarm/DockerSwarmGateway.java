@@ -107,12 +107,8 @@ public final class DockerSwarmGateway implements SwarmGateway {
     public SecretInfo createSecret(String name, byte[] data, Map<String, String> labels) {
         // docker-java's SecretSpec.withData re-encodes through the platform charset, which corrupts binary
         // secrets: send the exact bytes with a raw request instead.
-        ObjectNode body = JSON.createObjectNode();
-        body.put("Name", name);
-        body.set("Labels", JSON.valueToTree(labels));
-        body.put("Data", Base64.getEncoder().encodeToString(data));
-        JsonNode created = raw(DockerHttpClient.Request.Method.POST, "/secrets/create", body, "create secret " + name);
-        return new SecretInfo(created.path("ID").asText(), name, labels, Instant.now().toString());
+        String id = createSwarmObject("secret", name, data, labels);
+        return new SecretInfo(id, name, labels, Instant.now().toString());
     }
 
     @Override
@@ -211,12 +207,18 @@ public final class DockerSwarmGateway implements SwarmGateway {
 
     @Override
     public ConfigInfo createConfig(String name, byte[] data, Map<String, String> labels) {
+        String id = createSwarmObject("config", name, data, labels);
+        return new ConfigInfo(id, name, labels, data, Instant.now().toString());
+    }
+
+    /** POST /secrets/create or /configs/create with the exact bytes; returns the new object's ID. */
+    private String createSwarmObject(String kind, String name, byte[] data, Map<String, String> labels) {
         ObjectNode body = JSON.createObjectNode();
         body.put("Name", name);
         body.set("Labels", JSON.valueToTree(labels));
         body.put("Data", Base64.getEncoder().encodeToString(data));
-        JsonNode created = raw(DockerHttpClient.Request.Method.POST, "/configs/create", body, "create config " + name);
-        return new ConfigInfo(created.path("ID").asText(), name, labels, data, Instant.now().toString());
+        return raw(DockerHttpClient.Request.Method.POST, "/" + kind + "s/create", body, "create " + kind + " " + name)
+                .path("ID").asText();
     }
 
     @Override

@@ -41,6 +41,7 @@ public final class EdgeManager {
     public static final String CONFIG = Labels.PREFIX + "config";
     public static final String REVISION = Labels.PREFIX + "revision";
     static final String CONFIG_TARGET = "/etc/envoy/envoy.yaml";
+    private static final Duration RESTORE_TIMEOUT = Duration.ofMinutes(3);
 
     private final SwarmGateway swarm;
     private final EdgeProbe probe;
@@ -255,12 +256,24 @@ public final class EdgeManager {
             progress.info("previous config " + previousConfig + " is gone; the edge stays as it is");
             return;
         }
+        String revision = previous.service().labels().get(REVISION);
         swarm.updateService(now.id(), now.versionIndex(), definition(previous.settings(), previous.routes(), config.get(),
-                previous.service().labels().get(REVISION)));
+                revision));
+        try {
+            // the way back gets its own, longer wait: it must not fail for the reason the update did
+            awaitConverged(previous.settings(), revision, RESTORE_TIMEOUT, progress);
+            progress.info("the previous config (revision " + revision + ") is live again");
+        } catch (RuntimeException e) {
+            progress.info("the previous config was put back but is not live yet: " + e.getMessage());
+        }
     }
 
     private void awaitConverged(EdgeSettings settings, String revision, Progress progress) {
-        Instant deadline = clock.instant().plus(convergeTimeout);
+        awaitConverged(settings, revision, convergeTimeout, progress);
+    }
+
+    private void awaitConverged(EdgeSettings settings, String revision, Duration timeout, Progress progress) {
+        Instant deadline = clock.instant().plus(timeout);
         String last = "";
         while (true) {
             String state = swarm.updateState(settings.name());
@@ -285,7 +298,7 @@ public final class EdgeManager {
             if (clock.instant().isAfter(deadline)) {
                 progress.done();
                 throw new IllegalStateException("edge " + settings.name() + " did not converge within "
-                        + convergeTimeout.toSeconds() + "s (" + last + ")");
+                        + timeout.toSeconds() + "s (" + last + ")");
             }
             try {
                 Thread.sleep(250);

@@ -229,7 +229,8 @@ class EdgeIT {
         String revision = swarm.service(EDGE).orElseThrow().getSpec().getLabels().get(EdgeManager.REVISION);
         Cli.Result r = shift("--env", "webdev", "--weight", "60", "--converge-timeout", "1ms");
         assertThat(r.exitCode()).as(r.toString()).isEqualTo(1);
-        assertThat(r.stderr()).contains("did not converge").contains("putting the previous config back");
+        assertThat(r.stderr()).contains("did not converge").contains("putting the previous config back")
+                .contains("is live again");
         assertThat(swarm.service(EDGE).orElseThrow().getSpec().getLabels().get(EdgeManager.ROUTE_TABLE)).isEqualTo(before);
         // once the restored config is live, traffic follows the previous weights again (30% canary)
         org.awaitility.Awaitility.await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofSeconds(1)).ignoreExceptions()

@@ -51,6 +51,14 @@ public final class Output {
     }
 
     static String message(Throwable ex) {
+        for (Throwable t = ex; t != null; t = t.getCause()) {
+            if (t instanceof java.net.ConnectException || t instanceof java.net.UnknownHostException
+                    || (t instanceof java.net.SocketException && String.valueOf(t.getMessage()).contains("No such file"))) {
+                String host = System.getenv().getOrDefault("DOCKER_HOST", "unix:///var/run/docker.sock");
+                return "cannot reach the Docker engine at " + host + " (" + t.getMessage() + "); start dockerd, or set"
+                        + " DOCKER_HOST, DOCKER_TLS_VERIFY and DOCKER_CERT_PATH as for the docker CLI. Nothing was changed.";
+            }
+        }
         String m = ex.getMessage();
         return m == null || m.isBlank() ? ex.getClass().getSimpleName() : m;
     }

@@ -107,9 +107,10 @@ public final class Deployer {
                     }
                 }
             }
-            Map<String, String> labels = new TreeMap<>(definition(request, secrets, secretIds).labels());
+            ServiceDefinition withIds = definition(request, secrets, secretIds);
+            Map<String, String> labels = new TreeMap<>(withIds.labels());
             labels.put(Labels.SPEC_HASH, specHash);
-            ServiceDefinition toCreate = definition(request, secrets, secretIds).withLabels(labels);
+            ServiceDefinition toCreate = withIds.withLabels(labels);
             try {
                 swarm.createService(toCreate);
                 createdService = true;
@@ -156,12 +157,7 @@ public final class Deployer {
     }
 
     private SecretInfo createSecret(Track track, PlannedSecret s) {
-        Map<String, String> labels = new TreeMap<>();
-        labels.put(Labels.MANAGED_BY, Labels.MANAGER);
-        labels.put(Labels.KIND, "secret");
-        labels.put(Labels.TRACK, track.name());
-        labels.put(Labels.APP, track.app());
-        labels.put(Labels.ENV, track.env());
+        Map<String, String> labels = Labels.ofTrack(track, "secret");
         labels.put(Labels.SECRET, s.source().name());
         try {
             return swarm.createSecret(s.name(), s.value(), labels);
@@ -194,12 +190,7 @@ public final class Deployer {
 
     static ServiceDefinition definition(ReleaseRequest r, List<PlannedSecret> secrets, Map<String, String> secretIds) {
         Track track = r.track();
-        Map<String, String> labels = new TreeMap<>();
-        labels.put(Labels.MANAGED_BY, Labels.MANAGER);
-        labels.put(Labels.KIND, "release");
-        labels.put(Labels.TRACK, track.name());
-        labels.put(Labels.APP, track.app());
-        labels.put(Labels.ENV, track.env());
+        Map<String, String> labels = Labels.ofTrack(track, "release");
         labels.put(Labels.VERSION, r.version());
         labels.put(Labels.PORT, Integer.toString(r.port()));
         labels.put(Labels.DOMAINS, String.join(",", r.domains()));

@@ -24,6 +24,17 @@ public final class Labels {
         return Map.of(MANAGED_BY, MANAGER);
     }
 
+    /** The labels every object of a track carries; a fresh, mutable map for the kind's own additions. */
+    public static Map<String, String> ofTrack(Track track, String kind) {
+        Map<String, String> labels = new java.util.TreeMap<>();
+        labels.put(MANAGED_BY, MANAGER);
+        labels.put(KIND, kind);
+        labels.put(TRACK, track.name());
+        labels.put(APP, track.app());
+        labels.put(ENV, track.env());
+        return labels;
+    }
+
     public static Map<String, String> releasesOf(Track track) {
         return Map.of(MANAGED_BY, MANAGER, KIND, "release", TRACK, track.name());
     }

@@ -93,18 +93,7 @@ public final class DeployCommand implements Callable<Integer>, SwarmCanary.JsonE
             EdgeManager edgeManager = edgeOptions.manager(docker);
             var edge = edgeManager.read(edgeOptions.edge);
             if (edge.isPresent()) {
-                // a domain belongs to one track: refuse before anything is created
-                String trackName = request.track().name();
-                edgeManager.releasesByTrack(edgeOptions.edge).forEach((other, releases) -> {
-                    if (other.equals(trackName)) {
-                        return;
-                    }
-                    releases.forEach(r -> List.of(r.labels().getOrDefault(io.swarmcanary.release.Labels.DOMAINS, "").split(","))
-                            .stream().filter(domains::contains).findFirst().ifPresent(d -> {
-                                throw new io.swarmcanary.UserInputException("domain " + d + " is already routed to track "
-                                        + other + " on edge " + edgeOptions.edge + "; a domain belongs to one track. Nothing was created.");
-                            }));
-                });
+                edgeManager.requireDomainsFree(edgeOptions.edge, request.track().name(), domains); // before anything is created
             }
             if (edge.isPresent() && edge.get().settings().networks().stream().noneMatch(request.networks()::contains)) {
                 // Envoy resolves tasks.<release> only on a network it shares with the release
@@ -120,9 +109,8 @@ public final class DeployCommand implements Callable<Integer>, SwarmCanary.JsonE
             } else if (domains.isEmpty()) {
                 routing = "no --domain: edge '" + edgeOptions.edge + "' does not route to " + result.service();
             } else {
-                EdgeManager.Result r = edgeManager.setWeights(edgeOptions.edge, request.track().name(),
-                        TrafficShift.afterDeploy(edgeManager, edgeOptions.edge, edge.get(), request.track().name(), result.service()),
-                        progress);
+                EdgeManager.Result r = edgeManager.updateTrack(edgeOptions.edge, request.track().name(),
+                        (current, releases) -> TrafficShift.afterDeploy(result.service(), current, releases), progress);
                 routing = "edge " + r.edge() + " routes " + request.track().name() + ": " + r.weights().get(request.track().name());
             }
             PrintWriter out = spec.commandLine().getOut();

@@ -1,7 +1,6 @@
 package io.swarmcanary.cli;
 
 import io.swarmcanary.edge.EdgeManager;
-import io.swarmcanary.edge.RouteTable;
 import io.swarmcanary.edge.TrafficShift;
 import io.swarmcanary.release.Track;
 import io.swarmcanary.swarm.DockerConnection;
@@ -45,12 +44,9 @@ public final class ShiftCommand implements Callable<Integer>, SwarmCanary.JsonEr
         Track track = new Track(app, env);
         Map<String, Integer> versionWeights = weights == null ? null : TrafficShift.parseWeights(weights);
         try (DockerConnection docker = DockerConnection.fromEnvironment()) {
-            EdgeManager edge = edgeOptions.manager(docker);
-            EdgeManager.EdgeState state = edge.require(edgeOptions.edge);
-            var releases = edge.releasesByTrack(edgeOptions.edge).getOrDefault(track.name(), java.util.List.of());
-            RouteTable.TrackEntry entry = TrafficShift.entry(track, releases, state.routes().tracks().get(track.name()),
-                    weight, versionWeights);
-            EdgeManager.Result r = edge.setWeights(edgeOptions.edge, track.name(), entry, output.progress());
+            EdgeManager.Result r = edgeOptions.manager(docker).updateTrack(edgeOptions.edge, track.name(),
+                    (current, releases) -> TrafficShift.entry(track, releases, current, weight, versionWeights),
+                    output.progress());
             PrintWriter out = spec.commandLine().getOut();
             if (output.json()) {
                 output.printJson(out, Map.of("track", track.name(), "weights", r.weights().getOrDefault(track.name(), Map.of()),

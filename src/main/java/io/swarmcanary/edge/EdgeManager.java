@@ -106,7 +106,7 @@ public final class EdgeManager {
         }
         RouteTable routes = current.map(EdgeState::routes).orElse(RouteTable.empty());
         // render and validate before touching anything
-        Plan plan = plan(settings, routes, template);
+        Plan plan = plan(settings, routes, template, releasesByTrack(settings.name()));
         for (String n : settings.networks()) {
             if (swarm.network(n).isEmpty()) {
                 progress.info("creating overlay network " + n);
@@ -120,20 +120,53 @@ public final class EdgeManager {
         return apply(current, plan, start, progress);
     }
 
-    /** Sets a track's weights on the edge; returns once the live Envoy serves them. */
-    public Result setWeights(String edge, String track, RouteTable.TrackEntry entry, Progress progress) {
+    /** How a change computes a track's new entry from what the edge holds now. */
+    @FunctionalInterface
+    public interface TrackChange {
+        /**
+         * @param current  the track's entry in the route table, null when it has none
+         * @param releases the track's releases on this edge, oldest first
+         */
+        RouteTable.TrackEntry apply(RouteTable.TrackEntry current, List<ServiceInfo> releases);
+    }
+
+    /**
+     * Changes a track's weights on the edge; returns once the live Envoy serves them. The new entry is
+     * computed from the same read that the update's version index comes from, so a writer in between
+     * makes this one fail with a conflict instead of being overwritten.
+     */
+    public Result updateTrack(String edge, String track, TrackChange change, Progress progress) {
         Instant start = clock.instant();
         EdgeState state = require(edge);
-        RouteTable routes = state.routes().with(track, entry);
-        Plan plan = plan(state.settings(), routes, Optional.empty());
+        Map<String, List<ServiceInfo>> releases = releasesByTrack(edge);
+        RouteTable.TrackEntry entry = change.apply(state.routes().tracks().get(track), releases.getOrDefault(track, List.of()));
+        Plan plan = plan(state.settings(), state.routes().with(track, entry), Optional.empty(), releases);
         return apply(Optional.of(state), plan, start, progress);
     }
 
     /** The config the edge would run now, rendered from the cluster. */
     public Plan currentPlan(String edge) {
         EdgeState state = require(edge);
-        return plan(state.settings(), state.routes(), Optional.empty());
+        return plan(state.settings(), state.routes(), Optional.empty(), releasesByTrack(edge));
     }
+
+    /** A domain belongs to one track: refuses domains that another track on this edge already has. */
+    public void requireDomainsFree(String edge, String track, List<String> domains) {
+        for (Map.Entry<String, List<ServiceInfo>> other : releasesByTrack(edge).entrySet()) {
+            if (other.getKey().equals(track)) {
+                continue;
+            }
+            for (ServiceInfo release : other.getValue()) {
+                for (String domain : Labels.domains(release.labels())) {
+                    if (domains.contains(domain)) {
+                        throw new UserInputException("domain " + domain + " is already routed to track " + other.getKey()
+                                + " on edge " + edge + "; a domain belongs to one track. Nothing was created.");
+                    }
+                }
+            }
+        }
+    }
+
 
     public static String defaultNetwork(String edge) {
         return edge + "-net";
@@ -168,17 +201,13 @@ public final class EdgeManager {
         return weights;
     }
 
-    Plan plan(EdgeSettings settings, RouteTable routes, Optional<String> newTemplate) {
+    Plan plan(EdgeSettings settings, RouteTable routes, Optional<String> newTemplate,
+              Map<String, List<ServiceInfo>> releasesByTrack) {
         List<String> warnings = new ArrayList<>();
         List<TrackRoutes> tracks = new ArrayList<>();
-        releasesByTrack(settings.name()).forEach((track, releases) -> {
+        releasesByTrack.forEach((track, releases) -> {
             TreeSet<String> domains = new TreeSet<>();
-            releases.forEach(r -> {
-                String d = r.labels().getOrDefault(Labels.DOMAINS, "");
-                if (!d.isEmpty()) {
-                    domains.addAll(List.of(d.split(",")));
-                }
-            });
+            releases.forEach(r -> domains.addAll(Labels.domains(r.labels())));
             if (domains.isEmpty()) {
                 warnings.add("track " + track + " has no --domain: Envoy does not route to it");
                 return;

@@ -105,14 +105,11 @@ public final class TrafficShift {
      * The route table entry after a deploy: the first release of a track takes 100%; a later one joins
      * at weight 0 as the canary (reachable with the force-canary header); an existing release keeps its weight.
      */
-    public static RouteTable.TrackEntry afterDeploy(EdgeManager edge, String edgeName, EdgeManager.EdgeState state,
-                                                    String track, String service) {
-        List<ServiceInfo> releases = edge.releasesByTrack(edgeName).getOrDefault(track, List.of());
-        RouteTable.TrackEntry current = state.routes().tracks().get(track);
-        List<ServiceInfo> others = releases.stream().filter(r -> !r.name().equals(service)).toList();
+    public static RouteTable.TrackEntry afterDeploy(String service, RouteTable.TrackEntry current, List<ServiceInfo> releases) {
         if (current != null && current.weights().containsKey(service)) {
             return current; // re-run of the same deploy
         }
+        List<ServiceInfo> others = releases.stream().filter(r -> !r.name().equals(service)).toList();
         if (others.isEmpty()) {
             return new RouteTable.TrackEntry(Map.of(service, 100), null);
         }

@@ -35,6 +35,12 @@ public final class Labels {
         return labels;
     }
 
+    /** The domains a release was deployed with (one comma-separated label). */
+    public static java.util.List<String> domains(Map<String, String> labels) {
+        String domains = labels.getOrDefault(DOMAINS, "");
+        return domains.isEmpty() ? java.util.List.of() : java.util.List.of(domains.split(","));
+    }
+
     public static Map<String, String> releasesOf(Track track) {
         return Map.of(MANAGED_BY, MANAGER, KIND, "release", TRACK, track.name());
     }

@@ -60,9 +60,8 @@ public final class StatusReader {
                 && Instant.parse(t.timestamp()).isAfter(oneMinuteAgo));
         String health = running >= s.replicas() ? "healthy" : failing ? "failing" : starting ? "starting" : "degraded";
         long age = s.createdAt() == null ? 0 : Duration.between(Instant.parse(s.createdAt()), clock.instant()).toSeconds();
-        String domains = s.labels().getOrDefault(Labels.DOMAINS, "");
         return new ReleaseStatus(s.name(), s.labels().get(Labels.VERSION), s.image(), running, s.replicas(), health,
                 s.createdAt(), age, Integer.parseInt(s.labels().getOrDefault(Labels.PORT, "0")),
-                domains.isEmpty() ? List.of() : List.of(domains.split(",")), s.secretNames(), weight);
+                Labels.domains(s.labels()), s.secretNames(), weight);
     }
 }

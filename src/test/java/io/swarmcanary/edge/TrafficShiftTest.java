@@ -61,6 +61,15 @@ class TrafficShiftTest {
     }
 
     @Test
+    void afterADeployTheFirstReleaseTakesAllAndALaterOneJoinsAtZeroAsTheCanary() {
+        assertThat(TrafficShift.afterDeploy(v1.name(), null, List.of(v1)).weights()).containsExactlyEntriesOf(Map.of(v1.name(), 100));
+        var entry = TrafficShift.afterDeploy(v2.name(), null, List.of(v1, v2));
+        assertThat(entry.weights()).containsEntry(v1.name(), 100).containsEntry(v2.name(), 0);
+        assertThat(entry.canary()).isEqualTo(v2.name());
+        assertThat(TrafficShift.afterDeploy(v2.name(), entry, List.of(v1, v2))).isSameAs(entry);
+    }
+
+    @Test
     void withoutARouteTableEntryTheNewestReleaseTakesEverything() {
         assertThat(EdgeManager.effectiveWeights(List.of(v1, v2), null)).containsEntry(v2.name(), 100).containsEntry(v1.name(), 0);
     }

@@ -21,6 +21,8 @@ RAW_PREFIX=benchraw$RUN_ID
 
 say() { echo "bench: $*" >&2; }
 die() { say "ERROR: $*"; exit 1; }
+# shellcheck source=bench/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 now() { echo "$EPOCHREALTIME"; }
 elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
 
@@ -63,16 +65,7 @@ trap 'exit 130' INT TERM HUP
 # ------------------------------------------------------------------ set-up
 cd "$ROOT"
 bash testbed/up.sh >"$WORK/up.log" 2>&1 || { cat "$WORK/up.log" >&2; die "testbed/up.sh failed"; }
-# A private copy of the jar: others rebuild target/ concurrently, and every round must run the same build.
-for attempt in 1 2 3 4 5; do
-  if [[ -f target/swarm-canary.jar ]] && cp target/swarm-canary.jar "$WORK/swarm-canary.jar" &&
-    java -jar "$WORK/swarm-canary.jar" --version >/dev/null 2>&1; then
-    break
-  fi
-  ((attempt < 5)) || die "target/swarm-canary.jar missing or broken (build: mvn -q -o -DskipTests package)"
-  say "target/swarm-canary.jar not usable (mid-rebuild?); retrying in 5s"
-  sleep 5
-done
+copy_jar
 export SWARM_CANARY_JAR=$WORK/swarm-canary.jar
 SC_VERSION=$(java -jar "$SWARM_CANARY_JAR" --version)
 # Recorded because the JVM side is CPU-bound and moves with machine load; the raw side mostly sleeps.

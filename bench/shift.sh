@@ -38,6 +38,8 @@ CANARY=2.0.0
 
 say() { echo "bench: $*" >&2; }
 die() { say "ERROR: $*"; exit 1; }
+# shellcheck source=bench/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 now() { echo "$EPOCHREALTIME"; }
 
 WORK=$(mktemp -d)
@@ -94,16 +96,7 @@ if curl -s -m 1 -o /dev/null "http://127.0.0.1:$PORT/"; then
   die "port $PORT already answers; is another edge running there? (docker service ls)"
 fi
 bash testbed/up.sh >"$WORK/up.log" 2>&1 || { cat "$WORK/up.log" >&2; die "testbed/up.sh failed"; }
-# A private copy of the jar: others rebuild target/ concurrently.
-for attempt in 1 2 3 4 5; do
-  if [[ -f target/swarm-canary.jar ]] && cp target/swarm-canary.jar "$WORK/swarm-canary.jar" &&
-    java -jar "$WORK/swarm-canary.jar" --version >/dev/null 2>&1; then
-    break
-  fi
-  ((attempt < 5)) || die "target/swarm-canary.jar missing or broken (build: mvn -q -o -DskipTests package)"
-  say "target/swarm-canary.jar not usable (mid-rebuild?); retrying in 5s"
-  sleep 5
-done
+copy_jar
 sc() { java -jar "$WORK/swarm-canary.jar" "$@"; }
 SC_VERSION=$(sc --version)
 LOAD_START_AVG=$(cut -d' ' -f1 /proc/loadavg)

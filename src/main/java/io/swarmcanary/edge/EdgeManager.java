@@ -228,6 +228,7 @@ public final class EdgeManager {
                         .orElseThrow(() -> new IllegalStateException("the edge's template config " + settings.templateConfig()
                                 + " is missing; re-run 'edge ensure --template FILE'")), StandardCharsets.UTF_8));
         EdgeRoutes edgeRoutes = new EdgeRoutes(EdgeSettings.LISTENER_PORT, null, tracks);
+        // the revision names the config without itself in it, so the config is rendered once to hash, once to ship
         String revision = Names.sha256(renderer.render(edgeRoutes, Optional.ofNullable(templateText))).substring(0, 12);
         String yaml = renderer.render(edgeRoutes.withRevision(revision), Optional.ofNullable(templateText));
         ValidationResult validation = validator.validate(yaml);

@@ -1,7 +1,6 @@
 package io.swarmcanary.cli;
 
-import io.swarmcanary.edge.EdgeManager;
-import io.swarmcanary.edge.TrafficShift;
+import io.swarmcanary.edge.Canary;
 import io.swarmcanary.release.DeployResult;
 import io.swarmcanary.release.Deployer;
 import io.swarmcanary.release.ReleaseRequest;
@@ -28,7 +27,12 @@ import picocli.CommandLine.Spec;
             "and wait until every task is running and healthy.",
             "",
             "Running the same deploy again changes nothing. If tasks fail, the error says why and",
-            "only what this run created is removed."},
+            "only what this run created is removed.",
+            "",
+            "Behind an edge (see 'edge ensure'), the first release of a track takes 100% of its traffic; a later",
+            "one becomes the track's canary at weight 0, reachable with the header 'x-canary: always', until you",
+            "'shift', 'promote' or 'rollback'. A track holds one canary: deploying another fails (exit 3) unless",
+            "--replace-canary."},
         footer = {
             "",
             "Examples:",
@@ -40,8 +44,13 @@ import picocli.CommandLine.Spec;
             "  export DB_PASSWORD=...   # in Jenkins: withCredentials([string(credentialsId: ..., variable: 'DB_PASSWORD')])",
             "  swarm-canary deploy ... --secret db_password=env:DB_PASSWORD --secret tls.key=file:/run/keys/tls.key",
             "",
+            "  # a second version becomes the canary at 0%; then move traffic",
+            "  swarm-canary deploy --app files --env webdev --version 1.0.11 --image registry/files:1.0.11 \\",
+            "      --replicas 2 --port 8080 --domain files.webdev.example.com",
+            "  swarm-canary shift --app files --env webdev --weight 25",
+            "",
             "Exit codes: 0 deployed (or already there), 1 tasks failed (what this run created was removed),",
-            "2 bad input (nothing created)."})
+            "2 bad input (nothing created), 3 the track already has a canary, or the edge changed meanwhile."})
 public final class DeployCommand implements Callable<Integer>, SwarmCanary.JsonErrors {
     @Spec CommandSpec spec;
     @Mixin Output output;
@@ -68,6 +77,9 @@ public final class DeployCommand implements Callable<Integer>, SwarmCanary.JsonE
             description = "With --health-cmd: time to start before failed checks count (default: the image's).") Duration healthStartPeriod;
     @Option(names = "--constraint", paramLabel = "EXPR", description = "Placement constraint, e.g. node.role==worker; repeatable.") List<String> constraints = new ArrayList<>();
     @Option(names = "--timeout", defaultValue = "5m", converter = Durations.class, description = "How long to wait for healthy tasks (default: ${DEFAULT-VALUE}).") Duration timeout;
+    @Option(names = "--replace-canary", negatable = false,
+            description = "If the track already has a canary, roll it back (remove it) and make this release the canary instead.")
+    boolean replaceCanary;
     @Option(names = "--no-image-check", negatable = false, description = "Do not require the image on this node (nodes pull it from a registry).") boolean noImageCheck;
 
     @Override
@@ -90,33 +102,19 @@ public final class DeployCommand implements Callable<Integer>, SwarmCanary.JsonE
                 !noImageCheck, edgeOptions.edge);
         try (DockerConnection docker = DockerConnection.fromEnvironment()) {
             var progress = output.progress();
-            EdgeManager edgeManager = edgeOptions.manager(docker);
-            var edge = edgeManager.read(edgeOptions.edge);
-            if (edge.isPresent()) {
-                edgeManager.requireDomainsFree(edgeOptions.edge, request.track().name(), domains); // before anything is created
-            }
-            if (edge.isPresent() && edge.get().settings().networks().stream().noneMatch(request.networks()::contains)) {
-                // Envoy resolves tasks.<release> only on a network it shares with the release
-                request = request.withNetwork(edge.get().settings().networks().get(0));
-            }
-            Deployer deployer = new Deployer(new DockerSwarmGateway(docker), Clock.systemUTC(), System.getenv());
-            DeployResult result = deployer.deploy(request, progress);
-            String routing;
-            if (edge.isEmpty()) {
-                routing = "edge '" + edgeOptions.edge + "' does not exist yet: nothing routes to " + result.service()
-                        + " (create it with 'swarm-canary edge ensure --edge " + edgeOptions.edge + "')";
-                progress.info("note: " + routing);
-            } else if (domains.isEmpty()) {
-                routing = "no --domain: edge '" + edgeOptions.edge + "' does not route to " + result.service();
-            } else {
-                EdgeManager.Result r = edgeManager.updateTrack(edgeOptions.edge, request.track().name(),
-                        (current, releases) -> TrafficShift.afterDeploy(result.service(), current, releases), progress);
-                routing = "edge " + r.edge() + " routes " + request.track().name() + ": " + r.weights().get(request.track().name());
-            }
+            DockerSwarmGateway swarm = new DockerSwarmGateway(docker);
+            Canary canary = new Canary(swarm, edgeOptions.manager(docker), edgeOptions.edge);
+            Canary.Deployed deployed = canary.deploy(request, new Deployer(swarm, Clock.systemUTC(), System.getenv()),
+                    replaceCanary, progress);
+            DeployResult result = deployed.release();
+            String routing = deployed.routing();
             PrintWriter out = spec.commandLine().getOut();
             if (output.json()) {
                 var json = Output.JSON.<com.fasterxml.jackson.databind.node.ObjectNode>valueToTree(result);
                 json.put("routing", routing);
+                json.set("weights", Output.JSON.valueToTree(deployed.edgeResult()
+                        .map(r -> r.weights().getOrDefault(result.track(), java.util.Map.of())).orElse(java.util.Map.of())));
+                json.set("replacedCanary", Output.JSON.valueToTree(deployed.removed()));
                 output.printJson(out, json);
             } else {
                 out.println(result.outcome() == DeployResult.Outcome.CREATED
@@ -132,6 +130,7 @@ public final class DeployCommand implements Callable<Integer>, SwarmCanary.JsonE
                     out.println("  default route:   " + result.defaultRouteNetwork());
                 }
                 result.warnings().forEach(w -> out.println("  warning: " + w));
+                deployed.removed().forEach(r -> out.println("  replaced canary: " + r + " (removed)"));
                 out.println("  routing:         " + routing);
             }
             return 0;

@@ -8,6 +8,11 @@ import io.swarmcanary.swarm.DockerConnection;
 import io.swarmcanary.swarm.DockerSwarmGateway;
 import java.io.PrintWriter;
 import java.time.Clock;
+import io.swarmcanary.edge.EdgeManager;
+import io.swarmcanary.edge.Lifecycle;
+import io.swarmcanary.edge.RouteTable;
+import io.swarmcanary.swarm.ServiceInfo;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -18,7 +23,8 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 @Command(name = "status",
-        description = "Show the releases of every track (or one): version, replicas running/desired, health, age, secrets.",
+        description = {"Show every track (or one): its lifecycle phase on the edge (stable, canary at W%, promoted),",
+                "and per release: version, weight, replicas running/desired, health, age, secrets."},
         footer = {"", "Examples:", "  swarm-canary status", "  swarm-canary status --app files --env webdev --output json"})
 public final class StatusCommand implements Callable<Integer>, SwarmCanary.JsonErrors {
     @Spec CommandSpec spec;
@@ -41,12 +47,20 @@ public final class StatusCommand implements Callable<Integer>, SwarmCanary.JsonE
         }
         Track track = app == null ? null : new Track(app, env);
         try (DockerConnection docker = DockerConnection.fromEnvironment()) {
-            java.util.Map<String, Integer> weights = new java.util.HashMap<>();
+            Map<String, Integer> weights = new HashMap<>();
+            Map<String, StatusReader.Position> positions = new HashMap<>();
             var edgeManager = edgeOptions.manager(docker);
             var edge = edgeManager.read(edgeOptions.edge);
-            edge.ifPresent(e -> edgeManager.releasesByTrack(edgeOptions.edge).forEach((t, releases) ->
-                    weights.putAll(io.swarmcanary.edge.EdgeManager.effectiveWeights(releases, e.routes().tracks().get(t)))));
-            List<TrackStatus> tracks = new StatusReader(new DockerSwarmGateway(docker), Clock.systemUTC()).read(track, weights);
+            edge.ifPresent(e -> edgeManager.releasesByTrack(edgeOptions.edge).forEach((t, releases) -> {
+                RouteTable.TrackEntry entry = e.routes().tracks().get(t);
+                List<ServiceInfo> live = entry == null ? releases
+                        : releases.stream().filter(r -> !entry.retiring().contains(r.name())).toList();
+                weights.putAll(EdgeManager.effectiveWeights(live, entry));
+                Lifecycle.Phase phase = Lifecycle.phase(entry, releases);
+                positions.put(t, new StatusReader.Position(phase.describe(), phase.stable(), phase.canary(), phase.previous()));
+            }));
+            List<TrackStatus> tracks = new StatusReader(new DockerSwarmGateway(docker), Clock.systemUTC())
+                    .read(track, weights, positions);
             PrintWriter out = spec.commandLine().getOut();
             if (output.json()) {
                 output.printJson(out, Map.of("tracks", tracks));
@@ -58,7 +72,8 @@ public final class StatusCommand implements Callable<Integer>, SwarmCanary.JsonE
             }
             for (TrackStatus t : tracks) {
                 out.println("track " + t.track() + " (app " + t.app() + ", env " + t.env() + ")"
-                        + (edge.isPresent() ? ", edge " + edgeOptions.edge + " (delivery " + edge.get().settings().delivery() + ")" : ", no edge " + edgeOptions.edge));
+                        + (edge.isPresent() ? ", edge " + edgeOptions.edge + " (delivery " + edge.get().settings().delivery() + ")" : ", no edge " + edgeOptions.edge)
+                        + (t.phase() == null ? "" : ": " + t.phase()));
                 out.printf("  %-32s %-12s %-7s %-9s %-9s %-8s %s%n", "RELEASE", "VERSION", "WEIGHT", "REPLICAS", "HEALTH", "AGE", "SECRETS");
                 for (ReleaseStatus r : t.releases()) {
                     out.printf("  %-32s %-12s %-7s %-9s %-9s %-8s %s%n", r.service(), r.version(),

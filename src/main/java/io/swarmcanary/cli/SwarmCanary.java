@@ -20,12 +20,15 @@ import picocli.CommandLine.Command;
             "Examples:",
             "  swarm-canary deploy --app files --env webdev --version 1.0.10 --image files:1.0.10 \\",
             "      --domain files.webdev.example.com --secret db_password=env:DB_PASSWORD",
+            "  swarm-canary shift --app files --env webdev --weight 25",
+            "  swarm-canary promote --app files --env webdev      # or: rollback",
             "  swarm-canary status --output json",
             "",
-            "Exit codes: 0 done, 1 failed, 2 bad input (nothing changed), 3 someone else changed the cluster (re-run).",
+            "Exit codes: 0 done, 1 failed, 2 bad input (nothing changed), 3 conflict: someone else changed the",
+            "cluster (re-run), or the track already has a canary.",
             "Docker is reached like the docker CLI does: DOCKER_HOST, DOCKER_TLS_VERIFY, DOCKER_CERT_PATH."},
-        subcommands = {DeployCommand.class, StatusCommand.class, ShiftCommand.class, EdgeCommand.class,
-            EnvoyCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {DeployCommand.class, StatusCommand.class, ShiftCommand.class, PromoteCommand.class,
+            RollbackCommand.class, EdgeCommand.class, EnvoyCommand.class, CommandLine.HelpCommand.class})
 public final class SwarmCanary {
     public static final int EXIT_FAILED = 1;
     public static final int EXIT_BAD_INPUT = 2;

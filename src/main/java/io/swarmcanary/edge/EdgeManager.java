@@ -205,14 +205,20 @@ public final class EdgeManager {
               Map<String, List<ServiceInfo>> releasesByTrack) {
         List<String> warnings = new ArrayList<>();
         List<TrackRoutes> tracks = new ArrayList<>();
-        releasesByTrack.forEach((track, releases) -> {
+        releasesByTrack.forEach((track, all) -> {
+            RouteTable.TrackEntry entry = routes.tracks().get(track);
+            // a release being removed by a rollback gets no route, not even a fallback one
+            List<ServiceInfo> releases = entry == null ? all
+                    : all.stream().filter(r -> !entry.retiring().contains(r.name())).toList();
+            if (releases.isEmpty()) {
+                return;
+            }
             TreeSet<String> domains = new TreeSet<>();
             releases.forEach(r -> domains.addAll(Labels.domains(r.labels())));
             if (domains.isEmpty()) {
                 warnings.add("track " + track + " has no --domain: Envoy does not route to it");
                 return;
             }
-            RouteTable.TrackEntry entry = routes.tracks().get(track);
             Map<String, Integer> weights = effectiveWeights(releases, entry);
             String canary = entry != null && entry.canary() != null && weights.containsKey(entry.canary()) ? entry.canary() : null;
             List<ReleaseRoute> rr = releases.stream()
@@ -247,7 +253,8 @@ public final class EdgeManager {
                 && plan.revision().equals(current.get().service().labels().get(REVISION))
                 && settings.equals(current.get().settings())
                 && plan.routes().equals(current.get().routes())) {
-            progress.info("edge " + settings.name() + " already serves revision " + plan.revision() + "; nothing to change");
+            progress.info("edge " + settings.name() + " already has revision " + plan.revision() + "; nothing to change");
+            awaitConverged(settings, plan.revision(), progress); // a re-run after a kill waits for what the first run started
             return new Result(settings.name(), "unchanged", plan.revision(), current.get().service().labels().get(CONFIG),
                     weights, plan.warnings(), Duration.between(start, clock.instant()).toSeconds());
         }

@@ -1,26 +1,49 @@
 package io.swarmcanary.edge;
 
 import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.annotation.JsonInclude;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.TreeSet;
 
 /**
  * For every track on an edge: which release (service name) gets which weight, and which release is the
  * canary. Stored as one JSON label on the edge service, so every change is one service update.
  */
 public record RouteTable(Map<String, TrackEntry> tracks) {
-    private static final ObjectMapper JSON = new ObjectMapper().configure(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS, true);
+    private static final ObjectMapper JSON = new ObjectMapper()
+            .configure(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS, true)
+            .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false); // a newer CLI may add fields
 
     public RouteTable {
         tracks = Map.copyOf(tracks);
     }
 
-    /** @param canary the service that the force-canary header reaches; null when the track has none */
-    public record TrackEntry(Map<String, Integer> weights, String canary) {
+    /**
+     * @param weights  weight per release service
+     * @param canary   the release under test (the force-canary header reaches it); null when the track has none.
+     *                 A deploy records it before creating the service, so it may name a service that does not exist yet.
+     * @param stable   the release that takes all traffic when the canary is rolled back
+     * @param previous after a promote: the stable before it, kept at weight 0 as the rollback target
+     * @param retiring releases a rollback took out of the route table and removes (a re-run finishes the removal)
+     */
+    @JsonInclude(JsonInclude.Include.NON_EMPTY)
+    public record TrackEntry(Map<String, Integer> weights, String canary, String stable, String previous, List<String> retiring) {
         public TrackEntry {
             weights = Map.copyOf(new TreeMap<>(weights));
+            retiring = retiring == null ? List.of() : List.copyOf(new TreeSet<>(retiring));
+        }
+
+        public TrackEntry(Map<String, Integer> weights, String canary) {
+            this(weights, canary, null, null, List.of());
+        }
+
+        public int weightOf(String service) {
+            return weights.getOrDefault(service, 0);
         }
     }
 

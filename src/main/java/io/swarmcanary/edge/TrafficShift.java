@@ -7,7 +7,6 @@ import io.swarmcanary.swarm.ServiceInfo;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 
 /**
  * Turns "canary gets W" or "these versions get these weights" into a track's route table entry.
@@ -45,7 +44,7 @@ public final class TrafficShift {
     }
 
     /**
-     * @param canaryWeight weight for the canary (the newest release unless one is recorded); stable gets the rest
+     * @param canaryWeight weight for the track's canary; the stable release gets the rest
      * @param versionWeights explicit weights by version; versions not named get 0
      */
     public static RouteTable.TrackEntry entry(Track track, List<ServiceInfo> releases, RouteTable.TrackEntry current,
@@ -57,33 +56,31 @@ public final class TrafficShift {
             throw new UserInputException("track " + track.name() + " has no releases on this edge; deploy one first."
                     + " Nothing was changed.");
         }
-        Map<String, Integer> effective = EdgeManager.effectiveWeights(releases, current);
-        String canary = Optional.ofNullable(current).map(RouteTable.TrackEntry::canary)
-                .filter(effective::containsKey)
-                .orElse(releases.get(releases.size() - 1).name());
+        List<ServiceInfo> live = current == null ? releases
+                : releases.stream().filter(r -> !current.retiring().contains(r.name())).toList();
         Map<String, Integer> weights = new LinkedHashMap<>();
-        releases.forEach(r -> weights.put(r.name(), 0));
+        live.forEach(r -> weights.put(r.name(), 0));
         if (canaryWeight != null) {
             requireWeight("--weight", canaryWeight);
-            if (releases.size() < 2) {
-                throw new UserInputException("track " + track.name() + " has a single release (" + releases.get(0).name()
-                        + "): there is no canary to shift to. Deploy a new version first. Nothing was changed.");
+            Lifecycle.Phase phase = Lifecycle.phase(current, live);
+            if (phase.canary() == null) {
+                throw new UserInputException("track " + track.name() + " has no canary (phase: " + phase.describe()
+                        + (phase.stable() == null ? "" : ", stable " + phase.stable()) + "): there is nothing to shift to."
+                        + " Deploy a new version first, or set every weight with --weights. Nothing was changed.");
             }
-            // stable: the non-canary release that carries the most traffic now (the newest on a tie)
-            String stable = null;
-            int best = -1;
-            for (ServiceInfo r : releases) {
-                int w = effective.get(r.name());
-                if (!r.name().equals(canary) && w >= best) {
-                    stable = r.name();
-                    best = w;
-                }
+            if (!phase.canaryDeployed()) {
+                throw new UserInputException("the canary " + phase.canary() + " of track " + track.name() + " does not exist:"
+                        + " its deploy did not finish. Re-run that deploy, or roll it back. Nothing was changed.");
             }
-            weights.put(canary, canaryWeight);
-            weights.put(stable, 100 - canaryWeight);
+            if (phase.stable() == null) {
+                throw new UserInputException("track " + track.name() + " has no stable release besides the canary "
+                        + phase.canary() + ". Nothing was changed.");
+            }
+            weights.put(phase.canary(), canaryWeight);
+            weights.put(phase.stable(), 100 - canaryWeight);
         } else {
             Map<String, String> serviceByVersion = new LinkedHashMap<>();
-            releases.forEach(r -> serviceByVersion.put(r.labels().get(Labels.VERSION), r.name()));
+            live.forEach(r -> serviceByVersion.put(r.labels().get(Labels.VERSION), r.name()));
             versionWeights.forEach((version, w) -> {
                 requireWeight("weight of " + version, w);
                 String service = serviceByVersion.get(version);
@@ -98,7 +95,11 @@ public final class TrafficShift {
             throw new UserInputException("all weights are 0: Envoy would have nowhere to send track " + track.name()
                     + ". Nothing was changed.");
         }
-        return new RouteTable.TrackEntry(weights, canary);
+        if (current == null) {
+            return new RouteTable.TrackEntry(weights, null, Lifecycle.stableOf(null, live), null, List.of());
+        }
+        return new RouteTable.TrackEntry(weights, current.canary(), Lifecycle.stableOf(current, live), current.previous(),
+                current.retiring());
     }
 
     /**

@@ -46,6 +46,11 @@ public final class Deployer {
     }
 
     public DeployResult deploy(ReleaseRequest request, Progress progress) {
+        return deploy(request, progress, () -> {});
+    }
+
+    /** @param beforeChanges runs after every check passed and before the first change to the cluster */
+    public DeployResult deploy(ReleaseRequest request, Progress progress, Runnable beforeChanges) {
         Instant start = clock.instant();
         Track track = request.track();
         String service = request.serviceName();
@@ -80,6 +85,8 @@ public final class Deployer {
         String specHash = Names.sha256(canonical(definition)).substring(0, 16);
 
         Optional<ServiceInfo> existing = swarm.service(service);
+        existing.ifPresent(e -> requireSameRelease(e, specHash));
+        beforeChanges.run();
         if (existing.isPresent()) {
             return whenExists(request, existing.get(), specHash, secrets, routing, start, progress);
         }
@@ -140,6 +147,16 @@ public final class Deployer {
 
     private DeployResult whenExists(ReleaseRequest request, ServiceInfo existing, String specHash,
                                     List<PlannedSecret> secrets, RoutingReport routing, Instant start, Progress progress) {
+        requireSameRelease(existing, specHash);
+        progress.info("release " + existing.name() + " already exists with the same definition; nothing to create");
+        new TaskWaiter(swarm, clock, Math.max(3, request.replicas() * 2))
+                .awaitRunning(existing.name(), request.replicas(), request.timeout(), progress);
+        return new DeployResult(existing.name(), request.track().name(), request.version(), DeployResult.Outcome.UNCHANGED,
+                List.of(), secrets.stream().map(PlannedSecret::name).toList(), routing.defaultRouteNetwork(),
+                routing.warnings(), Duration.between(start, clock.instant()).toSeconds());
+    }
+
+    private static void requireSameRelease(ServiceInfo existing, String specHash) {
         if (!Labels.MANAGER.equals(existing.labels().get(Labels.MANAGED_BY))) {
             throw new UserInputException("service '" + existing.name() + "' exists but was not created by swarm-canary;"
                     + " nothing was changed. Remove it or choose another --version.");
@@ -148,12 +165,6 @@ public final class Deployer {
             throw new UserInputException("release " + existing.name() + " already exists with a different definition"
                     + " (image, replicas, secrets, env, ...); nothing was changed. Releases are immutable: deploy a new --version.");
         }
-        progress.info("release " + existing.name() + " already exists with the same definition; nothing to create");
-        new TaskWaiter(swarm, clock, Math.max(3, request.replicas() * 2))
-                .awaitRunning(existing.name(), request.replicas(), request.timeout(), progress);
-        return new DeployResult(existing.name(), request.track().name(), request.version(), DeployResult.Outcome.UNCHANGED,
-                List.of(), secrets.stream().map(PlannedSecret::name).toList(), routing.defaultRouteNetwork(),
-                routing.warnings(), Duration.between(start, clock.instant()).toSeconds());
     }
 
     private SecretInfo createSecret(Track track, PlannedSecret s) {

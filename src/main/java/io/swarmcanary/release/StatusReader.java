@@ -25,15 +25,23 @@ public final class StatusReader {
                                 String health, String createdAt, long ageSeconds, int port, List<String> domains,
                                 List<String> secrets, Integer weight) {}
 
-    public record TrackStatus(String track, String app, String env, List<ReleaseStatus> releases) {}
+    /** @param phase where the track is in its lifecycle on the edge ("stable", "canary at 25%", "promoted"); null without an edge */
+    public record TrackStatus(String track, String app, String env, String phase, String stable, String canary,
+                              String rollbackTarget, List<ReleaseStatus> releases) {}
+
+    /** A track's lifecycle position as the edge records it. */
+    public record Position(String phase, String stable, String canary, String rollbackTarget) {}
 
     /** @param trackFilter null for all tracks */
     public List<TrackStatus> read(Track trackFilter) {
-        return read(trackFilter, Map.of());
+        return read(trackFilter, Map.of(), Map.of());
     }
 
-    /** @param weights the edge's weight per release service; releases not in it show no weight */
-    public List<TrackStatus> read(Track trackFilter, Map<String, Integer> weights) {
+    /**
+     * @param weights   the edge's weight per release service; releases not in it show no weight
+     * @param positions the edge's lifecycle position per track; tracks not in it show none
+     */
+    public List<TrackStatus> read(Track trackFilter, Map<String, Integer> weights, Map<String, Position> positions) {
         List<ServiceInfo> services = swarm.services(trackFilter == null ? Labels.allReleases() : Labels.releasesOf(trackFilter));
         Map<String, List<ServiceInfo>> byTrack = new TreeMap<>();
         for (ServiceInfo s : services) {
@@ -46,7 +54,9 @@ public final class StatusReader {
                     .map(s -> release(s, weights.get(s.name())))
                     .toList();
             ServiceInfo first = list.get(0);
-            result.add(new TrackStatus(track, first.labels().get(Labels.APP), first.labels().get(Labels.ENV), releases));
+            Position p = positions.getOrDefault(track, new Position(null, null, null, null));
+            result.add(new TrackStatus(track, first.labels().get(Labels.APP), first.labels().get(Labels.ENV), p.phase(),
+                    p.stable(), p.canary(), p.rollbackTarget(), releases));
         });
         return result;
     }

@@ -23,10 +23,24 @@ class TrafficShiftTest {
     private final ServiceInfo v2 = release("1.0.10", "2026-01-02T00:00:00Z");
 
     @Test
-    void theCanaryIsTheNewestReleaseAndTheStableGetsTheRest() {
-        var entry = TrafficShift.entry(track, List.of(v1, v2), null, 25, null);
+    void theCanaryGetsTheWeightAndTheStableTheRest() {
+        var current = new RouteTable.TrackEntry(Map.of(v1.name(), 100, v2.name(), 0), v2.name(), v1.name(), null, List.of());
+        var entry = TrafficShift.entry(track, List.of(v1, v2), current, 25, null);
         assertThat(entry.weights()).containsEntry(v2.name(), 25).containsEntry(v1.name(), 75);
         assertThat(entry.canary()).isEqualTo(v2.name());
+        assertThat(entry.stable()).isEqualTo(v1.name());
+    }
+
+    @Test
+    void aWeightShiftNeedsACanary() {
+        assertThatThrownBy(() -> TrafficShift.entry(track, List.of(v1, v2), null, 25, null))
+                .isInstanceOf(UserInputException.class).hasMessageContaining("has no canary");
+        var promoted = new RouteTable.TrackEntry(Map.of(v1.name(), 0, v2.name(), 100), null, v2.name(), v1.name(), List.of());
+        assertThatThrownBy(() -> TrafficShift.entry(track, List.of(v1, v2), promoted, 25, null))
+                .hasMessageContaining("phase: promoted");
+        var claimed = new RouteTable.TrackEntry(Map.of(v1.name(), 100, "files-webdev-2_0", 0), "files-webdev-2_0", v1.name(), null, List.of());
+        assertThatThrownBy(() -> TrafficShift.entry(track, List.of(v1, v2), claimed, 25, null))
+                .hasMessageContaining("does not exist");
     }
 
     @Test
@@ -53,7 +67,7 @@ class TrafficShiftTest {
                 .hasMessageContaining("all weights are 0");
         assertThatThrownBy(() -> TrafficShift.entry(track, List.of(v1, v2), null, null, Map.of("2.0", 100)))
                 .hasMessageContaining("has no release 2.0");
-        assertThatThrownBy(() -> TrafficShift.entry(track, List.of(v1), null, 10, null)).hasMessageContaining("single release");
+        assertThatThrownBy(() -> TrafficShift.entry(track, List.of(v1), null, 10, null)).hasMessageContaining("has no canary");
         assertThatThrownBy(() -> TrafficShift.entry(track, List.of(), null, 10, null)).hasMessageContaining("no releases");
         assertThatThrownBy(() -> TrafficShift.parseWeights("1.0.9=x")).hasMessageContaining("not a whole number");
         assertThatThrownBy(() -> TrafficShift.parseWeights("1.0.9")).hasMessageContaining("VERSION=WEIGHT");
@@ -76,7 +90,11 @@ class TrafficShiftTest {
 
     @Test
     void theRouteTableSurvivesItsLabel() {
-        RouteTable t = RouteTable.empty().with("files-webdev", new RouteTable.TrackEntry(Map.of("a", 90, "b", 10), "b"));
+        RouteTable t = RouteTable.empty().with("files-webdev", new RouteTable.TrackEntry(Map.of("a", 90, "b", 10), "b"))
+                .with("files-prod", new RouteTable.TrackEntry(Map.of("c", 100), null, "c", "a", List.of("d")));
         assertThat(RouteTable.fromJson(t.toJson())).isEqualTo(t);
+        // a label written before the lifecycle fields existed still reads
+        assertThat(RouteTable.fromJson("{\"t\":{\"weights\":{\"a\":100},\"canary\":null}}").tracks().get("t"))
+                .isEqualTo(new RouteTable.TrackEntry(Map.of("a", 100), null));
     }
 }

@@ -1,0 +1,29 @@
+package io.swarmcanary.cli;
+
+import io.swarmcanary.edge.Canary;
+import io.swarmcanary.release.Progress;
+import io.swarmcanary.release.Track;
+import picocli.CommandLine.Command;
+
+@Command(name = "rollback",
+        description = {
+            "Put the track's stable release back to 100% and remove the canary's service. After a promote,",
+            "the previous stable release (kept at weight 0) comes back and the promoted one is removed.",
+            "The removed release's secrets stay for 'prune'. Envoy serves the stable weights before anything",
+            "is removed; if the run is killed, running it again finishes the removal."},
+        footer = {"", "Examples:",
+            "  swarm-canary rollback --app files --env webdev",
+            "  swarm-canary rollback --app files --env webdev --output json",
+            "", "Exit codes: 0 rolled back (or already), 1 the edge did not converge (previous config put back,",
+            "nothing removed), 2 nothing to roll back, 3 someone else changed the edge meanwhile (re-run)."})
+public final class RollbackCommand extends TrackStepCommand {
+    @Override
+    Canary.Step run(Canary canary, Track track, Progress progress) {
+        return canary.rollback(track, progress);
+    }
+
+    @Override
+    String done() {
+        return "rolled back";
+    }
+}

@@ -1,0 +1,155 @@
+package io.swarmcanary.edge;
+
+import io.swarmcanary.ConflictException;
+import io.swarmcanary.release.DeployResult;
+import io.swarmcanary.release.Deployer;
+import io.swarmcanary.release.Labels;
+import io.swarmcanary.release.Progress;
+import io.swarmcanary.release.ReleaseRequest;
+import io.swarmcanary.release.Track;
+import io.swarmcanary.swarm.ServiceInfo;
+import io.swarmcanary.swarm.SwarmGateway;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Runs the lifecycle steps against the cluster: every step is one route table change on the edge plus the
+ * cluster work around it, ordered so that a run killed at any point is finished by running it again.
+ */
+public final class Canary {
+    private final SwarmGateway swarm;
+    private final EdgeManager edges;
+    private final String edge;
+
+    public Canary(SwarmGateway swarm, EdgeManager edges, String edge) {
+        this.swarm = swarm;
+        this.edges = edges;
+        this.edge = edge;
+    }
+
+    /** @param routing what the edge does with the release, in words; edgeResult is empty when no edge routes it */
+    public record Deployed(DeployResult release, String routing, Optional<EdgeManager.Result> edgeResult, List<String> removed) {}
+
+    /** What a promote or rollback did. */
+    public record Step(String track, String outcome, Lifecycle.Phase phase, Map<String, Integer> weights, List<String> removed,
+                       EdgeManager.Result edge) {}
+
+    /**
+     * Deploys a release of a track. With an edge, the release is first recorded as the track's canary (so a
+     * second deploy of the track fails before it creates anything), then created, then routed: the first
+     * release takes 100%, a later one waits at weight 0.
+     */
+    public Deployed deploy(ReleaseRequest request, Deployer deployer, boolean replaceCanary, Progress progress) {
+        Track track = request.track();
+        String service = request.serviceName();
+        Optional<EdgeManager.EdgeState> state = edges.read(edge);
+        boolean routed = state.isPresent() && !request.domains().isEmpty();
+        ReleaseRequest toDeploy = request;
+        if (state.isPresent()) {
+            edges.requireDomainsFree(edge, track.name(), request.domains()); // before anything is created
+            if (state.get().settings().networks().stream().noneMatch(request.networks()::contains)) {
+                // Envoy resolves tasks.<release> only on a network it shares with the release
+                toDeploy = request.withNetwork(state.get().settings().networks().get(0));
+            }
+        }
+        List<String> removed = new ArrayList<>();
+        boolean[] claimed = {false};
+        DeployResult result;
+        try {
+            result = deployer.deploy(toDeploy, progress, () -> {
+                if (routed) {
+                    claim(track, service, request.version(), replaceCanary, progress);
+                    claimed[0] = true;
+                    removed.addAll(removeRetiring(track, progress));
+                }
+            });
+        } catch (RuntimeException failure) {
+            if (claimed[0] && swarm.service(service).isEmpty()) {
+                freeClaim(track, service, progress);
+            }
+            throw failure;
+        }
+        if (state.isEmpty()) {
+            String routing = "edge '" + edge + "' does not exist yet: nothing routes to " + service
+                    + " (create it with 'swarm-canary edge ensure --edge " + edge + "')";
+            progress.info("note: " + routing);
+            return new Deployed(result, routing, Optional.empty(), removed);
+        }
+        if (request.domains().isEmpty()) {
+            return new Deployed(result, "no --domain: edge '" + edge + "' does not route to " + service, Optional.empty(), removed);
+        }
+        EdgeManager.Result r = edges.updateTrack(edge, track.name(),
+                (current, releases) -> Lifecycle.afterDeploy(service, current, releases), progress);
+        Map<String, Integer> weights = r.weights().getOrDefault(track.name(), Map.of());
+        String routing = "edge " + r.edge() + " routes " + track.name() + ": " + weights
+                + (weights.getOrDefault(request.version(), 0) == 0 && weights.size() > 1
+                        ? "; the canary gets traffic with the header 'x-canary: always' until you shift" : "");
+        return new Deployed(result, routing, Optional.of(r), removed);
+    }
+
+    public Step promote(Track track, Progress progress) {
+        EdgeManager.Result r = edges.updateTrack(edge, track.name(),
+                (current, releases) -> Lifecycle.promote(track, current, releases), progress);
+        return step(track, r, List.of());
+    }
+
+    /** Stable back to 100%, then the retired release's service removed (its secrets stay for prune). */
+    public Step rollback(Track track, Progress progress) {
+        EdgeManager.Result r = edges.updateTrack(edge, track.name(),
+                (current, releases) -> Lifecycle.rollback(track, current, releases), progress);
+        List<String> removed = removeRetiring(track, progress);
+        return step(track, r, removed);
+    }
+
+    public Lifecycle.Phase phase(Track track) {
+        EdgeManager.EdgeState state = edges.require(edge);
+        return Lifecycle.phase(state.routes().tracks().get(track.name()),
+                edges.releasesByTrack(edge).getOrDefault(track.name(), List.of()));
+    }
+
+    private Step step(Track track, EdgeManager.Result r, List<String> removed) {
+        return new Step(track.name(), r.outcome(), phase(track), r.weights().getOrDefault(track.name(), Map.of()), removed, r);
+    }
+
+    private void claim(Track track, String service, String version, boolean replaceCanary, Progress progress) {
+        EdgeManager.TrackChange change = (current, releases) ->
+                Lifecycle.claim(track, service, version, current, releases, replaceCanary);
+        try {
+            edges.updateTrack(edge, track.name(), change, progress);
+        } catch (ConflictException raced) {
+            // someone changed the edge between our read and write: decide again on what they wrote
+            progress.info("the edge changed meanwhile; reading it again");
+            edges.updateTrack(edge, track.name(), change, progress);
+        }
+    }
+
+    private void freeClaim(Track track, String service, Progress progress) {
+        try {
+            edges.updateTrack(edge, track.name(), (current, releases) -> Lifecycle.releaseClaim(service, current), progress);
+        } catch (RuntimeException e) {
+            progress.info("could not free the canary slot of " + service + " on edge " + edge + " (" + e.getMessage()
+                    + "); 'swarm-canary rollback --app " + track.app() + " --env " + track.env() + "' frees it");
+        }
+    }
+
+    /** Removes the services a rollback or a replaced canary left in the route table's retiring list. */
+    private List<String> removeRetiring(Track track, Progress progress) {
+        RouteTable.TrackEntry entry = edges.require(edge).routes().tracks().get(track.name());
+        List<String> removed = new ArrayList<>();
+        if (entry == null) {
+            return removed;
+        }
+        for (String service : entry.retiring()) {
+            Optional<ServiceInfo> s = swarm.service(service);
+            if (s.isPresent() && Labels.MANAGER.equals(s.get().labels().get(Labels.MANAGED_BY))
+                    && track.name().equals(s.get().labels().get(Labels.TRACK))) {
+                progress.info("removing release " + service + " (its secrets stay until 'swarm-canary prune')");
+                swarm.removeService(s.get().id());
+                removed.add(service);
+            }
+        }
+        return removed;
+    }
+}

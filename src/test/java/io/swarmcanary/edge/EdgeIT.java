@@ -10,16 +10,13 @@ import io.swarmcanary.swarm.DockerSwarmGateway;
 import io.swarmcanary.swarm.ServiceInfo;
 import io.swarmcanary.testing.Cli;
 import io.swarmcanary.testing.TestSwarm;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
+import io.swarmcanary.testing.Traffic;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -33,17 +30,11 @@ import org.junit.jupiter.params.provider.ValueSource;
 /** Real traffic through the real Envoy in the swarm: two releases, shifts, smoke route, force header, isolation. */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class EdgeIT {
-    static {
-        // the test plays the client of many virtual hosts on one port
-        System.setProperty("jdk.httpclient.allowRestrictedHeaders", "host");
-    }
-
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final int PORT = 10081;
     private static final TestSwarm swarm = new TestSwarm();
     private static final String APP = TestSwarm.uniqueApp("edg");
     private static final String EDGE = "sctest-" + APP;
-    private static final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(2)).build();
 
     @BeforeAll
     static void edgeWithTwoTracks() {
@@ -57,7 +48,7 @@ class EdgeIT {
     static void cleanUp() {
         swarm.removeTrack(APP + "-webdev");
         swarm.removeTrack(APP + "-prod");
-        swarm.docker.removeServiceCmd(EDGE).exec();
+        swarm.removeEdge(EDGE);
         swarm.close();
     }
 
@@ -79,21 +70,11 @@ class EdgeIT {
     }
 
     static HttpResponse<String> get(String host, Map<String, String> headers) throws Exception {
-        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + PORT + "/"))
-                .header("Host", host).timeout(Duration.ofSeconds(5));
-        headers.forEach(b::header);
-        return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+        return Traffic.get(PORT, host, headers);
     }
 
-    /** Sends n requests and counts answers per version; any non-200 is counted as "error". */
     static Map<String, Integer> sample(String host, int n, Map<String, String> headers) throws Exception {
-        Map<String, Integer> counts = new TreeMap<>();
-        for (int i = 0; i < n; i++) {
-            HttpResponse<String> r = get(host, headers);
-            String key = r.statusCode() == 200 ? r.body().trim().split(" ")[0] : "error-" + r.statusCode();
-            counts.merge(key, 1, Integer::sum);
-        }
-        return counts;
+        return Traffic.sample(PORT, host, n, headers);
     }
 
     private long edgeVersion() {

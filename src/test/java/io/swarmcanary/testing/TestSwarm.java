@@ -101,6 +101,38 @@ public final class TestSwarm implements AutoCloseable {
         }
     }
 
+    /** Removes an edge made by a test: its service, then its configs and network once its tasks are gone. */
+    public void removeEdge(String edge) {
+        try {
+            docker.removeServiceCmd(edge).exec();
+        } catch (NotFoundException ignored) {
+            // gone already
+        }
+        for (int attempt = 0; attempt < 60; attempt++) {
+            var configs = docker.listConfigsCmd().withFilters(Map.of("label", List.of("io.swarm-canary.edge=" + edge))).exec();
+            var networks = docker.listNetworksCmd().withNameFilter(edge + "-net").exec().stream()
+                    .filter(n -> n.getName().equals(edge + "-net")).toList();
+            if (configs.isEmpty() && networks.isEmpty()) {
+                return;
+            }
+            configs.forEach(c -> {
+                try {
+                    docker.removeConfigCmd(c.getId()).exec();
+                } catch (RuntimeException inUse) {
+                    // still mounted by a task that is shutting down
+                }
+            });
+            networks.forEach(n -> {
+                try {
+                    docker.removeNetworkCmd(n.getId()).exec();
+                } catch (RuntimeException inUse) {
+                    // still attached to a task that is shutting down
+                }
+            });
+            sleep(500);
+        }
+    }
+
     public static void sleep(long millis) {
         try {
             Thread.sleep(millis);

@@ -1,0 +1,45 @@
+package io.swarmcanary.testing;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.Map;
+import java.util.TreeMap;
+
+/** Real requests through an edge's published port, as a client of one of its virtual hosts. */
+public final class Traffic {
+    static {
+        // the tests play the client of many virtual hosts on one port
+        System.setProperty("jdk.httpclient.allowRestrictedHeaders", "host");
+    }
+
+    private static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+            .connectTimeout(Duration.ofSeconds(2)).build();
+
+    private Traffic() {}
+
+    public static HttpResponse<String> get(int port, String host, Map<String, String> headers) throws Exception {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/"))
+                .header("Host", host).timeout(Duration.ofSeconds(5));
+        headers.forEach(b::header);
+        return HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    /** Sends n requests and counts answers per version ("version=1.0.0"); any non-200 counts as "error-<status>". */
+    public static Map<String, Integer> sample(int port, String host, int n, Map<String, String> headers) throws Exception {
+        Map<String, Integer> counts = new TreeMap<>();
+        for (int i = 0; i < n; i++) {
+            String key;
+            try {
+                HttpResponse<String> r = get(port, host, headers);
+                key = r.statusCode() == 200 ? r.body().trim().split(" ")[0] : "error-" + r.statusCode();
+            } catch (java.io.IOException e) {
+                key = "error-" + e.getClass().getSimpleName();
+            }
+            counts.merge(key, 1, Integer::sum);
+        }
+        return counts;
+    }
+}

@@ -149,8 +149,8 @@ public final class Lifecycle {
     }
 
     /**
-     * The stable release back to 100%: the canary, or after a promote the promoted release, is retired. A re-run with
-     * nothing left to retire changes nothing; with nothing to roll back at all it is an error.
+     * The stable release back to 100%: the canary, or after a promote the promoted release, is retired. A re-run
+     * changes nothing (the retired names stay recorded until the next deploy); with nothing to roll back it is an error.
      */
     public static RouteTable.TrackEntry rollback(Track track, RouteTable.TrackEntry current, List<ServiceInfo> releases) {
         Phase phase = phase(current, releases);
@@ -171,8 +171,8 @@ public final class Lifecycle {
             weights.put(phase.previous(), 100);
             return new RouteTable.TrackEntry(weights, null, phase.previous(), null, retiring);
         }
-        if (!retiring.isEmpty()) {
-            return current; // a re-run: the route table is done, the removal is not
+        if (current != null && !current.retiring().isEmpty()) {
+            return current; // a re-run: the route table is done; the removal may not be
         }
         throw new UserInputException("track " + track.name() + " has nothing to roll back (phase: " + phase.describe()
                 + (phase.stable() == null ? "" : ", stable " + phase.stable()) + "): no canary in flight and no previous"

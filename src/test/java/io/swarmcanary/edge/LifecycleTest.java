@@ -88,9 +88,13 @@ class LifecycleTest {
         assertThat(Lifecycle.phase(rolledBack, List.of(v1, v2)).describe()).isEqualTo("rolled back");
         // killed before the removal: a re-run changes no weights and finishes it
         assertThat(Lifecycle.rollback(track, rolledBack, List.of(v1, v2))).isSameAs(rolledBack);
-        // removal done: nothing left to roll back
+        // removal done: a re-run still says "already rolled back" until the next deploy
         assertThat(Lifecycle.phase(rolledBack, List.of(v1)).describe()).isEqualTo("stable");
-        assertThatThrownBy(() -> Lifecycle.rollback(track, rolledBack, List.of(v1)))
+        assertThat(Lifecycle.rollback(track, rolledBack, List.of(v1))).isSameAs(rolledBack);
+        var next = Lifecycle.claim(track, v3.name(), "1.0.3", rolledBack, List.of(v1), false);
+        assertThat(next.retiring()).isEmpty();
+        var stable = new RouteTable.TrackEntry(Map.of(v1.name(), 100), null, v1.name(), null, List.of());
+        assertThatThrownBy(() -> Lifecycle.rollback(track, stable, List.of(v1)))
                 .isInstanceOf(UserInputException.class).hasMessageContaining("nothing to roll back");
     }
 

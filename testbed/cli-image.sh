@@ -16,6 +16,8 @@ if [[ $have == "$sum" ]]; then
   echo "cli-image: $TAG up to date"
   exit 0
 fi
+log=$(mktemp)
 DOCKER_BUILDKIT=0 docker build -q --force-rm --build-arg BASE=swarm-canary/jre:latest \
-  --label "io.swarm-canary.jar-sha256=$sum" -t "$TAG" "$REPO" >/dev/null
+  --label "io.swarm-canary.jar-sha256=$sum" -t "$TAG" "$REPO" >"$log" 2>&1 || { cat "$log" >&2; rm -f "$log"; exit 1; }
+rm -f "$log"
 echo "cli-image: built $TAG"

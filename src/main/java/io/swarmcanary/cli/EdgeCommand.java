@@ -35,6 +35,13 @@ public final class EdgeCommand {
                 "      --network envoy-net --constraint node.role==worker",
                 "  swarm-canary edge ensure --template envoy.yaml            # your bootstrap; its route_config",
                 "                                                             # named swarm_canary gets the tracks",
+                "  swarm-canary edge ensure --edge envoy --port 10000 --delivery xds \\",
+                "      --control-plane-image swarm-canary/cli:latest --xds-status-port 10001",
+                "                                                             # shifts without Envoy restarts",
+                "", "Delivery: 'redeploy' (default for a new edge) ships each new config as a Swarm config and restarts",
+                "the Envoy tasks. 'xds' runs the control plane <edge>-xds (the swarm-canary image, on a manager) that",
+                "pushes routes and weights to every Envoy over ADS; shift/promote/rollback then return once every",
+                "Envoy has ACKed the new version. Without --delivery an existing edge keeps its delivery.",
                 "", "Releases reach the edge over a shared network: deploy attaches them to the edge's first network."})
     static final class Ensure implements Callable<Integer>, SwarmCanary.JsonErrors {
         @Spec CommandSpec spec;
@@ -54,6 +61,15 @@ public final class EdgeCommand {
         Path template;
         @Option(names = "--no-image-check", description = "Do not require the image on this node.")
         boolean noImageCheck;
+        @Option(names = "--delivery", paramLabel = "redeploy|xds",
+                description = "How configs reach Envoy: redeploy (restarts Envoy) or xds (control plane, no restart). Default: the edge's current delivery, redeploy for a new edge.")
+        String delivery;
+        @Option(names = "--control-plane-image", paramLabel = "IMAGE", defaultValue = "swarm-canary/cli:latest",
+                description = "xds: image of the control plane, the swarm-canary image built from this repository's Dockerfile (default: ${DEFAULT-VALUE}).")
+        String controlPlaneImage;
+        @Option(names = "--xds-status-port", paramLabel = "PORT",
+                description = "xds: host port (on the control plane's manager node) of its status endpoint, which commands read to see every Envoy's ACK (default: --port + 1).")
+        Integer xdsStatusPort;
 
         @Override
         public Output output() {
@@ -70,7 +86,9 @@ public final class EdgeCommand {
                 templateText = Optional.of(Files.readString(template));
             }
             List<String> nets = networks.isEmpty() ? List.of(EdgeManager.defaultNetwork(edgeOptions.edge)) : networks;
-            EdgeSettings settings = new EdgeSettings(edgeOptions.edge, image, port, nets, constraints, null, "redeploy");
+            boolean xdsAsked = EdgeSettings.XDS.equals(delivery) || xdsStatusPort != null;
+            EdgeSettings.Xds xds = xdsAsked ? new EdgeSettings.Xds(controlPlaneImage, xdsStatusPort != null ? xdsStatusPort : port + 1) : null;
+            EdgeSettings settings = new EdgeSettings(edgeOptions.edge, image, port, nets, constraints, null, delivery, xds);
             try (DockerConnection docker = DockerConnection.fromEnvironment()) {
                 EdgeManager.Result r = edgeOptions.manager(docker).ensure(settings, templateText, !noImageCheck, output.progress());
                 PrintWriter out = spec.commandLine().getOut();
@@ -79,6 +97,9 @@ public final class EdgeCommand {
                 } else {
                     out.println("edge " + r.edge() + " " + r.outcome() + ": serving revision " + r.revision()
                             + " on port " + port + " (config " + r.config() + ")");
+                    edgeOptions.manager(docker).read(r.edge()).map(e -> e.settings()).filter(EdgeSettings::usesXds).ifPresent(x ->
+                            out.println("  delivery xds: control plane " + io.swarmcanary.envoy.XdsConfig.controlPlaneService(r.edge())
+                                    + ", status on port " + x.xds().statusPort() + "; every Envoy has ACKed revision " + r.revision()));
                     r.warnings().forEach(w -> out.println("  warning: " + w));
                 }
                 return 0;

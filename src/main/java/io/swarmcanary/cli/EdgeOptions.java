@@ -4,6 +4,7 @@ import io.swarmcanary.edge.EdgeManager;
 import io.swarmcanary.edge.EdgeProbe;
 import io.swarmcanary.swarm.DockerConnection;
 import io.swarmcanary.swarm.DockerSwarmGateway;
+import io.swarmcanary.xds.ControlPlaneClient;
 import java.time.Clock;
 import java.time.Duration;
 import picocli.CommandLine.Option;
@@ -15,7 +16,7 @@ public final class EdgeOptions {
     String edge = "envoy";
 
     @Option(names = "--probe-host", paramLabel = "HOST",
-            description = "Host whose published edge port is probed to verify the live config (default: the Docker host, or 127.0.0.1 for a local socket).")
+            description = "Host whose published edge port (and, for an xds edge, control-plane status port) is probed to verify the live config (default: the Docker host, or 127.0.0.1 for a local socket).")
     String probeHost;
 
     @Option(names = "--converge-timeout", defaultValue = "3m", converter = Durations.class, paramLabel = "DURATION",
@@ -24,6 +25,7 @@ public final class EdgeOptions {
 
     EdgeManager manager(DockerConnection docker) {
         String host = probeHost != null ? probeHost : EdgeProbe.hostOf(docker.dockerHost());
-        return new EdgeManager(new DockerSwarmGateway(docker), EdgeProbe.http(host), Clock.systemUTC(), convergeTimeout);
+        return new EdgeManager(new DockerSwarmGateway(docker), EdgeProbe.http(host), ControlPlaneClient.http(host),
+                Clock.systemUTC(), convergeTimeout);
     }
 }

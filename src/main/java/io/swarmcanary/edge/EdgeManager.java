@@ -7,6 +7,7 @@ import io.swarmcanary.envoy.EnvoyConfigValidator;
 import io.swarmcanary.envoy.ReleaseRoute;
 import io.swarmcanary.envoy.TrackRoutes;
 import io.swarmcanary.envoy.ValidationResult;
+import io.swarmcanary.envoy.XdsConfig;
 import io.swarmcanary.release.Labels;
 import io.swarmcanary.release.Names;
 import io.swarmcanary.release.Progress;
@@ -16,6 +17,8 @@ import io.swarmcanary.swarm.ServiceDefinition;
 import io.swarmcanary.swarm.ServiceInfo;
 import io.swarmcanary.swarm.SwarmGateway;
 import io.swarmcanary.swarm.TaskInfo;
+import io.swarmcanary.xds.ControlPlaneClient;
+import io.swarmcanary.xds.XdsStatus;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
@@ -41,6 +44,8 @@ public final class EdgeManager {
     public static final String CONFIG = Labels.PREFIX + "config";
     public static final String REVISION = Labels.PREFIX + "revision";
     static final String CONFIG_TARGET = "/etc/envoy/envoy.yaml";
+    /** Inside the control plane's container; published on the edge's xds status port. */
+    static final int CONTROL_PLANE_STATUS_PORT = 18001;
     private static final Duration RESTORE_TIMEOUT = Duration.ofMinutes(3);
 
     private final SwarmGateway swarm;
@@ -49,10 +54,19 @@ public final class EdgeManager {
     private final Duration convergeTimeout;
     private final EnvoyConfigRenderer renderer = new EnvoyConfigRenderer();
     private final EnvoyConfigValidator validator = new EnvoyConfigValidator();
+    private final XdsConfig xds = new XdsConfig();
+    private final ControlPlaneClient controlPlane;
 
     public EdgeManager(SwarmGateway swarm, EdgeProbe probe, Clock clock, Duration convergeTimeout) {
+        this(swarm, probe, ControlPlaneClient.NONE, clock, convergeTimeout);
+    }
+
+    /** @param controlPlane how an xds edge's control plane is asked what every Envoy has ACKed */
+    public EdgeManager(SwarmGateway swarm, EdgeProbe probe, ControlPlaneClient controlPlane, Clock clock,
+                       Duration convergeTimeout) {
         this.swarm = swarm;
         this.probe = probe;
+        this.controlPlane = controlPlane;
         this.clock = clock;
         this.convergeTimeout = convergeTimeout;
     }
@@ -60,9 +74,14 @@ public final class EdgeManager {
     /** The edge as read from the cluster. */
     public record EdgeState(ServiceInfo service, EdgeSettings settings, RouteTable routes) {}
 
-    /** A rendered, validated config for an edge, not yet applied. */
+    /**
+     * A rendered, validated config for an edge, not yet applied.
+     *
+     * @param yaml      the full config (what redeploy ships; what the control plane of an xds edge serves from)
+     * @param bootstrap the file Envoy starts with: {@code yaml} for redeploy, the static xDS bootstrap for xds
+     */
     public record Plan(EdgeSettings settings, RouteTable routes, EdgeRoutes edgeRoutes, String yaml, String revision,
-                       List<String> warnings) {}
+                       List<String> warnings, String bootstrap) {}
 
     public record Result(String edge, String outcome, String revision, String config, Map<String, Map<String, Integer>> weights,
                          List<String> warnings, long seconds) {}
@@ -87,6 +106,12 @@ public final class EdgeManager {
         Instant start = clock.instant();
         Optional<EdgeState> current = read(requested.name());
         EdgeSettings settings = requested;
+        if (requested.delivery() == null) { // not asked for: keep the edge's
+            EdgeSettings kept = current.map(EdgeState::settings).orElse(null);
+            settings = kept != null && kept.usesXds()
+                    ? settings.withDelivery(EdgeSettings.XDS, requested.xds() != null ? requested.xds() : kept.xds())
+                    : settings.withDelivery(EdgeSettings.REDEPLOY, null);
+        }
         if (template.isPresent()) {
             byte[] bytes = template.get().getBytes(StandardCharsets.UTF_8);
             settings = settings.withTemplate(requested.name() + "-template-" + Names.sha256(bytes).substring(0, 12));
@@ -104,6 +129,11 @@ public final class EdgeManager {
             throw new UserInputException("image '" + settings.image() + "' does not exist on node " + swarm.nodeName()
                     + "; pull or build it first (or pass --no-image-check if your nodes pull it). Nothing was changed.");
         }
+        if (checkImage && settings.usesXds() && !swarm.imageExists(settings.xds().image())) {
+            throw new UserInputException("control plane image '" + settings.xds().image() + "' does not exist on node "
+                    + swarm.nodeName() + "; build it (docker build -t " + settings.xds().image() + " .) or pass"
+                    + " --control-plane-image. Nothing was changed.");
+        }
         RouteTable routes = current.map(EdgeState::routes).orElse(RouteTable.empty());
         // render and validate before touching anything
         Plan plan = plan(settings, routes, template, releasesByTrack(settings.name()));
@@ -117,7 +147,49 @@ public final class EdgeManager {
             swarm.createConfig(settings.templateConfig(), template.get().getBytes(StandardCharsets.UTF_8),
                     Map.of(Labels.MANAGED_BY, Labels.MANAGER, Labels.KIND, "envoy-template", EDGE, settings.name()));
         }
-        return apply(current, plan, start, progress);
+        if (settings.usesXds()) {
+            ensureControlPlane(settings, progress); // before Envoy, which connects to it on start
+        }
+        Result result = apply(current, plan, start, progress);
+        if (!settings.usesXds()) {
+            swarm.service(XdsConfig.controlPlaneService(settings.name()))
+                    .filter(s -> "control-plane".equals(s.labels().get(Labels.KIND)))
+                    .ifPresent(s -> {
+                        progress.info("removing control plane " + s.name() + ": the edge is back on delivery redeploy");
+                        swarm.removeService(s.id());
+                    });
+        }
+        return result;
+    }
+
+    /**
+     * Creates or updates the control plane of an xds edge: one task on a manager (it reads the cluster
+     * through the mounted docker.sock), on the edge's networks, its status endpoint published in host mode.
+     * An unchanged spec does not restart it.
+     */
+    private void ensureControlPlane(EdgeSettings settings, Progress progress) {
+        String name = XdsConfig.controlPlaneService(settings.name());
+        Map<String, String> labels = Map.of(Labels.MANAGED_BY, Labels.MANAGER, Labels.KIND, "control-plane",
+                EDGE, settings.name());
+        ServiceDefinition definition = new ServiceDefinition(name, settings.xds().image(), 1, labels, labels, List.of(),
+                settings.networks(), List.of(), List.of(), null, List.of("node.role==manager"), false,
+                List.of(new ServiceDefinition.PublishedPort(settings.xds().statusPort(), CONTROL_PLANE_STATUS_PORT)),
+                List.of(),
+                List.of("control-plane", "--edge", settings.name(), "--port", String.valueOf(XdsConfig.DEFAULT_GRPC_PORT),
+                        "--status-port", String.valueOf(CONTROL_PLANE_STATUS_PORT)),
+                List.of(new ServiceDefinition.BindMount("/var/run/docker.sock", "/var/run/docker.sock", false)));
+        Optional<ServiceInfo> existing = swarm.service(name);
+        if (existing.isPresent() && !"control-plane".equals(existing.get().labels().get(Labels.KIND))) {
+            throw new UserInputException("service '" + name + "' exists but is not this edge's control plane;"
+                    + " nothing was changed. Remove it or choose another --edge name.");
+        }
+        if (existing.isEmpty()) {
+            progress.info("creating control plane " + name + " (image " + settings.xds().image() + ", status on port "
+                    + settings.xds().statusPort() + ")");
+            swarm.createService(definition);
+        } else {
+            swarm.updateService(existing.get().id(), existing.get().versionIndex(), definition);
+        }
     }
 
     /** How a change computes a track's new entry from what the edge holds now. */
@@ -242,7 +314,18 @@ public final class EdgeManager {
             throw new UserInputException("the generated Envoy config is invalid, so it was not applied; the live edge is"
                     + " untouched:\n" + validation.describe());
         }
-        return new Plan(settings, routes, edgeRoutes, yaml, revision, List.copyOf(warnings));
+        // an xds Envoy starts from a bootstrap without the route table: that comes from the control plane
+        String bootstrap = !settings.usesXds() ? yaml : xds.bootstrap(settings.name(), EdgeSettings.LISTENER_PORT,
+                Optional.ofNullable(templateText), "tasks." + XdsConfig.controlPlaneService(settings.name()),
+                XdsConfig.DEFAULT_GRPC_PORT);
+        if (settings.usesXds()) {
+            ValidationResult bootstrapValidation = validator.validate(bootstrap);
+            if (!bootstrapValidation.isValid()) {
+                throw new UserInputException("the xDS bootstrap for this edge is invalid, so it was not applied; the live"
+                        + " edge is untouched:\n" + bootstrapValidation.describe());
+            }
+        }
+        return new Plan(settings, routes, edgeRoutes, yaml, revision, List.copyOf(warnings), bootstrap);
     }
 
     private Result apply(Optional<EdgeState> current, Plan plan, Instant start, Progress progress) {
@@ -258,7 +341,7 @@ public final class EdgeManager {
             return new Result(settings.name(), "unchanged", plan.revision(), current.get().service().labels().get(CONFIG),
                     weights, plan.warnings(), Duration.between(start, clock.instant()).toSeconds());
         }
-        byte[] bytes = plan.yaml().getBytes(StandardCharsets.UTF_8);
+        byte[] bytes = plan.bootstrap().getBytes(StandardCharsets.UTF_8);
         String configName = settings.name() + "-config-" + Names.sha256(bytes).substring(0, 12);
         ConfigInfo config = swarm.config(configName).orElseGet(() -> swarm.createConfig(configName, bytes,
                 Map.of(Labels.MANAGED_BY, Labels.MANAGER, Labels.KIND, "envoy-config", EDGE, settings.name())));
@@ -310,6 +393,10 @@ public final class EdgeManager {
     }
 
     private void awaitConverged(EdgeSettings settings, String revision, Duration timeout, Progress progress) {
+        if (settings.usesXds()) {
+            awaitAcked(settings, revision, timeout, progress);
+            return;
+        }
         Instant deadline = clock.instant().plus(timeout);
         String last = "";
         while (true) {
@@ -339,6 +426,58 @@ public final class EdgeManager {
             }
             try {
                 Thread.sleep(250);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while waiting for the edge");
+            }
+        }
+    }
+
+    /**
+     * Delivery xds: done when every running Envoy task has ACKed the revision (RDS) and the clusters served
+     * with it (CDS), as its control plane reports. A NACK fails at once: Envoy keeps its previous config.
+     */
+    private void awaitAcked(EdgeSettings settings, String revision, Duration timeout, Progress progress) {
+        Instant deadline = clock.instant().plus(timeout);
+        String last = "";
+        while (true) {
+            String state = swarm.updateState(settings.name());
+            List<TaskInfo> tasks = swarm.tasks(settings.name());
+            long running = tasks.stream().filter(t -> t.wanted() && t.running()).count();
+            long wanted = tasks.stream().filter(TaskInfo::wanted).count();
+            Optional<XdsStatus> status = controlPlane.status(settings.xds().statusPort());
+            if (status.isEmpty() || !revision.equals(status.get().routesVersion())) {
+                // ask for a read now rather than at the control plane's next poll
+                status = controlPlane.refresh(settings.xds().statusPort());
+            }
+            String seen = status.map(s -> s.describe(running)).orElse("control plane not answering on port "
+                    + settings.xds().statusPort());
+            last = String.format("waiting for edge %s: %d/%d Envoy tasks running, rollout %s, %s (want routes %s)",
+                    settings.name(), running, wanted, state == null ? "new" : state, seen, revision);
+            progress.waiting(last);
+            Optional<XdsStatus.Envoy> rejected = status.flatMap(s -> s.envoys().stream().filter(e -> e.nack() != null).findFirst());
+            if (rejected.isPresent() && status.get().routesVersion().equals(revision)) {
+                progress.done();
+                throw new IllegalStateException("Envoy " + rejected.get().address() + " rejected the new config and keeps"
+                        + " its previous one: " + rejected.get().nack());
+            }
+            if (state != null && (state.startsWith("rollback") || state.equals("paused"))) {
+                progress.done();
+                throw new IllegalStateException("edge " + settings.name() + " update " + state + ": "
+                        + tasks.stream().filter(TaskInfo::failed).map(t -> t.error() == null ? t.message() : t.error()).distinct().toList());
+            }
+            if ((state == null || state.equals("completed")) && running > 0 && running == wanted && status.isPresent()
+                    && revision.equals(status.get().routesVersion()) && status.get().upToDate() >= running) {
+                progress.done();
+                return;
+            }
+            if (clock.instant().isAfter(deadline)) {
+                progress.done();
+                throw new IllegalStateException("edge " + settings.name() + " did not converge within "
+                        + timeout.toSeconds() + "s (" + last + ")");
+            }
+            try {
+                Thread.sleep(100);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw new IllegalStateException("interrupted while waiting for the edge");

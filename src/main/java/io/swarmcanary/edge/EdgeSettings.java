@@ -9,10 +9,35 @@ import java.util.List;
  * edge, so later commands rebuild the spec from it instead of re-sending a spec read back from Docker.
  *
  * @param templateConfig name of the Swarm config holding the user's bootstrap template, or null
+ * @param delivery       how a new route table reaches Envoy: {@value #REDEPLOY} or {@value #XDS}; null in a
+ *                       request means "keep the edge's, redeploy for a new one"
+ * @param xds            the control plane of an xds edge, null for redeploy
  */
 public record EdgeSettings(String name, String image, int port, List<String> networks, List<String> constraints,
-                           String templateConfig, String delivery) {
+                           String templateConfig, String delivery, Xds xds) {
     public static final int LISTENER_PORT = 10000;
+    public static final String REDEPLOY = "redeploy";
+    public static final String XDS = "xds";
+
+    /**
+     * The control plane's Swarm service: its image (the swarm-canary CLI image) and the host port its
+     * status endpoint is published on, through which commands see what every Envoy has ACKed.
+     */
+    public record Xds(String image, int statusPort) {
+        public Xds {
+            if (image == null || image.isBlank()) {
+                throw new UserInputException("--control-plane-image must not be empty");
+            }
+            if (statusPort < 1 || statusPort > 65535) {
+                throw new UserInputException("--xds-status-port must be between 1 and 65535, got " + statusPort);
+            }
+        }
+    }
+
+    public EdgeSettings(String name, String image, int port, List<String> networks, List<String> constraints,
+                        String templateConfig, String delivery) {
+        this(name, image, port, networks, constraints, templateConfig, delivery, null);
+    }
     private static final ObjectMapper JSON = new ObjectMapper();
 
     public EdgeSettings {
@@ -24,6 +49,20 @@ public record EdgeSettings(String name, String image, int port, List<String> net
         if (port < 1 || port > 65535) {
             throw new UserInputException("--port must be between 1 and 65535, got " + port);
         }
+        if (delivery != null && !delivery.equals(REDEPLOY) && !delivery.equals(XDS)) {
+            throw new UserInputException("invalid --delivery '" + delivery + "': " + REDEPLOY + " (a new config restarts"
+                    + " the Envoy tasks) or " + XDS + " (a control plane pushes it, no restart)");
+        }
+        if (XDS.equals(delivery) && xds == null) {
+            throw new UserInputException("delivery xds needs its control plane settings (image, status port)");
+        }
+        if (xds != null && xds.statusPort() == port) {
+            throw new UserInputException("--xds-status-port must differ from --port (both are " + port + ")");
+        }
+    }
+
+    public boolean usesXds() {
+        return XDS.equals(delivery);
     }
 
     public String toJson() {
@@ -43,6 +82,10 @@ public record EdgeSettings(String name, String image, int port, List<String> net
     }
 
     public EdgeSettings withTemplate(String config) {
-        return new EdgeSettings(name, image, port, networks, constraints, config, delivery);
+        return new EdgeSettings(name, image, port, networks, constraints, config, delivery, xds);
+    }
+
+    public EdgeSettings withDelivery(String newDelivery, Xds newXds) {
+        return new EdgeSettings(name, image, port, networks, constraints, templateConfig, newDelivery, newXds);
     }
 }

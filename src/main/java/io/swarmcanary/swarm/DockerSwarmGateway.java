@@ -268,6 +268,13 @@ public final class DockerSwarmGateway implements SwarmGateway {
                             .withFile(new ContainerSpecFile().withName(c.target()).withUid("0").withGid("0").withMode(0444L)))
                     .toList());
         }
+        if (!d.binds().isEmpty()) {
+            container.withMounts(d.binds().stream()
+                    .map(b -> new com.github.dockerjava.api.model.Mount()
+                            .withType(com.github.dockerjava.api.model.MountType.BIND)
+                            .withSource(b.source()).withTarget(b.target()).withReadOnly(b.readOnly()))
+                    .toList());
+        }
         ServiceModeConfig mode = d.global()
                 ? new ServiceModeConfig().withGlobal(new ServiceGlobalModeOptions())
                 : new ServiceModeConfig().withReplicated(new ServiceReplicatedModeOptions().withReplicas(d.replicas()));

@@ -26,7 +26,8 @@ public record ServiceDefinition(
         boolean global,
         List<PublishedPort> ports,
         List<ConfigMount> configs,
-        List<String> args) {
+        List<String> args,
+        List<BindMount> binds) {
 
     public ServiceDefinition {
         labels = Map.copyOf(labels);
@@ -39,6 +40,16 @@ public record ServiceDefinition(
         ports = ports == null ? List.of() : List.copyOf(ports);
         configs = configs == null ? List.of() : List.copyOf(configs);
         args = args == null ? List.of() : List.copyOf(args);
+        binds = binds == null ? List.of() : List.copyOf(binds);
+    }
+
+    public ServiceDefinition(String name, String image, int replicas, Map<String, String> labels,
+                             Map<String, String> containerLabels, List<String> env, List<String> networks,
+                             List<SecretMount> secrets, List<String> healthCmd, Duration healthStartPeriod,
+                             List<String> constraints, boolean global, List<PublishedPort> ports,
+                             List<ConfigMount> configs, List<String> args) {
+        this(name, image, replicas, labels, containerLabels, env, networks, secrets, healthCmd, healthStartPeriod,
+                constraints, global, ports, configs, args, List.of());
     }
 
     /** A replicated release service. */
@@ -52,10 +63,13 @@ public record ServiceDefinition(
 
     public ServiceDefinition withLabels(Map<String, String> newLabels) {
         return new ServiceDefinition(name, image, replicas, newLabels, containerLabels, env, networks, secrets, healthCmd,
-                healthStartPeriod, constraints, global, ports, configs, args);
+                healthStartPeriod, constraints, global, ports, configs, args, binds);
     }
 
     public record PublishedPort(int published, int target) {}
+
+    /** A host path mounted into the container (the control plane's docker.sock). */
+    public record BindMount(String source, String target, boolean readOnly) {}
 
     /** A Swarm config mounted as a file. */
     public record ConfigMount(String configId, String configName, String target) {}

@@ -1,0 +1,75 @@
+package io.swarmcanary.cli;
+
+import io.swarmcanary.UserInputException;
+import io.swarmcanary.edge.EdgeManager;
+import io.swarmcanary.edge.EdgeProbe;
+import io.swarmcanary.envoy.XdsConfig;
+import io.swarmcanary.swarm.DockerConnection;
+import io.swarmcanary.swarm.DockerSwarmGateway;
+import io.swarmcanary.xds.ControlPlane;
+import io.swarmcanary.xds.ControlPlaneClient;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+@Command(name = "control-plane",
+        description = {
+            "Run the xDS control plane of an edge (a long-running server). It reads the edge's route table and",
+            "releases from the cluster and serves them to every Envoy of the edge over ADS (gRPC): release",
+            "clusters over CDS, routes and weights over RDS, so a shift reaches Envoy without a restart.",
+            "It keeps no state: restarted, it serves the same versions and Envoy sees no change; while it is",
+            "away, Envoy keeps its last good config. GET /status on --status-port shows what every Envoy has",
+            "ACKed (or rejected); POST /refresh re-reads the edge at once.",
+            "",
+            "You do not normally start it yourself: 'edge ensure --delivery xds' runs it as the Swarm service",
+            "<edge>-xds (one task on a manager, docker.sock mounted, on the edge's networks)."},
+        footer = {"", "Examples:",
+            "  swarm-canary edge ensure --edge envoy --delivery xds        # creates and runs envoy-xds",
+            "  swarm-canary control-plane --edge envoy                      # by hand, e.g. to debug",
+            "  swarm-canary control-plane --edge envoy --port 18000 --status-port 18001 --interval 500ms",
+            "  curl -s localhost:18001/status                               # what each Envoy has ACKed"})
+public final class ControlPlaneCommand implements Callable<Integer> {
+    @Mixin HelpOption help;
+
+    @Option(names = "--edge", defaultValue = "envoy", paramLabel = "NAME",
+            description = "The edge whose route table is served (default: ${DEFAULT-VALUE}).")
+    String edge;
+    @Option(names = "--port", defaultValue = "" + XdsConfig.DEFAULT_GRPC_PORT,
+            description = "ADS (gRPC) port Envoy connects to (default: ${DEFAULT-VALUE}).")
+    int port;
+    @Option(names = "--status-port", defaultValue = "18001",
+            description = "HTTP port of GET /status and POST /refresh (default: ${DEFAULT-VALUE}).")
+    int statusPort;
+    @Option(names = "--interval", defaultValue = "1s", converter = Durations.class, paramLabel = "DURATION",
+            description = "How often the edge is re-read from the cluster (default: ${DEFAULT-VALUE}).")
+    Duration interval;
+
+    @Override
+    public Integer call() throws Exception {
+        for (int p : new int[] {port, statusPort}) {
+            if (p < 1 || p > 65535) {
+                throw new UserInputException("ports must be between 1 and 65535, got " + p);
+            }
+        }
+        if (port == statusPort) {
+            throw new UserInputException("--port and --status-port must differ");
+        }
+        if (interval.toMillis() < 100) {
+            throw new UserInputException("--interval must be at least 100ms, got " + interval.toMillis() + "ms");
+        }
+        try (DockerConnection docker = DockerConnection.fromEnvironment()) {
+            // only reads: no probe, no control plane client, no waits
+            EdgeManager edges = new EdgeManager(new DockerSwarmGateway(docker), p -> Optional.empty(),
+                    ControlPlaneClient.NONE, Clock.systemUTC(), Duration.ZERO);
+            ControlPlane controlPlane = new ControlPlane(edge, () -> edges.currentPlan(edge), System.err);
+            Runtime.getRuntime().addShutdownHook(new Thread(controlPlane::close, "control-plane-shutdown"));
+            controlPlane.start(port, statusPort, interval);
+            controlPlane.awaitTermination();
+            return 0;
+        }
+    }
+}

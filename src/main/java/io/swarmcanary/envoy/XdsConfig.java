@@ -1,0 +1,172 @@
+package io.swarmcanary.envoy;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.util.JsonFormat;
+import io.envoyproxy.envoy.config.bootstrap.v3.Bootstrap;
+import io.envoyproxy.envoy.config.cluster.v3.Cluster;
+import io.envoyproxy.envoy.config.listener.v3.Filter;
+import io.envoyproxy.envoy.config.listener.v3.FilterChain;
+import io.envoyproxy.envoy.config.listener.v3.Listener;
+import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
+import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager;
+import io.swarmcanary.release.Names;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * Delivery "xds": the same config the renderer makes, split in two. Envoy boots from a bootstrap that
+ * never changes with the route table (the route_config named {@value EnvoyConfigRenderer#ROUTE_CONFIG_NAME}
+ * comes over RDS, the release clusters over CDS, both on one ADS stream to the control plane); the
+ * control plane serves the parts of the fully rendered config that do change. One renderer, so both
+ * deliveries route identically.
+ */
+public final class XdsConfig {
+    /** The static cluster through which Envoy reaches the control plane. */
+    public static final String XDS_CLUSTER = "swarm_canary_xds";
+    public static final int DEFAULT_GRPC_PORT = 18000;
+
+    private final EnvoyConfigRenderer renderer = new EnvoyConfigRenderer();
+
+    /** What the control plane serves: RDS (one route config) and CDS (one cluster per release). */
+    public record Resources(RouteConfiguration routes, List<Cluster> clusters, String routesVersion, String clustersVersion) {}
+
+    /** Name of the control plane's Swarm service for an edge; Envoy resolves {@code tasks.<it>}. */
+    public static String controlPlaneService(String edge) {
+        return edge + "-xds";
+    }
+
+    /**
+     * The Envoy bootstrap of an xds edge: the built-in bootstrap (or the template) with no tracks, its
+     * route_config replaced by RDS over ADS, CDS over ADS, and a static cluster to the control plane.
+     */
+    public String bootstrap(String edge, int listenerPort, Optional<String> template, String controlPlaneHost, int grpcPort) {
+        String empty = renderer.render(new EdgeRoutes(listenerPort, List.of(), List.of()), template);
+        ObjectNode root;
+        try {
+            root = YamlTrees.readMapping(empty);
+        } catch (YamlTrees.YamlException e) {
+            throw new IllegalStateException("the renderer's own output does not parse: " + e.getMessage(), e);
+        }
+        ObjectNode hcm = hcmWithRouteConfig(root);
+        hcm.remove("route_config");
+        ObjectNode rds = hcm.putObject("rds");
+        rds.put("route_config_name", EnvoyConfigRenderer.ROUTE_CONFIG_NAME);
+        rds.set("config_source", adsSource());
+
+        // every Envoy of the edge is one node group: they all get the same config
+        root.putObject("node").put("id", edge).put("cluster", edge);
+        ObjectNode dynamic = root.putObject("dynamic_resources");
+        dynamic.set("cds_config", adsSource());
+        ObjectNode ads = dynamic.putObject("ads_config").put("api_type", "GRPC").put("transport_api_version", "V3")
+                .put("set_node_on_first_message_only", true);
+        ObjectNode envoyGrpc = ads.putArray("grpc_services").addObject().putObject("envoy_grpc")
+                .put("cluster_name", XDS_CLUSTER);
+        // reconnect fast after a control-plane restart (Envoy keeps serving its last config meanwhile)
+        envoyGrpc.putObject("retry_policy").putObject("retry_back_off")
+                .put("base_interval", "0.25s").put("max_interval", "2s");
+
+        ObjectNode cluster = ((ObjectNode) root.get("static_resources")).withArray("clusters").addObject();
+        cluster.put("name", XDS_CLUSTER).put("connect_timeout", "1s").put("type", "STRICT_DNS")
+                .put("dns_lookup_family", "V4_ONLY")
+                // a restarted control plane has a new task address: find it within a second
+                .put("dns_refresh_rate", "1s");
+        // gRPC needs HTTP/2 to the upstream; a long-lived stream must not hit the idle timeout
+        cluster.putObject("typed_extension_protocol_options")
+                .putObject("envoy.extensions.upstreams.http.v3.HttpProtocolOptions")
+                .put("@type", "type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions")
+                .putObject("explicit_http_config").putObject("http2_protocol_options")
+                .putObject("connection_keepalive").put("interval", "10s").put("timeout", "5s");
+        cluster.putObject("load_assignment").put("cluster_name", XDS_CLUSTER)
+                .putArray("endpoints").addObject().putArray("lb_endpoints").addObject()
+                .putObject("endpoint").putObject("address").putObject("socket_address")
+                .put("address", controlPlaneHost).put("port_value", grpcPort);
+        return YamlTrees.write(root);
+    }
+
+    /**
+     * The route config and the release clusters of a fully rendered (and validated) config.
+     *
+     * @param releaseServices the clusters to serve over CDS; a template's own static clusters stay static
+     */
+    public Resources resources(String renderedYaml, Collection<String> releaseServices, String routesVersion) {
+        Bootstrap bootstrap = parse(renderedYaml);
+        RouteConfiguration routes = null;
+        for (Listener listener : bootstrap.getStaticResources().getListenersList()) {
+            List<FilterChain> chains = new ArrayList<>(listener.getFilterChainsList());
+            if (listener.hasDefaultFilterChain()) {
+                chains.add(listener.getDefaultFilterChain());
+            }
+            for (FilterChain chain : chains) {
+                for (Filter filter : chain.getFiltersList()) {
+                    if (filter.getTypedConfig().getTypeUrl().endsWith(HttpConnectionManager.getDescriptor().getFullName())) {
+                        try {
+                            HttpConnectionManager hcm = filter.getTypedConfig().unpack(HttpConnectionManager.class);
+                            if (EnvoyConfigRenderer.ROUTE_CONFIG_NAME.equals(hcm.getRouteConfig().getName())) {
+                                routes = hcm.getRouteConfig();
+                            }
+                        } catch (InvalidProtocolBufferException e) {
+                            throw new IllegalStateException(e);
+                        }
+                    }
+                }
+            }
+        }
+        if (routes == null) {
+            throw new IllegalStateException("the rendered config has no route_config named " + EnvoyConfigRenderer.ROUTE_CONFIG_NAME);
+        }
+        Set<String> wanted = Set.copyOf(releaseServices);
+        List<Cluster> clusters = bootstrap.getStaticResources().getClustersList().stream()
+                .filter(c -> wanted.contains(c.getName())).toList();
+        // content-derived versions: a restarted control plane offers the versions Envoy already has
+        StringBuilder text = new StringBuilder();
+        clusters.forEach(c -> text.append(c).append('\n'));
+        String clustersVersion = Names.sha256(text.toString().getBytes(StandardCharsets.UTF_8)).substring(0, 12);
+        return new Resources(routes, clusters, routesVersion, clustersVersion);
+    }
+
+    private static Bootstrap parse(String yaml) {
+        try {
+            String json = YamlTrees.JSON.writeValueAsString(YamlTrees.readMapping(yaml));
+            Bootstrap.Builder builder = Bootstrap.newBuilder();
+            JsonFormat.parser().usingTypeRegistry(EnvoyTypes.REGISTRY).merge(json, builder);
+            return builder.build();
+        } catch (Exception e) {
+            throw new IllegalStateException("the rendered config does not parse as an Envoy bootstrap: " + e.getMessage(), e);
+        }
+    }
+
+    private static ObjectNode adsSource() {
+        ObjectNode source = YamlTrees.JSON.createObjectNode();
+        source.putObject("ads");
+        source.put("resource_api_version", "V3");
+        return source;
+    }
+
+    /** The HttpConnectionManager typed_config holding the route_config named swarm_canary. */
+    private static ObjectNode hcmWithRouteConfig(ObjectNode root) {
+        for (JsonNode listener : root.path("static_resources").path("listeners")) {
+            List<JsonNode> chains = new ArrayList<>();
+            listener.path("filter_chains").forEach(chains::add);
+            if (listener.has("default_filter_chain")) {
+                chains.add(listener.get("default_filter_chain"));
+            }
+            for (JsonNode chain : chains) {
+                for (JsonNode filter : chain.path("filters")) {
+                    JsonNode config = filter.path("typed_config");
+                    if (EnvoyConfigRenderer.HCM_TYPE.equals(config.path("@type").asText())
+                            && EnvoyConfigRenderer.ROUTE_CONFIG_NAME.equals(config.path("route_config").path("name").asText())) {
+                        return (ObjectNode) config;
+                    }
+                }
+            }
+        }
+        // the renderer has already refused a template without it
+        throw new IllegalStateException("no route_config named " + EnvoyConfigRenderer.ROUTE_CONFIG_NAME);
+    }
+}

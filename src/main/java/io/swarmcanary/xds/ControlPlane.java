@@ -1,0 +1,275 @@
+package io.swarmcanary.xds;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import io.envoyproxy.controlplane.cache.v3.SimpleCache;
+import io.envoyproxy.controlplane.cache.v3.Snapshot;
+import io.envoyproxy.controlplane.server.DiscoveryServerCallbacks;
+import io.envoyproxy.controlplane.server.V3DiscoveryServer;
+import io.envoyproxy.envoy.service.discovery.v3.DeltaDiscoveryRequest;
+import io.envoyproxy.envoy.service.discovery.v3.DiscoveryRequest;
+import io.grpc.Context;
+import io.grpc.Contexts;
+import io.grpc.Grpc;
+import io.grpc.Server;
+import io.grpc.ServerInterceptor;
+import io.grpc.ServerInterceptors;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.swarmcanary.edge.EdgeManager;
+import io.swarmcanary.envoy.ReleaseRoute;
+import io.swarmcanary.envoy.XdsConfig;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+
+/**
+ * The xDS control plane of one edge: reads the edge's route table and releases from the cluster (every
+ * {@code interval}, or at once on {@code POST /refresh}), serves them over ADS (java-control-plane's
+ * SimpleCache, CDS + RDS) and tracks what every Envoy has ACKed or NACKed ({@code GET /status}).
+ *
+ * <p>It holds no state of its own: versions are derived from content, so a restarted control plane
+ * offers Envoy exactly the versions it already has, and Envoy sees no change.
+ */
+public final class ControlPlane implements AutoCloseable {
+    private static final String NODE_GROUP = "edge"; // every Envoy of the edge gets the same config
+    private static final String CDS = "type.googleapis.com/envoy.config.cluster.v3.Cluster";
+    private static final String RDS = "type.googleapis.com/envoy.config.route.v3.RouteConfiguration";
+    private static final Context.Key<SocketAddress> PEER = Context.key("swarm-canary-peer");
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final String edge;
+    private final Supplier<EdgeManager.Plan> source;
+    private final PrintStream log;
+    private final XdsConfig xds = new XdsConfig();
+    private final SimpleCache<String> cache = new SimpleCache<>(node -> NODE_GROUP);
+    private final Map<Long, Stream> streams = new ConcurrentHashMap<>();
+    private final ScheduledExecutorService poller = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "edge-poller");
+        t.setDaemon(true);
+        return t;
+    });
+    private Server grpc;
+    private HttpServer http;
+    private volatile String routesVersion;
+    private volatile String clustersVersion;
+    private volatile String readError;
+
+    /** One Envoy's ADS stream; fields are written by gRPC threads, read by the status endpoint. */
+    private static final class Stream {
+        final long id;
+        final Instant connectedAt = Instant.now();
+        volatile String address;
+        volatile String node;
+        volatile String routes;
+        volatile String clusters;
+        volatile String nack;
+
+        Stream(long id) {
+            this.id = id;
+        }
+    }
+
+    public ControlPlane(String edge, Supplier<EdgeManager.Plan> source, PrintStream log) {
+        this.edge = edge;
+        this.source = source;
+        this.log = log;
+    }
+
+    /** Reads the edge once, then starts serving ADS on {@code grpcPort} and the status on {@code statusPort}. */
+    public void start(int grpcPort, int statusPort, Duration interval) throws IOException {
+        refresh();
+        V3DiscoveryServer server = new V3DiscoveryServer(new AckTracker(), cache);
+        ServerInterceptor peer = new ServerInterceptor() {
+            @Override
+            public <Q, A> io.grpc.ServerCall.Listener<Q> interceptCall(io.grpc.ServerCall<Q, A> call, io.grpc.Metadata headers,
+                                                                       io.grpc.ServerCallHandler<Q, A> next) {
+                SocketAddress remote = call.getAttributes().get(Grpc.TRANSPORT_ATTR_REMOTE_ADDR);
+                return Contexts.interceptCall(Context.current().withValue(PEER, remote), call, headers, next);
+            }
+        };
+        grpc = NettyServerBuilder.forPort(grpcPort)
+                .addService(ServerInterceptors.intercept(server.getAggregatedDiscoveryServiceImpl(), peer))
+                // Envoy pings the long-lived stream (bootstrap: every 10s); the default would answer GOAWAY
+                .permitKeepAliveTime(5, TimeUnit.SECONDS)
+                .permitKeepAliveWithoutCalls(true)
+                .build().start();
+        http = HttpServer.create(new InetSocketAddress(statusPort), 16);
+        http.createContext("/status", exchange -> respond(exchange, status()));
+        http.createContext("/refresh", exchange -> {
+            if (!"POST".equals(exchange.getRequestMethod())) {
+                exchange.sendResponseHeaders(405, -1);
+                exchange.close();
+                return;
+            }
+            respond(exchange, refresh());
+        });
+        http.setExecutor(Executors.newFixedThreadPool(2));
+        http.start();
+        poller.scheduleWithFixedDelay(this::refreshQuietly, interval.toMillis(), interval.toMillis(), TimeUnit.MILLISECONDS);
+        log.println("control plane for edge " + edge + ": ADS on :" + grpcPort + ", status on :" + statusPort
+                + ", reading the edge every " + interval.toMillis() + " ms");
+    }
+
+    /** Re-reads the edge; a new route table or release set becomes a new snapshot. */
+    public synchronized XdsStatus refresh() {
+        try {
+            EdgeManager.Plan plan = source.get();
+            List<String> services = plan.edgeRoutes().tracks().stream()
+                    .flatMap(t -> t.releases().stream()).map(ReleaseRoute::service).toList();
+            XdsConfig.Resources resources = xds.resources(plan.yaml(), services, plan.revision());
+            if (!resources.routesVersion().equals(routesVersion) || !resources.clustersVersion().equals(clustersVersion)) {
+                // clusters and routes in one snapshot; ADS lets Envoy apply CDS before the RDS that names new clusters
+                cache.setSnapshot(NODE_GROUP, Snapshot.create(resources.clusters(), resources.clustersVersion(),
+                        List.of(), "", List.of(), "", List.of(resources.routes()), resources.routesVersion(), List.of(), ""));
+                log.println("serving routes " + resources.routesVersion() + ", clusters " + resources.clustersVersion()
+                        + " (" + resources.clusters().size() + " release clusters)");
+                routesVersion = resources.routesVersion();
+                clustersVersion = resources.clustersVersion();
+            }
+            if (readError != null) {
+                log.println("reading edge " + edge + " works again");
+            }
+            readError = null;
+        } catch (RuntimeException e) {
+            String message = String.valueOf(e.getMessage());
+            if (!message.equals(readError)) {
+                log.println("cannot read edge " + edge + " (Envoy keeps the last config served): " + message);
+            }
+            readError = message;
+        }
+        return status();
+    }
+
+    private void refreshQuietly() {
+        try {
+            refresh();
+        } catch (Throwable t) {
+            log.println("refresh failed: " + t); // never let the schedule die
+        }
+    }
+
+    public XdsStatus status() {
+        List<XdsStatus.Envoy> envoys = new ArrayList<>();
+        streams.values().stream().sorted(Comparator.comparingLong(s -> s.id)).forEach(s -> envoys.add(new XdsStatus.Envoy(
+                s.id, s.address, s.node, s.connectedAt.toString(), s.routes, s.clusters, s.nack)));
+        return new XdsStatus(edge, routesVersion, clustersVersion, readError, envoys);
+    }
+
+    private static void respond(HttpExchange exchange, XdsStatus status) throws IOException {
+        byte[] body = JSON.writeValueAsBytes(status);
+        exchange.getResponseHeaders().add("Content-Type", "application/json");
+        exchange.sendResponseHeaders(200, body.length);
+        try (OutputStream out = exchange.getResponseBody()) {
+            out.write(body);
+        }
+    }
+
+    /** Waits for SIGTERM (docker service update/rm): then stops taking streams and lets Envoy reconnect. */
+    public void awaitTermination() throws InterruptedException {
+        grpc.awaitTermination();
+    }
+
+    @Override
+    public void close() {
+        poller.shutdownNow();
+        if (http != null) {
+            http.stop(0);
+        }
+        if (grpc != null) {
+            grpc.shutdown();
+            try {
+                if (!grpc.awaitTermination(2, TimeUnit.SECONDS)) {
+                    grpc.shutdownNow();
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                grpc.shutdownNow();
+            }
+        }
+    }
+
+    /** Keeps, per ADS stream, the versions Envoy reports as applied and its last rejection. */
+    private final class AckTracker implements DiscoveryServerCallbacks {
+        @Override
+        public void onStreamOpen(long streamId, String typeUrl) {
+            Stream s = new Stream(streamId);
+            s.address = address(PEER.get());
+            streams.put(streamId, s);
+            log.println("Envoy connected: stream " + streamId + " from " + s.address);
+        }
+
+        @Override
+        public void onStreamClose(long streamId, String typeUrl) {
+            closed(streamId, "closed");
+        }
+
+        @Override
+        public void onStreamCloseWithError(long streamId, String typeUrl, Throwable error) {
+            closed(streamId, "closed: " + error.getMessage());
+        }
+
+        private void closed(long streamId, String why) {
+            Stream s = streams.remove(streamId);
+            log.println("Envoy disconnected: stream " + streamId + (s == null ? "" : " from " + s.address) + " " + why);
+        }
+
+        @Override
+        public void onV3StreamRequest(long streamId, DiscoveryRequest request) {
+            Stream s = streams.computeIfAbsent(streamId, Stream::new);
+            if (s.address == null) {
+                s.address = address(PEER.get());
+            }
+            if (request.hasNode() && !request.getNode().getId().isEmpty()) {
+                s.node = request.getNode().getId();
+            }
+            // version_info is always the last version Envoy applied; error_detail marks a rejection
+            String version = request.getVersionInfo().isEmpty() ? null : request.getVersionInfo();
+            String error = request.hasErrorDetail() ? request.getErrorDetail().getMessage() : null;
+            if (RDS.equals(request.getTypeUrl())) {
+                s.routes = version;
+            } else if (CDS.equals(request.getTypeUrl())) {
+                s.clusters = version;
+            } else {
+                return;
+            }
+            if (error != null) {
+                log.println("Envoy " + s.address + " REJECTED " + request.getTypeUrl() + " (keeps " + version + "): " + error);
+                s.nack = kind(request.getTypeUrl()) + ": " + error;
+            } else if (!request.getResponseNonce().isEmpty()) {
+                if (s.nack != null && s.nack.startsWith(kind(request.getTypeUrl()))) {
+                    s.nack = null;
+                }
+                log.println("Envoy " + s.address + " ACKed " + kind(request.getTypeUrl()) + " " + version);
+            }
+        }
+
+        @Override
+        public void onV3StreamDeltaRequest(long streamId, DeltaDiscoveryRequest request) {
+            // the bootstrap asks for state-of-the-world ADS; delta streams are not tracked
+        }
+
+        private String kind(String typeUrl) {
+            return RDS.equals(typeUrl) ? "routes" : "clusters";
+        }
+
+        private String address(SocketAddress address) {
+            return address instanceof InetSocketAddress inet ? inet.getAddress().getHostAddress() : Objects.toString(address, null);
+        }
+    }
+}

@@ -62,10 +62,15 @@ public final class StatusCommand implements Callable<Integer>, SwarmCanary.JsonE
             List<TrackStatus> tracks = new StatusReader(new DockerSwarmGateway(docker), Clock.systemUTC())
                     .read(track, weights, positions);
             PrintWriter out = spec.commandLine().getOut();
+            var delivery = edge.map(edgeManager::deliveryStatus);
             if (output.json()) {
-                output.printJson(out, Map.of("tracks", tracks));
+                Map<String, Object> json = new java.util.LinkedHashMap<>();
+                json.put("tracks", tracks);
+                delivery.ifPresent(d -> json.put("edge", d));
+                output.printJson(out, json);
                 return 0;
             }
+            delivery.ifPresent(d -> out.println(d.describe()));
             if (tracks.isEmpty()) {
                 out.println(track == null ? "no releases managed by swarm-canary" : "no releases of track " + track.name());
                 return 0;

@@ -240,6 +240,50 @@ public final class EdgeManager {
     }
 
 
+    /**
+     * How the edge's config reaches Envoy and whether every Envoy has it. For xds: what the control plane
+     * says about each Envoy's ACKs; {@code upToDate} is true when every running Envoy task has ACKed the
+     * revision in the edge's labels.
+     */
+    public record DeliveryStatus(String edge, String delivery, String revision, long envoyTasks, String controlPlane,
+                                 Integer statusPort, boolean controlPlaneAnswering, Long connected, Long ackedRevision,
+                                 String readError, List<String> rejections, boolean upToDate) {
+        public String describe() {
+            if (!EdgeSettings.XDS.equals(delivery)) {
+                return "edge " + edge + ": delivery " + delivery + ", revision " + revision + ", " + envoyTasks + " Envoy tasks";
+            }
+            if (!controlPlaneAnswering) {
+                return "edge " + edge + ": delivery xds, revision " + revision + ", control plane " + controlPlane
+                        + " not answering on port " + statusPort + " (Envoy keeps its last config)";
+            }
+            return "edge " + edge + ": delivery xds, revision " + revision + ", control plane " + controlPlane + ": "
+                    + connected + "/" + envoyTasks + " Envoys connected, " + ackedRevision + " up to date"
+                    + (upToDate ? "" : " (NOT up to date)")
+                    + (readError == null ? "" : "; cannot read the edge: " + readError)
+                    + (rejections.isEmpty() ? "" : "; rejected: " + String.join("; ", rejections));
+        }
+    }
+
+    public DeliveryStatus deliveryStatus(EdgeState state) {
+        EdgeSettings settings = state.settings();
+        String revision = state.service().labels().get(REVISION);
+        long envoys = swarm.tasks(settings.name()).stream().filter(t -> t.wanted() && t.running()).count();
+        if (!settings.usesXds()) {
+            return new DeliveryStatus(settings.name(), settings.delivery(), revision, envoys, null, null, false, null, null,
+                    null, List.of(), true);
+        }
+        Optional<XdsStatus> status = controlPlane.status(settings.xds().statusPort());
+        long acked = status.map(s -> s.envoys().stream().filter(e -> revision != null && revision.equals(e.routesVersion())
+                && e.upToDate(s)).count()).orElse(0L);
+        return new DeliveryStatus(settings.name(), settings.delivery(), revision, envoys,
+                XdsConfig.controlPlaneService(settings.name()), settings.xds().statusPort(), status.isPresent(),
+                status.map(s -> (long) s.envoys().size()).orElse(null), status.isPresent() ? acked : null,
+                status.map(XdsStatus::readError).orElse(null),
+                status.map(s -> s.envoys().stream().filter(e -> e.nack() != null).map(e -> e.address() + ": " + e.nack()).toList())
+                        .orElse(List.of()),
+                status.isPresent() && envoys > 0 && acked >= envoys);
+    }
+
     public static String defaultNetwork(String edge) {
         return edge + "-net";
     }

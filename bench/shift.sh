@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Benchmark: `swarm-canary shift` with the `redeploy` delivery, under constant load through Envoy.
+# Benchmark: `swarm-canary shift` with the `redeploy` (or `xds`) delivery, under constant load through Envoy.
 # Usage: bench/shift.sh [SHIFTS]   SHIFTS = canary weights, e.g. "5,25,50,100" (the default) or "5 25 50 100".
 # Env knobs: BENCH_PORT (10095), BENCH_RATE (100 req/s), BENCH_STEADY (10 s of load after each shift returns),
-#            BENCH_BASELINE (5 s of load before the first shift).
+#            BENCH_BASELINE (5 s of load before the first shift), BENCH_DELIVERY (redeploy; xds runs the control
+#            plane from a private image of the jar, status on BENCH_PORT+1), BENCH_OUT (result file path).
+# bench/xds.sh runs this once per delivery and compares them.
 # Scenario: a private edge (benchedge<id>) and track (benchshift<id>-bench), v1.0.0 and v2.0.0 with 2 replicas
 # each (v1 at 100%), bench/load.py sending BENCH_RATE req/s to the track's domain the whole time, then one
 # shift per weight. Per shift it measures the CLI's wall time, the time until a client first sees the new
@@ -23,6 +25,8 @@ PORT=${BENCH_PORT:-10095}
 RATE=${BENCH_RATE:-100}
 STEADY=${BENCH_STEADY:-10}
 BASELINE=${BENCH_BASELINE:-5}
+DELIVERY=${BENCH_DELIVERY:-redeploy}
+[[ $DELIVERY == redeploy || $DELIVERY == xds ]] || { echo "BENCH_DELIVERY must be redeploy or xds, got '$DELIVERY'" >&2; exit 2; }
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 RUN_ID=$(printf '%04x%04x' "$$" "$RANDOM")
@@ -60,14 +64,14 @@ stop_load() {
   fi
 }
 # Only what this run created: its edge service, its releases, the edge's configs and network.
-mine_services() { docker service ls --format '{{.Name}}' | grep -E "^($EDGE|$TRACK-.*)\$" || true; }
+mine_services() { docker service ls --format '{{.Name}}' | grep -E "^($EDGE|$EDGE-xds|$TRACK-.*)\$" || true; }
 cleanup() {
   local services _ configs
   services=$(mine_services)
   # shellcheck disable=SC2086 # one name per word
   [[ -z $services ]] || docker service rm $services >/dev/null || true
   for _ in $(seq 1 120); do # configs and the network stay in use until the containers are gone
-    docker ps -a --format '{{.Label "com.docker.swarm.service.name"}}' | grep -qE "^($EDGE|$TRACK-.*)\$" || break
+    docker ps -a --format '{{.Label "com.docker.swarm.service.name"}}' | grep -qE "^($EDGE|$EDGE-xds|$TRACK-.*)\$" || break
     sleep 0.25
   done
   configs=$(docker config ls --format '{{.Name}}' | grep -E "^$EDGE-config-" || true)
@@ -76,6 +80,7 @@ cleanup() {
   if docker network inspect "$EDGE-net" >/dev/null 2>&1; then
     docker network rm "$EDGE-net" >/dev/null || say "could not remove network $EDGE-net"
   fi
+  [[ $DELIVERY != xds ]] || docker rmi "$EDGE-cli:latest" >/dev/null 2>&1 || true
 }
 on_exit() {
   local rc=$?
@@ -122,7 +127,13 @@ poller() {
 
 # ------------------------------------------------------------------ set-up (untimed)
 say "swarm-canary $SC_VERSION, run id $RUN_ID: edge $EDGE on port $PORT, track $TRACK ($DOMAIN), shifts ${SHIFTS[*]}"
-sc edge ensure --edge "$EDGE" --port "$PORT" --image "$ENVOY_IMAGE" -q >"$WORK/edge.out" 2>&1 ||
+DELIVERY_ARGS=(--delivery "$DELIVERY")
+if [[ $DELIVERY == xds ]]; then
+  bash testbed/cli-image.sh "$EDGE-cli:latest" "$WORK/swarm-canary.jar" >"$WORK/image.out" 2>&1 ||
+    { cat "$WORK/image.out" >&2; die "building the control plane image failed"; }
+  DELIVERY_ARGS+=(--control-plane-image "$EDGE-cli:latest" --xds-status-port "$((PORT + 1))")
+fi
+sc edge ensure --edge "$EDGE" --port "$PORT" --image "$ENVOY_IMAGE" "${DELIVERY_ARGS[@]}" -q >"$WORK/edge.out" 2>&1 ||
   { cat "$WORK/edge.out" >&2; die "edge ensure failed"; }
 for v in "$STABLE" "$CANARY"; do
   sc deploy --edge "$EDGE" --app "$APP" --env "$ENVNAME" --version "$v" --image "$IMAGE" --env "APP_VERSION=$v" \
@@ -182,14 +193,14 @@ LOAD_END_AVG=$(cut -d' ' -f1 /proc/loadavg)
 # ------------------------------------------------------------------ report
 mkdir -p bench/results
 stamp=$(date -u +%Y%m%dT%H%M%SZ)
-out=bench/results/shift-$stamp.json
+out=${BENCH_OUT:-bench/results/shift-$stamp.json}
 printf '%s\n' "${SHIFT_JSON[@]}" | jq -s \
   --arg stamp "$stamp" --arg run "$RUN_ID" --arg scv "$SC_VERSION" --arg commit "$(git rev-parse --short HEAD)" \
   --arg docker "$(docker version -f '{{.Server.Version}}')" --arg edge "$EDGE" --arg track "$TRACK" \
   --arg domain "$DOMAIN" --argjson port "$PORT" --argjson rate "$RATE" --argjson steady "$STEADY" \
   --arg stable "$STABLE" --arg canary "$CANARY" --argjson t0 "$LOAD_T0" --argjson t1 "$LOAD_T1" \
-  --argjson la0 "$LOAD_START_AVG" --argjson la1 "$LOAD_END_AVG" --argjson cpus "$(nproc)" '
-  { benchmark: "shift", delivery: "redeploy", timestamp: $stamp, run_id: $run, swarm_canary_version: $scv,
+  --argjson la0 "$LOAD_START_AVG" --argjson la1 "$LOAD_END_AVG" --argjson cpus "$(nproc)" --arg delivery "$DELIVERY" '
+  { benchmark: "shift", delivery: $delivery, timestamp: $stamp, run_id: $run, swarm_canary_version: $scv,
     git_commit: $commit, docker_version: $docker, edge: $edge, track: $track, domain: $domain, port: $port,
     replicas: 2, stable_version: $stable, canary_version: $canary, rate: $rate, steady_s: $steady,
     load_start: $t0, load_stop: $t1, load_avg_1min: { start: $la0, end: $la1, cpus: $cpus },

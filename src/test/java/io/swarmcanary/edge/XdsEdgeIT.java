@@ -1,0 +1,230 @@
+package io.swarmcanary.edge;
+
+import static io.swarmcanary.testing.Cli.cli;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.github.dockerjava.api.model.Task;
+import io.swarmcanary.testing.Cli;
+import io.swarmcanary.testing.TestSwarm;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+
+/**
+ * Delivery xds on the real swarm: the real Envoy fed by the control plane running as a Swarm service from
+ * the product image (built from the repository's Dockerfile on the test bed's JRE base).
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class XdsEdgeIT {
+    static {
+        System.setProperty("jdk.httpclient.allowRestrictedHeaders", "host");
+    }
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final int PORT = 10162;
+    private static final int STATUS_PORT = 10163;
+    private static final TestSwarm swarm = new TestSwarm();
+    private static final String APP = TestSwarm.uniqueApp("sctest-xds-");
+    private static final String EDGE = APP + "-edge";
+    private static final String CONTROL_PLANE = EDGE + "-xds";
+    private static final String IMAGE = APP + "-cli:latest";
+    private static final String HOST = APP + ".webdev.test";
+    private static final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+            .connectTimeout(Duration.ofSeconds(2)).build();
+
+    @BeforeAll
+    static void xdsEdgeWithACanary() throws Exception {
+        run(List.of("testbed/cli-image.sh", IMAGE));
+        ok(cli().run("edge", "ensure", "--edge", EDGE, "--port", String.valueOf(PORT), "--image", TestSwarm.ENVOY,
+                "--delivery", "xds", "--control-plane-image", IMAGE, "--xds-status-port", String.valueOf(STATUS_PORT),
+                "--probe-host", "127.0.0.1"));
+        ok(deploy("1"));
+        ok(deploy("2"));
+    }
+
+    @AfterAll
+    static void cleanUp() throws Exception {
+        swarm.removeTrack(APP + "-webdev");
+        for (String service : List.of(EDGE, CONTROL_PLANE)) {
+            swarm.service(service).ifPresent(s -> swarm.docker.removeServiceCmd(s.getId()).exec());
+        }
+        // configs and the network stay in use until the tasks are gone
+        for (int attempt = 0; attempt < 60; attempt++) {
+            var configs = swarm.docker.listConfigsCmd().withFilters(Map.of("label", List.of("io.swarm-canary.edge=" + EDGE))).exec();
+            boolean networkGone = swarm.docker.listNetworksCmd().withNameFilter(EDGE + "-net").exec().stream()
+                    .noneMatch(n -> n.getName().equals(EDGE + "-net"));
+            if (configs.isEmpty() && networkGone) {
+                break;
+            }
+            configs.forEach(c -> {
+                try {
+                    swarm.docker.removeConfigCmd(c.getId()).exec();
+                } catch (RuntimeException inUse) {
+                    // retried below
+                }
+            });
+            try {
+                swarm.docker.removeNetworkCmd(EDGE + "-net").exec();
+            } catch (RuntimeException inUseOrGone) {
+                // retried
+            }
+            TestSwarm.sleep(500);
+        }
+        run(List.of("docker", "rmi", IMAGE));
+        swarm.close();
+    }
+
+    private static Cli.Result deploy(String version) {
+        return cli().run("deploy", "--edge", EDGE, "--probe-host", "127.0.0.1", "--app", APP, "--env", "webdev",
+                "--version", version, "--image", TestSwarm.TESTAPP, "--env", "APP_VERSION=" + version,
+                "--domain", HOST, "--domain", HOST + ":" + PORT);
+    }
+
+    private static Cli.Result shift(int weight) {
+        return ok(cli().run("shift", "--edge", EDGE, "--probe-host", "127.0.0.1", "--app", APP, "--env", "webdev",
+                "--weight", String.valueOf(weight), "--output", "json"));
+    }
+
+    private static Cli.Result ok(Cli.Result r) {
+        assertThat(r.exitCode()).as(r.toString()).isZero();
+        return r;
+    }
+
+    private static void run(List<String> command) throws IOException, InterruptedException {
+        Process p = new ProcessBuilder(command).directory(Path.of(".").toFile()).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes());
+        assertThat(p.waitFor(5, TimeUnit.MINUTES)).isTrue();
+        if (!command.get(0).equals("docker")) { // "docker rmi" in clean-up may find nothing to remove
+            assertThat(p.exitValue()).as(command + ":\n" + out).isZero();
+        }
+    }
+
+    private static String get() throws Exception {
+        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + PORT + "/"))
+                .header("Host", HOST).timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString());
+        return r.statusCode() == 200 ? r.body().trim().split(" ")[0] : "error-" + r.statusCode();
+    }
+
+    private static Map<String, Integer> sample(int n) throws Exception {
+        Map<String, Integer> counts = new TreeMap<>();
+        for (int i = 0; i < n; i++) {
+            counts.merge(get(), 1, Integer::sum);
+        }
+        return counts;
+    }
+
+    /** Each running Envoy task: its ID and its container's start time. Any restart changes one of them. */
+    private static Map<String, String> envoyTasks() {
+        Map<String, String> tasks = new TreeMap<>();
+        for (Task t : swarm.runningTasks(EDGE)) {
+            String container = t.getStatus().getContainerStatus().getContainerID();
+            tasks.put(t.getId(), swarm.docker.inspectContainerCmd(container).exec().getState().getStartedAt());
+        }
+        return tasks;
+    }
+
+    @Order(1)
+    @Test
+    void shiftsTakeEffectWithoutRestartingEnvoy() throws Exception {
+        Map<String, String> before = envoyTasks();
+        assertThat(before).isNotEmpty();
+        String configBefore = swarm.service(EDGE).orElseThrow().getSpec().getLabels().get(EdgeManager.CONFIG);
+
+        // the shift returns once every Envoy ACKed: the very next requests see the new weights
+        shift(100);
+        assertThat(sample(30)).isEqualTo(Map.of("version=2", 30));
+        shift(0);
+        assertThat(sample(30)).isEqualTo(Map.of("version=1", 30));
+        shift(50);
+        Map<String, Integer> split = sample(200);
+        assertThat(split.keySet()).containsExactlyInAnyOrder("version=1", "version=2");
+        assertThat(split.get("version=2")).as(split.toString()).isBetween(60, 140);
+
+        assertThat(envoyTasks()).as("Envoy tasks (id -> container start) before and after three shifts").isEqualTo(before);
+        assertThat(swarm.service(EDGE).orElseThrow().getSpec().getLabels().get(EdgeManager.CONFIG))
+                .as("the Envoy bootstrap does not change with the weights").isEqualTo(configBefore);
+    }
+
+    @Order(2)
+    @Test
+    void statusShowsEveryEnvoyConnectedAndUpToDate() throws Exception {
+        JsonNode status = JSON.readTree(ok(cli().run("status", "--edge", EDGE, "--probe-host", "127.0.0.1",
+                "--app", APP, "--env", "webdev", "--output", "json")).stdout());
+        JsonNode edge = status.path("edge");
+        assertThat(edge.path("delivery").asText()).isEqualTo("xds");
+        assertThat(edge.path("upToDate").asBoolean()).as(edge.toString()).isTrue();
+        assertThat(edge.path("connected").asLong()).isEqualTo(edge.path("envoyTasks").asLong()).isPositive();
+        String text = ok(cli().run("status", "--edge", EDGE, "--probe-host", "127.0.0.1")).stdout();
+        assertThat(text).contains("delivery xds").contains("Envoys connected").doesNotContain("NOT up to date");
+    }
+
+    @Order(3)
+    @Test
+    void restartingTheControlPlaneMidRunChangesNothingForTraffic() throws Exception {
+        shift(30);
+        Map<String, String> before = envoyTasks();
+        AtomicBoolean running = new AtomicBoolean(true);
+        AtomicInteger served = new AtomicInteger();
+        List<String> failures = java.util.Collections.synchronizedList(new ArrayList<>());
+        Thread load = new Thread(() -> {
+            while (running.get()) {
+                try {
+                    String answer = get();
+                    if (answer.startsWith("version=")) {
+                        served.incrementAndGet();
+                    } else {
+                        failures.add(answer);
+                    }
+                } catch (Exception e) {
+                    failures.add(e.toString());
+                }
+            }
+        });
+        load.start();
+        String taskBefore = swarm.runningTasks(CONTROL_PLANE).get(0).getId();
+        run(List.of("docker", "service", "update", "--force", "--detach=false", "--quiet", CONTROL_PLANE));
+        TestSwarm.sleep(3000);
+        running.set(false);
+        load.join();
+
+        assertThat(swarm.runningTasks(CONTROL_PLANE)).extracting(Task::getId).doesNotContain(taskBefore);
+        assertThat(failures).as("failed requests while the control plane restarted").isEmpty();
+        assertThat(served.get()).isGreaterThan(20);
+        assertThat(envoyTasks()).isEqualTo(before);
+
+        // the new control plane serves and tracks ACKs: a shift goes through it
+        shift(100);
+        assertThat(sample(20)).isEqualTo(Map.of("version=2", 20));
+        assertThat(envoyTasks()).isEqualTo(before);
+    }
+
+    @Order(4)
+    @Test
+    void anUnknownDeliveryIsBadInputAndChangesNothing() {
+        long version = swarm.service(EDGE).orElseThrow().getVersion().getIndex();
+        Cli.Result r = cli().run("edge", "ensure", "--edge", EDGE, "--port", String.valueOf(PORT), "--image",
+                TestSwarm.ENVOY, "--delivery", "carrier-pigeon");
+        assertThat(r.exitCode()).as(r.toString()).isEqualTo(2);
+        assertThat(r.stderr()).contains("invalid --delivery 'carrier-pigeon'").contains("xds");
+        assertThat(swarm.service(EDGE).orElseThrow().getVersion().getIndex()).isEqualTo(version);
+    }
+}

@@ -1,0 +1,68 @@
+package io.swarmcanary.envoy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.envoyproxy.envoy.config.cluster.v3.Cluster;
+import io.envoyproxy.envoy.config.route.v3.VirtualHost;
+import io.envoyproxy.envoy.config.route.v3.WeightedCluster.ClusterWeight;
+import java.util.List;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+
+class XdsConfigTest {
+    private final XdsConfig xds = new XdsConfig();
+    private final EnvoyConfigRenderer renderer = new EnvoyConfigRenderer();
+
+    private static EdgeRoutes routes(int canaryWeight) {
+        return new EdgeRoutes(10000, List.of(new TrackRoutes("files", "webdev", List.of("files.test"),
+                List.of(new ReleaseRoute("files-webdev-1", "1", 80, 100 - canaryWeight),
+                        new ReleaseRoute("files-webdev-2", "2", 8080, canaryWeight)),
+                "files-webdev-2"))).withRevision("abc123");
+    }
+
+    @Test
+    void theBootstrapTakesRoutesAndClustersFromTheControlPlaneAndIsValid() {
+        String bootstrap = xds.bootstrap("envoy", 10000, Optional.empty(), "tasks.envoy-xds", 18000);
+
+        assertThat(new EnvoyConfigValidator().validate(bootstrap).isValid()).as(bootstrap).isTrue();
+        assertThat(bootstrap).contains("route_config_name: \"swarm_canary\"").contains("ads: {}")
+                .contains("cluster_name: \"" + XdsConfig.XDS_CLUSTER + "\"").contains("address: \"tasks.envoy-xds\"")
+                .doesNotContain("virtual_hosts").doesNotContain("files-webdev");
+        // no route table in it: a shift never changes the file Envoy starts with
+        assertThat(xds.bootstrap("envoy", 10000, Optional.empty(), "tasks.envoy-xds", 18000)).isEqualTo(bootstrap);
+    }
+
+    @Test
+    void aTemplateKeepsItsOwnStaticClustersAndItsVirtualHostsGoOverRds() {
+        String bootstrap = xds.bootstrap("envoy", 10000, Optional.of(Fixtures.TEMPLATE), "tasks.envoy-xds", 18000);
+        assertThat(new EnvoyConfigValidator().validate(bootstrap).isValid()).as(bootstrap).isTrue();
+        assertThat(bootstrap).contains("legacy_backend").doesNotContain("legacy.example.com");
+
+        String full = renderer.render(routes(10), Optional.of(Fixtures.TEMPLATE));
+        XdsConfig.Resources r = xds.resources(full, List.of("files-webdev-1", "files-webdev-2"), "abc123");
+        assertThat(r.clusters()).extracting(Cluster::getName).containsExactly("files-webdev-1", "files-webdev-2");
+        assertThat(r.routes().getVirtualHostsList()).extracting(VirtualHost::getName).contains("legacy", "files-webdev");
+    }
+
+    @Test
+    void resourcesCarryTheRenderedWeightsAndOnlyTheWeightsChangeOnAShift() {
+        XdsConfig.Resources at10 = xds.resources(renderer.render(routes(10), Optional.empty()),
+                List.of("files-webdev-1", "files-webdev-2"), "r10");
+        XdsConfig.Resources at50 = xds.resources(renderer.render(routes(50), Optional.empty()),
+                List.of("files-webdev-1", "files-webdev-2"), "r50");
+
+        VirtualHost track = at50.routes().getVirtualHostsList().stream()
+                .filter(v -> v.getName().equals("files-webdev")).findFirst().orElseThrow();
+        assertThat(track.getRoutesList()).hasSize(2); // force-canary header route first, then the weights
+        assertThat(track.getRoutes(1).getRoute().getWeightedClusters().getClustersList())
+                .extracting(ClusterWeight::getName, c -> c.getWeight().getValue())
+                .containsExactly(org.assertj.core.groups.Tuple.tuple("files-webdev-1", 50),
+                        org.assertj.core.groups.Tuple.tuple("files-webdev-2", 50));
+        assertThat(at50.clusters().get(1).getLoadAssignment().getEndpoints(0).getLbEndpoints(0).getEndpoint()
+                .getAddress().getSocketAddress().getAddress()).isEqualTo("tasks.files-webdev-2");
+        // CDS version from content: the same clusters, the same version (also for a restarted control plane)
+        assertThat(at50.clustersVersion()).isEqualTo(at10.clustersVersion());
+        assertThat(at50.routesVersion()).isEqualTo("r50");
+        assertThat(at50.routes()).isNotEqualTo(at10.routes());
+    }
+}

@@ -34,8 +34,8 @@ fi
 
 # One up.sh at a time on a machine (parallel CI jobs / developers).
 if command -v flock >/dev/null; then
-  exec 9>"${TMPDIR:-/tmp}/swarm-canary-testbed.lock"
-  flock -w 900 9 || die "another testbed/up.sh is still running (lock ${TMPDIR:-/tmp}/swarm-canary-testbed.lock)"
+  exec 9>"${TMPDIR:-/tmp}/swarm-canary-testbed-up.lock"
+  flock -w 900 9 || die "another testbed/up.sh is still running (lock ${TMPDIR:-/tmp}/swarm-canary-testbed-up.lock)"
 fi
 
 # ---------------------------------------------------------------- 1. packages

@@ -26,7 +26,8 @@ public record ServiceDefinition(
         boolean global,
         List<PublishedPort> ports,
         List<ConfigMount> configs,
-        List<String> args) {
+        List<String> args,
+        ServiceOptions options) {
 
     public ServiceDefinition {
         labels = Map.copyOf(labels);
@@ -39,6 +40,17 @@ public record ServiceDefinition(
         ports = ports == null ? List.of() : List.copyOf(ports);
         configs = configs == null ? List.of() : List.copyOf(configs);
         args = args == null ? List.of() : List.copyOf(args);
+        options = options == null ? ServiceOptions.NONE : options;
+    }
+
+    /** Without the options a stack file may add (entrypoint, resources, policies, ...). */
+    public ServiceDefinition(String name, String image, int replicas, Map<String, String> labels,
+                             Map<String, String> containerLabels, List<String> env, List<String> networks,
+                             List<SecretMount> secrets, List<String> healthCmd, Duration healthStartPeriod,
+                             List<String> constraints, boolean global, List<PublishedPort> ports, List<ConfigMount> configs,
+                             List<String> args) {
+        this(name, image, replicas, labels, containerLabels, env, networks, secrets, healthCmd, healthStartPeriod,
+                constraints, global, ports, configs, args, ServiceOptions.NONE);
     }
 
     /** A replicated release service. */
@@ -52,11 +64,20 @@ public record ServiceDefinition(
 
     public ServiceDefinition withLabels(Map<String, String> newLabels) {
         return new ServiceDefinition(name, image, replicas, newLabels, containerLabels, env, networks, secrets, healthCmd,
-                healthStartPeriod, constraints, global, ports, configs, args);
+                healthStartPeriod, constraints, global, ports, configs, args, options);
+    }
+
+    public ServiceDefinition withOptions(List<ConfigMount> newConfigs, List<String> newArgs, ServiceOptions newOptions) {
+        return new ServiceDefinition(name, image, replicas, labels, containerLabels, env, networks, secrets, healthCmd,
+                healthStartPeriod, constraints, global, ports, newConfigs, newArgs, newOptions);
     }
 
     public record PublishedPort(int published, int target) {}
 
     /** A Swarm config mounted as a file. */
-    public record ConfigMount(String configId, String configName, String target) {}
+    public record ConfigMount(String configId, String configName, String target, String uid, String gid, long mode) {
+        public ConfigMount(String configId, String configName, String target) {
+            this(configId, configName, target, "0", "0", SecretMount.DEFAULT_MODE);
+        }
+    }
 }

@@ -1,6 +1,7 @@
 package io.swarmcanary.cli;
 
 import io.swarmcanary.UserInputException;
+import io.swarmcanary.compose.ComposeEdge;
 import io.swarmcanary.edge.EdgeManager;
 import io.swarmcanary.edge.EdgeSettings;
 import io.swarmcanary.swarm.DockerConnection;
@@ -23,6 +24,12 @@ import picocli.CommandLine.Spec;
 public final class EdgeCommand {
     @Mixin HelpOption help;
 
+    private static List<String> concat(List<String> a, List<String> b) {
+        List<String> all = new ArrayList<>(a);
+        all.addAll(b);
+        return all;
+    }
+
     @Command(name = "ensure",
             description = {
                 "Create or update the Envoy edge service: global mode (one Envoy per node), the listener",
@@ -35,6 +42,10 @@ public final class EdgeCommand {
                 "      --network envoy-net --constraint node.role==worker",
                 "  swarm-canary edge ensure --template envoy.yaml            # your bootstrap; its route_config",
                 "                                                             # named swarm_canary gets the tracks",
+                "  # from the team's own Envoy stack file: image, networks, placement constraints, the published port;",
+                "  # the edge always runs global with the generated config (a configs: envoy.yaml is reported, not used)",
+                "  swarm-canary edge ensure --compose envoy-compose.yml [--service envoy] [--template envoy.yaml]",
+                "  # flags override the file (--image, --port); --network and --constraint add to the file's",
                 "", "Releases reach the edge over a shared network: deploy attaches them to the edge's first network."})
     static final class Ensure implements Callable<Integer>, SwarmCanary.JsonErrors {
         @Spec CommandSpec spec;
@@ -54,6 +65,12 @@ public final class EdgeCommand {
         Path template;
         @Option(names = "--no-image-check", description = "Do not require the image on this node.")
         boolean noImageCheck;
+        @Option(names = "--compose", paramLabel = "FILE", description = "Take the edge's image, networks, placement constraints and port from this stack file.")
+        Path compose;
+        @Option(names = "--service", paramLabel = "NAME", description = "With --compose: the Envoy service (default: the one named like --edge, or the file's only service).")
+        String composeService;
+        @Option(names = "--stack", paramLabel = "NAME", description = "With --compose: use <NAME>_<net> for the file's non-external networks.")
+        String stack;
 
         @Override
         public Output output() {
@@ -69,17 +86,34 @@ public final class EdgeCommand {
                 }
                 templateText = Optional.of(Files.readString(template));
             }
+            List<String> composeWarnings = List.of();
+            if (compose != null) {
+                ComposeEdge fromFile = ComposeEdge.of(compose, composeService, edgeOptions.edge, stack, System.getenv());
+                var parsed = spec.commandLine().getParseResult();
+                // flags given replace the file's value; lists add to the file's
+                image = parsed.hasMatchedOption("--image") || fromFile.image() == null ? image : fromFile.image();
+                port = parsed.hasMatchedOption("--port") || fromFile.port() == null ? port : fromFile.port();
+                networks = new ArrayList<>(new java.util.LinkedHashSet<>(concat(fromFile.networks(), networks)));
+                constraints = new ArrayList<>(new java.util.LinkedHashSet<>(concat(fromFile.constraints(), constraints)));
+                composeWarnings = fromFile.warnings();
+                composeWarnings.forEach(w -> output.progress().info("warning: " + w));
+            } else if (composeService != null || stack != null) {
+                throw new UserInputException("--service and --stack need --compose FILE. Nothing was changed.");
+            }
             List<String> nets = networks.isEmpty() ? List.of(EdgeManager.defaultNetwork(edgeOptions.edge)) : networks;
             EdgeSettings settings = new EdgeSettings(edgeOptions.edge, image, port, nets, constraints, null, "redeploy");
             try (DockerConnection docker = DockerConnection.fromEnvironment()) {
                 EdgeManager.Result r = edgeOptions.manager(docker).ensure(settings, templateText, !noImageCheck, output.progress());
                 PrintWriter out = spec.commandLine().getOut();
                 if (output.json()) {
-                    output.printJson(out, r);
+                    var json = Output.JSON.<com.fasterxml.jackson.databind.node.ObjectNode>valueToTree(r);
+                    composeWarnings.forEach(json.withArray("warnings")::add);
+                    output.printJson(out, json);
                 } else {
                     out.println("edge " + r.edge() + " " + r.outcome() + ": serving revision " + r.revision()
                             + " on port " + port + " (config " + r.config() + ")");
                     r.warnings().forEach(w -> out.println("  warning: " + w));
+                    composeWarnings.forEach(w -> out.println("  warning: " + w));
                 }
                 return 0;
             }

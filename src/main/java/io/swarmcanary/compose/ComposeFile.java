@@ -307,6 +307,10 @@ public final class ComposeFile {
             }
             String name = key.getValue();
             String childPath = path.isEmpty() ? name : path + "." + name;
+            if (tuples.containsKey(name)) {
+                throw new UserInputException(this.path + ":" + (key.getStartMark().getLine() + 1) + ": " + childPath
+                        + ": duplicate key; each key may appear once. Nothing was changed.");
+            }
             // top-level x- fields only hold anchors: the docker CLI does not substitute variables in them either
             Node value = top && Schema.extension(name) ? t.getValueNode()
                     : resolve(t.getValueNode(), childPath, interpolation, false);

@@ -44,7 +44,10 @@ public record ComposeRelease(String image, Integer replicas, Integer port, List<
         Map<String, MountTarget> secretTargets = new LinkedHashMap<>();
         List<SecretSource> secrets = new ArrayList<>();
         for (ComposeFile.Value ref : s.get("secrets").map(ComposeFile.Value::items).orElse(List.of())) {
-            Reference r = reference(ref, "/run/secrets/", false);
+            Reference r = reference(ref, false);
+            if (secretTargets.containsKey(r.source())) {
+                throw ref.error("secret '" + r.source() + "' is mounted twice; a release mounts each secret once");
+            }
             ComposeFile.Value top = topLevel(file, "secrets", r.source(), ref);
             secrets.add(secretSource(file, r.source(), top, environment));
             secretTargets.put(r.source(), r.target());
@@ -52,7 +55,7 @@ public record ComposeRelease(String image, Integer replicas, Integer port, List<
         }
         List<ConfigSource> configs = new ArrayList<>();
         for (ComposeFile.Value ref : s.get("configs").map(ComposeFile.Value::items).orElse(List.of())) {
-            Reference r = reference(ref, "/", true);
+            Reference r = reference(ref, true);
             ComposeFile.Value top = topLevel(file, "configs", r.source(), ref);
             configs.add(new ConfigSource(r.source(), existingFile(file, top, "config"), r.target()));
             warnings.addAll(unhonoured(top, "config"));
@@ -221,14 +224,15 @@ public record ComposeRelease(String image, Integer replicas, Integer port, List<
     /** A secrets:/configs: entry of a service: {@code name} or {@code {source, target, uid, gid, mode}}. */
     record Reference(String source, MountTarget target) {}
 
-    static Reference reference(ComposeFile.Value ref, String defaultPrefix, boolean config) {
+    /** A short entry, or a long one without target, is mounted under its source name, as docker stack deploy does. */
+    static Reference reference(ComposeFile.Value ref, boolean config) {
         if (!ref.isMap()) {
             String source = ref.text();
-            return new Reference(source, MountTarget.of(config ? defaultPrefix + source : source));
+            return new Reference(source, MountTarget.of(source));
         }
         String source = ref.get("source").map(ComposeFile.Value::text)
                 .orElseThrow(() -> ref.error("needs 'source:' (the name under the top-level " + (config ? "configs" : "secrets") + ":)"));
-        String target = ref.get("target").map(ComposeFile.Value::text).orElse(config ? defaultPrefix + source : source);
+        String target = ref.get("target").map(ComposeFile.Value::text).orElse(source);
         return new Reference(source, new MountTarget(target,
                 ref.get("uid").map(ComposeFile.Value::text).orElse("0"),
                 ref.get("gid").map(ComposeFile.Value::text).orElse("0"),

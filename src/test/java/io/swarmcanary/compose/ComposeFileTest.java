@@ -50,6 +50,7 @@ class ComposeFileTest {
                 configs:
                   - source: files_conf
                     target: /etc/files/files.conf
+                  - files_conf
                 networks:
                   - webdev_public
                   - webdev_backend
@@ -155,10 +156,9 @@ class ComposeFileTest {
                 SecretSource.parse("tls_key=env:TLS_KEY"));
         assertThat(r.options().secretTargets()).containsEntry("tls_key", new MountTarget("tls.key", "100", "0", 0400))
                 .containsEntry("db_password", MountTarget.of("db_password"));
-        assertThat(r.options().configs()).singleElement().satisfies(c -> {
-            assertThat(c.file()).isEqualTo(dir.resolve("files.conf"));
-            assertThat(c.target().target()).isEqualTo("/etc/files/files.conf");
-        });
+        // a config without target lands at /<name>, as docker stack deploy mounts it
+        assertThat(r.options().configs()).extracting(c -> c.target().target()).containsExactly("/etc/files/files.conf", "files_conf");
+        assertThat(r.options().configs()).allSatisfy(c -> assertThat(c.file()).isEqualTo(dir.resolve("files.conf")));
         assertThat(r.options().args()).containsExactly("httpd", "-f", "-p", "8080");
         assertThat(r.options().containerLabels()).containsEntry("team", "storage");
         assertThat(r.options().serviceLabels()).containsEntry("com.example.owner", "storage");

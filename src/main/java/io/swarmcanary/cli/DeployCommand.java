@@ -53,7 +53,7 @@ import picocli.CommandLine.Spec;
             "Compose files:",
             "  # the release as the team's stack file describes the service 'files' (image, command, env, env_file,",
             "  # secrets and configs with their targets, networks, healthcheck, deploy: replicas/resources/placement/",
-            "  # labels/update_config/restart_policy, the container port from ports:); ${VAR:-default} works as in docker",
+            "  # labels/update_config/restart_policy, the container port from ports:); $${VAR:-default} works as in docker",
             "  swarm-canary deploy --compose docker-compose.yml --service files --app files --env webdev --version 1.0.10",
             "  # flags override the file: --image/--replicas/--port/--health-cmd replace its value; --env KEY=VALUE and",
             "  # --secret NAME=... replace the same key; --network and --constraint add to the file's.",

@@ -165,6 +165,11 @@ class ComposeIT {
                 ComposeRoundTripIT.removeNetwork(swarm, APP + "-" + net);
             }
             swarm.close();
+            try (var files = Files.walk(dir)) {
+                files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+            } catch (java.io.IOException ignored) {
+                // a temp folder left behind is harmless
+            }
         }
     }
 

@@ -1,5 +1,6 @@
 package io.swarmcanary.cli;
 
+import io.swarmcanary.compose.ComposeDeploy;
 import io.swarmcanary.edge.Canary;
 import io.swarmcanary.release.DeployResult;
 import io.swarmcanary.release.Deployer;
@@ -49,6 +50,15 @@ import picocli.CommandLine.Spec;
             "      --replicas 2 --port 8080 --domain files.webdev.example.com",
             "  swarm-canary shift --app files --env webdev --weight 25",
             "",
+            "Compose files:",
+            "  # the release as the team's stack file describes the service 'files' (image, command, env, env_file,",
+            "  # secrets and configs with their targets, networks, healthcheck, deploy: replicas/resources/placement/",
+            "  # labels/update_config/restart_policy, the container port from ports:); $${VAR:-default} works as in docker",
+            "  swarm-canary deploy --compose docker-compose.yml --service files --app files --env webdev --version 1.0.10",
+            "  # flags override the file: --image/--replicas/--port/--health-cmd replace its value; --env KEY=VALUE and",
+            "  # --secret NAME=... replace the same key; --network and --constraint add to the file's.",
+            "  # What the file says that a release cannot honour (build:, depends_on, volumes, ...) is listed as a warning.",
+            "",
             "Exit codes: 0 deployed (or already there), 1 tasks failed (what this run created was removed),",
             "2 bad input (nothing created), 3 the track already has a canary, or the edge changed meanwhile."})
 public final class DeployCommand implements Callable<Integer>, SwarmCanary.JsonErrors {
@@ -65,7 +75,11 @@ public final class DeployCommand implements Callable<Integer>, SwarmCanary.JsonE
                     "or, with '=', an environment variable for the containers (repeatable, not for secrets)."})
     List<String> envOrVars = new ArrayList<>();
     @Option(names = "--version", required = true, description = "Release version, e.g. 1.0.10 (dots become _ in the service name).") String version;
-    @Option(names = "--image", required = true, description = "Image to run; it must exist on the node unless --no-image-check.") String image;
+    @Option(names = "--image", description = "Image to run; it must exist on the node unless --no-image-check. Required unless --compose gives one.") String image;
+    @Option(names = "--compose", paramLabel = "FILE", description = {"Take the release's definition from this stack (compose v3) file;",
+            "flags given as well override it (see 'Compose files' below)."}) java.nio.file.Path compose;
+    @Option(names = "--service", paramLabel = "NAME", description = "With --compose: the service to deploy (default: the one named like --app, or the file's only service).") String composeService;
+    @Option(names = "--stack", paramLabel = "NAME", description = "With --compose: use <NAME>_<net> for the file's non-external networks (those of a deployed stack).") String stack;
     @Option(names = "--replicas", defaultValue = "1", description = "Number of tasks (default: ${DEFAULT-VALUE}).") int replicas;
     @Option(names = "--port", defaultValue = "80", description = "Container port Envoy sends traffic to (default: ${DEFAULT-VALUE}).") int port;
     @Option(names = "--domain", paramLabel = "HOST[:PORT]", description = "Domain routed to this track by Envoy; repeatable.") List<String> domains = new ArrayList<>();
@@ -97,9 +111,27 @@ public final class DeployCommand implements Callable<Integer>, SwarmCanary.JsonE
         }
         List<String> vars = new ArrayList<>(envOrVars.stream().filter(v -> v.contains("=")).toList());
         vars.addAll(envVars);
-        ReleaseRequest request = new ReleaseRequest(new Track(app, envNames.get(0)), version, image, replicas, port, domains, networks,
-                secrets.stream().map(SecretSource::parse).toList(), vars, healthCmd, healthStartPeriod, constraints, timeout,
-                !noImageCheck, edgeOptions.edge);
+        List<SecretSource> secretSources = secrets.stream().map(SecretSource::parse).toList();
+        ReleaseRequest request;
+        List<String> composeWarnings = List.of();
+        if (compose == null) {
+            if (composeService != null || stack != null) {
+                throw new io.swarmcanary.UserInputException("--service and --stack need --compose FILE. Nothing was changed.");
+            }
+            request = new ReleaseRequest(new Track(app, envNames.get(0)), version, image, replicas, port, domains, networks,
+                    secretSources, vars, healthCmd, healthStartPeriod, constraints, timeout, !noImageCheck, edgeOptions.edge);
+        } else {
+            ComposeDeploy fromFile = ComposeDeploy.of(compose, composeService, app, stack, System.getenv());
+            var parsed = spec.commandLine().getParseResult();
+            request = fromFile.request(new Track(app, envNames.get(0)), version, image,
+                    parsed.hasMatchedOption("--replicas") ? replicas : null, parsed.hasMatchedOption("--port") ? port : null,
+                    domains, networks, secretSources, vars, healthCmd, healthStartPeriod, constraints, timeout,
+                    !noImageCheck, edgeOptions.edge);
+            composeWarnings = fromFile.release().warnings();
+        }
+        for (String w : composeWarnings) {
+            output.progress().info("warning: " + w);
+        }
         try (DockerConnection docker = DockerConnection.fromEnvironment()) {
             var progress = output.progress();
             DockerSwarmGateway swarm = new DockerSwarmGateway(docker);
@@ -115,6 +147,9 @@ public final class DeployCommand implements Callable<Integer>, SwarmCanary.JsonE
                 json.set("weights", Output.JSON.valueToTree(deployed.edgeResult()
                         .map(r -> r.weights().getOrDefault(result.track(), java.util.Map.of())).orElse(java.util.Map.of())));
                 json.set("replacedCanary", Output.JSON.valueToTree(deployed.removed()));
+                if (!composeWarnings.isEmpty()) {
+                    json.withArray("warnings").addAll(Output.JSON.<com.fasterxml.jackson.databind.node.ArrayNode>valueToTree(composeWarnings));
+                }
                 output.printJson(out, json);
             } else {
                 out.println(result.outcome() == DeployResult.Outcome.CREATED
@@ -126,10 +161,11 @@ public final class DeployCommand implements Callable<Integer>, SwarmCanary.JsonE
                 if (!result.secretsReused().isEmpty()) {
                     out.println("  secrets reused:  " + String.join(", ", result.secretsReused()));
                 }
-                if (result.defaultRouteNetwork() != null && !networks.isEmpty()) {
+                if (result.defaultRouteNetwork() != null && !request.networks().isEmpty()) {
                     out.println("  default route:   " + result.defaultRouteNetwork());
                 }
                 result.warnings().forEach(w -> out.println("  warning: " + w));
+                composeWarnings.forEach(w -> out.println("  warning: " + w));
                 deployed.removed().forEach(r -> out.println("  replaced canary: " + r + " (removed)"));
                 out.println("  routing:         " + routing);
             }

@@ -1,6 +1,7 @@
 package io.swarmcanary.cli;
 
 import io.swarmcanary.UserInputException;
+import io.swarmcanary.compose.ComposeEdge;
 import io.swarmcanary.edge.EdgeManager;
 import io.swarmcanary.edge.EdgeSettings;
 import io.swarmcanary.swarm.DockerConnection;
@@ -23,6 +24,12 @@ import picocli.CommandLine.Spec;
 public final class EdgeCommand {
     @Mixin HelpOption help;
 
+    private static List<String> concat(List<String> a, List<String> b) {
+        List<String> all = new ArrayList<>(a);
+        all.addAll(b);
+        return all;
+    }
+
     @Command(name = "ensure",
             description = {
                 "Create or update the Envoy edge service: global mode (one Envoy per node), the listener",
@@ -38,6 +45,10 @@ public final class EdgeCommand {
                 "  swarm-canary edge ensure --edge envoy --port 10000 --delivery xds \\",
                 "      --control-plane-image swarm-canary/cli:latest --xds-status-port 10001",
                 "                                                             # shifts without Envoy restarts",
+                "  # from the team's own Envoy stack file: image, networks, placement constraints, the published port;",
+                "  # the edge always runs global with the generated config (a configs: envoy.yaml is reported, not used)",
+                "  swarm-canary edge ensure --compose envoy-compose.yml [--service envoy] [--template envoy.yaml]",
+                "  # flags override the file (--image, --port); --network and --constraint add to the file's",
                 "", "Delivery: 'redeploy' (default for a new edge) ships each new config as a Swarm config and restarts",
                 "the Envoy tasks. 'xds' runs the control plane <edge>-xds (the swarm-canary image, on a manager) that",
                 "pushes routes and weights to every Envoy over ADS; shift/promote/rollback then return once every",
@@ -70,6 +81,12 @@ public final class EdgeCommand {
         @Option(names = "--xds-status-port", paramLabel = "PORT",
                 description = "xds: host port (on the control plane's manager node) of its status endpoint, which commands read to see every Envoy's ACK (default: --port + 1).")
         Integer xdsStatusPort;
+        @Option(names = "--compose", paramLabel = "FILE", description = "Take the edge's image, networks, placement constraints and port from this stack file.")
+        Path compose;
+        @Option(names = "--service", paramLabel = "NAME", description = "With --compose: the Envoy service (default: the one named like --edge, or the file's only service).")
+        String composeService;
+        @Option(names = "--stack", paramLabel = "NAME", description = "With --compose: use <NAME>_<net> for the file's non-external networks.")
+        String stack;
 
         @Override
         public Output output() {
@@ -85,6 +102,20 @@ public final class EdgeCommand {
                 }
                 templateText = Optional.of(Files.readString(template));
             }
+            List<String> composeWarnings = List.of();
+            if (compose != null) {
+                ComposeEdge fromFile = ComposeEdge.of(compose, composeService, edgeOptions.edge, stack, System.getenv());
+                var parsed = spec.commandLine().getParseResult();
+                // flags given replace the file's value; lists add to the file's
+                image = parsed.hasMatchedOption("--image") || fromFile.image() == null ? image : fromFile.image();
+                port = parsed.hasMatchedOption("--port") || fromFile.port() == null ? port : fromFile.port();
+                networks = new ArrayList<>(new java.util.LinkedHashSet<>(concat(fromFile.networks(), networks)));
+                constraints = new ArrayList<>(new java.util.LinkedHashSet<>(concat(fromFile.constraints(), constraints)));
+                composeWarnings = fromFile.warnings();
+                composeWarnings.forEach(w -> output.progress().info("warning: " + w));
+            } else if (composeService != null || stack != null) {
+                throw new UserInputException("--service and --stack need --compose FILE. Nothing was changed.");
+            }
             List<String> nets = networks.isEmpty() ? List.of(EdgeManager.defaultNetwork(edgeOptions.edge)) : networks;
             boolean xdsAsked = EdgeSettings.XDS.equals(delivery) || xdsStatusPort != null;
             EdgeSettings.Xds xds = xdsAsked ? new EdgeSettings.Xds(controlPlaneImage, xdsStatusPort != null ? xdsStatusPort : port + 1) : null;
@@ -93,7 +124,9 @@ public final class EdgeCommand {
                 EdgeManager.Result r = edgeOptions.manager(docker).ensure(settings, templateText, !noImageCheck, output.progress());
                 PrintWriter out = spec.commandLine().getOut();
                 if (output.json()) {
-                    output.printJson(out, r);
+                    var json = Output.JSON.<com.fasterxml.jackson.databind.node.ObjectNode>valueToTree(r);
+                    composeWarnings.forEach(json.withArray("warnings")::add);
+                    output.printJson(out, json);
                 } else {
                     out.println("edge " + r.edge() + " " + r.outcome() + ": serving revision " + r.revision()
                             + " on port " + port + " (config " + r.config() + ")");
@@ -101,6 +134,7 @@ public final class EdgeCommand {
                             out.println("  delivery xds: control plane " + io.swarmcanary.envoy.XdsConfig.controlPlaneService(r.edge())
                                     + ", status on port " + x.xds().statusPort() + "; every Envoy has ACKed revision " + r.revision()));
                     r.warnings().forEach(w -> out.println("  warning: " + w));
+                    composeWarnings.forEach(w -> out.println("  warning: " + w));
                 }
                 return 0;
             }

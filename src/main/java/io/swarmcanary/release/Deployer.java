@@ -45,6 +45,9 @@ public final class Deployer {
         }
     }
 
+    /** A config to be mounted: its content-addressed name and content. */
+    record PlannedConfig(ConfigSource source, String name, byte[] content) {}
+
     public DeployResult deploy(ReleaseRequest request, Progress progress) {
         return deploy(request, progress, () -> {});
     }
@@ -60,6 +63,11 @@ public final class Deployer {
         for (SecretSource s : request.secrets()) {
             byte[] value = s.read(environment);
             secrets.add(new PlannedSecret(s, Names.contentAddressed(track, s.name(), value), value));
+        }
+        List<PlannedConfig> configs = new ArrayList<>();
+        for (ConfigSource c : request.options().configs()) {
+            byte[] content = c.read();
+            configs.add(new PlannedConfig(c, Names.contentAddressed(track, c.name(), content), content));
         }
         List<NetworkInfo> networks = new ArrayList<>();
         for (String n : request.networks()) {
@@ -81,7 +89,7 @@ public final class Deployer {
         RoutingReport routing = RoutingReport.of(networks);
         routing.warnings().forEach(w -> progress.info("warning: " + w));
 
-        ServiceDefinition definition = definition(request, secrets, Map.of());
+        ServiceDefinition definition = definition(request, secrets, Map.of(), configs, Map.of());
         String specHash = Names.sha256(canonical(definition)).substring(0, 16);
 
         Optional<ServiceInfo> existing = swarm.service(service);
@@ -95,8 +103,22 @@ public final class Deployer {
         List<String> createdSecrets = new ArrayList<>();
         List<String> reusedSecrets = new ArrayList<>();
         Map<String, String> secretIds = new LinkedHashMap<>();
+        List<String> createdConfigs = new ArrayList<>();
+        Map<String, String> configIds = new LinkedHashMap<>();
         boolean createdService = false;
         try {
+            for (PlannedConfig c : configs) {
+                Optional<io.swarmcanary.swarm.ConfigInfo> found = swarm.config(c.name());
+                if (found.isPresent()) {
+                    configIds.put(c.name(), found.get().id());
+                } else {
+                    Map<String, String> labels = Labels.ofTrack(track, "config");
+                    labels.put(Labels.PREFIX + "config", c.source().name());
+                    configIds.put(c.name(), swarm.createConfig(c.name(), c.content(), labels).id());
+                    createdConfigs.add(c.name());
+                    progress.info("created config " + c.name() + " (mounted at " + c.source().target().target() + ")");
+                }
+            }
             for (PlannedSecret s : secrets) {
                 Optional<SecretInfo> found = swarm.secret(s.name());
                 if (found.isPresent()) {
@@ -110,11 +132,12 @@ public final class Deployer {
                     } else {
                         createdSecrets.add(s.name());
                         secretIds.put(s.name(), created.id());
-                        progress.info("created secret " + s.name() + " (mounted at /run/secrets/" + s.source().target() + ")");
+                        progress.info("created secret " + s.name() + " (mounted at /run/secrets/"
+                                + request.options().secretTarget(s.source()).target() + ")");
                     }
                 }
             }
-            ServiceDefinition withIds = definition(request, secrets, secretIds);
+            ServiceDefinition withIds = definition(request, secrets, secretIds, configs, configIds);
             Map<String, String> labels = new TreeMap<>(withIds.labels());
             labels.put(Labels.SPEC_HASH, specHash);
             ServiceDefinition toCreate = withIds.withLabels(labels);
@@ -138,6 +161,7 @@ public final class Deployer {
         } catch (RuntimeException failure) {
             progress.done();
             undo(service, createdService, createdSecrets, progress);
+            undoConfigs(createdConfigs, progress);
             throw failure;
         }
         return new DeployResult(service, track.name(), request.version(), DeployResult.Outcome.CREATED,
@@ -199,9 +223,30 @@ public final class Deployer {
         }
     }
 
+    private void undoConfigs(List<String> createdConfigs, Progress progress) {
+        for (String name : createdConfigs) {
+            for (int attempt = 0; attempt < 40; attempt++) { // in use until the tasks are gone, like secrets
+                try {
+                    swarm.config(name).ifPresent(c -> swarm.removeConfig(c.id()));
+                    progress.info("removed config " + name + " (created by this run)");
+                    break;
+                } catch (RuntimeException inUse) {
+                    sleep(250);
+                }
+            }
+        }
+    }
+
     static ServiceDefinition definition(ReleaseRequest r, List<PlannedSecret> secrets, Map<String, String> secretIds) {
+        return definition(r, secrets, secretIds, List.of(), Map.of());
+    }
+
+    static ServiceDefinition definition(ReleaseRequest r, List<PlannedSecret> secrets, Map<String, String> secretIds,
+                                        List<PlannedConfig> configs, Map<String, String> configIds) {
         Track track = r.track();
-        Map<String, String> labels = Labels.ofTrack(track, "release");
+        // the file's labels first: the tool's own labels are its state and must win
+        Map<String, String> labels = new TreeMap<>(r.options().serviceLabels());
+        labels.putAll(Labels.ofTrack(track, "release"));
         labels.put(Labels.VERSION, r.version());
         labels.put(Labels.PORT, Integer.toString(r.port()));
         labels.put(Labels.DOMAINS, String.join(",", r.domains()));
@@ -209,12 +254,24 @@ public final class Deployer {
             labels.put(Labels.EDGE, r.edge());
         }
         List<SecretMount> mounts = secrets.stream()
-                .map(s -> new SecretMount(secretIds.getOrDefault(s.name(), ""), s.name(), s.source().target()))
+                .map(s -> {
+                    ReleaseOptions.MountTarget t = r.options().secretTarget(s.source());
+                    return new SecretMount(secretIds.getOrDefault(s.name(), ""), s.name(), t.target(), t.uid(), t.gid(), t.mode());
+                })
+                .toList();
+        List<ServiceDefinition.ConfigMount> configMounts = configs.stream()
+                .map(c -> new ServiceDefinition.ConfigMount(configIds.getOrDefault(c.name(), ""), c.name(),
+                        c.source().target().target(), c.source().target().uid(), c.source().target().gid(), c.source().target().mode()))
                 .toList();
         List<String> health = r.healthCmd() == null || r.healthCmd().isBlank() ? List.of() : List.of("CMD-SHELL", r.healthCmd());
-        return ServiceDefinition.replicated(r.serviceName(), r.image(), r.replicas(), labels,
-                Map.of(Labels.TRACK, track.name(), Labels.VERSION, r.version()),
-                r.env(), r.networks(), mounts, health, r.healthStartPeriod(), r.constraints());
+        Map<String, String> containerLabels = new TreeMap<>(r.options().containerLabels());
+        containerLabels.put(Labels.TRACK, track.name());
+        containerLabels.put(Labels.VERSION, r.version());
+        io.swarmcanary.swarm.ServiceOptions options = health.isEmpty() ? r.options().service()
+                : r.options().service().withHealth(null); // --health-cmd replaces the file's healthcheck
+        return ServiceDefinition.replicated(r.serviceName(), r.image(), r.replicas(), labels, containerLabels,
+                r.env(), r.networks(), mounts, health, r.healthStartPeriod(), r.constraints())
+                .withOptions(configMounts, r.options().args(), options);
     }
 
     /** The definition as stable JSON, without secret IDs (names already carry the content hash). */
@@ -231,6 +288,20 @@ public final class Deployer {
         tree.put("healthCmd", d.healthCmd());
         tree.put("healthStartPeriod", String.valueOf(d.healthStartPeriod()));
         tree.put("constraints", d.constraints());
+        // fields a stack file may add: only when present, so releases deployed before them keep their hash
+        if (d.secrets().stream().anyMatch(m -> !m.defaultFile())) {
+            tree.put("secretFiles", d.secrets().stream().map(m -> m.target() + ":" + m.uid() + ":" + m.gid() + ":" + m.mode()).toList());
+        }
+        if (!d.configs().isEmpty()) {
+            tree.put("configs", d.configs().stream().map(c -> c.configName() + "@" + c.target() + ":" + c.uid() + ":" + c.gid()
+                    + ":" + c.mode()).toList());
+        }
+        if (!d.args().isEmpty()) {
+            tree.put("args", d.args());
+        }
+        if (!d.options().equals(io.swarmcanary.swarm.ServiceOptions.NONE)) {
+            tree.put("options", d.options().toString()); // a record's text: every field, in a fixed order
+        }
         try {
             return CANONICAL.writeValueAsString(tree);
         } catch (Exception e) {

@@ -23,7 +23,8 @@ public record ReleaseRequest(
         List<String> constraints,
         Duration timeout,
         boolean checkImage,
-        String edge) {
+        String edge,
+        ReleaseOptions options) {
 
     /** Host names with an optional port; '_' is allowed because people use it in test hosts (proxy_test). */
     public static final Pattern DOMAIN = Pattern.compile(
@@ -38,6 +39,7 @@ public record ReleaseRequest(
         secrets = List.copyOf(secrets);
         env = List.copyOf(env);
         constraints = List.copyOf(constraints);
+        options = options == null ? ReleaseOptions.NONE : options;
         serviceName(track, version); // validates version and the resulting name
         if (image == null || image.isBlank()) {
             throw new UserInputException("--image is required");
@@ -95,6 +97,14 @@ public record ReleaseRequest(
         }
     }
 
+    /** A release from flags only. */
+    public ReleaseRequest(Track track, String version, String image, int replicas, int port, List<String> domains,
+                          List<String> networks, List<SecretSource> secrets, List<String> env, String healthCmd,
+                          Duration healthStartPeriod, List<String> constraints, Duration timeout, boolean checkImage, String edge) {
+        this(track, version, image, replicas, port, domains, networks, secrets, env, healthCmd, healthStartPeriod,
+                constraints, timeout, checkImage, edge, ReleaseOptions.NONE);
+    }
+
     private static int portOf(String domain) {
         int colon = domain.lastIndexOf(':');
         return colon < 0 ? 0 : Integer.parseInt(domain.substring(colon + 1));
@@ -109,7 +119,7 @@ public record ReleaseRequest(
         List<String> nets = new java.util.ArrayList<>(networks);
         nets.add(network);
         return new ReleaseRequest(track, version, image, replicas, port, domains, nets, secrets, env, healthCmd,
-                healthStartPeriod, constraints, timeout, checkImage, edge);
+                healthStartPeriod, constraints, timeout, checkImage, edge, options);
     }
 
     public String serviceName() {

@@ -151,6 +151,12 @@ public final class DockerSwarmGateway implements SwarmGateway {
 
     @Override
     public ServiceInfo createService(ServiceDefinition d) {
+        if (!d.options().placementPreferences().isEmpty()) {
+            // docker-java has no placement preferences: send the same spec as JSON with them added
+            raw(DockerHttpClient.Request.Method.POST, "/services/create", StackOptions.withPreferences(spec(d), d.options()),
+                    "create service " + d.name());
+            return service(d.name()).orElseThrow(() -> new IllegalStateException("service " + d.name() + " vanished right after creation"));
+        }
         docker.createServiceCmd(spec(d)).exec();
         return service(d.name()).orElseThrow(() -> new IllegalStateException("service " + d.name() + " vanished right after creation"));
     }
@@ -242,7 +248,7 @@ public final class DockerSwarmGateway implements SwarmGateway {
                                 .withSecretId(m.secretId())
                                 .withSecretName(m.secretName())
                                 .withFile(new ContainerSpecFile().withName(m.target())
-                                        .withUid("0").withGid("0").withMode(0444L)))
+                                        .withUid(m.uid()).withGid(m.gid()).withMode(m.mode())))
                         .toList());
         if (!d.healthCmd().isEmpty()) {
             container.withHealthCheck(new HealthCheck()
@@ -265,7 +271,7 @@ public final class DockerSwarmGateway implements SwarmGateway {
                     .map(c -> new ContainerSpecConfig()
                             .withConfigID(c.configId())
                             .withConfigName(c.configName())
-                            .withFile(new ContainerSpecFile().withName(c.target()).withUid("0").withGid("0").withMode(0444L)))
+                            .withFile(new ContainerSpecFile().withName(c.target()).withUid(c.uid()).withGid(c.gid()).withMode(c.mode())))
                     .toList());
         }
         if (!d.binds().isEmpty()) {
@@ -296,6 +302,7 @@ public final class DockerSwarmGateway implements SwarmGateway {
             spec.withUpdateConfig(new UpdateConfig().withParallelism(1L).withOrder(UpdateOrder.STOP_FIRST)
                     .withFailureAction(UpdateFailureAction.PAUSE).withMonitor(2_000_000_000L));
         }
+        StackOptions.apply(d, spec);
         return spec;
     }
 

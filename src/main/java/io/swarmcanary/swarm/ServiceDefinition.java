@@ -27,7 +27,8 @@ public record ServiceDefinition(
         List<PublishedPort> ports,
         List<ConfigMount> configs,
         List<String> args,
-        List<BindMount> binds) {
+        List<BindMount> binds,
+        ServiceOptions options) {
 
     public ServiceDefinition {
         labels = Map.copyOf(labels);
@@ -41,15 +42,35 @@ public record ServiceDefinition(
         configs = configs == null ? List.of() : List.copyOf(configs);
         args = args == null ? List.of() : List.copyOf(args);
         binds = binds == null ? List.of() : List.copyOf(binds);
+        options = options == null ? ServiceOptions.NONE : options;
     }
 
+    /** Without bind mounts and without the options a stack file may add (entrypoint, resources, policies, ...). */
     public ServiceDefinition(String name, String image, int replicas, Map<String, String> labels,
                              Map<String, String> containerLabels, List<String> env, List<String> networks,
                              List<SecretMount> secrets, List<String> healthCmd, Duration healthStartPeriod,
                              List<String> constraints, boolean global, List<PublishedPort> ports,
                              List<ConfigMount> configs, List<String> args) {
         this(name, image, replicas, labels, containerLabels, env, networks, secrets, healthCmd, healthStartPeriod,
-                constraints, global, ports, configs, args, List.of());
+                constraints, global, ports, configs, args, List.of(), ServiceOptions.NONE);
+    }
+
+    public ServiceDefinition(String name, String image, int replicas, Map<String, String> labels,
+                             Map<String, String> containerLabels, List<String> env, List<String> networks,
+                             List<SecretMount> secrets, List<String> healthCmd, Duration healthStartPeriod,
+                             List<String> constraints, boolean global, List<PublishedPort> ports,
+                             List<ConfigMount> configs, List<String> args, List<BindMount> binds) {
+        this(name, image, replicas, labels, containerLabels, env, networks, secrets, healthCmd, healthStartPeriod,
+                constraints, global, ports, configs, args, binds, ServiceOptions.NONE);
+    }
+
+    public ServiceDefinition(String name, String image, int replicas, Map<String, String> labels,
+                             Map<String, String> containerLabels, List<String> env, List<String> networks,
+                             List<SecretMount> secrets, List<String> healthCmd, Duration healthStartPeriod,
+                             List<String> constraints, boolean global, List<PublishedPort> ports, List<ConfigMount> configs,
+                             List<String> args, ServiceOptions options) {
+        this(name, image, replicas, labels, containerLabels, env, networks, secrets, healthCmd, healthStartPeriod,
+                constraints, global, ports, configs, args, List.of(), options);
     }
 
     /** A replicated release service. */
@@ -63,7 +84,12 @@ public record ServiceDefinition(
 
     public ServiceDefinition withLabels(Map<String, String> newLabels) {
         return new ServiceDefinition(name, image, replicas, newLabels, containerLabels, env, networks, secrets, healthCmd,
-                healthStartPeriod, constraints, global, ports, configs, args, binds);
+                healthStartPeriod, constraints, global, ports, configs, args, binds, options);
+    }
+
+    public ServiceDefinition withOptions(List<ConfigMount> newConfigs, List<String> newArgs, ServiceOptions newOptions) {
+        return new ServiceDefinition(name, image, replicas, labels, containerLabels, env, networks, secrets, healthCmd,
+                healthStartPeriod, constraints, global, ports, newConfigs, newArgs, binds, newOptions);
     }
 
     public record PublishedPort(int published, int target) {}
@@ -72,5 +98,9 @@ public record ServiceDefinition(
     public record BindMount(String source, String target, boolean readOnly) {}
 
     /** A Swarm config mounted as a file. */
-    public record ConfigMount(String configId, String configName, String target) {}
+    public record ConfigMount(String configId, String configName, String target, String uid, String gid, long mode) {
+        public ConfigMount(String configId, String configName, String target) {
+            this(configId, configName, target, "0", "0", SecretMount.DEFAULT_MODE);
+        }
+    }
 }

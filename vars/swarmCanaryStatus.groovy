@@ -5,7 +5,7 @@ import com.cloudbees.groovy.cps.NonCPS
  */
 
 @groovy.transform.Field
-static final Set<String> PARAMETERS = ['app', 'env', 'dockerHost', 'dockerCredentialsId'] as Set
+static final Set<String> PARAMETERS = ['app', 'env', 'edge', 'dockerHost', 'dockerCredentialsId'] as Set
 
 def call(Map config = [:]) {
     List<String> args
@@ -29,5 +29,12 @@ static List<String> statusArgs(Map config) {
     if (hasApp != hasEnv) {
         throw new IllegalArgumentException("'app' and 'env' go together: give both to select one track, or neither for all tracks")
     }
-    return hasApp ? ['--app', config.app.toString(), '--env', config.env.toString()] : []
+    List<String> args = hasApp ? ['--app', config.app.toString(), '--env', config.env.toString()] : []
+    if (config.edge != null) {
+        if (!(config.edge instanceof CharSequence) || !config.edge.toString().trim()) {
+            throw new IllegalArgumentException("'edge' is the name of the Envoy service, e.g. 'envoy'; was '${config.edge}'")
+        }
+        args += ['--edge', config.edge.toString()]
+    }
+    return args
 }

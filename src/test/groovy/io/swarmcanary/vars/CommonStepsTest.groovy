@@ -15,7 +15,18 @@ class CommonStepsTest extends PipelineTestSupport {
     static final Map<String, Map> VALID_CALLS = [
         envoyShiftTraffic: [app: 'files', env: 'webdev', weight: 25],
         swarmCanaryStatus: [:],
+        swarmCanaryPromote: [app: 'files', env: 'webdev'],
+        swarmCanaryRollback: [app: 'files', env: 'webdev'],
+        swarmCanaryDeploy: [app: 'files', env: 'webdev', version: '1.0.10', image: 'files:1.0.10', domains: ['files.test'], weights: [50, 100]],
     ]
+
+    /** What the fake CLI answers a step's valid call, where '{"ok": true}' is not enough. */
+    static final Map<String, String> CLI_OUTPUTS = [
+        swarmCanaryDeploy: '{"service": "files-webdev-1_0_10", "weights": {"1.0.9": 100, "1.0.10": 0}}',
+    ]
+
+    /** How many CLI calls a step's valid call makes: one, but for the lifecycle (deploy, two shifts, promote). */
+    static final Map<String, Integer> RUNNER_CALLS = [swarmCanaryDeploy: 4]
 
     static List<String> steps() {
         new File(REPO, 'vars').listFiles().findAll { it.name.endsWith('.groovy') }*.name*.replace('.groovy', '').sort()
@@ -27,7 +38,8 @@ class CommonStepsTest extends PipelineTestSupport {
 
     @Test
     void theLibraryHasItsSteps() {
-        assertThat(steps()).contains(RUNNER, 'envoyShiftTraffic', 'swarmCanaryStatus')
+        assertThat(steps()).contains(RUNNER, 'envoyShiftTraffic', 'swarmCanaryStatus', 'swarmCanaryDeploy', 'swarmCanaryPromote',
+                'swarmCanaryRollback')
     }
 
     @TestFactory
@@ -61,9 +73,10 @@ class CommonStepsTest extends PipelineTestSupport {
                 helper.callStack.clear()
                 shCalls.clear()
                 cliOnPath = true
+                cliStdout = CLI_OUTPUTS[step] ?: '{"ok": true}'
                 runStep(step, VALID_CALLS[step])
                 def runnerCalls = calls(RUNNER)
-                assertThat(runnerCalls).as("${step} calls ${RUNNER}").hasSize(1)
+                assertThat(runnerCalls).as("${step} calls ${RUNNER}").hasSize(RUNNER_CALLS[step] ?: 1)
                 // the only shell scripts are the runner's constants
                 assertThat(helper.callStack.findAll { it.methodName == 'sh' }*.target*.class*.name.unique()).containsOnly(RUNNER)
                 assertThat(shCalls*.script).allMatch { it in libraryVar(RUNNER).SCRIPTS }

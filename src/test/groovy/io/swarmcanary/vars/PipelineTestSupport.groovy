@@ -35,6 +35,15 @@ abstract class PipelineTestSupport extends BasePipelineTest {
     boolean cliOnPath = false
     List<String> cliRuns = []
 
+    /** The block steps the pipeline is inside right now, outermost first, e.g. ['lock', 'node']. */
+    List<String> blocks = []
+    /** Every input call: its arguments and the blocks around it. */
+    List<Map> inputCalls = []
+    /** What the person at an input does: return the approver's id (or a map), or throw as Jenkins does on abort. */
+    Closure inputAnswer = { Map m -> 'alice' }
+    /** What happened, in order: 'cli <args file>' for each CLI run, 'input <id>' for each gate, 'milestone'. */
+    List<String> timeline = []
+
     boolean realAgent = false
     File workspace
     protected String currentDir
@@ -79,6 +88,19 @@ abstract class PipelineTestSupport extends BasePipelineTest {
             }
             withOverrides(values, body)
         })
+        // agents, gates and the track lock (node, input, timeout; lockable-resources, pipeline-milestone-step)
+        helper.registerAllowedMethod('node', [String, Closure], { String label, Closure body -> onNode(label, body) })
+        helper.registerAllowedMethod('node', [Closure], { Closure body -> onNode(null, body) })
+        helper.registerAllowedMethod('lock', [Map, Closure], { Map m, Closure body -> inBlock('lock', body) })
+        helper.registerAllowedMethod('lock', [String, Closure], { String resource, Closure body -> inBlock('lock', body) })
+        helper.registerAllowedMethod('timeout', [Map, Closure], { Map m, Closure body -> inBlock('timeout', body) })
+        helper.registerAllowedMethod('milestone', [Map], { Map m -> timeline << 'milestone' })
+        helper.registerAllowedMethod('milestone', [Integer], { Integer ordinal -> timeline << 'milestone' })
+        helper.registerAllowedMethod('input', [Map], { Map m ->
+            inputCalls << [args: m, blocks: new ArrayList(blocks)]
+            timeline << "input ${m.id}".toString()
+            return inputAnswer(m)
+        })
         helper.registerAllowedMethod('sh', [Map], { Map m -> runSh(m) })
         helper.registerAllowedMethod('sh', [String], { String s -> runSh([script: s]) })
     }
@@ -104,6 +126,14 @@ abstract class PipelineTestSupport extends BasePipelineTest {
 
     List<String> shScripts() {
         shCalls.collect { it.script }
+    }
+
+    /** The arguments an @file holds, as picocli reads them back (the runner writes one quoted argument a line). */
+    static List<String> argsOfFile(String text) {
+        text.readLines().collect { line ->
+            assert line.startsWith('"') && line.endsWith('"')
+            line[1..-2].replaceAll(/\\(.)/) { all, c -> c == 'n' ? '\n' : c == 'r' ? '\r' : c }.replaceFirst(/^@@/, '@')
+        }
     }
 
     // ---- the fake (or real) agent ----
@@ -134,9 +164,29 @@ abstract class PipelineTestSupport extends BasePipelineTest {
         }
     }
 
+    protected def inBlock(String name, Closure body) {
+        blocks << name
+        try {
+            return body()
+        } finally {
+            blocks.remove(blocks.size() - 1)
+        }
+    }
+
+    /** A node sets NODE_NAME, as Jenkins does; steps tell from it that they run on an agent. */
+    protected def onNode(String label, Closure body) {
+        inBlock(label ? "node(${label})".toString() : 'node') {
+            withOverrides([NODE_NAME: label ?: 'agent-1'], body)
+        }
+    }
+
     protected def runSh(Map m) {
-        Map call = [script: m.script, returnStatus: m.returnStatus, returnStdout: m.returnStdout, label: m.label, env: new LinkedHashMap(env)]
+        Map call = [script: m.script, returnStatus: m.returnStatus, returnStdout: m.returnStdout, label: m.label, env: new LinkedHashMap(env),
+                    blocks: new ArrayList(blocks)]
         shCalls << call
+        if (m.script.contains('"@$SWARM_CANARY_ARGS"')) {
+            timeline << 'cli ' + (argsOfFile(readAgentFile(env.SWARM_CANARY_ARGS)) - ['--output', 'json']).join(' ')
+        }
         int status = realAgent ? realSh(m.script) : fakeSh(m.script)
         if (m.returnStatus) {
             return status

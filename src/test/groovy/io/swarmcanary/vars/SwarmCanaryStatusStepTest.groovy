@@ -29,6 +29,13 @@ class SwarmCanaryStatusStepTest extends PipelineTestSupport {
     }
 
     @Test
+    void onAnEdge() {
+        runStep('swarmCanaryStatus', [app: 'files', env: 'webdev', edge: 'edge-1'])
+        assertThat(calls('swarmCanaryExecute')[0].args[0].args).isEqualTo(['--app', 'files', '--env', 'webdev', '--edge', 'edge-1'])
+        assertThatThrownBy { runStep('swarmCanaryStatus', [edge: '']) }.hasMessageContaining("'edge' is the name")
+    }
+
+    @Test
     void appAndEnvGoTogether() {
         assertThatThrownBy { runStep('swarmCanaryStatus', [app: 'files']) }.hasMessageContaining("'app' and 'env' go together")
         assertThatThrownBy { runStep('swarmCanaryStatus', [track: 'files-webdev']) }.hasMessageContaining('unknown parameter(s) [track]')

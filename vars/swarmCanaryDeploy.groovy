@@ -1,0 +1,439 @@
+import com.cloudbees.groovy.cps.NonCPS
+
+/*
+ * The whole canary lifecycle of one release: deploy, then for each weight shift and ask for approval, then promote.
+ * Any abort, timeout, rejection or failure rolls the track back and fails the build saying what happened.
+ *
+ * Call it OUTSIDE any node: it opens node(nodeLabel) itself for each CLI call and waits for approvals
+ * between them, so no executor is held while people decide (the way Piper's stages allocate their own nodes).
+ */
+
+@groovy.transform.Field
+static final Set<String> PARAMETERS = ['app', 'env', 'version', 'image', 'secrets', 'weights', 'approval', 'submitter',
+        'approvalTimeout', 'replicas', 'port', 'domains', 'networks', 'envVars', 'healthCmd', 'constraints', 'deployTimeout',
+        'edge', 'dockerHost', 'dockerCredentialsId', 'replaceCanary', 'imageCheck', 'compose', 'service', 'nodeLabel',
+        'analysis'] as Set
+
+@groovy.transform.Field
+static final List<Integer> DEFAULT_WEIGHTS = [5, 25, 50, 100].asImmutable()
+
+@groovy.transform.Field
+static final Map DEFAULT_APPROVAL_TIMEOUT = [time: 1, unit: 'HOURS'].asImmutable()
+
+/** The input parameter that records who approved a gate. */
+@groovy.transform.Field
+static final String APPROVER = 'approver'
+
+/**
+ * swarmCanaryDeploy(app: 'files', env: 'webdev', version: '1.0.10', image: 'registry/files:1.0.10',
+ *                   domains: ['files.webdev.example.com'], secrets: [[name: 'db_password', credentialsId: 'files-db']],
+ *                   weights: [5, 25, 50, 100], submitter: 'release-managers', approvalTimeout: [time: 2, unit: 'HOURS'])
+ * returns [track:, version:, service:, outcome: 'promoted' | 'deployed', weights:, approvals: [[gate:, weight:, approver:]], ...].
+ */
+def call(Map config = [:]) {
+    Map plan
+    try {
+        plan = planOf(config)
+    } catch (IllegalArgumentException e) {
+        error "swarmCanaryDeploy: ${e.message}"
+    }
+    plan.insideNode = env.NODE_NAME != null
+    if (plan.insideNode && plan.approval) {
+        error "swarmCanaryDeploy: called inside node('${env.NODE_NAME}'): its approval gates would hold that executor while " +
+              'people decide. Call it outside node (in a declarative pipeline: agent none, and a stage without agent); ' +
+              'it opens node(nodeLabel) itself for the CLI work. Nothing was deployed.'
+    }
+    Map result
+    lock(resource: plan.lockResource, inversePrecedence: true) {
+        // the newest build waiting for this track goes first; older ones still waiting are aborted here, before they deploy
+        milestone(label: "swarm-canary ${plan.track}")
+        result = lifecycle(plan)
+    }
+    if (result.outcome == 'unrouted') {
+        error "swarmCanaryDeploy: ${plan.version} of ${plan.track} was deployed, but nothing routes to it: ${result.deploy.routing}. " +
+              'Nothing was shifted. Create the edge or give domains, then re-run: the deploy converges on the release that is there.'
+    }
+    return result
+}
+
+/** deploy → (shift, gate)* → promote, rolling back on any failure once this build's release may be on the edge. */
+private Map lifecycle(Map plan) {
+    Map result = [track: plan.track, version: plan.version, approvals: []]
+    String doing = "deploying ${plan.version}"
+    boolean deployed = false
+    try {
+        def deploy = onAgent(plan) {
+            swarmCanaryExecute(verb: 'deploy', args: plan.deployArgs, secrets: plan.secrets,
+                    dockerHost: plan.target.dockerHost, dockerCredentialsId: plan.target.dockerCredentialsId)
+        }
+        deployed = true
+        result.service = deploy.service
+        result.deploy = deploy
+        Map<String, Integer> weights = deploy.weights instanceof Map ? deploy.weights : [:]
+        if (weights.isEmpty()) {
+            result.outcome = 'unrouted'
+            return result
+        }
+        if (weights.size() == 1) {
+            echo "swarmCanaryDeploy: ${plan.version} is the first release of ${plan.track}: it takes all traffic, no canary to approve"
+            result.outcome = 'deployed'
+            result.weights = weights
+            return result
+        }
+        int current = (weights[plan.version] ?: 0) as int
+        if (current > 0 && current < 100 && plan.approval) {
+            // a re-run finds the canary where an earlier build left it: approve it there before moving on
+            doing = "at the ${current}% gate '${gateId(plan.app, plan.env, current)}'"
+            result.approvals << gate(plan, current, nextOf(plan.weights, current))
+        }
+        for (int i = 0; i < plan.weights.size(); i++) {
+            int weight = plan.weights[i]
+            if (weight <= current) {
+                continue
+            }
+            doing = "shifting to ${weight}%"
+            onAgent(plan) { envoyShiftTraffic(plan.target + [weight: weight]) }
+            if (plan.approval) {
+                doing = "at the ${weight}% gate '${gateId(plan.app, plan.env, weight)}'"
+                result.approvals << gate(plan, weight, nextOf(plan.weights, weight))
+            }
+        }
+        doing = 'promoting'
+        def promoted = onAgent(plan) { swarmCanaryPromote(plan.target) }
+        result.outcome = 'promoted'
+        result.weights = promoted.weights
+        echo "swarmCanaryDeploy: ${plan.version} promoted: it takes all traffic of ${plan.track}" +
+             (promoted.previous ? "; ${promoted.previous} stays at weight 0 for rollback until pruned" : '')
+        return result
+    } catch (Throwable failure) {
+        String what = whatHappened(failure, plan.approvalTimeoutText)
+        String rolledBack = rollBack(plan, deployed)
+        error "swarmCanaryDeploy: ${plan.version} of ${plan.track} ${what} ${doing.startsWith('at ') ? doing : 'while ' + doing}; ${rolledBack}"
+    }
+}
+
+/** Runs body on an agent: node(nodeLabel) from outside a node, or right here if the step was called inside one. */
+private def onAgent(Map plan, Closure body) {
+    if (plan.insideNode) {
+        return body()
+    }
+    return plan.nodeLabel ? node(plan.nodeLabel) { body() } : node { body() }
+}
+
+/** One approval, outside any node; returns who approved. Throws what input or timeout throw. */
+private Map gate(Map plan, int weight, Integer next) {
+    String id = gateId(plan.app, plan.env, weight)
+    String question = next == null ? "Promote ${plan.version} (make it the stable release)?" : "Shift ${plan.version} to ${next}%?"
+    echo "swarmCanaryDeploy: ${plan.version} takes ${weight}% of ${plan.track}; waiting up to ${plan.approvalTimeoutText} " +
+         "for approval '${id}'" + (plan.submitter ? " by ${plan.submitter}" : '')
+    def answer
+    timeout(time: plan.approvalTimeout.time, unit: plan.approvalTimeout.unit) {
+        answer = input(id: id, message: "${plan.app} ${plan.version} takes ${weight}% of ${plan.env}. ${question}",
+                       ok: next == null ? 'Promote' : "Shift to ${next}%", submitter: plan.submitter, submitterParameter: APPROVER)
+    }
+    String approver = answer instanceof Map ? answer[APPROVER]?.toString() : answer?.toString()
+    echo "swarmCanaryDeploy: gate '${id}' approved by ${approver ?: 'unknown'}"
+    return [gate: id, weight: weight, approver: approver]
+}
+
+/** Rolls the track back if this build's release may be on it; says in words what state the track is left in. */
+private String rollBack(Map plan, boolean deployed) {
+    try {
+        if (!deployed && !canaryIsThisRelease(plan)) {
+            return "nothing to roll back: ${plan.version} is not the canary of ${plan.track} (the deploy removes what it created when it fails)"
+        }
+        def back = onAgent(plan) { swarmCanaryRollback(plan.target) }
+        return "rolled back: ${back.stable ?: 'the stable release'} takes all traffic again" +
+               (back.removed ? " and ${back.removed.join(', ')} was removed" : '')
+    } catch (Throwable rollbackFailure) {
+        return "the rollback failed too (${rollbackFailure.message}): the track may still route to ${plan.version}. " +
+               "Run swarmCanaryRollback(app: '${plan.app}', env: '${plan.env}'${plan.target.edge ? ", edge: '" + plan.target.edge + "'" : ''}) " +
+               "or 'swarm-canary rollback --app ${plan.app} --env ${plan.env}' to put the stable release back"
+    }
+}
+
+/** After a deploy that did not finish: is this build's release the track's canary (its claim made, maybe its service)? */
+private boolean canaryIsThisRelease(Map plan) {
+    def status = onAgent(plan) {
+        swarmCanaryStatus(app: plan.app, env: plan.env, edge: plan.target.edge,
+                dockerHost: plan.target.dockerHost, dockerCredentialsId: plan.target.dockerCredentialsId)
+    }
+    Map track = (status?.tracks ?: []).find { it.track == plan.track }
+    if (!track?.canary) {
+        return false
+    }
+    def release = (track.releases ?: []).find { it.service == track.canary }
+    // a claim whose service was never created has no release entry: it is this build's if its name says so
+    return release ? release.version == plan.version : track.canary.toString() == plan.serviceGuess
+}
+
+@NonCPS
+private static Integer nextOf(List<Integer> weights, int weight) {
+    weights.find { it > weight }
+}
+
+@NonCPS
+static String gateId(String app, String env, int weight) {
+    "${app}-${env}-${weight}".replaceAll(/[^A-Za-z0-9_-]/, '_')
+}
+
+/** In words, what stopped the lifecycle: who rejected or aborted, a timeout, or the error's message. */
+@NonCPS
+static String whatHappened(Throwable failure, String timeoutText) {
+    if (failure.class.simpleName == 'FlowInterruptedException') {
+        List causes = []
+        try {
+            causes = failure.causes ?: []
+        } catch (MissingPropertyException ignored) {
+            // not the Jenkins type after all
+        }
+        for (def cause in causes) {
+            String kind = cause.class.simpleName
+            String user = userOf(cause)
+            if (kind == 'ExceededTimeout' || (kind == 'Rejection' && user == 'SYSTEM')) {
+                return "got no approval within ${timeoutText} (approvalTimeout)"
+            }
+            if (kind == 'Rejection') {
+                return user ? "was rejected by ${user}" : 'was rejected'
+            }
+            if (kind == 'UserInterruption') {
+                return user ? "was aborted by ${user}" : 'was aborted'
+            }
+            String description = describe(cause)
+            if (description) {
+                return "was interrupted (${description})"
+            }
+        }
+        return 'was aborted'
+    }
+    return "failed (${failure.message ?: failure.class.simpleName})"
+}
+
+@NonCPS
+private static String userOf(def cause) {
+    for (String property in ['userId', 'user']) {
+        try {
+            def user = cause."${property}"
+            if (user != null) {
+                if (user instanceof CharSequence) {
+                    return user.toString()
+                }
+                try {
+                    return user.id?.toString()
+                } catch (MissingPropertyException ignored) {
+                    return user.toString()
+                }
+            }
+        } catch (MissingPropertyException ignored) {
+            // this kind of cause does not name a user that way
+        }
+    }
+    return null
+}
+
+@NonCPS
+private static String describe(def cause) {
+    try {
+        return cause.shortDescription?.toString()
+    } catch (MissingPropertyException ignored) {
+        return cause.toString()
+    }
+}
+
+/** Checks every parameter and builds the CLI arguments; IllegalArgumentException says what is wrong. */
+@NonCPS
+static Map planOf(Map config) {
+    def unknown = config.keySet().findAll { !(it in PARAMETERS) }
+    if (unknown) {
+        throw new IllegalArgumentException("unknown parameter(s) ${unknown.sort()}; known: ${PARAMETERS.sort()}")
+    }
+    if (config.analysis != null) {
+        throw new IllegalArgumentException("'analysis' (automatic gates from Envoy statistics) is reserved and not available yet; " +
+                'remove it and use the approval gates')
+    }
+    ['app', 'env', 'version'].each { name -> required(config, name) }
+    String app = config.app.toString().trim()
+    String env = config.env.toString().trim()
+    String version = config.version.toString().trim()
+    if (config.image == null && config.compose == null) {
+        throw new IllegalArgumentException("'image' is required (or 'compose' with 'service'), e.g. image: 'registry.example.com/files:1.0.10'")
+    }
+    if (config.domains == null && config.compose == null) {
+        throw new IllegalArgumentException("'domains' is required: Envoy routes a track by its domains, e.g. domains: ['files.webdev.example.com']")
+    }
+    if (config.service != null && config.compose == null) {
+        throw new IllegalArgumentException("'service' names a service of the 'compose' file; give 'compose' too")
+    }
+
+    List<String> args = ['--app', app, '--env', env, '--version', version]
+    option(args, '--image', text(config, 'image'))
+    option(args, '--compose', text(config, 'compose'))
+    option(args, '--service', text(config, 'service'))
+    if (config.replicas != null) {
+        option(args, '--replicas', inRange('replicas', config.replicas, 0, 1000).toString())
+    }
+    if (config.port != null) {
+        option(args, '--port', inRange('port', config.port, 1, 65535).toString())
+    }
+    textList(config, 'domains').each { option(args, '--domain', it) }
+    textList(config, 'networks').each { option(args, '--network', it) }
+    textList(config, 'constraints').each { option(args, '--constraint', it) }
+    if (config.envVars != null) {
+        if (!(config.envVars instanceof Map)) {
+            throw new IllegalArgumentException("'envVars' is a map of variable to value, e.g. [APP_VERSION: '1.0.10']; was ${config.envVars}")
+        }
+        config.envVars.each { key, value ->
+            if (!(key?.toString() ==~ /[A-Za-z_][A-Za-z0-9_]*/) || value == null) {
+                throw new IllegalArgumentException("envVars: '${key}' needs a variable name (letters, digits, _) and a value")
+            }
+            option(args, '--env-var', "${key}=${value}".toString())
+        }
+    }
+    option(args, '--health-cmd', text(config, 'healthCmd'))
+    option(args, '--timeout', text(config, 'deployTimeout'))
+    String edge = text(config, 'edge')
+    option(args, '--edge', edge)
+    if (flag(config, 'replaceCanary', false)) {
+        args << '--replace-canary'
+    }
+    if (!flag(config, 'imageCheck', true)) {
+        args << '--no-image-check'
+    }
+
+    List<Integer> weights = weightsOf(config.containsKey('weights') ? config.weights : DEFAULT_WEIGHTS)
+    boolean approval = flag(config, 'approval', true)
+    Map approvalTimeout = timeoutOf(config.approvalTimeout == null ? DEFAULT_APPROVAL_TIMEOUT : config.approvalTimeout)
+    int time = approvalTimeout.time as int
+    String unit = approvalTimeout.unit.toLowerCase()
+    String submitter = text(config, 'submitter')
+
+    return [app: app, env: env, version: version, track: "${app}-${env}".toString(),
+            serviceGuess: "${app}-${env}-${version.replace('.', '_')}".toString(),
+            deployArgs: args, secrets: secretsOf(config.secrets), weights: weights,
+            approval: approval, submitter: submitter, approvalTimeout: approvalTimeout,
+            approvalTimeoutText: "${time} ${time == 1 ? unit[0..-2] : unit}".toString(),
+            nodeLabel: text(config, 'nodeLabel'), lockResource: "swarm-canary/${app}-${env}".toString(),
+            target: [app: app, env: env, edge: edge, dockerHost: text(config, 'dockerHost'),
+                     dockerCredentialsId: text(config, 'dockerCredentialsId')]]
+}
+
+@NonCPS
+private static void required(Map config, String name) {
+    if (!(config[name] instanceof CharSequence) || !config[name].toString().trim()) {
+        throw new IllegalArgumentException("'${name}' is required, e.g. swarmCanaryDeploy(app: 'files', env: 'webdev', " +
+                "version: '1.0.10', image: 'registry.example.com/files:1.0.10', domains: ['files.webdev.example.com'])")
+    }
+}
+
+@NonCPS
+private static void option(List<String> args, String option, String value) {
+    if (value != null) {
+        args << option
+        args << value
+    }
+}
+
+/** An optional text parameter: null when not given, an error when given empty or not as text. */
+@NonCPS
+private static String text(Map config, String name) {
+    def value = config[name]
+    if (value == null) {
+        return null
+    }
+    if (!(value instanceof CharSequence) || !value.toString().trim()) {
+        throw new IllegalArgumentException("'${name}' must be non-empty text; was '${value}'")
+    }
+    return value.toString().trim()
+}
+
+@NonCPS
+private static List<String> textList(Map config, String name) {
+    def value = config[name]
+    if (value == null) {
+        return []
+    }
+    List values = value instanceof CharSequence ? [value] : value instanceof List ? value : null
+    if (values == null || values.any { !(it instanceof CharSequence) || !it.toString().trim() }) {
+        throw new IllegalArgumentException("'${name}' is a list of non-empty texts, e.g. ['a', 'b']; was ${value}")
+    }
+    return values.collect { it.toString().trim() }
+}
+
+@NonCPS
+private static boolean flag(Map config, String name, boolean otherwise) {
+    def value = config[name]
+    if (value == null) {
+        return otherwise
+    }
+    if (!(value instanceof Boolean)) {
+        throw new IllegalArgumentException("'${name}' is true or false; was '${value}'")
+    }
+    return value
+}
+
+@NonCPS
+private static int inRange(String name, def value, int min, int max) {
+    Integer number = null
+    if (value instanceof Integer || value instanceof Long || value instanceof Short) {
+        number = value as int
+    } else if (value instanceof CharSequence && value.toString().trim() ==~ /\d{1,9}/) {
+        number = value.toString().trim() as int
+    }
+    if (number == null || number < min || number > max) {
+        throw new IllegalArgumentException("'${name}' must be a whole number ${min}-${max}; was '${value}'")
+    }
+    return number
+}
+
+@NonCPS
+private static List<Integer> weightsOf(def value) {
+    if (!(value instanceof List) || value.isEmpty()) {
+        throw new IllegalArgumentException("'weights' is a list of the canary's shares in percent, rising, e.g. [5, 25, 50, 100]; was ${value}")
+    }
+    List<Integer> weights = value.collect { inRange('weights', it, 1, 100) }
+    for (int i = 1; i < weights.size(); i++) {
+        if (weights[i] <= weights[i - 1]) {
+            throw new IllegalArgumentException("'weights' must rise step by step, e.g. [5, 25, 50, 100]; was ${value}")
+        }
+    }
+    return weights
+}
+
+@NonCPS
+private static Map timeoutOf(def value) {
+    if (value instanceof Integer || value instanceof Long) {
+        value = [time: value, unit: 'MINUTES']
+    }
+    Set units = ['SECONDS', 'MINUTES', 'HOURS', 'DAYS'] as Set
+    if (!(value instanceof Map) || !(value.keySet().every { it in ['time', 'unit'] })
+            || !(value.time instanceof Integer || value.time instanceof Long) || value.time < 1
+            || !((value.unit ?: 'MINUTES').toString() in units)) {
+        throw new IllegalArgumentException("'approvalTimeout' is minutes, or [time: 2, unit: 'HOURS'] (unit ${units.join(', ')}); was ${value}")
+    }
+    return [time: value.time as int, unit: (value.unit ?: 'MINUTES').toString()]
+}
+
+/** The runner's secret list, checked here so a typo fails before anything is deployed. */
+@NonCPS
+private static List<Map> secretsOf(def secrets) {
+    if (secrets == null) {
+        return []
+    }
+    if (!(secrets instanceof List)) {
+        throw new IllegalArgumentException("'secrets' is a list of [name: 'db_password', credentialsId: 'files-db', type: 'string' or 'file']")
+    }
+    Set<String> names = [] as Set
+    return secrets.collect { s ->
+        if (!(s instanceof Map) || !(s.keySet().every { it in ['name', 'credentialsId', 'type'] })
+                || !(s.name instanceof CharSequence) || !s.name.toString().trim()
+                || !(s.credentialsId instanceof CharSequence) || !s.credentialsId.toString().trim()
+                || !((s.type ?: 'string') in ['string', 'file'])) {
+            throw new IllegalArgumentException("secret ${s instanceof Map ? s.findAll { it.key != 'value' } : s} needs name, credentialsId " +
+                    "and type 'string' (default) or 'file', e.g. [name: 'db_password', credentialsId: 'files-db']")
+        }
+        if (!names.add(s.name.toString())) {
+            throw new IllegalArgumentException("secret '${s.name}' is given twice")
+        }
+        [name: s.name.toString(), credentialsId: s.credentialsId.toString(), type: (s.type ?: 'string').toString()]
+    }
+}

@@ -1,0 +1,216 @@
+package io.swarmcanary.vars
+
+import io.swarmcanary.testing.TestSwarm
+import org.junit.jupiter.api.AfterAll
+import org.junit.jupiter.api.BeforeAll
+import org.junit.jupiter.api.BeforeEach
+import org.junit.jupiter.api.MethodOrderer
+import org.junit.jupiter.api.Order
+import org.junit.jupiter.api.Test
+import org.junit.jupiter.api.TestMethodOrder
+import org.junit.jupiter.api.io.TempDir
+
+import java.net.http.HttpClient
+import java.net.http.HttpRequest
+import java.net.http.HttpResponse
+import java.security.MessageDigest
+import java.time.Duration
+
+import static org.assertj.core.api.Assertions.assertThat
+import static org.assertj.core.api.Assertions.assertThatThrownBy
+
+/**
+ * examples/Jenkinsfile.canary run by JenkinsPipelineUnit, its CLI calls really executed (bash, target/swarm-canary.jar)
+ * against the real swarm and a real Envoy edge; traffic checked with real requests through Envoy.
+ * Only the site-specific literals of the example are replaced (app, domain, edge, image, Docker endpoint), so its structure
+ * is what runs; its build stage (docker build and push) is the application's business and is recorded, not run.
+ * Builds 1, 2, 3 of the job: the first release; a canary approved at every gate; a canary rejected at the 25% gate.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation)
+class CanaryPipelineIT extends PipelineTestSupport {
+    static final File JAR = new File(REPO, 'target/swarm-canary.jar')
+    static final File EXAMPLE = new File(REPO, 'examples/Jenkinsfile.canary')
+    static final int PORT = 10121
+    static final String APP = TestSwarm.uniqueApp('sctest-pipe-')
+    static final String EDGE = APP + '-edge'
+    static final String DOMAIN = APP + '.webdev.test'
+    static final String TRACK = APP + '-webdev'
+    static final String DB_PASSWORD = 'db "pass" $HOME ' + UUID.randomUUID()
+    static final int REQUESTS = 200
+    static final TestSwarm swarm = new TestSwarm()
+    static final HttpClient http = client()
+
+    @TempDir
+    File tmp
+
+    /** What the application's own build stage asked the shell to do (never run here). */
+    List<String> buildScripts = []
+    List<String> runnerScripts
+
+    @BeforeAll
+    static void edge() {
+        assert JAR.isFile() : 'target/swarm-canary.jar is missing: run mvn verify (it packages before integration tests)'
+        assert ['docker', 'info'].execute().waitFor() == 0 : 'no Docker daemon: run testbed/up.sh'
+        run(['java', '-jar', JAR.path, 'edge', 'ensure', '--edge', EDGE, '--port', PORT.toString(), '--image', TestSwarm.ENVOY, '-q'])
+    }
+
+    @AfterAll
+    static void cleanUp() {
+        try {
+            swarm.removeTrack(TRACK)
+            swarm.service(EDGE).ifPresent { swarm.docker.removeServiceCmd(EDGE).exec() }
+            for (int i = 0; i < 60 && ['docker', 'network', 'rm', EDGE + '-net'].execute().waitFor() != 0; i++) {
+                TestSwarm.sleep(1000)   // the network is in use until the edge's tasks are gone
+            }
+            String configs = ['docker', 'config', 'ls', '--filter', "name=${EDGE}-config-", '--format', '{{.Name}}'].execute().text
+            configs.readLines().findAll { it.startsWith(EDGE + '-config-') }.each { ['docker', 'config', 'rm', it].execute().waitFor() }
+        } finally {
+            swarm.close()
+        }
+    }
+
+    @BeforeEach
+    void realAgent() {
+        realAgent = true
+        workspace = new File(tmp, 'workspace')
+        workspace.mkdirs()
+        env.putAll(System.getenv().findAll { k, v -> k in ['PATH', 'HOME', 'JAVA_HOME', 'DOCKER_HOST', 'DOCKER_TLS_VERIFY', 'DOCKER_CERT_PATH'] })
+        env.SWARM_CANARY_CLI = JAR.path
+        secretValues['files-webdev-db-password'] = DB_PASSWORD
+        binding.setVariable('scm', [$class: 'GitSCM'])
+        helper.registerAllowedMethod('checkout', [Map], { Map m -> null })
+        runnerScripts = libraryVar('swarmCanaryExecute').SCRIPTS
+    }
+
+    /** The runner's scripts run for real; anything else is the application's build stage. */
+    @Override
+    protected def runSh(Map m) {
+        if (!(m.script in runnerScripts)) {
+            buildScripts << m.script
+            return m.returnStatus ? 0 : null
+        }
+        return super.runSh(m)
+    }
+
+    /** The example with this test's app, domain, edge, image and Docker endpoint; each replaced text must be in it. */
+    String pipeline() {
+        String text = EXAMPLE.text
+        [
+            "String image = \"registry.example.com/files:\${version}\"": "String image = '${TestSwarm.TESTAPP}'",
+            "app: 'files'"                                       : "app: '${APP}'",
+            "'files.webdev.example.com'"                          : "'${DOMAIN}'",
+            "edge: 'envoy'"                                       : "edge: '${EDGE}'",
+            "dockerHost: 'tcp://swarm-manager.example.com:2376'"  : 'dockerHost: null',
+            "dockerCredentialsId: 'swarm-tls'"                    : 'dockerCredentialsId: null',
+        ].each { String example, String here ->
+            assert text.count(example) == 1 : "examples/Jenkinsfile.canary no longer holds ${example}: keep this test in step with it"
+            text = text.replace(example, here)
+        }
+        File script = new File(PIPELINES, 'Jenkinsfile.canary.groovy')
+        script.text = text
+        return script.name
+    }
+
+    def build(int number) {
+        env.BUILD_NUMBER = number.toString()
+        return runScript(pipeline())
+    }
+
+    static HttpClient client() {
+        // the test is the client of a virtual host on one port; read once, when the HTTP client is first used
+        System.setProperty('jdk.httpclient.allowRestrictedHeaders', 'host')
+        HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(2)).build()
+    }
+
+    static HttpResponse<String> request(String path) {
+        http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:${PORT}${path}")).header('Host', DOMAIN)
+                .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString())
+    }
+
+    /** Real requests through Envoy, counted by the version that answered ('error-<status>' for anything but 200). */
+    static Map<String, Integer> sample(int n = REQUESTS) {
+        Map<String, Integer> counts = new TreeMap<>()
+        n.times {
+            HttpResponse<String> r = request("/")
+            counts.merge(r.statusCode() == 200 ? r.body().trim().split(' ')[0] : "error-${r.statusCode()}".toString(), 1, Integer::sum)
+        }
+        return counts
+    }
+
+    static String sha256(String text) {
+        MessageDigest.getInstance('SHA-256').digest(text.getBytes('UTF-8')).encodeHex().toString()
+    }
+
+    List<String> echoes() {
+        calls('echo')*.args*.getAt(0)*.toString()
+    }
+
+    @Test
+    @Order(1)
+    void theFirstBuildIsTheTracksFirstReleaseAndTakesAllTraffic() {
+        build(1)
+        assertThat(inputCalls).as('no canary, nothing to approve').isEmpty()
+        assertThat(buildScripts).containsExactly('docker build -t "$IMAGE" . && docker push "$IMAGE"')
+        assertThat(sample()).isEqualTo(['version=1.0.1': REQUESTS])
+        assertThat(request("/secret/db_password").body()).contains(sha256(DB_PASSWORD))
+        assertThat(echoes()).contains('files 1.0.1 in webdev: deployed; approved by []')
+    }
+
+    @Test
+    @Order(2)
+    void approvingEveryGateMovesTrafficStepByStepAndPromotes() {
+        Map<Integer, Map<String, Integer>> atGates = [:]
+        inputAnswer = { Map m ->
+            assertThat(blocks).as('the gate holds no executor').doesNotContain('node(swarm)')
+            atGates[m.id.toString().tokenize('-').last() as int] = sample()
+            return 'alice'
+        }
+        build(2)
+
+        assertThat(inputCalls*.args*.id*.toString()).containsExactly(["5", "25", "50", "100"].collect { "${TRACK}-${it}".toString() } as String[])
+        assertThat(inputCalls).allMatch { it.args.submitter == 'release-managers' && it.args.submitterParameter == 'approver' }
+        // the canary's real share at each gate: 200 requests, expected 10, 50, 100, 200
+        atGates.each { weight, counts -> assertThat(counts.keySet()).as("at ${weight}%: ${counts}").isSubsetOf('version=1.0.1', 'version=1.0.2') }
+        assertThat(atGates[5]['version=1.0.2'] ?: 0).as("at 5%: ${atGates[5]}").isBetween(1, 35)
+        assertThat(atGates[25]['version=1.0.2'] ?: 0).as("at 25%: ${atGates[25]}").isBetween(20, 85)
+        assertThat(atGates[50]['version=1.0.2'] ?: 0).as("at 50%: ${atGates[50]}").isBetween(65, 135)
+        assertThat(atGates[100]).isEqualTo(['version=1.0.2': REQUESTS])
+
+        assertThat(sample()).as('promoted: all traffic on the new version').isEqualTo(['version=1.0.2': REQUESTS])
+        assertThat(echoes()).contains('files 1.0.2 in webdev: promoted; approved by [alice, alice, alice, alice]')
+        def status = runStep('swarmCanaryStatus', [app: APP, env: 'webdev', edge: EDGE])
+        assertThat(status.tracks[0].phase).isEqualTo('promoted')
+        assertThat(status.tracks[0].stable).isEqualTo("${TRACK}-1_0_2".toString())
+    }
+
+    @Test
+    @Order(3)
+    void rejectingAtThe25PercentGateRollsBackToTheStableRelease() {
+        Map<String, Integer> at25 = null
+        inputAnswer = { Map m ->
+            if (m.id.toString() == "${TRACK}-25".toString()) {
+                at25 = sample()
+                throw new FlowInterruptedException(new Rejection('bob'))   // what Jenkins throws when bob presses Abort
+            }
+            return 'alice'
+        }
+        assertThatThrownBy { build(3) }.isInstanceOf(StepFailure)
+                .hasMessageContaining("1.0.3 of ${TRACK} was rejected by bob at the 25% gate '${TRACK}-25'")
+                .hasMessageContaining("rolled back: ${TRACK}-1_0_2 takes all traffic again and ${TRACK}-1_0_3 was removed")
+        assertThat(inputCalls*.args*.id*.toString()).containsExactly("${TRACK}-5".toString(), "${TRACK}-25".toString())
+        assertThat(at25['version=1.0.3'] ?: 0).as("at 25%: ${at25}").isBetween(20, 85)
+
+        assertThat(sample()).as('rolled back: all traffic on the stable release').isEqualTo(['version=1.0.2': REQUESTS])
+        assertThat(swarm.service("${TRACK}-1_0_3")).as('the canary service is gone').isEmpty()
+        def status = runStep('swarmCanaryStatus', [app: APP, env: 'webdev', edge: EDGE])
+        assertThat(status.tracks[0].stable).isEqualTo("${TRACK}-1_0_2".toString())
+        assertThat(status.tracks[0].canary).isNull()
+        assertThat(status.tracks[0].releases*.version).doesNotContain('1.0.3')
+    }
+
+    static void run(List<String> command) {
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).start()
+        String out = p.inputStream.text
+        assert p.waitFor() == 0 : "${command.join(' ')} failed:\n${out}"
+    }
+}

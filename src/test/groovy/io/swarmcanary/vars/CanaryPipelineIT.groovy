@@ -170,6 +170,7 @@ class CanaryPipelineIT extends PipelineTestSupport {
         assertThat(inputCalls*.args*.id*.toString()).containsExactly(["5", "25", "50", "100"].collect { "${TRACK}-${it}".toString() } as String[])
         assertThat(inputCalls).allMatch { it.args.submitter == 'release-managers' && it.args.submitterParameter == 'approver' }
         // the canary's real share at each gate: 200 requests, expected 10, 50, 100, 200
+        println "requests per version at each gate (canary weight: counts): ${atGates}"
         atGates.each { weight, counts -> assertThat(counts.keySet()).as("at ${weight}%: ${counts}").isSubsetOf('version=1.0.1', 'version=1.0.2') }
         assertThat(atGates[5]['version=1.0.2'] ?: 0).as("at 5%: ${atGates[5]}").isBetween(1, 35)
         assertThat(atGates[25]['version=1.0.2'] ?: 0).as("at 25%: ${atGates[25]}").isBetween(20, 85)
@@ -198,6 +199,7 @@ class CanaryPipelineIT extends PipelineTestSupport {
                 .hasMessageContaining("1.0.3 of ${TRACK} was rejected by bob at the 25% gate '${TRACK}-25'")
                 .hasMessageContaining("rolled back: ${TRACK}-1_0_2 takes all traffic again and ${TRACK}-1_0_3 was removed")
         assertThat(inputCalls*.args*.id*.toString()).containsExactly("${TRACK}-5".toString(), "${TRACK}-25".toString())
+        println "requests per version at the 25% gate before the rejection: ${at25}"
         assertThat(at25['version=1.0.3'] ?: 0).as("at 25%: ${at25}").isBetween(20, 85)
 
         assertThat(sample()).as('rolled back: all traffic on the stable release').isEqualTo(['version=1.0.2': REQUESTS])

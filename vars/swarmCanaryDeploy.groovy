@@ -103,7 +103,7 @@ private Map lifecycle(Map plan) {
         result.outcome = 'promoted'
         result.weights = promoted.weights
         echo "swarmCanaryDeploy: ${plan.version} promoted: it takes all traffic of ${plan.track}" +
-             (promoted.previous ? "; ${promoted.previous} stays at weight 0 for rollback until pruned" : '')
+             (present(promoted.previous) ? "; ${promoted.previous} stays at weight 0 for rollback until pruned" : '')
         return result
     } catch (Throwable failure) {
         String what = whatHappened(failure, plan.approvalTimeoutText)
@@ -143,7 +143,7 @@ private String rollBack(Map plan, boolean deployed) {
             return "nothing to roll back: ${plan.version} is not the canary of ${plan.track} (the deploy removes what it created when it fails)"
         }
         def back = onAgent(plan) { swarmCanaryRollback(plan.target) }
-        return "rolled back: ${back.stable ?: 'the stable release'} takes all traffic again" +
+        return "rolled back: ${present(back.stable) ?: 'the stable release'} takes all traffic again" +
                (back.removed ? " and ${back.removed.join(', ')} was removed" : '')
     } catch (Throwable rollbackFailure) {
         return "the rollback failed too (${rollbackFailure.message}): the track may still route to ${plan.version}. " +
@@ -158,13 +158,25 @@ private boolean canaryIsThisRelease(Map plan) {
         swarmCanaryStatus(app: plan.app, env: plan.env, edge: plan.target.edge,
                 dockerHost: plan.target.dockerHost, dockerCredentialsId: plan.target.dockerCredentialsId)
     }
-    Map track = (status?.tracks ?: []).find { it.track == plan.track }
-    if (!track?.canary) {
+    return isCanary(status, plan)
+}
+
+@NonCPS
+private static boolean isCanary(def status, Map plan) {
+    def track = (status?.tracks ?: []).find { it.track == plan.track }
+    String canary = present(track?.canary)
+    if (canary == null) {
         return false
     }
-    def release = (track.releases ?: []).find { it.service == track.canary }
+    def release = (track.releases ?: []).find { it.service == canary }
     // a claim whose service was never created has no release entry: it is this build's if its name says so
-    return release ? release.version == plan.version : track.canary.toString() == plan.serviceGuess
+    return release ? release.version == plan.version : canary == plan.serviceGuess
+}
+
+/** A value of the CLI's JSON as text; null for null and for JSON null (readJSON gives a JSONNull object). */
+@NonCPS
+static String present(def value) {
+    value == null || value.equals(null) ? null : value.toString()
 }
 
 @NonCPS

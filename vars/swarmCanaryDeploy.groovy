@@ -11,7 +11,7 @@ import com.cloudbees.groovy.cps.NonCPS
 @groovy.transform.Field
 static final Set<String> PARAMETERS = ['app', 'env', 'version', 'image', 'secrets', 'weights', 'approval', 'submitter',
         'approvalTimeout', 'replicas', 'port', 'domains', 'networks', 'envVars', 'healthCmd', 'constraints', 'deployTimeout',
-        'edge', 'dockerHost', 'dockerCredentialsId', 'replaceCanary', 'imageCheck', 'compose', 'service', 'nodeLabel',
+        'edge', 'dockerHost', 'dockerCredentialsId', 'replaceCanary', 'imageCheck', 'compose', 'service', 'stack', 'nodeLabel',
         'analysis'] as Set
 
 @groovy.transform.Field
@@ -270,17 +270,20 @@ static Map planOf(Map config) {
     if (config.image == null && config.compose == null) {
         throw new IllegalArgumentException("'image' is required (or 'compose' with 'service'), e.g. image: 'registry.example.com/files:1.0.10'")
     }
-    if (config.domains == null && config.compose == null) {
+    if (config.domains == null) {
         throw new IllegalArgumentException("'domains' is required: Envoy routes a track by its domains, e.g. domains: ['files.webdev.example.com']")
     }
-    if (config.service != null && config.compose == null) {
-        throw new IllegalArgumentException("'service' names a service of the 'compose' file; give 'compose' too")
+    ['service', 'stack'].each { name ->
+        if (config[name] != null && config.compose == null) {
+            throw new IllegalArgumentException("'${name}' goes with a 'compose' file; give 'compose' too")
+        }
     }
 
     List<String> args = ['--app', app, '--env', env, '--version', version]
     option(args, '--image', text(config, 'image'))
     option(args, '--compose', text(config, 'compose'))
     option(args, '--service', text(config, 'service'))
+    option(args, '--stack', text(config, 'stack'))
     if (config.replicas != null) {
         option(args, '--replicas', inRange('replicas', config.replicas, 0, 1000).toString())
     }

@@ -1,6 +1,7 @@
 package io.swarmcanary.vars
 
 import io.swarmcanary.testing.TestSwarm
+import io.swarmcanary.testing.Traffic
 import org.junit.jupiter.api.AfterAll
 import org.junit.jupiter.api.BeforeAll
 import org.junit.jupiter.api.BeforeEach
@@ -58,12 +59,7 @@ class CanaryPipelineIT extends PipelineTestSupport {
     static void cleanUp() {
         try {
             swarm.removeTrack(TRACK)
-            swarm.service(EDGE).ifPresent { swarm.docker.removeServiceCmd(EDGE).exec() }
-            for (int i = 0; i < 60 && ['docker', 'network', 'rm', EDGE + '-net'].execute().waitFor() != 0; i++) {
-                TestSwarm.sleep(1000)   // the network is in use until the edge's tasks are gone
-            }
-            String configs = ['docker', 'config', 'ls', '--filter', "name=${EDGE}-config-", '--format', '{{.Name}}'].execute().text
-            configs.readLines().findAll { it.startsWith(EDGE + '-config-') }.each { ['docker', 'config', 'rm', it].execute().waitFor() }
+            swarm.removeEdge(EDGE)
         } finally {
             swarm.close()
         }
@@ -128,13 +124,8 @@ class CanaryPipelineIT extends PipelineTestSupport {
     }
 
     /** Real requests through Envoy, counted by the version that answered ('error-<status>' for anything but 200). */
-    static Map<String, Integer> sample(int n = REQUESTS) {
-        Map<String, Integer> counts = new TreeMap<>()
-        n.times {
-            HttpResponse<String> r = request("/")
-            counts.merge(r.statusCode() == 200 ? r.body().trim().split(' ')[0] : "error-${r.statusCode()}".toString(), 1, Integer::sum)
-        }
-        return counts
+    static Map<String, Integer> sample() {
+        Traffic.sample(PORT, DOMAIN, REQUESTS, [:])
     }
 
     static String sha256(String text) {

@@ -292,9 +292,9 @@ class SwarmCanaryDeployStepTest extends PipelineTestSupport {
         deploy(replicas: 3, port: 8080, domains: ['files.webdev.example.com', 'files.example.com:443'], networks: ['webdev_public', 'db'],
                envVars: [APP_VERSION: '1.0.10', GREETING: 'a "b" $HOME'], healthCmd: 'wget -q -O- http://127.0.0.1:8080/health',
                constraints: ['node.role==worker'], deployTimeout: '10m', edge: 'edge-1', replaceCanary: true, imageCheck: false,
-               compose: 'docker-compose.yml', service: 'web', dockerHost: 'tcp://manager:2376', dockerCredentialsId: 'swarm-tls')
+               compose: 'docker-compose.yml', service: 'web', stack: 'files', dockerHost: 'tcp://manager:2376', dockerCredentialsId: 'swarm-tls')
         assertThat(argsOfFile(cliRuns[0])).containsExactly('deploy', '--app', 'files', '--env', 'webdev', '--version', '1.0.10',
-                '--image', 'registry.example.com/files:1.0.10', '--compose', 'docker-compose.yml', '--service', 'web',
+                '--image', 'registry.example.com/files:1.0.10', '--compose', 'docker-compose.yml', '--service', 'web', '--stack', 'files',
                 '--replicas', '3', '--port', '8080', '--domain', 'files.webdev.example.com', '--domain', 'files.example.com:443',
                 '--network', 'webdev_public', '--network', 'db', '--constraint', 'node.role==worker',
                 '--env-var', 'APP_VERSION=1.0.10', '--env-var', 'GREETING=a "b" $HOME',
@@ -308,8 +308,9 @@ class SwarmCanaryDeployStepTest extends PipelineTestSupport {
     }
 
     @Test
-    void aComposeServiceNeedsNoImageOrDomains() {
-        runStep('swarmCanaryDeploy', [app: 'files', env: 'webdev', version: '1.0.10', compose: 'stack.yml', service: 'web', approval: false])
+    void aComposeServiceNeedsNoImage() {
+        runStep('swarmCanaryDeploy', [app: 'files', env: 'webdev', version: '1.0.10', compose: 'stack.yml', service: 'web',
+                                      domains: 'files.test', approval: false])
         assertThat(argsOfFile(cliRuns[0])).containsSequence('--compose', 'stack.yml', '--service', 'web').doesNotContain('--image')
     }
 
@@ -346,7 +347,9 @@ class SwarmCanaryDeployStepTest extends PipelineTestSupport {
             [[image: null], "'image' is required (or 'compose'"],
             [[domains: null], "'domains' is required"],
             [[domains: ['a', '']], "'domains' is a list of non-empty texts"],
-            [[service: 'web'], "give 'compose' too"],
+            [[service: 'web'], "'service' goes with a 'compose' file; give 'compose' too"],
+            [[stack: 'files'], "'stack' goes with a 'compose' file"],
+            [[compose: 'stack.yml', domains: null], "'domains' is required"],
             [[weights: []], "'weights' is a list"],
             [[weights: '5,25'], "'weights' is a list"],
             [[weights: [25, 5]], "'weights' must rise"],

@@ -81,8 +81,9 @@ private Map lifecycle(Map plan) {
             return result
         }
         int current = (weights[plan.version] ?: 0) as int
-        if (current > 0 && current < 100 && plan.approval) {
-            // a re-run finds the canary where an earlier build left it: approve it there before moving on
+        // a re-run finds the canary where an earlier build left it: approve it there before moving on
+        // (at 100% only if it is still the canary: a promoted release has nothing left to approve)
+        if (plan.approval && current > 0 && (current < 100 || canaryIsThisRelease(plan))) {
             doing = "at the ${current}% gate '${gateId(plan.app, plan.env, current)}'"
             result.approvals << gate(plan, current, nextOf(plan.weights, current))
         }
@@ -148,7 +149,8 @@ private String rollBack(Map plan, boolean deployed) {
     } catch (Throwable rollbackFailure) {
         return "the rollback failed too (${rollbackFailure.message}): the track may still route to ${plan.version}. " +
                "Run swarmCanaryRollback(app: '${plan.app}', env: '${plan.env}'${plan.target.edge ? ", edge: '" + plan.target.edge + "'" : ''}) " +
-               "or 'swarm-canary rollback --app ${plan.app} --env ${plan.env}' to put the stable release back"
+               "or 'swarm-canary rollback --app ${plan.app} --env ${plan.env}${plan.target.edge ? ' --edge ' + plan.target.edge : ''}' " +
+               'to put the stable release back'
     }
 }
 

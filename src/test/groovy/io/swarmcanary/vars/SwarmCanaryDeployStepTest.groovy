@@ -65,7 +65,7 @@ class SwarmCanaryDeployStepTest extends PipelineTestSupport {
                            "weights": {"1.0.9": 100}, "removed": ["files-webdev-1_0_10"]}'''
             case 'status':
                 return """{"tracks": [{"track": "files-webdev", "phase": "canary at 0%", "stable": "files-webdev-1_0_9",
-                           "canary": "${statusCanary}", "releases": [{"service": "files-webdev-1_0_9", "version": "1.0.9"},
+                           "canary": ${statusCanary == null ? 'null' : '"' + statusCanary + '"'}, "releases": [{"service": "files-webdev-1_0_9", "version": "1.0.9"},
                            {"service": "files-webdev-1_0_11", "version": "1.0.11"}]}]}"""
             default:
                 throw new AssertionError("unexpected CLI call ${args}")
@@ -227,7 +227,8 @@ class SwarmCanaryDeployStepTest extends PipelineTestSupport {
         assertThatThrownBy { deploy(edge: 'edge-1') }
                 .hasMessageContaining('was rejected by mallory at the 5% gate')
                 .hasMessageContaining('the rollback failed too (swarm-canary rollback (exit 1')
-                .hasMessageContaining("Run swarmCanaryRollback(app: 'files', env: 'webdev', edge: 'edge-1')")
+                .hasMessageContaining("Run swarmCanaryRollback(app: 'files', env: 'webdev', edge: 'edge-1') " +
+                        "or 'swarm-canary rollback --app files --env webdev --edge edge-1' to put the stable release back")
     }
 
     @Test
@@ -250,8 +251,16 @@ class SwarmCanaryDeployStepTest extends PipelineTestSupport {
     @Test
     void aReRunAfterThePromoteOnlyPromotesAgain() {
         deployedWeights = ['1.0.9': 0, '1.0.10': 100]
+        statusCanary = null   // promoted: the track has no canary
         deploy()
-        assertThat(events()).containsExactly('deploy', 'promote')
+        assertThat(events()).containsExactly('deploy', 'status', 'promote')
+    }
+
+    @Test
+    void aReRunOfACanaryAtAllTrafficAsksBeforeItPromotes() {
+        deployedWeights = ['1.0.9': 0, '1.0.10': 100]
+        deploy()
+        assertThat(events()).containsExactly('deploy', 'status', 'input files-webdev-100', 'promote')
     }
 
     @Test

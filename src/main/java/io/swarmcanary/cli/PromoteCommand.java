@@ -7,7 +7,7 @@ import picocli.CommandLine.Command;
 
 @Command(name = "promote",
         description = {
-            "Make the track's canary its stable release: the canary gets 100% of the traffic, the old stable",
+            "Make the track's canary its stable release: the canary gets 100%% of the traffic, the old stable",
             "release stays deployed at weight 0 as the rollback target until 'prune' removes it.",
             "Returns once the live Envoy serves the new weights. Running it again changes nothing."},
         footer = {"", "Examples:",

@@ -7,7 +7,7 @@ import picocli.CommandLine.Command;
 
 @Command(name = "rollback",
         description = {
-            "Put the track's stable release back to 100% and remove the canary's service. After a promote,",
+            "Put the track's stable release back to 100%% and remove the canary's service. After a promote,",
             "the previous stable release (kept at weight 0) comes back and the promoted one is removed.",
             "The removed release's secrets stay for 'prune'. Envoy serves the stable weights before anything",
             "is removed; if the run is killed, running it again finishes the removal."},

@@ -19,7 +19,7 @@ import picocli.CommandLine.Spec;
             "release the rest; or set every version's weight. Returns once the live Envoy serves the new",
             "weights; if it does not converge, the previous config is put back and the command fails."},
         footer = {"", "Examples:",
-            "  swarm-canary shift --app files --env webdev --weight 25        # canary 25%, stable 75%",
+            "  swarm-canary shift --app files --env webdev --weight 25        # canary 25%%, stable 75%%",
             "  swarm-canary shift --app files --env webdev --weights 1.0.9=90,1.0.10=10",
             "", "Exit codes: 0 shifted (or already so), 1 the edge did not converge (rolled back), 2 bad input",
             "(nothing changed), 3 someone else changed the edge meanwhile (re-run)."})

@@ -23,7 +23,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 @Command(name = "status",
-        description = {"Show every track (or one): its lifecycle phase on the edge (stable, canary at W%, promoted),",
+        description = {"Show every track (or one): its lifecycle phase on the edge (stable, canary at W%%, promoted),",
                 "and per release: version, weight, replicas running/desired, health, age, secrets."},
         footer = {"", "Examples:", "  swarm-canary status", "  swarm-canary status --app files --env webdev --output json"})
 public final class StatusCommand implements Callable<Integer>, SwarmCanary.JsonErrors {

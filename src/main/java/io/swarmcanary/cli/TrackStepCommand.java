@@ -61,8 +61,9 @@ abstract class TrackStepCommand implements Callable<Integer>, SwarmCanary.JsonEr
                         + step.edge().revision() + ", " + step.edge().seconds() + "s)");
                 step.removed().forEach(r -> out.println("  removed release " + r + " (its secrets stay until 'swarm-canary prune')"));
                 if (step.phase().previous() != null) {
-                    out.println("  rollback target: " + step.phase().previous() + " (weight 0; 'swarm-canary rollback --app "
-                            + app + " --env " + env + "' puts it back)");
+                    out.println("  rollback target: " + step.phase().previous() + " (weight 0; 'swarm-canary rollback"
+                            + ("envoy".equals(edgeOptions.edge) ? "" : " --edge " + edgeOptions.edge)
+                            + " --app " + app + " --env " + env + "' puts it back)");
                 }
             }
             return 0;

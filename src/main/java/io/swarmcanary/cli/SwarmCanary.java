@@ -28,7 +28,8 @@ import picocli.CommandLine.Command;
             "cluster (re-run), or the track already has a canary.",
             "Docker is reached like the docker CLI does: DOCKER_HOST, DOCKER_TLS_VERIFY, DOCKER_CERT_PATH."},
         subcommands = {DeployCommand.class, StatusCommand.class, ShiftCommand.class, PromoteCommand.class,
-            RollbackCommand.class, EdgeCommand.class, EnvoyCommand.class, ControlPlaneCommand.class, CommandLine.HelpCommand.class})
+            RollbackCommand.class, EdgeCommand.class, EnvoyCommand.class, ControlPlaneCommand.class, PruneCommand.class,
+            CommandLine.HelpCommand.class})
 public final class SwarmCanary {
     public static final int EXIT_FAILED = 1;
     public static final int EXIT_BAD_INPUT = 2;

@@ -23,16 +23,17 @@ public final class DockerConnection implements AutoCloseable {
     private final DockerClientConfig config;
     private final DockerHttpClient http;
     private final DockerClient client;
+    private final java.util.concurrent.atomic.AtomicLong apiCalls = new java.util.concurrent.atomic.AtomicLong();
 
     private DockerConnection(DockerClientConfig config) {
         this.config = config;
-        this.http = new ApacheDockerHttpClient.Builder()
+        this.http = counting(new ApacheDockerHttpClient.Builder()
                 .dockerHost(config.getDockerHost())
                 .sslConfig(config.getSSLConfig())
                 .maxConnections(50)
                 .connectionTimeout(Duration.ofSeconds(10))
                 .responseTimeout(Duration.ofSeconds(120))
-                .build();
+                .build());
         this.client = DockerClientImpl.getInstance(config, http);
     }
 
@@ -49,6 +50,26 @@ public final class DockerConnection implements AutoCloseable {
 
     public DockerHttpClient http() {
         return http;
+    }
+
+    /** Engine API requests made so far, typed and raw alike (prune reports them; benchmarks compare them). */
+    public long apiCalls() {
+        return apiCalls.get();
+    }
+
+    private DockerHttpClient counting(DockerHttpClient delegate) {
+        return new DockerHttpClient() {
+            @Override
+            public Response execute(Request request) {
+                apiCalls.incrementAndGet();
+                return delegate.execute(request);
+            }
+
+            @Override
+            public void close() throws java.io.IOException {
+                delegate.close();
+            }
+        };
     }
 
     public String apiPrefix() {

@@ -336,6 +336,99 @@ public final class DockerSwarmGateway implements SwarmGateway {
                 status == null ? null : status.getTimestamp());
     }
 
+    @Override
+    public List<ServiceReferences> serviceReferences() {
+        List<ServiceReferences> result = new java.util.ArrayList<>();
+        for (JsonNode s : raw(DockerHttpClient.Request.Method.GET, "/services", null, "list services")) {
+            JsonNode previous = s.path("PreviousSpec");
+            result.add(new ServiceReferences(s.path("ID").asText(), s.path("Spec").path("Name").asText(),
+                    s.path("CreatedAt").asText(null), refs(s.path("Spec")), previous.isObject() ? refs(previous) : null));
+        }
+        result.sort(Comparator.comparing(ServiceReferences::name));
+        return result;
+    }
+
+    private static ServiceReferences.Refs refs(JsonNode spec) {
+        JsonNode container = spec.path("TaskTemplate").path("ContainerSpec");
+        java.util.Set<String> secretIds = new java.util.HashSet<>();
+        java.util.Set<String> secretNames = new java.util.HashSet<>();
+        container.path("Secrets").forEach(x -> {
+            secretIds.add(x.path("SecretID").asText());
+            secretNames.add(x.path("SecretName").asText());
+        });
+        java.util.Set<String> configIds = new java.util.HashSet<>();
+        java.util.Set<String> configNames = new java.util.HashSet<>();
+        container.path("Configs").forEach(x -> {
+            configIds.add(x.path("ConfigID").asText());
+            configNames.add(x.path("ConfigName").asText());
+        });
+        Map<String, String> labels = JSON.convertValue(spec.path("Labels"),
+                new com.fasterxml.jackson.core.type.TypeReference<Map<String, String>>() {});
+        return new ServiceReferences.Refs(container.path("Image").asText(null), labels, secretIds, secretNames, configIds,
+                configNames);
+    }
+
+    @Override
+    public String createGlobalJob(GlobalJob job) {
+        ObjectNode body = JSON.createObjectNode();
+        body.put("Name", job.name());
+        body.set("Labels", JSON.valueToTree(job.labels()));
+        ObjectNode task = body.putObject("TaskTemplate");
+        ObjectNode container = task.putObject("ContainerSpec");
+        container.put("Image", job.image());
+        container.set("Command", JSON.valueToTree(job.command()));
+        container.set("Env", JSON.valueToTree(job.env()));
+        var mounts = container.putArray("Mounts");
+        job.binds().forEach((source, target) -> mounts.addObject().put("Type", "bind").put("Source", source).put("Target", target));
+        // a job that failed once is reported, not retried in a loop
+        task.putObject("RestartPolicy").put("Condition", "none");
+        body.putObject("Mode").putObject("GlobalJob");
+        return raw(DockerHttpClient.Request.Method.POST, "/services/create", body, "create job " + job.name()).path("ID").asText();
+    }
+
+    @Override
+    public String serviceLogs(String serviceId) {
+        var request = DockerHttpClient.Request.builder()
+                .method(DockerHttpClient.Request.Method.GET)
+                .path(connection.apiPrefix() + "/services/" + serviceId + "/logs?stdout=true&stderr=true")
+                .build();
+        try (var response = connection.http().execute(request); InputStream in = response.getBody()) {
+            byte[] bytes = in.readAllBytes();
+            if (response.getStatusCode() / 100 != 2) {
+                throw new DockerApiException(response.getStatusCode(), "logs of service " + serviceId + ": "
+                        + new String(bytes, StandardCharsets.UTF_8).trim());
+            }
+            return demultiplex(bytes);
+        } catch (IOException e) {
+            throw new IllegalStateException("logs of service " + serviceId + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Docker frames non-TTY output: 1 byte stream, 3 zero bytes, 4 bytes big-endian length, then the payload. */
+    static String demultiplex(byte[] bytes) {
+        var out = new java.io.ByteArrayOutputStream();
+        int i = 0;
+        while (i + 8 <= bytes.length && bytes[i] <= 2 && bytes[i + 1] == 0 && bytes[i + 2] == 0 && bytes[i + 3] == 0) {
+            int length = java.nio.ByteBuffer.wrap(bytes, i + 4, 4).getInt();
+            int end = Math.min(bytes.length, i + 8 + length);
+            out.write(bytes, i + 8, end - i - 8);
+            i = end;
+        }
+        out.write(bytes, i, bytes.length - i); // not framed (a TTY): the rest as it came
+        return out.toString(StandardCharsets.UTF_8);
+    }
+
+    @Override
+    public int readyNodes() {
+        int ready = 0;
+        for (JsonNode n : raw(DockerHttpClient.Request.Method.GET, "/nodes", null, "list nodes")) {
+            if ("ready".equals(n.path("Status").path("State").asText()) && "active".equals(n.path("Spec").path("Availability").asText())) {
+                ready++;
+            }
+        }
+        return ready;
+    }
+
     /** A raw Engine API call; the request body is never echoed into the error. */
     JsonNode raw(DockerHttpClient.Request.Method method, String path, JsonNode body, String what) {
         var builder = DockerHttpClient.Request.builder()

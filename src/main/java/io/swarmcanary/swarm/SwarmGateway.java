@@ -56,4 +56,16 @@ public interface SwarmGateway {
 
     /** Creates an attachable overlay network for the edge and its releases. */
     NetworkInfo createOverlayNetwork(String name, Map<String, String> labels);
+
+    /** Every service with what its spec and its previous spec reference (docker-java's model has no PreviousSpec). */
+    List<ServiceReferences> serviceReferences();
+
+    /** Creates a one-shot service that runs one task on every node; returns its ID. */
+    String createGlobalJob(GlobalJob job);
+
+    /** The stdout and stderr of every task of a service, as text. */
+    String serviceLogs(String serviceId);
+
+    /** Nodes that are ready and active: where a global job runs. */
+    int readyNodes();
 }

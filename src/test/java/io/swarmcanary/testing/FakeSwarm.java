@@ -70,6 +70,7 @@ public final class FakeSwarm implements SwarmGateway {
     @Override
     public void removeSecret(String id) {
         calls.add("removeSecret " + id);
+        throwIfRefused(id);
         secrets.values().removeIf(s -> s.id().equals(id));
     }
 
@@ -96,12 +97,17 @@ public final class FakeSwarm implements SwarmGateway {
     @Override
     public void removeService(String name) {
         calls.add("removeService " + name);
+        throwIfRefused(name);
         services.remove(name);
+        services.values().removeIf(s -> s.id().equals(name));
     }
 
     @Override
     public void updateService(String id, long versionIndex, ServiceDefinition d) {
         calls.add("updateService " + d.name());
+        if (definitions.containsKey(d.name())) {
+            previousDefinitions.put(d.name(), definitions.get(d.name()));
+        }
         ServiceInfo current = services.get(d.name());
         if (current == null || current.versionIndex() != versionIndex) {
             throw new io.swarmcanary.ConflictException("update out of sequence");
@@ -139,6 +145,7 @@ public final class FakeSwarm implements SwarmGateway {
     @Override
     public void removeConfig(String id) {
         calls.add("removeConfig " + id);
+        throwIfRefused(id);
         configs.values().removeIf(c -> c.id().equals(id));
     }
 
@@ -163,5 +170,63 @@ public final class FakeSwarm implements SwarmGateway {
                     : new TaskInfo("t" + slot, slot, "n1", "failed", "shutdown", "failed", error, "c" + slot, "2026-01-01T00:00:00Z"));
         }
         return tasks;
+    }
+
+    // ---- prune: previous specs, refusals, node jobs
+
+    /** The definition each service had before its last update (Docker's PreviousSpec). */
+    public final Map<String, ServiceDefinition> previousDefinitions = new LinkedHashMap<>();
+    /** What Docker answers when an object (by ID or name) is removed, e.g. an "in use" refusal. */
+    public final Map<String, RuntimeException> removeRefusals = new LinkedHashMap<>();
+    /** Runs before each removal, to play a concurrent writer. */
+    public Runnable beforeRemove = () -> {};
+    public final List<io.swarmcanary.swarm.GlobalJob> jobs = new ArrayList<>();
+    public String jobLogs = "";
+
+    private void throwIfRefused(String idOrName) {
+        beforeRemove.run();
+        RuntimeException refusal = removeRefusals.get(idOrName);
+        if (refusal != null) {
+            throw refusal;
+        }
+    }
+
+    @Override
+    public List<io.swarmcanary.swarm.ServiceReferences> serviceReferences() {
+        calls.add("serviceReferences");
+        return services.values().stream().map(s -> new io.swarmcanary.swarm.ServiceReferences(s.id(), s.name(), s.createdAt(),
+                refs(definitions.get(s.name()), s), previousDefinitions.containsKey(s.name())
+                        ? refs(previousDefinitions.get(s.name()), null) : null)).toList();
+    }
+
+    private io.swarmcanary.swarm.ServiceReferences.Refs refs(ServiceDefinition d, ServiceInfo s) {
+        if (d == null) {
+            return new io.swarmcanary.swarm.ServiceReferences.Refs(s.image(), s.labels(), Set.of(),
+                    Set.copyOf(s.secretNames()), Set.of(), Set.of());
+        }
+        return new io.swarmcanary.swarm.ServiceReferences.Refs(d.image(), s != null ? s.labels() : d.labels(),
+                d.secrets().stream().map(m -> m.secretId()).collect(java.util.stream.Collectors.toSet()),
+                d.secrets().stream().map(m -> m.secretName()).collect(java.util.stream.Collectors.toSet()),
+                d.configs().stream().map(c -> c.configId()).collect(java.util.stream.Collectors.toSet()),
+                d.configs().stream().map(c -> c.configName()).collect(java.util.stream.Collectors.toSet()));
+    }
+
+    @Override
+    public String createGlobalJob(io.swarmcanary.swarm.GlobalJob job) {
+        calls.add("createGlobalJob " + job.name());
+        jobs.add(job);
+        services.put(job.name(), new ServiceInfo("job" + ids.incrementAndGet(), job.name(), 1, job.labels(), job.image(), 0,
+                List.of(), List.of(), "2026-01-01T00:00:00Z"));
+        return services.get(job.name()).id();
+    }
+
+    @Override
+    public String serviceLogs(String serviceId) {
+        return jobLogs;
+    }
+
+    @Override
+    public int readyNodes() {
+        return 1;
     }
 }

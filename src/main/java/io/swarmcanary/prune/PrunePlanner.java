@@ -1,0 +1,322 @@
+package io.swarmcanary.prune;
+
+import io.swarmcanary.edge.EdgeManager;
+import io.swarmcanary.edge.EdgeSettings;
+import io.swarmcanary.edge.Lifecycle;
+import io.swarmcanary.edge.RouteTable;
+import io.swarmcanary.release.Labels;
+import io.swarmcanary.swarm.ConfigInfo;
+import io.swarmcanary.swarm.SecretInfo;
+import io.swarmcanary.swarm.ServiceInfo;
+import io.swarmcanary.swarm.ServiceReferences;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+
+/**
+ * The prune policy as a pure function of one read of the cluster.
+ *
+ * <p>Releases, per track: keep every release with traffic, the stable, the canary (even one whose deploy has only
+ * claimed its slot), the rollback target a promote kept, and the newest {@code keep} others; remove the rest, and
+ * whatever a rollback retired. A track no edge routes keeps at least its newest release.
+ *
+ * <p>Secrets and configs created by swarm-canary: keep those that any service's spec or previous spec (the target of
+ * {@code docker service rollback}) mounts, the Envoy configs and templates an edge's labels name now or named before
+ * its last update, and anything younger than the grace period; remove the rest. References from releases this plan
+ * removes do not count.
+ */
+public final class PrunePlanner {
+
+    public PrunePlan plan(ClusterState state, PrunePolicy policy) {
+        Map<String, RouteTable> routeTables = routeTables(state);
+        Map<String, List<ServiceReferences>> byTrack = new TreeMap<>();
+        for (ServiceReferences r : state.releases()) {
+            String track = r.labels().get(Labels.TRACK);
+            if (track != null) {
+                byTrack.computeIfAbsent(track, k -> new ArrayList<>()).add(r);
+            }
+        }
+        byTrack.values().forEach(l -> l.sort(Comparator.comparing((ServiceReferences r) -> String.valueOf(r.createdAt()))
+                .thenComparing(ServiceReferences::name)));
+        Set<String> scopeTracks = scopeTracks(policy, byTrack, routeTables, state);
+
+        List<PrunePlan.Item> remove = new ArrayList<>();
+        List<PrunePlan.Item> keep = new ArrayList<>();
+        byTrack.forEach((track, releases) -> {
+            if (scopeTracks.contains(track)) {
+                releases(track, releases, routeTables, policy, remove, keep);
+            }
+        });
+
+        Set<String> removedIds = new HashSet<>();
+        remove.forEach(i -> removedIds.add(i.id()));
+        List<ServiceReferences> remaining = state.services().stream().filter(s -> !removedIds.contains(s.id())).toList();
+        Map<String, String> removedBy = new HashMap<>(); // object id or name -> a removed release that mounted it
+        state.releases().stream().filter(s -> removedIds.contains(s.id())).forEach(s -> specs(s).forEach(spec -> {
+            spec.secretIds().forEach(id -> removedBy.put(id, s.name()));
+            spec.configIds().forEach(id -> removedBy.put(id, s.name()));
+        }));
+        References refs = new References(remaining);
+
+        for (SecretInfo s : state.secrets()) {
+            String track = s.labels().get(Labels.TRACK);
+            if (track == null ? policy.track() == null && policy.edge() == null : scopeTracks.contains(track)) {
+                String users = refs.secretUsers(s.id(), s.name());
+                decide(PrunePlan.SECRET, s.id(), s.name(), track, s.createdAt(), null, users, removedBy.get(s.id()),
+                        state.now(), policy.olderThan(), remove, keep);
+            }
+        }
+        for (ConfigInfo c : state.configs()) {
+            String track = c.labels().get(Labels.TRACK);
+            String edge = c.labels().get(Labels.EDGE);
+            boolean inScope = track != null ? scopeTracks.contains(track)
+                    : policy.track() == null && (policy.edge() == null || policy.edge().equals(edge));
+            if (inScope) {
+                String kind = switch (c.labels().getOrDefault(Labels.KIND, "")) {
+                    case "envoy-config" -> PrunePlan.ENVOY_CONFIG;
+                    case "envoy-template" -> PrunePlan.ENVOY_TEMPLATE;
+                    default -> PrunePlan.CONFIG;
+                };
+                String users = refs.configUsers(c.id(), c.name());
+                decide(kind, c.id(), c.name(), track, c.createdAt(), c.data() == null ? null : (long) c.data().length, users,
+                        removedBy.get(c.id()), state.now(), policy.olderThan(), remove, keep);
+            }
+        }
+
+        List<String> images = policy.images() ? images(state.releases(), removedIds, remaining) : List.of();
+        List<String> containerTracks = policy.images() ? List.copyOf(new TreeSet<>(scopeTracks)) : List.of();
+        return new PrunePlan(state.now(), policy, remove, keep, images, containerTracks);
+    }
+
+    /** Every edge's route table, by edge name. An edge whose table does not parse stops the prune: it cannot know what is live. */
+    private static Map<String, RouteTable> routeTables(ClusterState state) {
+        Map<String, RouteTable> tables = new TreeMap<>();
+        for (ServiceReferences edge : state.edges()) {
+            try {
+                tables.put(edge.name(), RouteTable.fromJson(edge.labels().get(EdgeManager.ROUTE_TABLE)));
+            } catch (IllegalStateException e) {
+                throw new IllegalStateException("edge " + edge.name() + ": " + e.getMessage() + "; prune cannot tell which"
+                        + " releases it routes, so nothing was removed. Repair the edge with 'swarm-canary edge ensure --edge "
+                        + edge.name() + "'.", e);
+            }
+        }
+        return tables;
+    }
+
+    private static Set<String> scopeTracks(PrunePolicy policy, Map<String, List<ServiceReferences>> byTrack,
+                                           Map<String, RouteTable> routeTables, ClusterState state) {
+        Set<String> tracks = new TreeSet<>(byTrack.keySet());
+        state.secrets().forEach(s -> {
+            if (s.labels().get(Labels.TRACK) != null) {
+                tracks.add(s.labels().get(Labels.TRACK));
+            }
+        });
+        if (policy.track() != null) {
+            tracks.retainAll(Set.of(policy.track().name()));
+        }
+        if (policy.edge() != null) {
+            RouteTable table = routeTables.getOrDefault(policy.edge(), RouteTable.empty());
+            tracks.removeIf(t -> !table.tracks().containsKey(t) && byTrack.getOrDefault(t, List.of()).stream()
+                    .noneMatch(r -> policy.edge().equals(r.labels().get(Labels.EDGE))));
+        }
+        return tracks;
+    }
+
+    private void releases(String track, List<ServiceReferences> releases, Map<String, RouteTable> routeTables,
+                          PrunePolicy policy, List<PrunePlan.Item> remove, List<PrunePlan.Item> keep) {
+        Map<String, String> protectedWhy = new LinkedHashMap<>();
+        Set<String> retiring = new HashSet<>();
+        boolean routed = false;
+        for (Map.Entry<String, RouteTable> edge : routeTables.entrySet()) {
+            RouteTable.TrackEntry entry = edge.getValue().tracks().get(track);
+            List<ServiceInfo> onEdge = releases.stream().filter(r -> edge.getKey().equals(r.labels().get(Labels.EDGE)))
+                    .map(PrunePlanner::asServiceInfo).toList();
+            if (entry == null && onEdge.isEmpty()) {
+                continue;
+            }
+            routed = true;
+            String on = " on edge " + edge.getKey();
+            if (entry != null) {
+                retiring.addAll(entry.retiring());
+                entry.weights().forEach((name, w) -> {
+                    if (w > 0) {
+                        protectedWhy.putIfAbsent(name, "weight " + w + on);
+                    }
+                });
+                if (entry.canary() != null) {
+                    protectedWhy.putIfAbsent(entry.canary(), "canary" + on);
+                }
+                if (entry.stable() != null) {
+                    protectedWhy.putIfAbsent(entry.stable(), "stable" + on);
+                }
+                if (entry.previous() != null) {
+                    protectedWhy.putIfAbsent(entry.previous(), "rollback target (previous stable)" + on);
+                }
+            }
+            Lifecycle.Phase phase = Lifecycle.phase(entry, onEdge);
+            if (phase.stable() != null) {
+                protectedWhy.putIfAbsent(phase.stable(), "stable" + on);
+            }
+            List<ServiceInfo> live = entry == null ? onEdge : onEdge.stream().filter(r -> !entry.retiring().contains(r.name())).toList();
+            EdgeManager.effectiveWeights(live, entry).forEach((name, w) -> {
+                if (w > 0) {
+                    protectedWhy.putIfAbsent(name, "weight " + w + on);
+                }
+            });
+        }
+        if (!routed && !releases.isEmpty()) {
+            protectedWhy.putIfAbsent(releases.get(releases.size() - 1).name(), "newest release (no edge routes this track)");
+        }
+        int kept = 0;
+        for (int i = releases.size() - 1; i >= 0; i--) { // newest first
+            ServiceReferences r = releases.get(i);
+            String why = protectedWhy.get(r.name());
+            if (why != null) {
+                keep.add(item(PrunePlan.RELEASE, r, track, why));
+            } else if (retiring.contains(r.name())) {
+                remove.add(item(PrunePlan.RELEASE, r, track, "retired by a rollback, out of the route table"));
+            } else if (kept < policy.keep()) {
+                kept++;
+                keep.add(item(PrunePlan.RELEASE, r, track, "one of the " + policy.keep() + " newest others (--keep " + policy.keep() + ")"));
+            } else {
+                remove.add(item(PrunePlan.RELEASE, r, track, "weight 0, not stable, canary or rollback target, older than the "
+                        + policy.keep() + " newest others (--keep " + policy.keep() + ")"));
+            }
+        }
+    }
+
+    private static PrunePlan.Item item(String kind, ServiceReferences r, String track, String reason) {
+        return new PrunePlan.Item(kind, r.name(), r.id(), track, reason, null);
+    }
+
+    private static void decide(String kind, String id, String name, String track, String createdAt, Long bytes, String users,
+                               String removedRelease, Instant now, Duration grace,
+                               List<PrunePlan.Item> remove, List<PrunePlan.Item> keep) {
+        if (users != null) {
+            keep.add(new PrunePlan.Item(kind, name, id, track, users, bytes));
+            return;
+        }
+        Instant created = parse(createdAt);
+        if (created == null || created.plus(grace).isAfter(now)) {
+            keep.add(new PrunePlan.Item(kind, name, id, track, "younger than the grace period (--older-than "
+                    + describe(grace) + ")" + (created == null ? "" : ": created " + describe(Duration.between(created, now)) + " ago"), bytes));
+            return;
+        }
+        remove.add(new PrunePlan.Item(kind, name, id, track, removedRelease != null
+                ? "only release " + removedRelease + " (removed by this prune) mounted it"
+                : "no service mounts it, in its spec or its previous spec", bytes));
+    }
+
+    /** Images of removed releases that no remaining service (spec or previous spec) runs. */
+    private static List<String> images(List<ServiceReferences> releases, Set<String> removedIds, List<ServiceReferences> remaining) {
+        Set<String> inUse = new HashSet<>();
+        remaining.forEach(s -> specs(s).forEach(spec -> {
+            if (spec.image() != null) {
+                inUse.add(withoutDigest(spec.image()));
+            }
+        }));
+        Set<String> images = new TreeSet<>();
+        releases.stream().filter(r -> removedIds.contains(r.id())).forEach(r -> specs(r).forEach(spec -> {
+            if (spec.image() != null && !inUse.contains(withoutDigest(spec.image()))) {
+                images.add(spec.image());
+            }
+        }));
+        return List.copyOf(images);
+    }
+
+    static String withoutDigest(String image) {
+        int at = image.indexOf('@');
+        return at < 0 ? image : image.substring(0, at);
+    }
+
+    private static List<ServiceReferences.Refs> specs(ServiceReferences s) {
+        return s.previous() == null ? List.of(s.current()) : List.of(s.current(), s.previous());
+    }
+
+    private static ServiceInfo asServiceInfo(ServiceReferences r) {
+        return new ServiceInfo(r.id(), r.name(), 0, r.labels(), r.current().image(), 0, List.copyOf(r.current().secretNames()),
+                List.of(), r.createdAt() == null ? "" : r.createdAt());
+    }
+
+    private static Instant parse(String timestamp) {
+        try {
+            return timestamp == null ? null : Instant.parse(timestamp);
+        } catch (java.time.format.DateTimeParseException e) {
+            return null;
+        }
+    }
+
+    static String describe(Duration d) {
+        long s = d.toSeconds();
+        if (s % 86400 == 0 && s > 0) return s / 86400 + "d";
+        if (s % 3600 == 0 && s > 0) return s / 3600 + "h";
+        if (s % 60 == 0 && s > 0) return s / 60 + "m";
+        return s + "s";
+    }
+
+    /** Who mounts each secret and config, in a spec or a previous spec; one pass over the services. */
+    private static final class References {
+        private final Map<String, String> secrets = new HashMap<>();
+        private final Map<String, String> configs = new HashMap<>();
+
+        References(List<ServiceReferences> services) {
+            for (ServiceReferences s : services) {
+                note(secrets, s.current().secretIds(), s.current().secretNames(), "mounted by service " + s.name());
+                note(configs, s.current().configIds(), s.current().configNames(), "mounted by service " + s.name());
+                if (s.previous() != null) {
+                    String why = "kept for 'docker service rollback': previous spec of service " + s.name();
+                    note(secrets, s.previous().secretIds(), s.previous().secretNames(), why);
+                    note(configs, s.previous().configIds(), s.previous().configNames(), why);
+                }
+                if ("edge".equals(s.labels().get(Labels.KIND))) {
+                    edgeLabels(s.name(), s.current().labels(), "");
+                    if (s.previous() != null) {
+                        edgeLabels(s.name(), s.previous().labels(), " before its last update");
+                    }
+                }
+            }
+        }
+
+        /** An edge names its live config and its template in labels; the template is never mounted. */
+        private void edgeLabels(String edge, Map<String, String> labels, String when) {
+            String config = labels.get(EdgeManager.CONFIG);
+            if (config != null) {
+                configs.putIfAbsent(config, "config of edge " + edge + when);
+            }
+            String settings = labels.get(EdgeManager.SETTINGS);
+            if (settings != null) {
+                try {
+                    String template = EdgeSettings.fromJson(settings).templateConfig();
+                    if (template != null) {
+                        configs.putIfAbsent(template, "template of edge " + edge + when);
+                    }
+                } catch (RuntimeException e) {
+                    throw new IllegalStateException("edge " + edge + ": its settings label does not parse, so prune cannot tell"
+                            + " which template it uses; nothing was removed. Repair it with 'swarm-canary edge ensure'.", e);
+                }
+            }
+        }
+
+        private static void note(Map<String, String> index, Set<String> ids, Set<String> names, String why) {
+            ids.forEach(id -> index.putIfAbsent(id, why));
+            names.forEach(name -> index.putIfAbsent(name, why));
+        }
+
+        String secretUsers(String id, String name) {
+            return secrets.getOrDefault(id, secrets.get(name));
+        }
+
+        String configUsers(String id, String name) {
+            return configs.getOrDefault(id, configs.get(name));
+        }
+    }
+}

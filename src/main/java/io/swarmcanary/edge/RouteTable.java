@@ -34,7 +34,8 @@ public record RouteTable(Map<String, TrackEntry> tracks) {
     @JsonInclude(JsonInclude.Include.NON_EMPTY)
     public record TrackEntry(Map<String, Integer> weights, String canary, String stable, String previous, List<String> retiring) {
         public TrackEntry {
-            weights = Map.copyOf(new TreeMap<>(weights));
+            // NON_EMPTY leaves empty weights out of the JSON (a failed first deploy frees its claim): read them back as none
+            weights = weights == null ? Map.of() : Map.copyOf(new TreeMap<>(weights));
             retiring = retiring == null ? List.of() : List.copyOf(new TreeSet<>(retiring));
         }
 

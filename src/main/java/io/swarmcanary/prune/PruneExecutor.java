@@ -15,16 +15,21 @@ import java.util.Optional;
  * skipped, not forced. Docker's own refusals ("in use", "not found") are skips too, never failures.
  */
 public final class PruneExecutor {
-    private static final Duration IN_USE_RETRY = Duration.ofSeconds(30);
-
     private final SwarmGateway swarm;
     private final PrunePlanner planner;
     private final Clock clock;
+    private final Duration inUseRetry;
 
     public PruneExecutor(SwarmGateway swarm, PrunePlanner planner, Clock clock) {
+        this(swarm, planner, clock, Duration.ofSeconds(30));
+    }
+
+    /** @param inUseRetry how long to retry an object Docker calls in use although no spec mounts it */
+    PruneExecutor(SwarmGateway swarm, PrunePlanner planner, Clock clock, Duration inUseRetry) {
         this.swarm = swarm;
         this.planner = planner;
         this.clock = clock;
+        this.inUseRetry = inUseRetry;
     }
 
     public record Skipped(PrunePlan.Item item, String reason) {}
@@ -85,7 +90,7 @@ public final class PruneExecutor {
 
     /** Removes one object; empty when done, else why Docker refused it. */
     private Optional<String> remove(PrunePlan plan, ClusterState planned, PrunePlan.Item item) {
-        Instant deadline = clock.instant().plus(IN_USE_RETRY);
+        Instant deadline = clock.instant().plus(inUseRetry);
         while (true) {
             try {
                 switch (item.kind()) {
@@ -111,7 +116,7 @@ public final class PruneExecutor {
                 if (clock.instant().isAfter(deadline)) {
                     return Optional.of("Docker says it is in use: " + message);
                 }
-                sleep(1000);
+                sleep(Math.min(1000, inUseRetry.toMillis()));
             }
         }
     }

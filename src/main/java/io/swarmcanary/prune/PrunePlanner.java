@@ -206,7 +206,7 @@ public final class PrunePlanner {
             return;
         }
         Instant created = parse(createdAt);
-        if (created == null || created.plus(grace).isAfter(now)) {
+        if (created == null || !created.plus(grace).isBefore(now)) { // "older than": the boundary stays
             keep.add(new PrunePlan.Item(kind, name, id, track, "younger than the grace period (--older-than "
                     + describe(grace) + ")" + (created == null ? "" : ": created " + describe(Duration.between(created, now)) + " ago"), bytes));
             return;

@@ -78,7 +78,8 @@ public final class PruneExecutor {
     /** Empty when the item is still removable on a fresh read; else why it is kept now. */
     private Optional<String> recheck(PrunePlan plan, ClusterState planned, PrunePlan.Item item) {
         ClusterState fresh = planned.withServices(swarm.serviceReferences(), clock.instant());
-        PrunePlan now = planner.plan(fresh, plan.policy());
+        // releases first: by the time secrets are re-checked, the releases removed are gone and those skipped still count
+        PrunePlan now = planner.plan(fresh, plan.policy(), item.kind().equals(PrunePlan.RELEASE));
         if (now.removes(item)) {
             return Optional.empty();
         }

@@ -37,6 +37,14 @@ import java.util.TreeSet;
 public final class PrunePlanner {
 
     public PrunePlan plan(ClusterState state, PrunePolicy policy) {
+        return plan(state, policy, true);
+    }
+
+    /**
+     * @param releases false to decide on secrets and configs only, with every release that exists counted as staying
+     *                 (re-checks during apply: a release the plan meant to remove may have been skipped)
+     */
+    PrunePlan plan(ClusterState state, PrunePolicy policy, boolean releases) {
         Map<String, RouteTable> routeTables = routeTables(state);
         Map<String, List<ServiceReferences>> byTrack = new TreeMap<>();
         for (ServiceReferences r : state.releases()) {
@@ -51,9 +59,13 @@ public final class PrunePlanner {
 
         List<PrunePlan.Item> remove = new ArrayList<>();
         List<PrunePlan.Item> keep = new ArrayList<>();
-        byTrack.forEach((track, releases) -> {
+        byTrack.forEach((track, list) -> {
+            if (!releases) {
+                list.forEach(r -> keep.add(item(PrunePlan.RELEASE, r, track, "not decided in this pass")));
+                return;
+            }
             if (scopeTracks.contains(track)) {
-                releases(track, releases, routeTables, policy, remove, keep);
+                releases(track, list, routeTables, policy, remove, keep);
             }
         });
 

@@ -1,7 +1,6 @@
 package io.swarmcanary.prune;
 
 import io.swarmcanary.edge.EdgeManager;
-import io.swarmcanary.edge.EdgeSettings;
 import io.swarmcanary.edge.Lifecycle;
 import io.swarmcanary.edge.RouteTable;
 import io.swarmcanary.release.Labels;
@@ -159,11 +158,6 @@ public final class PrunePlanner {
             String on = " on edge " + edge.getKey();
             if (entry != null) {
                 retiring.addAll(entry.retiring());
-                entry.weights().forEach((name, w) -> {
-                    if (w > 0) {
-                        protectedWhy.putIfAbsent(name, "weight " + w + on);
-                    }
-                });
                 if (entry.canary() != null) {
                     protectedWhy.putIfAbsent(entry.canary(), "canary" + on);
                 }
@@ -173,6 +167,11 @@ public final class PrunePlanner {
                 if (entry.previous() != null) {
                     protectedWhy.putIfAbsent(entry.previous(), "rollback target (previous stable)" + on);
                 }
+                entry.weights().forEach((name, w) -> {
+                    if (w > 0) {
+                        protectedWhy.putIfAbsent(name, "weight " + w + on);
+                    }
+                });
             }
             Lifecycle.Phase phase = Lifecycle.phase(entry, onEdge);
             if (phase.stable() != null) {
@@ -275,6 +274,19 @@ public final class PrunePlanner {
         return s + "s";
     }
 
+    private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
+
+    /** The template config an edge's settings label names; read loosely, since a newer CLI may have added settings. */
+    static String templateOf(String edge, String settings) {
+        try {
+            var node = JSON.readTree(settings).path("templateConfig");
+            return node.isTextual() ? node.asText() : null;
+        } catch (java.io.IOException | RuntimeException e) {
+            throw new IllegalStateException("edge " + edge + ": its settings label does not parse, so prune cannot tell"
+                    + " which template it uses; nothing was removed. Repair it with 'swarm-canary edge ensure --edge " + edge + "'.", e);
+        }
+    }
+
     /** Who mounts each secret and config, in a spec or a previous spec; one pass over the services. */
     private static final class References {
         private final Map<String, String> secrets = new HashMap<>();
@@ -306,14 +318,9 @@ public final class PrunePlanner {
             }
             String settings = labels.get(EdgeManager.SETTINGS);
             if (settings != null) {
-                try {
-                    String template = EdgeSettings.fromJson(settings).templateConfig();
-                    if (template != null) {
-                        configs.putIfAbsent(template, "template of edge " + edge + when);
-                    }
-                } catch (RuntimeException e) {
-                    throw new IllegalStateException("edge " + edge + ": its settings label does not parse, so prune cannot tell"
-                            + " which template it uses; nothing was removed. Repair it with 'swarm-canary edge ensure'.", e);
+                String template = templateOf(edge, settings);
+                if (template != null) {
+                    configs.putIfAbsent(template, "template of edge " + edge + when);
                 }
             }
         }

@@ -50,8 +50,8 @@ class PrunePlannerTest {
         PrunePlan plan = plan(keep(1));
         assertThat(names(plan.remove(), "release")).containsExactlyInAnyOrder("files-webdev-1_0_1", "files-webdev-1_0_2");
         assertThat(names(plan.keep(), "release")).containsExactly("files-webdev-1_0_5", "files-webdev-1_0_4", "files-webdev-1_0_3");
-        assertThat(reason(plan.keep(), "files-webdev-1_0_5")).contains("weight 10");
-        assertThat(reason(plan.keep(), "files-webdev-1_0_4")).contains("weight 90");
+        assertThat(reason(plan.keep(), "files-webdev-1_0_5")).isEqualTo("canary on edge envoy");
+        assertThat(reason(plan.keep(), "files-webdev-1_0_4")).isEqualTo("stable on edge envoy");
         assertThat(reason(plan.keep(), "files-webdev-1_0_3")).contains("--keep 1");
         assertThat(reason(plan.remove(), "files-webdev-1_0_1")).contains("weight 0").contains("--keep 1");
     }

@@ -48,6 +48,7 @@ import picocli.CommandLine.Spec;
                 "  swarm-canary prune --dry-run                       # the plan, nothing changed",
                 "  swarm-canary prune --keep 2 --older-than 24h       # the defaults, applied",
                 "  swarm-canary prune --app files --env webdev --keep 0 --output json",
+                "  swarm-canary prune --env webdev --keep 0 --older-than 2h   # test environments harder than prod",
                 "  swarm-canary prune --images --prune-image docker:27-cli --image-label com.example.team=files",
                 "",
                 "--prune-image must hold a docker CLI that can talk to the nodes' engines (API 1.41 or later), e.g. Docker's",
@@ -69,8 +70,8 @@ public final class PruneCommand implements Callable<Integer>, SwarmCanary.JsonEr
 
     @Option(names = "--dry-run", description = "Print the plan and change nothing.") boolean dryRun;
 
-    @Option(names = "--app", description = "Only this app's track (requires --env).") String app;
-    @Option(names = "--env", description = "Only this environment's track (requires --app).") String env;
+    @Option(names = "--app", description = "Only this app's tracks (with --env: one track).") String app;
+    @Option(names = "--env", description = "Only this environment's tracks, e.g. prune webdev harder than prod.") String env;
 
     @Option(names = "--edge", paramLabel = "NAME",
             description = "Only the tracks routed by this edge, and its Envoy configs (default: every edge and track; each"
@@ -105,11 +106,8 @@ public final class PruneCommand implements Callable<Integer>, SwarmCanary.JsonEr
     @Override
     public Integer call() {
         // everything the user typed is checked before the cluster is touched
-        if ((app == null) != (env == null)) {
-            throw new UserInputException("--app and --env go together: give both to prune one track, or neither. Nothing was removed.");
-        }
-        Track track = app == null ? null : new Track(app, env);
-        PrunePolicy policy = new PrunePolicy(keep, olderThan, track, edge, images, imageLabel);
+        new Track(app == null ? "any" : app, env == null ? "any" : env); // the same name rules as deploy
+        PrunePolicy policy = new PrunePolicy(keep, olderThan, app, env, edge, images, imageLabel);
         if (images && (pruneImage == null || pruneImage.isBlank())) {
             throw new UserInputException("--prune-image is empty; name an image holding the docker CLI, e.g. docker:27-cli. Nothing was removed.");
         }
@@ -179,12 +177,12 @@ public final class PruneCommand implements Callable<Integer>, SwarmCanary.JsonEr
             throw new UserInputException("edge '" + policy.edge() + "' does not exist (edges: "
                     + state.edges().stream().map(e -> e.name()).sorted().toList() + "). Nothing was removed.");
         }
-        if (policy.track() != null) {
-            String name = policy.track().name();
-            boolean known = state.releases().stream().anyMatch(r -> name.equals(r.labels().get(Labels.TRACK)))
-                    || state.secrets().stream().anyMatch(s -> name.equals(s.labels().get(Labels.TRACK)));
+        if (policy.narrowedToTracks()) {
+            boolean known = java.util.stream.Stream.concat(state.releases().stream().map(r -> r.labels()),
+                            state.secrets().stream().map(x -> x.labels()))
+                    .anyMatch(l -> l.get(Labels.TRACK) != null && policy.covers(l.get(Labels.APP), l.get(Labels.ENV)));
             if (!known) {
-                throw new UserInputException("track " + name + " has no releases and no secrets: check --app and --env"
+                throw new UserInputException(policy.describeScope() + " has no releases and no secrets: check --app and --env"
                         + " ('swarm-canary status' lists the tracks). Nothing was removed.");
             }
         }
@@ -193,7 +191,7 @@ public final class PruneCommand implements Callable<Integer>, SwarmCanary.JsonEr
     private void printPlan(PrintWriter out, PrunePlan plan) {
         PrunePolicy p = plan.policy();
         out.println("prune plan (--keep " + p.keep() + ", --older-than " + format(p.olderThan())
-                + (p.track() == null ? "" : ", track " + p.track().name()) + (p.edge() == null ? "" : ", edge " + p.edge())
+                + (p.describeScope() == null ? "" : ", " + p.describeScope()) + (p.edge() == null ? "" : ", edge " + p.edge())
                 + "): " + plan.remove().size() + " to remove" + (plan.bytes() > 0 ? " (" + human(plan.bytes()) + " of configs)" : "")
                 + ", " + plan.keep().size() + " kept");
         String row = "  %-7s %-15s %-45s %-9s %s%n";
@@ -243,7 +241,8 @@ public final class PruneCommand implements Callable<Integer>, SwarmCanary.JsonEr
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("keep", p.keep());
         m.put("olderThan", format(p.olderThan()));
-        m.put("track", p.track() == null ? null : p.track().name());
+        m.put("app", p.app());
+        m.put("env", p.env());
         m.put("edge", p.edge());
         m.put("images", p.images());
         m.put("imageLabel", p.imageLabel());

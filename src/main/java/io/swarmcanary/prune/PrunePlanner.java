@@ -80,7 +80,7 @@ public final class PrunePlanner {
 
         for (SecretInfo s : state.secrets()) {
             String track = s.labels().get(Labels.TRACK);
-            if (track == null ? policy.track() == null && policy.edge() == null : scopeTracks.contains(track)) {
+            if (track == null ? !policy.narrowedToTracks() && policy.edge() == null : scopeTracks.contains(track)) {
                 String users = refs.secretUsers(s.id(), s.name());
                 decide(PrunePlan.SECRET, s.id(), s.name(), track, s.createdAt(), null, users, removedBy.get(s.id()),
                         state.now(), policy.olderThan(), remove, keep);
@@ -90,7 +90,7 @@ public final class PrunePlanner {
             String track = c.labels().get(Labels.TRACK);
             String edge = c.labels().get(Labels.EDGE);
             boolean inScope = track != null ? scopeTracks.contains(track)
-                    : policy.track() == null && (policy.edge() == null || policy.edge().equals(edge));
+                    : !policy.narrowedToTracks() && (policy.edge() == null || policy.edge().equals(edge));
             if (inScope) {
                 String kind = switch (c.labels().getOrDefault(Labels.KIND, "")) {
                     case "envoy-config" -> PrunePlan.ENVOY_CONFIG;
@@ -125,15 +125,17 @@ public final class PrunePlanner {
 
     private static Set<String> scopeTracks(PrunePolicy policy, Map<String, List<ServiceReferences>> byTrack,
                                            Map<String, RouteTable> routeTables, ClusterState state) {
-        Set<String> tracks = new TreeSet<>(byTrack.keySet());
-        state.secrets().forEach(s -> {
-            if (s.labels().get(Labels.TRACK) != null) {
-                tracks.add(s.labels().get(Labels.TRACK));
+        Set<String> tracks = new TreeSet<>();
+        Map<String, String> labelsOf = new HashMap<>(); // track -> "app env", from whichever object names it
+        java.util.function.Consumer<Map<String, String>> note = labels -> {
+            String track = labels.get(Labels.TRACK);
+            if (track != null && policy.covers(labels.get(Labels.APP), labels.get(Labels.ENV))) {
+                tracks.add(track);
             }
-        });
-        if (policy.track() != null) {
-            tracks.retainAll(Set.of(policy.track().name()));
-        }
+        };
+        byTrack.values().forEach(l -> l.forEach(r -> note.accept(r.labels())));
+        state.secrets().forEach(s -> note.accept(s.labels()));
+        state.configs().forEach(c -> note.accept(c.labels()));
         if (policy.edge() != null) {
             RouteTable table = routeTables.getOrDefault(policy.edge(), RouteTable.empty());
             tracks.removeIf(t -> !table.tracks().containsKey(t) && byTrack.getOrDefault(t, List.of()).stream()

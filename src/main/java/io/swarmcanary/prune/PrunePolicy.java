@@ -10,12 +10,13 @@ import java.time.Duration;
  * @param keep       per track, how many releases to keep besides those with traffic, the stable, the canary and the rollback target
  * @param olderThan  grace period: secrets, configs, stopped containers and labelled images younger than this stay
  *                   (a deploy creates its secrets before its service)
- * @param track      only this track, or null for all
+ * @param app        only the tracks of this app (with env: one track), or null for all
+ * @param env        only the tracks of this environment, or null for all
  * @param edge       only the tracks routed by this edge and its Envoy configs, or null for all
  * @param images     also clean every node: images of the releases this run removes, stopped containers of releases
  * @param imageLabel with images: also unused images carrying this label ({@code KEY} or {@code KEY=VALUE}), or null
  */
-public record PrunePolicy(int keep, Duration olderThan, Track track, String edge, boolean images, String imageLabel) {
+public record PrunePolicy(int keep, Duration olderThan, String app, String env, String edge, boolean images, String imageLabel) {
     public PrunePolicy {
         if (keep < 0) {
             throw new UserInputException("--keep must be 0 or more (releases to keep per track besides the stable, the canary,"
@@ -31,6 +32,24 @@ public record PrunePolicy(int keep, Duration olderThan, Track track, String edge
         if (imageLabel != null && !images) {
             throw new UserInputException("--image-label only works with --images. Nothing was removed.");
         }
+    }
+
+    /** Whether a track of this app and env is in the scope the user asked for. */
+    public boolean covers(String trackApp, String trackEnv) {
+        return (app == null || app.equals(trackApp)) && (env == null || env.equals(trackEnv));
+    }
+
+    /** Only some tracks: the edge's own configs are then out of scope. */
+    public boolean narrowedToTracks() {
+        return app != null || env != null;
+    }
+
+    /** e.g. "track files-webdev", "app files", "env webdev", or null for everything. */
+    public String describeScope() {
+        if (app != null && env != null) {
+            return "track " + new Track(app, env).name();
+        }
+        return app != null ? "app " + app : env != null ? "env " + env : null;
     }
 
     /** The grace period as Docker's prune filters take it, e.g. {@code until=86400s}. */

@@ -18,6 +18,7 @@ class CommonStepsTest extends PipelineTestSupport {
         swarmCanaryPromote: [app: 'files', env: 'webdev'],
         swarmCanaryRollback: [app: 'files', env: 'webdev'],
         swarmCanaryDeploy: [app: 'files', env: 'webdev', version: '1.0.10', image: 'files:1.0.10', domains: ['files.test'], weights: [50, 100]],
+        swarmPrune: [dryRun: true],
     ]
 
     /** What the fake CLI answers a step's valid call, where '{"ok": true}' is not enough. */

@@ -53,7 +53,7 @@ class NodeCleanupTest {
         swarm.jobLogs = "@@ fake-node done\n";
         // the fake runs no tasks: let the job finish at once
         NodeCleanup cleanup = new NodeCleanup(swarm, Clock.systemUTC());
-        PrunePolicy policy = new PrunePolicy(0, Duration.ofHours(24), null, null, true, "team=files");
+        PrunePolicy policy = new PrunePolicy(0, Duration.ofHours(24), null, null, null, true, "team=files");
         try {
             cleanup.run("docker:27-cli", List.of("reg/files:1.0.1", "x; rm -rf /", "--force"), List.of("files-webdev"),
                     List.of("svc1"), policy, Duration.ofMillis(1), Progress.SILENT);

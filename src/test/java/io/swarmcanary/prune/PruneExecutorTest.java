@@ -22,7 +22,7 @@ import org.junit.jupiter.api.Test;
 /** Apply against a fake swarm: what changed since the plan is skipped, Docker's refusals are skips, not failures. */
 class PruneExecutorTest {
     private static final Instant NOW = Instant.parse("2026-06-01T12:00:00Z");
-    private static final PrunePolicy POLICY = new PrunePolicy(0, Duration.ofHours(1), null, null, false, null);
+    private static final PrunePolicy POLICY = new PrunePolicy(0, Duration.ofHours(1), null, null, null, false, null);
     private final FakeSwarm swarm = new FakeSwarm();
     private final PrunePlanner planner = new PrunePlanner();
 
@@ -126,7 +126,7 @@ class PruneExecutorTest {
     @Test
     void theNodeJobGetsOnlyTheImagesNoServiceRunsNow() {
         release("1.0.3", "2026-05-03T00:00:00Z", "files-webdev-b");
-        PrunePolicy images = new PrunePolicy(0, Duration.ofHours(1), null, null, true, null);
+        PrunePolicy images = new PrunePolicy(0, Duration.ofHours(1), null, null, null, true, null);
         PrunePlan plan = planner.plan(ClusterState.read(swarm, NOW), images);
         assertThat(plan.images()).containsExactly("img:1.0.1", "img:1.0.2");
         swarm.removeRefusals.put("svc-files-webdev-1_0_2", new DockerApiException(400, "in use"));

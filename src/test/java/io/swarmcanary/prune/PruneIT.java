@@ -133,7 +133,7 @@ class PruneIT {
         String before = snapshot();
         for (List<String> bad : List.of(List.of("--keep", "-1"), List.of("--keep", "two"), List.of("--older-than", "soon"),
                 List.of("--older-than", "-5m"), List.of("--app", APP + "x", "--env", "webdev"), List.of("--edge", EDGE + "x"),
-                List.of("--app", APP), List.of("--image-label", "x y", "--images"))) {
+                List.of("--app", "no.dots", "--env", "webdev"), List.of("--image-label", "x y", "--images"))) {
             List<String> args = new ArrayList<>(List.of("prune", "--output", "json", "--older-than", "0s"));
             if (!bad.contains("--app")) {
                 args.addAll(List.of("--app", APP, "--env", "webdev"));

@@ -99,7 +99,7 @@ class PrunePlanPropertiesTest {
                 }
             }
         }
-        return new Scenario(c.state(), new PrunePolicy(keep, GRACE, null, null, images, null));
+        return new Scenario(c.state(), new PrunePolicy(keep, GRACE, null, null, null, images, null));
     }
 
     private static List<String> pick(Random random, List<String> from, int max) {

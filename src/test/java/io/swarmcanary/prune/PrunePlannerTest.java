@@ -6,7 +6,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.swarmcanary.UserInputException;
 import io.swarmcanary.edge.EdgeManager;
 import io.swarmcanary.edge.RouteTable;
-import io.swarmcanary.release.Track;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -19,7 +18,7 @@ class PrunePlannerTest {
     private final PrunePlanner planner = new PrunePlanner();
 
     private static PrunePolicy keep(int n) {
-        return new PrunePolicy(n, DAY, null, null, false, null);
+        return new PrunePolicy(n, DAY, null, null, null, false, null);
     }
 
     private PrunePlan plan(PrunePolicy policy) {
@@ -163,10 +162,23 @@ class PrunePlannerTest {
         cluster.release("other", "webdev", "1.0.2", 40, null);
         cluster.secret("other", "webdev", "other-webdev-x", Duration.ofDays(3));
         cluster.config("envoy-config-x", "envoy-config", "envoy", Duration.ofDays(4), 1);
-        PrunePlan plan = plan(new PrunePolicy(0, DAY, new Track("files", "webdev"), null, false, null));
+        PrunePlan plan = plan(new PrunePolicy(0, DAY, "files", "webdev", null, false, null));
         assertThat(plan.remove()).extracting(PrunePlan.Item::name).containsExactly("files-webdev-1_0_1");
         assertThat(plan(keep(0)).remove()).extracting(PrunePlan.Item::name)
                 .containsExactlyInAnyOrder("files-webdev-1_0_1", "other-webdev-1_0_1", "other-webdev-x", "envoy-config-x");
+    }
+
+    @Test
+    void anEnvFilterTouchesEveryAppInThatEnvOnly() {
+        cluster.release("files", "webdev", "1.0.1", 50, null);
+        cluster.release("files", "webdev", "1.0.2", 40, null);
+        cluster.release("files", "prod", "1.0.1", 50, null);
+        cluster.release("files", "prod", "1.0.2", 40, null);
+        cluster.release("other", "webdev", "2.0.1", 50, null);
+        cluster.release("other", "webdev", "2.0.2", 40, null);
+        cluster.secret("files", "prod", "files-prod-x", Duration.ofDays(3));
+        PrunePlan plan = plan(new PrunePolicy(0, DAY, null, "webdev", null, false, null));
+        assertThat(plan.remove()).extracting(PrunePlan.Item::name).containsExactlyInAnyOrder("files-webdev-1_0_1", "other-webdev-2_0_1");
     }
 
     @Test
@@ -179,7 +191,7 @@ class PrunePlannerTest {
         cluster.edge("green", RouteTable.empty(), "green-config-now", null, null);
         cluster.config("blue-config-x", "envoy-config", "blue", Duration.ofDays(4), 1);
         cluster.config("green-config-x", "envoy-config", "green", Duration.ofDays(4), 1);
-        PrunePlan plan = plan(new PrunePolicy(0, DAY, null, "blue", false, null));
+        PrunePlan plan = plan(new PrunePolicy(0, DAY, null, null, "blue", false, null));
         assertThat(plan.remove()).extracting(PrunePlan.Item::name).containsExactlyInAnyOrder("files-webdev-1_0_1", "blue-config-x");
     }
 
@@ -191,7 +203,7 @@ class PrunePlannerTest {
         // another service runs 1.0.1's image (with a digest): it stays
         cluster.services.add(new io.swarmcanary.swarm.ServiceReferences("svc-x", "x", Cluster.NOW.toString(),
                 Cluster.refs("img/files-webdev-1_0_1@sha256:abc", Map.of(), List.of(), List.of()), null));
-        PrunePlan plan = plan(new PrunePolicy(0, DAY, null, null, true, null));
+        PrunePlan plan = plan(new PrunePolicy(0, DAY, null, null, null, true, null));
         assertThat(plan.images()).containsExactly("img/files-webdev-1_0_2");
         assertThat(plan.containerTracks()).containsExactly("files-webdev");
     }
@@ -211,8 +223,8 @@ class PrunePlannerTest {
     @Test
     void badPolicyValuesAreRefused() {
         assertThatThrownBy(() -> keep(-1)).isInstanceOf(UserInputException.class).hasMessageContaining("--keep must be 0 or more");
-        assertThatThrownBy(() -> new PrunePolicy(1, Duration.ofHours(-1), null, null, false, null)).isInstanceOf(UserInputException.class);
-        assertThatThrownBy(() -> new PrunePolicy(1, DAY, null, null, true, "a b")).isInstanceOf(UserInputException.class);
-        assertThatThrownBy(() -> new PrunePolicy(1, DAY, null, null, false, "team=x")).hasMessageContaining("only works with --images");
+        assertThatThrownBy(() -> new PrunePolicy(1, Duration.ofHours(-1), null, null, null, false, null)).isInstanceOf(UserInputException.class);
+        assertThatThrownBy(() -> new PrunePolicy(1, DAY, null, null, null, true, "a b")).isInstanceOf(UserInputException.class);
+        assertThatThrownBy(() -> new PrunePolicy(1, DAY, null, null, null, false, "team=x")).hasMessageContaining("only works with --images");
     }
 }

@@ -201,8 +201,9 @@ public final class PrunePlanner {
                 kept++;
                 keep.add(item(PrunePlan.RELEASE, r, track, "one of the " + policy.keep() + " newest others (--keep " + policy.keep() + ")"));
             } else {
-                remove.add(item(PrunePlan.RELEASE, r, track, "weight 0, not stable, canary or rollback target, older than the "
-                        + policy.keep() + " newest others (--keep " + policy.keep() + ")"));
+                remove.add(item(PrunePlan.RELEASE, r, track, (routed ? "weight 0, not stable, canary or rollback target, older"
+                        + " than the " : "older than the newest release and the ") + policy.keep() + " newest others (--keep "
+                        + policy.keep() + ")"));
             }
         }
     }

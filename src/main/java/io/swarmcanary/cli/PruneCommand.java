@@ -106,7 +106,11 @@ public final class PruneCommand implements Callable<Integer>, SwarmCanary.JsonEr
     @Override
     public Integer call() {
         // everything the user typed is checked before the cluster is touched
-        new Track(app == null ? "any" : app, env == null ? "any" : env); // the same name rules as deploy
+        try {
+            new Track(app == null ? "any" : app, env == null ? "any" : env); // the same name rules as deploy
+        } catch (UserInputException e) {
+            throw new UserInputException(e.getMessage() + ". Nothing was removed.");
+        }
         PrunePolicy policy = new PrunePolicy(keep, olderThan, app, env, edge, images, imageLabel);
         if (images && (pruneImage == null || pruneImage.isBlank())) {
             throw new UserInputException("--prune-image is empty; name an image holding the docker CLI, e.g. docker:27-cli. Nothing was removed.");

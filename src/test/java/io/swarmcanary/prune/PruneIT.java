@@ -85,6 +85,11 @@ class PruneIT {
         } catch (NotFoundException ignored) {
             // not created
         }
+        // images and the network stay in use until the containers are gone, which takes a while on a busy swarm
+        for (int attempt = 0; attempt < 240 && !swarm.docker.listContainersCmd().withShowAll(true)
+                .withNameFilter(List.of(APP + "-")).exec().isEmpty(); attempt++) {
+            TestSwarm.sleep(500);
+        }
         for (int attempt = 0; attempt < 60; attempt++) {
             try {
                 for (var c : swarm.docker.listConfigsCmd().exec()) {

@@ -61,17 +61,19 @@ public final class PrometheusSource implements MetricsSource {
                 });
         byClass.accept("envoy_cluster_upstream_rq_xx", responses);
         byClass.accept("envoy_cluster_retry_upstream_rq_xx", retried);
-        String[] scalarMetrics = {"envoy_cluster_upstream_rq_retry", "envoy_cluster_upstream_cx_connect_fail",
-            "envoy_cluster_upstream_rq_timeout|envoy_cluster_upstream_rq_per_try_timeout"};
+        // one query per metric: increase() drops the names, so two metrics in one vector would clash
+        String[][] scalarMetrics = {{"envoy_cluster_upstream_rq_retry"}, {"envoy_cluster_upstream_cx_connect_fail"},
+            {"envoy_cluster_upstream_rq_timeout", "envoy_cluster_upstream_rq_per_try_timeout"}};
         for (int i = 0; i < scalarMetrics.length; i++) {
             int index = i;
-            each(query("sum by (envoy_cluster_name) (increase({__name__=~\"" + scalarMetrics[i] + "\","
-                    + selector.substring(1, selector.length() - 1) + "}" + range + "))", end), (labels, v) -> {
-                long[] row = scalars.get(labels.path("envoy_cluster_name").asText());
-                if (row != null) {
-                    row[index] += Math.round(v);
-                }
-            });
+            for (String metric : scalarMetrics[i]) {
+                each(query("sum by (envoy_cluster_name) (increase(" + metric + selector + range + "))", end), (labels, v) -> {
+                    long[] row = scalars.get(labels.path("envoy_cluster_name").asText());
+                    if (row != null) {
+                        row[index] += Math.round(v);
+                    }
+                });
+            }
         }
         each(query("sum by (envoy_cluster_name, le) (increase(envoy_cluster_upstream_rq_time_bucket" + selector + range + "))", end),
                 (labels, v) -> {

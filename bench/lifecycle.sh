@@ -75,7 +75,13 @@ cd "$ROOT"
 if curl -s -m 1 -o /dev/null "http://127.0.0.1:$PORT/"; then
   die "port $PORT already answers; is another edge running there? (docker service ls)"
 fi
-bash testbed/up.sh >"$WORK/up.log" 2>&1 || { cat "$WORK/up.log" >&2; die "testbed/up.sh failed"; }
+# up.sh only when the test bed is not up: it serialises on a lock that a dockerd started by an older up.sh holds forever
+if [[ $(docker info -f '{{.Swarm.LocalNodeState}}' 2>/dev/null) == active ]] &&
+  docker image inspect "$IMAGE" "$ENVOY_IMAGE" >/dev/null 2>&1; then
+  say "test bed is up"
+else
+  bash testbed/up.sh >"$WORK/up.log" 2>&1 || { cat "$WORK/up.log" >&2; die "testbed/up.sh failed"; }
+fi
 copy_jar
 sc() { java -jar "$WORK/swarm-canary.jar" "$@"; }
 now() { echo "$EPOCHREALTIME"; }

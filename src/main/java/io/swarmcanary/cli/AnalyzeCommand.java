@@ -43,8 +43,8 @@ import picocli.CommandLine.Spec;
             "edge (summed) or from Prometheus. The canary passes when it answered at least --min-requests and",
             "stays within --max-error-rate and --max-p99; too few requests is 'not enough data', never a pass."},
         footer = {"", "Examples:",
-            "  swarm-canary analyze --app files --env webdev                        # 60s, 1% errors, p99 500ms",
-            "  swarm-canary analyze --app files --env webdev --window 5m --min-requests 500 --max-error-rate 0.5%",
+            "  swarm-canary analyze --app files --env webdev                        # 60s, 1%% errors, p99 500ms",
+            "  swarm-canary analyze --app files --env webdev --window 5m --min-requests 500 --max-error-rate 0.5%% --max-p99 300ms",
             "  swarm-canary analyze --app files --env webdev --rollback-on-fail --events run.jsonl --output json",
             "  swarm-canary analyze --app files --env webdev --source prometheus --prometheus-url http://prom:9090",
             "",
@@ -56,6 +56,8 @@ import picocli.CommandLine.Spec;
             "the admin port stays on 127.0.0.1 inside the Envoy container)."})
 public final class AnalyzeCommand implements Callable<Integer>, SwarmCanary.JsonErrors {
     public static final int EXIT_NOT_ENOUGH_DATA = 4;
+
+    enum Source { envoy, prometheus }
 
     @Spec CommandSpec spec;
     @Mixin Output output;
@@ -70,12 +72,12 @@ public final class AnalyzeCommand implements Callable<Integer>, SwarmCanary.Json
     @Option(names = "--min-requests", defaultValue = "100", paramLabel = "N",
             description = "Fewer canary requests in the window is 'not enough data' (default: ${DEFAULT-VALUE}).") long minRequests;
     @Option(names = "--max-error-rate", defaultValue = "1%", paramLabel = "PERCENT",
-            description = "Most failed attempts allowed, in percent: 1%, 0.5 (default: ${DEFAULT-VALUE}).") String maxErrorRate;
+            description = "Most failed attempts allowed, in percent: 1%%, 0.5 (default: 1%%).") String maxErrorRate;
     @Option(names = "--max-p99", defaultValue = "500ms", converter = Durations.class, paramLabel = "DURATION",
-            description = "Highest p99 upstream latency allowed (default: ${DEFAULT-VALUE}).") Duration maxP99;
+            description = "Highest p99 upstream latency allowed, with its unit: 500ms, 2s (default: ${DEFAULT-VALUE}).") Duration maxP99;
     @Option(names = "--source", defaultValue = "envoy", paramLabel = "envoy|prometheus",
             description = "envoy: every Envoy task's stats, read before and after the window (default); prometheus:"
-                    + " increase() over the window from --prometheus-url.") String source;
+                    + " increase() over the window from --prometheus-url.") Source source;
     @Option(names = "--prometheus-url", paramLabel = "URL", description = "Prometheus scraping the edge's /stats/prometheus,"
             + " e.g. http://prometheus:9090.") String prometheusUrl;
     @Option(names = "--rollback-on-fail", description = "On 'fail', roll the canary back at once (as 'swarm-canary rollback')"
@@ -110,9 +112,8 @@ public final class AnalyzeCommand implements Callable<Integer>, SwarmCanary.Json
             String canaryVersion = Lifecycle.versionOf(releases, phase.canary());
             String stableVersion = Lifecycle.versionOf(releases, phase.stable());
             MetricsSource metrics = switch (source) {
-                case "envoy" -> new EnvoySource(envoyEndpoints(swarm, docker, state));
-                case "prometheus" -> new PrometheusSource(prometheus);
-                default -> throw new UserInputException("--source must be envoy or prometheus, got '" + source + "'. Nothing was changed.");
+                case envoy -> new EnvoySource(envoyEndpoints(swarm, docker, state));
+                case prometheus -> new PrometheusSource(prometheus);
             };
             progress.info("analyzing " + track.name() + ": canary " + canaryVersion + " at " + weights.get(phase.canary())
                     + "% against stable " + stableVersion + " for " + window.toSeconds() + "s (source " + source + ")");
@@ -132,7 +133,7 @@ public final class AnalyzeCommand implements Callable<Integer>, SwarmCanary.Json
             json.put("limits", Map.of("minRequests", limits.minRequests(), "maxErrorRate", limits.maxErrorRate(),
                     "maxP99Ms", limits.maxP99().toMillis()));
             json.put("windowSeconds", window.toSeconds());
-            json.put("source", source);
+            json.put("source", source.name());
             json.put("readers", measured.readers());
             json.put("warnings", measured.warnings());
             json.put("startedAt", started.toString());
@@ -143,7 +144,7 @@ public final class AnalyzeCommand implements Callable<Integer>, SwarmCanary.Json
             Map<String, Integer> versionWeights = new LinkedHashMap<>();
             weights.forEach((service, w) -> versionWeights.put(Lifecycle.versionOf(releases, service), w));
             events.record("analysis", track.name(), Map.of("verdict", verdict.verdict().name(), "reason", verdict.reason(),
-                    "canary", canaryVersion, "stable", stableVersion, "windowSeconds", window.toSeconds(), "source", source,
+                    "canary", canaryVersion, "stable", stableVersion, "windowSeconds", window.toSeconds(), "source", source.name(),
                     "releases", byVersion, "weights", versionWeights));
             measured.warnings().forEach(w -> progress.info("warning: " + w));
 
@@ -196,7 +197,7 @@ public final class AnalyzeCommand implements Callable<Integer>, SwarmCanary.Json
     }
 
     private URI prometheusUri() {
-        if (!"prometheus".equals(source)) {
+        if (source != Source.prometheus) {
             if (prometheusUrl != null) {
                 throw new UserInputException("--prometheus-url needs --source prometheus. Nothing was changed.");
             }

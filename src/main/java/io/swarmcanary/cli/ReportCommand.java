@@ -26,11 +26,11 @@ import picocli.CommandLine.Spec;
             "The events file has one JSON object per line, each with \"time\" (ISO-8601 UTC), \"type\" and",
             "\"track\". analyze, shift, promote and rollback write theirs with --events FILE; the pipeline appends",
             "approvals itself:",
-            "  {\"time\":\"2024-05-01T10:02:00Z\",\"type\":\"approval\",\"track\":\"files-webdev\",\"step\":\"25%\",",
+            "  {\"time\":\"2024-05-01T10:02:00Z\",\"type\":\"approval\",\"track\":\"files-webdev\",\"step\":\"25%%\",",
             "   \"approver\":\"alice\",\"decision\":\"approved\",\"comment\":\"graphs look fine\"}"},
         footer = {"", "Examples:",
             "  swarm-canary analyze --app files --env webdev --events run.jsonl",
-            "  echo '{\"time\":\"'$(date -u +%Y-%m-%dT%H:%M:%SZ)'\",\"type\":\"approval\",\"track\":\"files-webdev\",\"approver\":\"alice\"}' >> run.jsonl",
+            "  echo '{\"time\":\"'$(date -u +%%Y-%%m-%%dT%%H:%%M:%%SZ)'\",\"type\":\"approval\",\"track\":\"files-webdev\",\"approver\":\"alice\"}' >> run.jsonl",
             "  swarm-canary report --events run.jsonl --out canary-report.html",
             "", "Exit codes: 0 written, 1 could not write, 2 bad input (the events file is missing or a line is broken;",
             "the message names the line; nothing written)."})

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Benchmark: a whole canary lifecycle, and separately a rollback, under constant load through Envoy.
 # Usage: bench/lifecycle.sh
-# Env knobs: BENCH_PORT (10202), BENCH_RATE (150 req/s), BENCH_STEADY (8 s of load after each step returns).
+# Env knobs: BENCH_PORT (10202), BENCH_RATE (150 req/s), BENCH_STEADY (8 s of load after each step returns),
+#            BENCH_DELIVERY (redeploy; xds builds a private control-plane image and uses BENCH_PORT+1 for its status).
 # Scenario: a private edge (benchedge<id>) and track (benchlife<id>-bench) with v1.0.0 (2 replicas) at 100%;
 # bench/load.py sends BENCH_RATE req/s to the track's domain for the whole run. Lifecycle: deploy v2.0.0 (canary at 0),
 # shift 5, 25, 50, 100, promote, old release removed (docker service rm of v1.0.0: prune is not here yet). Rollback:
@@ -15,6 +16,8 @@ shopt -s inherit_errexit
 PORT=${BENCH_PORT:-10202}
 RATE=${BENCH_RATE:-150}
 STEADY=${BENCH_STEADY:-8}
+DELIVERY=${BENCH_DELIVERY:-redeploy}
+[[ $DELIVERY == redeploy || $DELIVERY == xds ]] || { echo "BENCH_DELIVERY must be redeploy or xds, got '$DELIVERY'" >&2; exit 2; }
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 RUN_ID=$(printf '%04x%04x' "$$" "$RANDOM")
 EDGE=benchedge$RUN_ID
@@ -39,7 +42,7 @@ stop_load() {
     LOAD_PID=
   fi
 }
-mine_services() { docker service ls --format '{{.Name}}' | grep -E "^($EDGE|$TRACK-.*)\$" || true; }
+mine_services() { docker service ls --format '{{.Name}}' | grep -E "^($EDGE|$EDGE-xds|$TRACK-.*)\$" || true; }
 cleanup() {
   local services _ configs secrets
   services=$(mine_services)
@@ -55,6 +58,7 @@ cleanup() {
   secrets=$(docker secret ls --format '{{.Name}}' | grep -E "^$TRACK-" || true)
   # shellcheck disable=SC2086
   [[ -z $secrets ]] || docker secret rm $secrets >/dev/null || say "could not remove secrets: $secrets"
+  [[ $DELIVERY != xds ]] || docker rmi "$EDGE-cli:latest" >/dev/null 2>&1 || true
   if docker network inspect "$EDGE-net" >/dev/null 2>&1; then
     docker network rm "$EDGE-net" >/dev/null || say "could not remove network $EDGE-net"
   fi
@@ -109,8 +113,14 @@ phase() {
   printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$scenario" "$name" "$version" "$expected" "$a" "$b" "$(now)" >>"$PHASES"
 }
 
-say "run $RUN_ID: edge $EDGE on port $PORT, track $TRACK, $RATE req/s, ${STEADY}s steady after each step"
-sc edge ensure --edge "$EDGE" --port "$PORT" --image "$ENVOY_IMAGE" -q >"$WORK/edge.out" 2>&1 ||
+say "run $RUN_ID: edge $EDGE on port $PORT (delivery $DELIVERY), track $TRACK, $RATE req/s, ${STEADY}s steady after each step"
+DELIVERY_ARGS=(--delivery "$DELIVERY")
+if [[ $DELIVERY == xds ]]; then
+  bash testbed/cli-image.sh "$EDGE-cli:latest" "$WORK/swarm-canary.jar" >"$WORK/image.out" 2>&1 ||
+    { cat "$WORK/image.out" >&2; die "control-plane image build failed"; }
+  DELIVERY_ARGS+=(--control-plane-image "$EDGE-cli:latest" --xds-status-port "$((PORT + 1))")
+fi
+sc edge ensure --edge "$EDGE" --port "$PORT" --image "$ENVOY_IMAGE" "${DELIVERY_ARGS[@]}" -q >"$WORK/edge.out" 2>&1 ||
   { cat "$WORK/edge.out" >&2; die "edge ensure failed"; }
 deploy 1.0.0 >"$WORK/deploy.out" 2>&1 || { cat "$WORK/deploy.out" >&2; die "deploy 1.0.0 failed"; }
 body=$(curl -s -m 5 -H "Host: $DOMAIN" "http://127.0.0.1:$PORT/") || true
@@ -135,8 +145,8 @@ stop_load
 
 mkdir -p bench/results
 stamp=$(date -u +%Y%m%dT%H%M%SZ)
-out=bench/results/lifecycle-$stamp.json
-python3 bench/lifecycle_report.py "$PHASES" "$LOAD_LOG" "$out" --rate "$RATE" --run "$RUN_ID" \
+out=bench/results/lifecycle-$DELIVERY-$stamp.json
+python3 bench/lifecycle_report.py "$PHASES" "$LOAD_LOG" "$out" --rate "$RATE" --run "$RUN_ID" --delivery "$DELIVERY" \
   --commit "$(git rev-parse --short HEAD)"
 cp "$LOAD_LOG" "${out%.json}.load.tsv"
 say "results: $out (raw per-request log: ${out%.json}.load.tsv)"

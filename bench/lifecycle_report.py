@@ -22,6 +22,7 @@ def main():
     p.add_argument("--rate", type=float)
     p.add_argument("--run")
     p.add_argument("--commit")
+    p.add_argument("--delivery", default="redeploy")
     a = p.parse_args()
     reqs = []
     with open(a.load) as f:
@@ -66,7 +67,7 @@ def main():
     failed = sum(r["failed_during_step"] + r["failed_after_step"] for r in rows)
     print(f"total: {total} requests, {failed} failed ({100.0 * failed / max(1, total):.2f}%)")
     with open(a.out, "w") as f:
-        json.dump({"benchmark": "lifecycle", "delivery": "redeploy", "rate": a.rate, "run_id": a.run,
+        json.dump({"benchmark": "lifecycle", "delivery": a.delivery, "rate": a.rate, "run_id": a.run,
                    "git_commit": a.commit, "phases": rows}, f, indent=2)
 
 

@@ -2,6 +2,8 @@ package io.swarmcanary.analysis;
 
 import io.swarmcanary.envoy.EnvoyConfigRenderer;
 import io.swarmcanary.release.Progress;
+import java.net.InetSocketAddress;
+import java.net.ProxySelector;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;
@@ -19,13 +21,6 @@ import java.util.Map;
  * once before and once after the window, and sums the differences across tasks.
  */
 public final class EnvoySource implements MetricsSource {
-    static {
-        // the stats-only virtual host is chosen by the Host header, which java.net.http refuses to set otherwise
-        System.setProperty("jdk.httpclient.allowRestrictedHeaders", "host");
-    }
-
-    private static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-            .connectTimeout(Duration.ofSeconds(3)).build();
     // With stats_flush_on_admin a read returns the histograms of the previous flush and starts a new one: the
     // second read, a moment later, has every request up to the first.
     private static final long FLUSH_SETTLE_MILLIS = 300;
@@ -84,21 +79,26 @@ public final class EnvoySource implements MetricsSource {
     }
 
     static String fetch(String endpoint) {
-        URI uri = URI.create("http://" + endpoint + "/stats?format=json&histogram_buckets=detailed&filter="
-                + URLEncoder.encode(EnvoyStats.FILTER, StandardCharsets.UTF_8));
-        HttpRequest request = HttpRequest.newBuilder(uri).header("Host", EnvoyConfigRenderer.STATS_HOST)
-                .timeout(Duration.ofSeconds(10)).GET().build();
+        // The stats-only virtual host is chosen by the authority. java.net.http will not set a Host header, so the
+        // Envoy task is used as an HTTP proxy: the request line then carries http://swarm-canary-stats:<port>/...
+        int colon = endpoint.lastIndexOf(':');
+        String host = endpoint.substring(0, colon);
+        int port = Integer.parseInt(endpoint.substring(colon + 1));
+        HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(3))
+                .proxy(ProxySelector.of(new InetSocketAddress(host, port))).build();
+        URI uri = URI.create("http://" + EnvoyConfigRenderer.STATS_HOST + ":" + port
+                + "/stats?format=json&histogram_buckets=detailed&filter=" + URLEncoder.encode(EnvoyStats.FILTER, StandardCharsets.UTF_8));
+        HttpRequest request = HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(10)).GET().build();
         try {
-            HttpResponse<String> r = HTTP.send(request, HttpResponse.BodyHandlers.ofString());
+            HttpResponse<String> r = http.send(request, HttpResponse.BodyHandlers.ofString());
             if (r.statusCode() != 200) {
-                throw new IllegalStateException("reading Envoy's stats at " + uri + " (Host: " + EnvoyConfigRenderer.STATS_HOST
-                        + ") answered HTTP " + r.statusCode() + (r.statusCode() == 404
+                throw new IllegalStateException("reading Envoy's stats at " + endpoint + " (" + uri + ") answered HTTP " + r.statusCode() + (r.statusCode() == 404
                         ? ": the edge's config has no stats host; run 'swarm-canary edge ensure' with this version to add it"
                         : "") + ". Nothing was changed.");
             }
             return r.body();
         } catch (java.io.IOException e) {
-            throw new IllegalStateException("cannot read Envoy's stats at " + uri + ": " + e + "; is the edge's port published"
+            throw new IllegalStateException("cannot read Envoy's stats at " + endpoint + " (" + uri + "): " + e + "; is the edge's port published"
                     + " on that host (--probe-host)? Nothing was changed.");
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

@@ -123,7 +123,11 @@ fi
 sc edge ensure --edge "$EDGE" --port "$PORT" --image "$ENVOY_IMAGE" "${DELIVERY_ARGS[@]}" -q >"$WORK/edge.out" 2>&1 ||
   { cat "$WORK/edge.out" >&2; die "edge ensure failed"; }
 deploy 1.0.0 >"$WORK/deploy.out" 2>&1 || { cat "$WORK/deploy.out" >&2; die "deploy 1.0.0 failed"; }
-body=$(curl -s -m 5 -H "Host: $DOMAIN" "http://127.0.0.1:$PORT/") || true
+for _ in $(seq 1 30); do # xds: the new cluster's first DNS resolution may come just after deploy returns
+  body=$(curl -s -m 5 -H "Host: $DOMAIN" "http://127.0.0.1:$PORT/") || true
+  [[ $body == *"version=1.0.0 "* ]] && break
+  sleep 0.5
+done
 [[ $body == *"version=1.0.0 "* ]] || die "track not served before the run: '$body'"
 
 LOAD_LOG=$WORK/load.tsv

@@ -48,6 +48,7 @@ command -v python3 >/dev/null || missing+=(python3)
 { command -v python3 >/dev/null && python3 -m pip --version >/dev/null 2>&1; } || missing+=(python3-pip)
 command -v mvn >/dev/null || missing+=(maven)
 command -v jlink >/dev/null || missing+=(openjdk-17-jdk-headless)
+command -v prometheus >/dev/null || missing+=(prometheus) # analyze --source prometheus is tested against the real one
 if ((${#missing[@]})); then
   say "installing ${missing[*]}"
   apt_install() { $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}" >"$apt_log" 2>&1; }

@@ -28,6 +28,7 @@ public final class ShiftCommand implements Callable<Integer>, SwarmCanary.JsonEr
     @Mixin Output output;
     @Mixin HelpOption help;
     @Mixin EdgeOptions edgeOptions;
+    @Mixin EventsOption events;
 
     @Option(names = "--app", required = true, description = "Application, e.g. files.") String app;
     @Option(names = "--env", required = true, description = "Environment, e.g. webdev.") String env;
@@ -47,6 +48,8 @@ public final class ShiftCommand implements Callable<Integer>, SwarmCanary.JsonEr
             EdgeManager.Result r = edgeOptions.manager(docker).updateTrack(edgeOptions.edge, track.name(),
                     (current, releases) -> TrafficShift.entry(track, releases, current, weight, versionWeights),
                     output.progress());
+            events.record("weights", track.name(), Map.of("command", "shift",
+                    "weights", r.weights().getOrDefault(track.name(), Map.of())));
             PrintWriter out = spec.commandLine().getOut();
             if (output.json()) {
                 output.printJson(out, Map.of("track", track.name(), "weights", r.weights().getOrDefault(track.name(), Map.of()),

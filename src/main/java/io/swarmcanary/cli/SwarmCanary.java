@@ -23,13 +23,14 @@ import picocli.CommandLine.Command;
             "  swarm-canary shift --app files --env webdev --weight 25",
             "  swarm-canary promote --app files --env webdev      # or: rollback",
             "  swarm-canary status --output json",
+            "  swarm-canary analyze --app files --env webdev --window 60s --rollback-on-fail",
             "",
             "Exit codes: 0 done, 1 failed, 2 bad input (nothing changed), 3 conflict: someone else changed the",
-            "cluster (re-run), or the track already has a canary.",
+            "cluster (re-run), or the track already has a canary; analyze: 4 not enough data.",
             "Docker is reached like the docker CLI does: DOCKER_HOST, DOCKER_TLS_VERIFY, DOCKER_CERT_PATH."},
         subcommands = {DeployCommand.class, StatusCommand.class, ShiftCommand.class, PromoteCommand.class,
-            RollbackCommand.class, EdgeCommand.class, EnvoyCommand.class, ControlPlaneCommand.class, PruneCommand.class,
-            CommandLine.HelpCommand.class})
+            RollbackCommand.class, AnalyzeCommand.class, ReportCommand.class, PruneCommand.class, EdgeCommand.class,
+            EnvoyCommand.class, ControlPlaneCommand.class, CommandLine.HelpCommand.class})
 public final class SwarmCanary {
     public static final int EXIT_FAILED = 1;
     public static final int EXIT_BAD_INPUT = 2;

@@ -20,6 +20,7 @@ abstract class TrackStepCommand implements Callable<Integer>, SwarmCanary.JsonEr
     @Mixin Output output;
     @Mixin HelpOption help;
     @Mixin EdgeOptions edgeOptions;
+    @Mixin EventsOption events;
 
     @Option(names = "--app", required = true, description = "Application, e.g. files.") String app;
     @Option(names = "--env", required = true, description = "Environment, e.g. webdev.") String env;
@@ -42,6 +43,9 @@ abstract class TrackStepCommand implements Callable<Integer>, SwarmCanary.JsonEr
             Canary.Step step = run(canary, track, output.progress());
             PrintWriter out = spec.commandLine().getOut();
             boolean unchanged = "unchanged".equals(step.outcome()) && step.removed().isEmpty();
+            // a rollback line also marks the moment in the report's table; a promote is a change of weights
+            events.record(spec.name().equals("rollback") ? "rollback" : "weights", track.name(), Map.of(
+                    "command", spec.name(), "weights", step.weights(), "removed", step.removed()));
             if (output.json()) {
                 Map<String, Object> json = new LinkedHashMap<>();
                 json.put("track", step.track());

@@ -52,7 +52,7 @@ public final class EdgeManager {
     private final EdgeProbe probe;
     private final Clock clock;
     private final Duration convergeTimeout;
-    private final EnvoyConfigRenderer renderer = new EnvoyConfigRenderer();
+    private final EnvoyConfigRenderer renderer = new EnvoyConfigRenderer().withStatsHost();
     private final EnvoyConfigValidator validator = new EnvoyConfigValidator();
     private final XdsConfig xds = new XdsConfig();
     private final ControlPlaneClient controlPlane;

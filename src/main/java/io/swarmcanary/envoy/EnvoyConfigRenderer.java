@@ -32,6 +32,10 @@ public final class EnvoyConfigRenderer {
     static final String SMOKE_BODY = "Proxy OK\n";
     /** Response header of the smoke host carrying the route table's revision. */
     public static final String REVISION_HEADER = "x-swarm-canary-revision";
+    /** Host header of the stats-only virtual host: read-only Envoy stats without publishing the admin port. */
+    public static final String STATS_HOST = "swarm-canary-stats";
+    /** The static cluster the stats host forwards to: the admin interface on loopback, inside the Envoy container. */
+    public static final String ADMIN_CLUSTER = "swarm_canary_admin";
 
     static final String HCM_TYPE =
             "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager";
@@ -39,6 +43,25 @@ public final class EnvoyConfigRenderer {
     static final int BUFFER_LIMIT_BYTES = 32 * 1024;
 
     private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
+
+    private final boolean statsHost;
+
+    public EnvoyConfigRenderer() {
+        this(false);
+    }
+
+    private EnvoyConfigRenderer(boolean statsHost) {
+        this.statsHost = statsHost;
+    }
+
+    /**
+     * A renderer that also adds the {@value #STATS_HOST} virtual host (GET {@code /stats?format=json} and
+     * {@code /stats/prometheus} only, forwarded to the loopback admin) and its cluster, when the bootstrap has a
+     * loopback admin address. The analysis reads every Envoy task's counters through it.
+     */
+    public EnvoyConfigRenderer withStatsHost() {
+        return new EnvoyConfigRenderer(true);
+    }
 
     /**
      * @param templateYaml the user's bootstrap; empty for the built-in edge bootstrap
@@ -63,6 +86,11 @@ public final class EnvoyConfigRenderer {
         for (TrackRoutes track : table.tracks()) {
             virtualHosts.add(virtualHost(track));
             track.releases().forEach(release -> clusters.add(cluster(track, release)));
+        }
+        JsonNode admin = root.at("/admin/address/socket_address");
+        if (statsHost && admin.path("port_value").canConvertToInt() && admin.path("address").asText().startsWith("127.")) {
+            virtualHosts.add(statsHost());
+            clusters.add(adminCluster(admin.path("address").asText(), admin.path("port_value").asInt()));
         }
         return YamlTrees.write(root);
     }
@@ -165,6 +193,47 @@ public final class EnvoyConfigRenderer {
         ObjectNode response = route.putObject("direct_response").put("status", 200);
         response.putObject("body").put("inline_string", SMOKE_BODY);
         return host;
+    }
+
+    /**
+     * Only reads of the stats, and only with GET: everything else of the admin API (quitquitquit, config_dump with its
+     * secrets, runtime_modify, logging, clusters, ...) answers 404 here. Paths are matched after the listener's
+     * normalize_path and merge_slashes, and exactly, so "/stats/../quitquitquit" or "/stats/reset_counters" do not match.
+     */
+    private static ObjectNode statsHost() {
+        ObjectNode host = NODES.objectNode().put("name", STATS_HOST);
+        host.putArray("domains").add(STATS_HOST).add(STATS_HOST + ":*");
+        ArrayNode routes = host.putArray("routes");
+        ObjectNode json = routes.addObject().put("name", STATS_HOST + "-json");
+        ObjectNode jsonMatch = getOnly(json.putObject("match").put("path", "/stats"));
+        jsonMatch.putArray("query_parameters").addObject().put("name", "format")
+                .putObject("string_match").put("exact", "json");
+        json.putObject("route").put("cluster", ADMIN_CLUSTER).put("timeout", "10s");
+        ObjectNode prometheus = routes.addObject().put("name", STATS_HOST + "-prometheus");
+        getOnly(prometheus.putObject("match").put("path", "/stats/prometheus"));
+        prometheus.putObject("route").put("cluster", ADMIN_CLUSTER).put("timeout", "10s");
+        ObjectNode rest = routes.addObject().put("name", STATS_HOST + "-nothing-else");
+        rest.putObject("match").put("prefix", "/");
+        rest.putObject("direct_response").put("status", 404).putObject("body")
+                .put("inline_string", "only GET /stats?format=json and GET /stats/prometheus are served here\n");
+        return host;
+    }
+
+    private static ObjectNode getOnly(ObjectNode match) {
+        match.putArray("headers").addObject().put("name", ":method").putObject("string_match").put("exact", "GET");
+        return match;
+    }
+
+    private static ObjectNode adminCluster(String address, int port) {
+        ObjectNode cluster = NODES.objectNode().put("name", ADMIN_CLUSTER);
+        cluster.put("connect_timeout", "1s");
+        cluster.put("type", "STATIC");
+        ObjectNode socket = cluster.putObject("load_assignment").put("cluster_name", ADMIN_CLUSTER)
+                .putArray("endpoints").addObject()
+                .putArray("lb_endpoints").addObject()
+                .putObject("endpoint").putObject("address").putObject("socket_address");
+        socket.put("address", address).put("port_value", port);
+        return cluster;
     }
 
     private static ObjectNode virtualHost(TrackRoutes track) {

@@ -31,7 +31,8 @@ public final class XdsConfig {
     public static final String XDS_CLUSTER = "swarm_canary_xds";
     public static final int DEFAULT_GRPC_PORT = 18000;
 
-    private final EnvoyConfigRenderer renderer = new EnvoyConfigRenderer();
+    // with the stats host: its admin cluster stays static in the bootstrap, its virtual host comes over RDS
+    private final EnvoyConfigRenderer renderer = new EnvoyConfigRenderer().withStatsHost();
 
     /** What the control plane serves: RDS (one route config) and CDS (one cluster per release). */
     public record Resources(RouteConfiguration routes, List<Cluster> clusters, String routesVersion, String clustersVersion) {}

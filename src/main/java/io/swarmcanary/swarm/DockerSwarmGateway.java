@@ -53,6 +53,14 @@ public final class DockerSwarmGateway implements SwarmGateway {
     }
 
     @Override
+    public Map<String, String> nodeAddresses() {
+        Map<String, String> addresses = new java.util.TreeMap<>();
+        docker.listSwarmNodesCmd().exec().forEach(n -> addresses.put(n.getId(),
+                n.getStatus() == null ? null : n.getStatus().getAddress()));
+        return addresses;
+    }
+
+    @Override
     public String nodeName() {
         if (nodeName == null) {
             nodeName = Objects.requireNonNullElse(docker.infoCmd().exec().getName(), connection.dockerHost());

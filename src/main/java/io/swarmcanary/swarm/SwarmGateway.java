@@ -15,6 +15,9 @@ public interface SwarmGateway {
 
     boolean imageExists(String image);
 
+    /** Each node's id and the address it reaches the others on (where a port published in host mode answers). */
+    Map<String, String> nodeAddresses();
+
     Optional<NetworkInfo> network(String nameOrId);
 
     Optional<SecretInfo> secret(String name);

@@ -108,6 +108,11 @@ final class Fixtures {
         shapes.put("user template", renderer.render(edge(
                 withCanary("files", "prod", "files.example.com"),
                 stableOnly("docs", "prod", "docs.example.com")), Optional.of(TEMPLATE)));
+        EnvoyConfigRenderer edge = renderer.withStatsHost();
+        shapes.put("the edge's config: canary and the stats host", edge.render(edge(
+                withCanary("files", "webdev", "files.webdev.example.com")), Optional.empty()));
+        shapes.put("user template with the stats host", edge.render(edge(
+                withCanary("files", "prod", "files.example.com")), Optional.of(TEMPLATE)));
         return shapes;
     }
 

@@ -36,6 +36,11 @@ public final class FakeSwarm implements SwarmGateway {
     }
 
     @Override
+    public Map<String, String> nodeAddresses() {
+        return Map.of("fake-node-id", "127.0.0.1");
+    }
+
+    @Override
     public boolean imageExists(String image) {
         return images.contains(image);
     }

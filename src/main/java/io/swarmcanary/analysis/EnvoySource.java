@@ -1,0 +1,108 @@
+package io.swarmcanary.analysis;
+
+import io.swarmcanary.envoy.EnvoyConfigRenderer;
+import io.swarmcanary.release.Progress;
+import java.net.InetSocketAddress;
+import java.net.ProxySelector;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Reads every Envoy task of the edge through its public listener's stats-only virtual host (never the admin port),
+ * once before and once after the window, and sums the differences across tasks.
+ */
+public final class EnvoySource implements MetricsSource {
+    // With stats_flush_on_admin a read returns the histograms of the previous flush and starts a new one: the
+    // second read, a moment later, has every request up to the first.
+    private static final long FLUSH_SETTLE_MILLIS = 300;
+
+    private final List<String> endpoints;
+
+    /** @param endpoints host:port of each Envoy task's published listener */
+    public EnvoySource(List<String> endpoints) {
+        if (endpoints.isEmpty()) {
+            throw new IllegalArgumentException("no Envoy task to read");
+        }
+        this.endpoints = List.copyOf(endpoints);
+    }
+
+    @Override
+    public Window measure(List<String> clusters, Duration window, Progress progress) {
+        Map<String, EnvoyStats> before = readAll();
+        long started = System.nanoTime();
+        MetricsSource.await(window, "analysis window", progress);
+        Map<String, EnvoyStats> after = readAll();
+        long elapsedSeconds = (System.nanoTime() - started) / 1_000_000_000L;
+        Map<String, ReleaseCounters> sums = new LinkedHashMap<>();
+        clusters.forEach(c -> sums.put(c, ReleaseCounters.zero()));
+        List<String> warnings = new ArrayList<>();
+        for (String endpoint : endpoints) {
+            EnvoyStats a = before.get(endpoint);
+            EnvoyStats b = after.get(endpoint);
+            // uptime is whole seconds; a restarted Envoy has been up for less than the window
+            boolean restarted = b.uptimeSeconds() >= 0 && b.uptimeSeconds() + 1 < elapsedSeconds;
+            for (String c : clusters) {
+                ReleaseCounters diff = b.of(c).minus(a.of(c));
+                if (restarted || diff.anyNegative()) {
+                    diff = b.of(c);
+                    restarted = true;
+                }
+                sums.merge(c, diff, ReleaseCounters::plus);
+            }
+            if (restarted) {
+                warnings.add("the Envoy at " + endpoint + " restarted during the window (a config change); only its last "
+                        + b.uptimeSeconds() + "s are counted");
+            }
+        }
+        return new Window(sums, endpoints.size(), warnings);
+    }
+
+    private Map<String, EnvoyStats> readAll() {
+        endpoints.forEach(EnvoySource::fetch);
+        try {
+            Thread.sleep(FLUSH_SETTLE_MILLIS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        Map<String, EnvoyStats> stats = new LinkedHashMap<>();
+        endpoints.forEach(e -> stats.put(e, EnvoyStats.parse(fetch(e))));
+        return stats;
+    }
+
+    static String fetch(String endpoint) {
+        // The stats-only virtual host is chosen by the authority. java.net.http will not set a Host header, so the
+        // Envoy task is used as an HTTP proxy: the request line then carries http://swarm-canary-stats:<port>/...
+        int colon = endpoint.lastIndexOf(':');
+        String host = endpoint.substring(0, colon);
+        int port = Integer.parseInt(endpoint.substring(colon + 1));
+        HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(3))
+                .proxy(ProxySelector.of(new InetSocketAddress(host, port))).build();
+        URI uri = URI.create("http://" + EnvoyConfigRenderer.STATS_HOST + ":" + port
+                + "/stats?format=json&histogram_buckets=detailed&filter=" + URLEncoder.encode(EnvoyStats.FILTER, StandardCharsets.UTF_8));
+        HttpRequest request = HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(10)).GET().build();
+        try {
+            HttpResponse<String> r = http.send(request, HttpResponse.BodyHandlers.ofString());
+            if (r.statusCode() != 200) {
+                throw new IllegalStateException("reading Envoy's stats at " + endpoint + " (" + uri + ") answered HTTP " + r.statusCode() + (r.statusCode() == 404
+                        ? ": the edge's config has no stats host; run 'swarm-canary edge ensure' with this version to add it"
+                        : "") + ". Nothing was changed.");
+            }
+            return r.body();
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException("cannot read Envoy's stats at " + endpoint + " (" + uri + "): " + e + "; is the edge's port published"
+                    + " on that host (--probe-host)? Nothing was changed.");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted");
+        }
+    }
+}

@@ -1,0 +1,122 @@
+package io.swarmcanary.analysis;
+
+import static io.swarmcanary.testing.Cli.cli;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.swarmcanary.testing.Cli;
+import io.swarmcanary.testing.TestSwarm;
+import io.swarmcanary.testing.Traffic;
+import java.net.http.HttpResponse;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * analyze on an xds edge: the stats host comes over RDS and its admin cluster is static in the bootstrap. A canary
+ * answering 30% 500s fails and is rolled back; with xds no Envoy restarts, so no request fails but the canary's own.
+ */
+class AnalyzeXdsIT {
+    static {
+        System.setProperty("jdk.httpclient.allowRestrictedHeaders", "host");
+    }
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final int PORT = 10204;
+    private static final int STATUS_PORT = 10205;
+    private static final TestSwarm swarm = new TestSwarm();
+    private static final String APP = TestSwarm.uniqueApp("sctest-an-x");
+    private static final String EDGE = APP + "-edge";
+    private static final String IMAGE = APP + "-cli:latest";
+    private static final String HOST = APP + ".webdev.test";
+
+    @BeforeAll
+    static void xdsEdge() throws Exception {
+        Process p = new ProcessBuilder("testbed/cli-image.sh", IMAGE).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes());
+        assertThat(p.waitFor(5, TimeUnit.MINUTES)).isTrue();
+        assertThat(p.exitValue()).as(out).isZero();
+        ok(cli().run("edge", "ensure", "--edge", EDGE, "--port", String.valueOf(PORT), "--image", TestSwarm.ENVOY,
+                "--delivery", "xds", "--control-plane-image", IMAGE, "--xds-status-port", String.valueOf(STATUS_PORT), "-q"));
+        ok(deploy("1.0.0"));
+        ok(deploy("2.0.0", "ERROR_RATE=30"));
+    }
+
+    @AfterAll
+    static void cleanUp() {
+        swarm.removeTrack(APP + "-webdev");
+        swarm.service(EDGE + "-xds").ifPresent(s -> swarm.docker.removeServiceCmd(s.getId()).exec());
+        swarm.removeEdge(EDGE);
+        for (int attempt = 0; attempt < 60; attempt++) { // in use until the control plane's containers are reaped
+            try {
+                swarm.docker.removeImageCmd(IMAGE).exec();
+                break;
+            } catch (com.github.dockerjava.api.exception.NotFoundException gone) {
+                break;
+            } catch (RuntimeException inUse) {
+                TestSwarm.sleep(500);
+            }
+        }
+        swarm.close();
+    }
+
+    private static Cli.Result deploy(String version, String... env) {
+        List<String> args = new ArrayList<>(List.of("deploy", "--edge", EDGE, "--app", APP, "--env", "webdev", "--version",
+                version, "--image", TestSwarm.TESTAPP, "--env", "APP_VERSION=" + version, "--domain", HOST, "-q"));
+        for (String e : env) {
+            args.addAll(List.of("--env", e));
+        }
+        return cli().run(args.toArray(String[]::new));
+    }
+
+    private static Cli.Result ok(Cli.Result r) {
+        assertThat(r.exitCode()).as(r.toString()).isZero();
+        return r;
+    }
+
+    @Test
+    void aFailingCanaryIsRolledBackAndNoOtherRequestFails() throws Exception {
+        List<String> outcomes = Collections.synchronizedList(new ArrayList<>());
+        boolean[] running = {true};
+        Thread load = new Thread(() -> {
+            while (running[0]) {
+                try {
+                    HttpResponse<String> r = Traffic.get(PORT, HOST, Map.of());
+                    outcomes.add(r.statusCode() + " " + r.headers().firstValue("x-app-version").orElse("-"));
+                } catch (Exception e) {
+                    outcomes.add("error-" + e.getClass().getSimpleName());
+                }
+                TestSwarm.sleep(10);
+            }
+        });
+        load.start();
+        Cli.Result r;
+        try {
+            ok(cli().run("shift", "--edge", EDGE, "--app", APP, "--env", "webdev", "--weight", "25", "-q"));
+            r = cli().run("analyze", "--edge", EDGE, "--app", APP, "--env", "webdev", "--window", "10s",
+                    "--min-requests", "50", "--rollback-on-fail", "--output", "json");
+            TestSwarm.sleep(1000);
+        } finally {
+            running[0] = false;
+            load.join(10_000);
+        }
+        System.out.println("AnalyzeXdsIT: " + r);
+        assertThat(r.exitCode()).as(r.toString()).isEqualTo(1);
+        JsonNode json = JSON.readTree(r.stdout());
+        assertThat(json.path("verdict").asText()).as(r.toString()).isEqualTo("fail");
+        assertThat(json.path("reason").asText()).contains("error rate");
+        assertThat(json.at("/rollback/weights/1.0.0").asInt()).isEqualTo(100);
+        Map<String, Integer> counts = new TreeMap<>();
+        new ArrayList<>(outcomes).forEach(o -> counts.merge(o, 1, Integer::sum));
+        System.out.println("AnalyzeXdsIT: outcomes " + counts);
+        // only three kinds of answers: the stable's 200s and the canary's 200s and injected 500s
+        assertThat(counts.keySet()).containsExactlyInAnyOrder("200 1.0.0", "200 2.0.0", "500 2.0.0");
+    }
+}

@@ -1,0 +1,89 @@
+package io.swarmcanary.envoy;
+
+import static io.swarmcanary.envoy.Fixtures.ROUTE_CONFIG;
+import static io.swarmcanary.envoy.Fixtures.TEMPLATE;
+import static io.swarmcanary.envoy.Fixtures.at;
+import static io.swarmcanary.envoy.Fixtures.edge;
+import static io.swarmcanary.envoy.Fixtures.withCanary;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+
+/** The stats-only virtual host: the analysis reads Envoy's counters through it; nothing else of the admin is reachable. */
+class StatsHostTest {
+    private final String yaml = new EnvoyConfigRenderer().withStatsHost()
+            .render(edge(withCanary("files", "webdev", "files.example.com")), Optional.empty());
+
+    private JsonNode statsHost(String config) {
+        for (JsonNode host : at(config, ROUTE_CONFIG + "/virtual_hosts")) {
+            if (host.path("name").asText().equals(EnvoyConfigRenderer.STATS_HOST)) {
+                return host;
+            }
+        }
+        throw new AssertionError("no stats host in\n" + config);
+    }
+
+    @Test
+    void onlyGetOfTheTwoStatsPathsReachesTheAdmin() {
+        JsonNode routes = statsHost(yaml).path("routes");
+        List<String> forwarded = new ArrayList<>();
+        for (JsonNode route : routes) {
+            if (route.has("route")) {
+                assertThat(route.at("/route/cluster").asText()).isEqualTo(EnvoyConfigRenderer.ADMIN_CLUSTER);
+                assertThat(route.at("/match/headers/0/name").asText()).isEqualTo(":method");
+                assertThat(route.at("/match/headers/0/string_match/exact").asText()).isEqualTo("GET");
+                assertThat(route.at("/match").has("prefix")).as("exact paths only").isFalse();
+                forwarded.add(route.at("/match/path").asText());
+            }
+        }
+        assertThat(forwarded).containsExactly("/stats", "/stats/prometheus");
+        assertThat(routes.get(0).at("/match/query_parameters/0/name").asText()).isEqualTo("format");
+        assertThat(routes.get(0).at("/match/query_parameters/0/string_match/exact").asText()).isEqualTo("json");
+        JsonNode last = routes.get(routes.size() - 1);
+        assertThat(last.at("/match/prefix").asText()).isEqualTo("/");
+        assertThat(last.at("/direct_response/status").asInt()).isEqualTo(404);
+        assertThat(statsHost(yaml).path("routes").findValues("retry_policy")).isEmpty();
+    }
+
+    @Test
+    void theAdminClusterIsTheLoopbackAdminAddress() {
+        JsonNode clusters = at(yaml, "/static_resources/clusters");
+        JsonNode admin = null;
+        for (JsonNode c : clusters) {
+            if (c.path("name").asText().equals(EnvoyConfigRenderer.ADMIN_CLUSTER)) {
+                admin = c;
+            }
+        }
+        assertThat(admin).isNotNull();
+        JsonNode socket = admin.at("/load_assignment/endpoints/0/lb_endpoints/0/endpoint/address/socket_address");
+        assertThat(socket.path("address").asText()).isEqualTo(at(yaml, "/admin/address/socket_address/address").asText());
+        assertThat(socket.path("port_value").asInt()).isEqualTo(9901);
+        assertThat(new EnvoyConfigValidator().validate(yaml).describe()).isEqualTo("valid");
+    }
+
+    @Test
+    void aTemplateGetsItToo() {
+        String out = new EnvoyConfigRenderer().withStatsHost().render(edge(withCanary("files", "prod", "files.example.com")),
+                Optional.of(TEMPLATE));
+        assertThat(statsHost(out).path("domains").get(0).asText()).isEqualTo("swarm-canary-stats");
+    }
+
+    @Test
+    void withoutALoopbackAdminThereIsNoStatsHost() {
+        String noAdmin = TEMPLATE.replace("admin:\n  address: {socket_address: {address: 127.0.0.1, port_value: 9901}}\n", "");
+        assertThat(noAdmin).doesNotContain("admin:");
+        String out = new EnvoyConfigRenderer().withStatsHost().render(edge(withCanary("files", "prod", "files.example.com")),
+                Optional.of(noAdmin));
+        assertThat(out).doesNotContain(EnvoyConfigRenderer.STATS_HOST).doesNotContain(EnvoyConfigRenderer.ADMIN_CLUSTER);
+    }
+
+    @Test
+    void thePlainRendererHasNone() {
+        String plain = new EnvoyConfigRenderer().render(edge(withCanary("files", "webdev", "files.example.com")), Optional.empty());
+        assertThat(plain).doesNotContain(EnvoyConfigRenderer.STATS_HOST);
+    }
+}

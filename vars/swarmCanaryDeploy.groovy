@@ -58,11 +58,14 @@ def call(Map config = [:]) {
 
 /** deploy → (shift, gate)* → promote, rolling back on any failure once this build's release may be on the edge. */
 private Map lifecycle(Map plan) {
-    Map result = [track: plan.track, version: plan.version, approvals: []]
+    Map result = [track: plan.track, version: plan.version, approvals: [], analyses: []]
     String doing = "deploying ${plan.version}"
     boolean deployed = false
     try {
         def deploy = onAgent(plan) {
+            if (plan.analysisArgs) {
+                writeFile(file: EVENTS_FILE, text: '') // this run's record only
+            }
             swarmCanaryExecute(verb: 'deploy', args: plan.deployArgs, secrets: plan.secrets,
                     dockerHost: plan.target.dockerHost, dockerCredentialsId: plan.target.dockerCredentialsId)
         }
@@ -94,6 +97,19 @@ private Map lifecycle(Map plan) {
             }
             doing = "shifting to ${weight}%"
             onAgent(plan) { envoyShiftTraffic(plan.target + [weight: weight]) }
+            if (plan.analysisArgs) {
+                doing = "analysing the canary at ${weight}%"
+                Map verdict = analyse(plan, weight)
+                result.analyses << verdict
+                if (verdict.verdict == 'fail') {
+                    result.outcome = 'rolled back by analysis'
+                    writeReport(plan, result)
+                    error "swarmCanaryDeploy: ${plan.version} of ${plan.track} failed analysis at ${weight}%: ${verdict.reason}; " +
+                          "rolled back automatically, without waiting for approval: " +
+                          "${present(verdict.rollback?.weights) ? 'weights now ' + verdict.rollback.weights : 'the stable release takes all traffic'}" +
+                          (verdict.rollback?.removed ? " and ${verdict.rollback.removed.join(', ')} was removed" : '')
+                }
+            }
             if (plan.approval) {
                 doing = "at the ${weight}% gate '${gateId(plan.app, plan.env, weight)}'"
                 result.approvals << gate(plan, weight, nextOf(plan.weights, weight))
@@ -103,13 +119,62 @@ private Map lifecycle(Map plan) {
         def promoted = onAgent(plan) { swarmCanaryPromote(plan.target) }
         result.outcome = 'promoted'
         result.weights = promoted.weights
+        if (plan.analysisArgs) {
+            writeReport(plan, result)
+        }
         echo "swarmCanaryDeploy: ${plan.version} promoted: it takes all traffic of ${plan.track}" +
              (present(promoted.previous) ? "; ${promoted.previous} stays at weight 0 for rollback until pruned" : '')
         return result
     } catch (Throwable failure) {
+        if (result.outcome == 'rolled back by analysis') {
+            throw failure // analyze already rolled back and said why
+        }
         String what = whatHappened(failure, plan.approvalTimeoutText)
         String rolledBack = rollBack(plan, deployed)
         error "swarmCanaryDeploy: ${plan.version} of ${plan.track} ${what} ${doing.startsWith('at ') ? doing : 'while ' + doing}; ${rolledBack}"
+    }
+}
+
+/**
+ * Compares canary and stable over the window (swarm-canary analyze). A fail has already been rolled back by the CLI;
+ * "not enough data" is never a pass: with approval gates a human decides, without them the build fails.
+ */
+private Map analyse(Map plan, int weight) {
+    def answer = onAgent(plan) {
+        swarmCanaryExecute(verb: 'analyze', args: plan.analysisArgs, okExitCodes: [1, 4],
+                dockerHost: plan.target.dockerHost, dockerCredentialsId: plan.target.dockerCredentialsId)
+    }
+    Map verdict = [weight: weight, verdict: answer.verdict ?: 'error', reason: answer.reason ?: answer.error?.toString(),
+                   rollback: answer.rollback]
+    if (answer.exitCode == 1 && answer.verdict != 'fail') {
+        error "swarmCanaryDeploy: the analysis at ${weight}% could not read the statistics: ${verdict.reason}"
+    }
+    if (verdict.verdict == 'pass') {
+        echo "swarmCanaryDeploy: analysis at ${weight}% passed: ${verdict.reason}"
+    } else if (verdict.verdict != 'fail') {
+        if (!plan.approval) {
+            error "swarmCanaryDeploy: the analysis at ${weight}% had not enough data (${verdict.reason}) and there is no approval gate to decide"
+        }
+        echo "swarmCanaryDeploy: the analysis at ${weight}% had not enough data (${verdict.reason}): asking a human"
+    }
+    return verdict
+}
+
+/** The HTML report of the run (weights, analyses, approvals), archived with its events; a failure here fails nothing. */
+private void writeReport(Map plan, Map result) {
+    try {
+        onAgent(plan) {
+            if (plan.approvalEvents) {
+                String recorded = fileExists(EVENTS_FILE) ? readFile(file: EVENTS_FILE, encoding: 'UTF-8') : ''
+                writeFile(file: EVENTS_FILE, encoding: 'UTF-8', text: recorded + plan.approvalEvents.join('\n') + '\n')
+            }
+            swarmCanaryExecute(verb: 'report', args: ['--events', EVENTS_FILE, '--out', REPORT_FILE,
+                    '--title', "${plan.version} of ${plan.track}".toString()])
+            archiveArtifacts(artifacts: "${REPORT_FILE},${EVENTS_FILE}", allowEmptyArchive: true)
+        }
+        result.report = REPORT_FILE
+    } catch (Throwable e) {
+        echo "swarmCanaryDeploy: could not write the report ${REPORT_FILE} (${e.message})"
     }
 }
 
@@ -134,6 +199,10 @@ private Map gate(Map plan, int weight, Integer next) {
     }
     String approver = answer instanceof Map ? answer[APPROVER]?.toString() : answer?.toString()
     echo "swarmCanaryDeploy: gate '${id}' approved by ${approver ?: 'unknown'}"
+    if (plan.analysisArgs) {
+        plan.approvalEvents << groovy.json.JsonOutput.toJson([time: java.time.Instant.now().toString(), type: 'approval',
+                track: plan.track, step: "${weight}%".toString(), approver: approver, decision: 'approved'])
+    }
     return [gate: id, weight: weight, approver: approver]
 }
 
@@ -261,10 +330,6 @@ static Map planOf(Map config) {
     if (unknown) {
         throw new IllegalArgumentException("unknown parameter(s) ${unknown.sort()}; known: ${PARAMETERS.sort()}")
     }
-    if (config.analysis != null) {
-        throw new IllegalArgumentException("'analysis' (automatic gates from Envoy statistics) is reserved and not available yet; " +
-                'remove it and use the approval gates')
-    }
     ['app', 'env', 'version'].each { name -> required(config, name) }
     String app = config.app.toString().trim()
     String env = config.env.toString().trim()
@@ -330,8 +395,67 @@ static Map planOf(Map config) {
             approval: approval, submitter: submitter, approvalTimeout: approvalTimeout,
             approvalTimeoutText: "${time} ${time == 1 ? unit[0..-2] : unit}".toString(),
             nodeLabel: text(config, 'nodeLabel'), lockResource: "swarm-canary/${app}-${env}".toString(),
+            analysisArgs: config.analysis == null ? null : analysisArgsOf(config.analysis, app, env, edge), approvalEvents: [],
             target: [app: app, env: env, edge: edge, dockerHost: text(config, 'dockerHost'),
                      dockerCredentialsId: text(config, 'dockerCredentialsId')]]
+}
+
+@groovy.transform.Field
+static final Set<String> ANALYSIS_PARAMETERS = ['window', 'minRequests', 'maxErrorRate', 'maxP99', 'source', 'prometheusUrl'] as Set
+
+/** The file the CLI records weights and analyses in, in the agent's workspace; the report is made from it. */
+@groovy.transform.Field
+static final String EVENTS_FILE = 'swarm-canary-events.jsonl'
+
+@groovy.transform.Field
+static final String REPORT_FILE = 'swarm-canary-report.html'
+
+/** analysis: [window: '1m', minRequests: 100, maxErrorRate: 1 (percent), maxP99: 500 (ms), source: 'envoy'|'prometheus', prometheusUrl:] */
+@NonCPS
+private static List<String> analysisArgsOf(def analysis, String app, String env, String edge) {
+    if (!(analysis instanceof Map)) {
+        throw new IllegalArgumentException("'analysis' is a map, e.g. analysis: [window: '1m', maxErrorRate: 1, maxP99: 500]; was ${analysis}")
+    }
+    def unknown = analysis.keySet().findAll { !(it in ANALYSIS_PARAMETERS) }
+    if (unknown) {
+        throw new IllegalArgumentException("analysis: unknown key(s) ${unknown.sort()}; known: ${ANALYSIS_PARAMETERS.sort()}")
+    }
+    List<String> args = ['--app', app, '--env', env]
+    if (edge) {
+        args += ['--edge', edge]
+    }
+    String window = analysis.window == null ? '1m' : analysis.window.toString().trim()
+    if (!(window ==~ /\d+(ms|s|m|h)/)) {
+        throw new IllegalArgumentException("analysis.window is a duration like '30s', '1m' or '5m'; was '${analysis.window}'")
+    }
+    args += ['--window', window]
+    if (analysis.minRequests != null) {
+        args += ['--min-requests', inRange('analysis.minRequests', analysis.minRequests, 1, 100000000).toString()]
+    }
+    if (analysis.maxErrorRate != null) {
+        def rate = analysis.maxErrorRate
+        if (!(rate instanceof Number) || rate < 0 || rate > 100) {
+            throw new IllegalArgumentException("analysis.maxErrorRate is a percentage 0-100, e.g. 1 for 1%; was ${rate}")
+        }
+        args += ['--max-error-rate', "${rate}%".toString()]
+    }
+    if (analysis.maxP99 != null) {
+        // milliseconds, as in the issue's example maxP99: 500; the CLI reads a bare number as seconds
+        args += ['--max-p99', "${inRange('analysis.maxP99', analysis.maxP99, 1, 3600000)}ms".toString()]
+    }
+    if (analysis.source != null) {
+        if (!(analysis.source in ['envoy', 'prometheus'])) {
+            throw new IllegalArgumentException("analysis.source is 'envoy' or 'prometheus'; was '${analysis.source}'")
+        }
+        args += ['--source', analysis.source.toString()]
+    }
+    if (analysis.prometheusUrl != null) {
+        args += ['--prometheus-url', analysis.prometheusUrl.toString()]
+    }
+    if (analysis.source == 'prometheus' && analysis.prometheusUrl == null) {
+        throw new IllegalArgumentException("analysis.source 'prometheus' needs analysis.prometheusUrl, e.g. 'http://prometheus:9090'")
+    }
+    return args + ['--rollback-on-fail', '--events', EVENTS_FILE]
 }
 
 @NonCPS

@@ -28,7 +28,7 @@ static final String DOWNLOAD_SCRIPT = 'curl -fsSL --retry 3 --create-dirs -o "$S
 static final List<String> SCRIPTS = [RUN_SCRIPT, ON_PATH_SCRIPT, DOWNLOAD_SCRIPT].asImmutable()
 
 @groovy.transform.Field
-static final Set<String> PARAMETERS = ['verb', 'args', 'secrets', 'dockerHost', 'dockerCredentialsId'] as Set
+static final Set<String> PARAMETERS = ['verb', 'args', 'secrets', 'dockerHost', 'dockerCredentialsId', 'okExitCodes'] as Set
 
 @groovy.transform.Field
 static final Map<Integer, String> HINTS = [
@@ -41,7 +41,8 @@ static final Map<Integer, String> HINTS = [
  *                    dockerHost: 'tcp://manager:2376', dockerCredentialsId: 'swarm-tls',
  *                    secrets: [[name: 'db_password', credentialsId: 'files-db-password'],
  *                              [name: 'tls.key', credentialsId: 'files-tls-key', type: 'file']])
- * returns the CLI's JSON result as a map; any non-zero exit becomes error(...).
+ * returns the CLI's JSON result as a map; any non-zero exit becomes error(...), except those in okExitCodes
+ * (e.g. analyze's 1 = fail and 4 = not enough data, which are answers, not errors): then the map gets exitCode.
  */
 def call(Map config = [:]) {
     List<String> verb
@@ -117,11 +118,15 @@ def call(Map config = [:]) {
             deleteDir()
         }
     }
-    return resultOf(label, status, output)
+    return resultOf(label, status, output, (config.okExitCodes ?: []) as List)
 }
 
-private def resultOf(String label, int status, String output) {
+private def resultOf(String label, int status, String output, List okExitCodes) {
     def result = output?.trim() ? readJSON(text: output) : null
+    if (status != 0 && status in okExitCodes && result instanceof Map && !(result.error instanceof Map)) {
+        result.exitCode = status
+        return result
+    }
     if (status == 0) {
         if (result == null) {
             error "${label}: exited 0 but printed no JSON result; see its messages above"

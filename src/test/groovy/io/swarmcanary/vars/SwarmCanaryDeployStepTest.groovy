@@ -23,11 +23,19 @@ class SwarmCanaryDeployStepTest extends PipelineTestSupport {
     /** The service status reports as the track's canary. */
     String statusCanary = 'files-webdev-1_0_10'
 
+    /** analyze's verdict per canary weight: 'pass' (default), 'fail' or 'inconclusive'. */
+    Map<Integer, String> verdicts = [:]
+    List<Map> archived = []
+
     @BeforeEach
     void cliOnAgent() {
         env.SWARM_CANARY_CLI = '/opt/swarm-canary'
         files['/opt/swarm-canary'] = 'cli'
+        helper.registerAllowedMethod('archiveArtifacts', [Map], { Map m -> archived << m })
     }
+
+    int lastShift = 0
+    List<List<String>> agentArgFiles = []
 
     @Override
     protected int fakeSh(String script) {
@@ -35,13 +43,20 @@ class SwarmCanaryDeployStepTest extends PipelineTestSupport {
             return super.fakeSh(script)
         }
         List<String> args = argsOfFile(readAgentFile(env.SWARM_CANARY_ARGS))
+        agentArgFiles << args
         String call = cliCall(args)
         if (call == abortAt) {
             throw new FlowInterruptedException(new UserInterruption('bob'))
         }
+        if (args[0] == 'shift') {
+            lastShift = args[args.indexOf('--weight') + 1] as int
+        }
         cliExit = call == failAt ? 1 : 0
         cliStdout = call == failAt ? '{"error": {"message": "envoy did not serve the new config within 3m", "exitCode": 1, "kind": "failed"}}'
                                    : answer(args)
+        if (args[0] == 'analyze' && call != failAt) {
+            cliExit = [pass: 0, fail: 1, inconclusive: 4][verdicts.get(lastShift, 'pass')]
+        }
         return super.fakeSh(script)
     }
 
@@ -67,6 +82,13 @@ class SwarmCanaryDeployStepTest extends PipelineTestSupport {
                 return """{"tracks": [{"track": "files-webdev", "phase": "canary at 0%", "stable": "files-webdev-1_0_9",
                            "canary": ${statusCanary == null ? 'null' : '"' + statusCanary + '"'}, "releases": [{"service": "files-webdev-1_0_9", "version": "1.0.9"},
                            {"service": "files-webdev-1_0_11", "version": "1.0.11"}]}]}"""
+            case 'analyze':
+                String v = verdicts.get(lastShift, 'pass')
+                String reason = v == 'fail' ? 'canary error rate 30.0% > max 1%' : v == 'pass' ? 'canary within limits' : 'canary had 3 requests, needs 100'
+                return """{"track": "files-webdev", "verdict": "${v}", "reason": "${reason}"${v == 'fail'
+                        ? ', "rollback": {"outcome": "rolled back", "weights": {"1.0.9": 100}, "removed": ["files-webdev-1_0_10"]}' : ''}}"""
+            case 'report':
+                return '{"out": "swarm-canary-report.html"}'
             default:
                 throw new AssertionError("unexpected CLI call ${args}")
         }
@@ -131,6 +153,51 @@ class SwarmCanaryDeployStepTest extends PipelineTestSupport {
         assertThat(calls('milestone')[0].args[0].label.toString()).isEqualTo('swarm-canary files-webdev')
         assertThat(calls('milestone')).hasSize(1)
         assertThat(shCalls).allMatch { it.blocks[0] == 'lock' }
+    }
+
+    static final Map ANALYSIS = [window: '1m', maxErrorRate: 1, maxP99: 500]
+
+    @Test
+    void analysisRunsAfterEveryShiftBeforeTheGateAndTheReportIsArchived() {
+        def result = deploy(analysis: ANALYSIS)
+        assertThat(events()).containsExactly('deploy', 'shift 5', 'analyze', 'input files-webdev-5', 'shift 25', 'analyze',
+                'input files-webdev-25', 'shift 50', 'analyze', 'input files-webdev-50', 'shift 100', 'analyze',
+                'input files-webdev-100', 'promote', 'report')
+        List<String> analyze = agentArgFiles.find { it[0] == 'analyze' }
+        assertThat(analyze.join(' ')).contains('--app files --env webdev').contains('--window 1m').contains('--max-error-rate 1%')
+                .contains('--max-p99 500ms').contains('--rollback-on-fail').contains('--events swarm-canary-events.jsonl')
+        assertThat(result.analyses*.verdict).containsExactly('pass', 'pass', 'pass', 'pass')
+        assertThat(result.report).isEqualTo('swarm-canary-report.html')
+        assertThat(archived.collect { it.artifacts.toString() }).containsExactly('swarm-canary-report.html,swarm-canary-events.jsonl')
+        // the approvals are in the record the report is made from, with who approved
+        assertThat(readAgentFile('swarm-canary-events.jsonl')).contains('"type":"approval"').contains('"approver":"alice"')
+                .contains('"step":"100%"')
+    }
+
+    @Test
+    void aFailedAnalysisRollsBackWithoutAskingAndSaysWhy() {
+        verdicts[25] = 'fail'
+        assertThatThrownBy { deploy(analysis: ANALYSIS) }.isInstanceOf(StepFailure)
+                .hasMessageContaining('failed analysis at 25%: canary error rate 30.0% > max 1%')
+                .hasMessageContaining('rolled back automatically, without waiting for approval')
+                .hasMessageContaining('files-webdev-1_0_10 was removed')
+        assertThat(events()).containsExactly('deploy', 'shift 5', 'analyze', 'input files-webdev-5', 'shift 25', 'analyze', 'report')
+        assertThat(inputCalls*.args*.id).doesNotContain('files-webdev-25')
+    }
+
+    @Test
+    void notEnoughDataAsksAHuman() {
+        verdicts[5] = 'inconclusive'
+        deploy(analysis: ANALYSIS)
+        assertThat(events()).startsWith('deploy', 'shift 5', 'analyze', 'input files-webdev-5')
+    }
+
+    @Test
+    void notEnoughDataWithoutGatesFailsAndRollsBack() {
+        verdicts[5] = 'inconclusive'
+        assertThatThrownBy { deploy(analysis: ANALYSIS, approval: false) }.isInstanceOf(StepFailure)
+                .hasMessageContaining('not enough data').hasMessageContaining('rolled back')
+        assertThat(events()).contains('rollback').doesNotContain('shift 25')
     }
 
     @Test
@@ -382,7 +449,13 @@ class SwarmCanaryDeployStepTest extends PipelineTestSupport {
             [[secrets: 'db'], "'secrets' is a list"],
             [[replaceCanary: 'true'], "'replaceCanary' is true or false"],
             [[edge: ''], "'edge' must be non-empty text"],
-            [[analysis: [window: '5m']], "'analysis' (automatic gates from Envoy statistics) is reserved and not available yet"],
+            [[analysis: [window: 'soon']], "analysis.window is a duration"],
+            [[analysis: [maxErrorRate: 150]], 'analysis.maxErrorRate is a percentage 0-100'],
+            [[analysis: [maxP99: 0]], 'analysis.maxP99'],
+            [[analysis: [source: 'graphite']], "analysis.source is 'envoy' or 'prometheus'"],
+            [[analysis: [source: 'prometheus']], 'needs analysis.prometheusUrl'],
+            [[analysis: [windw: '1m']], 'analysis: unknown key(s) [windw]'],
+            [[analysis: '1m'], "'analysis' is a map"],
             [[weigths: [5, 100]], 'unknown parameter(s) [weigths]'],
             [[agent: 'swarm'], 'unknown parameter(s) [agent]'],
         ].collect { it as Object[] }

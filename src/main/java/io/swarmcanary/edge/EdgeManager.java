@@ -324,8 +324,7 @@ public final class EdgeManager {
         releasesByTrack.forEach((track, all) -> {
             RouteTable.TrackEntry entry = routes.tracks().get(track);
             // a release being removed by a rollback gets no route, not even a fallback one
-            List<ServiceInfo> releases = entry == null ? all
-                    : all.stream().filter(r -> !entry.retiring().contains(r.name())).toList();
+            List<ServiceInfo> releases = Lifecycle.live(entry, all);
             if (releases.isEmpty()) {
                 return;
             }
@@ -438,28 +437,48 @@ public final class EdgeManager {
 
     private void awaitConverged(EdgeSettings settings, String revision, Duration timeout, Progress progress) {
         if (settings.usesXds()) {
-            awaitAcked(settings, revision, timeout, progress);
-            return;
+            awaitLive(settings, timeout, 100, progress, running -> acked(settings, revision, running));
+        } else {
+            awaitLive(settings, timeout, 250, progress, running -> {
+                Optional<String> served = probe.revision(settings.port());
+                return new Look("serving " + served.orElse("-") + " (want " + revision + ")",
+                        served.filter(revision::equals).isPresent(), null);
+            });
         }
+    }
+
+    /**
+     * What a delivery sees of the live Envoys: in words, whether they serve the wanted revision, and why they
+     * rejected it (null unless they did).
+     */
+    private record Look(String seen, boolean served, String rejection) {}
+
+    /**
+     * Waits until the rollout is complete, every wanted Envoy task runs and the delivery's look says the revision is
+     * served; fails at once on a rollout rollback/pause or a rejection, else at the deadline.
+     */
+    private void awaitLive(EdgeSettings settings, Duration timeout, long pollMillis, Progress progress,
+                           java.util.function.LongFunction<Look> look) {
         Instant deadline = clock.instant().plus(timeout);
-        String last = "";
         while (true) {
             String state = swarm.updateState(settings.name());
             List<TaskInfo> tasks = swarm.tasks(settings.name());
             long running = tasks.stream().filter(t -> t.wanted() && t.running()).count();
             long wanted = tasks.stream().filter(TaskInfo::wanted).count();
-            Optional<String> served = probe.revision(settings.port());
-            String status = String.format("waiting for edge %s: %d/%d Envoy tasks running, rollout %s, serving %s (want %s)",
-                    settings.name(), running, wanted, state == null ? "new" : state, served.orElse("-"), revision);
-            progress.waiting(status);
-            last = status;
+            Look seen = look.apply(running);
+            String last = String.format("waiting for edge %s: %d/%d Envoy tasks running, rollout %s, %s",
+                    settings.name(), running, wanted, state == null ? "new" : state, seen.seen());
+            progress.waiting(last);
+            if (seen.rejection() != null) {
+                progress.done();
+                throw new IllegalStateException(seen.rejection());
+            }
             if (state != null && (state.startsWith("rollback") || state.equals("paused"))) {
                 progress.done();
                 throw new IllegalStateException("edge " + settings.name() + " update " + state + ": "
                         + tasks.stream().filter(TaskInfo::failed).map(t -> t.error() == null ? t.message() : t.error()).distinct().toList());
             }
-            if ((state == null || state.equals("completed")) && running > 0 && running == wanted
-                    && served.filter(revision::equals).isPresent()) {
+            if ((state == null || state.equals("completed")) && running > 0 && running == wanted && seen.served()) {
                 progress.done();
                 return;
             }
@@ -469,7 +488,7 @@ public final class EdgeManager {
                         + timeout.toSeconds() + "s (" + last + ")");
             }
             try {
-                Thread.sleep(250);
+                Thread.sleep(pollMillis);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw new IllegalStateException("interrupted while waiting for the edge");
@@ -478,55 +497,22 @@ public final class EdgeManager {
     }
 
     /**
-     * Delivery xds: done when every running Envoy task has ACKed the revision (RDS) and the clusters served
-     * with it (CDS), as its control plane reports. A NACK fails at once: Envoy keeps its previous config.
+     * Delivery xds: served when every running Envoy task has ACKed the revision (RDS) and the clusters served
+     * with it (CDS), as its control plane reports. A NACK is a rejection: Envoy keeps its previous config.
      */
-    private void awaitAcked(EdgeSettings settings, String revision, Duration timeout, Progress progress) {
-        Instant deadline = clock.instant().plus(timeout);
-        String last = "";
-        while (true) {
-            String state = swarm.updateState(settings.name());
-            List<TaskInfo> tasks = swarm.tasks(settings.name());
-            long running = tasks.stream().filter(t -> t.wanted() && t.running()).count();
-            long wanted = tasks.stream().filter(TaskInfo::wanted).count();
-            Optional<XdsStatus> status = controlPlane.status(settings.xds().statusPort());
-            if (status.isEmpty() || !revision.equals(status.get().routesVersion())) {
-                // ask for a read now rather than at the control plane's next poll
-                status = controlPlane.refresh(settings.xds().statusPort());
-            }
-            String seen = status.map(s -> s.describe(running)).orElse("control plane not answering on port "
-                    + settings.xds().statusPort());
-            last = String.format("waiting for edge %s: %d/%d Envoy tasks running, rollout %s, %s (want routes %s)",
-                    settings.name(), running, wanted, state == null ? "new" : state, seen, revision);
-            progress.waiting(last);
-            Optional<XdsStatus.Envoy> rejected = status.flatMap(s -> s.envoys().stream().filter(e -> e.nack() != null).findFirst());
-            if (rejected.isPresent() && status.get().routesVersion().equals(revision)) {
-                progress.done();
-                throw new IllegalStateException("Envoy " + rejected.get().address() + " rejected the new config and keeps"
-                        + " its previous one: " + rejected.get().nack());
-            }
-            if (state != null && (state.startsWith("rollback") || state.equals("paused"))) {
-                progress.done();
-                throw new IllegalStateException("edge " + settings.name() + " update " + state + ": "
-                        + tasks.stream().filter(TaskInfo::failed).map(t -> t.error() == null ? t.message() : t.error()).distinct().toList());
-            }
-            if ((state == null || state.equals("completed")) && running > 0 && running == wanted && status.isPresent()
-                    && revision.equals(status.get().routesVersion()) && status.get().upToDate() >= running) {
-                progress.done();
-                return;
-            }
-            if (clock.instant().isAfter(deadline)) {
-                progress.done();
-                throw new IllegalStateException("edge " + settings.name() + " did not converge within "
-                        + timeout.toSeconds() + "s (" + last + ")");
-            }
-            try {
-                Thread.sleep(100);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException("interrupted while waiting for the edge");
-            }
+    private Look acked(EdgeSettings settings, String revision, long running) {
+        Optional<XdsStatus> status = controlPlane.status(settings.xds().statusPort());
+        if (status.isEmpty() || !revision.equals(status.get().routesVersion())) {
+            // ask for a read now rather than at the control plane's next poll
+            status = controlPlane.refresh(settings.xds().statusPort());
         }
+        String seen = status.map(s -> s.describe(running)).orElse("control plane not answering on port "
+                + settings.xds().statusPort()) + " (want routes " + revision + ")";
+        boolean current = status.isPresent() && revision.equals(status.get().routesVersion());
+        Optional<XdsStatus.Envoy> rejected = status.flatMap(s -> s.envoys().stream().filter(e -> e.nack() != null).findFirst());
+        String rejection = rejected.isPresent() && current ? "Envoy " + rejected.get().address()
+                + " rejected the new config and keeps its previous one: " + rejected.get().nack() : null;
+        return new Look(seen, current && status.get().upToDate() >= running, rejection);
     }
 
     private static ServiceDefinition definition(EdgeSettings settings, RouteTable routes, ConfigInfo config, String revision) {

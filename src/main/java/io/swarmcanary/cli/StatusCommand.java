@@ -11,7 +11,6 @@ import java.time.Clock;
 import io.swarmcanary.edge.EdgeManager;
 import io.swarmcanary.edge.Lifecycle;
 import io.swarmcanary.edge.RouteTable;
-import io.swarmcanary.swarm.ServiceInfo;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -53,9 +52,7 @@ public final class StatusCommand implements Callable<Integer>, SwarmCanary.JsonE
             var edge = edgeManager.read(edgeOptions.edge);
             edge.ifPresent(e -> edgeManager.releasesByTrack(edgeOptions.edge).forEach((t, releases) -> {
                 RouteTable.TrackEntry entry = e.routes().tracks().get(t);
-                List<ServiceInfo> live = entry == null ? releases
-                        : releases.stream().filter(r -> !entry.retiring().contains(r.name())).toList();
-                weights.putAll(EdgeManager.effectiveWeights(live, entry));
+                weights.putAll(EdgeManager.effectiveWeights(Lifecycle.live(entry, releases), entry));
                 Lifecycle.Phase phase = Lifecycle.phase(entry, releases);
                 positions.put(t, new StatusReader.Position(phase.describe(), phase.stable(), phase.canary(), phase.previous()));
             }));

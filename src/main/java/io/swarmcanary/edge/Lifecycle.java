@@ -47,6 +47,11 @@ public final class Lifecycle {
                 stable, null, null, false, previous, retiring);
     }
 
+    /** The track's releases that no rollback has retired (a retired one may still exist until it is removed). */
+    public static List<ServiceInfo> live(RouteTable.TrackEntry entry, List<ServiceInfo> releases) {
+        return entry == null ? releases : releases.stream().filter(r -> !entry.retiring().contains(r.name())).toList();
+    }
+
     /** The release that takes all traffic on rollback: the recorded one, else the non-canary with the most weight. */
     static String stableOf(RouteTable.TrackEntry entry, List<ServiceInfo> releases) {
         Set<String> live = names(releases);

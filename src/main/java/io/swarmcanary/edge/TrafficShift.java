@@ -56,8 +56,7 @@ public final class TrafficShift {
             throw new UserInputException("track " + track.name() + " has no releases on this edge; deploy one first."
                     + " Nothing was changed.");
         }
-        List<ServiceInfo> live = current == null ? releases
-                : releases.stream().filter(r -> !current.retiring().contains(r.name())).toList();
+        List<ServiceInfo> live = Lifecycle.live(current, releases);
         Map<String, Integer> weights = new LinkedHashMap<>();
         live.forEach(r -> weights.put(r.name(), 0));
         if (canaryWeight != null) {

@@ -179,7 +179,7 @@ public final class PrunePlanner {
             if (phase.stable() != null) {
                 protectedWhy.putIfAbsent(phase.stable(), "stable" + on);
             }
-            List<ServiceInfo> live = entry == null ? onEdge : onEdge.stream().filter(r -> !entry.retiring().contains(r.name())).toList();
+            List<ServiceInfo> live = Lifecycle.live(entry, onEdge);
             EdgeManager.effectiveWeights(live, entry).forEach((name, w) -> {
                 if (w > 0) {
                     protectedWhy.putIfAbsent(name, "weight " + w + on);

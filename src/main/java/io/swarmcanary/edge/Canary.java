@@ -82,6 +82,8 @@ public final class Canary {
         }
         EdgeManager.Result r = edges.updateTrack(edge, track.name(),
                 (current, releases) -> Lifecycle.afterDeploy(service, current, releases), progress);
+        // done means reachable through the edge (by weight, or by the canary header): Envoy has found its tasks
+        edges.awaitHealthyHosts(edge, List.of(service), EdgeManager.HostCheck.WARN, progress);
         Map<String, Integer> weights = r.weights().getOrDefault(track.name(), Map.of());
         String routing = "edge " + r.edge() + " routes " + track.name() + ": " + weights
                 + (weights.getOrDefault(request.version(), 0) == 0 && weights.size() > 1
@@ -97,8 +99,9 @@ public final class Canary {
 
     /** Stable back to 100%, then the retired release's service removed (its secrets stay for prune). */
     public Step rollback(Track track, Progress progress) {
+        // the way back is never held up for long: a missing stable task is warned about, not waited for
         EdgeManager.Result r = edges.updateTrack(edge, track.name(),
-                (current, releases) -> Lifecycle.rollback(track, current, releases), progress);
+                (current, releases) -> Lifecycle.rollback(track, current, releases), EdgeManager.HostCheck.WARN, progress);
         List<String> removed = removeRetiring(track, progress);
         return step(track, r, removed);
     }

@@ -47,6 +47,8 @@ public final class EdgeManager {
     /** Inside the control plane's container; published on the edge's xds status port. */
     static final int CONTROL_PLANE_STATUS_PORT = 18001;
     private static final Duration RESTORE_TIMEOUT = Duration.ofMinutes(3);
+    /** Envoy re-resolves tasks.<service> every 5s: a release that runs is found within two rounds. */
+    private static final Duration HOSTS_WARN_TIMEOUT = Duration.ofSeconds(12);
 
     private final SwarmGateway swarm;
     private final EdgeProbe probe;
@@ -208,12 +210,90 @@ public final class EdgeManager {
      * makes this one fail with a conflict instead of being overwritten.
      */
     public Result updateTrack(String edge, String track, TrackChange change, Progress progress) {
+        return updateTrack(edge, track, change, HostCheck.REQUIRE, progress);
+    }
+
+    /**
+     * What to do when a change gives traffic to a release in which the live Envoy has not found a healthy task
+     * yet: REQUIRE waits for it and fails without changing anything; WARN (the way back) waits briefly, then goes on.
+     */
+    public enum HostCheck { REQUIRE, WARN }
+
+    public Result updateTrack(String edge, String track, TrackChange change, HostCheck hostCheck, Progress progress) {
         Instant start = clock.instant();
         EdgeState state = require(edge);
         Map<String, List<ServiceInfo>> releases = releasesByTrack(edge);
-        RouteTable.TrackEntry entry = change.apply(state.routes().tracks().get(track), releases.getOrDefault(track, List.of()));
+        List<ServiceInfo> trackReleases = releases.getOrDefault(track, List.of());
+        RouteTable.TrackEntry current = state.routes().tracks().get(track);
+        RouteTable.TrackEntry entry = change.apply(current, trackReleases);
         Plan plan = plan(state.settings(), state.routes().with(track, entry), Optional.empty(), releases);
+        List<String> gaining = gainingTraffic(trackReleases, current, entry);
+        if (!gaining.isEmpty()) {
+            // Envoy finds a release's tasks by DNS (tasks.<service>, re-resolved every few seconds): weight given
+            // before that is answered "503 no healthy upstream"
+            awaitHealthyHosts(state.settings(), gaining, hostCheck, progress);
+        }
         return apply(Optional.of(state), plan, start, progress);
+    }
+
+    /** Releases that exist, have no traffic under the current entry and get some under the new one. */
+    static List<String> gainingTraffic(List<ServiceInfo> releases, RouteTable.TrackEntry current, RouteTable.TrackEntry next) {
+        if (next == null) {
+            return List.of();
+        }
+        Map<String, Integer> before = effectiveWeights(releases, current);
+        Map<String, Integer> after = effectiveWeights(releases, next);
+        return after.entrySet().stream()
+                .filter(e -> e.getValue() > 0 && before.getOrDefault(e.getKey(), 0) == 0)
+                .map(Map.Entry::getKey).toList();
+    }
+
+    /**
+     * Waits until the live Envoy has a healthy host in each of these release clusters, as its own stats say
+     * ({@code membership_healthy} through the stats host).
+     */
+    public void awaitHealthyHosts(String edge, List<String> services, HostCheck hostCheck, Progress progress) {
+        awaitHealthyHosts(require(edge).settings(), services, hostCheck, progress);
+    }
+
+    private void awaitHealthyHosts(EdgeSettings settings, List<String> services, HostCheck hostCheck, Progress progress) {
+        Duration timeout = hostCheck == HostCheck.REQUIRE ? convergeTimeout : HOSTS_WARN_TIMEOUT;
+        Instant deadline = clock.instant().plus(timeout);
+        while (true) {
+            Optional<Map<String, Long>> healthy = probe.healthyHosts(settings.port(), services);
+            if (healthy.isEmpty()) {
+                progress.info("note: cannot read the stats of the live Envoy of edge " + settings.name()
+                        + " (no stats host in its config, or no answer on port " + settings.port()
+                        + "); not checking that it has found the tasks of " + String.join(", ", services));
+                return;
+            }
+            List<String> missing = services.stream().filter(s -> healthy.get().getOrDefault(s, 0L) == 0).toList();
+            if (missing.isEmpty()) {
+                progress.done();
+                return;
+            }
+            String waiting = "waiting for edge " + settings.name() + " to find a healthy task of " + String.join(", ", missing)
+                    + " before it gets traffic";
+            progress.waiting(waiting);
+            if (clock.instant().isAfter(deadline)) {
+                progress.done();
+                String why = "the live Envoy of edge " + settings.name() + " has found no healthy task of "
+                        + String.join(", ", missing) + " within " + timeout.toSeconds() + "s";
+                if (hostCheck == HostCheck.WARN) {
+                    progress.info("warning: " + why + "; going on, because this is the way back");
+                    return;
+                }
+                throw new IllegalStateException(why + ". Nothing was changed: traffic stays where it was. Check the"
+                        + " release's tasks ('docker service ps " + missing.get(0) + "') and that they pass their health"
+                        + " check and share a network with the edge.");
+            }
+            try {
+                Thread.sleep(250);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while waiting for the edge");
+            }
+        }
     }
 
     /** The config the edge would run now, rendered from the cluster. */

@@ -1,49 +1,123 @@
 package io.swarmcanary.edge;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.swarmcanary.envoy.EnvoyConfigRenderer;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
+import java.net.ProxySelector;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Collection;
+import java.util.LinkedHashMap;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
+import java.util.stream.Collectors;
 
 /**
- * Asks the live Envoy, through its public listener, which route table it serves: the smoke host answers
- * with the revision header. A raw request, because java.net.http refuses to set the Host header.
+ * Asks the live Envoy, through its public listener, which route table it serves (the smoke host answers with
+ * the revision header) and how many healthy hosts it has found per release cluster (the stats host). Raw
+ * requests, because java.net.http refuses to set the Host header.
  */
 public interface EdgeProbe {
     Optional<String> revision(int port);
 
+    /**
+     * Healthy hosts ({@code membership_healthy}) per cluster in the live Envoy; a cluster it does not have counts 0.
+     * Empty when its stats cannot be read (no stats host in a custom template, or no answer).
+     */
+    default Optional<Map<String, Long>> healthyHosts(int port, Collection<String> clusters) {
+        return Optional.empty();
+    }
+
     static EdgeProbe http(String host) {
-        return port -> {
-            try (Socket socket = new Socket()) {
-                socket.connect(new InetSocketAddress(host, port), 1000);
-                socket.setSoTimeout(2000);
-                OutputStream out = socket.getOutputStream();
-                out.write(("GET / HTTP/1.1\r\nHost: proxy_test\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
-                out.flush();
-                InputStream in = socket.getInputStream();
-                String response = new String(in.readNBytes(16 * 1024), StandardCharsets.ISO_8859_1);
-                if (!response.startsWith("HTTP/1.1 200")) {
+        return new EdgeProbe() {
+            @Override
+            public Optional<String> revision(int port) {
+                return get(host, port, "proxy_test", "/").filter(r -> r.startsWith("HTTP/1.1 200")).flatMap(response -> {
+                    String prefix = EnvoyConfigRenderer.REVISION_HEADER + ":";
+                    for (String line : response.split("\r\n")) {
+                        if (line.isEmpty()) {
+                            break;
+                        }
+                        if (line.toLowerCase(Locale.ROOT).startsWith(prefix)) {
+                            return Optional.of(line.substring(prefix.length()).trim());
+                        }
+                    }
+                    return Optional.empty();
+                });
+            }
+
+            @Override
+            public Optional<Map<String, Long>> healthyHosts(int port, Collection<String> clusters) {
+                String filter = "^cluster\\.(" + clusters.stream().map(c -> c.replace(".", "\\.")).collect(Collectors.joining("|"))
+                        + ")\\.membership_healthy$";
+                // the stats host is chosen by the authority, which java.net.http only lets a proxy request carry
+                HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+                        .connectTimeout(Duration.ofSeconds(1)).proxy(ProxySelector.of(new InetSocketAddress(host, port))).build();
+                URI uri = URI.create("http://" + EnvoyConfigRenderer.STATS_HOST + ":" + port + "/stats?format=json&filter="
+                        + URLEncoder.encode(filter, StandardCharsets.UTF_8));
+                try {
+                    HttpResponse<String> r = http.send(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(3)).GET().build(),
+                            HttpResponse.BodyHandlers.ofString());
+                    return r.statusCode() == 200 ? parseHealthyHosts(r.body(), clusters) : Optional.empty();
+                } catch (IOException e) {
+                    return Optional.empty();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
                     return Optional.empty();
                 }
-                String prefix = EnvoyConfigRenderer.REVISION_HEADER + ":";
-                for (String line : response.split("\r\n")) {
-                    if (line.isEmpty()) {
-                        break;
-                    }
-                    if (line.toLowerCase(Locale.ROOT).startsWith(prefix)) {
-                        return Optional.of(line.substring(prefix.length()).trim());
-                    }
-                }
-                return Optional.empty();
-            } catch (IOException e) {
-                return Optional.empty();
             }
         };
+    }
+
+    /** {@code membership_healthy} per cluster from Envoy's {@code /stats?format=json}; empty when it is not that JSON. */
+    static Optional<Map<String, Long>> parseHealthyHosts(String statsJson, Collection<String> clusters) {
+        JsonNode stats;
+        try {
+            stats = new ObjectMapper().readTree(statsJson).path("stats");
+        } catch (IOException e) {
+            return Optional.empty();
+        }
+        if (!stats.isArray()) {
+            return Optional.empty();
+        }
+        Map<String, Long> healthy = new LinkedHashMap<>();
+        clusters.forEach(c -> healthy.put(c, 0L));
+        for (JsonNode stat : stats) {
+            String name = stat.path("name").asText();
+            for (String c : clusters) {
+                if (name.equals("cluster." + c + ".membership_healthy")) {
+                    healthy.put(c, stat.path("value").asLong());
+                }
+            }
+        }
+        return Optional.of(healthy);
+    }
+
+    /** One GET with the given Host header; the whole response (status line, headers, body), or empty on no answer. */
+    private static Optional<String> get(String host, int port, String hostHeader, String path) {
+        try (Socket socket = new Socket()) {
+            socket.connect(new InetSocketAddress(host, port), 1000);
+            socket.setSoTimeout(2000);
+            OutputStream out = socket.getOutputStream();
+            out.write(("GET " + path + " HTTP/1.1\r\nHost: " + hostHeader + "\r\nConnection: close\r\n\r\n")
+                    .getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            InputStream in = socket.getInputStream();
+            return Optional.of(new String(in.readNBytes(1024 * 1024), StandardCharsets.ISO_8859_1));
+        } catch (IOException e) {
+            return Optional.empty();
+        }
     }
 
     /** The host the docker CLI talks to, or localhost for a local socket. */

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.swarmcanary.edge.EdgeProbe;
 import io.swarmcanary.testing.Cli;
 import io.swarmcanary.testing.TestSwarm;
 import io.swarmcanary.testing.Traffic;
@@ -47,6 +48,11 @@ class AnalyzeXdsIT {
                 "--delivery", "xds", "--control-plane-image", IMAGE, "--xds-status-port", String.valueOf(STATUS_PORT), "-q"));
         ok(deploy("1.0.0"));
         ok(deploy("2.0.0", "ERROR_RATE=30"));
+        // deploy returns once the live Envoy has found the tasks of the release (its own membership_healthy gauge)
+        String stable = APP + "-webdev-1_0_0";
+        String canary = APP + "-webdev-2_0_0";
+        assertThat(EdgeProbe.http("127.0.0.1").healthyHosts(PORT, List.of(stable, canary, APP + "-webdev-9_9_9")))
+                .contains(Map.of(stable, 1L, canary, 1L, APP + "-webdev-9_9_9", 0L));
     }
 
     @AfterAll
@@ -119,9 +125,8 @@ class AnalyzeXdsIT {
         // every answer a release gave is the stable's 200, the canary's 200 or its injected 500: the stable never failed
         assertThat(counts.keySet().stream().filter(k -> !k.endsWith(" -")))
                 .containsExactlyInAnyOrder("200 1.0.0", "200 2.0.0", "500 2.0.0");
-        // Envoy's own 503s (no release answered): a few were seen on a saturated 2-core test bed (4 of 993 in one CI
-        // run); their cause is not established yet (see bench/README.md, lifecycle on xds), so they are bounded here
-        // and reported rather than hidden
+        // and Envoy answered nothing itself: no "503 no healthy upstream" for a canary whose tasks it had not found
+        // yet when the shift gave it weight (deploy and shift now wait for Envoy's membership_healthy)
         int total = counts.values().stream().mapToInt(Integer::intValue).sum();
         int envoyErrors = counts.entrySet().stream().filter(e -> e.getKey().endsWith(" -")).mapToInt(Map.Entry::getValue).sum();
         if (envoyErrors > 0) { // Envoy's access log says why (response flags, upstream host)
@@ -129,6 +134,6 @@ class AnalyzeXdsIT {
             new String(logs.getInputStream().readAllBytes()).lines().filter(l -> l.contains("\" 503 "))
                     .forEach(l -> System.out.println("AnalyzeXdsIT: envoy " + l));
         }
-        assertThat(envoyErrors).as("Envoy-generated errors %s of %d", counts, total).isLessThanOrEqualTo(total / 100);
+        assertThat(envoyErrors).as("Envoy-generated errors %s of %d", counts, total).isZero();
     }
 }

@@ -47,6 +47,7 @@ class CanaryPipelineIT extends PipelineTestSupport {
     /** What the application's own build stage asked the shell to do (never run here). */
     List<String> buildScripts = []
     List<String> runnerScripts
+    List<Map> archived = []
 
     @BeforeAll
     static void edge() {
@@ -75,6 +76,7 @@ class CanaryPipelineIT extends PipelineTestSupport {
         secretValues['files-webdev-db-password'] = DB_PASSWORD
         binding.setVariable('scm', [$class: 'GitSCM'])
         helper.registerAllowedMethod('checkout', [Map], { Map m -> null })
+        helper.registerAllowedMethod('archiveArtifacts', [Map], { Map m -> archived << m })
         runnerScripts = libraryVar('swarmCanaryExecute').SCRIPTS
     }
 
@@ -89,16 +91,16 @@ class CanaryPipelineIT extends PipelineTestSupport {
     }
 
     /** The example with this test's app, domain, edge, image and Docker endpoint; each replaced text must be in it. */
-    String pipeline() {
+    String pipeline(Map<String, String> changes = [:]) {
         String text = EXAMPLE.text
-        [
+        ([
             "String image = \"registry.example.com/files:\${version}\"": "String image = '${TestSwarm.TESTAPP}'",
             "app: 'files'"                                       : "app: '${APP}'",
             "'files.webdev.example.com'"                          : "'${DOMAIN}'",
             "edge: 'envoy'"                                       : "edge: '${EDGE}'",
             "dockerHost: 'tcp://swarm-manager.example.com:2376'"  : 'dockerHost: null',
             "dockerCredentialsId: 'swarm-tls'"                    : 'dockerCredentialsId: null',
-        ].each { String example, String here ->
+        ] + changes).each { String example, String here ->
             assert text.count(example) == 1 : "examples/Jenkinsfile.canary no longer holds ${example}: keep this test in step with it"
             text = text.replace(example, here)
         }
@@ -107,9 +109,9 @@ class CanaryPipelineIT extends PipelineTestSupport {
         return script.name
     }
 
-    def build(int number) {
+    def build(int number, Map<String, String> changes = [:]) {
         env.BUILD_NUMBER = number.toString()
-        return runScript(pipeline())
+        return runScript(pipeline(changes))
     }
 
     static HttpClient client() {
@@ -199,6 +201,50 @@ class CanaryPipelineIT extends PipelineTestSupport {
         assertThat(status.tracks[0].stable).isEqualTo("${TRACK}-1_0_2".toString())
         assertThat(status.tracks[0].canary).isNull()
         assertThat(status.tracks[0].releases*.version).doesNotContain('1.0.3')
+    }
+
+    @Test
+    @Order(4)
+    void aCanaryFailingItsAnalysisIsRolledBackWithoutAskingAnyone() {
+        inputAnswer = { Map m -> throw new AssertionError("no gate may be asked after a failed analysis: ${m.id}") }
+        // the application's 1.0.4 answers 30% of its requests with HTTP 500; analysis after every shift
+        Map<String, String> badCanaryWithAnalysis = [
+            'envVars: [APP_VERSION: version],':
+                "envVars: [APP_VERSION: version, ERROR_RATE: '30'], analysis: [window: '15s', minRequests: 20, maxErrorRate: 1],",
+        ]
+        List<String> outcomes = Collections.synchronizedList([])
+        boolean running = true
+        Thread load = Thread.start {
+            while (running) {
+                try {
+                    def r = Traffic.get(PORT, DOMAIN, [:])
+                    outcomes << "${r.statusCode()} ${r.headers().firstValue('x-app-version').orElse('-')}".toString()
+                } catch (Exception e) {
+                    outcomes << "error-${e.class.simpleName}".toString()
+                }
+                sleep 10
+            }
+        }
+        try {
+            assertThatThrownBy { build(4, badCanaryWithAnalysis) }.isInstanceOf(StepFailure)
+                    .hasMessageContaining("1.0.4 of ${TRACK} failed analysis at 5%")
+                    .hasMessageContaining('error rate')
+        } finally {
+            running = false
+            load.join(10_000)
+        }
+        assertThat(inputCalls).as('rolled back by the analysis, before any gate').isEmpty()
+        Map<String, Integer> counts = new ArrayList<>(outcomes).countBy { it }
+        println "answers during the build: ${counts}"
+        // every answer came from a release: the stable never failed, Envoy answered nothing itself, and the canary's own
+        // 500s are what failed it (this edge's delivery is redeploy: connections cut while Envoy restarts are not answers)
+        assertThat(counts.keySet().findAll { !it.startsWith('error-') }).isSubsetOf('200 1.0.2', '200 1.0.4', '500 1.0.4')
+        assertThat(counts['500 1.0.4'] ?: 0).isPositive()
+        assertThat(sample()).as('rolled back: all traffic on the stable release').isEqualTo(['version=1.0.2': REQUESTS])
+        assertThat(swarm.service("${TRACK}-1_0_4")).as('the canary service is gone').isEmpty()
+        assertThat(archived*.artifacts*.toString()).as('the run report is archived even though the build failed')
+                .contains('swarm-canary-report.html,swarm-canary-events.jsonl')
+        assertThat(new File(workspace, 'swarm-canary-report.html').text).contains('1.0.4')
     }
 
     static void run(List<String> command) {

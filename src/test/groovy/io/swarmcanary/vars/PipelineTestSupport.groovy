@@ -226,9 +226,15 @@ abstract class PipelineTestSupport extends BasePipelineTest {
         return status
     }
 
+    /** As on a Jenkins agent: a relative path is in the workspace. */
+    File agentFile(String path) {
+        File f = new File(path)
+        f.absolute ? f : new File(workspace, path)
+    }
+
     void writeAgentFile(String path, String text) {
         if (realAgent) {
-            File f = new File(path)
+            File f = agentFile(path)
             f.parentFile.mkdirs()
             f.setText(text, 'UTF-8')
         } else {
@@ -238,7 +244,7 @@ abstract class PipelineTestSupport extends BasePipelineTest {
 
     String readAgentFile(String path) {
         if (realAgent) {
-            return new File(path).getText('UTF-8')
+            return agentFile(path).getText('UTF-8')
         }
         if (!files.containsKey(path)) {
             throw new FileNotFoundException(path)
@@ -247,7 +253,7 @@ abstract class PipelineTestSupport extends BasePipelineTest {
     }
 
     boolean agentFileExists(String path) {
-        realAgent ? new File(path).exists() : files.containsKey(path)
+        realAgent ? agentFile(path).exists() : files.containsKey(path)
     }
 
     void deleteAgentDir(String dir) {

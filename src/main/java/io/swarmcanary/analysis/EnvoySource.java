@@ -1,13 +1,9 @@
 package io.swarmcanary.analysis;
 
-import io.swarmcanary.envoy.EnvoyConfigRenderer;
+import io.swarmcanary.envoy.StatsHost;
 import io.swarmcanary.release.Progress;
-import java.net.InetSocketAddress;
-import java.net.ProxySelector;
 import java.net.URI;
 import java.net.URLEncoder;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -79,18 +75,13 @@ public final class EnvoySource implements MetricsSource {
     }
 
     static String fetch(String endpoint) {
-        // The stats-only virtual host is chosen by the authority. java.net.http will not set a Host header, so the
-        // Envoy task is used as an HTTP proxy: the request line then carries http://swarm-canary-stats:<port>/...
         int colon = endpoint.lastIndexOf(':');
         String host = endpoint.substring(0, colon);
         int port = Integer.parseInt(endpoint.substring(colon + 1));
-        HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(3))
-                .proxy(ProxySelector.of(new InetSocketAddress(host, port))).build();
-        URI uri = URI.create("http://" + EnvoyConfigRenderer.STATS_HOST + ":" + port
-                + "/stats?format=json&histogram_buckets=detailed&filter=" + URLEncoder.encode(EnvoyStats.FILTER, StandardCharsets.UTF_8));
-        HttpRequest request = HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(10)).GET().build();
+        String query = "histogram_buckets=detailed&filter=" + URLEncoder.encode(EnvoyStats.FILTER, StandardCharsets.UTF_8);
+        URI uri = StatsHost.uri(port, query);
         try {
-            HttpResponse<String> r = http.send(request, HttpResponse.BodyHandlers.ofString());
+            HttpResponse<String> r = StatsHost.get(host, port, query, Duration.ofSeconds(3), Duration.ofSeconds(10));
             if (r.statusCode() != 200) {
                 throw new IllegalStateException("reading Envoy's stats at " + endpoint + " (" + uri + ") answered HTTP " + r.statusCode() + (r.statusCode() == 404
                         ? ": the edge's config has no stats host; run 'swarm-canary edge ensure' with this version to add it"

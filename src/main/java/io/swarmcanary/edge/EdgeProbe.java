@@ -3,16 +3,13 @@ package io.swarmcanary.edge;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.swarmcanary.envoy.EnvoyConfigRenderer;
+import io.swarmcanary.envoy.StatsHost;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
-import java.net.ProxySelector;
-import java.net.URI;
 import java.net.URLEncoder;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -61,14 +58,9 @@ public interface EdgeProbe {
             public Optional<Map<String, Long>> healthyHosts(int port, Collection<String> clusters) {
                 String filter = "^cluster\\.(" + clusters.stream().map(c -> c.replace(".", "\\.")).collect(Collectors.joining("|"))
                         + ")\\.membership_healthy$";
-                // the stats host is chosen by the authority, which java.net.http only lets a proxy request carry
-                HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-                        .connectTimeout(Duration.ofSeconds(1)).proxy(ProxySelector.of(new InetSocketAddress(host, port))).build();
-                URI uri = URI.create("http://" + EnvoyConfigRenderer.STATS_HOST + ":" + port + "/stats?format=json&filter="
-                        + URLEncoder.encode(filter, StandardCharsets.UTF_8));
                 try {
-                    HttpResponse<String> r = http.send(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(3)).GET().build(),
-                            HttpResponse.BodyHandlers.ofString());
+                    HttpResponse<String> r = StatsHost.get(host, port, "filter=" + URLEncoder.encode(filter, StandardCharsets.UTF_8),
+                            Duration.ofSeconds(1), Duration.ofSeconds(3));
                     return r.statusCode() == 200 ? parseHealthyHosts(r.body(), clusters) : Optional.empty();
                 } catch (IOException e) {
                     return Optional.empty();

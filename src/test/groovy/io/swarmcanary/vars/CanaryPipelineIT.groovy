@@ -161,7 +161,7 @@ class CanaryPipelineIT extends PipelineTestSupport {
         build(2)
 
         assertThat(inputCalls*.args*.id*.toString()).containsExactly(["5", "25", "50", "100"].collect { "${TRACK}-${it}".toString() } as String[])
-        assertThat(inputCalls).allMatch { it.args.submitter == 'release-managers' && it.args.submitterParameter == 'approver' }
+        assertThat(inputCalls).allMatch(matching { it.args.submitter == 'release-managers' && it.args.submitterParameter == 'approver' })
         // the canary's real share at each gate: 200 requests, expected 10, 50, 100, 200
         println "requests per version at each gate (canary weight: counts): ${atGates}"
         atGates.each { weight, counts -> assertThat(counts.keySet()).as("at ${weight}%: ${counts}").isSubsetOf('version=1.0.1', 'version=1.0.2') }

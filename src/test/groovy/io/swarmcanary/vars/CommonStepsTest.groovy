@@ -80,7 +80,7 @@ class CommonStepsTest extends PipelineTestSupport {
                 assertThat(runnerCalls).as("${step} calls ${RUNNER}").hasSize(RUNNER_CALLS[step] ?: 1)
                 // the only shell scripts are the runner's constants
                 assertThat(helper.callStack.findAll { it.methodName == 'sh' }*.target*.class*.name.unique()).containsOnly(RUNNER)
-                assertThat(shCalls*.script).allMatch { it in libraryVar(RUNNER).SCRIPTS }
+                assertThat(shCalls*.script).allMatch(matching { it in libraryVar(RUNNER).SCRIPTS })
             }
         }
     }

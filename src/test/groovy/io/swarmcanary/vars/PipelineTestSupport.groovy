@@ -6,6 +6,8 @@ import com.lesfurets.jenkins.unit.global.lib.SourceRetriever
 import groovy.json.JsonSlurper
 import org.junit.jupiter.api.BeforeEach
 
+import java.util.function.Predicate
+
 import static com.lesfurets.jenkins.unit.global.lib.LibraryConfiguration.library
 
 /**
@@ -43,6 +45,17 @@ abstract class PipelineTestSupport extends BasePipelineTest {
     Closure inputAnswer = { Map m -> 'alice' }
     /** What happened, in order: 'cli <args file>' for each CLI run, 'input <id>' for each gate, 'milestone'. */
     List<String> timeline = []
+
+    /**
+     * A closure as an AssertJ predicate. Not `{ } as Predicate`: Groovy 2.4's proxy sends every interface method to
+     * the closure, default ones too, so AssertJ's predicate.negate() would call it with no argument.
+     */
+    static Predicate<Object> matching(Closure<?> condition) {
+        return new Predicate<Object>() {
+            @Override
+            boolean test(Object value) { return condition.call(value) as boolean }
+        }
+    }
 
     boolean realAgent = false
     File workspace

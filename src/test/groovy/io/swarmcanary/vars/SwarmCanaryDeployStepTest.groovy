@@ -130,7 +130,7 @@ class SwarmCanaryDeployStepTest extends PipelineTestSupport {
         assertThat(inputCalls[3].args.message.toString()).contains('takes 100%').contains('Promote 1.0.10')
         assertThat(calls('timeout')*.args*.getAt(0)).containsOnly([time: 2, unit: 'HOURS'])
         // every CLI call runs on an agent of the label, one short node block each
-        assertThat(shCalls).isNotEmpty().allMatch { it.blocks == ['lock', 'node(swarm)'] }
+        assertThat(shCalls).isNotEmpty().allMatch(matching { it.blocks == ['lock', 'node(swarm)'] })
         assertThat(calls('node')).hasSize(6)
     }
 
@@ -139,8 +139,8 @@ class SwarmCanaryDeployStepTest extends PipelineTestSupport {
         deploy(submitter: null)
         assertThat(events().findAll { it.startsWith('shift') }).containsExactly('shift 5', 'shift 25', 'shift 50', 'shift 100')
         assertThat(calls('timeout')*.args*.getAt(0)).containsOnly([time: 1, unit: 'HOURS'])
-        assertThat(inputCalls*.args*.submitter).hasSize(4).allMatch { it == null }
-        assertThat(shCalls).allMatch { it.blocks == ['lock', 'node'] }
+        assertThat(inputCalls*.args*.submitter).hasSize(4).allMatch(matching { it == null })
+        assertThat(shCalls).allMatch(matching { it.blocks == ['lock', 'node'] })
     }
 
     @Test
@@ -152,7 +152,7 @@ class SwarmCanaryDeployStepTest extends PipelineTestSupport {
         assertThat(timeline[0]).isEqualTo('milestone')
         assertThat(calls('milestone')[0].args[0].label.toString()).isEqualTo('swarm-canary files-webdev')
         assertThat(calls('milestone')).hasSize(1)
-        assertThat(shCalls).allMatch { it.blocks[0] == 'lock' }
+        assertThat(shCalls).allMatch(matching { it.blocks[0] == 'lock' })
     }
 
     static final Map ANALYSIS = [window: '1m', maxErrorRate: 1, maxP99: 500]
@@ -380,7 +380,7 @@ class SwarmCanaryDeployStepTest extends PipelineTestSupport {
                 '--output', 'json')
         assertThat(argsOfFile(cliRuns.last())).containsExactly('promote', '--app', 'files', '--env', 'webdev', '--edge', 'edge-1',
                 '--output', 'json')
-        assertThat(shCalls).allMatch { it.env.DOCKER_HOST == 'tcp://manager:2376' && it.env.DOCKER_TLS_VERIFY == '1' }
+        assertThat(shCalls).allMatch(matching { it.env.DOCKER_HOST == 'tcp://manager:2376' && it.env.DOCKER_TLS_VERIFY == '1' })
     }
 
     @Test
@@ -409,9 +409,9 @@ class SwarmCanaryDeployStepTest extends PipelineTestSupport {
                 [kind: 'string', credentialsId: 'files-db', variable: 'SWARM_CANARY_SECRET_0'],
                 [kind: 'file', credentialsId: 'files-tls', variable: 'SWARM_CANARY_SECRET_1'])
         assertThat(shCalls[0].env).containsEntry('SWARM_CANARY_SECRET_0', SECRET)
-        assertThat(shCalls.drop(1)).allMatch { !it.env.values().contains(SECRET) }
-        assertThat(calls('echo')*.args*.getAt(0)*.toString()).noneMatch { it.contains('s3cr3t') }
-        assertThat(inputCalls*.args*.message).noneMatch { it.contains('s3cr3t') }
+        assertThat(shCalls.drop(1)).allMatch(matching { !it.env.values().contains(SECRET) })
+        assertThat(calls('echo')*.args*.getAt(0)*.toString()).noneMatch(matching { it.contains('s3cr3t') })
+        assertThat(inputCalls*.args*.message).noneMatch(matching { it.contains('s3cr3t') })
     }
 
     static List<Object[]> badParameters() {

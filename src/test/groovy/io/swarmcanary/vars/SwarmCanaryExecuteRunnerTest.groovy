@@ -78,7 +78,7 @@ class SwarmCanaryExecuteRunnerTest extends PipelineTestSupport {
             runner(verb: 'status', args: [])
             runner(verb: 'status', args: [])
             def argsFiles = shCalls.findAll { it.script.contains('@$SWARM_CANARY_ARGS') }.collect { it.env.SWARM_CANARY_ARGS }
-            assertThat(argsFiles).hasSize(2).doesNotHaveDuplicates().allMatch { it.startsWith('/ws@tmp/swarm-canary/call-') }
+            assertThat(argsFiles).hasSize(2).doesNotHaveDuplicates().allMatch(matching { it.startsWith('/ws@tmp/swarm-canary/call-') })
             assertThat(files.keySet()).containsOnly('/opt/swarm-canary/swarm-canary.jar')
         }
     }

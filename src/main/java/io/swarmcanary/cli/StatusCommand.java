@@ -60,14 +60,23 @@ public final class StatusCommand implements Callable<Integer>, SwarmCanary.JsonE
                     .read(track, weights, positions);
             PrintWriter out = spec.commandLine().getOut();
             var delivery = edge.map(edgeManager::deliveryStatus);
+            // tracks the edge leaves out of its config (a domain another track had first, a reserved host...)
+            Map<String, String> unrouted = new java.util.TreeMap<>(edge.isEmpty() ? Map.of()
+                    : edgeManager.currentPlan(edgeOptions.edge).unrouted());
+            if (track != null) {
+                unrouted.keySet().retainAll(List.of(track.name()));
+            }
             if (output.json()) {
                 Map<String, Object> json = new java.util.LinkedHashMap<>();
                 json.put("tracks", tracks);
                 delivery.ifPresent(d -> json.put("edge", d));
+                json.put("unrouted", unrouted);
                 output.printJson(out, json);
                 return 0;
             }
             delivery.ifPresent(d -> out.println(d.describe()));
+            unrouted.forEach((t, why) -> out.println("track " + t + " is NOT ROUTED by edge " + edgeOptions.edge + ": " + why
+                    + " (every other track is served; fix it by rolling that track back or redeploying it with other domains)"));
             if (tracks.isEmpty()) {
                 out.println(track == null ? "no releases managed by swarm-canary" : "no releases of track " + track.name());
                 return 0;

@@ -9,6 +9,7 @@ import io.swarmcanary.release.ReleaseRequest;
 import io.swarmcanary.release.Track;
 import io.swarmcanary.swarm.ServiceInfo;
 import io.swarmcanary.swarm.SwarmGateway;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -49,6 +50,11 @@ public final class Canary {
         ReleaseRequest toDeploy = request;
         if (state.isPresent()) {
             edges.requireDomainsFree(edge, track.name(), request.domains()); // before anything is created
+            if (routed) {
+                // the whole edge as it would be with this release, rendered and validated before anything is created
+                edges.requireRoutable(edge, track.name(), new ServiceInfo("", service, 0, Deployer.serviceLabels(request),
+                        request.image(), request.replicas(), List.of(), request.networks(), Instant.now().toString()));
+            }
             if (state.get().settings().networks().stream().noneMatch(request.networks()::contains)) {
                 // Envoy resolves tasks.<release> only on a network it shares with the release
                 toDeploy = request.withNetwork(state.get().settings().networks().get(0));

@@ -1,5 +1,6 @@
 package io.swarmcanary.edge;
 
+import io.swarmcanary.ConflictException;
 import io.swarmcanary.UserInputException;
 import io.swarmcanary.envoy.EdgeRoutes;
 import io.swarmcanary.envoy.EnvoyConfigRenderer;
@@ -8,6 +9,7 @@ import io.swarmcanary.envoy.ReleaseRoute;
 import io.swarmcanary.envoy.TrackRoutes;
 import io.swarmcanary.envoy.ValidationResult;
 import io.swarmcanary.envoy.XdsConfig;
+import io.swarmcanary.release.DomainNames;
 import io.swarmcanary.release.Labels;
 import io.swarmcanary.release.Names;
 import io.swarmcanary.release.Progress;
@@ -25,12 +27,16 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * The edge: the Envoy service, its route table (a label) and its generated config (a content-addressed
@@ -46,9 +52,15 @@ public final class EdgeManager {
     static final String CONFIG_TARGET = "/etc/envoy/envoy.yaml";
     /** Inside the control plane's container; published on the edge's xds status port. */
     static final int CONTROL_PLANE_STATUS_PORT = 18001;
-    private static final Duration RESTORE_TIMEOUT = Duration.ofMinutes(3);
+    /** The way back gets its own, longer wait; tests make it short. */
+    Duration restoreTimeout = Duration.ofMinutes(3);
     /** Envoy re-resolves tasks.<service> every 5s: a release that runs is found within two rounds. */
     private static final Duration HOSTS_WARN_TIMEOUT = Duration.ofSeconds(12);
+    /** Writes of other tracks in between are normal on a shared edge: re-read and re-apply this many times. */
+    static final int MAX_WRITE_ATTEMPTS = 8;
+    private static final Duration MAX_BACKOFF = Duration.ofSeconds(3);
+    /** The first back-off; tests make it short. */
+    Duration retryBase = Duration.ofMillis(200);
 
     private final SwarmGateway swarm;
     private final EdgeProbe probe;
@@ -83,7 +95,15 @@ public final class EdgeManager {
      * @param bootstrap the file Envoy starts with: {@code yaml} for redeploy, the static xDS bootstrap for xds
      */
     public record Plan(EdgeSettings settings, RouteTable routes, EdgeRoutes edgeRoutes, String yaml, String revision,
-                       List<String> warnings, String bootstrap) {}
+                       List<String> warnings, String bootstrap, Map<String, String> unrouted) {
+        /**
+         * @param unrouted tracks left out of the config because they cannot be routed (a domain another track had first,
+         *                 a reserved host, an invalid name...), with the reason: every other track is still served
+         */
+        public Plan {
+            unrouted = Map.copyOf(unrouted);
+        }
+    }
 
     public record Result(String edge, String outcome, String revision, String config, Map<String, Map<String, Integer>> weights,
                          List<String> warnings, long seconds) {}
@@ -152,7 +172,26 @@ public final class EdgeManager {
         if (settings.usesXds()) {
             ensureControlPlane(settings, progress); // before Envoy, which connects to it on start
         }
-        Result result = apply(current, plan, start, progress);
+        Result result;
+        for (int attempt = 1; ; attempt++) {
+            try {
+                result = apply(current, plan, new SettingsWrite(current.map(EdgeState::settings).orElse(null), settings),
+                        start, progress);
+                break;
+            } catch (StaleRead stale) {
+                Optional<EdgeState> now = read(requested.name());
+                // a track's write in between is normal: keep it and write the settings again on top of it
+                if (attempt >= MAX_WRITE_ATTEMPTS || now.isEmpty() || current.isEmpty()
+                        || !now.get().settings().equals(current.get().settings())) {
+                    throw new ConflictException("someone else changed edge " + requested.name() + "'s settings meanwhile;"
+                            + " nothing of this run was applied. Check 'swarm-canary status' and re-run.");
+                }
+                progress.info("edge " + requested.name() + " was changed by a track's update meanwhile; reading it again");
+                backOff(attempt);
+                current = now;
+                plan = plan(settings, now.get().routes(), template, releasesByTrack(settings.name()));
+            }
+        }
         if (!settings.usesXds()) {
             swarm.service(XdsConfig.controlPlaneService(settings.name()))
                     .filter(s -> "control-plane".equals(s.labels().get(Labels.KIND)))
@@ -205,9 +244,10 @@ public final class EdgeManager {
     }
 
     /**
-     * Changes a track's weights on the edge; returns once the live Envoy serves them. The new entry is
-     * computed from the same read that the update's version index comes from, so a writer in between
-     * makes this one fail with a conflict instead of being overwritten.
+     * Changes a track's weights on the edge; returns once the live Envoy serves them (or a later revision that still
+     * carries them). Only this track's entry is written: each attempt reads the edge afresh and writes with that read's
+     * version index, so another track's change in between is kept and this one is re-applied on top of it; a change of
+     * this same track in between is a conflict (exit 3).
      */
     public Result updateTrack(String edge, String track, TrackChange change, Progress progress) {
         return updateTrack(edge, track, change, HostCheck.REQUIRE, progress);
@@ -221,19 +261,63 @@ public final class EdgeManager {
 
     public Result updateTrack(String edge, String track, TrackChange change, HostCheck hostCheck, Progress progress) {
         Instant start = clock.instant();
-        EdgeState state = require(edge);
-        Map<String, List<ServiceInfo>> releases = releasesByTrack(edge);
-        List<ServiceInfo> trackReleases = releases.getOrDefault(track, List.of());
-        RouteTable.TrackEntry current = state.routes().tracks().get(track);
-        RouteTable.TrackEntry entry = change.apply(current, trackReleases);
-        Plan plan = plan(state.settings(), state.routes().with(track, entry), Optional.empty(), releases);
-        List<String> gaining = gainingTraffic(trackReleases, current, entry);
+        EdgeState first = require(edge);
+        RouteTable.TrackEntry expected = first.routes().tracks().get(track);
+        List<String> gaining = gainingTraffic(releasesByTrack(edge).getOrDefault(track, List.of()), expected,
+                change.apply(expected, releasesByTrack(edge).getOrDefault(track, List.of())));
         if (!gaining.isEmpty()) {
             // Envoy finds a release's tasks by DNS (tasks.<service>, re-resolved every few seconds): weight given
-            // before that is answered "503 no healthy upstream"
-            awaitHealthyHosts(state.settings(), gaining, hostCheck, progress);
+            // before that is answered "503 no healthy upstream". The write below reads the edge afresh: no read is
+            // held open across this wait, so other tracks' writes meanwhile cost nothing.
+            awaitHealthyHosts(first.settings(), gaining, hostCheck, progress);
         }
-        return apply(Optional.of(state), plan, start, progress);
+        for (int attempt = 1; ; attempt++) {
+            EdgeState state = require(edge);
+            RouteTable.TrackEntry current = state.routes().tracks().get(track);
+            if (!Objects.equals(current, expected)) {
+                throw new ConflictException("track " + track + " was changed by someone else meanwhile (its entry on edge "
+                        + edge + " is now " + describe(current) + ", was " + describe(expected) + "); nothing of this run"
+                        + " was applied. Check 'swarm-canary status' and re-run.");
+            }
+            Map<String, List<ServiceInfo>> releases = releasesByTrack(edge);
+            RouteTable.TrackEntry entry = change.apply(current, releases.getOrDefault(track, List.of()));
+            Plan plan = plan(state.settings(), state.routes().with(track, entry), Optional.empty(), releases);
+            String unrouted = plan.unrouted().get(track);
+            if (unrouted != null && entry != null) {
+                if (hostCheck == HostCheck.REQUIRE) {
+                    throw new UserInputException("edge " + edge + " cannot route track " + track + ": " + unrouted
+                            + ". Nothing was changed; every other track is served as before.");
+                }
+                progress.info("warning: edge " + edge + " cannot route track " + track + ": " + unrouted);
+            }
+            try {
+                return apply(Optional.of(state), plan, new TrackWrite(track, current, entry), start, progress);
+            } catch (StaleRead stale) {
+                if (attempt >= MAX_WRITE_ATTEMPTS) {
+                    throw new ConflictException("edge " + edge + " kept changing under " + attempt + " attempts to write"
+                            + " track " + track + " (other tracks' updates); nothing of this run was applied. Re-run.");
+                }
+                progress.info("edge " + edge + " was changed by another update meanwhile; reading it again and"
+                        + " re-applying track " + track + " (attempt " + (attempt + 1) + ")");
+                backOff(attempt);
+            }
+        }
+    }
+
+    private static String describe(RouteTable.TrackEntry entry) {
+        return entry == null ? "none" : "weights " + entry.weights() + (entry.canary() == null ? "" : ", canary " + entry.canary());
+    }
+
+    /** Exponential back-off with jitter, so that writers who collided do not collide again in step. */
+    private void backOff(int attempt) {
+        long base = Math.min(retryBase.toMillis() << Math.min(attempt - 1, 6), MAX_BACKOFF.toMillis());
+        long millis = base / 2 + ThreadLocalRandom.current().nextLong(base / 2 + 1);
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while waiting to write the edge again");
+        }
     }
 
     /** Releases that exist, have no traffic under the current entry and get some under the new one. */
@@ -302,23 +386,57 @@ public final class EdgeManager {
         return plan(state.settings(), state.routes(), Optional.empty(), releasesByTrack(edge));
     }
 
-    /** A domain belongs to one track: refuses domains that another track on this edge already has. */
+    /**
+     * A domain belongs to one track: refuses domains whose host (case, trailing dot and port aside) another track on
+     * this edge already has.
+     */
     public void requireDomainsFree(String edge, String track, List<String> domains) {
         for (Map.Entry<String, List<ServiceInfo>> other : releasesByTrack(edge).entrySet()) {
             if (other.getKey().equals(track)) {
                 continue;
             }
             for (ServiceInfo release : other.getValue()) {
-                for (String domain : Labels.domains(release.labels())) {
-                    if (domains.contains(domain)) {
-                        throw new UserInputException("domain " + domain + " is already routed to track " + other.getKey()
-                                + " on edge " + edge + "; a domain belongs to one track. Nothing was created.");
+                for (String theirs : Labels.domains(release.labels())) {
+                    for (String domain : domains) {
+                        if (DomainNames.host(domain).equals(DomainNames.host(theirs))) {
+                            throw new UserInputException("domain " + domain + " is already routed to track " + other.getKey()
+                                    + " on edge " + edge + " (as " + theirs + "); a domain belongs to one track. Nothing was"
+                                    + " created.");
+                        }
                     }
                 }
             }
         }
     }
 
+    /**
+     * Renders and validates the edge as it would be with this release of the track on it, before anything is created:
+     * a release the edge could not route is refused (exit 2), so one deploy can never break the edge for the others.
+     */
+    public void requireRoutable(String edge, String track, ServiceInfo release) {
+        EdgeState state = require(edge);
+        Map<String, List<ServiceInfo>> releases = new TreeMap<>(releasesByTrack(edge));
+        List<ServiceInfo> mine = new ArrayList<>(releases.getOrDefault(track, List.of()));
+        mine.removeIf(r -> r.name().equals(release.name()));
+        RouteTable.TrackEntry current = state.routes().tracks().get(track);
+        Map<String, Integer> weights = new TreeMap<>(effectiveWeights(Lifecycle.live(current, mine), current));
+        mine.add(release);
+        releases.put(track, mine);
+        weights.put(release.name(), weights.values().stream().mapToInt(Integer::intValue).sum() > 0 ? 0 : 100);
+        RouteTable.TrackEntry entry = new RouteTable.TrackEntry(weights, release.name());
+        Plan plan;
+        try {
+            plan = plan(state.settings(), state.routes().with(track, entry), Optional.empty(), releases);
+        } catch (UserInputException e) {
+            throw new UserInputException("edge " + edge + " could not serve " + release.name() + ": " + e.getMessage()
+                    + "\nNothing was created.");
+        }
+        String why = plan.unrouted().get(track);
+        if (why != null) {
+            throw new UserInputException("edge " + edge + " could not route " + release.name() + " of track " + track + ": "
+                    + why + ". Nothing was created; every other track is served as before.");
+        }
+    }
 
     /**
      * How the edge's config reaches Envoy and whether every Envoy has it. For xds: what the control plane
@@ -401,6 +519,7 @@ public final class EdgeManager {
               Map<String, List<ServiceInfo>> releasesByTrack) {
         List<String> warnings = new ArrayList<>();
         List<TrackRoutes> tracks = new ArrayList<>();
+        Map<String, Map<String, String>> claimed = new HashMap<>(); // track -> domain -> since when it has it
         releasesByTrack.forEach((track, all) -> {
             RouteTable.TrackEntry entry = routes.tracks().get(track);
             // a release being removed by a rollback gets no route, not even a fallback one
@@ -421,14 +540,23 @@ public final class EdgeManager {
                             Integer.parseInt(r.labels().getOrDefault(Labels.PORT, "80")), weights.get(r.name())))
                     .toList();
             ServiceInfo first = releases.get(0);
-            tracks.add(new TrackRoutes(first.labels().get(Labels.APP), first.labels().get(Labels.ENV),
-                    List.copyOf(domains), rr, canary));
+            TrackRoutes routesOfTrack = new TrackRoutes(first.labels().get(Labels.APP), first.labels().get(Labels.ENV),
+                    List.copyOf(domains), rr, canary);
+            tracks.add(routesOfTrack);
+            Map<String, String> since = new HashMap<>();
+            releases.forEach(r -> Labels.domains(r.labels()).forEach(d -> since.merge(d, r.createdAt(),
+                    (a, b) -> a.compareTo(b) <= 0 ? a : b)));
+            claimed.put(routesOfTrack.name(), since);
         });
+        Map<String, String> unrouted = new TreeMap<>();
+        List<TrackRoutes> served = routable(tracks, claimed, unrouted);
+        unrouted.forEach((track, why) -> warnings.add("track " + track + " is not routed: " + why
+                + "; every other track is served"));
         String templateText = newTemplate.orElseGet(() -> settings.templateConfig() == null ? null
                 : new String(swarm.config(settings.templateConfig()).map(ConfigInfo::data)
                         .orElseThrow(() -> new IllegalStateException("the edge's template config " + settings.templateConfig()
                                 + " is missing; re-run 'edge ensure --template FILE'")), StandardCharsets.UTF_8));
-        EdgeRoutes edgeRoutes = new EdgeRoutes(EdgeSettings.LISTENER_PORT, null, tracks);
+        EdgeRoutes edgeRoutes = new EdgeRoutes(EdgeSettings.LISTENER_PORT, null, served);
         // the revision names the config without itself in it, so the config is rendered once to hash, once to ship
         String revision = Names.sha256(renderer.render(edgeRoutes, Optional.ofNullable(templateText))).substring(0, 12);
         String yaml = renderer.render(edgeRoutes.withRevision(revision), Optional.ofNullable(templateText));
@@ -448,10 +576,55 @@ public final class EdgeManager {
                         + " edge is untouched:\n" + bootstrapValidation.describe());
             }
         }
-        return new Plan(settings, routes, edgeRoutes, yaml, revision, List.copyOf(warnings), bootstrap);
+        return new Plan(settings, routes, edgeRoutes, yaml, revision, List.copyOf(warnings), bootstrap, unrouted);
     }
 
-    private Result apply(Optional<EdgeState> current, Plan plan, Instant start, Progress progress) {
+    /**
+     * The tracks the edge can route: each valid on its own, no reserved host, and each domain with the track that has
+     * had it longest (a later claimant is the one left out). One track's bad state never takes the others down.
+     */
+    static List<TrackRoutes> routable(List<TrackRoutes> tracks, Map<String, Map<String, String>> claimed,
+                                      Map<String, String> unrouted) {
+        Map<String, String> owner = new HashMap<>();  // domain as Envoy compares it -> track
+        Map<String, String> ownerSince = new HashMap<>();
+        List<TrackRoutes> candidates = new ArrayList<>();
+        for (TrackRoutes track : tracks) {
+            Optional<String> problem = EnvoyConfigRenderer.problemOf(track);
+            if (problem.isEmpty()) {
+                problem = track.domains().stream().filter(DomainNames::isReserved).findFirst()
+                        .map(d -> "domain " + d + " is reserved for the edge itself");
+            }
+            if (problem.isPresent()) {
+                unrouted.put(track.name(), problem.get());
+                continue;
+            }
+            candidates.add(track);
+            for (String domain : track.domains()) {
+                String key = DomainNames.normalize(domain);
+                String since = claimed.getOrDefault(track.name(), Map.of()).getOrDefault(domain, "");
+                String other = owner.get(key);
+                if (other == null || since.compareTo(ownerSince.get(key)) < 0
+                        || (since.equals(ownerSince.get(key)) && track.name().compareTo(other) < 0)) {
+                    owner.put(key, track.name());
+                    ownerSince.put(key, since);
+                }
+            }
+        }
+        List<TrackRoutes> result = new ArrayList<>();
+        for (TrackRoutes track : candidates) {
+            Optional<String> taken = track.domains().stream()
+                    .filter(d -> !owner.get(DomainNames.normalize(d)).equals(track.name())).findFirst();
+            if (taken.isPresent()) {
+                unrouted.put(track.name(), "domain " + taken.get() + " is routed to track "
+                        + owner.get(DomainNames.normalize(taken.get())) + ", which had it first");
+            } else {
+                result.add(track);
+            }
+        }
+        return result;
+    }
+
+    private Result apply(Optional<EdgeState> current, Plan plan, Write ours, Instant start, Progress progress) {
         EdgeSettings settings = plan.settings();
         plan.warnings().forEach(w -> progress.info("warning: " + w));
         Map<String, Map<String, Integer>> weights = weightsByVersion(plan);
@@ -460,71 +633,207 @@ public final class EdgeManager {
                 && settings.equals(current.get().settings())
                 && plan.routes().equals(current.get().routes())) {
             progress.info("edge " + settings.name() + " already has revision " + plan.revision() + "; nothing to change");
-            awaitConverged(settings, plan.revision(), progress); // a re-run after a kill waits for what the first run started
+            awaitConverged(settings, plan.revision(), ours, progress); // a re-run after a kill waits for what the first run started
             return new Result(settings.name(), "unchanged", plan.revision(), current.get().service().labels().get(CONFIG),
                     weights, plan.warnings(), Duration.between(start, clock.instant()).toSeconds());
         }
-        byte[] bytes = plan.bootstrap().getBytes(StandardCharsets.UTF_8);
-        String configName = settings.name() + "-config-" + Names.sha256(bytes).substring(0, 12);
-        ConfigInfo config = swarm.config(configName).orElseGet(() -> swarm.createConfig(configName, bytes,
-                Map.of(Labels.MANAGED_BY, Labels.MANAGER, Labels.KIND, "envoy-config", EDGE, settings.name())));
-        ServiceDefinition definition = definition(settings, plan.routes(), config, plan.revision());
+        ConfigInfo config = configOf(plan);
+        String configName = config.name();
         if (current.isEmpty()) {
             progress.info("creating edge " + settings.name() + " (Envoy, global, port " + settings.port() + ")");
-            swarm.createService(definition);
-            awaitConverged(settings, plan.revision(), progress);
+            swarm.createService(definition(settings, plan.routes(), config, plan.revision()));
+            awaitConverged(settings, plan.revision(), ours, progress);
             return new Result(settings.name(), "created", plan.revision(), configName, weights, plan.warnings(),
                     Duration.between(start, clock.instant()).toSeconds());
         }
-        ServiceInfo before = current.get().service();
         progress.info("updating edge " + settings.name() + " to revision " + plan.revision() + " (config " + configName + ")");
-        swarm.updateService(before.id(), before.versionIndex(), definition);
+        write(current.get(), plan, config);
         try {
-            awaitConverged(settings, plan.revision(), progress);
+            awaitConverged(settings, plan.revision(), ours, progress);
+        } catch (Superseded later) {
+            throw later; // a later writer replaced this very change: theirs stands, nothing to put back
         } catch (RuntimeException failure) {
-            restore(current.get(), progress);
+            restore(settings.name(), ours, progress);
             throw failure;
         }
         return new Result(settings.name(), "updated", plan.revision(), configName, weights, plan.warnings(),
                 Duration.between(start, clock.instant()).toSeconds());
     }
 
-    /** Puts the previous config and route table back after a failed update. */
-    private void restore(EdgeState previous, Progress progress) {
-        progress.info("the edge did not converge: putting the previous config back");
-        String previousConfig = previous.service().labels().get(CONFIG);
-        Optional<ConfigInfo> config = previousConfig == null ? Optional.empty() : swarm.config(previousConfig);
-        ServiceInfo now = swarm.service(previous.settings().name()).orElseThrow();
-        if (config.isEmpty()) {
-            progress.info("previous config " + previousConfig + " is gone; the edge stays as it is");
+    /** The content-addressed Swarm config holding a plan's bootstrap, created when it does not exist yet. */
+    private ConfigInfo configOf(Plan plan) {
+        byte[] bytes = plan.bootstrap().getBytes(StandardCharsets.UTF_8);
+        String name = plan.settings().name() + "-config-" + Names.sha256(bytes).substring(0, 12);
+        return swarm.config(name).orElseGet(() -> swarm.createConfig(name, bytes,
+                Map.of(Labels.MANAGED_BY, Labels.MANAGER, Labels.KIND, "envoy-config", EDGE, plan.settings().name())));
+    }
+
+    /** One service update at the version index of the read the plan was made from; a writer in between makes it stale. */
+    private void write(EdgeState read, Plan plan, ConfigInfo config) {
+        try {
+            swarm.updateService(read.service().id(), read.service().versionIndex(),
+                    definition(plan.settings(), plan.routes(), config, plan.revision()));
+        } catch (ConflictException stale) {
+            throw new StaleRead(stale);
+        }
+    }
+
+    /** The edge was written by someone else since it was read: read again, nothing was changed. */
+    private static final class StaleRead extends RuntimeException {
+        StaleRead(Throwable cause) {
+            super(cause.getMessage(), cause);
+        }
+    }
+
+    /** This write's change was replaced by a later writer's before the edge served it. */
+    static final class Superseded extends ConflictException {
+        Superseded(String message) {
+            super(message);
+        }
+    }
+
+    /**
+     * What one write changed, so that waiting and restoring look at that alone: a track's entry, or the edge's
+     * settings. Everything else on the edge belongs to other writers and is never put back.
+     */
+    sealed interface Write permits TrackWrite, SettingsWrite {
+        /** Whether the edge as read now still holds this write's change. */
+        boolean heldBy(EdgeState now);
+
+        /** The edge as read now with this change taken back and everything else kept. */
+        RouteTable routesBack(EdgeState now);
+
+        EdgeSettings settingsBack(EdgeState now);
+
+        Write reversed();
+
+        String what();
+    }
+
+    record TrackWrite(String track, RouteTable.TrackEntry before, RouteTable.TrackEntry after) implements Write {
+        public boolean heldBy(EdgeState now) {
+            return Objects.equals(now.routes().tracks().get(track), after);
+        }
+
+        public RouteTable routesBack(EdgeState now) {
+            return now.routes().with(track, before);
+        }
+
+        public EdgeSettings settingsBack(EdgeState now) {
+            return now.settings();
+        }
+
+        public Write reversed() {
+            return new TrackWrite(track, after, before);
+        }
+
+        public String what() {
+            return "track " + track;
+        }
+    }
+
+    record SettingsWrite(EdgeSettings before, EdgeSettings after) implements Write {
+        public boolean heldBy(EdgeState now) {
+            return now.settings().equals(after);
+        }
+
+        public RouteTable routesBack(EdgeState now) {
+            return now.routes();
+        }
+
+        public EdgeSettings settingsBack(EdgeState now) {
+            return before;
+        }
+
+        public Write reversed() {
+            return new SettingsWrite(after, before);
+        }
+
+        public String what() {
+            return "the edge's settings";
+        }
+    }
+
+    /**
+     * After a failed update: takes back this write's change only, on top of what the edge holds now, and only while
+     * the edge still holds it. Other tracks' changes made meanwhile stay, so no restore ever undoes someone else.
+     */
+    private void restore(String edge, Write ours, Progress progress) {
+        progress.info("the edge did not converge: taking back the change of " + ours.what() + " (other changes stay)");
+        for (int attempt = 1; attempt <= MAX_WRITE_ATTEMPTS; attempt++) {
+            EdgeState now = require(edge);
+            if (!ours.heldBy(now)) {
+                progress.info(ours.what() + " was changed again meanwhile; that change stands, nothing was put back");
+                return;
+            }
+            Plan back;
+            try {
+                back = plan(ours.settingsBack(now), ours.routesBack(now), Optional.empty(), releasesByTrack(edge));
+            } catch (RuntimeException e) {
+                progress.info("could not render the edge without the change of " + ours.what() + ": " + e.getMessage());
+                return;
+            }
+            try {
+                write(now, back, configOf(back));
+            } catch (StaleRead stale) {
+                backOff(attempt);
+                continue;
+            }
+            try {
+                // the way back gets its own, longer wait: it must not fail for the reason the update did
+                awaitConverged(back.settings(), back.revision(), ours.reversed(), restoreTimeout, progress);
+                progress.info("the previous state of " + ours.what() + " is live again (revision " + back.revision() + ")");
+            } catch (RuntimeException e) {
+                progress.info("the previous state of " + ours.what() + " was put back but is not live yet: " + e.getMessage());
+            }
             return;
         }
-        String revision = previous.service().labels().get(REVISION);
-        swarm.updateService(now.id(), now.versionIndex(), definition(previous.settings(), previous.routes(), config.get(),
-                revision));
-        try {
-            // the way back gets its own, longer wait: it must not fail for the reason the update did
-            awaitConverged(previous.settings(), revision, RESTORE_TIMEOUT, progress);
-            progress.info("the previous config (revision " + revision + ") is live again");
-        } catch (RuntimeException e) {
-            progress.info("the previous config was put back but is not live yet: " + e.getMessage());
+        progress.info("could not put back the previous state of " + ours.what() + ": the edge kept changing under "
+                + MAX_WRITE_ATTEMPTS + " attempts");
+    }
+
+    private void awaitConverged(EdgeSettings settings, String revision, Write ours, Progress progress) {
+        awaitConverged(settings, revision, ours, convergeTimeout, progress);
+    }
+
+    private void awaitConverged(EdgeSettings settings, String revision, Write ours, Duration timeout, Progress progress) {
+        awaitLive(settings, timeout, settings.usesXds() ? 100 : 250, progress, running -> look(settings, revision, ours, running));
+    }
+
+    /**
+     * Whether the live Envoys serve this write: its own revision, or a later one (another track's write) whose route
+     * table still carries this write's change. A later one that replaced this change ends the wait: it stands.
+     */
+    private Look look(EdgeSettings settings, String revision, Write ours, long running) {
+        Look mine = lookAt(settings, revision, running);
+        if (mine.served() || mine.rejection() != null) {
+            return mine;
         }
+        Optional<EdgeState> now = read(settings.name());
+        if (now.isEmpty()) {
+            return mine;
+        }
+        if (!ours.heldBy(now.get())) {
+            throw new Superseded(ours.what() + " on edge " + settings.name() + " was changed again by someone else before"
+                    + " the edge served revision " + revision + "; that later change stands and nothing was put back."
+                    + " Check 'swarm-canary status'.");
+        }
+        String later = now.get().service().labels().get(REVISION);
+        if (later == null || later.isEmpty() || later.equals(revision)) {
+            return mine;
+        }
+        Look theirs = lookAt(now.get().settings(), later, running);
+        // another writer's rejected config is theirs to report; this change is simply not served yet
+        return new Look(mine.seen() + "; or the later revision " + later + " that keeps " + ours.what() + ": "
+                + (theirs.served() ? "served" : theirs.seen()), theirs.served(), null);
     }
 
-    private void awaitConverged(EdgeSettings settings, String revision, Progress progress) {
-        awaitConverged(settings, revision, convergeTimeout, progress);
-    }
-
-    private void awaitConverged(EdgeSettings settings, String revision, Duration timeout, Progress progress) {
+    private Look lookAt(EdgeSettings settings, String revision, long running) {
         if (settings.usesXds()) {
-            awaitLive(settings, timeout, 100, progress, running -> acked(settings, revision, running));
-        } else {
-            awaitLive(settings, timeout, 250, progress, running -> {
-                Optional<String> served = probe.revision(settings.port());
-                return new Look("serving " + served.orElse("-") + " (want " + revision + ")",
-                        served.filter(revision::equals).isPresent(), null);
-            });
+            return acked(settings, revision, running);
         }
+        Optional<String> served = probe.revision(settings.port());
+        return new Look("serving " + served.orElse("-") + " (want " + revision + ")", served.filter(revision::equals).isPresent(), null);
     }
 
     /**
@@ -545,7 +854,13 @@ public final class EdgeManager {
             List<TaskInfo> tasks = swarm.tasks(settings.name());
             long running = tasks.stream().filter(t -> t.wanted() && t.running()).count();
             long wanted = tasks.stream().filter(TaskInfo::wanted).count();
-            Look seen = look.apply(running);
+            Look seen;
+            try {
+                seen = look.apply(running);
+            } catch (RuntimeException e) {
+                progress.done();
+                throw e;
+            }
             String last = String.format("waiting for edge %s: %d/%d Envoy tasks running, rollout %s, %s",
                     settings.name(), running, wanted, state == null ? "new" : state, seen.seen());
             progress.waiting(last);

@@ -52,9 +52,14 @@ public record RouteTable(Map<String, TrackEntry> tracks) {
         return new RouteTable(Map.of());
     }
 
+    /** The same table with this track's entry replaced; a null entry removes the track. */
     public RouteTable with(String track, TrackEntry entry) {
         Map<String, TrackEntry> copy = new TreeMap<>(tracks);
-        copy.put(track, entry);
+        if (entry == null) {
+            copy.remove(track);
+        } else {
+            copy.put(track, entry);
+        }
         return new RouteTable(copy);
     }
 

@@ -11,6 +11,8 @@ import java.util.List;
  */
 public record EdgeRoutes(int listenerPort, List<String> smokeDomains, List<TrackRoutes> tracks, String revision) {
     public static final List<String> DEFAULT_SMOKE_DOMAINS = List.of("proxy_test", "proxy_test:*");
+    /** A listener port for checking tracks alone, where the port plays no part. */
+    static final int ANY_LISTENER_PORT = 10000;
 
     public EdgeRoutes {
         smokeDomains = smokeDomains == null ? DEFAULT_SMOKE_DOMAINS : List.copyOf(smokeDomains);

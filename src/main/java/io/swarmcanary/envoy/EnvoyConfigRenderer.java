@@ -102,6 +102,16 @@ public final class EnvoyConfigRenderer {
         return root;
     }
 
+    /** What keeps a track from being routed on its own (a bad name, domain, port or weight), or empty when nothing does. */
+    public static Optional<String> problemOf(TrackRoutes track) {
+        try {
+            RouteTableRules.canonical(new EdgeRoutes(EdgeRoutes.ANY_LISTENER_PORT, List.of(), List.of(track)));
+            return Optional.empty();
+        } catch (InvalidRoutesException e) {
+            return Optional.of(e.getMessage());
+        }
+    }
+
     static String builtInText() {
         try (InputStream in = EnvoyConfigRenderer.class.getResourceAsStream(BUILT_IN_BOOTSTRAP)) {
             if (in == null) {

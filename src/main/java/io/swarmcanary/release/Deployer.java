@@ -237,6 +237,11 @@ public final class Deployer {
         }
     }
 
+    /** The labels the release's service will carry (the edge routes by them), known before anything is created. */
+    public static Map<String, String> serviceLabels(ReleaseRequest r) {
+        return definition(r, List.of(), Map.of()).labels();
+    }
+
     static ServiceDefinition definition(ReleaseRequest r, List<PlannedSecret> secrets, Map<String, String> secretIds) {
         return definition(r, secrets, secretIds, List.of(), Map.of());
     }

@@ -53,12 +53,22 @@ public record ReleaseRequest(
         if (port < 1 || port > 65535) {
             throw new UserInputException("--port must be between 1 and 65535, got " + port);
         }
+        List<String> normalized = new java.util.ArrayList<>();
         for (String d : domains) {
-            if (!DOMAIN.matcher(d).matches() || portOf(d) > 65535) {
+            // a trailing dot (fully qualified) and upper case name the same host: stored and compared in one form
+            String normal = d == null ? null : DomainNames.normalize(d);
+            if (normal == null || !DOMAIN.matcher(normal).matches() || portOf(normal) > 65535) {
                 throw new UserInputException("invalid --domain '" + Names.printable(d)
-                        + "': expected a host name with an optional :port, e.g. files.example.com or proxy_test:10000");
+                        + "': expected a host name with an optional :port, e.g. files.example.com or files.example.com:10000");
             }
+            if (DomainNames.isReserved(normal)) {
+                throw new UserInputException("--domain " + normal + " is reserved: every edge answers "
+                        + DomainNames.RESERVED.stream().sorted().toList() + " itself (the smoke test and the stats host)."
+                        + " Choose another host name. Nothing was changed.");
+            }
+            normalized.add(normal);
         }
+        domains = List.copyOf(normalized);
         if (new HashSet<>(domains).size() != domains.size()) {
             throw new UserInputException("--domain lists the same domain twice");
         }

@@ -110,6 +110,7 @@ public final class FakeSwarm implements SwarmGateway {
     @Override
     public void updateService(String id, long versionIndex, ServiceDefinition d) {
         calls.add("updateService " + d.name());
+        beforeUpdate.run();
         if (definitions.containsKey(d.name())) {
             previousDefinitions.put(d.name(), definitions.get(d.name()));
         }
@@ -121,6 +122,9 @@ public final class FakeSwarm implements SwarmGateway {
                 d.secrets().stream().map(m -> m.secretName()).toList(), d.networks(), current.createdAt()));
         definitions.put(d.name(), d);
     }
+
+    /** Runs at the start of each service update, before its version check: plays a writer that got in between. */
+    public Runnable beforeUpdate = () -> {};
 
     @Override
     public String updateState(String serviceName) {
@@ -169,7 +173,9 @@ public final class FakeSwarm implements SwarmGateway {
         }
         String error = taskError.get(serviceName);
         List<TaskInfo> tasks = new ArrayList<>();
-        for (int slot = 1; slot <= s.replicas(); slot++) {
+        ServiceDefinition d = definitions.get(serviceName);
+        int count = d != null && d.global() ? 1 : s.replicas(); // a global service: one task on the one fake node
+        for (int slot = 1; slot <= count; slot++) {
             tasks.add(error == null
                     ? new TaskInfo("t" + slot, slot, "n1", "running", "running", "started", null, "c" + slot, "2026-01-01T00:00:00Z")
                     : new TaskInfo("t" + slot, slot, "n1", "failed", "shutdown", "failed", error, "c" + slot, "2026-01-01T00:00:00Z"));

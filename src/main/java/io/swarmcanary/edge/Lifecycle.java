@@ -107,7 +107,10 @@ public final class Lifecycle {
             weights.put(stable, 100);
         }
         weights.put(service, 0);
-        return new RouteTable.TrackEntry(weights, service, stable, null, retiring);
+        // a promote's rollback target stays recorded: a deploy that fails and frees its claim must not lose the way back
+        String previous = current == null || !live.contains(current.previous()) || current.previous().equals(service)
+                ? null : current.previous();
+        return new RouteTable.TrackEntry(weights, service, stable, previous, retiring);
     }
 
     /** After the release is running and healthy: the first release of a track takes all traffic. */
@@ -120,7 +123,9 @@ public final class Lifecycle {
         if (current.stable() == null || names(releases).stream().noneMatch(current.stable()::equals)) {
             return new RouteTable.TrackEntry(Map.of(service, 100), null, service, null, current.retiring());
         }
-        return current;
+        // the new canary runs: the rollback window of the last promote ends here, not at the claim
+        return current.previous() == null ? current
+                : new RouteTable.TrackEntry(current.weights(), current.canary(), current.stable(), null, current.retiring());
     }
 
     /** After a failed deploy removed its service: frees the canary slot it claimed. */

@@ -120,7 +120,9 @@ class LifecycleTest {
     void aNewCanaryEndsTheRollbackWindowOfTheLastPromote() {
         var promoted = new RouteTable.TrackEntry(Map.of(v1.name(), 0, v2.name(), 100), null, v2.name(), v1.name(), List.of());
         var claimed = Lifecycle.claim(track, v3.name(), "1.0.3", promoted, List.of(v1, v2), false);
-        assertThat(claimed.previous()).isNull();
+        // it ends once the new canary runs; while its deploy may still fail, the way back stays
+        assertThat(claimed.previous()).isEqualTo(v1.name());
+        assertThat(Lifecycle.afterDeploy(v3.name(), claimed, List.of(v1, v2, v3)).previous()).isNull();
         assertThat(claimed.stable()).isEqualTo(v2.name());
         assertThat(claimed.weights()).containsEntry(v2.name(), 100).containsEntry(v1.name(), 0).containsEntry(v3.name(), 0);
     }
@@ -130,5 +132,17 @@ class LifecycleTest {
         var legacy = new RouteTable.TrackEntry(Map.of(v1.name(), 90, v2.name(), 10), v2.name());
         assertThat(Lifecycle.phase(legacy, List.of(v1, v2)).stable()).isEqualTo(v1.name());
         assertThat(Lifecycle.phase(null, List.of(v1, v2)).stable()).isEqualTo(v2.name());
+    }
+
+    @Test
+    void aDeployThatFailsAfterAPromoteKeepsTheWayBack() {
+        var promoted = new RouteTable.TrackEntry(Map.of(v1.name(), 0, v2.name(), 100), null, v2.name(), v1.name(), List.of());
+        var claimed = Lifecycle.claim(track, v3.name(), "1.0.3", promoted, List.of(v1, v2), false);
+        // v3's service was never created: its claim is freed, and the promote can still be rolled back to v1
+        var freed = Lifecycle.releaseClaim(v3.name(), claimed);
+        assertThat(Lifecycle.phase(freed, List.of(v1, v2)).describe()).isEqualTo("promoted");
+        var back = Lifecycle.rollback(track, freed, List.of(v1, v2));
+        assertThat(back.weights()).containsEntry(v1.name(), 100);
+        assertThat(back.retiring()).containsExactly(v2.name());
     }
 }

@@ -109,6 +109,10 @@ public final class Canary {
         EdgeManager.Result r = edges.updateTrack(edge, track.name(),
                 (current, releases) -> Lifecycle.rollback(track, current, releases), EdgeManager.HostCheck.WARN, progress);
         List<String> removed = removeRetiring(track, progress);
+        if (!removed.isEmpty()) {
+            // the removed releases' clusters leave the edge only now that no route names them (make before break)
+            r = edges.updateTrack(edge, track.name(), (current, releases) -> current, EdgeManager.HostCheck.WARN, progress);
+        }
         return step(track, r, removed);
     }
 

@@ -263,8 +263,9 @@ public final class EdgeManager {
         Instant start = clock.instant();
         EdgeState first = require(edge);
         RouteTable.TrackEntry expected = first.routes().tracks().get(track);
-        List<String> gaining = gainingTraffic(releasesByTrack(edge).getOrDefault(track, List.of()), expected,
-                change.apply(expected, releasesByTrack(edge).getOrDefault(track, List.of())));
+        List<ServiceInfo> firstReleases = releasesByTrack(edge).getOrDefault(track, List.of());
+        RouteTable.TrackEntry intended = change.apply(expected, firstReleases);
+        List<String> gaining = gainingTraffic(firstReleases, expected, intended);
         if (!gaining.isEmpty()) {
             // Envoy finds a release's tasks by DNS (tasks.<service>, re-resolved every few seconds): weight given
             // before that is answered "503 no healthy upstream". The write below reads the edge afresh: no read is
@@ -274,7 +275,8 @@ public final class EdgeManager {
         for (int attempt = 1; ; attempt++) {
             EdgeState state = require(edge);
             RouteTable.TrackEntry current = state.routes().tracks().get(track);
-            if (!Objects.equals(current, expected)) {
+            // someone else wrote this track in between: a conflict, unless they wrote just what this run would
+            if (!Objects.equals(current, expected) && !Objects.equals(current, intended)) {
                 throw new ConflictException("track " + track + " was changed by someone else meanwhile (its entry on edge "
                         + edge + " is now " + describe(current) + ", was " + describe(expected) + "); nothing of this run"
                         + " was applied. Check 'swarm-canary status' and re-run.");
@@ -522,11 +524,15 @@ public final class EdgeManager {
         Map<String, Map<String, String>> claimed = new HashMap<>(); // track -> domain -> since when it has it
         releasesByTrack.forEach((track, all) -> {
             RouteTable.TrackEntry entry = routes.tracks().get(track);
-            // a release being removed by a rollback gets no route, not even a fallback one
+            // a release being removed by a rollback gets no traffic, not even as a fallback
             List<ServiceInfo> releases = Lifecycle.live(entry, all);
             if (releases.isEmpty()) {
                 return;
             }
+            // ...but keeps its cluster, at weight 0, until its service is gone: make before break. Envoy may apply a
+            // new route table and the clusters it names in either order, and a cluster removed while a route still
+            // names it answers 503 NC; a weight-0 member is never chosen, so removing it later is safe in any order.
+            List<ServiceInfo> leaving = all.stream().filter(r -> !releases.contains(r)).toList();
             TreeSet<String> domains = new TreeSet<>();
             releases.forEach(r -> domains.addAll(Labels.domains(r.labels())));
             if (domains.isEmpty()) {
@@ -535,9 +541,9 @@ public final class EdgeManager {
             }
             Map<String, Integer> weights = effectiveWeights(releases, entry);
             String canary = entry != null && entry.canary() != null && weights.containsKey(entry.canary()) ? entry.canary() : null;
-            List<ReleaseRoute> rr = releases.stream()
+            List<ReleaseRoute> rr = java.util.stream.Stream.concat(releases.stream(), leaving.stream())
                     .map(r -> new ReleaseRoute(r.name(), r.labels().get(Labels.VERSION),
-                            Integer.parseInt(r.labels().getOrDefault(Labels.PORT, "80")), weights.get(r.name())))
+                            Integer.parseInt(r.labels().getOrDefault(Labels.PORT, "80")), weights.getOrDefault(r.name(), 0)))
                     .toList();
             ServiceInfo first = releases.get(0);
             TrackRoutes routesOfTrack = new TrackRoutes(first.labels().get(Labels.APP), first.labels().get(Labels.ENV),

@@ -18,7 +18,10 @@ die() {
 }
 # shellcheck source=testbed/lib/nodes.sh
 source "$TESTBED_DIR/lib/nodes.sh"
-eval "$(bash "$TESTBED_DIR/up.sh" --nodes 3 2>/dev/null)" || die "testbed/up.sh --nodes 3 failed"
+exports=$(bash "$TESTBED_DIR/up.sh" --nodes 3 2>/tmp/smoke3-up.log) || { cat /tmp/smoke3-up.log >&2; die "testbed/up.sh --nodes 3 failed"; }
+eval "$exports"
+# never fall back to the host's own dockerd (another swarm, other people's services)
+[[ ${DOCKER_HOST:-} == tcp://198.18.0.11:2376 ]] || die "up.sh printed no DOCKER_HOST"
 export DOCKER_HOST DOCKER_TLS_VERIFY DOCKER_CERT_PATH
 
 svc=sctest-smoke3-$$

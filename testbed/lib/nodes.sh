@@ -66,7 +66,8 @@ bed_engine() {
     printf '%s\n' '# swarm-canary test bed: trixie only when asked for (-t trixie)' \
       'Package: *' 'Pin: release n=trixie' 'Pin-Priority: 1' >"$BED_APT_PIN"
   fi
-  if ! apt-cache policy docker.io 2>/dev/null | grep -q ' 1 .* trixie/'; then
+  # (no "| grep -q" under pipefail: grep stops reading, the writer dies of SIGPIPE, the test fails at random)
+  if [[ $(apt-cache policy docker.io 2>/dev/null) != *trixie/main* ]]; then
     say "apt-get update (trixie lists)"
     apt-get update -q >/tmp/sc-bed-apt.log 2>&1 || { cat /tmp/sc-bed-apt.log >&2; die "apt-get update failed"; }
   fi
@@ -131,7 +132,7 @@ bed_network() {
     say "creating bridge $BED_BRIDGE ($BED_NET.1/24)"
     ip link add "$BED_BRIDGE" type bridge
   fi
-  ip -br addr show dev "$BED_BRIDGE" | grep -q "$BED_NET.1/24" || ip addr add "$BED_NET.1/24" dev "$BED_BRIDGE"
+  [[ $(ip -br addr show dev "$BED_BRIDGE") == *" $BED_NET.1/24"* ]] || ip addr add "$BED_NET.1/24" dev "$BED_BRIDGE"
   ip link set "$BED_BRIDGE" up
   for node in "${BED_NODES[@]}"; do
     ip=$(bed_ip "$node")
@@ -141,7 +142,7 @@ bed_network() {
       ip link add "${node}h" type veth peer name eth0 netns "$node"
     fi
     ip link set "${node}h" master "$BED_BRIDGE" up
-    ip -n "$node" addr show dev eth0 | grep -q "inet $ip/24" || ip -n "$node" addr add "$ip/24" dev eth0
+    [[ $(ip -n "$node" addr show dev eth0) == *"inet $ip/24 "* ]] || ip -n "$node" addr add "$ip/24" dev eth0
     ip -n "$node" link set lo up
     ip -n "$node" link set eth0 up
   done
@@ -355,7 +356,7 @@ bed_push_images() { # pushes swarm-canary/<image>:latest from the host's docker 
     remote=$BED_REGISTRY/swarm-canary/$image
     docker tag "$local_ref" "$remote:latest"
     digest=$(bed_registry_digest "swarm-canary/$image")
-    if [[ -n $digest ]] && docker image inspect -f '{{range .RepoDigests}}{{println .}}{{end}}' "$local_ref" | grep -qx "$remote@$digest"; then
+    if [[ -n $digest && $'\n'$(docker image inspect -f '{{range .RepoDigests}}{{println .}}{{end}}' "$local_ref")$'\n' == *$'\n'"$remote@$digest"$'\n'* ]]; then
       say "image $remote:latest already in the registry"
       continue
     fi

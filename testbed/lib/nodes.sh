@@ -277,6 +277,15 @@ bed_registry_password() {
   cat "$f"
 }
 
+bed_kill_wait() { # bed_kill_wait PID: SIGTERM, wait up to 10 s, then SIGKILL
+  kill "$1" 2>/dev/null || return 0
+  for _ in $(seq 1 40); do
+    kill -0 "$1" 2>/dev/null || return 0
+    sleep 0.25
+  done
+  kill -9 "$1" 2>/dev/null || true
+}
+
 bed_registry() {
   local dir=$BED_ROOT/registry pw auth=
   mkdir -p "$dir/data"
@@ -313,8 +322,8 @@ EOF
     mv "$dir/config.yml.new" "$dir/config.yml"
     if [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null; then
       say "registry: configuration changed, restarting"
-      kill "$pid"
-      sleep 1
+      bed_kill_wait "$pid"
+      rm -f "$dir/registry.pid"
     fi
   else
     rm -f "$dir/config.yml.new"
@@ -401,7 +410,7 @@ bed_down() {
   pid=$(cat "$dir/registry.pid" 2>/dev/null || true)
   if [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null; then
     say "stopping the registry"
-    kill "$pid" 2>/dev/null || true
+    bed_kill_wait "$pid"
   fi
   # left-over mounts of the nodes (overlay2 layers, netns bind mounts, shm) under the bed's dirs
   local m

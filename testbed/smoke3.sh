@@ -8,6 +8,8 @@
 #   3. tasks.<svc> resolves, inside a task, to all three task addresses, and the task on scn1
 #      gets an HTTP answer from the tasks on every node (across nodes, over the overlay)
 #   4. host-mode published port: the host reaches each node's task at 198.18.0.1<i>:<port>
+#   5. a container that mounts /var/run/docker.sock talks to the dockerd of its own node (the xds
+#      control plane and prune's global jobs do), never to the host's
 set -euo pipefail
 
 TESTBED_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -92,5 +94,12 @@ for node in "${BED_NODES[@]}"; do
   body=$(curl -s -m 5 "http://$ip:$port/" || true)
   say "host -> $ip:$port: $body"
   [[ $body == "version=smoke3 host="* ]] || die "no answer on $ip:$port"
+done
+# 5. /var/run/docker.sock inside a node's containers is that node's
+for node in "${BED_NODES[@]}"; do
+  seen=$(bed_docker "$node" run --rm -v /var/run/docker.sock:/var/run/docker.sock "$probe" \
+    docker info -f '{{.Name}} {{.Swarm.NodeAddr}}' 2>&1 | tail -n1)
+  say "docker.sock in a container on $node: $seen"
+  [[ $seen == "$node $(bed_ip "$node")" ]] || die "a container on $node reaches another dockerd through /var/run/docker.sock"
 done
 say "OK ($(elapsed))"

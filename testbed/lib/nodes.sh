@@ -190,16 +190,23 @@ bed_node_up() { # bed_node_up NODE: starts the node's dockerd unless it answers
     fi
   fi
   if bed_docker "$node" info >/dev/null 2>&1; then
-    say "$node: dockerd already running"
-    return 0
+    pid=$(cat "$BED_RUN/$node.pid" 2>/dev/null || true)
+    if [[ -n $pid && $(readlink "/proc/$pid/ns/mnt") == "$(readlink /proc/self/ns/mnt)" ]]; then
+      say "$node: dockerd runs in the host's mount namespace (an older bed): restarting it"
+      bed_node_stop "$node"
+    else
+      say "$node: dockerd already running"
+      return 0
+    fi
   fi
   pid=$(cat "$BED_RUN/$node.pid" 2>/dev/null || true)
   if [[ -z $pid ]] || ! kill -0 "$pid" 2>/dev/null; then
     say "$node: starting dockerd $(cat "$BED_ENGINE_DIR/VERSION") (log: $dir/dockerd.log)"
     rm -f "$BED_RUN/$node.pid"
-    # own network namespace (nsenter --net) and own UTS namespace (hostname = node name);
-    # 9>&-: must not inherit up.sh's lock (see up.sh)
-    setsid nohup nsenter --net="/var/run/netns/$node" unshare --uts \
+    # own network namespace (nsenter --net), own UTS namespace (hostname = node name) and own mount
+    # namespace (private: the node's mounts stay out of the host's view, and its /run/docker.sock can
+    # be its own socket, see bed_node_socket); 9>&-: must not inherit up.sh's lock (see up.sh)
+    setsid nohup nsenter --net="/var/run/netns/$node" unshare --uts --mount --propagation private \
       env PATH="$BED_ENGINE_DIR/usr/sbin:$BED_ENGINE_DIR/usr/bin:$PATH" \
       sh -c 'hostname "$1" && shift && exec "$@"' sh "$node" \
       dockerd --config-file "$dir/daemon.json" >>"$dir/dockerd.log" 2>&1 </dev/null 9>&- &
@@ -209,11 +216,35 @@ bed_node_up() { # bed_node_up NODE: starts the node's dockerd unless it answers
 bed_node_wait() {
   local node=$1
   for _ in $(seq 1 120); do
-    bed_docker "$node" info >/dev/null 2>&1 && return 0
+    if bed_docker "$node" info >/dev/null 2>&1; then
+      bed_node_socket "$node"
+      return 0
+    fi
     sleep 0.5
   done
   tail -n 30 "$BED_ROOT/nodes/$node/dockerd.log" >&2 || true
   die "$node: dockerd did not answer within 60s (log: $BED_ROOT/nodes/$node/dockerd.log)"
+}
+
+# bed_node_socket NODE: inside the node's mount namespace, /run/docker.sock (= /var/run/docker.sock) is
+# the node's own socket (a bind mount). Services that mount /var/run/docker.sock (the xds control plane,
+# prune's global jobs) then talk to the node they run on, as on a real cluster, and never to the host's
+# dockerd, which every node would otherwise see there (one file system).
+bed_node_socket() {
+  local node=$1 pid want have
+  pid=$(cat "$BED_RUN/$node.pid")
+  # never in the host's own mount namespace: that would hide the host's dockerd behind the node's socket
+  [[ $(readlink "/proc/$pid/ns/mnt") != "$(readlink /proc/self/ns/mnt)" ]] ||
+    die "$node: dockerd $pid shares the host's mount namespace; run testbed/down.sh --nodes 3 and up again"
+  want=$(stat -c %i "$BED_RUN/$node.sock")
+  have=$(nsenter --target "$pid" --mount stat -L -c %i /run/docker.sock 2>/dev/null || true)
+  [[ $have == "$want" ]] && return 0
+  # a bind mount needs its target to exist; creating it only makes an empty file in the host's /run
+  nsenter --target "$pid" --mount sh -c 'umount /run/docker.sock 2>/dev/null; [ -e /run/docker.sock ] || : >/run/docker.sock; mount --bind "$1" /run/docker.sock' \
+    sh "$BED_RUN/$node.sock" || die "$node: cannot bind its socket to /run/docker.sock in its mount namespace"
+  have=$(nsenter --target "$pid" --mount stat -L -c %i /run/docker.sock 2>/dev/null || true)
+  [[ $have == "$want" ]] || die "$node: /run/docker.sock in its mount namespace is not its own socket"
+  say "$node: /var/run/docker.sock in its mount namespace is its own socket"
 }
 
 bed_node_stop() { # stops one node's dockerd (SIGTERM, then SIGKILL after 30 s); its containers go with it
@@ -412,7 +443,8 @@ bed_down() {
     say "stopping the registry"
     bed_kill_wait "$pid"
   fi
-  # left-over mounts of the nodes (overlay2 layers, netns bind mounts, shm) under the bed's dirs
+  # left-over mounts under the bed's dirs in the host's view (the nodes mount in their own namespaces;
+  # a bed started before they had one left its mounts here)
   local m
   for m in $(awk -v a="$BED_ROOT/" -v b="$BED_RUN/" 'index($2, a) == 1 || index($2, b) == 1 {print $2}' /proc/self/mounts | sort -r); do
     umount -l "$m" 2>/dev/null || true

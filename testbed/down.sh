@@ -17,6 +17,8 @@ if [[ ${1:-} == --nodes || ${1:-} == --nodes=* ]]; then
   shift
   say() { echo "testbed: $*"; }
   die() { echo "testbed: ERROR: $*" >&2; exit 1; }
+  # the host docker's tags and login are removed from the host's dockerd, not from the bed's manager
+  if [[ ${DOCKER_HOST:-} == tcp://198.18.0.11:2376 ]]; then unset DOCKER_HOST DOCKER_TLS_VERIFY DOCKER_CERT_PATH; fi
   # shellcheck source=testbed/lib/nodes.sh
   source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lib/nodes.sh"
   bed_down

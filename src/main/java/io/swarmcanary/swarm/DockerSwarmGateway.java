@@ -39,7 +39,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 
-/** {@link SwarmGateway} over docker-java, pinned to Engine API 1.41. */
+/** {@link SwarmGateway} over docker-java, speaking the Engine API version its {@link DockerConnection} negotiated (1.41 to 1.45). */
 public final class DockerSwarmGateway implements SwarmGateway {
     private static final ObjectMapper JSON = new ObjectMapper();
 

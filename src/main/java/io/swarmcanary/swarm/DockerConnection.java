@@ -60,7 +60,8 @@ public final class DockerConnection implements AutoCloseable {
     /** Connects the way the docker CLI would from this process's environment. Sends nothing yet. */
     public static DockerConnection fromEnvironment() {
         Function<RemoteApiVersion, DockerClientConfig> configFor =
-                v -> DefaultDockerClientConfig.createDefaultConfigBuilder().withApiVersion(v).build();
+                v -> DefaultDockerClientConfig.createDefaultConfigBuilder().withApiVersion(v)
+                        .withDockerTlsVerify(tlsVerify(System.getenv("DOCKER_TLS_VERIFY"))).build();
         DockerClientConfig config = configFor.apply(RemoteApiVersion.UNKNOWN_VERSION);
         DockerHttpClient transport = new ApacheDockerHttpClient.Builder()
                 .dockerHost(config.getDockerHost())
@@ -122,6 +123,14 @@ public final class DockerConnection implements AutoCloseable {
 
     public String dockerHost() {
         return config.getDockerHost().toString();
+    }
+
+    /**
+     * DOCKER_TLS_VERIFY as the docker CLI reads it: any non-empty value turns verification on ("0" and "false" too).
+     * docker-java alone honours only "1" and "true", so DOCKER_TLS_VERIFY=yes would have sent secrets unverified.
+     */
+    static boolean tlsVerify(String value) {
+        return value != null && !value.isEmpty();
     }
 
     /** Asks the engine for its API range (unversioned GET /version) and picks the version to speak. */

@@ -45,6 +45,15 @@ class EnvoyConfigRendererTest {
         }
 
         @Test
+        void noClientIsInternal() {
+            // set and empty: Envoy's default would count RFC 1918 and loopback peers as internal
+            JsonNode internal = at(yaml, HCM).path("internal_address_config");
+            assertThat(internal.isObject()).isTrue();
+            assertThat(internal.path("cidr_ranges").size()).isZero();
+            assertThat(internal.path("unix_sockets").asBoolean(false)).isFalse();
+        }
+
+        @Test
         void followsEdgeProxyBestPractices() {
             assertThat(at(yaml, "/overload_manager/resource_monitors/0/name").asText())
                     .isEqualTo("envoy.resource_monitors.fixed_heap");

@@ -147,4 +147,13 @@ class DockerConnectionTest {
         public void close() {
         }
     }
+
+    @Test
+    void tlsIsVerifiedForAnyNonEmptyDockerTlsVerifyAsTheDockerCliDoes() {
+        for (String on : List.of("1", "true", "yes", "0", "false")) {
+            assertThat(DockerConnection.tlsVerify(on)).as(on).isTrue();
+        }
+        assertThat(DockerConnection.tlsVerify("")).isFalse();
+        assertThat(DockerConnection.tlsVerify(null)).isFalse();
+    }
 }

@@ -247,7 +247,7 @@ public record ComposeRelease(String image, Integer replicas, Integer port, List<
     private static SecretSource secretSource(ComposeFile file, String name, ComposeFile.Value top, Map<String, String> environment) {
         top.get("external").ifPresent(x -> {
             throw x.error("external secrets are not used by releases: swarm-canary names secrets by their content"
-                    + " (<app>-<env>-" + name + "-<sha256>) so each release keeps its own; give the secret a 'file:'"
+                    + " (<app>-<env>-" + name + "-<keyed hash>) so each release keeps its own; give the secret a 'file:'"
                     + " or 'environment:' source");
         });
         Optional<ComposeFile.Value> variable = top.get("environment");
@@ -396,7 +396,7 @@ public record ComposeRelease(String image, Integer replicas, Integer port, List<
             Map.entry("network_mode", "Swarm services attach to networks, not to the host's (docker stack deploy ignores it too)"),
             Map.entry("restart", "Swarm uses deploy.restart_policy"),
             Map.entry("volumes", "swarm-canary does not mount volumes into releases: put files in secrets or configs"),
-            Map.entry("name", "swarm-canary names it by content: <app>-<env>-<name>-<sha256>"),
+            Map.entry("name", "swarm-canary names it by content: <app>-<env>-<name>-<keyed hash>"),
             Map.entry("labels", "swarm-canary labels what it creates with its own state"));
 
     /** What nothing read under this value: a warning each, with file, line and path. */

@@ -60,9 +60,10 @@ public final class Deployer {
 
         // 1. everything that can be checked without changing the cluster
         List<PlannedSecret> secrets = new ArrayList<>();
+        NamingKey.Key namingKey = request.secrets().isEmpty() ? null : NamingKey.readOrNew(swarm);
         for (SecretSource s : request.secrets()) {
             byte[] value = s.read(environment);
-            secrets.add(new PlannedSecret(s, Names.contentAddressed(track, s.name(), value), value));
+            secrets.add(new PlannedSecret(s, secretName(namingKey.bytes(), track, s, value), value));
         }
         List<PlannedConfig> configs = new ArrayList<>();
         for (ConfigSource c : request.options().configs()) {
@@ -118,6 +119,9 @@ public final class Deployer {
                     createdConfigs.add(c.name());
                     progress.info("created config " + c.name() + " (mounted at " + c.source().target().target() + ")");
                 }
+            }
+            if (namingKey != null) {
+                NamingKey.store(swarm, namingKey); // the first secret ever deployed to this cluster
             }
             for (PlannedSecret s : secrets) {
                 Optional<SecretInfo> found = swarm.secret(s.name());
@@ -189,6 +193,19 @@ public final class Deployer {
             throw new UserInputException("release " + existing.name() + " already exists with a different definition"
                     + " (image, replicas, secrets, env, ...); nothing was changed. Releases are immutable: deploy a new --version.");
         }
+    }
+
+    /**
+     * The keyed name; but a secret of this track created under the old, unkeyed name (a plain SHA-256 prefix of the same
+     * value) keeps its name, so releases deployed before keep re-running as "unchanged".
+     */
+    private String secretName(byte[] key, Track track, SecretSource source, byte[] value) {
+        String legacy = Names.contentAddressed(track, source.name(), value);
+        boolean legacyExists = swarm.secret(legacy)
+                .filter(found -> track.name().equals(found.labels().get(Labels.TRACK))
+                        && source.name().equals(found.labels().get(Labels.SECRET)))
+                .isPresent();
+        return legacyExists ? legacy : Names.secretName(key, track, source.name(), value);
     }
 
     private SecretInfo createSecret(Track track, PlannedSecret s) {

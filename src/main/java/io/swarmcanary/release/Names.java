@@ -42,9 +42,27 @@ public final class Names {
         }
     }
 
-    /** {@code files-webdev-db_password-0123456789ab}: same content, same name. */
+    /** {@code files-webdev-db_password-0123456789ab}: same content, same name (for configs, whose content is no secret). */
     public static String contentAddressed(Track track, String logicalName, byte[] content) {
-        String name = track.name() + "-" + logicalName + "-" + sha256(content).substring(0, 12);
+        return named(track, logicalName, sha256(content).substring(0, 12));
+    }
+
+    /**
+     * A secret's name: {@code files-webdev-db_password-<12 hex of HMAC-SHA256(cluster key, value)>}. Same value, same
+     * name in one cluster; without the key the name says nothing about the value.
+     */
+    public static String secretName(byte[] key, Track track, String logicalName, byte[] value) {
+        try {
+            javax.crypto.Mac mac = javax.crypto.Mac.getInstance("HmacSHA256");
+            mac.init(new javax.crypto.spec.SecretKeySpec(key, "HmacSHA256"));
+            return named(track, logicalName, HexFormat.of().formatHex(mac.doFinal(value)).substring(0, 12));
+        } catch (java.security.GeneralSecurityException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static String named(Track track, String logicalName, String hash) {
+        String name = track.name() + "-" + logicalName + "-" + hash;
         if (name.length() > MAX_OBJECT_NAME) {
             throw new UserInputException("secret name '" + name + "' has " + name.length()
                     + " characters; Docker allows " + MAX_OBJECT_NAME + ": shorten the secret's name '" + logicalName + "'");

@@ -204,7 +204,7 @@ class ComposeIT {
             assertThat(s.getSpec().getMode().getReplicated().getReplicas()).isEqualTo(2);
             assertThat(s.getSpec().getLabels()).containsEntry("io.swarm-canary.port", "80"); // from ports: "8080:80"
             assertThat(swarm.runningTasks(service)).hasSize(2);
-            String expected = APP + "-" + env + "-db_password-" + Names.sha256(SECRET).substring(0, 12);
+            String expected = swarm.secretName(APP, env, "db_password", SECRET);
             assertThat(swarm.secretsOfTrack(APP + "-" + env)).extracting(x -> x.getSpec().getName()).containsExactly(expected);
             assertThat(swarm.httpGetInside(swarm.containerOf(service), "/secret/db_password")).isEqualTo(Names.sha256(SECRET));
             // and the edge routes the environment's domain to it

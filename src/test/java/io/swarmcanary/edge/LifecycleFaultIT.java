@@ -160,7 +160,7 @@ class LifecycleFaultIT {
 
     /** The content-addressed name of a version's token secret. */
     private static String secretOf(String version) {
-        return Names.contentAddressed(new Track(APP, "webdev"), "token", ("token-of-" + version).getBytes(StandardCharsets.UTF_8));
+        return swarm.secretName(APP, "webdev", "token", "token-of-" + version);
     }
 
     private static List<Secret> secretsOf(String version) {

@@ -58,8 +58,7 @@ class PruneIT {
             docker("build", "-q", "-t", image(v), "--label", "io.swarm-canary.test=" + APP, "-",
                     "<<FROM " + TestSwarm.TESTAPP + "\nLABEL io.swarm-canary.test.version=1.0." + v + "\n");
         }
-        SECRET_VALUES.forEach((k, value) -> SECRETS.put(k, Names.contentAddressed(new io.swarmcanary.release.Track(APP, "webdev"),
-                "db", value.getBytes(StandardCharsets.UTF_8))));
+        SECRET_VALUES.forEach((k, value) -> SECRETS.put(k, swarm.secretName(APP, "webdev", "db", value)));
         ok(cli().run("edge", "ensure", "--edge", EDGE, "--port", String.valueOf(PORT), "--image", TestSwarm.ENVOY, "-q"));
         ok(deploy(1, "A"));
         ok(deploy(2, "A"));

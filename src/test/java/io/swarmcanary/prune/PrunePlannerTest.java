@@ -155,6 +155,15 @@ class PrunePlannerTest {
     }
 
     @Test
+    void theSecretNamingKeyOutlivesEveryRelease() {
+        cluster.configs.add(new io.swarmcanary.swarm.ConfigInfo("id-key", io.swarmcanary.release.NamingKey.CONFIG,
+                Map.of(io.swarmcanary.release.Labels.MANAGED_BY, io.swarmcanary.release.Labels.MANAGER, io.swarmcanary.release.Labels.KIND, io.swarmcanary.release.NamingKey.KIND), new byte[32],
+                Cluster.ago(Duration.ofDays(400)).toString()));
+        assertThat(plan(keep(0)).remove()).extracting(PrunePlan.Item::name)
+                .doesNotContain(io.swarmcanary.release.NamingKey.CONFIG);
+    }
+
+    @Test
     void aTrackFilterTouchesOnlyThatTrackAndNoEdgeConfig() {
         cluster.release("files", "webdev", "1.0.1", 50, null);
         cluster.release("files", "webdev", "1.0.2", 40, null);

@@ -79,7 +79,9 @@ class DeployIT {
         assertThat(s.getSpec().getLabels().values()).noneMatch(v -> v.contains(SECRET_VALUE));
         assertThat(swarm.runningTasks(service)).hasSize(2);
 
-        String expectedSecret = track + "-db_password-" + Names.sha256(SECRET_VALUE.getBytes(StandardCharsets.UTF_8)).substring(0, 12);
+        String expectedSecret = swarm.secretName(app, "webdev", "db_password", SECRET_VALUE);
+        // the name carries a keyed hash: nothing in it can be checked against a guessed value without the cluster's key
+        assertThat(expectedSecret).doesNotContain(Names.sha256(SECRET_VALUE).substring(0, 12));
         assertThat(swarm.secretsOfTrack(track)).extracting(x -> x.getSpec().getName()).containsExactly(expectedSecret);
 
         String container = swarm.containerOf(service);
@@ -117,8 +119,8 @@ class DeployIT {
         Cli.Result r = deploy(cli(), "1.0.1", "--secret", "api_key=file:" + file);
         assertThat(r.exitCode()).as(r.toString()).isZero();
 
-        String oldName = track + "-api_key-" + Names.sha256("first-key").substring(0, 12);
-        String newName = track + "-api_key-" + Names.sha256("second-key").substring(0, 12);
+        String oldName = swarm.secretName(app, "webdev", "api_key", "first-key");
+        String newName = swarm.secretName(app, "webdev", "api_key", "second-key");
         assertThat(swarm.secretsOfTrack(track)).extracting(x -> x.getSpec().getName())
                 .containsExactlyInAnyOrder(oldName, newName);
         assertThat(json(r).path("secretsCreated").get(0).asText()).isEqualTo(newName);
@@ -154,7 +156,7 @@ class DeployIT {
         assertThat(json(r).path("error").path("message").asText()).contains(app + "-webdev-1_0_1");
         assertThat(swarm.service(app + "-webdev-1_0_1")).isEmpty();
         assertThat(swarm.secretsOfTrack(track)).extracting(x -> x.getSpec().getName())
-                .containsExactly(track + "-db_password-" + Names.sha256(SECRET_VALUE).substring(0, 12));
+                .containsExactly(swarm.secretName(app, "webdev", "db_password", SECRET_VALUE));
         assertThat(swarm.service(app + "-webdev-1_0_0")).isPresent();
     }
 

@@ -34,7 +34,8 @@ class DeployerTest {
     @Test
     void namesSecretsByContentAndMountsThemAtTheStableTarget() {
         DeployResult r = deployer.deploy(request("1.0.10", List.of(SecretSource.parse("db_password=env:DB")), List.of()), Progress.SILENT);
-        String name = "files-webdev-db_password-" + Names.sha256("db-secret").substring(0, 12);
+        String name = Names.secretName(NamingKey.read(swarm).orElseThrow(), new Track("files", "webdev"), "db_password",
+                "db-secret".getBytes());
         assertThat(r.secretsCreated()).containsExactly(name);
         assertThat(swarm.definitions.get("files-webdev-1_0_10").secrets())
                 .singleElement().satisfies(m -> {
@@ -53,7 +54,8 @@ class DeployerTest {
                 .isInstanceOf(TaskWaiter.NotReadyException.class)
                 .hasMessageContaining("non-zero exit (1)");
         assertThat(swarm.services).containsOnlyKeys("files-webdev-1_0_0");
-        assertThat(swarm.secrets).containsOnlyKeys("files-webdev-db-" + Names.sha256("db-secret").substring(0, 12));
+        assertThat(swarm.secrets).containsOnlyKeys(Names.secretName(NamingKey.read(swarm).orElseThrow(), new Track("files", "webdev"),
+                "db", "db-secret".getBytes()));
     }
 
     @Test
@@ -85,5 +87,31 @@ class DeployerTest {
         assertThatThrownBy(() -> deployer.deploy(request("1.0.0", List.of(SecretSource.parse("x=env:MISSING")), List.of()), Progress.SILENT))
                 .isInstanceOf(UserInputException.class).hasMessageContaining("MISSING is not set");
         assertThat(swarm.calls).isEmpty();
+    }
+
+    @Test
+    void secretNamesAreKeyedByTheClusterSoABuildLogCannotBeBruteForced() {
+        deployer.deploy(request("1.0.0", List.of(SecretSource.parse("db=env:DB")), List.of()), Progress.SILENT);
+        String name = swarm.definitions.get("files-webdev-1_0_0").secrets().get(0).secretName();
+        assertThat(name).startsWith("files-webdev-db-").doesNotContain(Names.sha256("db-secret").substring(0, 12));
+        assertThat(swarm.configs.get(NamingKey.CONFIG).labels()).containsEntry(Labels.KIND, NamingKey.KIND);
+        // same value, same name: the next release reuses the secret, and the key is created once
+        deployer.deploy(request("1.0.1", List.of(SecretSource.parse("db=env:DB")), List.of()), Progress.SILENT);
+        assertThat(swarm.definitions.get("files-webdev-1_0_1").secrets().get(0).secretName()).isEqualTo(name);
+        assertThat(swarm.calls).filteredOn(c -> c.startsWith("createConfig")).hasSize(1);
+        assertThat(swarm.secrets).hasSize(1);
+        // another cluster (another key) names the same value differently
+        assertThat(Names.secretName(new byte[32], new Track("files", "webdev"), "db", "db-secret".getBytes())).isNotEqualTo(name);
+    }
+
+    @Test
+    void aSecretCreatedUnderTheOldUnkeyedNameKeepsItSoOldReleasesStayUnchanged() {
+        String legacy = Names.contentAddressed(new Track("files", "webdev"), "db", "db-secret".getBytes());
+        Map<String, String> labels = Labels.ofTrack(new Track("files", "webdev"), "secret");
+        labels.put(Labels.SECRET, "db");
+        swarm.createSecret(legacy, "db-secret".getBytes(), labels);
+        DeployResult r = deployer.deploy(request("1.0.0", List.of(SecretSource.parse("db=env:DB")), List.of()), Progress.SILENT);
+        assertThat(r.secretsCreated()).isEmpty();
+        assertThat(r.secretsReused()).containsExactly(legacy);
     }
 }

@@ -25,6 +25,13 @@ public final class TestSwarm implements AutoCloseable {
     private final DockerConnection connection = DockerConnection.fromEnvironment();
     public final DockerClient docker = connection.client();
 
+    /** The name swarm-canary gives a secret of this value in this cluster: keyed by the cluster's naming key. */
+    public String secretName(String app, String env, String logicalName, String value) {
+        byte[] key = io.swarmcanary.release.NamingKey.of(new io.swarmcanary.swarm.DockerSwarmGateway(connection));
+        return io.swarmcanary.release.Names.secretName(key, new io.swarmcanary.release.Track(app, env), logicalName,
+                value.getBytes(StandardCharsets.UTF_8));
+    }
+
     /** A unique app name per test, so tests never see each other's releases. */
     public static String uniqueApp(String prefix) {
         return prefix + UUID.randomUUID().toString().substring(0, 6);

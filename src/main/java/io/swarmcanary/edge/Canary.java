@@ -109,8 +109,9 @@ public final class Canary {
         EdgeManager.Result r = edges.updateTrack(edge, track.name(),
                 (current, releases) -> Lifecycle.rollback(track, current, releases), EdgeManager.HostCheck.WARN, progress);
         List<String> removed = removeRetiring(track, progress);
-        if (!removed.isEmpty()) {
-            // the removed releases' clusters leave the edge only now that no route names them (make before break)
+        if (!removed.isEmpty() && edges.require(edge).settings().usesXds()) {
+            // the removed releases' clusters leave the edge only now that no route names them (make before break);
+            // a redeploy edge swaps its whole config at once, so there the next write drops them without a restart now
             r = edges.updateTrack(edge, track.name(), (current, releases) -> current, EdgeManager.HostCheck.WARN, progress);
         }
         return step(track, r, removed);

@@ -92,7 +92,8 @@ public final class Deployer {
         // the image as the spec will hold it: pinned to its registry digest when a registry has it. The spec hash
         // stays on the image as requested, so a re-run says "unchanged" (an existing release needs no lookup).
         String image = existing.isPresent() ? request.image()
-                : ImageResolver.resolve(swarm, request.image(), request.checkImage(), true, "image", progress);
+                : ImageResolver.resolve(swarm, request.image(), request.checkImage(), true, "image",
+                        "Nothing was created.", progress);
         beforeChanges.run();
         if (existing.isPresent()) {
             return whenExists(request, existing.get(), specHash, secrets, routing, start, progress);

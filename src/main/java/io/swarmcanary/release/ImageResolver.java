@@ -26,10 +26,12 @@ public final class ImageResolver {
     /**
      * @param requireImage false for --no-image-check: an image found nowhere is a warning, not an error
      * @param pin          whether to return the digest-pinned reference (deploy) or the image as given (edge, prune)
+     * @param what         the image's role in messages ("image", "control plane image", "--prune-image")
+     * @param nothingDone  the end of an error message: "Nothing was created." / "Nothing was changed." / ...
      * @return the reference to put in the service spec
      */
     public static String resolve(SwarmGateway swarm, String image, boolean requireImage, boolean pin, String what,
-                                 Progress progress) {
+                                 String nothingDone, Progress progress) {
         ImageLookup lookup = swarm.lookUpImage(image);
         String registry = lookup.registry();
         switch (lookup.result()) {
@@ -39,33 +41,33 @@ public final class ImageResolver {
                 if (lookup.credentialsSent()) {
                     throw new UserInputException("registry " + registry + " refused the login for " + what + " '" + image
                             + "' (wrong user name or password, or no access to the repository): " + lookup.detail()
-                            + ". Fix the login for " + registry + " (" + loginHint(registry) + "). Nothing was created.");
+                            + ". Fix the login for " + registry + " (" + loginHint(registry) + "). " + nothingDone);
                 }
                 // Docker Hub answers "denied" for a repository it does not have: an image made on the node
                 // (no registry host in its name) is still usable there
                 if (RegistryCredentials.HUB.equals(registry) && swarm.imageExists(image)) {
                     return image;
                 }
-                if (!requireImage && RegistryCredentials.HUB.equals(registry)) {
-                    progress.info("warning: " + what + " '" + image + "' could not be resolved on Docker Hub (" + lookup.detail()
-                            + "); each node pulls it itself");
+                if (!requireImage) {
+                    progress.info("warning: registry " + registry + " needs a login for " + what + " '" + image
+                            + "' and none was found (" + lookup.detail() + "); nodes without the image cannot pull it");
                     return image;
                 }
                 throw new UserInputException("registry " + registry + " needs a login for " + what + " '" + image
-                        + "' and none was found (" + loginHint(registry) + "): " + lookup.detail() + ". Nothing was created.");
+                        + "' and none was found (" + loginHint(registry) + "): " + lookup.detail() + ". " + nothingDone);
             default:
                 if (swarm.imageExists(image)) {
                     return image; // on the node, no registry has it: keep the reference as given (see above)
                 }
                 if (!requireImage) {
-                    progress.info("warning: " + what + " '" + image + "' could not be resolved to a digest in registry "
-                            + registry + " (" + lookup.detail() + ") and is not on node " + swarm.nodeName()
+                    progress.info("warning: " + what + " '" + image + "' could not be resolved in registry "
+                            + registry + " (" + lookup.detail() + ") and does not exist on node " + swarm.nodeName()
                             + "; each node pulls it itself");
                     return image;
                 }
-                throw new UserInputException(what + " '" + image + "' is in no registry (" + registry + ": " + lookup.detail()
-                        + ") and not on node " + swarm.nodeName() + "; push or build it first (or pass --no-image-check"
-                        + " if your nodes pull it from elsewhere). Nothing was created.");
+                throw new UserInputException(what + " '" + image + "' does not exist on node " + swarm.nodeName()
+                        + " nor in registry " + registry + " (" + lookup.detail() + "); push or build it first (or pass"
+                        + " --no-image-check if your nodes pull it from elsewhere). " + nothingDone);
         }
     }
 

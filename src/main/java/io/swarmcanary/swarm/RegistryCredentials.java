@@ -263,6 +263,8 @@ public final class RegistryCredentials {
         try {
             try (OutputStream in = process.getOutputStream()) {
                 in.write(serverAddress(host).getBytes(StandardCharsets.UTF_8));
+            } catch (IOException exitedFirst) {
+                // a helper that exits without reading its input (broken pipe): its exit code and output say why
             }
             byte[] out;
             try (InputStream stdout = process.getInputStream()) {

@@ -149,12 +149,11 @@ public final class EdgeManager {
                         + " --driver overlay --attachable " + n + ") or fix --network. Nothing was changed.");
             }
         }
-        // the registry is asked with this run's login (a wrong one is exit 2 naming the registry), then the node
-        if (checkImage) {
-            ImageResolver.resolve(swarm, settings.image(), true, false, "image", "Nothing was changed.", progress);
-        }
-        if (checkImage && settings.usesXds()) {
-            ImageResolver.resolve(swarm, settings.xds().image(), true, false, "control plane image",
+        // the registry is asked with this run's login (a wrong one is exit 2 naming the registry, even with
+        // --no-image-check: the nodes could not pull either), then the node
+        ImageResolver.resolve(swarm, settings.image(), checkImage, false, "image", "Nothing was changed.", progress);
+        if (settings.usesXds()) {
+            ImageResolver.resolve(swarm, settings.xds().image(), checkImage, false, "control plane image",
                     "Build it (docker build -t " + settings.xds().image() + " .) or pass --control-plane-image. Nothing was changed.",
                     progress);
         }

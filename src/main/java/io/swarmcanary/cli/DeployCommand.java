@@ -75,7 +75,10 @@ public final class DeployCommand implements Callable<Integer>, SwarmCanary.JsonE
                     "or, with '=', an environment variable for the containers (repeatable, not for secrets)."})
     List<String> envOrVars = new ArrayList<>();
     @Option(names = "--version", required = true, description = "Release version, e.g. 1.0.10 (dots become _ in the service name).") String version;
-    @Option(names = "--image", description = "Image to run; it must exist on the node unless --no-image-check. Required unless --compose gives one.") String image;
+    @Option(names = "--image", description = {"Image to run, pinned to its registry digest (name:tag@sha256:...) when its registry has it; the nodes",
+            "pull it with your login for that registry (DOCKER_CONFIG or ~/.docker/config.json, or SWARM_CANARY_REGISTRY",
+            "with SWARM_CANARY_REGISTRY_USER/_PASSWORD). Otherwise it must exist on the node unless --no-image-check.",
+            "Required unless --compose gives one."}) String image;
     @Option(names = "--compose", paramLabel = "FILE", description = {"Take the release's definition from this stack (compose v3) file;",
             "flags given as well override it (see 'Compose files' below)."}) java.nio.file.Path compose;
     @Option(names = "--service", paramLabel = "NAME", description = "With --compose: the service to deploy (default: the one named like --app, or the file's only service).") String composeService;
@@ -94,7 +97,7 @@ public final class DeployCommand implements Callable<Integer>, SwarmCanary.JsonE
     @Option(names = "--replace-canary", negatable = false,
             description = "If the track already has a canary, roll it back (remove it) and make this release the canary instead.")
     boolean replaceCanary;
-    @Option(names = "--no-image-check", negatable = false, description = "Do not require the image on this node (nodes pull it from a registry).") boolean noImageCheck;
+    @Option(names = "--no-image-check", negatable = false, description = "Do not require the image in a registry or on this node: unresolved, it runs by its tag (a wrong registry login is still exit 2).") boolean noImageCheck;
 
     @Override
     public Output output() {

@@ -122,9 +122,10 @@ public final class PruneCommand implements Callable<Integer>, SwarmCanary.JsonEr
             long t0 = System.nanoTime();
             ClusterState state = ClusterState.read(swarm, clock.instant());
             requireKnown(policy, state);
-            if (images && !noImageCheck && !swarm.imageExists(pruneImage)) {
-                throw new UserInputException("--prune-image '" + pruneImage + "' does not exist on node " + swarm.nodeName()
-                        + "; pull it first, or pass --no-image-check if your nodes pull it from a registry. Nothing was removed.");
+            if (images) {
+                // the job's nodes pull with this run's login: a wrong one is exit 2 naming the registry
+                io.swarmcanary.release.ImageResolver.resolve(swarm, pruneImage, !noImageCheck, false, "--prune-image",
+                        "Nothing was removed.", progress);
             }
             PrunePlanner planner = new PrunePlanner();
             PrunePlan plan = planner.plan(state, policy);

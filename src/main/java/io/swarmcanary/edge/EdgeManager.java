@@ -1,5 +1,7 @@
 package io.swarmcanary.edge;
 
+import io.swarmcanary.release.ImageResolver;
+
 import io.swarmcanary.ConflictException;
 import io.swarmcanary.UserInputException;
 import io.swarmcanary.envoy.EdgeRoutes;
@@ -147,14 +149,13 @@ public final class EdgeManager {
                         + " --driver overlay --attachable " + n + ") or fix --network. Nothing was changed.");
             }
         }
-        if (checkImage && !swarm.imageExists(settings.image())) {
-            throw new UserInputException("image '" + settings.image() + "' does not exist on node " + swarm.nodeName()
-                    + "; pull or build it first (or pass --no-image-check if your nodes pull it). Nothing was changed.");
-        }
-        if (checkImage && settings.usesXds() && !swarm.imageExists(settings.xds().image())) {
-            throw new UserInputException("control plane image '" + settings.xds().image() + "' does not exist on node "
-                    + swarm.nodeName() + "; build it (docker build -t " + settings.xds().image() + " .) or pass"
-                    + " --control-plane-image. Nothing was changed.");
+        // the registry is asked with this run's login (a wrong one is exit 2 naming the registry, even with
+        // --no-image-check: the nodes could not pull either), then the node
+        ImageResolver.resolve(swarm, settings.image(), checkImage, false, "image", "Nothing was changed.", progress);
+        if (settings.usesXds()) {
+            ImageResolver.resolve(swarm, settings.xds().image(), checkImage, false, "control plane image",
+                    "Build it (docker build -t " + settings.xds().image() + " .) or pass --control-plane-image. Nothing was changed.",
+                    progress);
         }
         RouteTable routes = current.map(EdgeState::routes).orElse(RouteTable.empty());
         // render and validate before touching anything

@@ -232,7 +232,7 @@ public final class PrunePlanner {
     }
 
     /** Images of removed releases that no remaining service (spec or previous spec) runs. */
-    private static List<String> images(List<ServiceReferences> releases, Set<String> removedIds, List<ServiceReferences> remaining) {
+    static List<String> images(List<ServiceReferences> releases, Set<String> removedIds, List<ServiceReferences> remaining) {
         Set<String> inUse = new HashSet<>();
         remaining.forEach(s -> specs(s).forEach(spec -> {
             if (spec.image() != null) {
@@ -243,6 +243,12 @@ public final class PrunePlanner {
         releases.stream().filter(r -> removedIds.contains(r.id())).forEach(r -> specs(r).forEach(spec -> {
             if (spec.image() != null && !inUse.contains(withoutDigest(spec.image()))) {
                 images.add(spec.image());
+                // deploy pins name:tag@digest; a node that also holds the tag (the one it was built or pushed on)
+                // keeps the image after the digest reference alone is removed: remove the tag too (sorted first)
+                String tagged = withoutDigest(spec.image());
+                if (!tagged.equals(spec.image()) && tagged.lastIndexOf(':') > tagged.lastIndexOf('/')) {
+                    images.add(tagged);
+                }
             }
         }));
         return List.copyOf(images);

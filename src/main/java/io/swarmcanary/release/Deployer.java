@@ -82,11 +82,6 @@ public final class Deployer {
                         + "'; Swarm services need a swarm-scoped network (e.g. an overlay). Nothing was created.");
             }
         }
-        if (request.checkImage() && !swarm.imageExists(request.image())) {
-            throw new UserInputException("image '" + request.image() + "' does not exist on node " + swarm.nodeName()
-                    + "; build or pull it first (or pass --no-image-check if your nodes pull it from a registry)."
-                    + " Nothing was created.");
-        }
         RoutingReport routing = RoutingReport.of(networks);
         routing.warnings().forEach(w -> progress.info("warning: " + w));
 
@@ -95,6 +90,11 @@ public final class Deployer {
 
         Optional<ServiceInfo> existing = swarm.service(service);
         existing.ifPresent(e -> requireSameRelease(e, specHash));
+        // the image as the spec will hold it: pinned to its registry digest when a registry has it. The spec hash
+        // stays on the image as requested, so a re-run says "unchanged" (an existing release needs no lookup).
+        String image = existing.isPresent() ? request.image()
+                : ImageResolver.resolve(swarm, request.image(), request.checkImage(), true, "image",
+                        "Nothing was created.", progress);
         beforeChanges.run();
         if (existing.isPresent()) {
             return whenExists(request, existing.get(), specHash, secrets, routing, start, progress);
@@ -144,7 +144,7 @@ public final class Deployer {
             ServiceDefinition withIds = definition(request, secrets, secretIds, configs, configIds);
             Map<String, String> labels = new TreeMap<>(withIds.labels());
             labels.put(Labels.SPEC_HASH, specHash);
-            ServiceDefinition toCreate = withIds.withLabels(labels);
+            ServiceDefinition toCreate = withIds.withLabels(labels).withImage(image);
             try {
                 swarm.createService(toCreate);
                 createdService = true;
@@ -159,7 +159,7 @@ public final class Deployer {
                 return whenExists(request, theirs, specHash, secrets, routing, start, progress);
             }
             progress.info("created service " + service + " (" + request.replicas() + " replica"
-                    + (request.replicas() == 1 ? "" : "s") + ", image " + request.image() + ")");
+                    + (request.replicas() == 1 ? "" : "s") + ", image " + image + ")");
             new TaskWaiter(swarm, clock, Math.max(3, request.replicas() * 2))
                     .awaitRunning(service, request.replicas(), request.timeout(), progress);
         } catch (RuntimeException failure) {

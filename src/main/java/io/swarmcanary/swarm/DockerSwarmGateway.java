@@ -45,11 +45,66 @@ public final class DockerSwarmGateway implements SwarmGateway {
 
     private final DockerConnection connection;
     private final DockerClient docker;
+    private final RegistryCredentials credentials;
     private String nodeName;
 
+    /** With the registry logins the docker CLI of this process would use ({@link RegistryCredentials#fromEnvironment()}). */
     public DockerSwarmGateway(DockerConnection connection) {
+        this(connection, RegistryCredentials.fromEnvironment());
+    }
+
+    public DockerSwarmGateway(DockerConnection connection, RegistryCredentials credentials) {
         this.connection = connection;
         this.docker = connection.client();
+        this.credentials = credentials;
+    }
+
+    /** The X-Registry-Auth header for the image's registry, when this process has a login for it. */
+    private Map<String, String> registryAuth(String image) {
+        return credentials.forImage(image).map(c -> Map.of("X-Registry-Auth", c.header())).orElse(Map.of());
+    }
+
+    @Override
+    public ImageLookup lookUpImage(String image) {
+        String registry = RegistryCredentials.registryOf(image);
+        Map<String, String> headers = registryAuth(image);
+        var builder = DockerHttpClient.Request.builder()
+                .method(DockerHttpClient.Request.Method.GET)
+                .path(connection.apiPrefix() + "/distribution/" + image + "/json");
+        headers.forEach(builder::putHeader);
+        try (var response = connection.http().execute(builder.build()); InputStream in = response.getBody()) {
+            String text = in == null ? "" : new String(in.readAllBytes(), StandardCharsets.UTF_8);
+            int status = response.getStatusCode();
+            if (status / 100 == 2) {
+                String digest = JSON.readTree(text).path("Descriptor").path("digest").asText("");
+                if (digest.startsWith("sha256:")) {
+                    return new ImageLookup(ImageLookup.Result.FOUND, registry, digest, null, !headers.isEmpty());
+                }
+                return new ImageLookup(ImageLookup.Result.UNREACHABLE, registry, null, "the engine gave no digest", !headers.isEmpty());
+            }
+            String message = text.trim();
+            try {
+                message = JSON.readTree(text).path("message").asText(message);
+            } catch (IOException ignored) {
+                // not JSON: keep the text
+            }
+            return new ImageLookup(classify(status, message), registry, null, message, !headers.isEmpty());
+        } catch (IOException e) {
+            return new ImageLookup(ImageLookup.Result.UNREACHABLE, registry, null, String.valueOf(e.getMessage()), !headers.isEmpty());
+        }
+    }
+
+    /** The engine answers a registry's refusal with 401 or, for a missing login, 500 "no basic auth credentials". */
+    static ImageLookup.Result classify(int status, String message) {
+        String m = message.toLowerCase(java.util.Locale.ROOT);
+        if (status == 401 || status == 403 || m.contains("no basic auth credentials") || m.contains("unauthorized")
+                || m.contains("authentication required") || m.contains("denied")) {
+            return ImageLookup.Result.DENIED;
+        }
+        if (status == 404 || m.contains("manifest unknown") || m.contains("not found") || m.contains("name unknown")) {
+            return ImageLookup.Result.NOT_FOUND;
+        }
+        return ImageLookup.Result.UNREACHABLE;
     }
 
     @Override
@@ -162,17 +217,34 @@ public final class DockerSwarmGateway implements SwarmGateway {
         if (!d.options().placementPreferences().isEmpty()) {
             // docker-java has no placement preferences: send the same spec as JSON with them added
             raw(DockerHttpClient.Request.Method.POST, "/services/create", StackOptions.withPreferences(spec(d), d.options()),
-                    "create service " + d.name());
+                    "create service " + d.name(), registryAuth(d.image()));
             return service(d.name()).orElseThrow(() -> new IllegalStateException("service " + d.name() + " vanished right after creation"));
         }
-        docker.createServiceCmd(spec(d)).exec();
+        var create = docker.createServiceCmd(spec(d));
+        // the nodes pull with this login (docker service create --with-registry-auth)
+        credentials.forImage(d.image()).ifPresent(c -> create.withAuthConfig(c.authConfig()));
+        create.exec();
         return service(d.name()).orElseThrow(() -> new IllegalStateException("service " + d.name() + " vanished right after creation"));
     }
 
     @Override
     public void updateService(String id, long versionIndex, ServiceDefinition d) {
+        Map<String, String> auth = registryAuth(d.image());
         try {
-            docker.updateServiceCmd(id, spec(d)).withVersion(versionIndex).exec();
+            if (auth.isEmpty()) {
+                // no login to send: the engine keeps the one the service already holds
+                docker.updateServiceCmd(id, spec(d)).withVersion(versionIndex).exec();
+            } else {
+                // docker-java's update command takes no login: the same spec as JSON, with X-Registry-Auth
+                raw(DockerHttpClient.Request.Method.POST, "/services/" + id + "/update?version=" + versionIndex,
+                        StackOptions.json(spec(d), d.options()), "update service " + d.name(), auth);
+            }
+        } catch (DockerApiException e) {
+            if (String.valueOf(e.getMessage()).contains("update out of sequence")) {
+                throw new io.swarmcanary.ConflictException("someone else changed service " + d.name()
+                        + " since it was read; nothing was applied. Re-run the command.");
+            }
+            throw e;
         } catch (com.github.dockerjava.api.exception.DockerException e) {
             // Swarm's optimistic concurrency: a stale version index is refused with this message (HTTP 500)
             if (String.valueOf(e.getMessage()).contains("update out of sequence")) {
@@ -391,7 +463,8 @@ public final class DockerSwarmGateway implements SwarmGateway {
         // a job that failed once is reported, not retried in a loop
         task.putObject("RestartPolicy").put("Condition", "none");
         body.putObject("Mode").putObject("GlobalJob");
-        return raw(DockerHttpClient.Request.Method.POST, "/services/create", body, "create job " + job.name()).path("ID").asText();
+        return raw(DockerHttpClient.Request.Method.POST, "/services/create", body, "create job " + job.name(),
+                registryAuth(job.image())).path("ID").asText();
     }
 
     @Override
@@ -439,9 +512,15 @@ public final class DockerSwarmGateway implements SwarmGateway {
 
     /** A raw Engine API call; the request body is never echoed into the error. */
     JsonNode raw(DockerHttpClient.Request.Method method, String path, JsonNode body, String what) {
+        return raw(method, path, body, what, Map.of());
+    }
+
+    /** ... with extra headers (X-Registry-Auth), which, like the body, never appear in an error. */
+    JsonNode raw(DockerHttpClient.Request.Method method, String path, JsonNode body, String what, Map<String, String> headers) {
         var builder = DockerHttpClient.Request.builder()
                 .method(method)
                 .path(connection.apiPrefix() + path);
+        headers.forEach(builder::putHeader);
         if (body != null) {
             try {
                 builder.putHeader("Content-Type", "application/json")

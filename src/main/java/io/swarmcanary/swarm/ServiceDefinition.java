@@ -82,6 +82,11 @@ public record ServiceDefinition(
                 healthStartPeriod, constraints, false, List.of(), List.of(), List.of());
     }
 
+    public ServiceDefinition withImage(String newImage) {
+        return new ServiceDefinition(name, newImage, replicas, labels, containerLabels, env, networks, secrets, healthCmd,
+                healthStartPeriod, constraints, global, ports, configs, args, binds, options);
+    }
+
     public ServiceDefinition withLabels(Map<String, String> newLabels) {
         return new ServiceDefinition(name, image, replicas, newLabels, containerLabels, env, networks, secrets, healthCmd,
                 healthStartPeriod, constraints, global, ports, configs, args, binds, options);

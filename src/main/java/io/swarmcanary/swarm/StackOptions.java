@@ -84,6 +84,11 @@ final class StackOptions {
     }
 
     /** The spec as the Engine API's JSON, with what docker-java cannot express added. */
+    /** The spec as the JSON body of a raw create/update, with the placement preferences docker-java cannot say. */
+    static ObjectNode json(ServiceSpec spec, ServiceOptions o) {
+        return o.placementPreferences().isEmpty() ? JSON.valueToTree(spec) : withPreferences(spec, o);
+    }
+
     static ObjectNode withPreferences(ServiceSpec spec, ServiceOptions o) {
         ObjectNode json = JSON.valueToTree(spec);
         ObjectNode placement = ((ObjectNode) json.with("TaskTemplate")).with("Placement");

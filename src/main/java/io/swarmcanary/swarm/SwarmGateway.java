@@ -15,6 +15,14 @@ public interface SwarmGateway {
 
     boolean imageExists(String image);
 
+    /**
+     * Asks the image's registry, through the engine and with this process's login for that registry, for the
+     * image's manifest digest. Never throws for a registry's answer: the result says what happened.
+     */
+    default ImageLookup lookUpImage(String image) {
+        return ImageLookup.unavailable(image);
+    }
+
     /** Each node's id and the address it reaches the others on (where a port published in host mode answers). */
     Map<String, String> nodeAddresses();
 

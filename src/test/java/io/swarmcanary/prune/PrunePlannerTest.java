@@ -217,6 +217,23 @@ class PrunePlannerTest {
         assertThat(plan.containerTracks()).containsExactly("files-webdev");
     }
 
+    private static List<String> images(io.swarmcanary.swarm.ServiceReferences removed) {
+        return PrunePlanner.images(List.of(removed), java.util.Set.of(removed.id()), List.of());
+    }
+
+    @Test
+    void aDigestPinnedReleaseImageIsRemovedByItsTagAndItsDigest() {
+        // deploy pins name:tag@digest; a node that pulled it holds the digest reference, the node it was built on the tag
+        var pinned = new io.swarmcanary.swarm.ServiceReferences("rel-p", "files-webdev-2_0_0", Cluster.NOW.toString(),
+                Cluster.refs("reg:5000/files:2.0.0@sha256:abc", Map.of(), List.of(), List.of()), null);
+        var images = images(pinned);
+        assertThat(images).containsExactly("reg:5000/files:2.0.0", "reg:5000/files:2.0.0@sha256:abc");
+        // pinned by digest only: there is no tag to remove (the bare name would mean :latest)
+        assertThat(images(new io.swarmcanary.swarm.ServiceReferences("rel-q", "q", Cluster.NOW.toString(),
+                Cluster.refs("reg:5000/files@sha256:abc", Map.of(), List.of(), List.of()), null)))
+                .containsExactly("reg:5000/files@sha256:abc");
+    }
+
     @Test
     void anUnreadableRouteTableStopsThePrune() {
         cluster.release("files", "webdev", "1.0.1", 50, "envoy");

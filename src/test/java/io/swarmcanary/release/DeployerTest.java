@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.swarmcanary.UserInputException;
+import io.swarmcanary.swarm.ImageLookup;
 import io.swarmcanary.swarm.NetworkInfo;
 import io.swarmcanary.testing.FakeSwarm;
 import java.time.Clock;
@@ -113,5 +114,82 @@ class DeployerTest {
         DeployResult r = deployer.deploy(request("1.0.0", List.of(SecretSource.parse("db=env:DB")), List.of()), Progress.SILENT);
         assertThat(r.secretsCreated()).isEmpty();
         assertThat(r.secretsReused()).containsExactly(legacy);
+    }
+
+    private static final String PRIVATE = "registry.example.com/team/app:1";
+    private static final String DIGEST = "sha256:" + "a".repeat(64);
+
+    private ReleaseRequest privateImage(String version, boolean checkImage) {
+        return new ReleaseRequest(new Track("files", "webdev"), version, PRIVATE, 1, 80, List.of(), List.of(),
+                List.of(SecretSource.parse("db=env:DB")), List.of(), null, null, List.of(), Duration.ofSeconds(5), checkImage, "envoy");
+    }
+
+    private void registryAnswers(ImageLookup.Result result, String digest, boolean credentialsSent) {
+        swarm.registry.put(PRIVATE, new ImageLookup(result, "registry.example.com", digest,
+                result == ImageLookup.Result.FOUND ? null : "unauthorized: authentication required", credentialsSent));
+    }
+
+    @Test
+    void pinsTheRegistryDigestAndARerunIsUnchangedEvenAfterTheTagMoved() {
+        registryAnswers(ImageLookup.Result.FOUND, DIGEST, true);
+        DeployResult first = deployer.deploy(privateImage("2.0.0", true), Progress.SILENT);
+        assertThat(first.outcome()).isEqualTo(DeployResult.Outcome.CREATED);
+        assertThat(swarm.definitions.get("files-webdev-2_0_0").image()).isEqualTo(PRIVATE + "@" + DIGEST);
+        String hash = swarm.services.get("files-webdev-2_0_0").labels().get(Labels.SPEC_HASH);
+        registryAnswers(ImageLookup.Result.FOUND, "sha256:" + "b".repeat(64), true); // someone pushed the tag again
+        assertThat(deployer.deploy(privateImage("2.0.0", true), Progress.SILENT).outcome()).isEqualTo(DeployResult.Outcome.UNCHANGED);
+        // the hash is the requested definition's: the same as the release deployed unpinned (image only on the node)
+        FakeSwarm local = new FakeSwarm();
+        local.images.add(PRIVATE);
+        local.configs.put(NamingKey.CONFIG, swarm.configs.get(NamingKey.CONFIG)); // the same cluster key, so the same secret names
+        new Deployer(local, Clock.systemUTC(), env).deploy(privateImage("2.0.0", true), Progress.SILENT);
+        assertThat(local.definitions.get("files-webdev-2_0_0").image()).isEqualTo(PRIVATE);
+        assertThat(local.services.get("files-webdev-2_0_0").labels().get(Labels.SPEC_HASH)).isEqualTo(hash);
+    }
+
+    @Test
+    void aRefusedLoginIsExit2NamingTheRegistryWithNothingCreated() {
+        registryAnswers(ImageLookup.Result.DENIED, null, true);
+        swarm.images.add(PRIVATE); // even on the node: the other nodes could not pull it
+        for (boolean check : List.of(true, false)) {
+            assertThatThrownBy(() -> deployer.deploy(privateImage("2.0.0", check), Progress.SILENT))
+                    .isInstanceOf(UserInputException.class)
+                    .hasMessageContaining("registry registry.example.com refused the login")
+                    .hasMessageContaining("Nothing was created");
+        }
+        registryAnswers(ImageLookup.Result.DENIED, null, false);
+        assertThatThrownBy(() -> deployer.deploy(privateImage("2.0.0", true), Progress.SILENT))
+                .isInstanceOf(UserInputException.class)
+                .hasMessageContaining("registry registry.example.com needs a login").hasMessageContaining("none was found");
+        assertThat(swarm.calls).isEmpty();
+    }
+
+    @Test
+    void anImageNoRegistryAndNoNodeHasIsExit2UnlessNotChecked() {
+        registryAnswers(ImageLookup.Result.NOT_FOUND, null, true);
+        assertThatThrownBy(() -> deployer.deploy(privateImage("2.0.0", true), Progress.SILENT))
+                .isInstanceOf(UserInputException.class)
+                .hasMessageContaining("does not exist on node fake-node nor in registry registry.example.com")
+                .hasMessageContaining("Nothing was created");
+        assertThat(swarm.calls).isEmpty();
+        List<String> lines = new java.util.ArrayList<>();
+        deployer.deploy(privateImage("2.0.0", false), new Progress() {
+            @Override public void info(String line) { lines.add(line); }
+            @Override public void waiting(String status) {}
+            @Override public void done() {}
+        });
+        assertThat(swarm.definitions.get("files-webdev-2_0_0").image()).isEqualTo(PRIVATE);
+        assertThat(lines).anyMatch(l -> l.startsWith("warning: image '" + PRIVATE + "' could not be resolved"));
+    }
+
+    @Test
+    void aLocalImageWithoutRegistryKeepsItsTagAsOnTheOneNodeBed() {
+        // app:1 is only on the node and no registry could be asked (FakeSwarm's default): the spec is as it always was
+        deployer.deploy(request("1.0.0", List.of(), List.of()), Progress.SILENT);
+        assertThat(swarm.definitions.get("files-webdev-1_0_0").image()).isEqualTo("app:1");
+        // Docker Hub denies a repository it does not have: a local image without a registry host still deploys
+        swarm.registry.put("app:1", new ImageLookup(ImageLookup.Result.DENIED, "docker.io", null, "denied", false));
+        deployer.deploy(request("1.0.1", List.of(), List.of()), Progress.SILENT);
+        assertThat(swarm.definitions.get("files-webdev-1_0_1").image()).isEqualTo("app:1");
     }
 }

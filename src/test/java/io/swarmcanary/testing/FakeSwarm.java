@@ -25,6 +25,8 @@ public final class FakeSwarm implements SwarmGateway {
     public final Map<String, byte[]> secretData = new LinkedHashMap<>();
     public final Map<String, NetworkInfo> networks = new LinkedHashMap<>();
     public final Set<String> images = new HashSet<>();
+    /** What the image's registry answers; absent means no registry could be asked (the image is looked for on the node). */
+    public final Map<String, io.swarmcanary.swarm.ImageLookup> registry = new LinkedHashMap<>();
     public final List<String> calls = new ArrayList<>();
     /** Task error per service name; absent means its tasks run at once. */
     public final Map<String, String> taskError = new LinkedHashMap<>();
@@ -43,6 +45,11 @@ public final class FakeSwarm implements SwarmGateway {
     @Override
     public boolean imageExists(String image) {
         return images.contains(image);
+    }
+
+    @Override
+    public io.swarmcanary.swarm.ImageLookup lookUpImage(String image) {
+        return registry.getOrDefault(image, io.swarmcanary.swarm.ImageLookup.unavailable(image));
     }
 
     @Override

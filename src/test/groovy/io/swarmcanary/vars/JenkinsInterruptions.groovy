@@ -7,6 +7,8 @@ package io.swarmcanary.vars
  */
 
 class FlowInterruptedException extends RuntimeException {
+    private static final long serialVersionUID = 1L
+
     final List causes
 
     FlowInterruptedException(Object... causes) {
@@ -15,7 +17,7 @@ class FlowInterruptedException extends RuntimeException {
     }
 }
 
-/** hudson.model.User as far as the steps use it. */
+/** hudson.model.User as far as the steps use it. Not serializable, like User: no program local may hold one across a step. */
 class JenkinsUser {
     final String id
 
@@ -24,32 +26,42 @@ class JenkinsUser {
     String toString() { "User ${id}" }
 }
 
-/** Someone pressed Abort on the input (or, in older Jenkins, the timeout did it as user SYSTEM). */
-class Rejection {
-    final JenkinsUser user
+/** Someone pressed Abort on the input (or, in older Jenkins, the timeout did it as user SYSTEM). Keeps the user's name, as Jenkins' does. */
+class Rejection implements Serializable {
+    private static final long serialVersionUID = 1L
+    private final String userName
 
-    Rejection(String userId) { user = userId == null ? null : new JenkinsUser(userId) }
+    Rejection(String userId) { userName = userId }
+
+    JenkinsUser getUser() { userName == null ? null : new JenkinsUser(userName) }
 
     String getShortDescription() { "Rejected by ${user?.id}" }
 }
 
 /** The timeout step stopped the body. */
-class ExceededTimeout {
+class ExceededTimeout implements Serializable {
+    private static final long serialVersionUID = 1L
+
     String getShortDescription() { 'Timeout has been exceeded' }
 }
 
 /** Someone aborted the whole build. */
-class UserInterruption {
-    final JenkinsUser user
+class UserInterruption implements Serializable {
+    private static final long serialVersionUID = 1L
+    private final String user
 
-    UserInterruption(String userId) { user = new JenkinsUser(userId) }
+    UserInterruption(String userId) { user = userId }
 
-    String getUserId() { user.id }
+    JenkinsUser getUser() { new JenkinsUser(user) }
 
-    String getShortDescription() { "Aborted by ${user.id}" }
+    String getUserId() { user }
+
+    String getShortDescription() { "Aborted by ${user}" }
 }
 
 /** A newer build passed the milestone. */
-class CanceledCause {
+class CanceledCause implements Serializable {
+    private static final long serialVersionUID = 1L
+
     String getShortDescription() { 'Superseded by #7' }
 }

@@ -3,7 +3,8 @@ package io.swarmcanary.vars
 import com.lesfurets.jenkins.unit.BasePipelineTest
 import com.lesfurets.jenkins.unit.MethodCall
 import com.lesfurets.jenkins.unit.global.lib.SourceRetriever
-import groovy.json.JsonSlurper
+import groovy.json.JsonSlurperClassic
+import org.junit.jupiter.api.AfterEach
 import org.junit.jupiter.api.BeforeEach
 
 import java.util.function.Predicate
@@ -18,6 +19,12 @@ import static com.lesfurets.jenkins.unit.global.lib.LibraryConfiguration.library
  */
 abstract class PipelineTestSupport extends BasePipelineTest {
     static final File REPO = new File('.').canonicalFile
+    /**
+     * How the pipeline runs: 'cps' (CPS-transformed by groovy-cps, as a controller runs it, with the program state
+     * serialized at every step call: {@link SerializingCpsHelper}) or 'plain' (JenkinsPipelineUnit's interpreter).
+     * The build runs every step test both ways (two surefire executions setting swarmCanary.pipelineMode).
+     */
+    static final boolean CPS = System.getProperty('swarmCanary.pipelineMode', 'plain') == 'cps'
     static final File PIPELINES = new File(REPO, 'target/test-pipelines')
 
     /** The agent's environment as the steps see it through `env`. */
@@ -67,6 +74,9 @@ abstract class PipelineTestSupport extends BasePipelineTest {
         new File(PIPELINES, 'callStep.groovy').text = 'return this."$stepName"(stepConfig)\n'
         scriptRoots = [PIPELINES.path + '/'] as String[]
         scriptExtension = 'groovy'
+        if (CPS) {
+            helper = new SerializingCpsHelper()
+        }
         super.setUp()
         helper.registerSharedLibrary(library('swarm-canary')
                 .retriever({ String repository, String version, String target -> [REPO.toURI().toURL()] } as SourceRetriever)
@@ -81,11 +91,12 @@ abstract class PipelineTestSupport extends BasePipelineTest {
         helper.registerAllowedMethod('readFile', [Map], { Map m -> readAgentFile(m.file) })
         helper.registerAllowedMethod('readFile', [String], { String f -> readAgentFile(f) })
         helper.registerAllowedMethod('fileExists', [String], { String f -> agentFileExists(f) })
-        helper.registerAllowedMethod('readJSON', [Map], { Map m -> new JsonSlurper().parseText(m.text ?: readAgentFile(m.file)) })
+        // plain maps and lists, serializable as Jenkins' JSONObject is (JsonSlurper's LazyMap is not)
+        helper.registerAllowedMethod('readJSON', [Map], { Map m -> new JsonSlurperClassic().parseText(m.text ?: readAgentFile(m.file)) })
         helper.registerAllowedMethod('dir', [String, Closure], { String d, Closure body ->
             String saved = currentDir
             currentDir = d
-            try { body() } finally { currentDir = saved }
+            try { runBody(body) } finally { currentDir = saved }
         })
         helper.registerAllowedMethod('deleteDir', [], { -> deleteAgentDir(currentDir) })
         helper.registerAllowedMethod('withEnv', [List, Closure], { List entries, Closure body ->
@@ -116,6 +127,19 @@ abstract class PipelineTestSupport extends BasePipelineTest {
         })
         helper.registerAllowedMethod('sh', [Map], { Map m -> runSh(m) })
         helper.registerAllowedMethod('sh', [String], { String s -> runSh([script: s]) })
+    }
+
+    /** In CPS mode: no program state failed to serialize, even where a catch in vars/ swallowed the failure. */
+    @AfterEach
+    void programStateWasSerializable() {
+        if (CPS) {
+            assert ((SerializingCpsHelper) helper).serializationFailures.isEmpty()
+        }
+    }
+
+    /** A step's body, run to its end: in CPS mode the closure is CPS code, run by the helper's interpreter loop. */
+    protected def runBody(Closure body) {
+        return CPS ? helper.callClosure(body) : body()
     }
 
     /** Runs one library step the way a Jenkinsfile does, e.g. runStep('envoyShiftTraffic', [app: 'files', ...]). */
@@ -171,7 +195,7 @@ abstract class PipelineTestSupport extends BasePipelineTest {
         Map<String, String> saved = overrides.keySet().collectEntries { [(it): env[it]] }
         env.putAll(overrides)
         try {
-            return body()
+            return runBody(body)
         } finally {
             saved.each { k, v -> if (v == null) env.remove(k) else env[k] = v }
         }
@@ -180,7 +204,7 @@ abstract class PipelineTestSupport extends BasePipelineTest {
     protected def inBlock(String name, Closure body) {
         blocks << name
         try {
-            return body()
+            return runBody(body)
         } finally {
             blocks.remove(blocks.size() - 1)
         }

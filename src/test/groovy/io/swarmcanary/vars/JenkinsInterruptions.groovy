@@ -9,12 +9,26 @@ package io.swarmcanary.vars
 class FlowInterruptedException extends RuntimeException {
     private static final long serialVersionUID = 1L
 
-    final List causes
+    private final List causes
+    /** As under the Groovy sandbox, where FlowInterruptedException.getCauses is not on the whitelist. */
+    boolean sandboxed
 
     FlowInterruptedException(Object... causes) {
         super((String) null)
         this.causes = causes as List
     }
+
+    List getCauses() {
+        if (sandboxed) {
+            throw new RejectedAccessException('Scripts not permitted to use method org.jenkinsci.plugins.workflow.steps.FlowInterruptedException getCauses')
+        }
+        return causes
+    }
+}
+
+/** What script-security throws for a call its whitelist does not allow (org.jenkinsci.plugins.scriptsecurity.sandbox.RejectedAccessException). */
+class RejectedAccessException extends SecurityException {
+    RejectedAccessException(String message) { super(message) }
 }
 
 /** hudson.model.User as far as the steps use it. Not serializable, like User: no program local may hold one across a step. */

@@ -50,6 +50,8 @@ class CommonStepsTest extends PipelineTestSupport {
                 File help = new File(REPO, "vars/${step}.txt")
                 assertThat(help).as("vars/${step}.txt, the help in Jenkins' Global Variable Reference").exists()
                 assertThat(help.text.trim()).as("vars/${step}.txt").isNotEmpty().contains(step)
+                // Jenkins shows it with the instance's markup formatter, plain text by default: no HTML tags
+                assertThat(help.text).as("vars/${step}.txt in plain text").doesNotContainPattern('</?(p|ul|ol|li|code|pre|b|i|a)\\b[^>]*>')
             }
         }
     }

@@ -9,6 +9,7 @@ import com.cloudbees.groovy.cps.NonCPS
 static final Set<String> PARAMETERS = ['app', 'env', 'weight', 'weights', 'edge', 'dockerHost', 'dockerCredentialsId'] as Set
 
 def call(Map config = [:]) {
+    config = swarmCanaryConfig.withDefaults(config, ['dockerHost', 'dockerCredentialsId', 'edge']) // the shared configuration: vars/swarmCanaryConfig
     List<String> args
     try {
         args = shiftArgs(config)

@@ -31,6 +31,7 @@ static final String APPROVER = 'approver'
  * returns [track:, version:, service:, outcome: 'promoted' | 'deployed', weights:, approvals: [[gate:, weight:, approver:]], ...].
  */
 def call(Map config = [:]) {
+    config = swarmCanaryConfig.withDefaults(config, ['dockerHost', 'dockerCredentialsId', 'edge', 'nodeLabel'])
     Map plan
     try {
         plan = planOf(config)

@@ -13,6 +13,7 @@ static final Set<String> PARAMETERS = ['keep', 'olderThan', 'dryRun', 'images', 
                                        'dockerHost', 'dockerCredentialsId'] as Set
 
 def call(Map config = [:]) {
+    config = swarmCanaryConfig.withDefaults(config, ['dockerHost', 'dockerCredentialsId']) // the shared configuration: vars/swarmCanaryConfig
     List<String> args
     try {
         args = pruneArgs(config)

@@ -9,39 +9,40 @@ import com.cloudbees.groovy.cps.NonCPS
 static final Set<String> PARAMETERS = ['app', 'env', 'weight', 'weights', 'edge', 'dockerHost', 'dockerCredentialsId'] as Set
 
 def call(Map config = [:]) {
+    config = swarmCanaryConfig.withDefaults(config, ['dockerHost', 'dockerCredentialsId', 'edge']) // the shared configuration: vars/swarmCanaryConfig
     List<String> args
     try {
         args = shiftArgs(config)
-    } catch (IllegalArgumentException e) {
+    } catch (Exception e) {
         error "envoyShiftTraffic: ${e.message}"
     }
     return swarmCanaryExecute(verb: 'shift', args: args,
             dockerHost: config.dockerHost, dockerCredentialsId: config.dockerCredentialsId)
 }
 
-/** The CLI arguments for shift; IllegalArgumentException says what is wrong with the parameters. */
+/** The CLI arguments for shift; an Exception says what is wrong with the parameters. */
 @NonCPS
 static List<String> shiftArgs(Map config) {
     def unknown = config.keySet().findAll { !(it in PARAMETERS) }
     if (unknown) {
-        throw new IllegalArgumentException("unknown parameter(s) ${unknown.sort()}; known: ${PARAMETERS.sort()}")
+        throw new Exception("unknown parameter(s) ${unknown.sort()}; known: ${PARAMETERS.sort()}")
     }
     ['app', 'env'].each { name ->
         if (!(config[name] instanceof CharSequence) || !config[name].toString().trim()) {
-            throw new IllegalArgumentException("'${name}' is required, e.g. envoyShiftTraffic(app: 'files', env: 'webdev', weight: 25)")
+            throw new Exception("'${name}' is required, e.g. envoyShiftTraffic(app: 'files', env: 'webdev', weight: 25)")
         }
     }
     boolean hasWeight = config.containsKey('weight') && config.weight != null
     boolean hasWeights = config.containsKey('weights') && config.weights != null
     if (hasWeight == hasWeights) {
-        throw new IllegalArgumentException("give either 'weight' (the canary's share, 0-100) or 'weights' (a map version: weight), not " +
+        throw new Exception("give either 'weight' (the canary's share, 0-100) or 'weights' (a map version: weight), not " +
                 (hasWeight ? 'both' : 'neither'))
     }
     List<String> args = ['--app', config.app.toString(), '--env', config.env.toString()]
     if (hasWeight) {
         int weight = wholeNumber('weight', config.weight)
         if (weight < 0 || weight > 100) {
-            throw new IllegalArgumentException("'weight' is the canary's share in percent, 0-100; was ${weight}")
+            throw new Exception("'weight' is the canary's share in percent, 0-100; was ${weight}")
         }
         args += ['--weight', weight.toString()]
     } else {
@@ -49,7 +50,7 @@ static List<String> shiftArgs(Map config) {
     }
     if (config.edge != null) {
         if (!(config.edge instanceof CharSequence) || !config.edge.toString().trim()) {
-            throw new IllegalArgumentException("'edge' is the name of the Envoy service, e.g. 'envoy'; was '${config.edge}'")
+            throw new Exception("'edge' is the name of the Envoy service, e.g. 'envoy'; was '${config.edge}'")
         }
         args += ['--edge', config.edge.toString()]
     }
@@ -59,23 +60,23 @@ static List<String> shiftArgs(Map config) {
 @NonCPS
 private static String weightsArg(def weights) {
     if (!(weights instanceof Map) || weights.isEmpty()) {
-        throw new IllegalArgumentException("'weights' is a map of version to weight, e.g. ['1.0.9': 75, '1.0.10': 25]; was ${weights}")
+        throw new Exception("'weights' is a map of version to weight, e.g. ['1.0.9': 75, '1.0.10': 25]; was ${weights}")
     }
     int total = 0
     List<String> pairs = weights.collect { version, value ->
         String v = version?.toString()?.trim()
         if (!v || v.contains(',') || v.contains('=')) {
-            throw new IllegalArgumentException("'weights' has an invalid version '${version}'")
+            throw new Exception("'weights' has an invalid version '${version}'")
         }
         int weight = wholeNumber("weights['${v}']", value)
         if (weight < 0 || weight > 100) {
-            throw new IllegalArgumentException("weights['${v}'] must be 0-100; was ${weight}")
+            throw new Exception("weights['${v}'] must be 0-100; was ${weight}")
         }
         total += weight
         "${v}=${weight}".toString()
     }
     if (total == 0) {
-        throw new IllegalArgumentException("'weights' sum to 0: at least one release must get traffic")
+        throw new Exception("'weights' sum to 0: at least one release must get traffic")
     }
     return pairs.join(',')
 }
@@ -91,5 +92,5 @@ private static int wholeNumber(String name, def value) {
     if (value instanceof Number && value == Math.floor(value as double)) {
         return value as int
     }
-    throw new IllegalArgumentException("'${name}' must be a whole number; was '${value}'")
+    throw new Exception("'${name}' must be a whole number; was '${value}'")
 }

@@ -11,14 +11,14 @@ import com.cloudbees.groovy.cps.NonCPS
 @groovy.transform.Field
 static final Set<String> PARAMETERS = ['app', 'env', 'version', 'image', 'secrets', 'weights', 'approval', 'submitter',
         'approvalTimeout', 'replicas', 'port', 'domains', 'networks', 'envVars', 'healthCmd', 'constraints', 'deployTimeout',
-        'edge', 'dockerHost', 'dockerCredentialsId', 'replaceCanary', 'imageCheck', 'compose', 'service', 'stack', 'nodeLabel',
-        'analysis'] as Set
+        'edge', 'dockerHost', 'dockerCredentialsId', 'replaceCanary', 'imageCheck', 'compose', 'composeStash', 'service', 'stack', 'nodeLabel',
+        'analysis', 'milestone', 'agentTimeout'] as Set
 
 @groovy.transform.Field
-static final List<Integer> DEFAULT_WEIGHTS = [5, 25, 50, 100].asImmutable()
+static final List<Integer> DEFAULT_WEIGHTS = Collections.unmodifiableList([5, 25, 50, 100])
 
 @groovy.transform.Field
-static final Map DEFAULT_APPROVAL_TIMEOUT = [time: 1, unit: 'HOURS'].asImmutable()
+static final Map DEFAULT_APPROVAL_TIMEOUT = Collections.unmodifiableMap([time: 1, unit: 'HOURS'])
 
 /** The input parameter that records who approved a gate. */
 @groovy.transform.Field
@@ -31,29 +31,65 @@ static final String APPROVER = 'approver'
  * returns [track:, version:, service:, outcome: 'promoted' | 'deployed', weights:, approvals: [[gate:, weight:, approver:]], ...].
  */
 def call(Map config = [:]) {
+    config = swarmCanaryConfig.withDefaults(config, ['dockerHost', 'dockerCredentialsId', 'edge', 'nodeLabel'])
     Map plan
     try {
         plan = planOf(config)
-    } catch (IllegalArgumentException e) {
+    } catch (Exception e) {
         error "swarmCanaryDeploy: ${e.message}"
     }
     plan.insideNode = env.NODE_NAME != null
+    if (plan.compose && !plan.insideNode && !plan.composeStash) {
+        error "swarmCanaryDeploy: compose: '${plan.compose}' is a file in a workspace, but the step was called outside node and runs " +
+              "the CLI in node(nodeLabel), which may be another agent or workspace. Stash the compose file (and its .env) where you " +
+              "checked it out, e.g. stash(name: 'compose', includes: '${plan.compose},.env', allowEmpty: true), and give " +
+              "composeStash: 'compose'. Nothing was deployed."
+    }
     if (plan.insideNode && plan.approval) {
         error "swarmCanaryDeploy: called inside node('${env.NODE_NAME}'): its approval gates would hold that executor while " +
               'people decide. Call it outside node (in a declarative pipeline: agent none, and a stage without agent); ' +
               'it opens node(nodeLabel) itself for the CLI work. Nothing was deployed.'
     }
     Map result
-    lock(resource: plan.lockResource, inversePrecedence: true) {
-        // the newest build waiting for this track goes first; older ones still waiting are aborted here, before they deploy
-        milestone(label: "swarm-canary ${plan.track}")
+    boolean locked = false
+    Map lockArgs = [resource: plan.lockResource, inversePrecedence: true]
+    if (plan.insideNode) {
+        lockArgs.skipIfLocked = true // waiting for the track inside a node would hold its executor: take the lock only if it is free
+    }
+    lock(lockArgs) {
+        locked = true
+        if (plan.milestone) {
+            passMilestone(plan)
+        }
         result = lifecycle(plan)
+    }
+    if (!locked) {
+        error "swarmCanaryDeploy: ${plan.track} is locked by another build, and called inside node('${env.NODE_NAME}') the step " +
+              'does not wait for it (that would hold this executor). Call it outside node to wait for the track, or re-run later. ' +
+              'Nothing was deployed.'
     }
     if (result.outcome == 'unrouted') {
         error "swarmCanaryDeploy: ${plan.version} of ${plan.track} was deployed, but nothing routes to it: ${result.deploy.routing}. " +
               'Nothing was shifted. Create the edge or give domains, then re-run: the deploy converges on the release that is there.'
     }
     return result
+}
+
+/**
+ * The newest build waiting for this track goes first; older ones still waiting are aborted here, before they deploy.
+ * Jenkins refuses a milestone inside parallel, and a step cannot know it is in one: the error names the parameter.
+ */
+private void passMilestone(Map plan) {
+    try {
+        milestone(label: "swarm-canary ${plan.track}")
+    } catch (Exception e) {
+        if (isInterruption(e)) {
+            throw e // a newer build passed the milestone: this one ends here, ABORTED
+        }
+        error "swarmCanaryDeploy: the milestone step failed (${e.message}). Inside parallel branches Jenkins does not allow a " +
+              "milestone: give milestone: false there (the lock ${plan.lockResource} still keeps builds apart, but older waiting " +
+              'builds are then not aborted). Nothing was deployed.'
+    }
 }
 
 /** deploy → (shift, gate)* → promote, rolling back on any failure once this build's release may be on the edge. */
@@ -63,8 +99,8 @@ private Map lifecycle(Map plan) {
     boolean deployed = false
     try {
         def deploy = onAgent(plan) {
-            if (plan.analysisArgs) {
-                writeFile(file: EVENTS_FILE, text: '') // this run's record only
+            if (plan.composeStash) {
+                unstash(plan.composeStash) // this node may be another agent or workspace than the one the files were checked out in
             }
             swarmCanaryExecute(verb: 'deploy', args: plan.deployArgs, secrets: plan.secrets,
                     dockerHost: plan.target.dockerHost, dockerCredentialsId: plan.target.dockerCredentialsId)
@@ -120,19 +156,39 @@ private Map lifecycle(Map plan) {
         result.outcome = 'promoted'
         result.weights = promoted.weights
         if (plan.analysisArgs) {
+            doing = 'writing the report'
             writeReport(plan, result)
         }
         echo "swarmCanaryDeploy: ${plan.version} promoted: it takes all traffic of ${plan.track}" +
              (present(promoted.previous) ? "; ${promoted.previous} stays at weight 0 for rollback until pruned" : '')
         return result
     } catch (Throwable failure) {
+        // the rollback comes first: nothing that could throw (e.g. a read the sandbox rejects) may run before it
+        String rolledBack = result.outcome in ['rolled back by analysis', 'promoted'] ? null : rollBack(plan, deployed)
         if (result.outcome == 'rolled back by analysis') {
             throw failure // analyze already rolled back and said why
         }
-        String what = whatHappened(failure, plan.approvalTimeoutText)
-        String rolledBack = rollBack(plan, deployed)
-        error "swarmCanaryDeploy: ${plan.version} of ${plan.track} ${what} ${doing.startsWith('at ') ? doing : 'while ' + doing}; ${rolledBack}"
+        String what = whatHappened(failure, doing.startsWith('at ') ? "got no approval within ${plan.approvalTimeoutText} (approvalTimeout)"
+                : "timed out: no agent and CLI answer within ${plan.agentTimeout} minutes (agentTimeout)")
+        if (result.outcome == 'promoted') {
+            // stopped after the promote (while writing the report): the release stays promoted, and the build is not 'promoted'
+            echo "swarmCanaryDeploy: ${plan.version} of ${plan.track} was promoted, then ${what} while writing the report"
+            throw failure
+        }
+        String message = "swarmCanaryDeploy: ${plan.version} of ${plan.track} ${what} ${doing.startsWith('at ') ? doing : 'while ' + doing}; ${rolledBack}"
+        if (isInterruption(failure)) {
+            // rejected, timed out or aborted: say so, then end the build ABORTED with Jenkins' own interruption (not FAILURE)
+            echo message
+            throw failure
+        }
+        error message
     }
+}
+
+/** Jenkins' FlowInterruptedException (rejection, timeout, abort, superseded): it ends a build ABORTED. */
+@NonCPS
+static boolean isInterruption(Throwable failure) {
+    failure.class.simpleName == 'FlowInterruptedException'
 }
 
 /**
@@ -140,9 +196,13 @@ private Map lifecycle(Map plan) {
  * "not enough data" is never a pass: with approval gates a human decides, without them the build fails.
  */
 private Map analyse(Map plan, int weight) {
+    // the run's record lives in the pipeline (plan.events), not in a workspace: each node gets it, the CLI appends, it comes back
     def answer = onAgent(plan) {
-        swarmCanaryExecute(verb: 'analyze', args: plan.analysisArgs, okExitCodes: [1, 4],
+        writeFile(file: EVENTS_FILE, encoding: 'UTF-8', text: plan.events)
+        def verdict = swarmCanaryExecute(verb: 'analyze', args: plan.analysisArgs, okExitCodes: [1, 4],
                 dockerHost: plan.target.dockerHost, dockerCredentialsId: plan.target.dockerCredentialsId)
+        plan.events = readFile(file: EVENTS_FILE, encoding: 'UTF-8')
+        verdict
     }
     Map verdict = [weight: weight, verdict: answer.verdict ?: 'error', reason: answer.reason ?: answer.error?.toString(),
                    rollback: answer.rollback]
@@ -160,30 +220,35 @@ private Map analyse(Map plan, int weight) {
     return verdict
 }
 
-/** The HTML report of the run (weights, analyses, approvals), archived with its events; a failure here fails nothing. */
+/** The HTML report of the run (weights, analyses, approvals), archived with its events; a failure here fails nothing, a Stop stops. */
 private void writeReport(Map plan, Map result) {
     try {
         onAgent(plan) {
-            if (plan.approvalEvents) {
-                String recorded = fileExists(EVENTS_FILE) ? readFile(file: EVENTS_FILE, encoding: 'UTF-8') : ''
-                writeFile(file: EVENTS_FILE, encoding: 'UTF-8', text: recorded + plan.approvalEvents.join('\n') + '\n')
-            }
+            writeFile(file: EVENTS_FILE, encoding: 'UTF-8', text: plan.events) // this run's record, from the pipeline
             swarmCanaryExecute(verb: 'report', args: ['--events', EVENTS_FILE, '--out', REPORT_FILE,
                     '--title', "${plan.version} of ${plan.track}".toString()])
             archiveArtifacts(artifacts: "${REPORT_FILE},${EVENTS_FILE}", allowEmptyArchive: true)
         }
         result.report = REPORT_FILE
-    } catch (Throwable e) {
+    } catch (Exception e) {
+        if (isInterruption(e)) {
+            throw e // a Stop pressed while the report is written stops the build
+        }
         echo "swarmCanaryDeploy: could not write the report ${REPORT_FILE} (${e.message})"
     }
 }
 
-/** Runs body on an agent: node(nodeLabel) from outside a node, or right here if the step was called inside one. */
+/**
+ * Runs body on an agent: node(nodeLabel) from outside a node, or right here if the step was called inside one. Bounded
+ * by agentTimeout: the track is locked meanwhile, and an agent that never comes must not hold it for ever.
+ */
 private def onAgent(Map plan, Closure body) {
     if (plan.insideNode) {
         return body()
     }
-    return plan.nodeLabel ? node(plan.nodeLabel) { body() } : node { body() }
+    return timeout(time: plan.agentTimeout, unit: 'MINUTES') {
+        plan.nodeLabel ? node(plan.nodeLabel) { body() } : node { body() }
+    }
 }
 
 /** One approval, outside any node; returns who approved. Throws what input or timeout throw. */
@@ -200,8 +265,10 @@ private Map gate(Map plan, int weight, Integer next) {
     String approver = answer instanceof Map ? answer[APPROVER]?.toString() : answer?.toString()
     echo "swarmCanaryDeploy: gate '${id}' approved by ${approver ?: 'unknown'}"
     if (plan.analysisArgs) {
-        plan.approvalEvents << groovy.json.JsonOutput.toJson([time: java.time.Instant.now().toString(), type: 'approval',
-                track: plan.track, step: "${weight}%".toString(), approver: approver, decision: 'approved'])
+        // the time as Instant.toString() writes it; java.time.Instant.now() is not on the sandbox's whitelist, Date and format are
+        String now = new Date().format("yyyy-MM-dd'T'HH:mm:ss.SSS'Z'", TimeZone.getTimeZone('UTC'))
+        plan.events += groovy.json.JsonOutput.toJson([time: now, type: 'approval',
+                track: plan.track, step: "${weight}%".toString(), approver: approver, decision: 'approved']) + '\n'
     }
     return [gate: id, weight: weight, approver: approver]
 }
@@ -260,10 +327,23 @@ static String gateId(String app, String env, int weight) {
     "${app}-${env}-${weight}".replaceAll(/[^A-Za-z0-9_-]/, '_')
 }
 
-/** In words, what stopped the lifecycle: who rejected or aborted, a timeout, or the error's message. */
+/**
+ * In words, what stopped the lifecycle: who rejected or aborted, a timeout, or the error's message. Under the Groovy
+ * sandbox the causes of an interruption cannot be read (FlowInterruptedException.getCauses is not whitelisted): then it
+ * says only that the build was stopped, and Jenkins' own log lines above (input, timeout) say by whom.
+ */
 @NonCPS
 static String whatHappened(Throwable failure, String timeoutText) {
-    if (failure.class.simpleName == 'FlowInterruptedException') {
+    try {
+        return describeFailure(failure, timeoutText)
+    } catch (Exception rejected) {
+        return isInterruption(failure) ? 'was stopped (rejected, timed out or aborted: see the lines above)' : 'failed'
+    }
+}
+
+@NonCPS
+private static String describeFailure(Throwable failure, String timeoutText) {
+    if (isInterruption(failure)) {
         List causes = []
         try {
             causes = failure.causes ?: []
@@ -274,7 +354,7 @@ static String whatHappened(Throwable failure, String timeoutText) {
             String kind = cause.class.simpleName
             String user = userOf(cause)
             if (kind == 'ExceededTimeout' || (kind == 'Rejection' && user == 'SYSTEM')) {
-                return "got no approval within ${timeoutText} (approvalTimeout)"
+                return timeoutText
             }
             if (kind == 'Rejection') {
                 return user ? "was rejected by ${user}" : 'was rejected'
@@ -323,26 +403,26 @@ private static String describe(def cause) {
     }
 }
 
-/** Checks every parameter and builds the CLI arguments; IllegalArgumentException says what is wrong. */
+/** Checks every parameter and builds the CLI arguments; an Exception says what is wrong. */
 @NonCPS
 static Map planOf(Map config) {
     def unknown = config.keySet().findAll { !(it in PARAMETERS) }
     if (unknown) {
-        throw new IllegalArgumentException("unknown parameter(s) ${unknown.sort()}; known: ${PARAMETERS.sort()}")
+        throw new Exception("unknown parameter(s) ${unknown.sort()}; known: ${PARAMETERS.sort()}")
     }
     ['app', 'env', 'version'].each { name -> required(config, name) }
     String app = config.app.toString().trim()
     String env = config.env.toString().trim()
     String version = config.version.toString().trim()
     if (config.image == null && config.compose == null) {
-        throw new IllegalArgumentException("'image' is required (or 'compose' with 'service'), e.g. image: 'registry.example.com/files:1.0.10'")
+        throw new Exception("'image' is required (or 'compose' with 'service'), e.g. image: 'registry.example.com/files:1.0.10'")
     }
     if (config.domains == null) {
-        throw new IllegalArgumentException("'domains' is required: Envoy routes a track by its domains, e.g. domains: ['files.webdev.example.com']")
+        throw new Exception("'domains' is required: Envoy routes a track by its domains, e.g. domains: ['files.webdev.example.com']")
     }
-    ['service', 'stack'].each { name ->
+    ['service', 'stack', 'composeStash'].each { name ->
         if (config[name] != null && config.compose == null) {
-            throw new IllegalArgumentException("'${name}' goes with a 'compose' file; give 'compose' too")
+            throw new Exception("'${name}' goes with a 'compose' file; give 'compose' too")
         }
     }
 
@@ -362,11 +442,11 @@ static Map planOf(Map config) {
     textList(config, 'constraints').each { option(args, '--constraint', it) }
     if (config.envVars != null) {
         if (!(config.envVars instanceof Map)) {
-            throw new IllegalArgumentException("'envVars' is a map of variable to value, e.g. [APP_VERSION: '1.0.10']; was ${config.envVars}")
+            throw new Exception("'envVars' is a map of variable to value, e.g. [APP_VERSION: '1.0.10']; was ${config.envVars}")
         }
         config.envVars.each { key, value ->
             if (!(key?.toString() ==~ /[A-Za-z_][A-Za-z0-9_]*/) || value == null) {
-                throw new IllegalArgumentException("envVars: '${key}' needs a variable name (letters, digits, _) and a value")
+                throw new Exception("envVars: '${key}' needs a variable name (letters, digits, _) and a value")
             }
             option(args, '--env-var', "${key}=${value}".toString())
         }
@@ -394,8 +474,10 @@ static Map planOf(Map config) {
             deployArgs: args, secrets: secretsOf(config.secrets), weights: weights,
             approval: approval, submitter: submitter, approvalTimeout: approvalTimeout,
             approvalTimeoutText: "${time} ${time == 1 ? unit[0..-2] : unit}".toString(),
-            nodeLabel: text(config, 'nodeLabel'), lockResource: "swarm-canary/${app}-${env}".toString(),
-            analysisArgs: config.analysis == null ? null : analysisArgsOf(config.analysis, app, env, edge), approvalEvents: [],
+            nodeLabel: text(config, 'nodeLabel'), milestone: flag(config, 'milestone', true),
+            agentTimeout: config.agentTimeout == null ? 60 : inRange('agentTimeout', config.agentTimeout, 1, 1440), lockResource: "swarm-canary/${app}-${env}".toString(),
+            analysisArgs: config.analysis == null ? null : analysisArgsOf(config.analysis, app, env, edge), events: '',
+            compose: text(config, 'compose'), composeStash: text(config, 'composeStash'),
             target: [app: app, env: env, edge: edge, dockerHost: text(config, 'dockerHost'),
                      dockerCredentialsId: text(config, 'dockerCredentialsId')]]
 }
@@ -403,7 +485,7 @@ static Map planOf(Map config) {
 @groovy.transform.Field
 static final Set<String> ANALYSIS_PARAMETERS = ['window', 'minRequests', 'maxErrorRate', 'maxP99', 'source', 'prometheusUrl'] as Set
 
-/** The file the CLI records weights and analyses in, in the agent's workspace; the report is made from it. */
+/** The file the CLI records analyses in, written from and read back into the pipeline at each node hop; the report is made from it. */
 @groovy.transform.Field
 static final String EVENTS_FILE = 'swarm-canary-events.jsonl'
 
@@ -414,11 +496,11 @@ static final String REPORT_FILE = 'swarm-canary-report.html'
 @NonCPS
 private static List<String> analysisArgsOf(def analysis, String app, String env, String edge) {
     if (!(analysis instanceof Map)) {
-        throw new IllegalArgumentException("'analysis' is a map, e.g. analysis: [window: '1m', maxErrorRate: 1, maxP99: 500]; was ${analysis}")
+        throw new Exception("'analysis' is a map, e.g. analysis: [window: '1m', maxErrorRate: 1, maxP99: 500]; was ${analysis}")
     }
     def unknown = analysis.keySet().findAll { !(it in ANALYSIS_PARAMETERS) }
     if (unknown) {
-        throw new IllegalArgumentException("analysis: unknown key(s) ${unknown.sort()}; known: ${ANALYSIS_PARAMETERS.sort()}")
+        throw new Exception("analysis: unknown key(s) ${unknown.sort()}; known: ${ANALYSIS_PARAMETERS.sort()}")
     }
     List<String> args = ['--app', app, '--env', env]
     if (edge) {
@@ -426,7 +508,7 @@ private static List<String> analysisArgsOf(def analysis, String app, String env,
     }
     String window = analysis.window == null ? '1m' : analysis.window.toString().trim()
     if (!(window ==~ /\d+(ms|s|m|h)/)) {
-        throw new IllegalArgumentException("analysis.window is a duration like '30s', '1m' or '5m'; was '${analysis.window}'")
+        throw new Exception("analysis.window is a duration like '30s', '1m' or '5m'; was '${analysis.window}'")
     }
     args += ['--window', window]
     if (analysis.minRequests != null) {
@@ -435,7 +517,7 @@ private static List<String> analysisArgsOf(def analysis, String app, String env,
     if (analysis.maxErrorRate != null) {
         def rate = analysis.maxErrorRate
         if (!(rate instanceof Number) || rate < 0 || rate > 100) {
-            throw new IllegalArgumentException("analysis.maxErrorRate is a percentage 0-100, e.g. 1 for 1%; was ${rate}")
+            throw new Exception("analysis.maxErrorRate is a percentage 0-100, e.g. 1 for 1%; was ${rate}")
         }
         args += ['--max-error-rate', "${rate}%".toString()]
     }
@@ -445,7 +527,7 @@ private static List<String> analysisArgsOf(def analysis, String app, String env,
     }
     if (analysis.source != null) {
         if (!(analysis.source in ['envoy', 'prometheus'])) {
-            throw new IllegalArgumentException("analysis.source is 'envoy' or 'prometheus'; was '${analysis.source}'")
+            throw new Exception("analysis.source is 'envoy' or 'prometheus'; was '${analysis.source}'")
         }
         args += ['--source', analysis.source.toString()]
     }
@@ -453,7 +535,7 @@ private static List<String> analysisArgsOf(def analysis, String app, String env,
         args += ['--prometheus-url', analysis.prometheusUrl.toString()]
     }
     if (analysis.source == 'prometheus' && analysis.prometheusUrl == null) {
-        throw new IllegalArgumentException("analysis.source 'prometheus' needs analysis.prometheusUrl, e.g. 'http://prometheus:9090'")
+        throw new Exception("analysis.source 'prometheus' needs analysis.prometheusUrl, e.g. 'http://prometheus:9090'")
     }
     return args + ['--rollback-on-fail', '--events', EVENTS_FILE]
 }
@@ -461,7 +543,7 @@ private static List<String> analysisArgsOf(def analysis, String app, String env,
 @NonCPS
 private static void required(Map config, String name) {
     if (!(config[name] instanceof CharSequence) || !config[name].toString().trim()) {
-        throw new IllegalArgumentException("'${name}' is required, e.g. swarmCanaryDeploy(app: 'files', env: 'webdev', " +
+        throw new Exception("'${name}' is required, e.g. swarmCanaryDeploy(app: 'files', env: 'webdev', " +
                 "version: '1.0.10', image: 'registry.example.com/files:1.0.10', domains: ['files.webdev.example.com'])")
     }
 }
@@ -482,7 +564,7 @@ private static String text(Map config, String name) {
         return null
     }
     if (!(value instanceof CharSequence) || !value.toString().trim()) {
-        throw new IllegalArgumentException("'${name}' must be non-empty text; was '${value}'")
+        throw new Exception("'${name}' must be non-empty text; was '${value}'")
     }
     return value.toString().trim()
 }
@@ -495,7 +577,7 @@ private static List<String> textList(Map config, String name) {
     }
     List values = value instanceof CharSequence ? [value] : value instanceof List ? value : null
     if (values == null || values.any { !(it instanceof CharSequence) || !it.toString().trim() }) {
-        throw new IllegalArgumentException("'${name}' is a list of non-empty texts, e.g. ['a', 'b']; was ${value}")
+        throw new Exception("'${name}' is a list of non-empty texts, e.g. ['a', 'b']; was ${value}")
     }
     return values.collect { it.toString().trim() }
 }
@@ -507,7 +589,7 @@ private static boolean flag(Map config, String name, boolean otherwise) {
         return otherwise
     }
     if (!(value instanceof Boolean)) {
-        throw new IllegalArgumentException("'${name}' is true or false; was '${value}'")
+        throw new Exception("'${name}' is true or false; was '${value}'")
     }
     return value
 }
@@ -521,7 +603,7 @@ private static int inRange(String name, def value, int min, int max) {
         number = value.toString().trim() as int
     }
     if (number == null || number < min || number > max) {
-        throw new IllegalArgumentException("'${name}' must be a whole number ${min}-${max}; was '${value}'")
+        throw new Exception("'${name}' must be a whole number ${min}-${max}; was '${value}'")
     }
     return number
 }
@@ -529,12 +611,12 @@ private static int inRange(String name, def value, int min, int max) {
 @NonCPS
 private static List<Integer> weightsOf(def value) {
     if (!(value instanceof List) || value.isEmpty()) {
-        throw new IllegalArgumentException("'weights' is a list of the canary's shares in percent, rising, e.g. [5, 25, 50, 100]; was ${value}")
+        throw new Exception("'weights' is a list of the canary's shares in percent, rising, e.g. [5, 25, 50, 100]; was ${value}")
     }
     List<Integer> weights = value.collect { inRange('weights', it, 1, 100) }
     for (int i = 1; i < weights.size(); i++) {
         if (weights[i] <= weights[i - 1]) {
-            throw new IllegalArgumentException("'weights' must rise step by step, e.g. [5, 25, 50, 100]; was ${value}")
+            throw new Exception("'weights' must rise step by step, e.g. [5, 25, 50, 100]; was ${value}")
         }
     }
     return weights
@@ -549,7 +631,7 @@ private static Map timeoutOf(def value) {
     if (!(value instanceof Map) || !(value.keySet().every { it in ['time', 'unit'] })
             || !(value.time instanceof Integer || value.time instanceof Long) || value.time < 1
             || !((value.unit ?: 'MINUTES').toString() in units)) {
-        throw new IllegalArgumentException("'approvalTimeout' is minutes, or [time: 2, unit: 'HOURS'] (unit ${units.join(', ')}); was ${value}")
+        throw new Exception("'approvalTimeout' is minutes, or [time: 2, unit: 'HOURS'] (unit ${units.join(', ')}); was ${value}")
     }
     return [time: value.time as int, unit: (value.unit ?: 'MINUTES').toString()]
 }
@@ -561,7 +643,7 @@ private static List<Map> secretsOf(def secrets) {
         return []
     }
     if (!(secrets instanceof List)) {
-        throw new IllegalArgumentException("'secrets' is a list of [name: 'db_password', credentialsId: 'files-db', type: 'string' or 'file']")
+        throw new Exception("'secrets' is a list of [name: 'db_password', credentialsId: 'files-db', type: 'string' or 'file']")
     }
     Set<String> names = [] as Set
     return secrets.collect { s ->
@@ -569,11 +651,11 @@ private static List<Map> secretsOf(def secrets) {
                 || !(s.name instanceof CharSequence) || !s.name.toString().trim()
                 || !(s.credentialsId instanceof CharSequence) || !s.credentialsId.toString().trim()
                 || !((s.type ?: 'string') in ['string', 'file'])) {
-            throw new IllegalArgumentException("secret ${s instanceof Map ? s.findAll { it.key != 'value' } : s} needs name, credentialsId " +
+            throw new Exception("secret ${s instanceof Map ? s.findAll { it.key != 'value' } : s} needs name, credentialsId " +
                     "and type 'string' (default) or 'file', e.g. [name: 'db_password', credentialsId: 'files-db']")
         }
         if (!names.add(s.name.toString())) {
-            throw new IllegalArgumentException("secret '${s.name}' is given twice")
+            throw new Exception("secret '${s.name}' is given twice")
         }
         [name: s.name.toString(), credentialsId: s.credentialsId.toString(), type: (s.type ?: 'string').toString()]
     }

@@ -20,13 +20,20 @@ fi'''
 @groovy.transform.Field
 static final String ON_PATH_SCRIPT = 'command -v swarm-canary >/dev/null 2>&1'
 
-/** Downloads to a partial file first, so an interrupted download is never taken for the CLI. */
+/** Downloads to a partial file first and checks its SHA-256, so neither an interrupted nor a changed download is taken for the CLI. */
 @groovy.transform.Field
-static final String DOWNLOAD_SCRIPT = 'curl -fsSL --retry 3 --create-dirs -o "$SWARM_CANARY_RUN_JAR.part" "$SWARM_CANARY_JAR_URL" && mv -f "$SWARM_CANARY_RUN_JAR.part" "$SWARM_CANARY_RUN_JAR"'
+static final String DOWNLOAD_SCRIPT = 'curl -fsSL --retry 3 --create-dirs -o "$SWARM_CANARY_RUN_JAR.part" "$SWARM_CANARY_JAR_URL" && ' +
+        'printf "%s  %s\\n" "$SWARM_CANARY_JAR_SHA256" "$SWARM_CANARY_RUN_JAR.part" | sha256sum -c --status - && ' +
+        'mv -f "$SWARM_CANARY_RUN_JAR.part" "$SWARM_CANARY_RUN_JAR"'
+
+/** Is the kept jar the one with SWARM_CANARY_JAR_SHA256 (checked before every use)? */
+@groovy.transform.Field
+static final String VERIFY_SCRIPT = 'printf "%s  %s\\n" "$SWARM_CANARY_JAR_SHA256" "$SWARM_CANARY_RUN_JAR" | sha256sum -c --status - 2>/dev/null'
 
 /** Every script the runner may give `sh` (tests check that no other reaches it). Qualified: Groovy 2.4 resolves no bare field name in a static initializer. */
 @groovy.transform.Field
-static final List<String> SCRIPTS = [swarmCanaryExecute.RUN_SCRIPT, swarmCanaryExecute.ON_PATH_SCRIPT, swarmCanaryExecute.DOWNLOAD_SCRIPT]
+static final List<String> SCRIPTS = [swarmCanaryExecute.RUN_SCRIPT, swarmCanaryExecute.ON_PATH_SCRIPT, swarmCanaryExecute.DOWNLOAD_SCRIPT,
+                                     swarmCanaryExecute.VERIFY_SCRIPT]
 
 @groovy.transform.Field
 static final Set<String> PARAMETERS = ['verb', 'args', 'secrets', 'dockerHost', 'dockerCredentialsId', 'okExitCodes'] as Set
@@ -53,7 +60,7 @@ def call(Map config = [:]) {
         verb = verbOf(config)
         cliArgs = argsOf(config)
         secrets = secretsOf(config)
-    } catch (IllegalArgumentException e) {
+    } catch (Exception e) {
         error e.message
     }
     String dockerHost = config.dockerHost ?: null
@@ -65,6 +72,7 @@ def call(Map config = [:]) {
         error 'swarmCanaryExecute: swarm-canary runs on Unix agents only (it is started with sh)'
     }
 
+    requireReadJson()
     String workDir = "${pwd(tmp: true)}/swarm-canary"
     Map cli = locateCli(workDir)
     String label = "swarm-canary ${verb.join(' ')}"
@@ -105,7 +113,7 @@ def call(Map config = [:]) {
                 Map<String, String> secretFiles = [:]
                 for (Map s in secrets) {
                     if (s.type == 'file') {
-                        secretFiles[s.variable] = env[s.variable]
+                        secretFiles[s.variable] = env."${s.variable}" // env[...] is not on the sandbox's whitelist
                     }
                 }
                 writeFile(file: argsFile, encoding: 'UTF-8',
@@ -153,19 +161,34 @@ private Map locateCli(String workDir) {
     }
     String url = env.SWARM_CANARY_JAR_URL
     if (url) {
-        String jar = "${workDir}/cli/swarm-canary.jar"
-        String marker = "${jar}.url"
-        // keep the jar between builds, but only for the URL it came from
-        if (!(fileExists(jar) && fileExists(marker) && readFile(file: marker).trim() == url)) {
-            withEnv(["SWARM_CANARY_RUN_JAR=${jar}"]) {
-                sh(script: DOWNLOAD_SCRIPT, label: 'download swarm-canary')
+        String sha256 = (env.SWARM_CANARY_JAR_SHA256 ?: '').trim().toLowerCase()
+        if (!(sha256 ==~ /[0-9a-f]{64}/)) {
+            error 'swarmCanaryExecute: SWARM_CANARY_JAR_URL needs SWARM_CANARY_JAR_SHA256, the SHA-256 of the jar you published ' +
+                  '(64 hex digits, e.g. from sha256sum swarm-canary.jar): a downloaded jar is run only if it is that one. Nothing was run.'
+        }
+        // kept between builds by its checksum, never by its URL, and checked before every use
+        String jar = "${workDir}/cli/${sha256}/swarm-canary.jar"
+        withEnv(["SWARM_CANARY_RUN_JAR=${jar}", "SWARM_CANARY_JAR_SHA256=${sha256}"]) {
+            if (sh(script: VERIFY_SCRIPT, returnStatus: true, label: 'swarm-canary jar checksum') != 0
+                    && sh(script: DOWNLOAD_SCRIPT, returnStatus: true, label: 'download swarm-canary') != 0) {
+                error 'swarmCanaryExecute: could not download SWARM_CANARY_JAR_URL, or what it served does not have ' +
+                      'SWARM_CANARY_JAR_SHA256 (see the lines above). Nothing was run.'
             }
-            writeFile(file: marker, text: url)
         }
         return [jar: jar]
     }
     error 'swarmCanaryExecute: swarm-canary CLI not found. Set SWARM_CANARY_CLI to the executable or jar on the agent, ' +
           'put swarm-canary on PATH, or set SWARM_CANARY_JAR_URL to download the jar'
+}
+
+/** readJSON (Pipeline Utility Steps) reads the CLI's answers: checked before the CLI acts, not after. */
+private void requireReadJson() {
+    try {
+        readJSON(text: '{}')
+    } catch (NoSuchMethodError missing) {
+        error 'swarmCanaryExecute: the step readJSON is missing: install the Pipeline Utility Steps plugin, which reads the ' +
+              "CLI's answers. Nothing was run."
+    }
 }
 
 /** --secret NAME=env:VAR for secret texts, --secret NAME=file:PATH for secret files (their paths by variable). */
@@ -198,7 +221,7 @@ private static List<String> verbOf(Map config) {
     def verb = config.verb
     List<String> words = verb instanceof List ? verb.collect { it?.toString() } : (verb?.toString()?.trim()?.split(/\s+/) as List)
     if (!words || words.any { !(it ==~ /[a-z][a-z-]*/) }) {
-        throw new IllegalArgumentException("swarmCanaryExecute: verb must be a swarm-canary command such as 'shift' or 'edge ensure', was '${verb}'")
+        throw new Exception("swarmCanaryExecute: verb must be a swarm-canary command such as 'shift' or 'edge ensure', was '${verb}'")
     }
     return words
 }
@@ -207,11 +230,11 @@ private static List<String> verbOf(Map config) {
 private static List<String> argsOf(Map config) {
     def unknown = config.keySet().findAll { !(it in PARAMETERS) }
     if (unknown) {
-        throw new IllegalArgumentException("swarmCanaryExecute: unknown parameter(s) ${unknown.sort()}; known: ${PARAMETERS.sort()}")
+        throw new Exception("swarmCanaryExecute: unknown parameter(s) ${unknown.sort()}; known: ${PARAMETERS.sort()}")
     }
     def args = config.args ?: []
     if (!(args instanceof List) || args.any { it == null }) {
-        throw new IllegalArgumentException('swarmCanaryExecute: args must be a list of CLI arguments without nulls')
+        throw new Exception('swarmCanaryExecute: args must be a list of CLI arguments without nulls')
     }
     return args.collect { it.toString() }
 }
@@ -220,12 +243,12 @@ private static List<String> argsOf(Map config) {
 private static List<Map> secretsOf(Map config) {
     def secrets = config.secrets ?: []
     if (!(secrets instanceof List)) {
-        throw new IllegalArgumentException('swarmCanaryExecute: secrets must be a list of [name:, credentialsId:, type: string|file]')
+        throw new Exception('swarmCanaryExecute: secrets must be a list of [name:, credentialsId:, type: string|file]')
     }
     int index = 0
     return secrets.collect { s ->
         if (!(s instanceof Map) || !s.name || !s.credentialsId || !((s.type ?: 'string') in ['string', 'file'])) {
-            throw new IllegalArgumentException("swarmCanaryExecute: secret ${s} needs name, credentialsId and type 'string' (default) or 'file'")
+            throw new Exception("swarmCanaryExecute: secret ${s} needs name, credentialsId and type 'string' (default) or 'file'")
         }
         [name: s.name.toString(), credentialsId: s.credentialsId.toString(), type: (s.type ?: 'string').toString(),
          variable: "SWARM_CANARY_SECRET_${index++}".toString()]

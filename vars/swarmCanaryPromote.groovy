@@ -8,10 +8,11 @@ import com.cloudbees.groovy.cps.NonCPS
 static final Set<String> PARAMETERS = ['app', 'env', 'edge', 'dockerHost', 'dockerCredentialsId'] as Set
 
 def call(Map config = [:]) {
+    config = swarmCanaryConfig.withDefaults(config, ['dockerHost', 'dockerCredentialsId', 'edge']) // the shared configuration: vars/swarmCanaryConfig
     List<String> args
     try {
         args = trackArgs(config)
-    } catch (IllegalArgumentException e) {
+    } catch (Exception e) {
         error "swarmCanaryPromote: ${e.message}"
     }
     return swarmCanaryExecute(verb: 'promote', args: args,
@@ -22,17 +23,17 @@ def call(Map config = [:]) {
 static List<String> trackArgs(Map config) {
     def unknown = config.keySet().findAll { !(it in PARAMETERS) }
     if (unknown) {
-        throw new IllegalArgumentException("unknown parameter(s) ${unknown.sort()}; known: ${PARAMETERS.sort()}")
+        throw new Exception("unknown parameter(s) ${unknown.sort()}; known: ${PARAMETERS.sort()}")
     }
     ['app', 'env'].each { name ->
         if (!(config[name] instanceof CharSequence) || !config[name].toString().trim()) {
-            throw new IllegalArgumentException("'${name}' is required, e.g. swarmCanaryPromote(app: 'files', env: 'webdev')")
+            throw new Exception("'${name}' is required, e.g. swarmCanaryPromote(app: 'files', env: 'webdev')")
         }
     }
     List<String> args = ['--app', config.app.toString(), '--env', config.env.toString()]
     if (config.edge != null) {
         if (!(config.edge instanceof CharSequence) || !config.edge.toString().trim()) {
-            throw new IllegalArgumentException("'edge' is the name of the Envoy service, e.g. 'envoy'; was '${config.edge}'")
+            throw new Exception("'edge' is the name of the Envoy service, e.g. 'envoy'; was '${config.edge}'")
         }
         args += ['--edge', config.edge.toString()]
     }

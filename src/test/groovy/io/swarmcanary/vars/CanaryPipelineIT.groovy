@@ -188,9 +188,12 @@ class CanaryPipelineIT extends PipelineTestSupport {
             }
             return 'alice'
         }
-        assertThatThrownBy { build(3) }.isInstanceOf(StepFailure)
-                .hasMessageContaining("1.0.3 of ${TRACK} was rejected by bob at the 25% gate '${TRACK}-25'")
-                .hasMessageContaining("rolled back: ${TRACK}-1_0_2 takes all traffic again and ${TRACK}-1_0_3 was removed")
+        // a rejection ends the build ABORTED: the step rethrows Jenkins' interruption after the rollback and says what happened
+        assertThatThrownBy { build(3) }.isInstanceOf(FlowInterruptedException)
+        assertThat(echoes()).anyMatch(matching {
+            it.contains("1.0.3 of ${TRACK} was rejected by bob at the 25% gate '${TRACK}-25'".toString()) &&
+                    it.contains("rolled back: ${TRACK}-1_0_2 takes all traffic again and ${TRACK}-1_0_3 was removed".toString())
+        })
         assertThat(inputCalls*.args*.id*.toString()).containsExactly("${TRACK}-5".toString(), "${TRACK}-25".toString())
         println "requests per version at the 25% gate before the rejection: ${at25}"
         assertThat(at25['version=1.0.3'] ?: 0).as("at 25%: ${at25}").isBetween(20, 85)

@@ -10,6 +10,8 @@ import static org.junit.jupiter.api.DynamicTest.dynamicTest
 /** Rules every step of the library keeps, checked across all of vars/ at once (after Piper's CommonStepsTest). */
 class CommonStepsTest extends PipelineTestSupport {
     static final String RUNNER = 'swarmCanaryExecute'
+    /** The shared configuration (vars/swarmCanaryConfig): a global variable of the library that runs no CLI. */
+    static final String CONFIG = 'swarmCanaryConfig'
 
     /** A valid call of each step; a new step must add one here, so it is run by the checks below. */
     static final Map<String, Map> VALID_CALLS = [
@@ -50,13 +52,15 @@ class CommonStepsTest extends PipelineTestSupport {
                 File help = new File(REPO, "vars/${step}.txt")
                 assertThat(help).as("vars/${step}.txt, the help in Jenkins' Global Variable Reference").exists()
                 assertThat(help.text.trim()).as("vars/${step}.txt").isNotEmpty().contains(step)
+                // Jenkins shows it with the instance's markup formatter, plain text by default: no HTML tags
+                assertThat(help.text).as("vars/${step}.txt in plain text").doesNotContainPattern('</?(p|ul|ol|li|code|pre|b|i|a)\\b[^>]*>')
             }
         }
     }
 
     @TestFactory
     List<DynamicTest> everyStepButTheRunnerLeavesTheShellToTheRunner() {
-        (steps() - RUNNER).collect { step ->
+        (steps() - RUNNER - CONFIG).collect { step ->
             dynamicTest(step) {
                 String code = source(step).readLines().findAll { !it.trim().startsWith('*') && !it.trim().startsWith('//') }.join('\n')
                 assertThat(code).as("vars/${step}.groovy runs no shell itself").doesNotContainPattern(/\b(sh|bat|powershell)\s*[(\s'"]/)
@@ -68,7 +72,7 @@ class CommonStepsTest extends PipelineTestSupport {
 
     @TestFactory
     List<DynamicTest> everyStepRunsThroughTheRunner() {
-        (steps() - RUNNER).collect { step ->
+        (steps() - RUNNER - CONFIG).collect { step ->
             dynamicTest(step) {
                 assertThat(VALID_CALLS).as("CommonStepsTest.VALID_CALLS needs a valid call of ${step}").containsKey(step)
                 helper.callStack.clear()

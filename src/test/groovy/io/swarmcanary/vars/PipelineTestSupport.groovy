@@ -3,7 +3,8 @@ package io.swarmcanary.vars
 import com.lesfurets.jenkins.unit.BasePipelineTest
 import com.lesfurets.jenkins.unit.MethodCall
 import com.lesfurets.jenkins.unit.global.lib.SourceRetriever
-import groovy.json.JsonSlurper
+import groovy.json.JsonSlurperClassic
+import org.junit.jupiter.api.AfterEach
 import org.junit.jupiter.api.BeforeEach
 
 import java.util.function.Predicate
@@ -18,6 +19,12 @@ import static com.lesfurets.jenkins.unit.global.lib.LibraryConfiguration.library
  */
 abstract class PipelineTestSupport extends BasePipelineTest {
     static final File REPO = new File('.').canonicalFile
+    /**
+     * How the pipeline runs: 'cps' (CPS-transformed by groovy-cps, as a controller runs it, with the program state
+     * serialized at every step call: {@link SerializingCpsHelper}) or 'plain' (JenkinsPipelineUnit's interpreter).
+     * The build runs every step test both ways (two surefire executions setting swarmCanary.pipelineMode).
+     */
+    static final boolean CPS = System.getProperty('swarmCanary.pipelineMode', 'plain') == 'cps'
     static final File PIPELINES = new File(REPO, 'target/test-pipelines')
 
     /** The agent's environment as the steps see it through `env`. */
@@ -61,12 +68,33 @@ abstract class PipelineTestSupport extends BasePipelineTest {
     File workspace
     protected String currentDir
 
+    /**
+     * A pool of agents, as on a Jenkins with several: with agentPool on, each `node` lands on the next agent
+     * (agent-1, agent-2, agent-3, agent-1 ...), each with its own workspace (/ws/agent-N) and files; only absolute
+     * paths outside the workspaces (a CLI installed on every agent, e.g. /opt/swarm-canary) are on all of them.
+     * Outside any node there is no workspace: file steps and sh fail, as in Jenkins.
+     */
+    boolean agentPool = false
+    /** Lockable resources other builds hold. */
+    Set<String> lockedResources = [] as Set
+    /** What a download of SWARM_CANARY_JAR_URL serves (default: 'a jar from <url>'). */
+    String downloadServes
+    /** Stashed files by stash name: relative path to content. */
+    Map<String, Map<String, String>> stashes = [:]
+    static final List<String> POOL = ['agent-1', 'agent-2', 'agent-3']
+    protected int nodeCalls = 0
+    /** The agent the pipeline is on right now (null outside any node when agentPool is on). */
+    protected String agent = null
+
     @BeforeEach
     void setUpPipeline() {
         PIPELINES.mkdirs()
         new File(PIPELINES, 'callStep.groovy').text = 'return this."$stepName"(stepConfig)\n'
         scriptRoots = [PIPELINES.path + '/'] as String[]
         scriptExtension = 'groovy'
+        if (CPS) {
+            helper = new SerializingCpsHelper()
+        }
         super.setUp()
         helper.registerSharedLibrary(library('swarm-canary')
                 .retriever({ String repository, String version, String target -> [REPO.toURI().toURL()] } as SourceRetriever)
@@ -77,15 +105,16 @@ abstract class PipelineTestSupport extends BasePipelineTest {
         helper.registerAllowedMethod('isUnix', [], { -> true })
         helper.registerAllowedMethod('pwd', [Map], { Map m -> m.tmp ? workspacePath() + '@tmp' : workspacePath() })
         helper.registerAllowedMethod('pwd', [], { -> workspacePath() })
-        helper.registerAllowedMethod('writeFile', [Map], { Map m -> writeAgentFile(m.file, m.text) })
-        helper.registerAllowedMethod('readFile', [Map], { Map m -> readAgentFile(m.file) })
-        helper.registerAllowedMethod('readFile', [String], { String f -> readAgentFile(f) })
-        helper.registerAllowedMethod('fileExists', [String], { String f -> agentFileExists(f) })
-        helper.registerAllowedMethod('readJSON', [Map], { Map m -> new JsonSlurper().parseText(m.text ?: readAgentFile(m.file)) })
+        helper.registerAllowedMethod('writeFile', [Map], { Map m -> writeAgentFile(agentPath(m.file), m.text) })
+        helper.registerAllowedMethod('readFile', [Map], { Map m -> readAgentFile(agentPath(m.file)) })
+        helper.registerAllowedMethod('readFile', [String], { String f -> readAgentFile(agentPath(f)) })
+        helper.registerAllowedMethod('fileExists', [String], { String f -> agentFileExists(agentPath(f)) })
+        // plain maps and lists, serializable as Jenkins' JSONObject is (JsonSlurper's LazyMap is not)
+        helper.registerAllowedMethod('readJSON', [Map], { Map m -> new JsonSlurperClassic().parseText(m.text ?: readAgentFile(agentPath(m.file))) })
         helper.registerAllowedMethod('dir', [String, Closure], { String d, Closure body ->
             String saved = currentDir
             currentDir = d
-            try { body() } finally { currentDir = saved }
+            try { runBody(body) } finally { currentDir = saved }
         })
         helper.registerAllowedMethod('deleteDir', [], { -> deleteAgentDir(currentDir) })
         helper.registerAllowedMethod('withEnv', [List, Closure], { List entries, Closure body ->
@@ -104,7 +133,10 @@ abstract class PipelineTestSupport extends BasePipelineTest {
         // agents, gates and the track lock (node, input, timeout; lockable-resources, pipeline-milestone-step)
         helper.registerAllowedMethod('node', [String, Closure], { String label, Closure body -> onNode(label, body) })
         helper.registerAllowedMethod('node', [Closure], { Closure body -> onNode(null, body) })
-        helper.registerAllowedMethod('lock', [Map, Closure], { Map m, Closure body -> inBlock('lock', body) })
+        // a resource another build holds: with skipIfLocked the body is skipped, as Lockable Resources does
+        helper.registerAllowedMethod('lock', [Map, Closure], { Map m, Closure body ->
+            m.skipIfLocked && m.resource in lockedResources ? null : inBlock('lock', body)
+        })
         helper.registerAllowedMethod('lock', [String, Closure], { String resource, Closure body -> inBlock('lock', body) })
         helper.registerAllowedMethod('timeout', [Map, Closure], { Map m, Closure body -> inBlock('timeout', body) })
         helper.registerAllowedMethod('milestone', [Map], { Map m -> timeline << 'milestone' })
@@ -114,8 +146,32 @@ abstract class PipelineTestSupport extends BasePipelineTest {
             timeline << "input ${m.id}".toString()
             return inputAnswer(m)
         })
+        // stash/unstash: files carried from one agent's workspace to another's (by exact name: includes is a comma list)
+        helper.registerAllowedMethod('stash', [Map], { Map m ->
+            stashes[m.name] = (m.includes ?: '').split(',')*.trim().findAll { agentFileExists(agentPath(it)) }
+                    .collectEntries { [(it): readAgentFile(agentPath(it))] }
+        })
+        helper.registerAllowedMethod('unstash', [String], { String name ->
+            if (!stashes.containsKey(name)) {
+                throw new StepFailure("No such saved stash '${name}'")
+            }
+            stashes[name].each { path, text -> writeAgentFile(agentPath(path), text) }
+        })
         helper.registerAllowedMethod('sh', [Map], { Map m -> runSh(m) })
         helper.registerAllowedMethod('sh', [String], { String s -> runSh([script: s]) })
+    }
+
+    /** In CPS mode: no program state failed to serialize, even where a catch in vars/ swallowed the failure. */
+    @AfterEach
+    void programStateWasSerializable() {
+        if (CPS) {
+            assert ((SerializingCpsHelper) helper).serializationFailures.isEmpty()
+        }
+    }
+
+    /** A step's body, run to its end: in CPS mode the closure is CPS code, run by the helper's interpreter loop. */
+    protected def runBody(Closure body) {
+        return CPS ? helper.callClosure(body) : body()
     }
 
     /** Runs one library step the way a Jenkinsfile does, e.g. runStep('envoyShiftTraffic', [app: 'files', ...]). */
@@ -137,8 +193,17 @@ abstract class PipelineTestSupport extends BasePipelineTest {
         helper.callStack.findAll { it.methodName == methodName }
     }
 
+    /** What the steps echoed, in order (the build log as the steps write it). */
+    List<String> log() {
+        calls('echo').collect { it.args[0].toString() }
+    }
+
     List<String> shScripts() {
         shCalls.collect { it.script }
+    }
+
+    static String sha256(String text) {
+        java.security.MessageDigest.getInstance('SHA-256').digest(text.getBytes('UTF-8')).encodeHex().toString()
     }
 
     /** The arguments an @file holds, as picocli reads them back (the runner writes one quoted argument a line). */
@@ -152,7 +217,26 @@ abstract class PipelineTestSupport extends BasePipelineTest {
     // ---- the fake (or real) agent ----
 
     String workspacePath() {
-        realAgent ? workspace.path : '/ws'
+        if (realAgent) {
+            return workspace.path
+        }
+        if (agentPool) {
+            if (agent == null) {
+                throw new IllegalStateException('Required context class hudson.FilePath is missing: ' +
+                        'a file step or sh outside any node (Perhaps you forgot to surround the code with a step that provides this, such as: node)')
+            }
+            return '/ws/' + agent
+        }
+        return '/ws'
+    }
+
+    /** On the agent pool, a step's relative path is in the current agent's workspace (as Jenkins resolves it). */
+    String agentPath(String path) {
+        if (!agentPool) {
+            return path
+        }
+        String ws = workspacePath() // outside any node: fails, as in Jenkins
+        return path.startsWith('/') ? path : ws + '/' + path
     }
 
     protected String credentialValue(Map b) {
@@ -171,7 +255,7 @@ abstract class PipelineTestSupport extends BasePipelineTest {
         Map<String, String> saved = overrides.keySet().collectEntries { [(it): env[it]] }
         env.putAll(overrides)
         try {
-            return body()
+            return runBody(body)
         } finally {
             saved.each { k, v -> if (v == null) env.remove(k) else env[k] = v }
         }
@@ -180,7 +264,7 @@ abstract class PipelineTestSupport extends BasePipelineTest {
     protected def inBlock(String name, Closure body) {
         blocks << name
         try {
-            return body()
+            return runBody(body)
         } finally {
             blocks.remove(blocks.size() - 1)
         }
@@ -188,12 +272,19 @@ abstract class PipelineTestSupport extends BasePipelineTest {
 
     /** A node sets NODE_NAME, as Jenkins does; steps tell from it that they run on an agent. */
     protected def onNode(String label, Closure body) {
-        inBlock(label ? "node(${label})".toString() : 'node') {
-            withOverrides([NODE_NAME: label ?: 'agent-1'], body)
+        String saved = agent
+        agent = agentPool ? POOL[nodeCalls++ % POOL.size()] : 'agent-1'
+        try {
+            return inBlock(label ? "node(${label})".toString() : 'node') {
+                withOverrides([NODE_NAME: agent], body)
+            }
+        } finally {
+            agent = saved
         }
     }
 
     protected def runSh(Map m) {
+        workspacePath() // on the agent pool: sh needs a node
         Map call = [script: m.script, returnStatus: m.returnStatus, returnStdout: m.returnStdout, label: m.label, env: new LinkedHashMap(env),
                     blocks: new ArrayList(blocks)]
         shCalls << call
@@ -215,9 +306,17 @@ abstract class PipelineTestSupport extends BasePipelineTest {
         if (script.startsWith('command -v swarm-canary')) {
             return cliOnPath ? 0 : 1
         }
-        if (script.startsWith('curl ')) {
-            writeAgentFile(env.SWARM_CANARY_RUN_JAR, 'a jar from ' + env.SWARM_CANARY_JAR_URL)
+        if (script.startsWith('curl ')) {   // download, then sha256sum -c, then mv: nothing is kept if the checksum differs
+            String served = downloadServes ?: 'a jar from ' + env.SWARM_CANARY_JAR_URL
+            if (sha256(served) != env.SWARM_CANARY_JAR_SHA256) {
+                return 1
+            }
+            writeAgentFile(env.SWARM_CANARY_RUN_JAR, served)
             return 0
+        }
+        if (script.startsWith('printf ')) {   // sha256sum -c of the kept jar
+            String jar = env.SWARM_CANARY_RUN_JAR
+            return agentFileExists(jar) && sha256(readAgentFile(jar)) == env.SWARM_CANARY_JAR_SHA256 ? 0 : 1
         }
         if (script.contains('"@$SWARM_CANARY_ARGS"')) {
             cliRuns << readAgentFile(env.SWARM_CANARY_ARGS)

@@ -20,18 +20,24 @@ class SwarmCanaryDeployStepTest extends PipelineTestSupport {
     /** The CLI call ('deploy', 'shift 25', 'promote', 'rollback', 'status') that fails with exit 1, or is aborted by bob. */
     String failAt
     String abortAt
+    /** The CLI call that is interrupted, and how. */
+    Map<String, Throwable> abortAtWith = [:]
     /** The service status reports as the track's canary. */
     String statusCanary = 'files-webdev-1_0_10'
 
     /** analyze's verdict per canary weight: 'pass' (default), 'fail' or 'inconclusive'. */
     Map<Integer, String> verdicts = [:]
     List<Map> archived = []
+    /** The events file as the report command found it; whether the deploy found the compose file in its workspace. */
+    String reportedEvents
+    Boolean composeOnDeployAgent
 
     @BeforeEach
     void cliOnAgent() {
         env.SWARM_CANARY_CLI = '/opt/swarm-canary'
         files['/opt/swarm-canary'] = 'cli'
         helper.registerAllowedMethod('archiveArtifacts', [Map], { Map m -> archived << m })
+        stashes['compose'] = ['docker-compose.yml': 'services: {web: {image: files}}', 'stack.yml': 'services: {web: {image: files}}']
     }
 
     int lastShift = 0
@@ -48,6 +54,9 @@ class SwarmCanaryDeployStepTest extends PipelineTestSupport {
         if (call == abortAt) {
             throw new FlowInterruptedException(new UserInterruption('bob'))
         }
+        if (abortAtWith.containsKey(call)) {
+            throw abortAtWith[call]
+        }
         if (args[0] == 'shift') {
             lastShift = args[args.indexOf('--weight') + 1] as int
         }
@@ -56,6 +65,17 @@ class SwarmCanaryDeployStepTest extends PipelineTestSupport {
                                    : answer(args)
         if (args[0] == 'analyze' && call != failAt) {
             cliExit = [pass: 0, fail: 1, inconclusive: 4][verdicts.get(lastShift, 'pass')]
+            // as the CLI does: the analysis is appended to the events file (--events), in this agent's workspace
+            String events = agentPath(args[args.indexOf('--events') + 1])
+            writeAgentFile(events, (agentFileExists(events) ? readAgentFile(events) : '') +
+                    "{\"type\":\"analysis\",\"step\":\"${lastShift}%\",\"agent\":\"${agent}\"}\n")
+        }
+        if (args[0] == 'report') {
+            String events = agentPath(args[args.indexOf('--events') + 1])
+            reportedEvents = agentFileExists(events) ? readAgentFile(events) : null
+        }
+        if (args[0] == 'deploy' && args.contains('--compose')) {
+            composeOnDeployAgent = agentFileExists(agentPath(args[args.indexOf('--compose') + 1]))
         }
         return super.fakeSh(script)
     }
@@ -103,6 +123,11 @@ class SwarmCanaryDeployStepTest extends PipelineTestSupport {
         timeline.findAll { it != 'milestone' }.collect { it.startsWith('cli ') ? cliCall(it.substring(4).split(' ') as List) : it }
     }
 
+    /** The timeouts around the gates: all but those bounding each agent's CLI call (agentTimeout, 60 minutes by default). */
+    List<Map> gateTimeouts() {
+        calls('timeout')*.args*.getAt(0) - [[time: 60, unit: 'MINUTES']]
+    }
+
     def deploy(Map overrides = [:]) {
         runStep('swarmCanaryDeploy', CALL + overrides)
     }
@@ -128,9 +153,9 @@ class SwarmCanaryDeployStepTest extends PipelineTestSupport {
         assertThat(inputCalls*.args*.id).containsExactly('files-webdev-5', 'files-webdev-25', 'files-webdev-50', 'files-webdev-100')
         assertThat(inputCalls[0].args.message.toString()).isEqualTo('files 1.0.10 takes 5% of webdev. Shift 1.0.10 to 25%?')
         assertThat(inputCalls[3].args.message.toString()).contains('takes 100%').contains('Promote 1.0.10')
-        assertThat(calls('timeout')*.args*.getAt(0)).containsOnly([time: 2, unit: 'HOURS'])
+        assertThat(gateTimeouts()).containsOnly([time: 2, unit: 'HOURS'])
         // every CLI call runs on an agent of the label, one short node block each
-        assertThat(shCalls).isNotEmpty().allMatch(matching { it.blocks == ['lock', 'node(swarm)'] })
+        assertThat(shCalls).isNotEmpty().allMatch(matching { it.blocks == ['lock', 'timeout', 'node(swarm)'] })
         assertThat(calls('node')).hasSize(6)
     }
 
@@ -138,9 +163,9 @@ class SwarmCanaryDeployStepTest extends PipelineTestSupport {
     void theDefaultsAreFourGatesOfOneHourForAnyAgent() {
         deploy(submitter: null)
         assertThat(events().findAll { it.startsWith('shift') }).containsExactly('shift 5', 'shift 25', 'shift 50', 'shift 100')
-        assertThat(calls('timeout')*.args*.getAt(0)).containsOnly([time: 1, unit: 'HOURS'])
+        assertThat(gateTimeouts()).containsOnly([time: 1, unit: 'HOURS'])
         assertThat(inputCalls*.args*.submitter).hasSize(4).allMatch(matching { it == null })
-        assertThat(shCalls).allMatch(matching { it.blocks == ['lock', 'node'] })
+        assertThat(shCalls).allMatch(matching { it.blocks == ['lock', 'timeout', 'node'] })
     }
 
     @Test
@@ -172,6 +197,43 @@ class SwarmCanaryDeployStepTest extends PipelineTestSupport {
         // the approvals are in the record the report is made from, with who approved
         assertThat(readAgentFile('swarm-canary-events.jsonl')).contains('"type":"approval"').contains('"approver":"alice"')
                 .contains('"step":"100%"')
+    }
+
+    @Test
+    void onManyAgentsTheReportHasEveryAnalysisAndApprovalOfThisRunOnly() {
+        agentPool = true
+        files['/ws/agent-3/swarm-canary-events.jsonl'] = '{"type":"analysis","step":"5%","build":"an older one"}\n'
+        deploy(analysis: ANALYSIS)
+        assertThat(shCalls*.env*.NODE_NAME.unique()).as('the CLI ran on several agents').hasSize(3)
+        List<String> lines = reportedEvents.readLines()
+        assertThat(lines.findAll { it.contains('"type":"analysis"') }).hasSize(4).noneMatch(matching { it.contains('an older one') })
+        assertThat(lines.findAll { it.contains('"type":"approval"') }).hasSize(4)
+        assertThat(archived).hasSize(1)
+    }
+
+    @Test
+    void aReRunOnAnotherAgentCarriesOnAsWell() {
+        agentPool = true
+        deployedWeights = ['1.0.9': 75, '1.0.10': 25]
+        deploy(analysis: ANALYSIS)
+        assertThat(events()).containsExactly('deploy', 'input files-webdev-25', 'shift 50', 'analyze', 'input files-webdev-50',
+                'shift 100', 'analyze', 'input files-webdev-100', 'promote', 'report')
+        assertThat(reportedEvents.readLines().findAll { it.contains('"type":"analysis"') }).hasSize(2)
+    }
+
+    @Test
+    void aComposeFileOutsideANodeNeedsAStashAndNothingRuns() {
+        assertThatThrownBy { deploy(image: null, compose: 'stack.yml', service: 'web') }.isInstanceOf(StepFailure)
+                .hasMessageContaining("give composeStash: 'compose'").hasMessageContaining('Nothing was deployed')
+        assertThat(cliRuns).isEmpty()
+    }
+
+    @Test
+    void aComposeFileTravelsByStashToTheAgentThatDeploys() {
+        agentPool = true
+        stashes['compose'] = ['stack.yml': 'services: {web: {image: files}}', '.env': 'TAG=1.0.10']
+        deploy(image: null, compose: 'stack.yml', service: 'web', composeStash: 'compose', approval: false)
+        assertThat(composeOnDeployAgent).isTrue()
     }
 
     @Test
@@ -238,15 +300,18 @@ class SwarmCanaryDeployStepTest extends PipelineTestSupport {
     @ParameterizedTest(name = '{1} at the {0}% gate')
     @MethodSource('everyWayOutAtEveryGate')
     void stoppingAtAGateRollsBackAndSaysWhatHappened(int weight, String how, Closure<Throwable> interruption, String said) {
-        inputAnswer = { Map m -> if (m.id == "files-webdev-${weight}") { throw interruption() }; 'alice' }
-        assertThatThrownBy { deploy() }.isInstanceOf(StepFailure)
-                .hasMessageStartingWith("swarmCanaryDeploy: 1.0.10 of files-webdev ${said} at the ${weight}% gate 'files-webdev-${weight}'")
-                .hasMessageContaining('rolled back: files-webdev-1_0_9 takes all traffic again and files-webdev-1_0_10 was removed')
+        Throwable stop = interruption()
+        inputAnswer = { Map m -> if (m.id == "files-webdev-${weight}") { throw stop }; 'alice' }
+        assertThatThrownBy { deploy() }.as('the build ends ABORTED: Jenkins\' own interruption, not error()').isSameAs(stop)
+        assertThat(log()).anyMatch(matching {
+            it.startsWith("swarmCanaryDeploy: 1.0.10 of files-webdev ${said} at the ${weight}% gate 'files-webdev-${weight}'") &&
+                    it.contains('rolled back: files-webdev-1_0_9 takes all traffic again and files-webdev-1_0_10 was removed')
+        })
         List<String> events = events()
         assertThat(events.last()).isEqualTo('rollback')
         assertThat(events[-2]).isEqualTo("input files-webdev-${weight}".toString())
         assertThat(events).doesNotContain('promote')
-        assertThat(shCalls.last().blocks).as('the rollback runs on an agent').containsExactly('lock', 'node')
+        assertThat(shCalls.last().blocks).as('the rollback runs on an agent').containsExactly('lock', 'timeout', 'node')
     }
 
     static List<Object[]> everyCliStepAfterTheDeploy() {
@@ -267,7 +332,8 @@ class SwarmCanaryDeployStepTest extends PipelineTestSupport {
     @Test
     void abortedWhileShiftingRollsBack() {
         abortAt = 'shift 50'
-        assertThatThrownBy { deploy() }.hasMessageContaining('was aborted by bob while shifting to 50%; rolled back')
+        assertThatThrownBy { deploy() }.isInstanceOf(FlowInterruptedException)
+        assertThat(log()).anyMatch(matching { it.contains('was aborted by bob while shifting to 50%; rolled back') })
         assertThat(events().last()).isEqualTo('rollback')
     }
 
@@ -283,7 +349,8 @@ class SwarmCanaryDeployStepTest extends PipelineTestSupport {
     @Test
     void aDeployAbortedAfterItClaimedTheCanarySlotRollsBack() {
         abortAt = 'deploy'   // killed before its service existed: status knows only the claimed name
-        assertThatThrownBy { deploy() }.hasMessageContaining('was aborted by bob while deploying 1.0.10; rolled back')
+        assertThatThrownBy { deploy() }.isInstanceOf(FlowInterruptedException)
+        assertThat(log()).anyMatch(matching { it.contains('was aborted by bob while deploying 1.0.10; rolled back') })
         assertThat(events()).containsExactly('deploy', 'status', 'rollback')
     }
 
@@ -291,11 +358,32 @@ class SwarmCanaryDeployStepTest extends PipelineTestSupport {
     void aFailedRollbackSaysHowToFinishIt() {
         failAt = 'rollback'
         inputAnswer = { Map m -> throw new FlowInterruptedException(new Rejection('mallory')) }
-        assertThatThrownBy { deploy(edge: 'edge-1') }
-                .hasMessageContaining('was rejected by mallory at the 5% gate')
-                .hasMessageContaining('the rollback failed too (swarm-canary rollback (exit 1')
-                .hasMessageContaining("Run swarmCanaryRollback(app: 'files', env: 'webdev', edge: 'edge-1') " +
-                        "or 'swarm-canary rollback --app files --env webdev --edge edge-1' to put the stable release back")
+        assertThatThrownBy { deploy(edge: 'edge-1') }.isInstanceOf(FlowInterruptedException)
+        assertThat(log()).anyMatch(matching {
+            it.contains('was rejected by mallory at the 5% gate') && it.contains('the rollback failed too (swarm-canary rollback (exit 1') &&
+                    it.contains("Run swarmCanaryRollback(app: 'files', env: 'webdev', edge: 'edge-1') " +
+                            "or 'swarm-canary rollback --app files --env webdev --edge edge-1' to put the stable release back")
+        })
+    }
+
+    @Test
+    void underTheSandboxARejectionStillRollsBackFirstAndEndsAborted() {
+        // the sandbox rejects FlowInterruptedException.getCauses: the step cannot say who, but the rollback has run
+        FlowInterruptedException stop = new FlowInterruptedException(new Rejection('mallory'))
+        stop.sandboxed = true
+        inputAnswer = { Map m -> throw stop }
+        assertThatThrownBy { deploy() }.isSameAs(stop)
+        assertThat(events().takeRight(2)).containsExactly('input files-webdev-5', 'rollback')
+        assertThat(log()).anyMatch(matching { it.contains('was stopped (rejected, timed out or aborted') && it.contains('rolled back: files-webdev-1_0_9') })
+    }
+
+    @Test
+    void aStopWhileTheReportIsWrittenStopsTheBuildAndKeepsThePromotion() {
+        abortAt = 'report'
+        assertThatThrownBy { deploy(analysis: ANALYSIS) }.as('not swallowed, no \'promoted\' result').isInstanceOf(FlowInterruptedException)
+        assertThat(events().takeRight(2)).containsExactly('promote', 'report')
+        assertThat(events()).doesNotContain('rollback')
+        assertThat(log()).anyMatch(matching { it.contains('1.0.10 of files-webdev was promoted, then was aborted by bob while writing the report') })
     }
 
     @Test
@@ -334,7 +422,7 @@ class SwarmCanaryDeployStepTest extends PipelineTestSupport {
     void withoutApprovalItShiftsStraightThrough() {
         deploy(approval: false)
         assertThat(events()).containsExactly('deploy', 'shift 5', 'shift 25', 'shift 50', 'shift 100', 'promote')
-        assertThat(calls('timeout')).isEmpty()
+        assertThat(gateTimeouts()).isEmpty()
     }
 
     @Test
@@ -345,6 +433,53 @@ class SwarmCanaryDeployStepTest extends PipelineTestSupport {
                 .hasMessageContaining('Nothing was deployed')
         assertThat(shCalls).isEmpty()
         assertThat(calls('lock')).isEmpty()
+    }
+
+    @Test
+    void insideANodeItDoesNotWaitForALockedTrack() {
+        env.NODE_NAME = 'agent-7'
+        lockedResources << 'swarm-canary/files-webdev'
+        assertThatThrownBy { deploy(approval: false) }.isInstanceOf(StepFailure)
+                .hasMessageContaining('files-webdev is locked by another build').hasMessageContaining('Nothing was deployed')
+        assertThat(calls('lock')[0].args[0]).containsEntry('skipIfLocked', true)
+        assertThat(cliRuns).isEmpty()
+    }
+
+    @Test
+    void everyAgentWaitIsBoundedWhileTheTrackIsLocked() {
+        deploy(agentTimeout: 15, approval: false)
+        assertThat(shCalls).allMatch(matching { it.blocks == ['lock', 'timeout', 'node'] })
+        assertThat(calls('timeout')*.args*.getAt(0)).allMatch(matching { it == [time: 15, unit: 'MINUTES'] })
+    }
+
+    @Test
+    void anAgentTimeoutSaysSoAndRollsBack() {
+        abortAtWith = ['shift 25': new FlowInterruptedException(new ExceededTimeout())]
+        assertThatThrownBy { deploy(approval: false) }.isInstanceOf(FlowInterruptedException)
+        assertThat(log()).anyMatch(matching { it.contains('timed out: no agent and CLI answer within 60 minutes (agentTimeout) while shifting to 25%; rolled back') })
+    }
+
+    @Test
+    void aMilestoneJenkinsRefusesInsideParallelNamesTheParameter() {
+        helper.registerAllowedMethod('milestone', [Map], { Map m -> throw new IllegalStateException('Using a milestone step inside parallel is not allowed') })
+        assertThatThrownBy { deploy() }.isInstanceOf(StepFailure)
+                .hasMessageContaining('give milestone: false').hasMessageContaining('Nothing was deployed')
+        assertThat(cliRuns).isEmpty()
+    }
+
+    @Test
+    void withMilestoneFalseThereIsNone() {
+        helper.registerAllowedMethod('milestone', [Map], { Map m -> throw new IllegalStateException('Using a milestone step inside parallel is not allowed') })
+        deploy(milestone: false)
+        assertThat(events()).endsWith('promote')
+    }
+
+    @Test
+    void aNewerBuildPassingTheMilestoneAbortsThisOne() {
+        FlowInterruptedException superseded = new FlowInterruptedException(new CanceledCause())
+        helper.registerAllowedMethod('milestone', [Map], { Map m -> throw superseded })
+        assertThatThrownBy { deploy() }.isSameAs(superseded)
+        assertThat(cliRuns).isEmpty()
     }
 
     @Test
@@ -368,7 +503,7 @@ class SwarmCanaryDeployStepTest extends PipelineTestSupport {
         deploy(replicas: 3, port: 8080, domains: ['files.webdev.example.com', 'files.example.com:443'], networks: ['webdev_public', 'db'],
                envVars: [APP_VERSION: '1.0.10', GREETING: 'a "b" $HOME'], healthCmd: 'wget -q -O- http://127.0.0.1:8080/health',
                constraints: ['node.role==worker'], deployTimeout: '10m', edge: 'edge-1', replaceCanary: true, imageCheck: false,
-               compose: 'docker-compose.yml', service: 'web', stack: 'files', dockerHost: 'tcp://manager:2376', dockerCredentialsId: 'swarm-tls')
+               compose: 'docker-compose.yml', composeStash: 'compose', service: 'web', stack: 'files', dockerHost: 'tcp://manager:2376', dockerCredentialsId: 'swarm-tls')
         assertThat(argsOfFile(cliRuns[0])).containsExactly('deploy', '--app', 'files', '--env', 'webdev', '--version', '1.0.10',
                 '--image', 'registry.example.com/files:1.0.10', '--compose', 'docker-compose.yml', '--service', 'web', '--stack', 'files',
                 '--replicas', '3', '--port', '8080', '--domain', 'files.webdev.example.com', '--domain', 'files.example.com:443',
@@ -385,7 +520,7 @@ class SwarmCanaryDeployStepTest extends PipelineTestSupport {
 
     @Test
     void aComposeServiceNeedsNoImage() {
-        runStep('swarmCanaryDeploy', [app: 'files', env: 'webdev', version: '1.0.10', compose: 'stack.yml', service: 'web',
+        runStep('swarmCanaryDeploy', [app: 'files', env: 'webdev', version: '1.0.10', compose: 'stack.yml', composeStash: 'compose', service: 'web',
                                       domains: 'files.test', approval: false])
         assertThat(argsOfFile(cliRuns[0])).containsSequence('--compose', 'stack.yml', '--service', 'web').doesNotContain('--image')
     }

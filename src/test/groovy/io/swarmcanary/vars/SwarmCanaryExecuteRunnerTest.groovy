@@ -121,21 +121,46 @@ class SwarmCanaryExecuteRunnerTest extends PipelineTestSupport {
         }
 
         @Test
-        void thenDownloadsTheJarOnceForItsUrl() {
+        void thenDownloadsTheJarOnceForItsChecksumAndChecksItBeforeEveryUse() {
             env.remove('SWARM_CANARY_CLI')
             env.SWARM_CANARY_JAR_URL = 'https://example.com/x.jar?a=$(id)&b="c"'
+            env.SWARM_CANARY_JAR_SHA256 = sha256('a jar from ' + env.SWARM_CANARY_JAR_URL)
+            String jar = "/ws@tmp/swarm-canary/cli/${env.SWARM_CANARY_JAR_SHA256}/swarm-canary.jar"
             runner(verb: 'status', args: [])
             runner(verb: 'status', args: [])
             def downloads = shCalls.findAll { it.script.startsWith('curl') }
             assertThat(downloads).hasSize(1)
-            assertThat(downloads[0].env).containsEntry('SWARM_CANARY_RUN_JAR', '/ws@tmp/swarm-canary/cli/swarm-canary.jar')
+            assertThat(downloads[0].env).containsEntry('SWARM_CANARY_RUN_JAR', jar)
                     .containsEntry('SWARM_CANARY_JAR_URL', 'https://example.com/x.jar?a=$(id)&b="c"')
-            assertThat(shCalls.last().env).containsEntry('SWARM_CANARY_RUN_JAR', '/ws@tmp/swarm-canary/cli/swarm-canary.jar')
+            assertThat(shCalls.last().env).containsEntry('SWARM_CANARY_RUN_JAR', jar)
 
-            env.SWARM_CANARY_JAR_URL = 'https://example.com/y.jar'
+            files[jar] = 'changed on the agent'   // the kept jar is checked before every use, not trusted by its URL
             runner(verb: 'status', args: [])
             assertThat(shCalls.findAll { it.script.startsWith('curl') }).hasSize(2)
+
+            env.SWARM_CANARY_JAR_URL = 'https://example.com/y.jar'
+            env.SWARM_CANARY_JAR_SHA256 = sha256('a jar from https://example.com/y.jar')
+            runner(verb: 'status', args: [])
+            assertThat(shCalls.findAll { it.script.startsWith('curl') }).hasSize(3)
             assertEveryShIsConstant()
+        }
+
+        @Test
+        void aDownloadWithoutItsChecksumOrWithAnotherRunsNothing() {
+            env.remove('SWARM_CANARY_CLI')
+            env.SWARM_CANARY_JAR_URL = 'https://example.com/x.jar'
+            assertThatThrownBy { runner(verb: 'status', args: []) }.hasMessageContaining('needs SWARM_CANARY_JAR_SHA256')
+            assertThat(shCalls.findAll { it.script.startsWith('curl') }).isEmpty()
+            env.SWARM_CANARY_JAR_SHA256 = sha256('the jar we published')
+            assertThatThrownBy { runner(verb: 'status', args: []) }.hasMessageContaining('does not have SWARM_CANARY_JAR_SHA256')
+            assertThat(cliRuns).isEmpty()
+        }
+
+        @Test
+        void withoutPipelineUtilityStepsNothingRuns() {
+            helper.registerAllowedMethod('readJSON', [Map], { Map m -> throw new NoSuchMethodError("No such DSL method 'readJSON' found among steps") })
+            assertThatThrownBy { runner(verb: 'status', args: []) }.hasMessageContaining('install the Pipeline Utility Steps plugin')
+            assertThat(cliRuns).isEmpty()
         }
 
         @Test
@@ -254,6 +279,7 @@ class SwarmCanaryExecuteRunnerTest extends PipelineTestSupport {
         void everyShIsOneOfTheConstantScripts() {
             env.remove('SWARM_CANARY_CLI')
             env.SWARM_CANARY_JAR_URL = 'https://example.com/$(id)/"x".jar'
+            env.SWARM_CANARY_JAR_SHA256 = sha256('a jar from https://example.com/$(id)/"x".jar')
             secretValues['db'] = SECRET
             cliExit = 3
             cliStdout = '{"error": {"message": "conflict", "exitCode": 3, "kind": "conflict"}}'
@@ -263,7 +289,7 @@ class SwarmCanaryExecuteRunnerTest extends PipelineTestSupport {
                         dockerHost: 'tcp://$(id):2376', dockerCredentialsId: 'tls "x"')
             }.isInstanceOf(StepFailure)
 
-            assertThat(shScripts()).hasSize(3)
+            assertThat(shScripts()).hasSize(4)   // on PATH?, checksum of a kept jar, download, run
             assertEveryShIsConstant()
             shScripts().each { script ->
                 [NASTY, '$(reboot)', 'rm -rf', '$(id)', 'tls "x"', SECRET, 's3cr3t', 'example.com'].each { value ->

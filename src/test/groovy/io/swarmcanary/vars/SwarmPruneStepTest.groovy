@@ -26,7 +26,7 @@ class SwarmPruneStepTest extends PipelineTestSupport {
         cliStdout = '{"dryRun": true, "plan": {"remove": [{"kind": "release", "name": "files-webdev-1_0_1"}], "keep": []}}'
         def result = runStep('swarmPrune', [dryRun: true])
         assertThat(result.plan.remove[0].name).isEqualTo('files-webdev-1_0_1')
-        assertThat(runnerCall()).isEqualTo([verb: 'prune', args: ['--dry-run'], dockerHost: null, dockerCredentialsId: null])
+        assertThat(runnerCall()).isEqualTo([verb: 'prune', args: ['--dry-run'], okExitCodes: [1], dockerHost: null, dockerCredentialsId: null])
         assertThat(cliRuns[0]).isEqualTo('"prune"\n"--dry-run"\n"--output"\n"json"\n')
     }
 
@@ -37,7 +37,7 @@ class SwarmPruneStepTest extends PipelineTestSupport {
                                dockerHost: 'tcp://m:2376', dockerCredentialsId: 'tls'])
         assertThat(runnerCall()).isEqualTo([verb: 'prune', args: ['--keep', '3', '--older-than', '2d', '--app', 'files', '--env', 'webdev',
                 '--edge', 'envoy', '--images', '--prune-image', 'docker:27-cli', '--image-label', 'com.example.team=files'],
-                dockerHost: 'tcp://m:2376', dockerCredentialsId: 'tls'])
+                okExitCodes: [1], dockerHost: 'tcp://m:2376', dockerCredentialsId: 'tls'])
         assertThat(boundCredentials*.kind).containsExactly('dockerCert')
     }
 
@@ -69,6 +69,20 @@ class SwarmPruneStepTest extends PipelineTestSupport {
     void badParametersFailBeforeTheCliRuns(Map config, String message) {
         assertThatThrownBy { runStep('swarmPrune', config) }.isInstanceOf(StepFailure).hasMessageContaining('swarmPrune: ' + message)
         assertThat(shCalls).isEmpty()
+    }
+
+    @Test
+    void aPartlyFailedPruneFailsTheBuildAndReturnsItsDetails() {
+        cliExit = 1   // exit 1 with the full JSON: some removals failed
+        cliStdout = '''{"plan": {"remove": [], "keep": []}, "result": {"removed": [{"kind": "service", "name": "files-webdev-1_0_7"}],
+                        "skipped": [], "failed": [{"kind": "secret", "name": "files-webdev-db-abc", "error": "in use"}],
+                        "nodes": [], "reclaimedBytes": 0}}'''
+        def prune = runStep('swarmPrune', [keep: 2])
+        assertThat(prune.exitCode).isEqualTo(1)
+        assertThat(prune.result.failed*.name).containsExactly('files-webdev-db-abc')
+        assertThat(prune.result.removed*.name).containsExactly('files-webdev-1_0_7')
+        assertThat(binding.getVariable('currentBuild').result).as('the build fails').isEqualTo('FAILURE')
+        assertThat(log()).anyMatch(matching { it.contains('partly failed: 1 removal(s) failed: secret files-webdev-db-abc (in use)') })
     }
 
     @Test

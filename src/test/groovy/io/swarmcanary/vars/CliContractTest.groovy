@@ -1,0 +1,77 @@
+package io.swarmcanary.vars
+
+import groovy.json.JsonSlurperClassic
+import org.junit.jupiter.api.Test
+
+import static org.assertj.core.api.Assertions.assertThat
+
+/**
+ * The step tests' scripted CLI answers against the real CLI's JSON vocabulary: every key a fake answer uses, and every
+ * key the steps read from an answer, must be a key the CLI writes (a put("key" / Map.of("key", ...) in its commands,
+ * or a component of a record it serializes). A key renamed in the CLI breaks this test, not a user's pipeline.
+ * (A first step: checked against the CLI's source, not yet against recorded output of the real CLI.)
+ */
+class CliContractTest {
+    static final File MAIN = new File(PipelineTestSupport.REPO, 'src/main/java/io/swarmcanary')
+
+    /** Keys the CLI writes into its JSON answers. */
+    static Set<String> cliKeys() {
+        Set<String> keys = [] as Set
+        new File(MAIN, 'cli').listFiles().findAll { it.name.endsWith('.java') }.each { File f ->
+            String code = f.text
+            (code =~ /put\("([a-zA-Z]+)"/).each { keys << it[1] }
+            (code =~ /"([a-zA-Z]+)"\s*,/).each { keys << it[1] }   // Map.of("key", value, ...)
+        }
+        MAIN.eachFileRecurse { File f ->
+            if (f.name.endsWith('.java')) {
+                (f.text =~ /record\s+\w+\s*\(([^)]*)\)/).each { m ->
+                    m[1].split(',').each { part -> def id = (part.trim() =~ /(\w+)$/); if (id.find()) { keys << id.group(1) } }
+                }
+            }
+        }
+        return keys
+    }
+
+    /** Every key of a JSON answer, nested ones too; keys that are data (versions, service names) are not vocabulary. */
+    static Set<String> keysOf(def json) {
+        Set<String> keys = [] as Set
+        if (json instanceof Map) {
+            json.each { k, v ->
+                if (k ==~ /[a-z][A-Za-z]*/) {
+                    keys << k
+                }
+                keys.addAll(keysOf(v))
+            }
+        } else if (json instanceof List) {
+            json.each { keys.addAll(keysOf(it)) }
+        }
+        return keys
+    }
+
+    @Test
+    void theDeployTestsFakeAnswersSpeakTheClisJson() {
+        SwarmCanaryDeployStepTest fake = new SwarmCanaryDeployStepTest()
+        Set<String> used = [] as Set
+        [['deploy'], ['shift', '--weight', '25'], ['promote'], ['rollback'], ['status'], ['analyze'], ['report']].each { args ->
+            used.addAll(keysOf(new JsonSlurperClassic().parseText(fake.answer(args))))
+        }
+        fake.verdicts[0] = 'fail'
+        used.addAll(keysOf(new JsonSlurperClassic().parseText(fake.answer(['analyze']))))
+        assertThat(used).isNotEmpty()
+        assertThat(used - cliKeys()).as('keys of the fake answers that the CLI never writes').isEmpty()
+    }
+
+    @Test
+    void theKeysTheStepsReadAreKeysTheCliWrites() {
+        // deploy.service/.weights/.routing, promote .weights/.previous, rollback .stable/.removed, status .tracks[].track/.canary/
+        // .releases[].service/.version, analyze .verdict/.reason/.rollback, errors .error.message, prune .result.failed[].kind/.name/.error
+        List<String> read = ['service', 'weights', 'routing', 'previous', 'stable', 'removed', 'tracks', 'track', 'canary', 'releases',
+                             'version', 'verdict', 'reason', 'rollback', 'error', 'message', 'result', 'failed', 'kind', 'name']
+        assertThat(read - cliKeys()).as('keys vars/ reads that the CLI never writes').isEmpty()
+    }
+
+    @Test
+    void theCheckCanFail() {
+        assertThat(cliKeys()).doesNotContain('notAKeyOfTheCli').contains('verdict', 'previous', 'removed')
+    }
+}

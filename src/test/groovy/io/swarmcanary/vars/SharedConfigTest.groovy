@@ -1,0 +1,57 @@
+package io.swarmcanary.vars
+
+import org.junit.jupiter.api.BeforeEach
+import org.junit.jupiter.api.Test
+
+import static org.assertj.core.api.Assertions.assertThat
+import static org.assertj.core.api.Assertions.assertThatThrownBy
+
+/** The shared configuration (vars/swarmCanaryConfig, resources/io/swarmcanary/config.json): defaults from one place. */
+class SharedConfigTest extends PipelineTestSupport {
+    @BeforeEach
+    void cliOnAgent() {
+        env.SWARM_CANARY_CLI = '/opt/swarm-canary'
+        files['/opt/swarm-canary'] = 'cli'
+        cliStdout = '{"tracks": []}'
+    }
+
+    void defaults(String json) {
+        helper.registerAllowedMethod('libraryResource', [String], { String path ->
+            assert path == 'io/swarmcanary/config.json'
+            return json
+        })
+    }
+
+    @Test
+    void theShippedResourceSetsNoDefault() {
+        assertThat(libraryVar('swarmCanaryConfig').defaultsOf(new File(REPO, 'resources/io/swarmcanary/config.json').text)).isEmpty()
+    }
+
+    @Test
+    void stepsTakeTheDefaultsAndTheirOwnParametersWin() {
+        defaults('{"dockerHost": "tcp://manager:2376", "dockerCredentialsId": "swarm-tls", "edge": "edge-1", "nodeLabel": "swarm"}')
+        runStep('swarmCanaryStatus', [app: 'files', env: 'webdev'])
+        assertThat(argsOfFile(cliRuns.last())).containsSequence('--edge', 'edge-1')
+        assertThat(shCalls.last().env).containsEntry('DOCKER_HOST', 'tcp://manager:2376').containsEntry('DOCKER_TLS_VERIFY', '1')
+        assertThat(boundCredentials*.credentialsId).contains('swarm-tls')
+
+        runStep('swarmCanaryStatus', [app: 'files', env: 'webdev', edge: 'edge-2', dockerHost: 'tcp://other:2376'])
+        assertThat(argsOfFile(cliRuns.last())).containsSequence('--edge', 'edge-2')
+        assertThat(shCalls.last().env).containsEntry('DOCKER_HOST', 'tcp://other:2376')
+    }
+
+    @Test
+    void theDeployTakesItsNodeLabelFromThere() {
+        def merged = libraryVar('swarmCanaryConfig').merged([app: 'files', edge: null], [nodeLabel: 'swarm', edge: 'edge-1'],
+                ['dockerHost', 'dockerCredentialsId', 'edge', 'nodeLabel'])
+        assertThat(merged).isEqualTo([app: 'files', edge: 'edge-1', nodeLabel: 'swarm'])
+    }
+
+    @Test
+    void aBadResourceIsAClearErrorAndNothingRuns() {
+        defaults('{"dockerhost": "tcp://manager:2376"}')
+        assertThatThrownBy { runStep('swarmCanaryStatus', [:]) }
+                .hasMessageContaining("io/swarmcanary/config.json is not valid: unknown key 'dockerhost'")
+        assertThat(cliRuns).isEmpty()
+    }
+}

@@ -766,7 +766,8 @@ public final class EdgeManager {
      * the edge still holds it. Other tracks' changes made meanwhile stay, so no restore ever undoes someone else.
      */
     private void restore(String edge, Write ours, Progress progress) {
-        progress.info("the edge did not converge: taking back the change of " + ours.what() + " (other changes stay)");
+        progress.info("the edge did not converge: putting the previous config back for " + ours.what()
+                + " only (other changes stay)");
         for (int attempt = 1; attempt <= MAX_WRITE_ATTEMPTS; attempt++) {
             EdgeState now = require(edge);
             if (!ours.heldBy(now)) {

@@ -41,7 +41,7 @@ static final Set<String> PARAMETERS = ['verb', 'args', 'secrets', 'dockerHost', 
 @groovy.transform.Field
 static final Map<Integer, String> HINTS = [
     2: 'bad input: nothing was changed; fix the step parameters and re-run',
-    3: 'conflict: the track already has a canary (promote or roll it back first), or someone else changed the edge at the same time (re-run the step); nothing of this run was applied',
+    3: 'conflict: the track already has a canary (promote or roll it back first), or someone else changed this same track at the same time (check its status, then re-run the step); nothing of this run was applied. Changes of other teams to other tracks of the edge are re-applied by the CLI, never a conflict',
 ]
 
 /**

@@ -530,10 +530,12 @@ public final class EdgeManager {
             if (releases.isEmpty()) {
                 return;
             }
-            // ...but keeps its cluster, at weight 0, until its service is gone: make before break. Envoy may apply a
-            // new route table and the clusters it names in either order, and a cluster removed while a route still
-            // names it answers 503 NC; a weight-0 member is never chosen, so removing it later is safe in any order.
-            List<ServiceInfo> leaving = all.stream().filter(r -> !releases.contains(r)).toList();
+            // ...but over xds keeps its cluster, at weight 0, until its service is gone: make before break. Envoy may
+            // apply a new route table and the clusters it names in either order, and a cluster removed while a route
+            // still names it answers 503 NC; a weight-0 member is never chosen, so removing it later is safe in any
+            // order. A redeploy edge swaps its whole config at once and needs no such step.
+            List<ServiceInfo> leaving = !settings.usesXds() ? List.of()
+                    : all.stream().filter(r -> !releases.contains(r)).toList();
             TreeSet<String> domains = new TreeSet<>();
             releases.forEach(r -> domains.addAll(Labels.domains(r.labels())));
             if (domains.isEmpty()) {

@@ -132,6 +132,7 @@ class SharedEdgeTest {
         assertThat(routes().tracks().get(files.name()).weights()).containsEntry(filesV2, 100);
         // and the config the edge serves routes nothing to the removed service
         assertThat(pipelineOfFiles.currentPlan(EDGE).yaml()).doesNotContain(picsV2).contains(picsV1);
+        assertThat(currentRevision()).isEqualTo(pipelineOfFiles.currentPlan(EDGE).revision());
     }
 
     @Test
@@ -215,6 +216,24 @@ class SharedEdgeTest {
         assertThatThrownBy(() -> pipelineOfPics.updateTrack(EDGE, "shop-prod",
                 to(new RouteTable.TrackEntry(Map.of(poisoned, 100), null)), Progress.SILENT))
                 .isInstanceOf(UserInputException.class).hasMessageContaining("cannot route track shop-prod");
+    }
+
+    @Test
+    void overXdsARetiredReleaseKeepsItsClusterAtWeightZeroUntilItsServiceIsGone() {
+        // make before break: Envoy may apply the routes and the clusters in either order
+        RouteTable.TrackEntry rolledBack = new RouteTable.TrackEntry(Map.of(picsV1, 100), null, picsV1, null, List.of(picsV2));
+        RouteTable routes = routes().with(pics.name(), rolledBack);
+        EdgeSettings redeploy = pipelineOfPics.require(EDGE).settings();
+        EdgeSettings xds = redeploy.withDelivery(EdgeSettings.XDS, new EdgeSettings.Xds("cli", 10001));
+        var releases = pipelineOfPics.releasesByTrack(EDGE);
+        var overXds = pipelineOfPics.plan(xds, routes, Optional.empty(), releases).edgeRoutes().tracks().stream()
+                .filter(t -> t.name().equals(pics.name())).findFirst().orElseThrow();
+        assertThat(overXds.releases()).extracting(r -> r.service() + "=" + r.weight())
+                .containsExactlyInAnyOrder(picsV1 + "=100", picsV2 + "=0");
+        // a redeploy edge swaps its whole config at once: the retired release is simply gone
+        var overRedeploy = pipelineOfPics.plan(redeploy, routes, Optional.empty(), releases).edgeRoutes().tracks().stream()
+                .filter(t -> t.name().equals(pics.name())).findFirst().orElseThrow();
+        assertThat(overRedeploy.releases()).extracting(r -> r.service()).containsExactly(picsV1);
     }
 
     static Runnable once(Runnable action) {

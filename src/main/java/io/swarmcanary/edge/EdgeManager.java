@@ -936,11 +936,14 @@ public final class EdgeManager {
                 List.of("-c", CONFIG_TARGET, "--log-level", "warn"));
     }
 
-    private static Map<String, Map<String, Integer>> weightsByVersion(Plan plan) {
+    static Map<String, Map<String, Integer>> weightsByVersion(Plan plan) {
         Map<String, Map<String, Integer>> result = new TreeMap<>();
         for (TrackRoutes t : plan.edgeRoutes().tracks()) {
             Map<String, Integer> w = new LinkedHashMap<>();
-            t.releases().forEach(r -> w.put(r.version(), r.weight()));
+            RouteTable.TrackEntry entry = plan.routes().tracks().get(t.name());
+            // a retired release whose cluster stays until its service is gone (xds) is no longer the track's
+            t.releases().stream().filter(r -> entry == null || !entry.retiring().contains(r.service()))
+                    .forEach(r -> w.put(r.version(), r.weight()));
             result.put(t.name(), w);
         }
         return result;

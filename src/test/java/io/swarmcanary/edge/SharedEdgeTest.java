@@ -226,10 +226,13 @@ class SharedEdgeTest {
         EdgeSettings redeploy = pipelineOfPics.require(EDGE).settings();
         EdgeSettings xds = redeploy.withDelivery(EdgeSettings.XDS, new EdgeSettings.Xds("cli", 10001));
         var releases = pipelineOfPics.releasesByTrack(EDGE);
-        var overXds = pipelineOfPics.plan(xds, routes, Optional.empty(), releases).edgeRoutes().tracks().stream()
+        EdgeManager.Plan xdsPlan = pipelineOfPics.plan(xds, routes, Optional.empty(), releases);
+        var overXds = xdsPlan.edgeRoutes().tracks().stream()
                 .filter(t -> t.name().equals(pics.name())).findFirst().orElseThrow();
         assertThat(overXds.releases()).extracting(r -> r.service() + "=" + r.weight())
                 .containsExactlyInAnyOrder(picsV1 + "=100", picsV2 + "=0");
+        // yet the weights a command reports are the track's: the retired release is not among them
+        assertThat(EdgeManager.weightsByVersion(xdsPlan).get(pics.name())).containsOnlyKeys("2.0.1");
         // a redeploy edge swaps its whole config at once: the retired release is simply gone
         var overRedeploy = pipelineOfPics.plan(redeploy, routes, Optional.empty(), releases).edgeRoutes().tracks().stream()
                 .filter(t -> t.name().equals(pics.name())).findFirst().orElseThrow();

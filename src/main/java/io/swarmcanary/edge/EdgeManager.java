@@ -1,7 +1,5 @@
 package io.swarmcanary.edge;
 
-import io.swarmcanary.release.ImageResolver;
-
 import io.swarmcanary.ConflictException;
 import io.swarmcanary.UserInputException;
 import io.swarmcanary.envoy.EdgeRoutes;
@@ -12,6 +10,7 @@ import io.swarmcanary.envoy.TrackRoutes;
 import io.swarmcanary.envoy.ValidationResult;
 import io.swarmcanary.envoy.XdsConfig;
 import io.swarmcanary.release.DomainNames;
+import io.swarmcanary.release.ImageResolver;
 import io.swarmcanary.release.Labels;
 import io.swarmcanary.release.Names;
 import io.swarmcanary.release.Progress;
@@ -30,7 +29,6 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -263,10 +261,10 @@ public final class EdgeManager {
     public Result updateTrack(String edge, String track, TrackChange change, HostCheck hostCheck, Progress progress) {
         Instant start = clock.instant();
         EdgeState first = require(edge);
+        Map<String, List<ServiceInfo>> firstReleases = releasesByTrack(edge);
         RouteTable.TrackEntry expected = first.routes().tracks().get(track);
-        List<ServiceInfo> firstReleases = releasesByTrack(edge).getOrDefault(track, List.of());
-        RouteTable.TrackEntry intended = change.apply(expected, firstReleases);
-        List<String> gaining = gainingTraffic(firstReleases, expected, intended);
+        RouteTable.TrackEntry intended = change.apply(expected, firstReleases.getOrDefault(track, List.of()));
+        List<String> gaining = gainingTraffic(firstReleases.getOrDefault(track, List.of()), expected, intended);
         if (!gaining.isEmpty()) {
             // Envoy finds a release's tasks by DNS (tasks.<service>, re-resolved every few seconds): weight given
             // before that is answered "503 no healthy upstream". The write below reads the edge afresh: no read is
@@ -274,7 +272,9 @@ public final class EdgeManager {
             awaitHealthyHosts(first.settings(), gaining, hostCheck, progress);
         }
         for (int attempt = 1; ; attempt++) {
-            EdgeState state = require(edge);
+            // the first read serves the first attempt, unless a wait for healthy hosts came in between
+            boolean fresh = attempt == 1 && gaining.isEmpty();
+            EdgeState state = fresh ? first : require(edge);
             RouteTable.TrackEntry current = state.routes().tracks().get(track);
             // someone else wrote this track in between: a conflict, unless they wrote just what this run would
             if (!Objects.equals(current, expected) && !Objects.equals(current, intended)) {
@@ -282,8 +282,8 @@ public final class EdgeManager {
                         + edge + " is now " + describe(current) + ", was " + describe(expected) + "); nothing of this run"
                         + " was applied. Check 'swarm-canary status' and re-run.");
             }
-            Map<String, List<ServiceInfo>> releases = releasesByTrack(edge);
-            RouteTable.TrackEntry entry = change.apply(current, releases.getOrDefault(track, List.of()));
+            Map<String, List<ServiceInfo>> releases = fresh ? firstReleases : releasesByTrack(edge);
+            RouteTable.TrackEntry entry = fresh ? intended : change.apply(current, releases.getOrDefault(track, List.of()));
             Plan plan = plan(state.settings(), state.routes().with(track, entry), Optional.empty(), releases);
             String unrouted = plan.unrouted().get(track);
             if (unrouted != null && entry != null) {

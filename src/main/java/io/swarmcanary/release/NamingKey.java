@@ -50,20 +50,12 @@ public final class NamingKey {
 
     /** The cluster's key, created now if it has none; two first users at once agree on whichever was created. */
     public static byte[] of(SwarmGateway swarm) {
-        Optional<byte[]> existing = read(swarm);
-        if (existing.isPresent()) {
-            return existing.get();
-        }
-        byte[] key = new byte[BYTES];
-        new SecureRandom().nextBytes(key);
+        Key key = readOrNew(swarm);
         try {
-            swarm.createConfig(CONFIG, key, Map.of(Labels.MANAGED_BY, Labels.MANAGER, Labels.KIND, KIND));
-            return key;
-        } catch (DockerApiException e) {
-            if (e.status() == 409) {
-                return read(swarm).orElseThrow(() -> e);
-            }
-            throw e;
+            store(swarm, key);
+            return key.bytes();
+        } catch (io.swarmcanary.ConflictException raced) {
+            return read(swarm).orElseThrow(() -> raced);
         }
     }
 

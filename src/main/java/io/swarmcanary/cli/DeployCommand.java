@@ -1,14 +1,14 @@
 package io.swarmcanary.cli;
 
 import io.swarmcanary.compose.ComposeDeploy;
-import io.swarmcanary.edge.Canary;
-import io.swarmcanary.release.DeployResult;
+import io.swarmcanary.operations.DeployPlan;
+import io.swarmcanary.operations.DeployReport;
+import io.swarmcanary.operations.Operations;
 import io.swarmcanary.release.Deployer;
 import io.swarmcanary.release.ReleaseRequest;
 import io.swarmcanary.release.SecretSource;
 import io.swarmcanary.release.Track;
 import io.swarmcanary.swarm.DockerConnection;
-import io.swarmcanary.swarm.DockerSwarmGateway;
 import java.io.PrintWriter;
 import java.time.Clock;
 import java.time.Duration;
@@ -50,6 +50,9 @@ import picocli.CommandLine.Spec;
             "      --replicas 2 --port 8080 --domain files.webdev.example.com",
             "  swarm-canary shift --app files --env webdev --weight 25",
             "",
+            "  # what a deploy would create and route, without changing anything",
+            "  swarm-canary deploy ... --dry-run --output json",
+            "",
             "Compose files:",
             "  # the release as the team's stack file describes the service 'files' (image, command, env, env_file,",
             "  # secrets and configs with their targets, networks, healthcheck, deploy: replicas/resources/placement/",
@@ -66,6 +69,7 @@ public final class DeployCommand implements Callable<Integer>, SwarmCanary.JsonE
     @Mixin Output output;
     @Mixin HelpOption help;
     @Mixin EdgeOptions edgeOptions;
+    @Mixin DryRunOption dryRun;
 
     @Option(names = "--app", required = true, description = "Application name, e.g. files.") String app;
     // The contract uses --env both for the environment (--env webdev) and container variables (--env KEY=VALUE):
@@ -136,42 +140,16 @@ public final class DeployCommand implements Callable<Integer>, SwarmCanary.JsonE
             output.progress().info("warning: " + w);
         }
         try (DockerConnection docker = DockerConnection.fromEnvironment()) {
-            var progress = output.progress();
-            DockerSwarmGateway swarm = new DockerSwarmGateway(docker);
-            Canary canary = new Canary(swarm, edgeOptions.manager(docker), edgeOptions.edge);
-            Canary.Deployed deployed = canary.deploy(request, new Deployer(swarm, Clock.systemUTC(), System.getenv()),
-                    replaceCanary, progress);
-            DeployResult result = deployed.release();
-            String routing = deployed.routing();
+            Operations ops = edgeOptions.operations(docker);
+            Deployer deployer = new Deployer(ops.swarm(), Clock.systemUTC(), System.getenv());
             PrintWriter out = spec.commandLine().getOut();
-            if (output.json()) {
-                var json = Output.JSON.<com.fasterxml.jackson.databind.node.ObjectNode>valueToTree(result);
-                json.put("routing", routing);
-                json.set("weights", Output.JSON.valueToTree(deployed.edgeResult()
-                        .map(r -> r.weights().getOrDefault(result.track(), java.util.Map.of())).orElse(java.util.Map.of())));
-                json.set("replacedCanary", Output.JSON.valueToTree(deployed.removed()));
-                if (!composeWarnings.isEmpty()) {
-                    json.withArray("warnings").addAll(Output.JSON.<com.fasterxml.jackson.databind.node.ArrayNode>valueToTree(composeWarnings));
-                }
-                output.printJson(out, json);
-            } else {
-                out.println(result.outcome() == DeployResult.Outcome.CREATED
-                        ? "deployed " + result.service() + " in " + result.seconds() + "s: all tasks running and healthy"
-                        : "unchanged: " + result.service() + " already runs with this definition");
-                if (!result.secretsCreated().isEmpty()) {
-                    out.println("  secrets created: " + String.join(", ", result.secretsCreated()));
-                }
-                if (!result.secretsReused().isEmpty()) {
-                    out.println("  secrets reused:  " + String.join(", ", result.secretsReused()));
-                }
-                if (result.defaultRouteNetwork() != null && !request.networks().isEmpty()) {
-                    out.println("  default route:   " + result.defaultRouteNetwork());
-                }
-                result.warnings().forEach(w -> out.println("  warning: " + w));
-                composeWarnings.forEach(w -> out.println("  warning: " + w));
-                deployed.removed().forEach(r -> out.println("  replaced canary: " + r + " (removed)"));
-                out.println("  routing:         " + routing);
+            if (dryRun.dryRun) {
+                DeployPlan plan = ops.deploy().plan(request, deployer, replaceCanary, composeWarnings, output.progress());
+                output.print(out, plan, plan.text());
+                return 0;
             }
+            DeployReport report = ops.deploy().apply(request, deployer, replaceCanary, composeWarnings, output.progress());
+            output.print(out, report, report.text());
             return 0;
         }
     }

@@ -4,6 +4,9 @@ import io.swarmcanary.UserInputException;
 import io.swarmcanary.compose.ComposeEdge;
 import io.swarmcanary.edge.EdgeManager;
 import io.swarmcanary.edge.EdgeSettings;
+import io.swarmcanary.operations.EdgeEnsureOperation;
+import io.swarmcanary.operations.EdgeEnsurePlan;
+import io.swarmcanary.operations.EdgeEnsureResult;
 import io.swarmcanary.swarm.DockerConnection;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -49,6 +52,7 @@ public final class EdgeCommand {
                 "  # the edge always runs global with the generated config (a configs: envoy.yaml is reported, not used)",
                 "  swarm-canary edge ensure --compose envoy-compose.yml [--service envoy] [--template envoy.yaml]",
                 "  # flags override the file (--image, --port); --network and --constraint add to the file's",
+                "  swarm-canary edge ensure --delivery xds --dry-run          # what would be created or updated",
                 "", "Delivery: 'redeploy' (default for a new edge) ships each new config as a Swarm config and restarts",
                 "the Envoy tasks. 'xds' runs the control plane <edge>-xds (the swarm-canary image, on a manager) that",
                 "pushes routes and weights to every Envoy over ADS; shift/promote/rollback then return once every",
@@ -59,6 +63,7 @@ public final class EdgeCommand {
         @Mixin Output output;
         @Mixin HelpOption help;
         @Mixin EdgeOptions edgeOptions;
+        @Mixin DryRunOption dryRun;
 
         @Option(names = "--port", defaultValue = "10000", description = "Public port, published on every node in host mode (default: ${DEFAULT-VALUE}).")
         int port;
@@ -121,21 +126,17 @@ public final class EdgeCommand {
             EdgeSettings.Xds xds = xdsAsked ? new EdgeSettings.Xds(controlPlaneImage, xdsStatusPort != null ? xdsStatusPort : port + 1) : null;
             EdgeSettings settings = new EdgeSettings(edgeOptions.edge, image, port, nets, constraints, null, delivery, xds);
             try (DockerConnection docker = DockerConnection.fromEnvironment()) {
-                EdgeManager.Result r = edgeOptions.manager(docker).ensure(settings, templateText, !noImageCheck, output.progress());
+                EdgeEnsureOperation ensure = edgeOptions.operations(docker).ensureEdge();
+                EdgeEnsureOperation.Request request = new EdgeEnsureOperation.Request(settings, templateText, !noImageCheck,
+                        composeWarnings);
                 PrintWriter out = spec.commandLine().getOut();
-                if (output.json()) {
-                    var json = Output.JSON.<com.fasterxml.jackson.databind.node.ObjectNode>valueToTree(r);
-                    composeWarnings.forEach(json.withArray("warnings")::add);
-                    output.printJson(out, json);
-                } else {
-                    out.println("edge " + r.edge() + " " + r.outcome() + ": serving revision " + r.revision()
-                            + " on port " + port + " (config " + r.config() + ")");
-                    edgeOptions.manager(docker).read(r.edge()).map(e -> e.settings()).filter(EdgeSettings::usesXds).ifPresent(x ->
-                            out.println("  delivery xds: control plane " + io.swarmcanary.envoy.XdsConfig.controlPlaneService(r.edge())
-                                    + ", status on port " + x.xds().statusPort() + "; every Envoy has ACKed revision " + r.revision()));
-                    r.warnings().forEach(w -> out.println("  warning: " + w));
-                    composeWarnings.forEach(w -> out.println("  warning: " + w));
+                if (dryRun.dryRun) {
+                    EdgeEnsurePlan plan = ensure.plan(request, output.progress());
+                    output.print(out, plan, plan.text());
+                    return 0;
                 }
+                EdgeEnsureResult r = ensure.apply(request, output.progress());
+                output.print(out, r, r.text());
                 return 0;
             }
         }

@@ -2,6 +2,7 @@ package io.swarmcanary.cli;
 
 import io.swarmcanary.edge.EdgeManager;
 import io.swarmcanary.edge.EdgeProbe;
+import io.swarmcanary.operations.Operations;
 import io.swarmcanary.swarm.DockerConnection;
 import io.swarmcanary.swarm.DockerSwarmGateway;
 import io.swarmcanary.xds.ControlPlaneClient;
@@ -24,8 +25,17 @@ public final class EdgeOptions {
     Duration convergeTimeout = Duration.ofMinutes(3);
 
     EdgeManager manager(DockerConnection docker) {
+        return manager(docker, new DockerSwarmGateway(docker));
+    }
+
+    private EdgeManager manager(DockerConnection docker, DockerSwarmGateway swarm) {
         String host = probeHost != null ? probeHost : EdgeProbe.hostOf(docker.dockerHost());
-        return new EdgeManager(new DockerSwarmGateway(docker), EdgeProbe.http(host), ControlPlaneClient.http(host),
-                Clock.systemUTC(), convergeTimeout);
+        return new EdgeManager(swarm, EdgeProbe.http(host), ControlPlaneClient.http(host), Clock.systemUTC(), convergeTimeout);
+    }
+
+    /** Connection, gateway and edge manager wired once for a command's operations. */
+    Operations operations(DockerConnection docker) {
+        DockerSwarmGateway swarm = new DockerSwarmGateway(docker);
+        return new Operations(swarm, manager(docker, swarm), edge);
     }
 }

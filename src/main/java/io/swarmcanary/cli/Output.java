@@ -43,6 +43,16 @@ public final class Output {
         }
     }
 
+    /** One result or plan: its JSON, or its lines of text. */
+    public void print(PrintWriter out, Object value, java.util.List<String> text) {
+        if (json()) {
+            printJson(out, value);
+        } else {
+            text.forEach(out::println);
+            out.flush();
+        }
+    }
+
     void printError(PrintWriter out, Exception ex, int code) {
         ObjectNode error = JSON.createObjectNode();
         error.putObject("error").put("message", message(ex)).put("exitCode", code)

@@ -1,8 +1,7 @@
 package io.swarmcanary.cli;
 
-import io.swarmcanary.edge.Canary;
-import io.swarmcanary.release.Progress;
-import io.swarmcanary.release.Track;
+import io.swarmcanary.operations.Operations;
+import io.swarmcanary.operations.TrackStepOperation;
 import picocli.CommandLine.Command;
 
 @Command(name = "promote",
@@ -13,16 +12,12 @@ import picocli.CommandLine.Command;
         footer = {"", "Examples:",
             "  swarm-canary promote --app files --env webdev",
             "  swarm-canary promote --app files --env webdev --edge envoy --output json",
+            "  swarm-canary promote --app files --env webdev --dry-run      # what it would change",
             "", "Exit codes: 0 promoted (or already), 1 the edge did not converge (previous config put back),",
             "2 nothing to promote (no canary), 3 someone else changed the edge meanwhile (re-run)."})
 public final class PromoteCommand extends TrackStepCommand {
     @Override
-    Canary.Step run(Canary canary, Track track, Progress progress) {
-        return canary.promote(track, progress);
-    }
-
-    @Override
-    String done() {
-        return "promoted";
+    TrackStepOperation operation(Operations ops) {
+        return ops.promote();
     }
 }

@@ -1,8 +1,7 @@
 package io.swarmcanary.cli;
 
-import io.swarmcanary.edge.Canary;
-import io.swarmcanary.release.Progress;
-import io.swarmcanary.release.Track;
+import io.swarmcanary.operations.Operations;
+import io.swarmcanary.operations.TrackStepOperation;
 import picocli.CommandLine.Command;
 
 @Command(name = "rollback",
@@ -14,16 +13,12 @@ import picocli.CommandLine.Command;
         footer = {"", "Examples:",
             "  swarm-canary rollback --app files --env webdev",
             "  swarm-canary rollback --app files --env webdev --output json",
+            "  swarm-canary rollback --app files --env webdev --dry-run      # what it would change",
             "", "Exit codes: 0 rolled back (or already), 1 the edge did not converge (previous config put back,",
             "nothing removed), 2 nothing to roll back, 3 someone else changed the edge meanwhile (re-run)."})
 public final class RollbackCommand extends TrackStepCommand {
     @Override
-    Canary.Step run(Canary canary, Track track, Progress progress) {
-        return canary.rollback(track, progress);
-    }
-
-    @Override
-    String done() {
-        return "rolled back";
+    TrackStepOperation operation(Operations ops) {
+        return ops.rollback();
     }
 }

@@ -1,7 +1,9 @@
 package io.swarmcanary.cli;
 
-import io.swarmcanary.edge.EdgeManager;
 import io.swarmcanary.edge.TrafficShift;
+import io.swarmcanary.operations.ShiftOperation;
+import io.swarmcanary.operations.ShiftPlan;
+import io.swarmcanary.operations.ShiftResult;
 import io.swarmcanary.release.Track;
 import io.swarmcanary.swarm.DockerConnection;
 import java.io.PrintWriter;
@@ -21,6 +23,7 @@ import picocli.CommandLine.Spec;
         footer = {"", "Examples:",
             "  swarm-canary shift --app files --env webdev --weight 25        # canary 25%%, stable 75%%",
             "  swarm-canary shift --app files --env webdev --weights 1.0.9=90,1.0.10=10",
+            "  swarm-canary shift --app files --env webdev --weight 50 --dry-run   # the weights it would set",
             "", "Exit codes: 0 shifted (or already so), 1 the edge did not converge (rolled back), 2 bad input",
             "(nothing changed), 3 someone else changed the edge meanwhile (re-run)."})
 public final class ShiftCommand implements Callable<Integer>, SwarmCanary.JsonErrors {
@@ -29,6 +32,7 @@ public final class ShiftCommand implements Callable<Integer>, SwarmCanary.JsonEr
     @Mixin HelpOption help;
     @Mixin EdgeOptions edgeOptions;
     @Mixin EventsOption events;
+    @Mixin DryRunOption dryRun;
 
     @Option(names = "--app", required = true, description = "Application, e.g. files.") String app;
     @Option(names = "--env", required = true, description = "Environment, e.g. webdev.") String env;
@@ -42,23 +46,19 @@ public final class ShiftCommand implements Callable<Integer>, SwarmCanary.JsonEr
 
     @Override
     public Integer call() {
-        Track track = new Track(app, env);
-        Map<String, Integer> versionWeights = weights == null ? null : TrafficShift.parseWeights(weights);
+        ShiftOperation.Request request = new ShiftOperation.Request(new Track(app, env), weight,
+                weights == null ? null : TrafficShift.parseWeights(weights));
         try (DockerConnection docker = DockerConnection.fromEnvironment()) {
-            EdgeManager.Result r = edgeOptions.manager(docker).updateTrack(edgeOptions.edge, track.name(),
-                    (current, releases) -> TrafficShift.entry(track, releases, current, weight, versionWeights),
-                    output.progress());
-            events.record("weights", track.name(), Map.of("command", "shift",
-                    "weights", r.weights().getOrDefault(track.name(), Map.of())));
+            ShiftOperation shift = edgeOptions.operations(docker).shift();
             PrintWriter out = spec.commandLine().getOut();
-            if (output.json()) {
-                output.printJson(out, Map.of("track", track.name(), "weights", r.weights().getOrDefault(track.name(), Map.of()),
-                        "edge", r.edge(), "outcome", r.outcome(), "revision", r.revision(), "seconds", r.seconds()));
-            } else {
-                out.println(("unchanged".equals(r.outcome()) ? "already serving " : "shifted ") + track.name() + ": "
-                        + r.weights().getOrDefault(track.name(), Map.of()) + " (edge " + r.edge() + ", revision "
-                        + r.revision() + ", " + r.seconds() + "s)");
+            if (dryRun.dryRun) {
+                ShiftPlan plan = shift.plan(request, output.progress());
+                output.print(out, plan, plan.text());
+                return 0;
             }
+            ShiftResult r = shift.apply(request, output.progress());
+            events.record("weights", r.track(), Map.of("command", "shift", "weights", r.weights()));
+            output.print(out, r, r.text());
             return 0;
         }
     }

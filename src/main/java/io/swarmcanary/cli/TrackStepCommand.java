@@ -1,12 +1,12 @@
 package io.swarmcanary.cli;
 
-import io.swarmcanary.edge.Canary;
-import io.swarmcanary.release.Progress;
+import io.swarmcanary.operations.Operations;
+import io.swarmcanary.operations.StepPlan;
+import io.swarmcanary.operations.StepResult;
+import io.swarmcanary.operations.TrackStepOperation;
 import io.swarmcanary.release.Track;
 import io.swarmcanary.swarm.DockerConnection;
-import io.swarmcanary.swarm.DockerSwarmGateway;
 import java.io.PrintWriter;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Mixin;
@@ -21,14 +21,13 @@ abstract class TrackStepCommand implements Callable<Integer>, SwarmCanary.JsonEr
     @Mixin HelpOption help;
     @Mixin EdgeOptions edgeOptions;
     @Mixin EventsOption events;
+    @Mixin DryRunOption dryRun;
 
     @Option(names = "--app", required = true, description = "Application, e.g. files.") String app;
     @Option(names = "--env", required = true, description = "Environment, e.g. webdev.") String env;
 
-    abstract Canary.Step run(Canary canary, Track track, Progress progress);
-
-    /** e.g. "promoted", "rolled back" */
-    abstract String done();
+    /** The step this command takes. */
+    abstract TrackStepOperation operation(Operations ops);
 
     @Override
     public Output output() {
@@ -39,37 +38,18 @@ abstract class TrackStepCommand implements Callable<Integer>, SwarmCanary.JsonEr
     public Integer call() {
         Track track = new Track(app, env);
         try (DockerConnection docker = DockerConnection.fromEnvironment()) {
-            Canary canary = new Canary(new DockerSwarmGateway(docker), edgeOptions.manager(docker), edgeOptions.edge);
-            Canary.Step step = run(canary, track, output.progress());
+            TrackStepOperation step = operation(edgeOptions.operations(docker));
             PrintWriter out = spec.commandLine().getOut();
-            boolean unchanged = "unchanged".equals(step.outcome()) && step.removed().isEmpty();
+            if (dryRun.dryRun) {
+                StepPlan plan = step.plan(track, output.progress());
+                output.print(out, plan, plan.text());
+                return 0;
+            }
+            StepResult r = step.apply(track, output.progress());
             // a rollback line also marks the moment in the report's table; a promote is a change of weights
             events.record(spec.name().equals("rollback") ? "rollback" : "weights", track.name(), Map.of(
-                    "command", spec.name(), "weights", step.weights(), "removed", step.removed()));
-            if (output.json()) {
-                Map<String, Object> json = new LinkedHashMap<>();
-                json.put("track", step.track());
-                json.put("outcome", unchanged ? "unchanged" : done());
-                json.put("phase", step.phase().describe());
-                json.put("stable", step.phase().stable());
-                json.put("previous", step.phase().previous());
-                json.put("weights", step.weights());
-                json.put("removed", step.removed());
-                json.put("edge", step.edge().edge());
-                json.put("revision", step.edge().revision());
-                json.put("seconds", step.edge().seconds());
-                output.printJson(out, json);
-            } else {
-                out.println((unchanged ? "already " + done() + ": " : done() + " ") + step.track() + ": " + step.weights()
-                        + " (phase " + step.phase().describe() + ", edge " + step.edge().edge() + ", revision "
-                        + step.edge().revision() + ", " + step.edge().seconds() + "s)");
-                step.removed().forEach(r -> out.println("  removed release " + r + " (its secrets stay until 'swarm-canary prune')"));
-                if (step.phase().previous() != null) {
-                    out.println("  rollback target: " + step.phase().previous() + " (weight 0; 'swarm-canary rollback"
-                            + ("envoy".equals(edgeOptions.edge) ? "" : " --edge " + edgeOptions.edge)
-                            + " --app " + app + " --env " + env + "' puts it back)");
-                }
-            }
+                    "command", spec.name(), "weights", r.weights(), "removed", r.removed()));
+            output.print(out, r, r.text(track));
             return 0;
         }
     }

@@ -45,21 +45,10 @@ public final class Canary {
     public Deployed deploy(ReleaseRequest request, Deployer deployer, boolean replaceCanary, Progress progress) {
         Track track = request.track();
         String service = request.serviceName();
-        Optional<EdgeManager.EdgeState> state = edges.read(edge);
-        boolean routed = state.isPresent() && !request.domains().isEmpty();
-        ReleaseRequest toDeploy = request;
-        if (state.isPresent()) {
-            edges.requireDomainsFree(edge, track.name(), request.domains()); // before anything is created
-            if (routed) {
-                // the whole edge as it would be with this release, rendered and validated before anything is created
-                edges.requireRoutable(edge, track.name(), new ServiceInfo("", service, 0, Deployer.serviceLabels(request),
-                        request.image(), request.replicas(), List.of(), request.networks(), Instant.now().toString()));
-            }
-            if (state.get().settings().networks().stream().noneMatch(request.networks()::contains)) {
-                // Envoy resolves tasks.<release> only on a network it shares with the release
-                toDeploy = request.withNetwork(state.get().settings().networks().get(0));
-            }
-        }
+        Preflight checked = preflight(request);
+        Optional<EdgeManager.EdgeState> state = checked.state();
+        boolean routed = checked.routed();
+        ReleaseRequest toDeploy = checked.toDeploy();
         List<String> removed = new ArrayList<>();
         boolean[] claimed = {false};
         DeployResult result;
@@ -95,6 +84,36 @@ public final class Canary {
                 + (weights.getOrDefault(request.version(), 0) == 0 && weights.size() > 1
                         ? "; the canary gets traffic with the header 'x-canary: always' until you shift" : "");
         return new Deployed(result, routing, Optional.of(r), removed);
+    }
+
+    /**
+     * The checks of a deploy that need the edge, from one read of it; nothing is created.
+     *
+     * @param routed   whether the edge will route the release (it exists and the release has domains)
+     * @param toDeploy the request, attached to the edge's first network when it shares none with it
+     */
+    public record Preflight(Optional<EdgeManager.EdgeState> state, boolean routed, ReleaseRequest toDeploy, ServiceInfo release) {}
+
+    public Preflight preflight(ReleaseRequest request) {
+        Track track = request.track();
+        String service = request.serviceName();
+        Optional<EdgeManager.EdgeState> state = edges.read(edge);
+        boolean routed = state.isPresent() && !request.domains().isEmpty();
+        ReleaseRequest toDeploy = request;
+        ServiceInfo release = new ServiceInfo("", service, 0, Deployer.serviceLabels(request), request.image(),
+                request.replicas(), List.of(), request.networks(), Instant.now().toString());
+        if (state.isPresent()) {
+            edges.requireDomainsFree(edge, track.name(), request.domains()); // before anything is created
+            if (routed) {
+                // the whole edge as it would be with this release, rendered and validated before anything is created
+                edges.requireRoutable(edge, track.name(), release);
+            }
+            if (state.get().settings().networks().stream().noneMatch(request.networks()::contains)) {
+                // Envoy resolves tasks.<release> only on a network it shares with the release
+                toDeploy = request.withNetwork(state.get().settings().networks().get(0));
+            }
+        }
+        return new Preflight(state, routed, toDeploy, release);
     }
 
     public Step promote(Track track, Progress progress) {
@@ -150,20 +169,25 @@ public final class Canary {
 
     /** Removes the services a rollback or a replaced canary left in the route table's retiring list. */
     private List<String> removeRetiring(Track track, Progress progress) {
-        RouteTable.TrackEntry entry = edges.require(edge).routes().tracks().get(track.name());
         List<String> removed = new ArrayList<>();
-        if (entry == null) {
-            return removed;
-        }
-        for (String service : entry.retiring()) {
-            Optional<ServiceInfo> s = swarm.service(service);
-            if (s.isPresent() && Labels.MANAGER.equals(s.get().labels().get(Labels.MANAGED_BY))
-                    && track.name().equals(s.get().labels().get(Labels.TRACK))) {
-                progress.info("removing release " + service + " (its secrets stay until 'swarm-canary prune')");
-                swarm.removeService(s.get().id());
-                removed.add(service);
-            }
+        for (ServiceInfo s : retiring(track, edges.require(edge).routes().tracks().get(track.name()))) {
+            progress.info("removing release " + s.name() + " (its secrets stay until 'swarm-canary prune')");
+            swarm.removeService(s.id());
+            removed.add(s.name());
         }
         return removed;
+    }
+
+    /** The services of this track that an entry's retiring list names and that still exist: what a step removes. */
+    public List<ServiceInfo> retiring(Track track, RouteTable.TrackEntry entry) {
+        List<ServiceInfo> found = new ArrayList<>();
+        if (entry == null) {
+            return found;
+        }
+        for (String service : entry.retiring()) {
+            swarm.service(service).filter(s -> Labels.MANAGER.equals(s.labels().get(Labels.MANAGED_BY))
+                    && track.name().equals(s.labels().get(Labels.TRACK))).ifPresent(found::add);
+        }
+        return found;
     }
 }

@@ -123,9 +123,34 @@ public final class EdgeManager {
                 + " 'swarm-canary edge ensure --edge " + edge + "'. Nothing was changed."));
     }
 
-    /** Creates or updates the Envoy service with these settings, keeping its route table. */
-    public Result ensure(EdgeSettings requested, Optional<String> template, boolean checkImage, Progress progress) {
-        Instant start = clock.instant();
+    /**
+     * What {@code edge ensure} would do, from one read of the cluster: every check done, the config rendered and
+     * validated, nothing created.
+     *
+     * @param networksToCreate the edge's networks that do not exist yet (only its default network may be missing)
+     * @param controlPlane     what happens to the xds control plane: create, update, remove, or none
+     */
+    public record EnsurePlan(Optional<EdgeState> current, EdgeSettings requested, EdgeSettings settings,
+                             Optional<String> template, Plan plan, List<String> networksToCreate, boolean createsTemplate,
+                             String controlPlane) {
+        /** create, update or unchanged */
+        public String outcome() {
+            if (current.isEmpty()) {
+                return "create";
+            }
+            return plan.revision().equals(current.get().service().labels().get(REVISION))
+                    && settings.equals(current.get().settings()) && plan.routes().equals(current.get().routes())
+                    ? "unchanged" : "update";
+        }
+
+        /** The content-addressed Swarm config that holds the plan's bootstrap. */
+        public String config() {
+            return configName(plan);
+        }
+    }
+
+    /** Reads and checks everything {@link #ensure} needs; changes nothing in the cluster. */
+    public EnsurePlan planEnsure(EdgeSettings requested, Optional<String> template, boolean checkImage, Progress progress) {
         Optional<EdgeState> current = read(requested.name());
         EdgeSettings settings = requested;
         if (requested.delivery() == null) { // not asked for: keep the edge's
@@ -158,13 +183,26 @@ public final class EdgeManager {
         RouteTable routes = current.map(EdgeState::routes).orElse(RouteTable.empty());
         // render and validate before touching anything
         Plan plan = plan(settings, routes, template, releasesByTrack(settings.name()));
-        for (String n : settings.networks()) {
-            if (swarm.network(n).isEmpty()) {
-                progress.info("creating overlay network " + n);
-                swarm.createOverlayNetwork(n, Map.of(Labels.MANAGED_BY, Labels.MANAGER, EDGE, settings.name()));
-            }
+        List<String> networksToCreate = settings.networks().stream().filter(n -> swarm.network(n).isEmpty()).toList();
+        boolean createsTemplate = template.isPresent() && swarm.config(settings.templateConfig()).isEmpty();
+        Optional<ServiceInfo> controlPlane = swarm.service(XdsConfig.controlPlaneService(settings.name()));
+        String controlPlaneAction = settings.usesXds() ? (controlPlane.isEmpty() ? "create" : "update")
+                : controlPlane.filter(s -> "control-plane".equals(s.labels().get(Labels.KIND))).isPresent() ? "remove" : "none";
+        return new EnsurePlan(current, requested, settings, template, plan, networksToCreate, createsTemplate, controlPlaneAction);
+    }
+
+    /** Creates or updates the Envoy service with these settings, keeping its route table. */
+    public Result ensure(EdgeSettings requested, Optional<String> template, boolean checkImage, Progress progress) {
+        Instant start = clock.instant();
+        EnsurePlan planned = planEnsure(requested, template, checkImage, progress);
+        Optional<EdgeState> current = planned.current();
+        EdgeSettings settings = planned.settings();
+        Plan plan = planned.plan();
+        for (String n : planned.networksToCreate()) {
+            progress.info("creating overlay network " + n);
+            swarm.createOverlayNetwork(n, Map.of(Labels.MANAGED_BY, Labels.MANAGER, EDGE, settings.name()));
         }
-        if (template.isPresent() && swarm.config(settings.templateConfig()).isEmpty()) {
+        if (planned.createsTemplate() && swarm.config(settings.templateConfig()).isEmpty()) {
             swarm.createConfig(settings.templateConfig(), template.get().getBytes(StandardCharsets.UTF_8),
                     Map.of(Labels.MANAGED_BY, Labels.MANAGER, Labels.KIND, "envoy-template", EDGE, settings.name()));
         }
@@ -258,6 +296,44 @@ public final class EdgeManager {
      */
     public enum HostCheck { REQUIRE, WARN }
 
+    /**
+     * What a change of a track would do, from one read of the edge and its releases: the entry before and after, the
+     * config rendered and validated. Nothing is written; bad input fails here as it would in {@link #updateTrack}.
+     *
+     * @param gaining releases that would get traffic they do not have now
+     */
+    public record TrackPreview(EdgeState state, List<ServiceInfo> releases, RouteTable.TrackEntry before,
+                               RouteTable.TrackEntry after, Plan plan, List<String> gaining) {
+        /** Whether applying it would leave the edge as it is. */
+        public boolean unchanged() {
+            return plan.revision().equals(state.service().labels().get(REVISION)) && plan.routes().equals(state.routes());
+        }
+    }
+
+    public TrackPreview previewTrack(String edge, String track, TrackChange change, HostCheck hostCheck, Progress progress) {
+        EdgeState state = require(edge);
+        Map<String, List<ServiceInfo>> releases = releasesByTrack(edge);
+        List<ServiceInfo> mine = releases.getOrDefault(track, List.of());
+        RouteTable.TrackEntry before = state.routes().tracks().get(track);
+        RouteTable.TrackEntry after = change.apply(before, mine);
+        Plan plan = plan(state.settings(), state.routes().with(track, after), Optional.empty(), releases);
+        requireRouted(edge, track, plan, after, hostCheck, progress);
+        return new TrackPreview(state, mine, before, after, plan, gainingTraffic(mine, before, after));
+    }
+
+    /** REQUIRE refuses a change that leaves the track unroutable (exit 2); WARN (the way back) only says so. */
+    private static void requireRouted(String edge, String track, Plan plan, RouteTable.TrackEntry entry, HostCheck hostCheck,
+                                      Progress progress) {
+        String unrouted = plan.unrouted().get(track);
+        if (unrouted != null && entry != null) {
+            if (hostCheck == HostCheck.REQUIRE) {
+                throw new UserInputException("edge " + edge + " cannot route track " + track + ": " + unrouted
+                        + ". Nothing was changed; every other track is served as before.");
+            }
+            progress.info("warning: edge " + edge + " cannot route track " + track + ": " + unrouted);
+        }
+    }
+
     public Result updateTrack(String edge, String track, TrackChange change, HostCheck hostCheck, Progress progress) {
         Instant start = clock.instant();
         EdgeState first = require(edge);
@@ -285,14 +361,7 @@ public final class EdgeManager {
             Map<String, List<ServiceInfo>> releases = fresh ? firstReleases : releasesByTrack(edge);
             RouteTable.TrackEntry entry = fresh ? intended : change.apply(current, releases.getOrDefault(track, List.of()));
             Plan plan = plan(state.settings(), state.routes().with(track, entry), Optional.empty(), releases);
-            String unrouted = plan.unrouted().get(track);
-            if (unrouted != null && entry != null) {
-                if (hostCheck == HostCheck.REQUIRE) {
-                    throw new UserInputException("edge " + edge + " cannot route track " + track + ": " + unrouted
-                            + ". Nothing was changed; every other track is served as before.");
-                }
-                progress.info("warning: edge " + edge + " cannot route track " + track + ": " + unrouted);
-            }
+            requireRouted(edge, track, plan, entry, hostCheck, progress);
             try {
                 return apply(Optional.of(state), plan, new TrackWrite(track, current, entry), start, progress);
             } catch (StaleRead stale) {
@@ -671,10 +740,13 @@ public final class EdgeManager {
 
     /** The content-addressed Swarm config holding a plan's bootstrap, created when it does not exist yet. */
     private ConfigInfo configOf(Plan plan) {
-        byte[] bytes = plan.bootstrap().getBytes(StandardCharsets.UTF_8);
-        String name = plan.settings().name() + "-config-" + Names.sha256(bytes).substring(0, 12);
-        return swarm.config(name).orElseGet(() -> swarm.createConfig(name, bytes,
+        String name = configName(plan);
+        return swarm.config(name).orElseGet(() -> swarm.createConfig(name, plan.bootstrap().getBytes(StandardCharsets.UTF_8),
                 Map.of(Labels.MANAGED_BY, Labels.MANAGER, Labels.KIND, "envoy-config", EDGE, plan.settings().name())));
+    }
+
+    static String configName(Plan plan) {
+        return plan.settings().name() + "-config-" + Names.sha256(plan.bootstrap().getBytes(StandardCharsets.UTF_8)).substring(0, 12);
     }
 
     /** One service update at the version index of the read the plan was made from; a writer in between makes it stale. */
@@ -936,7 +1008,7 @@ public final class EdgeManager {
                 List.of("-c", CONFIG_TARGET, "--log-level", "warn"));
     }
 
-    static Map<String, Map<String, Integer>> weightsByVersion(Plan plan) {
+    public static Map<String, Map<String, Integer>> weightsByVersion(Plan plan) {
         Map<String, Map<String, Integer>> result = new TreeMap<>();
         for (TrackRoutes t : plan.edgeRoutes().tracks()) {
             Map<String, Integer> w = new LinkedHashMap<>();

@@ -52,13 +52,82 @@ public final class Deployer {
         return deploy(request, progress, () -> {});
     }
 
-    /** @param beforeChanges runs after every check passed and before the first change to the cluster */
-    public DeployResult deploy(ReleaseRequest request, Progress progress, Runnable beforeChanges) {
-        Instant start = clock.instant();
+    /**
+     * A release as it would be created: everything checked, nothing changed in the cluster. Secret values stay inside
+     * (the printable view is {@link #secrets()}, names only).
+     */
+    public static final class Plan {
+        private final ReleaseRequest request;
+        private final List<PlannedSecret> secrets;
+        private final NamingKey.Key namingKey;
+        private final List<PlannedConfig> configs;
+        private final RoutingReport routing;
+        private final String specHash;
+        private final Optional<ServiceInfo> existing;
+        private final String image;
+        private final Map<String, Boolean> secretExists;
+        private final Map<String, Boolean> configExists;
+
+        Plan(ReleaseRequest request, List<PlannedSecret> secrets, NamingKey.Key namingKey, List<PlannedConfig> configs,
+             RoutingReport routing, String specHash, Optional<ServiceInfo> existing, String image, SwarmGateway swarm) {
+            this.request = request;
+            this.secrets = List.copyOf(secrets);
+            this.namingKey = namingKey;
+            this.configs = List.copyOf(configs);
+            this.routing = routing;
+            this.specHash = specHash;
+            this.existing = existing;
+            this.image = image;
+            this.secretExists = new LinkedHashMap<>();
+            secrets.forEach(x -> secretExists.put(x.name(), swarm.secret(x.name()).isPresent()));
+            this.configExists = new LinkedHashMap<>();
+            configs.forEach(c -> configExists.put(c.name(), swarm.config(c.name()).isPresent()));
+        }
+
+        public ReleaseRequest request() {
+            return request;
+        }
+
+        /** The image as the service will run it: pinned to its registry digest when the registry has it. */
+        public String image() {
+            return image;
+        }
+
+        /** Whether the release exists already with this definition (a re-run: nothing to create). */
+        public boolean exists() {
+            return existing.isPresent();
+        }
+
+        /** One mounted secret or config: its logical name, the cluster object it maps to, and whether it is new. */
+        public record Mounted(String name, String object, String target, boolean create) {}
+
+        /**
+         * The secrets by content-addressed name; when the cluster has no naming key yet, the names are made with the
+         * key the deploy will store, so a dry run shows no name (object null).
+         */
+        public List<Mounted> secrets() {
+            return secrets.stream().map(x -> new Mounted(x.source().name(), namingKey.stored() ? x.name() : null,
+                    "/run/secrets/" + request.options().secretTarget(x.source()).target(), !secretExists.get(x.name()))).toList();
+        }
+
+        public List<Mounted> configs() {
+            return configs.stream().map(c -> new Mounted(c.source().name(), c.name(), c.source().target().target(),
+                    !configExists.get(c.name()))).toList();
+        }
+
+        public String defaultRouteNetwork() {
+            return routing.defaultRouteNetwork();
+        }
+
+        public List<String> warnings() {
+            return routing.warnings();
+        }
+    }
+
+    /** Step 1 of a deploy: everything that can be checked without changing the cluster. */
+    public Plan plan(ReleaseRequest request, Progress progress) {
         Track track = request.track();
         String service = request.serviceName();
-
-        // 1. everything that can be checked without changing the cluster
         List<PlannedSecret> secrets = new ArrayList<>();
         NamingKey.Key namingKey = request.secrets().isEmpty() ? null : NamingKey.readOrNew(swarm);
         for (SecretSource s : request.secrets()) {
@@ -95,6 +164,24 @@ public final class Deployer {
         String image = existing.isPresent() ? request.image()
                 : ImageResolver.resolve(swarm, request.image(), request.checkImage(), true, "image",
                         "Nothing was created.", progress);
+        return new Plan(request, secrets, namingKey, configs, routing, specHash, existing, image, swarm);
+    }
+
+    /** @param beforeChanges runs after every check passed and before the first change to the cluster */
+    public DeployResult deploy(ReleaseRequest request, Progress progress, Runnable beforeChanges) {
+        Instant start = clock.instant();
+        Track track = request.track();
+        String service = request.serviceName();
+
+        // 1. everything that can be checked without changing the cluster
+        Plan plan = plan(request, progress);
+        List<PlannedSecret> secrets = plan.secrets;
+        NamingKey.Key namingKey = plan.namingKey;
+        List<PlannedConfig> configs = plan.configs;
+        RoutingReport routing = plan.routing;
+        String specHash = plan.specHash;
+        Optional<ServiceInfo> existing = plan.existing;
+        String image = plan.image;
         beforeChanges.run();
         if (existing.isPresent()) {
             return whenExists(request, existing.get(), specHash, secrets, routing, start, progress);

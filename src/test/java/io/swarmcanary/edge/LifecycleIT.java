@@ -11,6 +11,7 @@ import io.swarmcanary.testing.Traffic;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -105,6 +106,60 @@ class LifecycleIT {
         assertThat(swarm.service(TRACK + "-1_0_2")).isEmpty();
         assertThat(swarm.secretsOfTrack(TRACK)).hasSize(2); // only 1.0.0's and 1.0.1's
         assertThat(swarm.service(EDGE).orElseThrow().getVersion().getIndex()).isEqualTo(edgeVersion);
+    }
+
+    /** This test's part of the cluster: every service with its version index and labels, secrets, configs, networks. */
+    static String cluster() {
+        TreeMap<String, String> all = new TreeMap<>();
+        swarm.docker.listServicesCmd().exec().stream().filter(s -> s.getSpec().getName().startsWith(APP))
+                .forEach(s -> all.put("service " + s.getSpec().getName(), s.getVersion().getIndex() + " " + s.getSpec().getLabels()));
+        swarm.docker.listSecretsCmd().exec().stream().filter(s -> s.getSpec().getName().startsWith(APP))
+                .forEach(s -> all.put("secret " + s.getSpec().getName(), s.getId()));
+        swarm.docker.listConfigsCmd().exec().stream().filter(c -> c.getSpec().getName().startsWith(APP))
+                .forEach(c -> all.put("config " + c.getSpec().getName(), c.getId()));
+        swarm.docker.listNetworksCmd().exec().stream().filter(n -> n.getName().startsWith(APP))
+                .forEach(n -> all.put("network " + n.getName(), n.getId()));
+        return all.toString();
+    }
+
+    /** Runs with the canary 1.0.1 at 0%, before or after the refused second canary: both leave the cluster as it is. */
+    @Order(3)
+    @Test
+    void everyDryRunPrintsItsPlanAndChangesNothing() throws Exception {
+        String before = cluster();
+        assertThat(before).contains(APP + "-webdev-1_0_1").contains("network " + EDGE + "-net");
+
+        JsonNode shift = json(ok(step("shift", "--weight", "30", "--dry-run")));
+        assertThat(shift.path("dryRun").asBoolean()).isTrue();
+        assertThat(shift.path("outcome").asText()).isEqualTo("planned");
+        assertThat(shift.path("weights").path("1.0.1").asInt()).isEqualTo(30);
+        assertThat(shift.path("weights").path("1.0.0").asInt()).isEqualTo(70);
+        assertThat(shift.path("before").path("1.0.1").asInt()).isZero();
+
+        JsonNode deploy = json(ok(deploy("1.0.2", "--replace-canary", "--dry-run")));
+        assertThat(deploy.path("outcome").asText()).isEqualTo("create");
+        assertThat(deploy.path("replacedCanary").get(0).asText()).isEqualTo(APP + "-webdev-1_0_1");
+        assertThat(deploy.path("weights").path("1.0.2").asInt()).isZero();
+        assertThat(deploy.path("secrets").get(0).path("create").asBoolean()).isTrue();
+        assertThat(deploy.toString()).doesNotContain("token-of-1.0.2");
+
+        assertThat(json(ok(step("promote", "--dry-run"))).path("weights").path("1.0.1").asInt()).isEqualTo(100);
+        assertThat(json(ok(step("rollback", "--dry-run"))).path("remove").get(0).asText()).isEqualTo(APP + "-webdev-1_0_1");
+        JsonNode ensure = json(ok(cli().run("edge", "ensure", "--edge", EDGE, "--port", String.valueOf(PORT), "--image",
+                TestSwarm.ENVOY, "--dry-run", "--output", "json")));
+        assertThat(ensure.path("outcome").asText()).isEqualTo("unchanged");
+        Cli.Result text = ok(cli().run("shift", "--edge", EDGE, "--app", APP, "--env", "webdev", "--weight", "30", "--dry-run"));
+        assertThat(text.stdout()).contains("would shift " + TRACK).contains("nothing was changed");
+
+        Cli.Result bad = step("shift", "--weight", "150", "--dry-run");
+        assertThat(bad.exitCode()).as(bad.toString()).isEqualTo(2);
+
+        assertThat(cluster()).isEqualTo(before);
+
+        // and the real shift applies what the dry run planned
+        JsonNode applied = json(ok(step("shift", "--weight", "30")));
+        assertThat(applied.path("weights")).isEqualTo(shift.path("weights"));
+        assertThat(applied.path("revision").asText()).isEqualTo(shift.path("revision").asText());
     }
 
     @Order(4)

@@ -1,0 +1,27 @@
+package io.swarmcanary.operations;
+
+import com.fasterxml.jackson.annotation.JsonIgnore;
+import io.swarmcanary.envoy.XdsConfig;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What edge ensure did. Its JSON is what the pipeline steps read.
+ *
+ * @param statusPort the xds control plane's status port, null for a redeploy edge
+ */
+public record EdgeEnsureResult(String edge, String outcome, String revision, String config,
+                               Map<String, Map<String, Integer>> weights, List<String> warnings, long seconds,
+                               @JsonIgnore int port, @JsonIgnore Integer statusPort) {
+    public List<String> text() {
+        List<String> lines = new ArrayList<>();
+        lines.add("edge " + edge + " " + outcome + ": serving revision " + revision + " on port " + port + " (config " + config + ")");
+        if (statusPort != null) {
+            lines.add("  delivery xds: control plane " + XdsConfig.controlPlaneService(edge) + ", status on port " + statusPort
+                    + "; every Envoy has ACKed revision " + revision);
+        }
+        warnings.forEach(w -> lines.add("  warning: " + w));
+        return lines;
+    }
+}

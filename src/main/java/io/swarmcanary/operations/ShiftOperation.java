@@ -1,0 +1,44 @@
+package io.swarmcanary.operations;
+
+import io.swarmcanary.edge.EdgeManager;
+import io.swarmcanary.edge.TrafficShift;
+import io.swarmcanary.release.Progress;
+import io.swarmcanary.release.Track;
+import java.util.Map;
+
+/** shift: the canary gets W (the stable the rest), or every version its weight. */
+public final class ShiftOperation {
+    private final Operations ops;
+
+    ShiftOperation(Operations ops) {
+        this.ops = ops;
+    }
+
+    /**
+     * @param weight         the canary's share, or null with {@code versionWeights}
+     * @param versionWeights every version's weight, or null with {@code weight}
+     */
+    public record Request(Track track, Integer weight, Map<String, Integer> versionWeights) {
+        EdgeManager.TrackChange change() {
+            return (current, releases) -> TrafficShift.entry(track, releases, current, weight, versionWeights);
+        }
+    }
+
+    /** What the shift would do, from one read of the edge: checked, rendered and validated, nothing written. */
+    public ShiftPlan plan(Request request, Progress progress) {
+        String track = request.track().name();
+        EdgeManager.TrackPreview preview = ops.edges().previewTrack(ops.edge(), track, request.change(),
+                EdgeManager.HostCheck.REQUIRE, progress);
+        return new ShiftPlan(track, ops.edge(), true, preview.unchanged() ? "unchanged" : "planned",
+                Operations.weightsOf(preview.plan(), track), Operations.weightsByVersion(preview.releases(), preview.before()),
+                preview.plan().revision(), preview.state().service().labels().get(EdgeManager.REVISION), preview.gaining(),
+                preview.plan().warnings());
+    }
+
+    /** Shifts and returns once the live Envoy serves the new weights (each attempt reads the edge afresh). */
+    public ShiftResult apply(Request request, Progress progress) {
+        String track = request.track().name();
+        EdgeManager.Result r = ops.edges().updateTrack(ops.edge(), track, request.change(), progress);
+        return new ShiftResult(track, r.weights().getOrDefault(track, Map.of()), r.edge(), r.outcome(), r.revision(), r.seconds());
+    }
+}

@@ -65,7 +65,10 @@ public final class ControlPlaneCommand implements Callable<Integer> {
             // only reads: no probe, no control plane client, no waits
             EdgeManager edges = new EdgeManager(new DockerSwarmGateway(docker), p -> Optional.empty(),
                     ControlPlaneClient.NONE, Clock.systemUTC(), Duration.ZERO);
-            ControlPlane controlPlane = new ControlPlane(edge, () -> edges.currentPlan(edge), System.err);
+            ControlPlane controlPlane = new ControlPlane(edge, () -> {
+                EdgeManager.Plan plan = edges.currentPlan(edge);
+                return new ControlPlane.Served(plan.edgeRoutes(), plan.yaml(), plan.revision());
+            }, System.err);
             Runtime.getRuntime().addShutdownHook(new Thread(controlPlane::close, "control-plane-shutdown"));
             controlPlane.start(port, statusPort, interval);
             controlPlane.awaitTermination();

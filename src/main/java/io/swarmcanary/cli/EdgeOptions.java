@@ -24,10 +24,6 @@ public final class EdgeOptions {
             description = "How long to wait for Envoy to serve a new config before putting the old one back (default: ${DEFAULT-VALUE}).")
     Duration convergeTimeout = Duration.ofMinutes(3);
 
-    EdgeManager manager(DockerConnection docker) {
-        return manager(docker, new DockerSwarmGateway(docker));
-    }
-
     private EdgeManager manager(DockerConnection docker, DockerSwarmGateway swarm) {
         String host = probeHost != null ? probeHost : EdgeProbe.hostOf(docker.dockerHost());
         return new EdgeManager(swarm, EdgeProbe.http(host), ControlPlaneClient.http(host), Clock.systemUTC(), convergeTimeout);

@@ -36,7 +36,7 @@ public final class EnvoyCommand {
         @Override
         public Integer call() {
             try (DockerConnection docker = DockerConnection.fromEnvironment()) {
-                var plan = edgeOptions.manager(docker).currentPlan(edgeOptions.edge);
+                var plan = edgeOptions.operations(docker).edges().currentPlan(edgeOptions.edge);
                 PrintWriter out = spec.commandLine().getOut();
                 if (output.json()) {
                     output.printJson(out, Map.of("edge", edgeOptions.edge, "revision", plan.revision(), "yaml", plan.yaml(),

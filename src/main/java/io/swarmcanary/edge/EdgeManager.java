@@ -3,13 +3,7 @@ package io.swarmcanary.edge;
 import io.swarmcanary.ConflictException;
 import io.swarmcanary.UserInputException;
 import io.swarmcanary.envoy.EdgeRoutes;
-import io.swarmcanary.envoy.EnvoyConfigRenderer;
-import io.swarmcanary.envoy.EnvoyConfigValidator;
-import io.swarmcanary.envoy.ReleaseRoute;
-import io.swarmcanary.envoy.TrackRoutes;
-import io.swarmcanary.envoy.ValidationResult;
 import io.swarmcanary.envoy.XdsConfig;
-import io.swarmcanary.release.DomainNames;
 import io.swarmcanary.release.ImageResolver;
 import io.swarmcanary.release.Labels;
 import io.swarmcanary.release.Names;
@@ -20,22 +14,18 @@ import io.swarmcanary.swarm.ServiceDefinition;
 import io.swarmcanary.swarm.ServiceInfo;
 import io.swarmcanary.swarm.SwarmGateway;
 import io.swarmcanary.swarm.TaskInfo;
+import io.swarmcanary.edge.Delivery.Look;
 import io.swarmcanary.xds.ControlPlaneClient;
-import io.swarmcanary.xds.XdsStatus;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Comparator;
-import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.TreeMap;
-import java.util.TreeSet;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
@@ -50,8 +40,6 @@ public final class EdgeManager {
     public static final String CONFIG = Labels.PREFIX + "config";
     public static final String REVISION = Labels.PREFIX + "revision";
     static final String CONFIG_TARGET = "/etc/envoy/envoy.yaml";
-    /** Inside the control plane's container; published on the edge's xds status port. */
-    static final int CONTROL_PLANE_STATUS_PORT = 18001;
     /** The way back gets its own, longer wait; tests make it short. */
     Duration restoreTimeout = Duration.ofMinutes(3);
     /** Envoy re-resolves tasks.<service> every 5s: a release that runs is found within two rounds. */
@@ -66,10 +54,10 @@ public final class EdgeManager {
     private final EdgeProbe probe;
     private final Clock clock;
     private final Duration convergeTimeout;
-    private final EnvoyConfigRenderer renderer = new EnvoyConfigRenderer().withStatsHost();
-    private final EnvoyConfigValidator validator = new EnvoyConfigValidator();
-    private final XdsConfig xds = new XdsConfig();
-    private final ControlPlaneClient controlPlane;
+    private final EdgeReader reader;
+    private final EdgePlanner planner;
+    private final RedeployDelivery redeploy;
+    private final XdsDelivery xdsDelivery;
 
     public EdgeManager(SwarmGateway swarm, EdgeProbe probe, Clock clock, Duration convergeTimeout) {
         this(swarm, probe, ControlPlaneClient.NONE, clock, convergeTimeout);
@@ -80,7 +68,10 @@ public final class EdgeManager {
                        Duration convergeTimeout) {
         this.swarm = swarm;
         this.probe = probe;
-        this.controlPlane = controlPlane;
+        this.reader = new EdgeReader(swarm);
+        this.planner = new EdgePlanner(swarm);
+        this.redeploy = new RedeployDelivery(probe);
+        this.xdsDelivery = new XdsDelivery(swarm, controlPlane);
         this.clock = clock;
         this.convergeTimeout = convergeTimeout;
     }
@@ -109,18 +100,46 @@ public final class EdgeManager {
                          List<String> warnings, long seconds) {}
 
     public Optional<EdgeState> read(String edge) {
-        return swarm.service(edge).map(s -> {
-            if (!"edge".equals(s.labels().get(Labels.KIND))) {
-                throw new UserInputException("service '" + edge + "' exists but is not an edge managed by swarm-canary;"
-                        + " nothing was changed. Choose another --edge name.");
-            }
-            return new EdgeState(s, EdgeSettings.fromJson(s.labels().get(SETTINGS)), RouteTable.fromJson(s.labels().get(ROUTE_TABLE)));
-        });
+        return reader.read(edge);
     }
 
     public EdgeState require(String edge) {
-        return read(edge).orElseThrow(() -> new UserInputException("edge '" + edge + "' does not exist; create it with"
-                + " 'swarm-canary edge ensure --edge " + edge + "'. Nothing was changed."));
+        return reader.require(edge);
+    }
+
+    /** Releases routed by this edge, by track, oldest first. */
+    public Map<String, List<ServiceInfo>> releasesByTrack(String edge) {
+        return reader.releasesByTrack(edge);
+    }
+
+    /** A domain belongs to one track: refuses domains another track on this edge already has. */
+    public void requireDomainsFree(String edge, String track, List<String> domains) {
+        reader.requireDomainsFree(edge, track, domains);
+    }
+
+    /** Weights in force for a track: the route table's, or 100 on the newest release when it has none. */
+    public static Map<String, Integer> effectiveWeights(List<ServiceInfo> releases, RouteTable.TrackEntry entry) {
+        return EdgeReader.effectiveWeights(releases, entry);
+    }
+
+    /** The weights a plan gives each track, by version. */
+    public static Map<String, Map<String, Integer>> weightsByVersion(Plan plan) {
+        return EdgePlanner.weightsByVersion(plan);
+    }
+
+    Plan plan(EdgeSettings settings, RouteTable routes, Optional<String> newTemplate,
+              Map<String, List<ServiceInfo>> releasesByTrack) {
+        return planner.plan(settings, routes, newTemplate, releasesByTrack);
+    }
+
+    private Delivery delivery(EdgeSettings settings) {
+        return settings.usesXds() ? xdsDelivery : redeploy;
+    }
+
+    public DeliveryStatus deliveryStatus(EdgeState state) {
+        EdgeSettings settings = state.settings();
+        long envoys = swarm.tasks(settings.name()).stream().filter(t -> t.wanted() && t.running()).count();
+        return delivery(settings).status(state, envoys);
     }
 
     /**
@@ -145,7 +164,7 @@ public final class EdgeManager {
 
         /** The content-addressed Swarm config that holds the plan's bootstrap. */
         public String config() {
-            return configName(plan);
+            return EdgePlanner.configName(plan);
         }
     }
 
@@ -207,7 +226,7 @@ public final class EdgeManager {
                     Map.of(Labels.MANAGED_BY, Labels.MANAGER, Labels.KIND, "envoy-template", EDGE, settings.name()));
         }
         if (settings.usesXds()) {
-            ensureControlPlane(settings, progress); // before Envoy, which connects to it on start
+            xdsDelivery.ensureControlPlane(settings, progress); // before Envoy, which connects to it on start
         }
         Result result;
         for (int attempt = 1; ; attempt++) {
@@ -238,36 +257,6 @@ public final class EdgeManager {
                     });
         }
         return result;
-    }
-
-    /**
-     * Creates or updates the control plane of an xds edge: one task on a manager (it reads the cluster
-     * through the mounted docker.sock), on the edge's networks, its status endpoint published in host mode.
-     * An unchanged spec does not restart it.
-     */
-    private void ensureControlPlane(EdgeSettings settings, Progress progress) {
-        String name = XdsConfig.controlPlaneService(settings.name());
-        Map<String, String> labels = Map.of(Labels.MANAGED_BY, Labels.MANAGER, Labels.KIND, "control-plane",
-                EDGE, settings.name());
-        ServiceDefinition definition = new ServiceDefinition(name, settings.xds().image(), 1, labels, labels, List.of(),
-                settings.networks(), List.of(), List.of(), null, List.of("node.role==manager"), false,
-                List.of(new ServiceDefinition.PublishedPort(settings.xds().statusPort(), CONTROL_PLANE_STATUS_PORT)),
-                List.of(),
-                List.of("control-plane", "--edge", settings.name(), "--port", String.valueOf(XdsConfig.DEFAULT_GRPC_PORT),
-                        "--status-port", String.valueOf(CONTROL_PLANE_STATUS_PORT)),
-                List.of(new ServiceDefinition.BindMount("/var/run/docker.sock", "/var/run/docker.sock", false)));
-        Optional<ServiceInfo> existing = swarm.service(name);
-        if (existing.isPresent() && !"control-plane".equals(existing.get().labels().get(Labels.KIND))) {
-            throw new UserInputException("service '" + name + "' exists but is not this edge's control plane;"
-                    + " nothing was changed. Remove it or choose another --edge name.");
-        }
-        if (existing.isEmpty()) {
-            progress.info("creating control plane " + name + " (image " + settings.xds().image() + ", status on port "
-                    + settings.xds().statusPort() + ")");
-            swarm.createService(definition);
-        } else {
-            swarm.updateService(existing.get().id(), existing.get().versionIndex(), definition);
-        }
     }
 
     /** How a change computes a track's new entry from what the edge holds now. */
@@ -459,29 +448,6 @@ public final class EdgeManager {
     }
 
     /**
-     * A domain belongs to one track: refuses domains whose host (case, trailing dot and port aside) another track on
-     * this edge already has.
-     */
-    public void requireDomainsFree(String edge, String track, List<String> domains) {
-        for (Map.Entry<String, List<ServiceInfo>> other : releasesByTrack(edge).entrySet()) {
-            if (other.getKey().equals(track)) {
-                continue;
-            }
-            for (ServiceInfo release : other.getValue()) {
-                for (String theirs : Labels.domains(release.labels())) {
-                    for (String domain : domains) {
-                        if (DomainNames.host(domain).equals(DomainNames.host(theirs))) {
-                            throw new UserInputException("domain " + domain + " is already routed to track " + other.getKey()
-                                    + " on edge " + edge + " (as " + theirs + "); a domain belongs to one track. Nothing was"
-                                    + " created.");
-                        }
-                    }
-                }
-            }
-        }
-    }
-
-    /**
      * Renders and validates the edge as it would be with this release of the track on it, before anything is created:
      * a release the edge could not route is refused (exit 2), so one deploy can never break the edge for the others.
      */
@@ -534,172 +500,8 @@ public final class EdgeManager {
         }
     }
 
-    public DeliveryStatus deliveryStatus(EdgeState state) {
-        EdgeSettings settings = state.settings();
-        String revision = state.service().labels().get(REVISION);
-        long envoys = swarm.tasks(settings.name()).stream().filter(t -> t.wanted() && t.running()).count();
-        if (!settings.usesXds()) {
-            return new DeliveryStatus(settings.name(), settings.delivery(), revision, envoys, null, null, false, null, null,
-                    null, List.of(), true);
-        }
-        Optional<XdsStatus> status = controlPlane.status(settings.xds().statusPort());
-        long acked = status.map(s -> s.envoys().stream().filter(e -> revision != null && revision.equals(e.routesVersion())
-                && e.upToDate(s)).count()).orElse(0L);
-        return new DeliveryStatus(settings.name(), settings.delivery(), revision, envoys,
-                XdsConfig.controlPlaneService(settings.name()), settings.xds().statusPort(), status.isPresent(),
-                status.map(s -> (long) s.envoys().size()).orElse(null), status.isPresent() ? acked : null,
-                status.map(XdsStatus::readError).orElse(null),
-                status.map(s -> s.envoys().stream().filter(e -> e.nack() != null).map(e -> e.address() + ": " + e.nack()).toList())
-                        .orElse(List.of()),
-                status.isPresent() && envoys > 0 && acked >= envoys);
-    }
-
     public static String defaultNetwork(String edge) {
         return edge + "-net";
-    }
-
-    /** Releases routed by this edge, by track, oldest first. */
-    public Map<String, List<ServiceInfo>> releasesByTrack(String edge) {
-        Map<String, String> filter = new TreeMap<>(Labels.allReleases());
-        filter.put(EDGE, edge);
-        Map<String, List<ServiceInfo>> byTrack = new TreeMap<>();
-        for (ServiceInfo s : swarm.services(filter)) {
-            byTrack.computeIfAbsent(s.labels().get(Labels.TRACK), k -> new ArrayList<>()).add(s);
-        }
-        byTrack.values().forEach(l -> l.sort(Comparator.comparing(ServiceInfo::createdAt).thenComparing(ServiceInfo::name)));
-        return byTrack;
-    }
-
-    /** Weights in force for a track: the route table's, or 100 on the newest release when it has none. */
-    public static Map<String, Integer> effectiveWeights(List<ServiceInfo> releases, RouteTable.TrackEntry entry) {
-        Map<String, Integer> weights = new LinkedHashMap<>();
-        if (entry != null) {
-            releases.forEach(r -> weights.put(r.name(), entry.weights().getOrDefault(r.name(), 0)));
-            if (weights.values().stream().mapToInt(Integer::intValue).sum() > 0) {
-                return weights;
-            }
-            weights.clear();
-        }
-        releases.forEach(r -> weights.put(r.name(), 0));
-        if (!releases.isEmpty()) {
-            weights.put(releases.get(releases.size() - 1).name(), 100);
-        }
-        return weights;
-    }
-
-    Plan plan(EdgeSettings settings, RouteTable routes, Optional<String> newTemplate,
-              Map<String, List<ServiceInfo>> releasesByTrack) {
-        List<String> warnings = new ArrayList<>();
-        List<TrackRoutes> tracks = new ArrayList<>();
-        Map<String, Map<String, String>> claimed = new HashMap<>(); // track -> domain -> since when it has it
-        releasesByTrack.forEach((track, all) -> {
-            RouteTable.TrackEntry entry = routes.tracks().get(track);
-            // a release being removed by a rollback gets no traffic, not even as a fallback
-            List<ServiceInfo> releases = Lifecycle.live(entry, all);
-            if (releases.isEmpty()) {
-                return;
-            }
-            // ...but over xds keeps its cluster, at weight 0, until its service is gone: make before break. Envoy may
-            // apply a new route table and the clusters it names in either order, and a cluster removed while a route
-            // still names it answers 503 NC; a weight-0 member is never chosen, so removing it later is safe in any
-            // order. A redeploy edge swaps its whole config at once and needs no such step.
-            List<ServiceInfo> leaving = !settings.usesXds() ? List.of()
-                    : all.stream().filter(r -> !releases.contains(r)).toList();
-            TreeSet<String> domains = new TreeSet<>();
-            releases.forEach(r -> domains.addAll(Labels.domains(r.labels())));
-            if (domains.isEmpty()) {
-                warnings.add("track " + track + " has no --domain: Envoy does not route to it");
-                return;
-            }
-            Map<String, Integer> weights = effectiveWeights(releases, entry);
-            String canary = entry != null && entry.canary() != null && weights.containsKey(entry.canary()) ? entry.canary() : null;
-            List<ReleaseRoute> rr = java.util.stream.Stream.concat(releases.stream(), leaving.stream())
-                    .map(r -> new ReleaseRoute(r.name(), r.labels().get(Labels.VERSION),
-                            Integer.parseInt(r.labels().getOrDefault(Labels.PORT, "80")), weights.getOrDefault(r.name(), 0)))
-                    .toList();
-            ServiceInfo first = releases.get(0);
-            TrackRoutes routesOfTrack = new TrackRoutes(first.labels().get(Labels.APP), first.labels().get(Labels.ENV),
-                    List.copyOf(domains), rr, canary);
-            tracks.add(routesOfTrack);
-            Map<String, String> since = new HashMap<>();
-            releases.forEach(r -> Labels.domains(r.labels()).forEach(d -> since.merge(d, r.createdAt(),
-                    (a, b) -> a.compareTo(b) <= 0 ? a : b)));
-            claimed.put(routesOfTrack.name(), since);
-        });
-        Map<String, String> unrouted = new TreeMap<>();
-        List<TrackRoutes> served = routable(tracks, claimed, unrouted);
-        unrouted.forEach((track, why) -> warnings.add("track " + track + " is not routed: " + why
-                + "; every other track is served"));
-        String templateText = newTemplate.orElseGet(() -> settings.templateConfig() == null ? null
-                : new String(swarm.config(settings.templateConfig()).map(ConfigInfo::data)
-                        .orElseThrow(() -> new IllegalStateException("the edge's template config " + settings.templateConfig()
-                                + " is missing; re-run 'edge ensure --template FILE'")), StandardCharsets.UTF_8));
-        EdgeRoutes edgeRoutes = new EdgeRoutes(EdgeSettings.LISTENER_PORT, null, served);
-        // the revision names the config without itself in it, so the config is rendered once to hash, once to ship
-        String revision = Names.sha256(renderer.render(edgeRoutes, Optional.ofNullable(templateText))).substring(0, 12);
-        String yaml = renderer.render(edgeRoutes.withRevision(revision), Optional.ofNullable(templateText));
-        ValidationResult validation = validator.validate(yaml);
-        if (!validation.isValid()) {
-            throw new UserInputException("the generated Envoy config is invalid, so it was not applied; the live edge is"
-                    + " untouched:\n" + validation.describe());
-        }
-        // an xds Envoy starts from a bootstrap without the route table: that comes from the control plane
-        String bootstrap = !settings.usesXds() ? yaml : xds.bootstrap(settings.name(), EdgeSettings.LISTENER_PORT,
-                Optional.ofNullable(templateText), "tasks." + XdsConfig.controlPlaneService(settings.name()),
-                XdsConfig.DEFAULT_GRPC_PORT);
-        if (settings.usesXds()) {
-            ValidationResult bootstrapValidation = validator.validate(bootstrap);
-            if (!bootstrapValidation.isValid()) {
-                throw new UserInputException("the xDS bootstrap for this edge is invalid, so it was not applied; the live"
-                        + " edge is untouched:\n" + bootstrapValidation.describe());
-            }
-        }
-        return new Plan(settings, routes, edgeRoutes, yaml, revision, List.copyOf(warnings), bootstrap, unrouted);
-    }
-
-    /**
-     * The tracks the edge can route: each valid on its own, no reserved host, and each domain with the track that has
-     * had it longest (a later claimant is the one left out). One track's bad state never takes the others down.
-     */
-    static List<TrackRoutes> routable(List<TrackRoutes> tracks, Map<String, Map<String, String>> claimed,
-                                      Map<String, String> unrouted) {
-        Map<String, String> owner = new HashMap<>();  // domain as Envoy compares it -> track
-        Map<String, String> ownerSince = new HashMap<>();
-        List<TrackRoutes> candidates = new ArrayList<>();
-        for (TrackRoutes track : tracks) {
-            Optional<String> problem = EnvoyConfigRenderer.problemOf(track);
-            if (problem.isEmpty()) {
-                problem = track.domains().stream().filter(DomainNames::isReserved).findFirst()
-                        .map(d -> "domain " + d + " is reserved for the edge itself");
-            }
-            if (problem.isPresent()) {
-                unrouted.put(track.name(), problem.get());
-                continue;
-            }
-            candidates.add(track);
-            for (String domain : track.domains()) {
-                String key = DomainNames.normalize(domain);
-                String since = claimed.getOrDefault(track.name(), Map.of()).getOrDefault(domain, "");
-                String other = owner.get(key);
-                if (other == null || since.compareTo(ownerSince.get(key)) < 0
-                        || (since.equals(ownerSince.get(key)) && track.name().compareTo(other) < 0)) {
-                    owner.put(key, track.name());
-                    ownerSince.put(key, since);
-                }
-            }
-        }
-        List<TrackRoutes> result = new ArrayList<>();
-        for (TrackRoutes track : candidates) {
-            Optional<String> taken = track.domains().stream()
-                    .filter(d -> !owner.get(DomainNames.normalize(d)).equals(track.name())).findFirst();
-            if (taken.isPresent()) {
-                unrouted.put(track.name(), "domain " + taken.get() + " is routed to track "
-                        + owner.get(DomainNames.normalize(taken.get())) + ", which had it first");
-            } else {
-                result.add(track);
-            }
-        }
-        return result;
     }
 
     private Result apply(Optional<EdgeState> current, Plan plan, Write ours, Instant start, Progress progress) {
@@ -740,13 +542,9 @@ public final class EdgeManager {
 
     /** The content-addressed Swarm config holding a plan's bootstrap, created when it does not exist yet. */
     private ConfigInfo configOf(Plan plan) {
-        String name = configName(plan);
+        String name = EdgePlanner.configName(plan);
         return swarm.config(name).orElseGet(() -> swarm.createConfig(name, plan.bootstrap().getBytes(StandardCharsets.UTF_8),
                 Map.of(Labels.MANAGED_BY, Labels.MANAGER, Labels.KIND, "envoy-config", EDGE, plan.settings().name())));
-    }
-
-    static String configName(Plan plan) {
-        return plan.settings().name() + "-config-" + Names.sha256(plan.bootstrap().getBytes(StandardCharsets.UTF_8)).substring(0, 12);
     }
 
     /** One service update at the version index of the read the plan was made from; a writer in between makes it stale. */
@@ -879,7 +677,7 @@ public final class EdgeManager {
     }
 
     private void awaitConverged(EdgeSettings settings, String revision, Write ours, Duration timeout, Progress progress) {
-        awaitLive(settings, timeout, settings.usesXds() ? 100 : 250, progress, running -> look(settings, revision, ours, running));
+        awaitLive(settings, timeout, delivery(settings).pollMillis(), progress, running -> look(settings, revision, ours, running));
     }
 
     /**
@@ -911,18 +709,8 @@ public final class EdgeManager {
     }
 
     private Look lookAt(EdgeSettings settings, String revision, long running) {
-        if (settings.usesXds()) {
-            return acked(settings, revision, running);
-        }
-        Optional<String> served = probe.revision(settings.port());
-        return new Look("serving " + served.orElse("-") + " (want " + revision + ")", served.filter(revision::equals).isPresent(), null);
+        return delivery(settings).look(settings, revision, running);
     }
-
-    /**
-     * What a delivery sees of the live Envoys: in words, whether they serve the wanted revision, and why they
-     * rejected it (null unless they did).
-     */
-    private record Look(String seen, boolean served, String rejection) {}
 
     /**
      * Waits until the rollout is complete, every wanted Envoy task runs and the delivery's look says the revision is
@@ -973,25 +761,6 @@ public final class EdgeManager {
         }
     }
 
-    /**
-     * Delivery xds: served when every running Envoy task has ACKed the revision (RDS) and the clusters served
-     * with it (CDS), as its control plane reports. A NACK is a rejection: Envoy keeps its previous config.
-     */
-    private Look acked(EdgeSettings settings, String revision, long running) {
-        Optional<XdsStatus> status = controlPlane.status(settings.xds().statusPort());
-        if (status.isEmpty() || !revision.equals(status.get().routesVersion())) {
-            // ask for a read now rather than at the control plane's next poll
-            status = controlPlane.refresh(settings.xds().statusPort());
-        }
-        String seen = status.map(s -> s.describe(running)).orElse("control plane not answering on port "
-                + settings.xds().statusPort()) + " (want routes " + revision + ")";
-        boolean current = status.isPresent() && revision.equals(status.get().routesVersion());
-        Optional<XdsStatus.Envoy> rejected = status.flatMap(s -> s.envoys().stream().filter(e -> e.nack() != null).findFirst());
-        String rejection = rejected.isPresent() && current ? "Envoy " + rejected.get().address()
-                + " rejected the new config and keeps its previous one: " + rejected.get().nack() : null;
-        return new Look(seen, current && status.get().upToDate() >= running, rejection);
-    }
-
     private static ServiceDefinition definition(EdgeSettings settings, RouteTable routes, ConfigInfo config, String revision) {
         Map<String, String> labels = new TreeMap<>();
         labels.put(Labels.MANAGED_BY, Labels.MANAGER);
@@ -1008,16 +777,5 @@ public final class EdgeManager {
                 List.of("-c", CONFIG_TARGET, "--log-level", "warn"));
     }
 
-    public static Map<String, Map<String, Integer>> weightsByVersion(Plan plan) {
-        Map<String, Map<String, Integer>> result = new TreeMap<>();
-        for (TrackRoutes t : plan.edgeRoutes().tracks()) {
-            Map<String, Integer> w = new LinkedHashMap<>();
-            RouteTable.TrackEntry entry = plan.routes().tracks().get(t.name());
-            // a retired release whose cluster stays until its service is gone (xds) is no longer the track's
-            t.releases().stream().filter(r -> entry == null || !entry.retiring().contains(r.service()))
-                    .forEach(r -> w.put(r.version(), r.weight()));
-            result.put(t.name(), w);
-        }
-        return result;
-    }
+
 }

@@ -57,6 +57,14 @@ public final class Operations {
         return new DeployOperation(this);
     }
 
+    public AnalyzeOperation analyze() {
+        return new AnalyzeOperation(this);
+    }
+
+    public StatusOperation status() {
+        return new StatusOperation(this);
+    }
+
     public EdgeEnsureOperation ensureEdge() {
         return new EdgeEnsureOperation(this);
     }

@@ -16,7 +16,7 @@ import io.grpc.Server;
 import io.grpc.ServerInterceptor;
 import io.grpc.ServerInterceptors;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
-import io.swarmcanary.edge.EdgeManager;
+import io.swarmcanary.envoy.EdgeRoutes;
 import io.swarmcanary.envoy.ReleaseRoute;
 import io.swarmcanary.envoy.XdsConfig;
 import java.io.IOException;
@@ -54,7 +54,7 @@ public final class ControlPlane implements AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final String edge;
-    private final Supplier<EdgeManager.Plan> source;
+    private final Supplier<Served> source;
     private final PrintStream log;
     private final XdsConfig xds = new XdsConfig();
     private final SimpleCache<String> cache = new SimpleCache<>(node -> NODE_GROUP);
@@ -85,7 +85,13 @@ public final class ControlPlane implements AutoCloseable {
         }
     }
 
-    public ControlPlane(String edge, Supplier<EdgeManager.Plan> source, PrintStream log) {
+    /**
+     * What the control plane serves, as the edge's planner renders it: the routes, the full config and its revision.
+     * The edge hands it over, so this package needs nothing of the edge's (no package cycle).
+     */
+    public record Served(EdgeRoutes routes, String yaml, String revision) {}
+
+    public ControlPlane(String edge, Supplier<Served> source, PrintStream log) {
         this.edge = edge;
         this.source = source;
         this.log = log;
@@ -129,8 +135,8 @@ public final class ControlPlane implements AutoCloseable {
     /** Re-reads the edge; a new route table or release set becomes a new snapshot. */
     public synchronized XdsStatus refresh() {
         try {
-            EdgeManager.Plan plan = source.get();
-            List<String> services = plan.edgeRoutes().tracks().stream()
+            Served plan = source.get();
+            List<String> services = plan.routes().tracks().stream()
                     .flatMap(t -> t.releases().stream()).map(ReleaseRoute::service).toList();
             XdsConfig.Resources resources = xds.resources(plan.yaml(), services, plan.revision());
             if (!resources.routesVersion().equals(routesVersion) || !resources.clustersVersion().equals(clustersVersion)) {

@@ -77,7 +77,11 @@ class DryRunTest {
     String v2;
 
     Operations operations(SwarmGateway gateway) {
-        return new Operations(gateway, new EdgeManager(gateway, probe, Clock.systemUTC(), Duration.ofSeconds(2)), EDGE);
+        return operations(gateway, EDGE);
+    }
+
+    Operations operations(SwarmGateway gateway, String edge) {
+        return new Operations(gateway, new EdgeManager(gateway, probe, Clock.systemUTC(), Duration.ofSeconds(2)), edge);
     }
 
     String release(String version, String createdAt) {
@@ -228,6 +232,8 @@ class DryRunTest {
         assertThat(fields(real.ensureEdge().apply(new EdgeEnsureOperation.Request(settings(EDGE), Optional.empty(), false,
                 List.of("from the file")), Progress.SILENT)))
                 .containsExactly("edge", "outcome", "revision", "config", "weights", "warnings", "seconds");
+        assertThat(fields(real.status().read(null))).containsExactly("tracks", "edge", "unrouted");
+        assertThat(fields(operations(swarm, "no-such-edge").status().read(files))).containsExactly("tracks", "unrouted");
         assertThat(fields(new DeployReport("s", "t", "v", io.swarmcanary.release.DeployResult.Outcome.CREATED, List.of(),
                 List.of(), null, List.of(), 1, "r", Map.of(), List.of(), true))).containsExactly("service", "track", "version",
                 "outcome", "secretsCreated", "secretsReused", "defaultRouteNetwork", "warnings", "seconds", "routing", "weights",

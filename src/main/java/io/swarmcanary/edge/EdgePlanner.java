@@ -1,0 +1,172 @@
+package io.swarmcanary.edge;
+
+import io.swarmcanary.UserInputException;
+import io.swarmcanary.envoy.EdgeRoutes;
+import io.swarmcanary.envoy.EnvoyConfigRenderer;
+import io.swarmcanary.envoy.EnvoyConfigValidator;
+import io.swarmcanary.envoy.ReleaseRoute;
+import io.swarmcanary.envoy.TrackRoutes;
+import io.swarmcanary.envoy.ValidationResult;
+import io.swarmcanary.envoy.XdsConfig;
+import io.swarmcanary.release.DomainNames;
+import io.swarmcanary.release.Labels;
+import io.swarmcanary.release.Names;
+import io.swarmcanary.swarm.ConfigInfo;
+import io.swarmcanary.swarm.ServiceInfo;
+import io.swarmcanary.swarm.SwarmGateway;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.TreeSet;
+
+/**
+ * Plans an edge's config: from its settings, route table and releases, the tracks it can route, the rendered and
+ * validated Envoy config, its revision, and what an xds Envoy boots from. Reads only the template config.
+ */
+final class EdgePlanner {
+    private final SwarmGateway swarm;
+    private final EnvoyConfigRenderer renderer = new EnvoyConfigRenderer().withStatsHost();
+    private final EnvoyConfigValidator validator = new EnvoyConfigValidator();
+    private final XdsConfig xds = new XdsConfig();
+
+    EdgePlanner(SwarmGateway swarm) {
+        this.swarm = swarm;
+    }
+
+    EdgeManager.Plan plan(EdgeSettings settings, RouteTable routes, Optional<String> newTemplate,
+              Map<String, List<ServiceInfo>> releasesByTrack) {
+        List<String> warnings = new ArrayList<>();
+        List<TrackRoutes> tracks = new ArrayList<>();
+        Map<String, Map<String, String>> claimed = new HashMap<>(); // track -> domain -> since when it has it
+        releasesByTrack.forEach((track, all) -> {
+            RouteTable.TrackEntry entry = routes.tracks().get(track);
+            // a release being removed by a rollback gets no traffic, not even as a fallback
+            List<ServiceInfo> releases = Lifecycle.live(entry, all);
+            if (releases.isEmpty()) {
+                return;
+            }
+            // ...but over xds keeps its cluster, at weight 0, until its service is gone: make before break. Envoy may
+            // apply a new route table and the clusters it names in either order, and a cluster removed while a route
+            // still names it answers 503 NC; a weight-0 member is never chosen, so removing it later is safe in any
+            // order. A redeploy edge swaps its whole config at once and needs no such step.
+            List<ServiceInfo> leaving = !settings.usesXds() ? List.of()
+                    : all.stream().filter(r -> !releases.contains(r)).toList();
+            TreeSet<String> domains = new TreeSet<>();
+            releases.forEach(r -> domains.addAll(Labels.domains(r.labels())));
+            if (domains.isEmpty()) {
+                warnings.add("track " + track + " has no --domain: Envoy does not route to it");
+                return;
+            }
+            Map<String, Integer> weights = EdgeReader.effectiveWeights(releases, entry);
+            String canary = entry != null && entry.canary() != null && weights.containsKey(entry.canary()) ? entry.canary() : null;
+            List<ReleaseRoute> rr = java.util.stream.Stream.concat(releases.stream(), leaving.stream())
+                    .map(r -> new ReleaseRoute(r.name(), r.labels().get(Labels.VERSION),
+                            Integer.parseInt(r.labels().getOrDefault(Labels.PORT, "80")), weights.getOrDefault(r.name(), 0)))
+                    .toList();
+            ServiceInfo first = releases.get(0);
+            TrackRoutes routesOfTrack = new TrackRoutes(first.labels().get(Labels.APP), first.labels().get(Labels.ENV),
+                    List.copyOf(domains), rr, canary);
+            tracks.add(routesOfTrack);
+            Map<String, String> since = new HashMap<>();
+            releases.forEach(r -> Labels.domains(r.labels()).forEach(d -> since.merge(d, r.createdAt(),
+                    (a, b) -> a.compareTo(b) <= 0 ? a : b)));
+            claimed.put(routesOfTrack.name(), since);
+        });
+        Map<String, String> unrouted = new TreeMap<>();
+        List<TrackRoutes> served = routable(tracks, claimed, unrouted);
+        unrouted.forEach((track, why) -> warnings.add("track " + track + " is not routed: " + why
+                + "; every other track is served"));
+        String templateText = newTemplate.orElseGet(() -> settings.templateConfig() == null ? null
+                : new String(swarm.config(settings.templateConfig()).map(ConfigInfo::data)
+                        .orElseThrow(() -> new IllegalStateException("the edge's template config " + settings.templateConfig()
+                                + " is missing; re-run 'edge ensure --template FILE'")), StandardCharsets.UTF_8));
+        EdgeRoutes edgeRoutes = new EdgeRoutes(EdgeSettings.LISTENER_PORT, null, served);
+        // the revision names the config without itself in it, so the config is rendered once to hash, once to ship
+        String revision = Names.sha256(renderer.render(edgeRoutes, Optional.ofNullable(templateText))).substring(0, 12);
+        String yaml = renderer.render(edgeRoutes.withRevision(revision), Optional.ofNullable(templateText));
+        ValidationResult validation = validator.validate(yaml);
+        if (!validation.isValid()) {
+            throw new UserInputException("the generated Envoy config is invalid, so it was not applied; the live edge is"
+                    + " untouched:\n" + validation.describe());
+        }
+        // an xds Envoy starts from a bootstrap without the route table: that comes from the control plane
+        String bootstrap = !settings.usesXds() ? yaml : xds.bootstrap(settings.name(), EdgeSettings.LISTENER_PORT,
+                Optional.ofNullable(templateText), "tasks." + XdsConfig.controlPlaneService(settings.name()),
+                XdsConfig.DEFAULT_GRPC_PORT);
+        if (settings.usesXds()) {
+            ValidationResult bootstrapValidation = validator.validate(bootstrap);
+            if (!bootstrapValidation.isValid()) {
+                throw new UserInputException("the xDS bootstrap for this edge is invalid, so it was not applied; the live"
+                        + " edge is untouched:\n" + bootstrapValidation.describe());
+            }
+        }
+        return new EdgeManager.Plan(settings, routes, edgeRoutes, yaml, revision, List.copyOf(warnings), bootstrap, unrouted);
+    }
+
+    /**
+     * The tracks the edge can route: each valid on its own, no reserved host, and each domain with the track that has
+     * had it longest (a later claimant is the one left out). One track's bad state never takes the others down.
+     */
+    static List<TrackRoutes> routable(List<TrackRoutes> tracks, Map<String, Map<String, String>> claimed,
+                                      Map<String, String> unrouted) {
+        Map<String, String> owner = new HashMap<>();  // domain as Envoy compares it -> track
+        Map<String, String> ownerSince = new HashMap<>();
+        List<TrackRoutes> candidates = new ArrayList<>();
+        for (TrackRoutes track : tracks) {
+            Optional<String> problem = EnvoyConfigRenderer.problemOf(track);
+            if (problem.isEmpty()) {
+                problem = track.domains().stream().filter(DomainNames::isReserved).findFirst()
+                        .map(d -> "domain " + d + " is reserved for the edge itself");
+            }
+            if (problem.isPresent()) {
+                unrouted.put(track.name(), problem.get());
+                continue;
+            }
+            candidates.add(track);
+            for (String domain : track.domains()) {
+                String key = DomainNames.normalize(domain);
+                String since = claimed.getOrDefault(track.name(), Map.of()).getOrDefault(domain, "");
+                String other = owner.get(key);
+                if (other == null || since.compareTo(ownerSince.get(key)) < 0
+                        || (since.equals(ownerSince.get(key)) && track.name().compareTo(other) < 0)) {
+                    owner.put(key, track.name());
+                    ownerSince.put(key, since);
+                }
+            }
+        }
+        List<TrackRoutes> result = new ArrayList<>();
+        for (TrackRoutes track : candidates) {
+            Optional<String> taken = track.domains().stream()
+                    .filter(d -> !owner.get(DomainNames.normalize(d)).equals(track.name())).findFirst();
+            if (taken.isPresent()) {
+                unrouted.put(track.name(), "domain " + taken.get() + " is routed to track "
+                        + owner.get(DomainNames.normalize(taken.get())) + ", which had it first");
+            } else {
+                result.add(track);
+            }
+        }
+        return result;
+    }
+
+    static String configName(EdgeManager.Plan plan) {
+        return plan.settings().name() + "-config-" + Names.sha256(plan.bootstrap().getBytes(StandardCharsets.UTF_8)).substring(0, 12);
+    }
+
+    static Map<String, Map<String, Integer>> weightsByVersion(EdgeManager.Plan plan) {
+        Map<String, Map<String, Integer>> result = new TreeMap<>();
+        for (TrackRoutes t : plan.edgeRoutes().tracks()) {
+            Map<String, Integer> w = new LinkedHashMap<>();
+            RouteTable.TrackEntry entry = plan.routes().tracks().get(t.name());
+            // a retired release whose cluster stays until its service is gone (xds) is no longer the track's
+            t.releases().stream().filter(r -> entry == null || !entry.retiring().contains(r.service()))
+                    .forEach(r -> w.put(r.version(), r.weight()));
+            result.put(t.name(), w);
+        }
+        return result;
+    }
+}

@@ -1,0 +1,43 @@
+package io.swarmcanary.operations;
+
+import io.swarmcanary.edge.EdgeManager;
+import io.swarmcanary.edge.Lifecycle;
+import io.swarmcanary.edge.RouteTable;
+import io.swarmcanary.release.StatusReader;
+import io.swarmcanary.release.Track;
+import java.time.Clock;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+
+/** status: every track's releases with their weights and phase on the edge, and whether every Envoy has the edge's config. */
+public final class StatusOperation {
+    private final Operations ops;
+
+    StatusOperation(Operations ops) {
+        this.ops = ops;
+    }
+
+    /** @param track one track, or null for all */
+    public StatusResult read(Track track) {
+        Map<String, Integer> weights = new HashMap<>();
+        Map<String, StatusReader.Position> positions = new HashMap<>();
+        Optional<EdgeManager.EdgeState> edge = ops.edges().read(ops.edge());
+        edge.ifPresent(e -> ops.edges().releasesByTrack(ops.edge()).forEach((t, releases) -> {
+            RouteTable.TrackEntry entry = e.routes().tracks().get(t);
+            weights.putAll(EdgeManager.effectiveWeights(Lifecycle.live(entry, releases), entry));
+            Lifecycle.Phase phase = Lifecycle.phase(entry, releases);
+            positions.put(t, new StatusReader.Position(phase.describe(), phase.stable(), phase.canary(), phase.previous()));
+        }));
+        List<StatusReader.TrackStatus> tracks = new StatusReader(ops.swarm(), Clock.systemUTC()).read(track, weights, positions);
+        EdgeManager.DeliveryStatus delivery = edge.map(ops.edges()::deliveryStatus).orElse(null);
+        // tracks the edge leaves out of its config (a domain another track had first, a reserved host...)
+        Map<String, String> unrouted = new TreeMap<>(edge.isEmpty() ? Map.of() : ops.edges().currentPlan(ops.edge()).unrouted());
+        if (track != null) {
+            unrouted.keySet().retainAll(List.of(track.name()));
+        }
+        return new StatusResult(tracks, delivery, unrouted, ops.edge(), edge.map(e -> e.settings().delivery()).orElse(null), track);
+    }
+}

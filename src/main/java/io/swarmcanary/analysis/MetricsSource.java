@@ -1,9 +1,11 @@
 package io.swarmcanary.analysis;
 
 import io.swarmcanary.release.Progress;
+import io.swarmcanary.wait.Wait;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /** Where the analysis reads what happened to each release during a window that starts now. */
 public interface MetricsSource {
@@ -19,22 +21,16 @@ public interface MetricsSource {
 
     /** Waits out the window with a progress line every second; returns the time actually waited. */
     static void await(Duration window, String what, Progress progress) {
-        long end = System.nanoTime() + window.toNanos();
         long total = Math.max(1, window.toSeconds());
-        while (true) {
-            long left = end - System.nanoTime();
-            if (left <= 0) {
-                progress.done();
-                return;
-            }
-            long elapsed = total - (long) Math.ceil(left / 1e9);
-            progress.waiting(what + ": " + elapsed + "s of " + total + "s");
-            try {
-                Thread.sleep(Math.min(1000, left / 1_000_000 + 1));
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException("interrupted during the analysis window");
-            }
-        }
+        Wait.upTo(window, java.time.Clock.systemUTC()).every(Duration.ofSeconds(1))
+                .onInterrupt(() -> new IllegalStateException("interrupted during the analysis window"))
+                .until(elapsed -> {
+                    if (elapsed.compareTo(window) >= 0) {
+                        return Optional.of(true);
+                    }
+                    progress.waiting(what + ": " + elapsed.toSeconds() + "s of " + total + "s");
+                    return Optional.<Boolean>empty();
+                });
+        progress.done();
     }
 }

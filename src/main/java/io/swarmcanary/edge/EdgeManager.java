@@ -14,6 +14,7 @@ import io.swarmcanary.swarm.ServiceDefinition;
 import io.swarmcanary.swarm.ServiceInfo;
 import io.swarmcanary.swarm.SwarmGateway;
 import io.swarmcanary.swarm.TaskInfo;
+import io.swarmcanary.wait.Wait;
 import io.swarmcanary.edge.Delivery.Look;
 import io.swarmcanary.xds.ControlPlaneClient;
 import java.nio.charset.StandardCharsets;
@@ -26,7 +27,6 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.TreeMap;
-import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * The edge: the Envoy service, its route table (a label) and its generated config (a content-addressed
@@ -371,14 +371,8 @@ public final class EdgeManager {
 
     /** Exponential back-off with jitter, so that writers who collided do not collide again in step. */
     private void backOff(int attempt) {
-        long base = Math.min(retryBase.toMillis() << Math.min(attempt - 1, 6), MAX_BACKOFF.toMillis());
-        long millis = base / 2 + ThreadLocalRandom.current().nextLong(base / 2 + 1);
-        try {
-            Thread.sleep(millis);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while waiting to write the edge again");
-        }
+        Wait.sleep(Wait.backOff(attempt, retryBase, MAX_BACKOFF),
+                () -> new IllegalStateException("interrupted while waiting to write the edge again"));
     }
 
     /** Releases that exist, have no traffic under the current entry and get some under the new one. */
@@ -403,42 +397,42 @@ public final class EdgeManager {
 
     private void awaitHealthyHosts(EdgeSettings settings, List<String> services, HostCheck hostCheck, Progress progress) {
         Duration timeout = hostCheck == HostCheck.REQUIRE ? convergeTimeout : HOSTS_WARN_TIMEOUT;
-        Instant deadline = clock.instant().plus(timeout);
-        while (true) {
+        List<String> missing = new ArrayList<>(services); // as of the last look
+        boolean over = Wait.upTo(timeout, clock).every(Duration.ofMillis(250)).onInterrupt(EdgeManager::interrupted).until(e -> {
             Optional<Map<String, Long>> healthy = probe.healthyHosts(settings.port(), services);
             if (healthy.isEmpty()) {
                 progress.info("note: cannot read the stats of the live Envoy of edge " + settings.name()
                         + " (no stats host in its config, or no answer on port " + settings.port()
                         + "); not checking that it has found the tasks of " + String.join(", ", services));
-                return;
+                return Optional.of(true);
             }
-            List<String> missing = services.stream().filter(s -> healthy.get().getOrDefault(s, 0L) == 0).toList();
+            missing.clear();
+            services.stream().filter(s -> healthy.get().getOrDefault(s, 0L) == 0).forEach(missing::add);
             if (missing.isEmpty()) {
                 progress.done();
-                return;
+                return Optional.of(true);
             }
-            String waiting = "waiting for edge " + settings.name() + " to find a healthy task of " + String.join(", ", missing)
-                    + " before it gets traffic";
-            progress.waiting(waiting);
-            if (clock.instant().isAfter(deadline)) {
-                progress.done();
-                String why = "the live Envoy of edge " + settings.name() + " has found no healthy task of "
-                        + String.join(", ", missing) + " within " + timeout.toSeconds() + "s";
-                if (hostCheck == HostCheck.WARN) {
-                    progress.info("warning: " + why + "; going on, because this is the way back");
-                    return;
-                }
-                throw new IllegalStateException(why + ". Nothing was changed: traffic stays where it was. Check the"
-                        + " release's tasks ('docker service ps " + missing.get(0) + "') and that they pass their health"
-                        + " check and share a network with the edge.");
-            }
-            try {
-                Thread.sleep(250);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException("interrupted while waiting for the edge");
-            }
+            progress.waiting("waiting for edge " + settings.name() + " to find a healthy task of " + String.join(", ", missing)
+                    + " before it gets traffic");
+            return Optional.<Boolean>empty();
+        }).isPresent();
+        if (over) {
+            return;
         }
+        progress.done();
+        String why = "the live Envoy of edge " + settings.name() + " has found no healthy task of "
+                + String.join(", ", missing) + " within " + timeout.toSeconds() + "s";
+        if (hostCheck == HostCheck.WARN) {
+            progress.info("warning: " + why + "; going on, because this is the way back");
+            return;
+        }
+        throw new IllegalStateException(why + ". Nothing was changed: traffic stays where it was. Check the"
+                + " release's tasks ('docker service ps " + missing.get(0) + "') and that they pass their health"
+                + " check and share a network with the edge.");
+    }
+
+    private static IllegalStateException interrupted() {
+        return new IllegalStateException("interrupted while waiting for the edge");
     }
 
     /** The config the edge would run now, rendered from the cluster. */
@@ -718,46 +712,39 @@ public final class EdgeManager {
      */
     private void awaitLive(EdgeSettings settings, Duration timeout, long pollMillis, Progress progress,
                            java.util.function.LongFunction<Look> look) {
-        Instant deadline = clock.instant().plus(timeout);
-        while (true) {
-            String state = swarm.updateState(settings.name());
-            List<TaskInfo> tasks = swarm.tasks(settings.name());
-            long running = tasks.stream().filter(t -> t.wanted() && t.running()).count();
-            long wanted = tasks.stream().filter(TaskInfo::wanted).count();
-            Look seen;
-            try {
-                seen = look.apply(running);
-            } catch (RuntimeException e) {
-                progress.done();
-                throw e;
-            }
-            String last = String.format("waiting for edge %s: %d/%d Envoy tasks running, rollout %s, %s",
-                    settings.name(), running, wanted, state == null ? "new" : state, seen.seen());
-            progress.waiting(last);
-            if (seen.rejection() != null) {
-                progress.done();
-                throw new IllegalStateException(seen.rejection());
-            }
-            if (state != null && (state.startsWith("rollback") || state.equals("paused"))) {
-                progress.done();
-                throw new IllegalStateException("edge " + settings.name() + " update " + state + ": "
-                        + tasks.stream().filter(TaskInfo::failed).map(t -> t.error() == null ? t.message() : t.error()).distinct().toList());
-            }
-            if ((state == null || state.equals("completed")) && running > 0 && running == wanted && seen.served()) {
-                progress.done();
-                return;
-            }
-            if (clock.instant().isAfter(deadline)) {
-                progress.done();
-                throw new IllegalStateException("edge " + settings.name() + " did not converge within "
-                        + timeout.toSeconds() + "s (" + last + ")");
-            }
-            try {
-                Thread.sleep(pollMillis);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException("interrupted while waiting for the edge");
-            }
+        String[] last = {""}; // what the last look saw, for the timeout's message
+        boolean live = Wait.upTo(timeout, clock).every(Duration.ofMillis(pollMillis)).onInterrupt(EdgeManager::interrupted)
+                .until(e -> {
+                    String state = swarm.updateState(settings.name());
+                    List<TaskInfo> tasks = swarm.tasks(settings.name());
+                    long running = tasks.stream().filter(t -> t.wanted() && t.running()).count();
+                    long wanted = tasks.stream().filter(TaskInfo::wanted).count();
+                    Look seen;
+                    try {
+                        seen = look.apply(running);
+                    } catch (RuntimeException failure) {
+                        progress.done();
+                        throw failure;
+                    }
+                    last[0] = String.format("waiting for edge %s: %d/%d Envoy tasks running, rollout %s, %s",
+                            settings.name(), running, wanted, state == null ? "new" : state, seen.seen());
+                    progress.waiting(last[0]);
+                    if (seen.rejection() != null) {
+                        progress.done();
+                        throw new IllegalStateException(seen.rejection());
+                    }
+                    if (state != null && (state.startsWith("rollback") || state.equals("paused"))) {
+                        progress.done();
+                        throw new IllegalStateException("edge " + settings.name() + " update " + state + ": " + tasks.stream()
+                                .filter(TaskInfo::failed).map(t -> t.error() == null ? t.message() : t.error()).distinct().toList());
+                    }
+                    boolean done = (state == null || state.equals("completed")) && running > 0 && running == wanted && seen.served();
+                    return done ? Optional.of(true) : Optional.<Boolean>empty();
+                }).isPresent();
+        progress.done();
+        if (!live) {
+            throw new IllegalStateException("edge " + settings.name() + " did not converge within "
+                    + timeout.toSeconds() + "s (" + last[0] + ")");
         }
     }
 

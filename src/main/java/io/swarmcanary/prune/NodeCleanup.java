@@ -6,11 +6,13 @@ import io.swarmcanary.swarm.GlobalJob;
 import io.swarmcanary.swarm.SwarmGateway;
 import io.swarmcanary.swarm.TaskInfo;
 import java.time.Clock;
+import io.swarmcanary.wait.Wait;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Optional;
 import java.util.Map;
 import java.util.UUID;
 import java.util.regex.Matcher;
@@ -103,28 +105,19 @@ public final class NodeCleanup {
 
     private List<TaskInfo> await(String name, Duration timeout, Progress progress) {
         int nodes = swarm.readyNodes();
-        Instant deadline = clock.instant().plus(timeout);
-        while (true) {
-            List<TaskInfo> tasks = swarm.tasks(name);
-            long done = tasks.stream().filter(NodeCleanup::finished).count();
-            progress.waiting("job " + name + ": " + done + "/" + nodes + " nodes done");
-            if (done >= nodes && done == tasks.size()) {
-                progress.done();
-                return tasks;
-            }
-            if (clock.instant().isAfter(deadline)) {
-                progress.done();
-                throw new IllegalStateException("the clean-up job " + name + " did not finish on every node within "
-                        + timeout.toSeconds() + "s (" + done + "/" + nodes + " done); it was removed. Releases, secrets and"
-                        + " configs were already pruned; re-run with --images to clean the nodes again.");
-            }
-            try {
-                Thread.sleep(500);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException("interrupted while waiting for the clean-up job");
-            }
-        }
+        long[] done = {0};
+        Optional<List<TaskInfo>> finished = Wait.upTo(timeout, clock).every(Duration.ofMillis(500))
+                .onInterrupt(() -> new IllegalStateException("interrupted while waiting for the clean-up job"))
+                .until(elapsed -> {
+                    List<TaskInfo> tasks = swarm.tasks(name);
+                    done[0] = tasks.stream().filter(NodeCleanup::finished).count();
+                    progress.waiting("job " + name + ": " + done[0] + "/" + nodes + " nodes done");
+                    return done[0] >= nodes && done[0] == tasks.size() ? Optional.of(tasks) : Optional.empty();
+                });
+        progress.done();
+        return finished.orElseThrow(() -> new IllegalStateException("the clean-up job " + name + " did not finish on every"
+                + " node within " + timeout.toSeconds() + "s (" + done[0] + "/" + nodes + " done); it was removed. Releases,"
+                + " secrets and configs were already pruned; re-run with --images to clean the nodes again."));
     }
 
     private static boolean finished(TaskInfo t) {

@@ -2,9 +2,9 @@ package io.swarmcanary.prune;
 
 import io.swarmcanary.release.Progress;
 import io.swarmcanary.swarm.SwarmGateway;
+import io.swarmcanary.wait.Wait;
 import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -91,35 +91,33 @@ public final class PruneExecutor {
 
     /** Removes one object; empty when done, else why Docker refused it. */
     private Optional<String> remove(PrunePlan plan, ClusterState planned, PrunePlan.Item item) {
-        Instant deadline = clock.instant().plus(inUseRetry);
-        while (true) {
-            try {
-                switch (item.kind()) {
-                    case PrunePlan.RELEASE -> swarm.removeService(item.id());
-                    case PrunePlan.SECRET -> swarm.removeSecret(item.id());
-                    default -> swarm.removeConfig(item.id());
-                }
-                return Optional.empty();
-            } catch (RuntimeException e) {
-                String message = String.valueOf(e.getMessage());
-                if (notFound(e)) {
-                    return Optional.of("already gone");
-                }
-                if (!message.contains("in use")) {
-                    throw e;
-                }
-                // no spec mounts it (checked just now), yet Docker says in use: the tasks of a release removed a moment
-                // ago are still stopping. Anything else is a reference that appeared since: skip it.
-                Optional<String> keepNow = recheck(plan, planned, item);
-                if (keepNow.isPresent()) {
-                    return keepNow;
-                }
-                if (clock.instant().isAfter(deadline)) {
-                    return Optional.of("Docker says it is in use: " + message);
-                }
-                sleep(Math.min(1000, inUseRetry.toMillis()));
-            }
-        }
+        String[] inUse = {""}; // Docker's last refusal
+        // a look's value is the outcome: empty Optional when removed, else why not
+        return Wait.upTo(inUseRetry, clock).every(Duration.ofMillis(Math.min(1000, inUseRetry.toMillis())))
+                .onInterrupt(() -> new IllegalStateException("interrupted"))
+                .until(elapsed -> {
+                    try {
+                        switch (item.kind()) {
+                            case PrunePlan.RELEASE -> swarm.removeService(item.id());
+                            case PrunePlan.SECRET -> swarm.removeSecret(item.id());
+                            default -> swarm.removeConfig(item.id());
+                        }
+                        return Optional.of(Optional.<String>empty());
+                    } catch (RuntimeException e) {
+                        String message = String.valueOf(e.getMessage());
+                        if (notFound(e)) {
+                            return Optional.of(Optional.of("already gone"));
+                        }
+                        if (!message.contains("in use")) {
+                            throw e;
+                        }
+                        // no spec mounts it (checked just now), yet Docker says in use: the tasks of a release removed a
+                        // moment ago are still stopping. Anything else is a reference that appeared since: skip it.
+                        Optional<String> keepNow = recheck(plan, planned, item);
+                        inUse[0] = message;
+                        return keepNow.isPresent() ? Optional.of(keepNow) : Optional.<Optional<String>>empty();
+                    }
+                }).orElseGet(() -> Optional.of("Docker says it is in use: " + inUse[0]));
     }
 
     /** The planned images that no service runs now (a release that was skipped after all still holds its image). */
@@ -141,15 +139,6 @@ public final class PruneExecutor {
         return e instanceof com.github.dockerjava.api.exception.NotFoundException
                 || (e instanceof io.swarmcanary.swarm.DockerApiException d && d.status() == 404)
                 || String.valueOf(e.getMessage()).contains("not found");
-    }
-
-    private static void sleep(long millis) {
-        try {
-            Thread.sleep(millis);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted");
-        }
     }
 
     /** The node clean-up with its settings bound (image, timeout), so the executor only hands it the work. */

@@ -10,6 +10,7 @@ import io.swarmcanary.swarm.SecretMount;
 import io.swarmcanary.swarm.ServiceDefinition;
 import io.swarmcanary.swarm.ServiceInfo;
 import io.swarmcanary.swarm.SwarmGateway;
+import io.swarmcanary.wait.Wait;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -25,6 +26,8 @@ import java.util.TreeMap;
  * is running and healthy. On failure it removes only what this run created.
  */
 public final class Deployer {
+    /** How long undoing a deploy retries a secret or config Docker still calls in use. */
+    private static final Duration IN_USE_RETRY = Duration.ofSeconds(10);
     private static final ObjectMapper CANONICAL = new ObjectMapper().configure(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS, true);
 
     private final SwarmGateway swarm;
@@ -315,29 +318,19 @@ public final class Deployer {
         }
         for (String name : createdSecrets) {
             // a secret stays in use until the service's tasks are gone: retry briefly
-            for (int attempt = 0; attempt < 40; attempt++) {
-                try {
-                    swarm.secret(name).ifPresent(s -> swarm.removeSecret(s.id()));
-                    progress.info("removed secret " + name + " (created by this run)");
-                    break;
-                } catch (RuntimeException inUse) {
-                    sleep(250);
-                }
-            }
+            retryWhileInUse(() -> {
+                swarm.secret(name).ifPresent(s -> swarm.removeSecret(s.id()));
+                progress.info("removed secret " + name + " (created by this run)");
+            });
         }
     }
 
     private void undoConfigs(List<String> createdConfigs, Progress progress) {
         for (String name : createdConfigs) {
-            for (int attempt = 0; attempt < 40; attempt++) { // in use until the tasks are gone, like secrets
-                try {
-                    swarm.config(name).ifPresent(c -> swarm.removeConfig(c.id()));
-                    progress.info("removed config " + name + " (created by this run)");
-                    break;
-                } catch (RuntimeException inUse) {
-                    sleep(250);
-                }
-            }
+            retryWhileInUse(() -> { // in use until the tasks are gone, like secrets
+                swarm.config(name).ifPresent(c -> swarm.removeConfig(c.id()));
+                progress.info("removed config " + name + " (created by this run)");
+            });
         }
     }
 
@@ -418,11 +411,19 @@ public final class Deployer {
         }
     }
 
-    private static void sleep(long millis) {
+    /** Runs a removal until it succeeds, for about ten seconds (Docker refuses while the tasks still stop); then gives up. */
+    private void retryWhileInUse(Runnable removal) {
         try {
-            Thread.sleep(millis);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+            Wait.upTo(IN_USE_RETRY, clock).every(Duration.ofMillis(250)).until(elapsed -> {
+                try {
+                    removal.run();
+                    return Optional.of(true);
+                } catch (RuntimeException inUse) {
+                    return Optional.<Boolean>empty();
+                }
+            });
+        } catch (IllegalStateException interrupted) {
+            // the interrupt flag stays set; the deploy's own failure is what gets reported, not this
         }
     }
 }

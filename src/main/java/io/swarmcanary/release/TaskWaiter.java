@@ -5,8 +5,11 @@ import io.swarmcanary.swarm.TaskInfo;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import io.swarmcanary.wait.Wait;
+import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -35,47 +38,50 @@ public final class TaskWaiter {
     }
 
     public void awaitRunning(String service, int replicas, Duration timeout, Progress progress) {
-        Instant start = clock.instant();
-        Instant deadline = start.plus(timeout);
-        Instant unschedulableSince = null;
-        while (true) {
-            List<TaskInfo> tasks = swarm.tasks(service);
-            long running = tasks.stream().filter(t -> t.wanted() && t.running()).count();
-            // a task of a long-running service that completes has exited: as much a failure as a crash
-            List<TaskInfo> failed = tasks.stream().filter(t -> t.failed() || "complete".equals(t.state())).toList();
-            long starting = tasks.stream().filter(t -> t.wanted() && "starting".equals(t.state())).count();
-            long seconds = Duration.between(start, clock.instant()).toSeconds();
-            progress.waiting(String.format("waiting for %s: %d/%d running, %d starting (health check), %d failed [%ds]",
-                    service, running, replicas, starting, failed.size(), seconds));
-            if (running >= replicas) {
-                progress.done();
-                return;
-            }
-            for (TaskInfo t : failed) {
-                // retrying cannot fix a missing image: say so at once instead of waiting for the timeout
-                if (t.error() != null && t.error().contains("No such image")) {
-                    throw new NotReadyException(service + ": " + t.error() + " (on node " + t.nodeId() + ")");
-                }
-            }
-            if (failed.size() >= maxFailures) {
-                throw new NotReadyException(service + ": " + failed.size() + " tasks failed: " + errors(failed));
-            }
-            boolean unschedulable = tasks.stream().anyMatch(t -> "pending".equals(t.state())
-                    && t.error() != null && t.error().contains("no suitable node"));
-            if (unschedulable) {
-                unschedulableSince = unschedulableSince == null ? clock.instant() : unschedulableSince;
-                if (Duration.between(unschedulableSince, clock.instant()).compareTo(UNSCHEDULABLE_GRACE) > 0) {
-                    throw new NotReadyException(service + ": tasks cannot be scheduled: " + errors(tasks.stream()
-                            .filter(t -> "pending".equals(t.state())).toList()));
-                }
-            } else {
-                unschedulableSince = null;
-            }
-            if (clock.instant().isAfter(deadline)) {
-                throw new NotReadyException(service + ": not ready after " + timeout.toSeconds() + "s: "
-                        + running + "/" + replicas + " running" + (failed.isEmpty() ? "" : "; task errors: " + errors(failed)));
-            }
-            sleep();
+        Instant[] unschedulableSince = {null};
+        long[] lastRunning = {0};
+        List<TaskInfo> lastFailed = new ArrayList<>();
+        boolean ready = Wait.upTo(timeout, clock).every(POLL).onInterrupt(() -> new NotReadyException("interrupted while waiting"))
+                .until(elapsed -> {
+                    List<TaskInfo> tasks = swarm.tasks(service);
+                    long running = tasks.stream().filter(t -> t.wanted() && t.running()).count();
+                    // a task of a long-running service that completes has exited: as much a failure as a crash
+                    List<TaskInfo> failed = tasks.stream().filter(t -> t.failed() || "complete".equals(t.state())).toList();
+                    long starting = tasks.stream().filter(t -> t.wanted() && "starting".equals(t.state())).count();
+                    progress.waiting(String.format("waiting for %s: %d/%d running, %d starting (health check), %d failed [%ds]",
+                            service, running, replicas, starting, failed.size(), elapsed.toSeconds()));
+                    if (running >= replicas) {
+                        progress.done();
+                        return Optional.of(true);
+                    }
+                    for (TaskInfo t : failed) {
+                        // retrying cannot fix a missing image: say so at once instead of waiting for the timeout
+                        if (t.error() != null && t.error().contains("No such image")) {
+                            throw new NotReadyException(service + ": " + t.error() + " (on node " + t.nodeId() + ")");
+                        }
+                    }
+                    if (failed.size() >= maxFailures) {
+                        throw new NotReadyException(service + ": " + failed.size() + " tasks failed: " + errors(failed));
+                    }
+                    boolean unschedulable = tasks.stream().anyMatch(t -> "pending".equals(t.state())
+                            && t.error() != null && t.error().contains("no suitable node"));
+                    if (unschedulable) {
+                        unschedulableSince[0] = unschedulableSince[0] == null ? clock.instant() : unschedulableSince[0];
+                        if (Duration.between(unschedulableSince[0], clock.instant()).compareTo(UNSCHEDULABLE_GRACE) > 0) {
+                            throw new NotReadyException(service + ": tasks cannot be scheduled: " + errors(tasks.stream()
+                                    .filter(t -> "pending".equals(t.state())).toList()));
+                        }
+                    } else {
+                        unschedulableSince[0] = null;
+                    }
+                    lastRunning[0] = running;
+                    lastFailed.clear();
+                    lastFailed.addAll(failed);
+                    return Optional.<Boolean>empty();
+                }).isPresent();
+        if (!ready) {
+            throw new NotReadyException(service + ": not ready after " + timeout.toSeconds() + "s: " + lastRunning[0] + "/"
+                    + replicas + " running" + (lastFailed.isEmpty() ? "" : "; task errors: " + errors(lastFailed)));
         }
     }
 
@@ -88,14 +94,5 @@ public final class TaskWaiter {
             distinct.add(t.state() + ": " + why);
         }
         return String.join("; ", distinct);
-    }
-
-    private static void sleep() {
-        try {
-            Thread.sleep(POLL.toMillis());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new NotReadyException("interrupted while waiting");
-        }
     }
 }

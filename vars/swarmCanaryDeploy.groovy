@@ -92,63 +92,64 @@ private void passMilestone(Map plan) {
     }
 }
 
-/** deploy → (shift, gate)* → promote, rolling back on any failure once this build's release may be on the edge. */
+/**
+ * deploy, then what `swarm-canary next` says is left ((gate, shift)*, promote), rolling back on any failure once this
+ * build's release may be on the edge. Which gates, shifts and resume point the CLI decides; this step only carries them
+ * out with what only Jenkins has: input, timeout, node, archiving.
+ */
 private Map lifecycle(Map plan) {
     Map result = [track: plan.track, version: plan.version, approvals: [], analyses: []]
     String doing = "deploying ${plan.version}"
     boolean deployed = false
     try {
-        def deploy = onAgent(plan) {
+        Map answers = onAgent(plan) {
             if (plan.composeStash) {
                 unstash(plan.composeStash) // this node may be another agent or workspace than the one the files were checked out in
             }
-            swarmCanaryExecute(verb: 'deploy', args: plan.deployArgs, secrets: plan.secrets,
+            def deploy = swarmCanaryExecute(verb: 'deploy', args: plan.deployArgs, secrets: plan.secrets,
                     dockerHost: plan.target.dockerHost, dockerCredentialsId: plan.target.dockerCredentialsId)
+            [deploy: deploy, next: nextSteps(plan)] // same node: what is left for this release, read right after its deploy
         }
         deployed = true
-        result.service = deploy.service
-        result.deploy = deploy
-        Map<String, Integer> weights = deploy.weights instanceof Map ? deploy.weights : [:]
-        if (weights.isEmpty()) {
+        result.service = answers.deploy.service
+        result.deploy = answers.deploy
+        List actions = answers.next.actions
+        String first = actions[0].action
+        if (first == 'unrouted') {
             result.outcome = 'unrouted'
             return result
         }
-        if (weights.size() == 1) {
-            echo "swarmCanaryDeploy: ${plan.version} is the first release of ${plan.track}: it takes all traffic, no canary to approve"
+        if (first == 'done') {
+            echo "swarmCanaryDeploy: ${plan.version}: ${actions[0].reason}"
             result.outcome = 'deployed'
-            result.weights = weights
+            result.weights = answers.deploy.weights
             return result
         }
-        int current = (weights[plan.version] ?: 0) as int
-        // a re-run finds the canary where an earlier build left it: approve it there before moving on
-        // (at 100% only if it is still the canary: a promoted release has nothing left to approve)
-        if (plan.approval && current > 0 && (current < 100 || canaryIsThisRelease(plan))) {
-            doing = "at the ${current}% gate '${gateId(plan.app, plan.env, current)}'"
-            result.approvals << gate(plan, current, nextOf(plan.weights, current))
+        if (first == 'deploy') {
+            error "swarmCanaryDeploy: ${plan.version} was deployed, but the track now says: ${actions[0].reason}"
         }
-        for (int i = 0; i < plan.weights.size(); i++) {
-            int weight = plan.weights[i]
-            if (weight <= current) {
-                continue
-            }
-            doing = "shifting to ${weight}%"
-            onAgent(plan) { envoyShiftTraffic(plan.target + [weight: weight]) }
-            if (plan.analysisArgs) {
-                doing = "analysing the canary at ${weight}%"
-                Map verdict = analyse(plan, weight)
-                result.analyses << verdict
-                if (verdict.verdict == 'fail') {
-                    result.outcome = 'rolled back by analysis'
-                    writeReport(plan, result)
-                    error "swarmCanaryDeploy: ${plan.version} of ${plan.track} failed analysis at ${weight}%: ${verdict.reason}; " +
-                          "rolled back automatically, without waiting for approval: " +
-                          "${present(verdict.rollback?.weights) ? 'weights now ' + verdict.rollback.weights : 'the stable release takes all traffic'}" +
-                          (verdict.rollback?.removed ? " and ${verdict.rollback.removed.join(', ')} was removed" : '')
-                }
-            }
-            if (plan.approval) {
+        for (int i = 0; i < actions.size(); i++) {   // an index loop: the iterator of Jenkins' JSONArray is not serializable
+            String action = actions[i].action
+            int weight = actions[i].weight as int
+            if (action == 'gate') {
                 doing = "at the ${weight}% gate '${gateId(plan.app, plan.env, weight)}'"
-                result.approvals << gate(plan, weight, nextOf(plan.weights, weight))
+                result.approvals << gate(plan, weight, weightOfNextShift(actions, i))
+            } else if (action == 'shift') {
+                doing = "shifting to ${weight}%"
+                onAgent(plan) { envoyShiftTraffic(plan.target + [weight: weight]) }
+                if (plan.analysisArgs) {
+                    doing = "analysing the canary at ${weight}%"
+                    Map verdict = analyse(plan, weight)
+                    result.analyses << verdict
+                    if (verdict.verdict == 'fail') {
+                        result.outcome = 'rolled back by analysis'
+                        writeReport(plan, result)
+                        error "swarmCanaryDeploy: ${plan.version} of ${plan.track} failed analysis at ${weight}%: ${verdict.reason}; " +
+                              "rolled back automatically, without waiting for approval: " +
+                              "${present(verdict.rollback?.weights) ? 'weights now ' + verdict.rollback.weights : 'the stable release takes all traffic'}" +
+                              (verdict.rollback?.removed ? " and ${verdict.rollback.removed.join(', ')} was removed" : '')
+                    }
+                }
             }
         }
         doing = 'promoting'
@@ -183,6 +184,29 @@ private Map lifecycle(Map plan) {
         }
         error message
     }
+}
+
+/** swarm-canary next: the track as the cluster has it now, and what is left for this release. Call it on an agent. */
+private Map nextSteps(Map plan) {
+    List<String> args = ['--app', plan.app, '--env', plan.env, '--version', plan.version, '--steps', plan.weights.join(',')]
+    if (plan.target.edge) {
+        args += ['--edge', plan.target.edge]
+    }
+    if (!plan.approval) {
+        args << '--no-gates'
+    }
+    return swarmCanaryExecute(verb: 'next', args: args, dockerHost: plan.target.dockerHost, dockerCredentialsId: plan.target.dockerCredentialsId)
+}
+
+/** The weight the shift after this gate goes to; null when the promote comes next. */
+@NonCPS
+private static Integer weightOfNextShift(List actions, int gate) {
+    for (int i = gate + 1; i < actions.size(); i++) {
+        if (actions[i].action == 'shift') {
+            return actions[i].weight as Integer
+        }
+    }
+    return null
 }
 
 /** Jenkins' FlowInterruptedException (rejection, timeout, abort, superseded): it ends a build ABORTED. */
@@ -292,34 +316,13 @@ private String rollBack(Map plan, boolean deployed) {
 
 /** After a deploy that did not finish: is this build's release the track's canary (its claim made, maybe its service)? */
 private boolean canaryIsThisRelease(Map plan) {
-    def status = onAgent(plan) {
-        swarmCanaryStatus(app: plan.app, env: plan.env, edge: plan.target.edge,
-                dockerHost: plan.target.dockerHost, dockerCredentialsId: plan.target.dockerCredentialsId)
-    }
-    return isCanary(status, plan)
-}
-
-@NonCPS
-private static boolean isCanary(def status, Map plan) {
-    def track = (status?.tracks ?: []).find { it.track == plan.track }
-    String canary = present(track?.canary)
-    if (canary == null) {
-        return false
-    }
-    def release = (track.releases ?: []).find { it.service == canary }
-    // a claim whose service was never created has no release entry: it is this build's if its name says so
-    return release ? release.version == plan.version : canary == plan.serviceGuess
+    return onAgent(plan) { nextSteps(plan) }.canaryIsThisVersion == true
 }
 
 /** A value of the CLI's JSON as text; null for null and for JSON null (readJSON gives a JSONNull object). */
 @NonCPS
 static String present(def value) {
     value == null || value.equals(null) ? null : value.toString()
-}
-
-@NonCPS
-private static Integer nextOf(List<Integer> weights, int weight) {
-    weights.find { it > weight }
 }
 
 @NonCPS
@@ -470,7 +473,6 @@ static Map planOf(Map config) {
     String submitter = text(config, 'submitter')
 
     return [app: app, env: env, version: version, track: "${app}-${env}".toString(),
-            serviceGuess: "${app}-${env}-${version.replace('.', '_')}".toString(),
             deployArgs: args, secrets: secretsOf(config.secrets), weights: weights,
             approval: approval, submitter: submitter, approvalTimeout: approvalTimeout,
             approvalTimeoutText: "${time} ${time == 1 ? unit[0..-2] : unit}".toString(),

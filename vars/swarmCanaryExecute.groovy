@@ -130,6 +130,46 @@ def call(Map config = [:]) {
     return resultOf(label, status, output, (config.okExitCodes ?: []) as List)
 }
 
+/** The parameters of a lifecycle step on one track (swarmCanaryPromote, swarmCanaryRollback). */
+@groovy.transform.Field
+static final Set<String> TRACK_STEP_PARAMETERS = ['app', 'env', 'edge', 'dockerHost', 'dockerCredentialsId'] as Set
+
+/**
+ * swarmCanaryPromote and swarmCanaryRollback: check the track's parameters (with the shared configuration's defaults),
+ * run the verb on that track, return the CLI's JSON result.
+ */
+def trackStep(String step, String verb, Map config) {
+    config = swarmCanaryConfig.withDefaults(config, ['dockerHost', 'dockerCredentialsId', 'edge']) // the shared configuration: vars/swarmCanaryConfig
+    List<String> args
+    try {
+        args = trackArgs(step, config)
+    } catch (Exception e) {
+        error "${step}: ${e.message}"
+    }
+    return swarmCanaryExecute(verb: verb, args: args, dockerHost: config.dockerHost, dockerCredentialsId: config.dockerCredentialsId)
+}
+
+@NonCPS
+static List<String> trackArgs(String step, Map config) {
+    def unknown = config.keySet().findAll { !(it in TRACK_STEP_PARAMETERS) }
+    if (unknown) {
+        throw new Exception("unknown parameter(s) ${unknown.sort()}; known: ${TRACK_STEP_PARAMETERS.sort()}")
+    }
+    ['app', 'env'].each { name ->
+        if (!(config[name] instanceof CharSequence) || !config[name].toString().trim()) {
+            throw new Exception("'${name}' is required, e.g. ${step}(app: 'files', env: 'webdev')")
+        }
+    }
+    List<String> args = ['--app', config.app.toString(), '--env', config.env.toString()]
+    if (config.edge != null) {
+        if (!(config.edge instanceof CharSequence) || !config.edge.toString().trim()) {
+            throw new Exception("'edge' is the name of the Envoy service, e.g. 'envoy'; was '${config.edge}'")
+        }
+        args += ['--edge', config.edge.toString()]
+    }
+    return args
+}
+
 private def resultOf(String label, int status, String output, List okExitCodes) {
     def result = output?.trim() ? readJSON(text: output) : null
     if (status != 0 && status in okExitCodes && result instanceof Map && !(result.error instanceof Map)) {

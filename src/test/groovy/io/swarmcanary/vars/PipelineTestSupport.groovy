@@ -40,6 +40,8 @@ abstract class PipelineTestSupport extends BasePipelineTest {
 
     /** What the fake CLI prints on stdout and returns; cliRuns records the arguments file it was given. */
     String cliStdout = '{"ok": true}'
+    /** When set: what the fake CLI prints for these arguments (its verb first), instead of cliStdout. */
+    Closure<String> cliAnswer
     int cliExit = 0
     boolean cliOnPath = false
     List<String> cliRuns = []
@@ -202,6 +204,11 @@ abstract class PipelineTestSupport extends BasePipelineTest {
         shCalls.collect { it.script }
     }
 
+    /** A JSON answer the real CLI printed, checked in under src/test/resources/cli-json/ (see io.swarmcanary.cli.CliJsonFixtures). */
+    static String cliJson(String name) {
+        new File(REPO, "src/test/resources/cli-json/${name}.json").getText('UTF-8')
+    }
+
     static String sha256(String text) {
         java.security.MessageDigest.getInstance('SHA-256').digest(text.getBytes('UTF-8')).encodeHex().toString()
     }
@@ -320,7 +327,7 @@ abstract class PipelineTestSupport extends BasePipelineTest {
         }
         if (script.contains('"@$SWARM_CANARY_ARGS"')) {
             cliRuns << readAgentFile(env.SWARM_CANARY_ARGS)
-            writeAgentFile(env.SWARM_CANARY_OUT, cliStdout)
+            writeAgentFile(env.SWARM_CANARY_OUT, cliAnswer ? cliAnswer(argsOfFile(readAgentFile(env.SWARM_CANARY_ARGS))) : cliStdout)
             return cliExit
         }
         throw new AssertionError("unexpected sh script: ${script}")

@@ -17,7 +17,7 @@ class SwarmCanaryDeployStepTest extends PipelineTestSupport {
 
     /** The deploy's weights by version: a stable 1.0.9 and the new canary at 0, as the CLI reports them. */
     Map<String, Integer> deployedWeights = ['1.0.9': 100, '1.0.10': 0]
-    /** The CLI call ('deploy', 'shift 25', 'promote', 'rollback', 'status') that fails with exit 1, or is aborted by bob. */
+    /** The CLI call ('deploy', 'next', 'shift 25', 'promote', 'rollback') that fails with exit 1, or is aborted by bob. */
     String failAt
     String abortAt
     /** The CLI call that is interrupted, and how. */
@@ -74,6 +74,9 @@ class SwarmCanaryDeployStepTest extends PipelineTestSupport {
             String events = agentPath(args[args.indexOf('--events') + 1])
             reportedEvents = agentFileExists(events) ? readAgentFile(events) : null
         }
+        if (args[0] == 'deploy' && call != failAt) {
+            deployAnswered = true
+        }
         if (args[0] == 'deploy' && args.contains('--compose')) {
             composeOnDeployAgent = agentFileExists(agentPath(args[args.indexOf('--compose') + 1]))
         }
@@ -98,6 +101,8 @@ class SwarmCanaryDeployStepTest extends PipelineTestSupport {
             case 'rollback':
                 return '''{"track": "files-webdev", "outcome": "rolled back", "phase": "stable", "stable": "files-webdev-1_0_9",
                            "weights": {"1.0.9": 100}, "removed": ["files-webdev-1_0_10"]}'''
+            case 'next':
+                return next(args)
             case 'status':
                 return """{"tracks": [{"track": "files-webdev", "phase": "canary at 0%", "stable": "files-webdev-1_0_9",
                            "canary": ${statusCanary == null ? 'null' : '"' + statusCanary + '"'}, "releases": [{"service": "files-webdev-1_0_9", "version": "1.0.9"},
@@ -112,6 +117,42 @@ class SwarmCanaryDeployStepTest extends PipelineTestSupport {
             default:
                 throw new AssertionError("unexpected CLI call ${args}")
         }
+    }
+
+    /** Whether the fake deploy answered: next then reads the cluster as that deploy left it. */
+    boolean deployAnswered = false
+
+    /**
+     * swarm-canary next as the real command answers: its own decision code and JSON printer (io.swarmcanary.cli.NextCommand),
+     * on the cluster the test describes: after a deploy, deployedWeights with statusCanary as the canary (none: promoted);
+     * after a deploy that failed, the stable 1.0.9, someone's 1.0.11, and statusCanary claimed.
+     */
+    String next(List<String> args) {
+        def command = new io.swarmcanary.cli.NextCommand()
+        def cli = new picocli.CommandLine(command)
+        StringWriter out = new StringWriter()
+        cli.setOut(new PrintWriter(out))
+        cli.parseArgs(args.drop(1) as String[])
+        Map<String, Integer> byVersion = deployAnswered ? deployedWeights : ['1.0.9': 100, '1.0.11': 0]
+        String stableVersion = byVersion.findAll { "files-webdev-${it.key.replace('.', '_')}" != statusCanary }.max { it.value }?.key
+        boolean edgeRoutes = !(deployAnswered && deployedWeights.isEmpty()) // a deploy reporting no weights found no edge
+        List releases = []
+        (edgeRoutes ? byVersion.keySet() : ['1.0.10']).eachWithIndex { String version, int i ->
+            String name = "files-webdev-${version.replace('.', '_')}".toString()
+            releases << new io.swarmcanary.swarm.ServiceInfo('id-' + name, name, 1, [(io.swarmcanary.release.Labels.VERSION): version],
+                    'img', 1, [], [], "2026-01-0${i + 1}T00:00:00Z".toString())
+        }
+        Map<String, Integer> weights = byVersion.collectEntries { [("files-webdev-${it.key.replace('.', '_')}".toString()): it.value] }
+        if (!deployAnswered && statusCanary) {
+            weights[statusCanary] = 0
+        }
+        String stable = stableVersion ? "files-webdev-${stableVersion.replace('.', '_')}".toString() : null
+        String previous = statusCanary == null ? weights.keySet().find { it != stable } : null
+        def entry = new io.swarmcanary.edge.RouteTable.TrackEntry(weights, statusCanary, stable, previous, [])
+        def decision = io.swarmcanary.pipeline.NextStep.decide(new io.swarmcanary.release.Track(command.app, command.env),
+                command.version, command.steps, !command.noGates, command.edgeOptions.edge, edgeRoutes, entry, releases, null)
+        command.print(decision)
+        return out.toString()
     }
 
     static String json(Map m) {
@@ -135,7 +176,7 @@ class SwarmCanaryDeployStepTest extends PipelineTestSupport {
     @Test
     void shiftsThenAsksBetweenEveryIncrementAndBeforePromote() {
         def result = deploy()
-        assertThat(events()).containsExactly('deploy', 'shift 5', 'input files-webdev-5', 'shift 25', 'input files-webdev-25',
+        assertThat(events()).containsExactly('deploy', 'next', 'shift 5', 'input files-webdev-5', 'shift 25', 'input files-webdev-25',
                 'shift 50', 'input files-webdev-50', 'shift 100', 'input files-webdev-100', 'promote')
         assertThat(result.outcome).isEqualTo('promoted')
         assertThat(result.service).isEqualTo('files-webdev-1_0_10')
@@ -185,7 +226,7 @@ class SwarmCanaryDeployStepTest extends PipelineTestSupport {
     @Test
     void analysisRunsAfterEveryShiftBeforeTheGateAndTheReportIsArchived() {
         def result = deploy(analysis: ANALYSIS)
-        assertThat(events()).containsExactly('deploy', 'shift 5', 'analyze', 'input files-webdev-5', 'shift 25', 'analyze',
+        assertThat(events()).containsExactly('deploy', 'next', 'shift 5', 'analyze', 'input files-webdev-5', 'shift 25', 'analyze',
                 'input files-webdev-25', 'shift 50', 'analyze', 'input files-webdev-50', 'shift 100', 'analyze',
                 'input files-webdev-100', 'promote', 'report')
         List<String> analyze = agentArgFiles.find { it[0] == 'analyze' }
@@ -216,7 +257,7 @@ class SwarmCanaryDeployStepTest extends PipelineTestSupport {
         agentPool = true
         deployedWeights = ['1.0.9': 75, '1.0.10': 25]
         deploy(analysis: ANALYSIS)
-        assertThat(events()).containsExactly('deploy', 'input files-webdev-25', 'shift 50', 'analyze', 'input files-webdev-50',
+        assertThat(events()).containsExactly('deploy', 'next', 'input files-webdev-25', 'shift 50', 'analyze', 'input files-webdev-50',
                 'shift 100', 'analyze', 'input files-webdev-100', 'promote', 'report')
         assertThat(reportedEvents.readLines().findAll { it.contains('"type":"analysis"') }).hasSize(2)
     }
@@ -243,7 +284,7 @@ class SwarmCanaryDeployStepTest extends PipelineTestSupport {
                 .hasMessageContaining('failed analysis at 25%: canary error rate 30.0% > max 1%')
                 .hasMessageContaining('rolled back automatically, without waiting for approval')
                 .hasMessageContaining('files-webdev-1_0_10 was removed')
-        assertThat(events()).containsExactly('deploy', 'shift 5', 'analyze', 'input files-webdev-5', 'shift 25', 'analyze', 'report')
+        assertThat(events()).containsExactly('deploy', 'next', 'shift 5', 'analyze', 'input files-webdev-5', 'shift 25', 'analyze', 'report')
         assertThat(inputCalls*.args*.id).doesNotContain('files-webdev-25')
     }
 
@@ -251,7 +292,7 @@ class SwarmCanaryDeployStepTest extends PipelineTestSupport {
     void notEnoughDataAsksAHuman() {
         verdicts[5] = 'inconclusive'
         deploy(analysis: ANALYSIS)
-        assertThat(events()).startsWith('deploy', 'shift 5', 'analyze', 'input files-webdev-5')
+        assertThat(events()).startsWith('deploy', 'next', 'shift 5', 'analyze', 'input files-webdev-5')
     }
 
     @Test
@@ -282,7 +323,7 @@ class SwarmCanaryDeployStepTest extends PipelineTestSupport {
     @Test
     void ownWeightsGiveOwnGates() {
         deploy(weights: [10, 100])
-        assertThat(events()).containsExactly('deploy', 'shift 10', 'input files-webdev-10', 'shift 100', 'input files-webdev-100', 'promote')
+        assertThat(events()).containsExactly('deploy', 'next', 'shift 10', 'input files-webdev-10', 'shift 100', 'input files-webdev-100', 'promote')
     }
 
     static List<Object[]> everyWayOutAtEveryGate() {
@@ -343,15 +384,15 @@ class SwarmCanaryDeployStepTest extends PipelineTestSupport {
         statusCanary = 'files-webdev-1_0_11'   // someone else's canary
         assertThatThrownBy { deploy() }.hasMessageContaining('failed (swarm-canary deploy (exit 1')
                 .hasMessageContaining('while deploying 1.0.10; nothing to roll back: 1.0.10 is not the canary of files-webdev')
-        assertThat(events()).containsExactly('deploy', 'status')
+        assertThat(events()).containsExactly('deploy', 'next')
     }
 
     @Test
     void aDeployAbortedAfterItClaimedTheCanarySlotRollsBack() {
-        abortAt = 'deploy'   // killed before its service existed: status knows only the claimed name
+        abortAt = 'deploy'   // killed before its service existed: next knows only the claimed name
         assertThatThrownBy { deploy() }.isInstanceOf(FlowInterruptedException)
         assertThat(log()).anyMatch(matching { it.contains('was aborted by bob while deploying 1.0.10; rolled back') })
-        assertThat(events()).containsExactly('deploy', 'status', 'rollback')
+        assertThat(events()).containsExactly('deploy', 'next', 'rollback')
     }
 
     @Test
@@ -390,7 +431,7 @@ class SwarmCanaryDeployStepTest extends PipelineTestSupport {
     void theFirstReleaseOfATrackNeedsNoGates() {
         deployedWeights = ['1.0.10': 100]
         def result = deploy()
-        assertThat(events()).containsExactly('deploy')
+        assertThat(events()).containsExactly('deploy', 'next')
         assertThat(result.outcome).isEqualTo('deployed')
         assertThat(result.weights).isEqualTo(['1.0.10': 100])
     }
@@ -399,7 +440,7 @@ class SwarmCanaryDeployStepTest extends PipelineTestSupport {
     void aReRunCarriesOnFromTheWeightTheCanaryHasWithItsGateFirst() {
         deployedWeights = ['1.0.9': 75, '1.0.10': 25]
         deploy()
-        assertThat(events()).containsExactly('deploy', 'input files-webdev-25', 'shift 50', 'input files-webdev-50',
+        assertThat(events()).containsExactly('deploy', 'next', 'input files-webdev-25', 'shift 50', 'input files-webdev-50',
                 'shift 100', 'input files-webdev-100', 'promote')
     }
 
@@ -408,20 +449,20 @@ class SwarmCanaryDeployStepTest extends PipelineTestSupport {
         deployedWeights = ['1.0.9': 0, '1.0.10': 100]
         statusCanary = null   // promoted: the track has no canary
         deploy()
-        assertThat(events()).containsExactly('deploy', 'status', 'promote')
+        assertThat(events()).containsExactly('deploy', 'next', 'promote')
     }
 
     @Test
     void aReRunOfACanaryAtAllTrafficAsksBeforeItPromotes() {
         deployedWeights = ['1.0.9': 0, '1.0.10': 100]
         deploy()
-        assertThat(events()).containsExactly('deploy', 'status', 'input files-webdev-100', 'promote')
+        assertThat(events()).containsExactly('deploy', 'next', 'input files-webdev-100', 'promote')
     }
 
     @Test
     void withoutApprovalItShiftsStraightThrough() {
         deploy(approval: false)
-        assertThat(events()).containsExactly('deploy', 'shift 5', 'shift 25', 'shift 50', 'shift 100', 'promote')
+        assertThat(events()).containsExactly('deploy', 'next', 'shift 5', 'shift 25', 'shift 50', 'shift 100', 'promote')
         assertThat(gateTimeouts()).isEmpty()
     }
 
@@ -495,7 +536,7 @@ class SwarmCanaryDeployStepTest extends PipelineTestSupport {
         deployedWeights = [:]
         assertThatThrownBy { deploy() }.hasMessageContaining('was deployed, but nothing routes to it: edge envoy routes files-webdev')
                 .hasMessageContaining('Create the edge or give domains, then re-run')
-        assertThat(events()).containsExactly('deploy')
+        assertThat(events()).containsExactly('deploy', 'next')
     }
 
     @Test
@@ -511,7 +552,9 @@ class SwarmCanaryDeployStepTest extends PipelineTestSupport {
                 '--env-var', 'APP_VERSION=1.0.10', '--env-var', 'GREETING=a "b" $HOME',
                 '--health-cmd', 'wget -q -O- http://127.0.0.1:8080/health', '--timeout', '10m', '--edge', 'edge-1',
                 '--replace-canary', '--no-image-check', '--output', 'json')
-        assertThat(argsOfFile(cliRuns[1])).containsExactly('shift', '--app', 'files', '--env', 'webdev', '--weight', '5', '--edge', 'edge-1',
+        assertThat(argsOfFile(cliRuns[1])).containsExactly('next', '--app', 'files', '--env', 'webdev', '--version', '1.0.10',
+                '--steps', '5,25,50,100', '--edge', 'edge-1', '--output', 'json')
+        assertThat(argsOfFile(cliRuns[2])).containsExactly('shift', '--app', 'files', '--env', 'webdev', '--weight', '5', '--edge', 'edge-1',
                 '--output', 'json')
         assertThat(argsOfFile(cliRuns.last())).containsExactly('promote', '--app', 'files', '--env', 'webdev', '--edge', 'edge-1',
                 '--output', 'json')

@@ -147,6 +147,9 @@ class NextCommandTest {
         String v10 = release("1.0.10", "2026-01-02T00:00:00Z");
         route(new RouteTable.TrackEntry(Map.of(v9, 100, v10, 0), v10, v9, null, List.of()));
         CliJsonFixtures.check("next-canary-at-0", answer(CANARY));
+        String[] noGates = java.util.stream.Stream.concat(java.util.Arrays.stream(CANARY), java.util.stream.Stream.of("--no-gates"))
+                .toArray(String[]::new);
+        CliJsonFixtures.check("next-canary-at-0-no-gates", answer(noGates));
         route(new RouteTable.TrackEntry(Map.of(v9, 0, v10, 100), null, v10, v9, List.of()));
         CliJsonFixtures.check("next-promoted", answer(CANARY));
     }

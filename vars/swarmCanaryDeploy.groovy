@@ -12,7 +12,7 @@ import com.cloudbees.groovy.cps.NonCPS
 static final Set<String> PARAMETERS = ['app', 'env', 'version', 'image', 'secrets', 'weights', 'approval', 'submitter',
         'approvalTimeout', 'replicas', 'port', 'domains', 'networks', 'envVars', 'healthCmd', 'constraints', 'deployTimeout',
         'edge', 'dockerHost', 'dockerCredentialsId', 'replaceCanary', 'imageCheck', 'compose', 'composeStash', 'service', 'stack', 'nodeLabel',
-        'analysis', 'milestone', 'agentTimeout'] as Set
+        'analysis', 'milestone', 'agentTimeout', 'registry', 'registryCredentialsId'] as Set
 
 @groovy.transform.Field
 static final List<Integer> DEFAULT_WEIGHTS = Collections.unmodifiableList([5, 25, 50, 100])
@@ -106,7 +106,8 @@ private Map lifecycle(Map plan) {
             if (plan.composeStash) {
                 unstash(plan.composeStash) // this node may be another agent or workspace than the one the files were checked out in
             }
-            def deploy = swarmCanaryExecute(verb: 'deploy', args: plan.deployArgs, secrets: plan.secrets,
+            def deploy = swarmCanaryExecute(verb: 'deploy', args: plan.deployArgs, secrets: plan.secrets, registry: plan.registry,
+                    registryCredentialsId: plan.registryCredentialsId,
                     dockerHost: plan.target.dockerHost, dockerCredentialsId: plan.target.dockerCredentialsId)
             [deploy: deploy, next: nextSteps(plan)] // same node: what is left for this release, read right after its deploy
         }
@@ -480,6 +481,7 @@ static Map planOf(Map config) {
             agentTimeout: config.agentTimeout == null ? 60 : inRange('agentTimeout', config.agentTimeout, 1, 1440), lockResource: "swarm-canary/${app}-${env}".toString(),
             analysisArgs: config.analysis == null ? null : analysisArgsOf(config.analysis, app, env, edge), events: '',
             compose: text(config, 'compose'), composeStash: text(config, 'composeStash'),
+            registryCredentialsId: text(config, 'registryCredentialsId'), registry: registryOf(config),
             target: [app: app, env: env, edge: edge, dockerHost: text(config, 'dockerHost'),
                      dockerCredentialsId: text(config, 'dockerCredentialsId')]]
 }
@@ -540,6 +542,22 @@ private static List<String> analysisArgsOf(def analysis, String app, String env,
         throw new Exception("analysis.source 'prometheus' needs analysis.prometheusUrl, e.g. 'http://prometheus:9090'")
     }
     return args + ['--rollback-on-fail', '--events', EVENTS_FILE]
+}
+
+/** The registry a registryCredentialsId logs in to: registry:, else the host of image: (registry.example.com/files:1.0.10). */
+@NonCPS
+private static String registryOf(Map config) {
+    String registry = text(config, 'registry')
+    if (registry != null || config.registryCredentialsId == null) {
+        return registry
+    }
+    String image = text(config, 'image')
+    String host = image?.contains('/') ? image.substring(0, image.indexOf('/')) : null
+    if (host == null || !(host.contains('.') || host.contains(':') || host == 'localhost')) {
+        throw new Exception("registryCredentialsId needs registry: the host[:port] of the registry the login is for, " +
+                "e.g. registry: 'registry.example.com' (it is not in image '${image ?: ''}')")
+    }
+    return host
 }
 
 @NonCPS

@@ -36,7 +36,8 @@ static final List<String> SCRIPTS = [swarmCanaryExecute.RUN_SCRIPT, swarmCanaryE
                                      swarmCanaryExecute.VERIFY_SCRIPT]
 
 @groovy.transform.Field
-static final Set<String> PARAMETERS = ['verb', 'args', 'secrets', 'dockerHost', 'dockerCredentialsId', 'okExitCodes'] as Set
+static final Set<String> PARAMETERS = ['verb', 'args', 'secrets', 'dockerHost', 'dockerCredentialsId', 'okExitCodes', 'registry',
+        'registryCredentialsId'] as Set
 
 @groovy.transform.Field
 static final Map<Integer, String> HINTS = [
@@ -65,6 +66,9 @@ def call(Map config = [:]) {
     }
     String dockerHost = config.dockerHost ?: null
     String dockerCredentialsId = config.dockerCredentialsId ?: null
+    if (config.registryCredentialsId && !(config.registry instanceof CharSequence && config.registry ==~ /[A-Za-z0-9.-]+(:[0-9]+)?/)) {
+        error "swarmCanaryExecute: registryCredentialsId needs registry, the host[:port] the login is for (e.g. 'registry.example.com'); was '${config.registry}'"
+    }
     if (dockerCredentialsId && !dockerHost && !env.DOCKER_HOST) {
         error "swarmCanaryExecute: dockerCredentialsId needs a TLS Docker endpoint: set dockerHost (e.g. 'tcp://manager:2376') or DOCKER_HOST"
     }
@@ -94,10 +98,19 @@ def call(Map config = [:]) {
     if (dockerCredentialsId) {
         runEnv << 'DOCKER_TLS_VERIFY=1'
     }
+    String registryCredentialsId = config.registryCredentialsId ?: null
+    if (registryCredentialsId) {
+        // the login the CLI sends with service create/update (X-Registry-Auth) and image look-ups: by environment, never argv
+        runEnv << "SWARM_CANARY_REGISTRY=${config.registry}"
+    }
 
     List bindings = []
     if (dockerCredentialsId) {
         bindings << dockerCert(credentialsId: dockerCredentialsId, variable: 'DOCKER_CERT_PATH')
+    }
+    if (registryCredentialsId) {
+        bindings << usernamePassword(credentialsId: registryCredentialsId, usernameVariable: 'SWARM_CANARY_REGISTRY_USER',
+                passwordVariable: 'SWARM_CANARY_REGISTRY_PASSWORD')
     }
     for (Map s in secrets) {   // plain loops around steps: CPS-safe
         bindings << (s.type == 'file' ? file(credentialsId: s.credentialsId, variable: s.variable)

@@ -125,10 +125,13 @@ abstract class PipelineTestSupport extends BasePipelineTest {
         helper.registerAllowedMethod('string', [Map], { Map m -> [kind: 'string'] + m })
         helper.registerAllowedMethod('file', [Map], { Map m -> [kind: 'file'] + m })
         helper.registerAllowedMethod('dockerCert', [Map], { Map m -> [kind: 'dockerCert'] + m })
+        helper.registerAllowedMethod('usernamePassword', [Map], { Map m -> [kind: 'usernamePassword'] + m })
         helper.registerAllowedMethod('withCredentials', [List, Closure], { List bindings, Closure body ->
             Map<String, String> values = bindings.collectEntries { Map b ->
                 boundCredentials << b
-                [(b.variable): credentialValue(b)]
+                b.kind == 'usernamePassword'
+                        ? [(b.usernameVariable): 'user-of-' + b.credentialsId, (b.passwordVariable): secretValues[b.credentialsId] ?: 'password-of-' + b.credentialsId]
+                        : [(b.variable): credentialValue(b)]
             }
             withOverrides(values, body)
         })

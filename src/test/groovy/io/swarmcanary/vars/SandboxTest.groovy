@@ -61,6 +61,8 @@ class SandboxTest {
         'method collect'    : 'generic-whitelist: DefaultGroovyMethods collect java.util.Collection / java.util.Map groovy.lang.Closure',
         'method collectMany': 'generic-whitelist: DefaultGroovyMethods collectMany java.lang.Iterable groovy.lang.Closure',
         'method contains'   : 'generic-whitelist: method java.lang.String contains java.lang.CharSequence',
+        'method indexOf'    : 'generic-whitelist: method java.lang.String indexOf java.lang.String',
+        'method substring'  : 'generic-whitelist: method java.lang.String substring int int',
         'method containsKey': 'generic-whitelist: method java.util.Map containsKey java.lang.Object',
         'method each'       : 'generic-whitelist: DefaultGroovyMethods each java.util.List / java.util.Map groovy.lang.Closure',
         'method endsWith'   : 'generic-whitelist: method java.lang.String endsWith java.lang.String',
@@ -116,7 +118,7 @@ class SandboxTest {
      * Map keys read as properties (config.app, plan.track, answer.verdict ...): the sandbox lets a script read a Map's
      * entries as properties. These are the keys the steps use.
      */
-    static final Set<String> MAP_KEYS = ('action actions canaryIsThisVersion next analyses analysis analysisArgs app approval approvalEvents approvalTimeout approvalTimeoutText ' +
+    static final Set<String> MAP_KEYS = ('file registry registryCredentialsId required action actions canaryIsThisVersion next analyses analysis analysisArgs app approval approvalEvents approvalTimeout approvalTimeoutText ' +
             'approvals args canary compose composeStash credentialsId deploy deployArgs dockerCredentialsId dockerHost domains dryRun edge ' +
             'env envVars error events exe exitCode failed image imageLabel images insideNode jar keep key kind lockResource maxErrorRate maxP99 ' +
             'minRequests name nodeLabel okExitCodes olderThan outcome port previous prometheusUrl pruneImage reason releases ' +

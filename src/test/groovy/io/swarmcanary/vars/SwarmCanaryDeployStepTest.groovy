@@ -592,6 +592,23 @@ class SwarmCanaryDeployStepTest extends PipelineTestSupport {
         assertThat(inputCalls*.args*.message).noneMatch(matching { it.contains('s3cr3t') })
     }
 
+    @Test
+    void aRegistryLoginReachesOnlyTheDeployThroughTheEnvironment() {
+        secretValues['registry-push'] = SECRET
+        deploy(registryCredentialsId: 'registry-push', approval: false)
+        assertThat(boundCredentials.findAll { it.kind == 'usernamePassword' }).containsExactly([kind: 'usernamePassword',
+                credentialsId: 'registry-push', usernameVariable: 'SWARM_CANARY_REGISTRY_USER', passwordVariable: 'SWARM_CANARY_REGISTRY_PASSWORD'])
+        assertThat(shCalls[0].env).containsEntry('SWARM_CANARY_REGISTRY', 'registry.example.com')
+                .containsEntry('SWARM_CANARY_REGISTRY_USER', 'user-of-registry-push').containsEntry('SWARM_CANARY_REGISTRY_PASSWORD', SECRET)
+        assertThat(shCalls.drop(1)).allMatch(matching { !it.env.containsKey('SWARM_CANARY_REGISTRY_PASSWORD') && !it.env.values().contains(SECRET) })
+        cliRuns.each { assertThat(it).doesNotContain('s3cr3t').doesNotContain('registry-push') }
+        assertThat(log()).noneMatch(matching { it.contains('s3cr3t') })
+
+        shCalls.clear()
+        deploy(registryCredentialsId: 'registry-push', registry: 'mirror.example.com:5000', approval: false)
+        assertThat(shCalls[0].env).containsEntry('SWARM_CANARY_REGISTRY', 'mirror.example.com:5000')
+    }
+
     static List<Object[]> badParameters() {
         [
             [[app: null], "'app' is required"],
@@ -636,6 +653,8 @@ class SwarmCanaryDeployStepTest extends PipelineTestSupport {
             [[analysis: '1m'], "'analysis' is a map"],
             [[weigths: [5, 100]], 'unknown parameter(s) [weigths]'],
             [[agent: 'swarm'], 'unknown parameter(s) [agent]'],
+            [[registryCredentialsId: 'registry-push', image: 'files:1.0.10'], "registryCredentialsId needs registry: the host[:port]"],
+            [[registryCredentialsId: ''], "'registryCredentialsId' must be non-empty text"],
         ].collect { it as Object[] }
     }
 

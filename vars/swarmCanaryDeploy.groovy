@@ -166,7 +166,9 @@ private Map lifecycle(Map plan) {
         return result
     } catch (Throwable failure) {
         // the rollback comes first: nothing that could throw (e.g. a read the sandbox rejects) may run before it
-        String rolledBack = result.outcome in ['rolled back by analysis', 'promoted'] ? null : rollBack(plan, deployed)
+        String rolledBack = result.outcome in ['rolled back by analysis', 'promoted'] ? null
+                : !deployed && refusedInput(failure) ? 'nothing to roll back: the CLI refused the input before changing anything'
+                : rollBack(plan, deployed)
         if (result.outcome == 'rolled back by analysis') {
             throw failure // analyze already rolled back and said why
         }
@@ -208,6 +210,12 @@ private static Integer weightOfNextShift(List actions, int gate) {
         }
     }
     return null
+}
+
+/** The deploy's exit 2: bad input, refused before anything changed (the CLI validates its options, not this step). */
+@NonCPS
+static boolean refusedInput(Throwable failure) {
+    failure.message?.startsWith('swarm-canary deploy (exit 2,') ?: false
 }
 
 /** Jenkins' FlowInterruptedException (rejection, timeout, abort, superseded): it ends a build ABORTED. */
@@ -418,16 +426,11 @@ static Map planOf(Map config) {
     String app = config.app.toString().trim()
     String env = config.env.toString().trim()
     String version = config.version.toString().trim()
-    if (config.image == null && config.compose == null) {
-        throw new Exception("'image' is required (or 'compose' with 'service'), e.g. image: 'registry.example.com/files:1.0.10'")
-    }
     if (config.domains == null) {
         throw new Exception("'domains' is required: Envoy routes a track by its domains, e.g. domains: ['files.webdev.example.com']")
     }
-    ['service', 'stack', 'composeStash'].each { name ->
-        if (config[name] != null && config.compose == null) {
-            throw new Exception("'${name}' goes with a 'compose' file; give 'compose' too")
-        }
+    if (config.composeStash != null && config.compose == null) {
+        throw new Exception("'composeStash' goes with a 'compose' file; give 'compose' too")
     }
 
     List<String> args = ['--app', app, '--env', env, '--version', version]
@@ -435,12 +438,9 @@ static Map planOf(Map config) {
     option(args, '--compose', text(config, 'compose'))
     option(args, '--service', text(config, 'service'))
     option(args, '--stack', text(config, 'stack'))
-    if (config.replicas != null) {
-        option(args, '--replicas', inRange('replicas', config.replicas, 0, 1000).toString())
-    }
-    if (config.port != null) {
-        option(args, '--port', inRange('port', config.port, 1, 65535).toString())
-    }
+    // replicas, port, image, service and stack: the CLI checks them (exit 2) before it changes anything
+    option(args, '--replicas', config.replicas?.toString())
+    option(args, '--port', config.port?.toString())
     textList(config, 'domains').each { option(args, '--domain', it) }
     textList(config, 'networks').each { option(args, '--network', it) }
     textList(config, 'constraints').each { option(args, '--constraint', it) }
@@ -449,8 +449,8 @@ static Map planOf(Map config) {
             throw new Exception("'envVars' is a map of variable to value, e.g. [APP_VERSION: '1.0.10']; was ${config.envVars}")
         }
         config.envVars.each { key, value ->
-            if (!(key?.toString() ==~ /[A-Za-z_][A-Za-z0-9_]*/) || value == null) {
-                throw new Exception("envVars: '${key}' needs a variable name (letters, digits, _) and a value")
+            if (value == null) {
+                throw new Exception("envVars: '${key}' needs a value")
             }
             option(args, '--env-var', "${key}=${value}".toString())
         }

@@ -615,11 +615,8 @@ class SwarmCanaryDeployStepTest extends PipelineTestSupport {
             [[env: ' '], "'env' is required"],
             [[version: null], "'version' is required"],
             [[version: 1.1], "'version' is required"],
-            [[image: null], "'image' is required (or 'compose'"],
             [[domains: null], "'domains' is required"],
             [[domains: ['a', '']], "'domains' is a list of non-empty texts"],
-            [[service: 'web'], "'service' goes with a 'compose' file; give 'compose' too"],
-            [[stack: 'files'], "'stack' goes with a 'compose' file"],
             [[compose: 'stack.yml', domains: null], "'domains' is required"],
             [[weights: []], "'weights' is a list"],
             [[weights: '5,25'], "'weights' is a list"],
@@ -633,9 +630,6 @@ class SwarmCanaryDeployStepTest extends PipelineTestSupport {
             [[approvalTimeout: [time: 2, unit: 'WEEKS']], "'approvalTimeout' is minutes"],
             [[approvalTimeout: '2h'], "'approvalTimeout' is minutes"],
             [[submitter: ''], "'submitter' must be non-empty text"],
-            [[replicas: -1], "'replicas' must be a whole number 0-1000"],
-            [[port: 70000], "'port' must be a whole number 1-65535"],
-            [[envVars: ['APP VERSION': '1']], "envVars: 'APP VERSION' needs a variable name"],
             [[envVars: 'A=1'], "'envVars' is a map"],
             [[secrets: [[name: 'db_password']]], 'needs name, credentialsId'],
             [[secrets: [[name: 'db', credentialsId: 'x', type: 'ssh']]], "type 'string' (default) or 'file'"],
@@ -653,6 +647,8 @@ class SwarmCanaryDeployStepTest extends PipelineTestSupport {
             [[analysis: '1m'], "'analysis' is a map"],
             [[weigths: [5, 100]], 'unknown parameter(s) [weigths]'],
             [[agent: 'swarm'], 'unknown parameter(s) [agent]'],
+            [[composeStash: 'compose'], "'composeStash' goes with a 'compose' file"],
+            [[envVars: [APP_VERSION: null]], "envVars: 'APP_VERSION' needs a value"],
             [[registryCredentialsId: 'registry-push', image: 'files:1.0.10'], "registryCredentialsId needs registry: the host[:port]"],
             [[registryCredentialsId: ''], "'registryCredentialsId' must be non-empty text"],
         ].collect { it as Object[] }
@@ -667,6 +663,64 @@ class SwarmCanaryDeployStepTest extends PipelineTestSupport {
         assertThat(calls('node')).isEmpty()
         assertThat(calls('swarmCanaryExecute')).isEmpty()
         assertThat(shCalls).isEmpty()
+        assertThat(inputCalls).isEmpty()
+    }
+
+    /**
+     * Deploy options the CLI checks itself before it changes anything (once the step checked them too): the real CLI
+     * reads the step's argument file (picocli, the deploy's own checks, a Docker host that cannot be reached should it
+     * get that far) and its exit 2 and message are the fake's answer. Moved from badParameters: image, service, stack,
+     * replicas, port and envVars' names.
+     */
+    static List<Object[]> badDeployOptions() {
+        [
+            [[image: null], '--image is required'],
+            [[service: 'web'], '--service and --stack need --compose FILE'],
+            [[stack: 'files'], '--service and --stack need --compose FILE'],
+            [[replicas: -1], '--replicas must be at least 1'],
+            [[port: 70000], '--port must be between 1 and 65535'],
+            [[envVars: ['APP VERSION': '1']], "invalid --env 'APP VERSION=1'"],
+        ].collect { it as Object[] }
+    }
+
+    /** The CLI of this build, run on the argument file as the agent would (the test JVM's classpath; no Docker reachable). */
+    Map realCli(List<String> args) {
+        File argsFile = File.createTempFile('swarm-canary-args', '')
+        try {
+            argsFile.setText(libraryVar('swarmCanaryExecute').argsFileText(args), 'UTF-8')
+            ProcessBuilder pb = new ProcessBuilder('java', '-cp', System.getProperty('java.class.path'), 'io.swarmcanary.cli.SwarmCanary',
+                    '@' + argsFile.path)
+            pb.environment().put('DOCKER_HOST', 'tcp://127.0.0.1:9')
+            pb.environment().remove('DOCKER_TLS_VERIFY')
+            pb.redirectError(ProcessBuilder.Redirect.DISCARD)
+            Process p = pb.start()
+            String out = p.inputStream.getText('UTF-8')
+            return [exit: p.waitFor(), out: out]
+        } finally {
+            argsFile.delete()
+        }
+    }
+
+    @ParameterizedTest(name = '{1}')
+    @MethodSource('badDeployOptions')
+    void badDeployOptionsAreRefusedByTheCliBeforeAnythingChanges(Map overrides, String message) {
+        Closure<Map> cli = this.&realCli
+        helper.registerAllowedMethod('sh', [Map], { Map m ->
+            if (!m.script.contains('"@$SWARM_CANARY_ARGS"')) {
+                return runSh(m)
+            }
+            List<String> args = argsOfFile(readAgentFile(env.SWARM_CANARY_ARGS))
+            timeline << 'cli ' + (args - ['--output', 'json']).join(' ')
+            Map answer = cli(args)
+            writeAgentFile(env.SWARM_CANARY_OUT, answer.out)
+            return answer.exit
+        })
+        assertThatThrownBy { deploy(overrides) }.isInstanceOf(StepFailure)
+                .hasMessageStartingWith('swarmCanaryDeploy: ')
+                .hasMessageContaining('swarm-canary deploy (exit 2, bad input: nothing was changed').hasMessageContaining(message)
+                .hasMessageContaining('nothing to roll back: the CLI refused the input before changing anything')
+                .hasMessageNotContaining('cannot reach the Docker engine')
+        assertThat(events()).containsExactly('deploy')
         assertThat(inputCalls).isEmpty()
     }
 

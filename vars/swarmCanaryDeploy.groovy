@@ -12,7 +12,7 @@ import com.cloudbees.groovy.cps.NonCPS
 static final Set<String> PARAMETERS = ['app', 'env', 'version', 'image', 'secrets', 'weights', 'approval', 'submitter',
         'approvalTimeout', 'replicas', 'port', 'domains', 'networks', 'envVars', 'healthCmd', 'constraints', 'deployTimeout',
         'edge', 'dockerHost', 'dockerCredentialsId', 'replaceCanary', 'imageCheck', 'compose', 'composeStash', 'service', 'stack', 'nodeLabel',
-        'analysis', 'milestone', 'agentTimeout'] as Set
+        'analysis', 'milestone', 'agentTimeout', 'registry', 'registryCredentialsId'] as Set
 
 @groovy.transform.Field
 static final List<Integer> DEFAULT_WEIGHTS = Collections.unmodifiableList([5, 25, 50, 100])
@@ -92,63 +92,65 @@ private void passMilestone(Map plan) {
     }
 }
 
-/** deploy → (shift, gate)* → promote, rolling back on any failure once this build's release may be on the edge. */
+/**
+ * deploy, then what `swarm-canary next` says is left ((gate, shift)*, promote), rolling back on any failure once this
+ * build's release may be on the edge. Which gates, shifts and resume point the CLI decides; this step only carries them
+ * out with what only Jenkins has: input, timeout, node, archiving.
+ */
 private Map lifecycle(Map plan) {
     Map result = [track: plan.track, version: plan.version, approvals: [], analyses: []]
     String doing = "deploying ${plan.version}"
     boolean deployed = false
     try {
-        def deploy = onAgent(plan) {
+        Map answers = onAgent(plan) {
             if (plan.composeStash) {
                 unstash(plan.composeStash) // this node may be another agent or workspace than the one the files were checked out in
             }
-            swarmCanaryExecute(verb: 'deploy', args: plan.deployArgs, secrets: plan.secrets,
+            def deploy = swarmCanaryExecute(verb: 'deploy', args: plan.deployArgs, secrets: plan.secrets, registry: plan.registry,
+                    registryCredentialsId: plan.registryCredentialsId,
                     dockerHost: plan.target.dockerHost, dockerCredentialsId: plan.target.dockerCredentialsId)
+            [deploy: deploy, next: nextSteps(plan)] // same node: what is left for this release, read right after its deploy
         }
         deployed = true
-        result.service = deploy.service
-        result.deploy = deploy
-        Map<String, Integer> weights = deploy.weights instanceof Map ? deploy.weights : [:]
-        if (weights.isEmpty()) {
+        result.service = answers.deploy.service
+        result.deploy = answers.deploy
+        List actions = answers.next.actions
+        String first = actions[0].action
+        if (first == 'unrouted') {
             result.outcome = 'unrouted'
             return result
         }
-        if (weights.size() == 1) {
-            echo "swarmCanaryDeploy: ${plan.version} is the first release of ${plan.track}: it takes all traffic, no canary to approve"
+        if (first == 'done') {
+            echo "swarmCanaryDeploy: ${plan.version}: ${actions[0].reason}"
             result.outcome = 'deployed'
-            result.weights = weights
+            result.weights = answers.deploy.weights
             return result
         }
-        int current = (weights[plan.version] ?: 0) as int
-        // a re-run finds the canary where an earlier build left it: approve it there before moving on
-        // (at 100% only if it is still the canary: a promoted release has nothing left to approve)
-        if (plan.approval && current > 0 && (current < 100 || canaryIsThisRelease(plan))) {
-            doing = "at the ${current}% gate '${gateId(plan.app, plan.env, current)}'"
-            result.approvals << gate(plan, current, nextOf(plan.weights, current))
+        if (first == 'deploy') {
+            error "swarmCanaryDeploy: ${plan.version} was deployed, but the track now says: ${actions[0].reason}"
         }
-        for (int i = 0; i < plan.weights.size(); i++) {
-            int weight = plan.weights[i]
-            if (weight <= current) {
-                continue
-            }
-            doing = "shifting to ${weight}%"
-            onAgent(plan) { envoyShiftTraffic(plan.target + [weight: weight]) }
-            if (plan.analysisArgs) {
-                doing = "analysing the canary at ${weight}%"
-                Map verdict = analyse(plan, weight)
-                result.analyses << verdict
-                if (verdict.verdict == 'fail') {
-                    result.outcome = 'rolled back by analysis'
-                    writeReport(plan, result)
-                    error "swarmCanaryDeploy: ${plan.version} of ${plan.track} failed analysis at ${weight}%: ${verdict.reason}; " +
-                          "rolled back automatically, without waiting for approval: " +
-                          "${present(verdict.rollback?.weights) ? 'weights now ' + verdict.rollback.weights : 'the stable release takes all traffic'}" +
-                          (verdict.rollback?.removed ? " and ${verdict.rollback.removed.join(', ')} was removed" : '')
-                }
-            }
-            if (plan.approval) {
+        for (int i = 0; i < actions.size(); i++) {   // an index loop: the iterator of Jenkins' JSONArray is not serializable
+            String action = actions[i].action
+            int weight = actions[i].weight as int
+            if (action == 'gate') {
                 doing = "at the ${weight}% gate '${gateId(plan.app, plan.env, weight)}'"
-                result.approvals << gate(plan, weight, nextOf(plan.weights, weight))
+                result.approvals << gate(plan, weight, weightOfNextShift(actions, i))
+            } else if (action == 'shift') {
+                doing = "shifting to ${weight}%"
+                onAgent(plan) { envoyShiftTraffic(plan.target + [weight: weight]) }
+                if (plan.analysisArgs) {
+                    doing = "analysing the canary at ${weight}%"
+                    Map verdict = analyse(plan, weight)
+                    result.analyses << verdict
+                    if (verdict.verdict == 'fail') {
+                        result.outcome = 'rolled back by analysis'
+                        writeReport(plan, result)
+                        error "swarmCanaryDeploy: ${plan.version} of ${plan.track} failed analysis at ${weight}%: ${verdict.reason}; " +
+                              "rolled back automatically, without waiting for approval: " +
+                              "${present(verdict.rollback?.weights) ? 'weights now ' + verdict.rollback.weights : 'the stable release takes all traffic'}" +
+                              (verdict.rollback?.removed ? " and ${verdict.rollback.removed.join(', ')} was removed" : '')
+                    }
+                }
             }
         }
         doing = 'promoting'
@@ -164,7 +166,9 @@ private Map lifecycle(Map plan) {
         return result
     } catch (Throwable failure) {
         // the rollback comes first: nothing that could throw (e.g. a read the sandbox rejects) may run before it
-        String rolledBack = result.outcome in ['rolled back by analysis', 'promoted'] ? null : rollBack(plan, deployed)
+        String rolledBack = result.outcome in ['rolled back by analysis', 'promoted'] ? null
+                : !deployed && refusedInput(failure) ? 'nothing to roll back: the CLI refused the input before changing anything'
+                : rollBack(plan, deployed)
         if (result.outcome == 'rolled back by analysis') {
             throw failure // analyze already rolled back and said why
         }
@@ -183,6 +187,35 @@ private Map lifecycle(Map plan) {
         }
         error message
     }
+}
+
+/** swarm-canary next: the track as the cluster has it now, and what is left for this release. Call it on an agent. */
+private Map nextSteps(Map plan) {
+    List<String> args = ['--app', plan.app, '--env', plan.env, '--version', plan.version, '--steps', plan.weights.join(',')]
+    if (plan.target.edge) {
+        args += ['--edge', plan.target.edge]
+    }
+    if (!plan.approval) {
+        args << '--no-gates'
+    }
+    return swarmCanaryExecute(verb: 'next', args: args, dockerHost: plan.target.dockerHost, dockerCredentialsId: plan.target.dockerCredentialsId)
+}
+
+/** The weight the shift after this gate goes to; null when the promote comes next. */
+@NonCPS
+private static Integer weightOfNextShift(List actions, int gate) {
+    for (int i = gate + 1; i < actions.size(); i++) {
+        if (actions[i].action == 'shift') {
+            return actions[i].weight as Integer
+        }
+    }
+    return null
+}
+
+/** The deploy's exit 2: bad input, refused before anything changed (the CLI validates its options, not this step). */
+@NonCPS
+static boolean refusedInput(Throwable failure) {
+    failure.message?.startsWith('swarm-canary deploy (exit 2,') ?: false
 }
 
 /** Jenkins' FlowInterruptedException (rejection, timeout, abort, superseded): it ends a build ABORTED. */
@@ -292,34 +325,13 @@ private String rollBack(Map plan, boolean deployed) {
 
 /** After a deploy that did not finish: is this build's release the track's canary (its claim made, maybe its service)? */
 private boolean canaryIsThisRelease(Map plan) {
-    def status = onAgent(plan) {
-        swarmCanaryStatus(app: plan.app, env: plan.env, edge: plan.target.edge,
-                dockerHost: plan.target.dockerHost, dockerCredentialsId: plan.target.dockerCredentialsId)
-    }
-    return isCanary(status, plan)
-}
-
-@NonCPS
-private static boolean isCanary(def status, Map plan) {
-    def track = (status?.tracks ?: []).find { it.track == plan.track }
-    String canary = present(track?.canary)
-    if (canary == null) {
-        return false
-    }
-    def release = (track.releases ?: []).find { it.service == canary }
-    // a claim whose service was never created has no release entry: it is this build's if its name says so
-    return release ? release.version == plan.version : canary == plan.serviceGuess
+    return onAgent(plan) { nextSteps(plan) }.canaryIsThisVersion == true
 }
 
 /** A value of the CLI's JSON as text; null for null and for JSON null (readJSON gives a JSONNull object). */
 @NonCPS
 static String present(def value) {
     value == null || value.equals(null) ? null : value.toString()
-}
-
-@NonCPS
-private static Integer nextOf(List<Integer> weights, int weight) {
-    weights.find { it > weight }
 }
 
 @NonCPS
@@ -414,16 +426,11 @@ static Map planOf(Map config) {
     String app = config.app.toString().trim()
     String env = config.env.toString().trim()
     String version = config.version.toString().trim()
-    if (config.image == null && config.compose == null) {
-        throw new Exception("'image' is required (or 'compose' with 'service'), e.g. image: 'registry.example.com/files:1.0.10'")
-    }
     if (config.domains == null) {
         throw new Exception("'domains' is required: Envoy routes a track by its domains, e.g. domains: ['files.webdev.example.com']")
     }
-    ['service', 'stack', 'composeStash'].each { name ->
-        if (config[name] != null && config.compose == null) {
-            throw new Exception("'${name}' goes with a 'compose' file; give 'compose' too")
-        }
+    if (config.composeStash != null && config.compose == null) {
+        throw new Exception("'composeStash' goes with a 'compose' file; give 'compose' too")
     }
 
     List<String> args = ['--app', app, '--env', env, '--version', version]
@@ -431,12 +438,9 @@ static Map planOf(Map config) {
     option(args, '--compose', text(config, 'compose'))
     option(args, '--service', text(config, 'service'))
     option(args, '--stack', text(config, 'stack'))
-    if (config.replicas != null) {
-        option(args, '--replicas', inRange('replicas', config.replicas, 0, 1000).toString())
-    }
-    if (config.port != null) {
-        option(args, '--port', inRange('port', config.port, 1, 65535).toString())
-    }
+    // replicas, port, image, service and stack: the CLI checks them (exit 2) before it changes anything
+    option(args, '--replicas', config.replicas?.toString())
+    option(args, '--port', config.port?.toString())
     textList(config, 'domains').each { option(args, '--domain', it) }
     textList(config, 'networks').each { option(args, '--network', it) }
     textList(config, 'constraints').each { option(args, '--constraint', it) }
@@ -445,8 +449,8 @@ static Map planOf(Map config) {
             throw new Exception("'envVars' is a map of variable to value, e.g. [APP_VERSION: '1.0.10']; was ${config.envVars}")
         }
         config.envVars.each { key, value ->
-            if (!(key?.toString() ==~ /[A-Za-z_][A-Za-z0-9_]*/) || value == null) {
-                throw new Exception("envVars: '${key}' needs a variable name (letters, digits, _) and a value")
+            if (value == null) {
+                throw new Exception("envVars: '${key}' needs a value")
             }
             option(args, '--env-var', "${key}=${value}".toString())
         }
@@ -470,7 +474,6 @@ static Map planOf(Map config) {
     String submitter = text(config, 'submitter')
 
     return [app: app, env: env, version: version, track: "${app}-${env}".toString(),
-            serviceGuess: "${app}-${env}-${version.replace('.', '_')}".toString(),
             deployArgs: args, secrets: secretsOf(config.secrets), weights: weights,
             approval: approval, submitter: submitter, approvalTimeout: approvalTimeout,
             approvalTimeoutText: "${time} ${time == 1 ? unit[0..-2] : unit}".toString(),
@@ -478,6 +481,7 @@ static Map planOf(Map config) {
             agentTimeout: config.agentTimeout == null ? 60 : inRange('agentTimeout', config.agentTimeout, 1, 1440), lockResource: "swarm-canary/${app}-${env}".toString(),
             analysisArgs: config.analysis == null ? null : analysisArgsOf(config.analysis, app, env, edge), events: '',
             compose: text(config, 'compose'), composeStash: text(config, 'composeStash'),
+            registryCredentialsId: text(config, 'registryCredentialsId'), registry: registryOf(config),
             target: [app: app, env: env, edge: edge, dockerHost: text(config, 'dockerHost'),
                      dockerCredentialsId: text(config, 'dockerCredentialsId')]]
 }
@@ -538,6 +542,22 @@ private static List<String> analysisArgsOf(def analysis, String app, String env,
         throw new Exception("analysis.source 'prometheus' needs analysis.prometheusUrl, e.g. 'http://prometheus:9090'")
     }
     return args + ['--rollback-on-fail', '--events', EVENTS_FILE]
+}
+
+/** The registry a registryCredentialsId logs in to: registry:, else the host of image: (registry.example.com/files:1.0.10). */
+@NonCPS
+private static String registryOf(Map config) {
+    String registry = text(config, 'registry')
+    if (registry != null || config.registryCredentialsId == null) {
+        return registry
+    }
+    String image = text(config, 'image')
+    String host = image?.contains('/') ? image.substring(0, image.indexOf('/')) : null
+    if (host == null || !(host.contains('.') || host.contains(':') || host == 'localhost')) {
+        throw new Exception("registryCredentialsId needs registry: the host[:port] of the registry the login is for, " +
+                "e.g. registry: 'registry.example.com' (it is not in image '${image ?: ''}')")
+    }
+    return host
 }
 
 @NonCPS

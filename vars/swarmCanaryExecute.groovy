@@ -36,7 +36,8 @@ static final List<String> SCRIPTS = [swarmCanaryExecute.RUN_SCRIPT, swarmCanaryE
                                      swarmCanaryExecute.VERIFY_SCRIPT]
 
 @groovy.transform.Field
-static final Set<String> PARAMETERS = ['verb', 'args', 'secrets', 'dockerHost', 'dockerCredentialsId', 'okExitCodes'] as Set
+static final Set<String> PARAMETERS = ['verb', 'args', 'secrets', 'dockerHost', 'dockerCredentialsId', 'okExitCodes', 'registry',
+        'registryCredentialsId'] as Set
 
 @groovy.transform.Field
 static final Map<Integer, String> HINTS = [
@@ -65,6 +66,9 @@ def call(Map config = [:]) {
     }
     String dockerHost = config.dockerHost ?: null
     String dockerCredentialsId = config.dockerCredentialsId ?: null
+    if (config.registryCredentialsId && !(config.registry instanceof CharSequence && config.registry ==~ /[A-Za-z0-9.-]+(:[0-9]+)?/)) {
+        error "swarmCanaryExecute: registryCredentialsId needs registry, the host[:port] the login is for (e.g. 'registry.example.com'); was '${config.registry}'"
+    }
     if (dockerCredentialsId && !dockerHost && !env.DOCKER_HOST) {
         error "swarmCanaryExecute: dockerCredentialsId needs a TLS Docker endpoint: set dockerHost (e.g. 'tcp://manager:2376') or DOCKER_HOST"
     }
@@ -94,10 +98,19 @@ def call(Map config = [:]) {
     if (dockerCredentialsId) {
         runEnv << 'DOCKER_TLS_VERIFY=1'
     }
+    String registryCredentialsId = config.registryCredentialsId ?: null
+    if (registryCredentialsId) {
+        // the login the CLI sends with service create/update (X-Registry-Auth) and image look-ups: by environment, never argv
+        runEnv << "SWARM_CANARY_REGISTRY=${config.registry}"
+    }
 
     List bindings = []
     if (dockerCredentialsId) {
         bindings << dockerCert(credentialsId: dockerCredentialsId, variable: 'DOCKER_CERT_PATH')
+    }
+    if (registryCredentialsId) {
+        bindings << usernamePassword(credentialsId: registryCredentialsId, usernameVariable: 'SWARM_CANARY_REGISTRY_USER',
+                passwordVariable: 'SWARM_CANARY_REGISTRY_PASSWORD')
     }
     for (Map s in secrets) {   // plain loops around steps: CPS-safe
         bindings << (s.type == 'file' ? file(credentialsId: s.credentialsId, variable: s.variable)
@@ -128,6 +141,46 @@ def call(Map config = [:]) {
         }
     }
     return resultOf(label, status, output, (config.okExitCodes ?: []) as List)
+}
+
+/** The parameters of a lifecycle step on one track (swarmCanaryPromote, swarmCanaryRollback). */
+@groovy.transform.Field
+static final Set<String> TRACK_STEP_PARAMETERS = ['app', 'env', 'edge', 'dockerHost', 'dockerCredentialsId'] as Set
+
+/**
+ * swarmCanaryPromote and swarmCanaryRollback: check the track's parameters (with the shared configuration's defaults),
+ * run the verb on that track, return the CLI's JSON result.
+ */
+def trackStep(String step, String verb, Map config) {
+    config = swarmCanaryConfig.withDefaults(config, ['dockerHost', 'dockerCredentialsId', 'edge']) // the shared configuration: vars/swarmCanaryConfig
+    List<String> args
+    try {
+        args = trackArgs(step, config)
+    } catch (Exception e) {
+        error "${step}: ${e.message}"
+    }
+    return swarmCanaryExecute(verb: verb, args: args, dockerHost: config.dockerHost, dockerCredentialsId: config.dockerCredentialsId)
+}
+
+@NonCPS
+static List<String> trackArgs(String step, Map config) {
+    def unknown = config.keySet().findAll { !(it in TRACK_STEP_PARAMETERS) }
+    if (unknown) {
+        throw new Exception("unknown parameter(s) ${unknown.sort()}; known: ${TRACK_STEP_PARAMETERS.sort()}")
+    }
+    ['app', 'env'].each { name ->
+        if (!(config[name] instanceof CharSequence) || !config[name].toString().trim()) {
+            throw new Exception("'${name}' is required, e.g. ${step}(app: 'files', env: 'webdev')")
+        }
+    }
+    List<String> args = ['--app', config.app.toString(), '--env', config.env.toString()]
+    if (config.edge != null) {
+        if (!(config.edge instanceof CharSequence) || !config.edge.toString().trim()) {
+            throw new Exception("'edge' is the name of the Envoy service, e.g. 'envoy'; was '${config.edge}'")
+        }
+        args += ['--edge', config.edge.toString()]
+    }
+    return args
 }
 
 private def resultOf(String label, int status, String output, List okExitCodes) {

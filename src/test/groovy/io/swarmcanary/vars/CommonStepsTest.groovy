@@ -19,17 +19,18 @@ class CommonStepsTest extends PipelineTestSupport {
         swarmCanaryStatus: [:],
         swarmCanaryPromote: [app: 'files', env: 'webdev'],
         swarmCanaryRollback: [app: 'files', env: 'webdev'],
-        swarmCanaryDeploy: [app: 'files', env: 'webdev', version: '1.0.10', image: 'files:1.0.10', domains: ['files.test'], weights: [50, 100]],
+        swarmCanaryDeploy: [app: 'files', env: 'webdev', version: '1.0.10', image: 'files:1.0.10', domains: ['files.test'], approval: false],
         swarmPrune: [dryRun: true],
     ]
 
-    /** What the fake CLI answers a step's valid call, where '{"ok": true}' is not enough. */
-    static final Map<String, String> CLI_OUTPUTS = [
-        swarmCanaryDeploy: '{"service": "files-webdev-1_0_10", "weights": {"1.0.9": 100, "1.0.10": 0}}',
+    /** What the fake CLI answers a step's valid call, by verb, where '{"ok": true}' is not enough. */
+    static final Map<String, Map<String, String>> CLI_OUTPUTS = [
+        swarmCanaryDeploy: [deploy: '{"service": "files-webdev-1_0_10", "weights": {"1.0.9": 100, "1.0.10": 0}}',
+                            next: cliJson('next-canary-at-0-no-gates')],
     ]
 
-    /** How many CLI calls a step's valid call makes: one, but for the lifecycle (deploy, two shifts, promote). */
-    static final Map<String, Integer> RUNNER_CALLS = [swarmCanaryDeploy: 4]
+    /** How many CLI calls a step's valid call makes: one, but for the lifecycle (deploy, next, four shifts, promote). */
+    static final Map<String, Integer> RUNNER_CALLS = [swarmCanaryDeploy: 7]
 
     static List<String> steps() {
         new File(REPO, 'vars').listFiles().findAll { it.name.endsWith('.groovy') }*.name*.replace('.groovy', '').sort()
@@ -65,7 +66,7 @@ class CommonStepsTest extends PipelineTestSupport {
                 String code = source(step).readLines().findAll { !it.trim().startsWith('*') && !it.trim().startsWith('//') }.join('\n')
                 assertThat(code).as("vars/${step}.groovy runs no shell itself").doesNotContainPattern(/\b(sh|bat|powershell)\s*[(\s'"]/)
                 assertThat(code).as("vars/${step}.groovy binds no credentials itself").doesNotContain('withCredentials')
-                assertThat(code).as("vars/${step}.groovy calls the runner").contains("${RUNNER}(")
+                assertThat(code).as("vars/${step}.groovy calls the runner (or its shared track step)").containsPattern(/${RUNNER}(\.trackStep)?\(/)
             }
         }
     }
@@ -78,7 +79,7 @@ class CommonStepsTest extends PipelineTestSupport {
                 helper.callStack.clear()
                 shCalls.clear()
                 cliOnPath = true
-                cliStdout = CLI_OUTPUTS[step] ?: '{"ok": true}'
+                cliAnswer = { List<String> args -> CLI_OUTPUTS[step]?.get(args[0]) ?: '{"ok": true}' }
                 runStep(step, VALID_CALLS[step])
                 def runnerCalls = calls(RUNNER)
                 assertThat(runnerCalls).as("${step} calls ${RUNNER}").hasSize(RUNNER_CALLS[step] ?: 1)

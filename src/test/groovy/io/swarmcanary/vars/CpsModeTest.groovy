@@ -52,4 +52,34 @@ class CpsModeTest extends PipelineTestSupport {
             ''')
         assertThat(shCalls).hasSize(2)
     }
+
+    @Test
+    void aForInLoopOverAMapIsFineButOverATreeMapItFails() {
+        assumeTrue(CPS, 'the CPS run only')
+        runPipeline('forInMap', '''
+                for (String k in [a: 1, b: 2].keySet()) {   // a LinkedHashMap's keys: Jenkins persists that iterator
+                    sh(script: 'command -v swarm-canary >/dev/null 2>&1', returnStatus: true)
+                }
+                for (String k in (['x', 'y'] as Set)) {  // a LinkedHashSet: a LinkedHashMap's keys
+                    sh(script: 'command -v swarm-canary >/dev/null 2>&1', returnStatus: true)
+                }
+            ''')
+        assertThat(shCalls).hasSize(4)
+        assertThatThrownBy {
+            runPipeline('forInTreeMap', '''
+                for (String k in new TreeMap([b: 1, a: 2]).keySet()) {
+                    sh(script: 'command -v swarm-canary >/dev/null 2>&1', returnStatus: true)
+                }
+            ''')
+        }.hasMessageContaining("program state not serializable when calling step 'sh'").hasMessageContaining('TreeMap')
+        // as on a controller: the iterator of a map's entries is persisted, the entry held in the loop variable is not
+        assertThatThrownBy {
+            runPipeline('forInEntries', '''
+                for (def e in [a: 1]) {
+                    sh(script: 'command -v swarm-canary >/dev/null 2>&1', returnStatus: true)
+                }
+            ''')
+        }.hasMessageContaining('java.util.LinkedHashMap$Entry')
+        ((SerializingCpsHelper) helper).serializationFailures.clear()
+    }
 }

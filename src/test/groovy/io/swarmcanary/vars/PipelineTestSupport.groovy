@@ -40,6 +40,8 @@ abstract class PipelineTestSupport extends BasePipelineTest {
 
     /** What the fake CLI prints on stdout and returns; cliRuns records the arguments file it was given. */
     String cliStdout = '{"ok": true}'
+    /** When set: what the fake CLI prints for these arguments (its verb first), instead of cliStdout. */
+    Closure<String> cliAnswer
     int cliExit = 0
     boolean cliOnPath = false
     List<String> cliRuns = []
@@ -123,10 +125,13 @@ abstract class PipelineTestSupport extends BasePipelineTest {
         helper.registerAllowedMethod('string', [Map], { Map m -> [kind: 'string'] + m })
         helper.registerAllowedMethod('file', [Map], { Map m -> [kind: 'file'] + m })
         helper.registerAllowedMethod('dockerCert', [Map], { Map m -> [kind: 'dockerCert'] + m })
+        helper.registerAllowedMethod('usernamePassword', [Map], { Map m -> [kind: 'usernamePassword'] + m })
         helper.registerAllowedMethod('withCredentials', [List, Closure], { List bindings, Closure body ->
             Map<String, String> values = bindings.collectEntries { Map b ->
                 boundCredentials << b
-                [(b.variable): credentialValue(b)]
+                b.kind == 'usernamePassword'
+                        ? [(b.usernameVariable): 'user-of-' + b.credentialsId, (b.passwordVariable): secretValues[b.credentialsId] ?: 'password-of-' + b.credentialsId]
+                        : [(b.variable): credentialValue(b)]
             }
             withOverrides(values, body)
         })
@@ -200,6 +205,11 @@ abstract class PipelineTestSupport extends BasePipelineTest {
 
     List<String> shScripts() {
         shCalls.collect { it.script }
+    }
+
+    /** A JSON answer the real CLI printed, checked in under src/test/resources/cli-json/ (see io.swarmcanary.cli.CliJsonFixtures). */
+    static String cliJson(String name) {
+        new File(REPO, "src/test/resources/cli-json/${name}.json").getText('UTF-8')
     }
 
     static String sha256(String text) {
@@ -320,7 +330,7 @@ abstract class PipelineTestSupport extends BasePipelineTest {
         }
         if (script.contains('"@$SWARM_CANARY_ARGS"')) {
             cliRuns << readAgentFile(env.SWARM_CANARY_ARGS)
-            writeAgentFile(env.SWARM_CANARY_OUT, cliStdout)
+            writeAgentFile(env.SWARM_CANARY_OUT, cliAnswer ? cliAnswer(argsOfFile(readAgentFile(env.SWARM_CANARY_ARGS))) : cliStdout)
             return cliExit
         }
         throw new AssertionError("unexpected sh script: ${script}")

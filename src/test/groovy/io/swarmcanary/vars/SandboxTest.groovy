@@ -52,6 +52,7 @@ class SandboxTest {
         'new groovy.json.JsonSlurper'                         : 'generic-whitelist: new groovy.json.JsonSlurper (the shared configuration)',
         'method parseText'  : 'generic-whitelist: method groovy.json.JsonSlurper parseText java.lang.String',
         'method withDefaults': 'the library\'s own global variable swarmCanaryConfig: its methods are the library\'s, not checked',
+        'method trackStep'   : 'the library\'s own global variable swarmCanaryExecute (promote and rollback share it): the library\'s method, not checked',
         // the environment: env.NAME and env."${name}" go through EnvActionImpl.getProperty, which is @Whitelisted
         'env.property'                                        : 'EnvActionImpl.getProperty(String) is @Whitelisted (env.NAME, env."${name}")',
         // Groovy methods on Strings, lists, sets and maps (parameters, the plan, the CLI's JSON)
@@ -60,6 +61,8 @@ class SandboxTest {
         'method collect'    : 'generic-whitelist: DefaultGroovyMethods collect java.util.Collection / java.util.Map groovy.lang.Closure',
         'method collectMany': 'generic-whitelist: DefaultGroovyMethods collectMany java.lang.Iterable groovy.lang.Closure',
         'method contains'   : 'generic-whitelist: method java.lang.String contains java.lang.CharSequence',
+        'method indexOf'    : 'generic-whitelist: method java.lang.String indexOf java.lang.String',
+        'method substring'  : 'generic-whitelist: method java.lang.String substring int int',
         'method containsKey': 'generic-whitelist: method java.util.Map containsKey java.lang.Object',
         'method each'       : 'generic-whitelist: DefaultGroovyMethods each java.util.List / java.util.Map groovy.lang.Closure',
         'method endsWith'   : 'generic-whitelist: method java.lang.String endsWith java.lang.String',
@@ -115,11 +118,11 @@ class SandboxTest {
      * Map keys read as properties (config.app, plan.track, answer.verdict ...): the sandbox lets a script read a Map's
      * entries as properties. These are the keys the steps use.
      */
-    static final Set<String> MAP_KEYS = ('analyses analysis analysisArgs app approval approvalEvents approvalTimeout approvalTimeoutText ' +
+    static final Set<String> MAP_KEYS = ('file registry registryCredentialsId required action actions canaryIsThisVersion next analyses analysis analysisArgs app approval approvalEvents approvalTimeout approvalTimeoutText ' +
             'approvals args canary compose composeStash credentialsId deploy deployArgs dockerCredentialsId dockerHost domains dryRun edge ' +
             'env envVars error events exe exitCode failed image imageLabel images insideNode jar keep key kind lockResource maxErrorRate maxP99 ' +
             'minRequests name nodeLabel okExitCodes olderThan outcome port previous prometheusUrl pruneImage reason releases ' +
-            'removed replicas report rollback routing serviceGuess skipIfLocked milestone agentTimeout secrets service source stable submitter target time track tracks type unit ' +
+            'removed replicas report rollback routing skipIfLocked milestone agentTimeout secrets service source stable submitter target time track tracks type unit ' +
             'variable verb verdict version weights weight window').split(' ') as Set
 
     /** Every call and read in vars/, by signature, with where it is (file.method). */

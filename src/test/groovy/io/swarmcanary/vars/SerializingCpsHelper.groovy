@@ -103,12 +103,16 @@ class SerializingCpsHelper extends PipelineTestHelperCPS {
 }
 
 /**
- * Java serialization as a controller's program persistence sees it: a for-in loop's ArrayList iterator is made
- * serializable there (workflow-cps' IteratorHack, JENKINS-27421), so it is replaced by a stand-in here; every other
- * object must be Serializable itself.
+ * Java serialization as a controller's program persistence sees it: the iterators of a for-in loop over an ArrayList or
+ * a LinkedHashMap's keys, values or entries (Groovy's maps and sets) are made serializable there (workflow-cps'
+ * IteratorHack, JENKINS-27421), so they are replaced by a stand-in here; any other iterator held across a step (a
+ * TreeMap's, a HashMap's, readJSON's JSONArray's) and every other object must be Serializable itself.
  */
 @groovy.transform.CompileStatic
 class ProgramOutputStream extends ObjectOutputStream {
+    static final Set<String> PERSISTED_ITERATORS = ['java.util.ArrayList$Itr', 'java.util.LinkedHashMap$LinkedKeyIterator',
+            'java.util.LinkedHashMap$LinkedValueIterator', 'java.util.LinkedHashMap$LinkedEntryIterator'] as Set
+
     ProgramOutputStream(OutputStream out) {
         super(out)
         enableReplaceObject(true)
@@ -116,7 +120,7 @@ class ProgramOutputStream extends ObjectOutputStream {
 
     @Override
     protected Object replaceObject(Object object) {
-        return object != null && object.getClass().name == 'java.util.ArrayList$Itr' ? new PickledIterator() : object
+        return object != null && object.getClass().name in PERSISTED_ITERATORS ? new PickledIterator() : object
     }
 }
 

@@ -54,4 +54,46 @@ class SharedConfigTest extends PipelineTestSupport {
                 .hasMessageContaining("io/swarmcanary/config.json is not valid: unknown key 'dockerhost'")
         assertThat(cliRuns).isEmpty()
     }
+
+    @Test
+    void theProjectFileIsOverTheLibraryAndUnderTheStepsOwnParameters() {
+        defaults('{"dockerHost": "tcp://manager:2376", "edge": "edge-1"}')
+        files['.swarm-canary.json'] = '{"edge": "files-edge", "dockerCredentialsId": "files-tls"}'
+        new File(PIPELINES, 'project.groovy').text = '''
+            node {
+                swarmCanaryConfig.project()
+            }
+            swarmCanaryStatus(app: 'files', env: 'webdev')
+            swarmCanaryStatus(app: 'files', env: 'webdev', edge: 'own-edge')
+        '''
+        runScript('project.groovy')
+        assertThat(argsOfFile(cliRuns[0])).containsSequence('--edge', 'files-edge')
+        assertThat(shCalls[0].env).containsEntry('DOCKER_HOST', 'tcp://manager:2376')
+        assertThat(boundCredentials*.credentialsId).contains('files-tls')
+        assertThat(argsOfFile(cliRuns[1])).containsSequence('--edge', 'own-edge')
+    }
+
+    @Test
+    void aYamlProjectFileIsReadWithReadYaml() {
+        defaults('{}')
+        files['deploy/sc.yaml'] = 'edge: files-edge'
+        helper.registerAllowedMethod('readYaml', [Map], { Map m -> [edge: 'files-edge'] })
+        new File(PIPELINES, 'projectYaml.groovy').text = '''
+            node { swarmCanaryConfig.project(file: 'deploy/sc.yaml', required: true) }
+            swarmCanaryStatus(app: 'files', env: 'webdev')
+        '''
+        runScript('projectYaml.groovy')
+        assertThat(argsOfFile(cliRuns[0])).containsSequence('--edge', 'files-edge')
+    }
+
+    @Test
+    void aBadOrMissingRequiredProjectFileIsAClearError() {
+        defaults('{}')
+        files['.swarm-canary.json'] = '{"egde": "x"}'
+        new File(PIPELINES, 'badProject.groovy').text = 'node { swarmCanaryConfig.project() }\n'
+        assertThatThrownBy { runScript('badProject.groovy') }.hasMessageContaining(".swarm-canary.json is not valid: unknown key 'egde'")
+        new File(PIPELINES, 'missingProject.groovy').text = "node { swarmCanaryConfig.project(file: 'nope.json', required: true) }\n"
+        assertThatThrownBy { runScript('missingProject.groovy') }.hasMessageContaining('the project file nope.json is not in the workspace')
+        assertThat(cliRuns).isEmpty()
+    }
 }

@@ -17,7 +17,7 @@ class SwarmCanaryDeployStepTest extends PipelineTestSupport {
 
     /** The deploy's weights by version: a stable 1.0.9 and the new canary at 0, as the CLI reports them. */
     Map<String, Integer> deployedWeights = ['1.0.9': 100, '1.0.10': 0]
-    /** The CLI call ('deploy', 'shift 25', 'promote', 'rollback', 'status') that fails with exit 1, or is aborted by bob. */
+    /** The CLI call ('deploy', 'next', 'shift 25', 'promote', 'rollback') that fails with exit 1, or is aborted by bob. */
     String failAt
     String abortAt
     /** The CLI call that is interrupted, and how. */
@@ -74,6 +74,9 @@ class SwarmCanaryDeployStepTest extends PipelineTestSupport {
             String events = agentPath(args[args.indexOf('--events') + 1])
             reportedEvents = agentFileExists(events) ? readAgentFile(events) : null
         }
+        if (args[0] == 'deploy' && call != failAt) {
+            deployAnswered = true
+        }
         if (args[0] == 'deploy' && args.contains('--compose')) {
             composeOnDeployAgent = agentFileExists(agentPath(args[args.indexOf('--compose') + 1]))
         }
@@ -98,6 +101,8 @@ class SwarmCanaryDeployStepTest extends PipelineTestSupport {
             case 'rollback':
                 return '''{"track": "files-webdev", "outcome": "rolled back", "phase": "stable", "stable": "files-webdev-1_0_9",
                            "weights": {"1.0.9": 100}, "removed": ["files-webdev-1_0_10"]}'''
+            case 'next':
+                return next(args)
             case 'status':
                 return """{"tracks": [{"track": "files-webdev", "phase": "canary at 0%", "stable": "files-webdev-1_0_9",
                            "canary": ${statusCanary == null ? 'null' : '"' + statusCanary + '"'}, "releases": [{"service": "files-webdev-1_0_9", "version": "1.0.9"},
@@ -112,6 +117,42 @@ class SwarmCanaryDeployStepTest extends PipelineTestSupport {
             default:
                 throw new AssertionError("unexpected CLI call ${args}")
         }
+    }
+
+    /** Whether the fake deploy answered: next then reads the cluster as that deploy left it. */
+    boolean deployAnswered = false
+
+    /**
+     * swarm-canary next as the real command answers: its own decision code and JSON printer (io.swarmcanary.cli.NextCommand),
+     * on the cluster the test describes: after a deploy, deployedWeights with statusCanary as the canary (none: promoted);
+     * after a deploy that failed, the stable 1.0.9, someone's 1.0.11, and statusCanary claimed.
+     */
+    String next(List<String> args) {
+        def command = new io.swarmcanary.cli.NextCommand()
+        def cli = new picocli.CommandLine(command)
+        StringWriter out = new StringWriter()
+        cli.setOut(new PrintWriter(out))
+        cli.parseArgs(args.drop(1) as String[])
+        Map<String, Integer> byVersion = deployAnswered ? deployedWeights : ['1.0.9': 100, '1.0.11': 0]
+        String stableVersion = byVersion.findAll { "files-webdev-${it.key.replace('.', '_')}" != statusCanary }.max { it.value }?.key
+        boolean edgeRoutes = !(deployAnswered && deployedWeights.isEmpty()) // a deploy reporting no weights found no edge
+        List releases = []
+        (edgeRoutes ? byVersion.keySet() : ['1.0.10']).eachWithIndex { String version, int i ->
+            String name = "files-webdev-${version.replace('.', '_')}".toString()
+            releases << new io.swarmcanary.swarm.ServiceInfo('id-' + name, name, 1, [(io.swarmcanary.release.Labels.VERSION): version],
+                    'img', 1, [], [], "2026-01-0${i + 1}T00:00:00Z".toString())
+        }
+        Map<String, Integer> weights = byVersion.collectEntries { [("files-webdev-${it.key.replace('.', '_')}".toString()): it.value] }
+        if (!deployAnswered && statusCanary) {
+            weights[statusCanary] = 0
+        }
+        String stable = stableVersion ? "files-webdev-${stableVersion.replace('.', '_')}".toString() : null
+        String previous = statusCanary == null ? weights.keySet().find { it != stable } : null
+        def entry = new io.swarmcanary.edge.RouteTable.TrackEntry(weights, statusCanary, stable, previous, [])
+        def decision = io.swarmcanary.pipeline.NextStep.decide(new io.swarmcanary.release.Track(command.app, command.env),
+                command.version, command.steps, !command.noGates, command.edgeOptions.edge, edgeRoutes, entry, releases, null)
+        command.print(decision)
+        return out.toString()
     }
 
     static String json(Map m) {
@@ -135,7 +176,7 @@ class SwarmCanaryDeployStepTest extends PipelineTestSupport {
     @Test
     void shiftsThenAsksBetweenEveryIncrementAndBeforePromote() {
         def result = deploy()
-        assertThat(events()).containsExactly('deploy', 'shift 5', 'input files-webdev-5', 'shift 25', 'input files-webdev-25',
+        assertThat(events()).containsExactly('deploy', 'next', 'shift 5', 'input files-webdev-5', 'shift 25', 'input files-webdev-25',
                 'shift 50', 'input files-webdev-50', 'shift 100', 'input files-webdev-100', 'promote')
         assertThat(result.outcome).isEqualTo('promoted')
         assertThat(result.service).isEqualTo('files-webdev-1_0_10')
@@ -185,7 +226,7 @@ class SwarmCanaryDeployStepTest extends PipelineTestSupport {
     @Test
     void analysisRunsAfterEveryShiftBeforeTheGateAndTheReportIsArchived() {
         def result = deploy(analysis: ANALYSIS)
-        assertThat(events()).containsExactly('deploy', 'shift 5', 'analyze', 'input files-webdev-5', 'shift 25', 'analyze',
+        assertThat(events()).containsExactly('deploy', 'next', 'shift 5', 'analyze', 'input files-webdev-5', 'shift 25', 'analyze',
                 'input files-webdev-25', 'shift 50', 'analyze', 'input files-webdev-50', 'shift 100', 'analyze',
                 'input files-webdev-100', 'promote', 'report')
         List<String> analyze = agentArgFiles.find { it[0] == 'analyze' }
@@ -216,7 +257,7 @@ class SwarmCanaryDeployStepTest extends PipelineTestSupport {
         agentPool = true
         deployedWeights = ['1.0.9': 75, '1.0.10': 25]
         deploy(analysis: ANALYSIS)
-        assertThat(events()).containsExactly('deploy', 'input files-webdev-25', 'shift 50', 'analyze', 'input files-webdev-50',
+        assertThat(events()).containsExactly('deploy', 'next', 'input files-webdev-25', 'shift 50', 'analyze', 'input files-webdev-50',
                 'shift 100', 'analyze', 'input files-webdev-100', 'promote', 'report')
         assertThat(reportedEvents.readLines().findAll { it.contains('"type":"analysis"') }).hasSize(2)
     }
@@ -243,7 +284,7 @@ class SwarmCanaryDeployStepTest extends PipelineTestSupport {
                 .hasMessageContaining('failed analysis at 25%: canary error rate 30.0% > max 1%')
                 .hasMessageContaining('rolled back automatically, without waiting for approval')
                 .hasMessageContaining('files-webdev-1_0_10 was removed')
-        assertThat(events()).containsExactly('deploy', 'shift 5', 'analyze', 'input files-webdev-5', 'shift 25', 'analyze', 'report')
+        assertThat(events()).containsExactly('deploy', 'next', 'shift 5', 'analyze', 'input files-webdev-5', 'shift 25', 'analyze', 'report')
         assertThat(inputCalls*.args*.id).doesNotContain('files-webdev-25')
     }
 
@@ -251,7 +292,7 @@ class SwarmCanaryDeployStepTest extends PipelineTestSupport {
     void notEnoughDataAsksAHuman() {
         verdicts[5] = 'inconclusive'
         deploy(analysis: ANALYSIS)
-        assertThat(events()).startsWith('deploy', 'shift 5', 'analyze', 'input files-webdev-5')
+        assertThat(events()).startsWith('deploy', 'next', 'shift 5', 'analyze', 'input files-webdev-5')
     }
 
     @Test
@@ -282,7 +323,7 @@ class SwarmCanaryDeployStepTest extends PipelineTestSupport {
     @Test
     void ownWeightsGiveOwnGates() {
         deploy(weights: [10, 100])
-        assertThat(events()).containsExactly('deploy', 'shift 10', 'input files-webdev-10', 'shift 100', 'input files-webdev-100', 'promote')
+        assertThat(events()).containsExactly('deploy', 'next', 'shift 10', 'input files-webdev-10', 'shift 100', 'input files-webdev-100', 'promote')
     }
 
     static List<Object[]> everyWayOutAtEveryGate() {
@@ -343,15 +384,15 @@ class SwarmCanaryDeployStepTest extends PipelineTestSupport {
         statusCanary = 'files-webdev-1_0_11'   // someone else's canary
         assertThatThrownBy { deploy() }.hasMessageContaining('failed (swarm-canary deploy (exit 1')
                 .hasMessageContaining('while deploying 1.0.10; nothing to roll back: 1.0.10 is not the canary of files-webdev')
-        assertThat(events()).containsExactly('deploy', 'status')
+        assertThat(events()).containsExactly('deploy', 'next')
     }
 
     @Test
     void aDeployAbortedAfterItClaimedTheCanarySlotRollsBack() {
-        abortAt = 'deploy'   // killed before its service existed: status knows only the claimed name
+        abortAt = 'deploy'   // killed before its service existed: next knows only the claimed name
         assertThatThrownBy { deploy() }.isInstanceOf(FlowInterruptedException)
         assertThat(log()).anyMatch(matching { it.contains('was aborted by bob while deploying 1.0.10; rolled back') })
-        assertThat(events()).containsExactly('deploy', 'status', 'rollback')
+        assertThat(events()).containsExactly('deploy', 'next', 'rollback')
     }
 
     @Test
@@ -390,7 +431,7 @@ class SwarmCanaryDeployStepTest extends PipelineTestSupport {
     void theFirstReleaseOfATrackNeedsNoGates() {
         deployedWeights = ['1.0.10': 100]
         def result = deploy()
-        assertThat(events()).containsExactly('deploy')
+        assertThat(events()).containsExactly('deploy', 'next')
         assertThat(result.outcome).isEqualTo('deployed')
         assertThat(result.weights).isEqualTo(['1.0.10': 100])
     }
@@ -399,7 +440,7 @@ class SwarmCanaryDeployStepTest extends PipelineTestSupport {
     void aReRunCarriesOnFromTheWeightTheCanaryHasWithItsGateFirst() {
         deployedWeights = ['1.0.9': 75, '1.0.10': 25]
         deploy()
-        assertThat(events()).containsExactly('deploy', 'input files-webdev-25', 'shift 50', 'input files-webdev-50',
+        assertThat(events()).containsExactly('deploy', 'next', 'input files-webdev-25', 'shift 50', 'input files-webdev-50',
                 'shift 100', 'input files-webdev-100', 'promote')
     }
 
@@ -408,20 +449,20 @@ class SwarmCanaryDeployStepTest extends PipelineTestSupport {
         deployedWeights = ['1.0.9': 0, '1.0.10': 100]
         statusCanary = null   // promoted: the track has no canary
         deploy()
-        assertThat(events()).containsExactly('deploy', 'status', 'promote')
+        assertThat(events()).containsExactly('deploy', 'next', 'promote')
     }
 
     @Test
     void aReRunOfACanaryAtAllTrafficAsksBeforeItPromotes() {
         deployedWeights = ['1.0.9': 0, '1.0.10': 100]
         deploy()
-        assertThat(events()).containsExactly('deploy', 'status', 'input files-webdev-100', 'promote')
+        assertThat(events()).containsExactly('deploy', 'next', 'input files-webdev-100', 'promote')
     }
 
     @Test
     void withoutApprovalItShiftsStraightThrough() {
         deploy(approval: false)
-        assertThat(events()).containsExactly('deploy', 'shift 5', 'shift 25', 'shift 50', 'shift 100', 'promote')
+        assertThat(events()).containsExactly('deploy', 'next', 'shift 5', 'shift 25', 'shift 50', 'shift 100', 'promote')
         assertThat(gateTimeouts()).isEmpty()
     }
 
@@ -495,7 +536,7 @@ class SwarmCanaryDeployStepTest extends PipelineTestSupport {
         deployedWeights = [:]
         assertThatThrownBy { deploy() }.hasMessageContaining('was deployed, but nothing routes to it: edge envoy routes files-webdev')
                 .hasMessageContaining('Create the edge or give domains, then re-run')
-        assertThat(events()).containsExactly('deploy')
+        assertThat(events()).containsExactly('deploy', 'next')
     }
 
     @Test
@@ -511,7 +552,9 @@ class SwarmCanaryDeployStepTest extends PipelineTestSupport {
                 '--env-var', 'APP_VERSION=1.0.10', '--env-var', 'GREETING=a "b" $HOME',
                 '--health-cmd', 'wget -q -O- http://127.0.0.1:8080/health', '--timeout', '10m', '--edge', 'edge-1',
                 '--replace-canary', '--no-image-check', '--output', 'json')
-        assertThat(argsOfFile(cliRuns[1])).containsExactly('shift', '--app', 'files', '--env', 'webdev', '--weight', '5', '--edge', 'edge-1',
+        assertThat(argsOfFile(cliRuns[1])).containsExactly('next', '--app', 'files', '--env', 'webdev', '--version', '1.0.10',
+                '--steps', '5,25,50,100', '--edge', 'edge-1', '--output', 'json')
+        assertThat(argsOfFile(cliRuns[2])).containsExactly('shift', '--app', 'files', '--env', 'webdev', '--weight', '5', '--edge', 'edge-1',
                 '--output', 'json')
         assertThat(argsOfFile(cliRuns.last())).containsExactly('promote', '--app', 'files', '--env', 'webdev', '--edge', 'edge-1',
                 '--output', 'json')
@@ -549,17 +592,31 @@ class SwarmCanaryDeployStepTest extends PipelineTestSupport {
         assertThat(inputCalls*.args*.message).noneMatch(matching { it.contains('s3cr3t') })
     }
 
+    @Test
+    void aRegistryLoginReachesOnlyTheDeployThroughTheEnvironment() {
+        secretValues['registry-push'] = SECRET
+        deploy(registryCredentialsId: 'registry-push', approval: false)
+        assertThat(boundCredentials.findAll { it.kind == 'usernamePassword' }).containsExactly([kind: 'usernamePassword',
+                credentialsId: 'registry-push', usernameVariable: 'SWARM_CANARY_REGISTRY_USER', passwordVariable: 'SWARM_CANARY_REGISTRY_PASSWORD'])
+        assertThat(shCalls[0].env).containsEntry('SWARM_CANARY_REGISTRY', 'registry.example.com')
+                .containsEntry('SWARM_CANARY_REGISTRY_USER', 'user-of-registry-push').containsEntry('SWARM_CANARY_REGISTRY_PASSWORD', SECRET)
+        assertThat(shCalls.drop(1)).allMatch(matching { !it.env.containsKey('SWARM_CANARY_REGISTRY_PASSWORD') && !it.env.values().contains(SECRET) })
+        cliRuns.each { assertThat(it).doesNotContain('s3cr3t').doesNotContain('registry-push') }
+        assertThat(log()).noneMatch(matching { it.contains('s3cr3t') })
+
+        shCalls.clear()
+        deploy(registryCredentialsId: 'registry-push', registry: 'mirror.example.com:5000', approval: false)
+        assertThat(shCalls[0].env).containsEntry('SWARM_CANARY_REGISTRY', 'mirror.example.com:5000')
+    }
+
     static List<Object[]> badParameters() {
         [
             [[app: null], "'app' is required"],
             [[env: ' '], "'env' is required"],
             [[version: null], "'version' is required"],
             [[version: 1.1], "'version' is required"],
-            [[image: null], "'image' is required (or 'compose'"],
             [[domains: null], "'domains' is required"],
             [[domains: ['a', '']], "'domains' is a list of non-empty texts"],
-            [[service: 'web'], "'service' goes with a 'compose' file; give 'compose' too"],
-            [[stack: 'files'], "'stack' goes with a 'compose' file"],
             [[compose: 'stack.yml', domains: null], "'domains' is required"],
             [[weights: []], "'weights' is a list"],
             [[weights: '5,25'], "'weights' is a list"],
@@ -573,9 +630,6 @@ class SwarmCanaryDeployStepTest extends PipelineTestSupport {
             [[approvalTimeout: [time: 2, unit: 'WEEKS']], "'approvalTimeout' is minutes"],
             [[approvalTimeout: '2h'], "'approvalTimeout' is minutes"],
             [[submitter: ''], "'submitter' must be non-empty text"],
-            [[replicas: -1], "'replicas' must be a whole number 0-1000"],
-            [[port: 70000], "'port' must be a whole number 1-65535"],
-            [[envVars: ['APP VERSION': '1']], "envVars: 'APP VERSION' needs a variable name"],
             [[envVars: 'A=1'], "'envVars' is a map"],
             [[secrets: [[name: 'db_password']]], 'needs name, credentialsId'],
             [[secrets: [[name: 'db', credentialsId: 'x', type: 'ssh']]], "type 'string' (default) or 'file'"],
@@ -593,6 +647,10 @@ class SwarmCanaryDeployStepTest extends PipelineTestSupport {
             [[analysis: '1m'], "'analysis' is a map"],
             [[weigths: [5, 100]], 'unknown parameter(s) [weigths]'],
             [[agent: 'swarm'], 'unknown parameter(s) [agent]'],
+            [[composeStash: 'compose'], "'composeStash' goes with a 'compose' file"],
+            [[envVars: [APP_VERSION: null]], "envVars: 'APP_VERSION' needs a value"],
+            [[registryCredentialsId: 'registry-push', image: 'files:1.0.10'], "registryCredentialsId needs registry: the host[:port]"],
+            [[registryCredentialsId: ''], "'registryCredentialsId' must be non-empty text"],
         ].collect { it as Object[] }
     }
 
@@ -605,6 +663,64 @@ class SwarmCanaryDeployStepTest extends PipelineTestSupport {
         assertThat(calls('node')).isEmpty()
         assertThat(calls('swarmCanaryExecute')).isEmpty()
         assertThat(shCalls).isEmpty()
+        assertThat(inputCalls).isEmpty()
+    }
+
+    /**
+     * Deploy options the CLI checks itself before it changes anything (once the step checked them too): the real CLI
+     * reads the step's argument file (picocli, the deploy's own checks, a Docker host that cannot be reached should it
+     * get that far) and its exit 2 and message are the fake's answer. Moved from badParameters: image, service, stack,
+     * replicas, port and envVars' names.
+     */
+    static List<Object[]> badDeployOptions() {
+        [
+            [[image: null], '--image is required'],
+            [[service: 'web'], '--service and --stack need --compose FILE'],
+            [[stack: 'files'], '--service and --stack need --compose FILE'],
+            [[replicas: -1], '--replicas must be at least 1'],
+            [[port: 70000], '--port must be between 1 and 65535'],
+            [[envVars: ['APP VERSION': '1']], "invalid --env 'APP VERSION=1'"],
+        ].collect { it as Object[] }
+    }
+
+    /** The CLI of this build, run on the argument file as the agent would (the test JVM's classpath; no Docker reachable). */
+    Map realCli(List<String> args) {
+        File argsFile = File.createTempFile('swarm-canary-args', '')
+        try {
+            argsFile.setText(libraryVar('swarmCanaryExecute').argsFileText(args), 'UTF-8')
+            ProcessBuilder pb = new ProcessBuilder('java', '-cp', System.getProperty('java.class.path'), 'io.swarmcanary.cli.SwarmCanary',
+                    '@' + argsFile.path)
+            pb.environment().put('DOCKER_HOST', 'tcp://127.0.0.1:9')
+            pb.environment().remove('DOCKER_TLS_VERIFY')
+            pb.redirectError(ProcessBuilder.Redirect.DISCARD)
+            Process p = pb.start()
+            String out = p.inputStream.getText('UTF-8')
+            return [exit: p.waitFor(), out: out]
+        } finally {
+            argsFile.delete()
+        }
+    }
+
+    @ParameterizedTest(name = '{1}')
+    @MethodSource('badDeployOptions')
+    void badDeployOptionsAreRefusedByTheCliBeforeAnythingChanges(Map overrides, String message) {
+        Closure<Map> cli = this.&realCli
+        helper.registerAllowedMethod('sh', [Map], { Map m ->
+            if (!m.script.contains('"@$SWARM_CANARY_ARGS"')) {
+                return runSh(m)
+            }
+            List<String> args = argsOfFile(readAgentFile(env.SWARM_CANARY_ARGS))
+            timeline << 'cli ' + (args - ['--output', 'json']).join(' ')
+            Map answer = cli(args)
+            writeAgentFile(env.SWARM_CANARY_OUT, answer.out)
+            return answer.exit
+        })
+        assertThatThrownBy { deploy(overrides) }.isInstanceOf(StepFailure)
+                .hasMessageStartingWith('swarmCanaryDeploy: ')
+                .hasMessageContaining('swarm-canary deploy (exit 2, bad input: nothing was changed').hasMessageContaining(message)
+                .hasMessageContaining('nothing to roll back: the CLI refused the input before changing anything')
+                .hasMessageNotContaining('cannot reach the Docker engine')
+        assertThat(events()).containsExactly('deploy')
         assertThat(inputCalls).isEmpty()
     }
 

@@ -1,0 +1,155 @@
+package io.swarmcanary.vars
+
+import org.junit.jupiter.api.BeforeEach
+import org.junit.jupiter.api.Test
+
+import static org.assertj.core.api.Assertions.assertThat
+import static org.assertj.core.api.Assertions.assertThatThrownBy
+
+/**
+ * examples/Jenkinsfile.declarative run whole, as Jenkins runs a declarative pipeline: stages in order, each stage's
+ * agent as a node around its steps, and post conditions by the build's result. JenkinsPipelineUnit 1.1 has no
+ * declarative support (DeclarativePipelineTest came later), so the few directives the example uses are played here;
+ * a directive the example starts to use and this test does not know fails the test (MissingMethodException).
+ */
+class DeclarativeExampleTest extends PipelineTestSupport {
+    static final File EXAMPLE = new File(REPO, 'examples/Jenkinsfile.declarative')
+
+    List<String> stagesRun = []
+    List<String> postRun = []
+    /** The stage whose sh fails (e.g. the smoke test). */
+    String failingStage
+    protected String stage
+    protected Map current
+
+    @BeforeEach
+    void declarative() {
+        env.BUILD_NUMBER = '42'
+        cliOnPath = true
+        binding.setVariable('none', 'none')
+        helper.registerAllowedMethod('library', [String], { String name -> null })
+        helper.registerAllowedMethod('archiveArtifacts', [Map], { Map m -> null })
+        helper.registerAllowedMethod('usernamePassword', [Map], { Map m -> [kind: 'usernamePassword'] + m })
+        helper.registerAllowedMethod('pipeline', [Closure], { Closure body -> runPipeline(body) })
+        helper.registerAllowedMethod('agent', [Object], { Object a -> current.agent = a })
+        helper.registerAllowedMethod('agent', [Closure], { Closure body -> current.agentBody = body })
+        helper.registerAllowedMethod('label', [String], { String l -> current.label = l })
+        helper.registerAllowedMethod('stages', [Closure], { Closure body -> current.stages = body })
+        helper.registerAllowedMethod('post', [Closure], { Closure body -> current.post = body })
+        helper.registerAllowedMethod('stage', [String, Closure], { String name, Closure body -> runStage(name, body) })
+        helper.registerAllowedMethod('steps', [Closure], { Closure body -> current.steps = body })
+        helper.registerAllowedMethod('script', [Closure], { Closure body -> runBody(body) })
+        ['always', 'success', 'failure', 'aborted', 'unstable', 'changed', 'fixed', 'regression', 'cleanup'].each { String condition ->
+            helper.registerAllowedMethod(condition, [Closure], { Closure body -> current.conditions[condition] = body })
+        }
+        cliAnswer = { List<String> args -> answer(args) }
+    }
+
+    /** Declarative's order: stages, then post's conditions for the result (always first, cleanup last). */
+    protected def runPipeline(Closure body) {
+        Map saved = current
+        current = [conditions: [:]]
+        Map pipeline = current
+        runBody(body)
+        String result = 'SUCCESS'
+        Throwable failure = null
+        try {
+            runBody(pipeline.stages)
+        } catch (Throwable t) {
+            failure = t
+            result = t.class.simpleName == 'FlowInterruptedException' ? 'ABORTED' : 'FAILURE'
+        }
+        current = [conditions: [:]]
+        if (pipeline.post) {
+            runBody(pipeline.post)
+        }
+        ['always', result.toLowerCase(), 'cleanup'].each { String condition ->
+            if (current.conditions[condition]) {
+                postRun << condition
+                runBody(current.conditions[condition])
+            }
+        }
+        current = saved
+        if (failure) {
+            throw failure
+        }
+    }
+
+    protected def runStage(String name, Closure body) {
+        Map saved = current
+        current = [conditions: [:]]
+        Map s = current
+        runBody(body)
+        if (s.agentBody) {
+            current = s
+            runBody(s.agentBody)
+        }
+        current = saved
+        stage = name
+        stagesRun << name
+        s.label ? onNode(s.label) { runBody(s.steps) } : runBody(s.steps)
+    }
+
+    @Override
+    protected int fakeSh(String script) {
+        if (script.startsWith('docker build') || script.startsWith('curl -fsS')) {
+            return stage == failingStage ? 1 : 0
+        }
+        return super.fakeSh(script)
+    }
+
+    /** The CLI's answers: next from the checked-in output of the real command, the others as the CLI's JSON has them. */
+    String answer(List<String> args) {
+        switch (args[0]) {
+            case 'deploy': return '{"service": "files-webdev-1_0_10", "track": "files-webdev", "version": "1.0.10", "outcome": "CREATED", ' +
+                    '"routing": "edge envoy routes files-webdev", "weights": {"1.0.9": 100, "1.0.10": 0}}'
+            case 'next': return cliJson('next-canary-at-0')
+            case 'shift': return '{"track": "files-webdev", "weights": {}}'
+            case 'analyze': return '{"track": "files-webdev", "verdict": "pass", "reason": "canary within limits"}'
+            case 'report': return '{"out": "swarm-canary-report.html"}'
+            case 'promote': return '{"track": "files-webdev", "outcome": "promoted", "stable": "files-webdev-1_0_10", ' +
+                    '"previous": "files-webdev-1_0_9", "weights": {"1.0.9": 0, "1.0.10": 100}, "removed": []}'
+            case 'rollback': return '{"track": "files-webdev", "outcome": "rolled back", "stable": "files-webdev-1_0_9", ' +
+                    '"weights": {"1.0.9": 100}, "removed": ["files-webdev-1_0_10"]}'
+            default: throw new AssertionError("unexpected CLI call ${args}")
+        }
+    }
+
+    def runExample() {
+        runScript(EXAMPLE.path)
+    }
+
+    List<String> verbs() {
+        cliRuns.collect { argsOfFile(it)[0] }
+    }
+
+    @Test
+    void theWholeCanaryRunsStageByStage() {
+        runExample()
+        assertThat(stagesRun).containsExactly('build', 'canary webdev', 'smoke test')
+        assertThat(verbs()).containsExactly('deploy', 'next', 'shift', 'analyze', 'shift', 'analyze', 'shift', 'analyze',
+                'shift', 'analyze', 'promote', 'report')
+        assertThat(inputCalls*.args*.id).containsExactly('files-webdev-5', 'files-webdev-25', 'files-webdev-50', 'files-webdev-100')
+        assertThat(inputCalls).allMatch(matching { !it.blocks.any { it.startsWith('node') } })
+        assertThat(postRun).isEmpty()
+        assertThat(log()).anyMatch(matching { it.contains('files 1.0.42 in webdev: promoted') })
+    }
+
+    @Test
+    void aFailedSmokeTestRollsThePromotedReleaseBackInPost() {
+        failingStage = 'smoke test'
+        assertThatThrownBy { runExample() }.isInstanceOf(StepFailure)
+        assertThat(postRun).containsExactly('failure')
+        assertThat(verbs().takeRight(2)).containsExactly('report', 'rollback')
+        assertThat(log()).anyMatch(matching { it.contains('rolled back after a failed smoke test: files-webdev-1_0_9 takes all traffic') })
+    }
+
+    @Test
+    void aRejectionBeforeThePromoteIsRolledBackByTheStepNotAgainInPost() {
+        inputAnswer = { Map m -> throw new FlowInterruptedException(new Rejection('mallory')) }
+        assertThatThrownBy { runExample() }.isInstanceOf(FlowInterruptedException)
+        assertThat(verbs().count('rollback')).isEqualTo(1)
+        assertThat(stagesRun).doesNotContain('smoke test')
+        assertThat(postRun).isEmpty()   // ABORTED: the example has no aborted condition
+    }
+}

@@ -10,7 +10,6 @@ import io.swarmcanary.release.Names;
 import io.swarmcanary.testing.Bed;
 import io.swarmcanary.testing.Cli;
 import io.swarmcanary.testing.TestSwarm;
-import io.swarmcanary.testing.Traffic;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -81,7 +80,7 @@ class ComposeIT {
                 configs:
                   envoy_yaml:
                     file: ./envoy.yaml
-                """.formatted(PORT));
+                """.formatted(PORT).replace("image: swarm-canary/", "image: " + Bed.image("swarm-canary/")));
         Files.writeString(dir.resolve("docker-compose.yml"), """
                 version: "3.8"
                 services:
@@ -116,7 +115,7 @@ class ComposeIT {
                 secrets:
                   db_password:
                     file: ./secrets/db_password
-                """);
+                """.replace("image: swarm-canary/", "image: " + Bed.image("swarm-canary/")));
         edge = run(cli(), "edge", "ensure", "--compose", dir.resolve("envoy-compose.yml").toString(), "--service", "envoy",
                 "--edge", EDGE, "--probe-host", Bed.PROBE_HOST, "--output", "json");
         for (String env : ENVS) {
@@ -243,7 +242,7 @@ class ComposeIT {
 
     private static HttpResponse<String> get(String host, String path) throws Exception {
         HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(2)).build();
-        HttpRequest request = HttpRequest.newBuilder(URI.create("http://" + Traffic.nextNode() + ":" + PORT + path)).header("Host", host)
+        HttpRequest request = HttpRequest.newBuilder(URI.create("http://" + Bed.PROBE_HOST + ":" + PORT + path)).header("Host", host)
                 .timeout(Duration.ofSeconds(5)).build();
         return http.send(request, HttpResponse.BodyHandlers.ofString());
     }

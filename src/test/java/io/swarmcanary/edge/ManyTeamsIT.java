@@ -59,10 +59,9 @@ class ManyTeamsIT {
 
     @BeforeAll
     static void oneXdsEdge() throws Exception {
-        Process build = new ProcessBuilder("testbed/cli-image.sh", IMAGE).inheritIO().start();
-        assertThat(build.waitFor(10, TimeUnit.MINUTES) && build.exitValue() == 0).as("testbed/cli-image.sh").isTrue();
+        String controlPlaneImage = Bed.cliImage(IMAGE);
         Cli.Result ensure = cli().run("edge", "ensure", "--edge", EDGE, "--port", String.valueOf(PORT), "--image", TestSwarm.ENVOY,
-                "--delivery", "xds", "--control-plane-image", IMAGE, "--xds-status-port", String.valueOf(STATUS_PORT),
+                "--delivery", "xds", "--control-plane-image", controlPlaneImage, "--xds-status-port", String.valueOf(STATUS_PORT),
                 "--probe-host", Bed.PROBE_HOST);
         assertThat(ensure.exitCode()).as(ensure.toString()).isZero();
     }
@@ -76,6 +75,7 @@ class ManyTeamsIT {
         for (String service : List.of(EDGE, EDGE + "-xds")) {
             swarm.service(service).ifPresent(s -> swarm.docker.removeServiceCmd(s.getId()).exec());
         }
+        Bed.removeCliImage(IMAGE);
         swarm.close();
     }
 

@@ -183,6 +183,29 @@ public final class Bed {
         return List.copyOf(NODE_CLIENTS.values());
     }
 
+    /** The name of node i (1-3) of the bed, its hostname and its swarm node name. */
+    public static String nodeName(int i) {
+        return "scn" + i;
+    }
+
+    /** Stops one node's dockerd as a machine failure would take it (SIGTERM; its containers go with it). */
+    public static void stopNode(String node) {
+        nodesScript("bed_node_stop " + node);
+    }
+
+    /** Starts one node's dockerd again (it rejoins the swarm by itself) and waits until it answers. */
+    public static void startNode(String node) {
+        nodesScript("bed_node_up " + node + " && bed_node_wait " + node);
+    }
+
+    private static void nodesScript(String commands) {
+        if (!THREE) {
+            throw new IllegalStateException("nodes are stopped and started only on the three-node bed");
+        }
+        run(true, null, List.of("bash", "-c", "set -euo pipefail; say() { echo \"testbed: $*\"; }; die() { echo \"testbed: $*\" >&2; exit 1; }; "
+                + "source testbed/lib/nodes.sh; " + commands));
+    }
+
     /** The engine of the node that runs this container (the swarm's manager sees only its own containers). */
     public static DockerClient nodeOf(DockerClient swarm, String containerId) {
         for (DockerClient node : nodes(swarm)) {

@@ -14,3 +14,60 @@ copy_jar() {
     sleep 5
   done
 }
+
+# The bed a benchmark runs on, as for the integration tests: SC_BED=1 (default) the host's one-node swarm, SC_BED=3
+# the three-node bed (testbed/up.sh --nodes 3: its export lines are taken in, images come from its registry, the
+# load goes round every node's published port). Call with IMAGE and ENVOY_IMAGE set to the local names; sets them to
+# what the swarm pulls, TARGETS (load.py --target: every node, comma-separated) and PROBE (the first node).
+bench_bed() {
+  case ${SC_BED:-1} in
+    1)
+      # never half on the bed: the one-node benchmark talks to the host's dockerd
+      if [[ ${DOCKER_HOST:-} == tcp://198.18.0.11:2376 ]]; then unset DOCKER_HOST DOCKER_TLS_VERIFY DOCKER_CERT_PATH; fi
+      # up.sh only when the bed is not up: it serialises on a lock that a dockerd started by an older up.sh holds forever
+      if [[ $(docker info -f '{{.Swarm.LocalNodeState}}' 2>/dev/null) == active ]] &&
+        docker image inspect "$IMAGE" "$ENVOY_IMAGE" >/dev/null 2>&1; then
+        say "test bed is up"
+      else
+        bash testbed/up.sh >"$WORK/up.log" 2>&1 || { cat "$WORK/up.log" >&2; die "testbed/up.sh failed"; }
+      fi
+      TARGETS=127.0.0.1
+      ;;
+    3)
+      local exports
+      exports=$(bash testbed/up.sh --nodes 3 2>"$WORK/up.log") || { cat "$WORK/up.log" >&2; die "testbed/up.sh --nodes 3 failed"; }
+      eval "$exports"
+      export DOCKER_HOST DOCKER_TLS_VERIFY DOCKER_CERT_PATH SC_REGISTRY
+      IMAGE=$SC_REGISTRY/$IMAGE
+      ENVOY_IMAGE=$SC_REGISTRY/$ENVOY_IMAGE
+      TARGETS=198.18.0.11,198.18.0.12,198.18.0.13
+      say "three-node bed: $DOCKER_HOST, images from $SC_REGISTRY, load on $TARGETS"
+      ;;
+    *) die "SC_BED='$SC_BED': 1 (one node, default) or 3 (the three-node bed)" ;;
+  esac
+  PROBE=${TARGETS%%,*}
+}
+
+# bench_cli_image TAG: the control-plane image of this run's jar, built on the host's dockerd (and on the bed pushed
+# to its registry); prints the reference the swarm pulls.
+bench_cli_image() {
+  (
+    unset DOCKER_HOST DOCKER_TLS_VERIFY DOCKER_CERT_PATH
+    bash testbed/cli-image.sh "$1" "$WORK/swarm-canary.jar" >&2
+    if [[ -n ${SC_REGISTRY:-} && ${SC_BED:-1} == 3 ]]; then
+      docker tag "$1" "$SC_REGISTRY/$1" && docker push -q "$SC_REGISTRY/$1" >/dev/null
+      echo "$SC_REGISTRY/$1"
+    else
+      echo "$1"
+    fi
+  )
+}
+
+# bench_rm_cli_image TAG: removes bench_cli_image's image from the host's dockerd
+bench_rm_cli_image() {
+  (
+    unset DOCKER_HOST DOCKER_TLS_VERIFY DOCKER_CERT_PATH
+    docker rmi "$1" >/dev/null 2>&1 || true
+    [[ -z ${SC_REGISTRY:-} || ${SC_BED:-1} != 3 ]] || docker rmi "$SC_REGISTRY/$1" >/dev/null 2>&1 || true
+  )
+}

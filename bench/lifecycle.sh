@@ -58,7 +58,7 @@ cleanup() {
   secrets=$(docker secret ls --format '{{.Name}}' | grep -E "^$TRACK-" || true)
   # shellcheck disable=SC2086
   [[ -z $secrets ]] || docker secret rm $secrets >/dev/null || say "could not remove secrets: $secrets"
-  [[ $DELIVERY != xds ]] || docker rmi "$EDGE-cli:latest" >/dev/null 2>&1 || true
+  [[ $DELIVERY != xds ]] || bench_rm_cli_image "$EDGE-cli:latest"
   if docker network inspect "$EDGE-net" >/dev/null 2>&1; then
     docker network rm "$EDGE-net" >/dev/null || say "could not remove network $EDGE-net"
   fi
@@ -76,15 +76,9 @@ trap on_exit EXIT
 trap 'exit 130' INT TERM HUP
 
 cd "$ROOT"
-if curl -s -m 1 -o /dev/null "http://127.0.0.1:$PORT/"; then
+bench_bed
+if curl -s -m 1 -o /dev/null "http://$PROBE:$PORT/"; then
   die "port $PORT already answers; is another edge running there? (docker service ls)"
-fi
-# up.sh only when the test bed is not up: it serialises on a lock that a dockerd started by an older up.sh holds forever
-if [[ $(docker info -f '{{.Swarm.LocalNodeState}}' 2>/dev/null) == active ]] &&
-  docker image inspect "$IMAGE" "$ENVOY_IMAGE" >/dev/null 2>&1; then
-  say "test bed is up"
-else
-  bash testbed/up.sh >"$WORK/up.log" 2>&1 || { cat "$WORK/up.log" >&2; die "testbed/up.sh failed"; }
 fi
 copy_jar
 sc() { java -jar "$WORK/swarm-canary.jar" "$@"; }
@@ -116,22 +110,22 @@ phase() {
 say "run $RUN_ID: edge $EDGE on port $PORT (delivery $DELIVERY), track $TRACK, $RATE req/s, ${STEADY}s steady after each step"
 DELIVERY_ARGS=(--delivery "$DELIVERY")
 if [[ $DELIVERY == xds ]]; then
-  bash testbed/cli-image.sh "$EDGE-cli:latest" "$WORK/swarm-canary.jar" >"$WORK/image.out" 2>&1 ||
+  CP_IMAGE=$(bench_cli_image "$EDGE-cli:latest" 2>"$WORK/image.out") ||
     { cat "$WORK/image.out" >&2; die "control-plane image build failed"; }
-  DELIVERY_ARGS+=(--control-plane-image "$EDGE-cli:latest" --xds-status-port "$((PORT + 1))")
+  DELIVERY_ARGS+=(--control-plane-image "$CP_IMAGE" --xds-status-port "$((PORT + 1))")
 fi
 sc edge ensure --edge "$EDGE" --port "$PORT" --image "$ENVOY_IMAGE" "${DELIVERY_ARGS[@]}" -q >"$WORK/edge.out" 2>&1 ||
   { cat "$WORK/edge.out" >&2; die "edge ensure failed"; }
 deploy 1.0.0 >"$WORK/deploy.out" 2>&1 || { cat "$WORK/deploy.out" >&2; die "deploy 1.0.0 failed"; }
 for _ in $(seq 1 30); do # xds: the new cluster's first DNS resolution may come just after deploy returns
-  body=$(curl -s -m 5 -H "Host: $DOMAIN" "http://127.0.0.1:$PORT/") || true
+  body=$(curl -s -m 5 -H "Host: $DOMAIN" "http://$PROBE:$PORT/") || true
   [[ $body == *"version=1.0.0 "* ]] && break
   sleep 0.5
 done
 [[ $body == *"version=1.0.0 "* ]] || die "track not served before the run: '$body'"
 
 LOAD_LOG=$WORK/load.tsv
-python3 bench/load.py --port "$PORT" --host-header "$DOMAIN" --rate "$RATE" --duration 1800 --out "$LOAD_LOG" \
+python3 bench/load.py --target "$TARGETS" --port "$PORT" --host-header "$DOMAIN" --rate "$RATE" --duration 1800 --out "$LOAD_LOG" \
   2>"$WORK/load.err" &
 LOAD_PID=$!
 sleep 3

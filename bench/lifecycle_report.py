@@ -28,8 +28,8 @@ def main():
     with open(a.load) as f:
         for line in f:
             if not line.startswith("#"):
-                sched, _start, status, version, latency, _lag = line.rstrip("\n").split("\t")
-                reqs.append((float(sched), status, version, float(latency)))
+                sched, _start, status, version, latency, _lag, *target = line.rstrip("\n").split("\t")
+                reqs.append((float(sched), status, version, float(latency), target[0] if target else "-"))
     rows = []
     with open(a.phases) as f:
         for line in f:
@@ -50,6 +50,11 @@ def main():
                 "configured_pct": exp, "observed_pct": None if share is None else round(share, 2),
                 "sigma_pct": None if sigma is None else round(sigma, 2),
                 "slow_ok": sum(1 for r in during + after if r[1] == "200" and r[3] > 0.5),
+                # per node (three-node bed): failed requests, and the new version's share of the steady 200s
+                "per_node": {n: {"failed": sum(1 for r in during + after if r[4] == n and r[1] != "200"),
+                                 "observed_pct": round(100.0 * sum(1 for r in ok_after if r[4] == n and r[2] == version)
+                                                       / max(1, sum(1 for r in ok_after if r[4] == n)), 2)}
+                             for n in sorted({r[4] for r in reqs}) if n != "-"},
             })
     print(f"{'scenario':<10} {'phase':<14} {'step s':>6} {'requests':>8} {'failed':>6} {'(during':>7} {'after)':>6}"
           f" {'configured %':>12} {'observed %':>10}  errors")
@@ -63,6 +68,9 @@ def main():
         print(f"{r['scenario']:<10} {r['phase']:<14} {r['step_seconds']:>6.1f} {r['requests']:>8} {failed:>6}"
               f" {r['failed_during_step']:>7} {r['failed_after_step']:>6} {r['configured_pct']:>12.0f} {obs + flag:>10}"
               f"  {', '.join(f'{k}={v}' for k, v in sorted(r['errors'].items())) or '-'}")
+        if r["per_node"]:
+            print(f"{'':<25} per node: " + ", ".join(f"{n} failed {v['failed']} observed {v['observed_pct']:.1f}%"
+                                                    for n, v in r["per_node"].items()))
     total = sum(r["requests"] for r in rows)
     failed = sum(r["failed_during_step"] + r["failed_after_step"] for r in rows)
     print(f"total: {total} requests, {failed} failed ({100.0 * failed / max(1, total):.2f}%)")

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Open-loop HTTP load at a fixed rate against a loopback address; one log line per request.
+"""Open-loop HTTP load at a fixed rate against a loopback address (or the three-node bed's nodes); one log line per request.
 
 Usage: bench/load.py --port 10095 --host-header app.example --rate 100 --duration 300 --out load.tsv
 
@@ -10,7 +10,8 @@ client without a connection pool; a worker pool sends them, so a request is late
 worker is busy (the "lag" column shows it).
 
 Stops after --duration seconds or on SIGTERM/SIGINT (then waits up to --timeout for requests in
-flight). Stdlib only; refuses non-loopback targets.
+flight). Stdlib only; refuses targets outside loopback and the three-node bed's 198.18.0.0/24 (RFC 2544).
+--target takes a comma-separated list: request i goes to target i mod n (every node's Envoy on the bed).
 
 Log (tab-separated, one line per request, '#' header):
   sched     scheduled send time (epoch seconds)
@@ -19,6 +20,7 @@ Log (tab-separated, one line per request, '#' header):
   version   the "version=<v>" from the body, "-" if none
   latency   seconds from start to the end of the body (or to the error)
   lag       start - sched (seconds)
+  target    the address the request went to (only with more than one --target)
 """
 import argparse
 import http.client
@@ -36,7 +38,8 @@ VERSION_RE = re.compile(rb"version=(\S+)")
 
 def parse_args():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--target", default="127.0.0.1", help="loopback address to connect to (default 127.0.0.1)")
+    p.add_argument("--target", default="127.0.0.1",
+                   help="address(es) to connect to, comma-separated: loopback or the bed's 198.18.0.0/24 (default 127.0.0.1)")
     p.add_argument("--port", type=int, required=True)
     p.add_argument("--host-header", required=True, help="Host header (the track's domain)")
     p.add_argument("--path", default="/")
@@ -46,20 +49,24 @@ def parse_args():
     p.add_argument("--workers", type=int, default=200, help="max requests in flight (default 200)")
     p.add_argument("--out", required=True, help="log file (TSV)")
     a = p.parse_args()
-    try:
-        if not ipaddress.ip_address(socket.gethostbyname(a.target)).is_loopback:
-            p.error(f"--target {a.target} is not a loopback address")
-    except (OSError, ValueError) as e:
-        p.error(f"--target {a.target}: {e}")
+    a.targets = [t for t in a.target.split(",") if t]
+    bed = ipaddress.ip_network("198.18.0.0/24")
+    for t in a.targets:
+        try:
+            ip = ipaddress.ip_address(socket.gethostbyname(t))
+        except (OSError, ValueError) as e:
+            p.error(f"--target {t}: {e}")
+        if not (ip.is_loopback or ip in bed):
+            p.error(f"--target {t} is neither a loopback address nor a node of the three-node bed (198.18.0.0/24)")
     if not (0 < a.rate <= 2000 and 0 < a.duration <= 3600 and 1 <= a.workers <= 1000):
         p.error("need 0 < rate <= 2000, 0 < duration <= 3600, 1 <= workers <= 1000")
     return a
 
 
-def one_request(a, sched):
+def one_request(a, sched, target):
     start = time.time()
     status, version = None, "-"
-    conn = http.client.HTTPConnection(a.target, a.port, timeout=a.timeout)
+    conn = http.client.HTTPConnection(target, a.port, timeout=a.timeout)
     try:
         conn.request("GET", a.path, headers={"Host": a.host_header, "Connection": "close",
                                              "User-Agent": "swarm-canary-bench-load"})
@@ -74,7 +81,8 @@ def one_request(a, sched):
     finally:
         conn.close()
     end = time.time()
-    return f"{sched:.6f}\t{start:.6f}\t{status}\t{version}\t{end - start:.6f}\t{start - sched:.6f}\n"
+    extra = f"\t{target}" if len(a.targets) > 1 else ""
+    return f"{sched:.6f}\t{start:.6f}\t{status}\t{version}\t{end - start:.6f}\t{start - sched:.6f}{extra}\n"
 
 
 def main():
@@ -88,10 +96,10 @@ def main():
 
     def worker():
         while True:
-            sched = work.get()
-            if sched is None:
+            item = work.get()
+            if item is None:
                 return
-            lines.put(one_request(a, sched))
+            lines.put(one_request(a, *item))
 
     def writer(f):
         while True:
@@ -101,7 +109,7 @@ def main():
             f.write(line)
 
     with open(a.out, "w", buffering=1 << 16) as f:
-        f.write("#sched\tstart\tstatus\tversion\tlatency\tlag\n")
+        f.write("#sched\tstart\tstatus\tversion\tlatency\tlag" + ("\ttarget" if len(a.targets) > 1 else "") + "\n")
         w = threading.Thread(target=writer, args=(f,), daemon=True)
         w.start()
         pool = [threading.Thread(target=worker, daemon=True) for _ in range(a.workers)]
@@ -118,7 +126,7 @@ def main():
             delay = sched - time.time()
             if delay > 0 and stop.wait(delay):
                 break
-            work.put(sched)
+            work.put((sched, a.targets[i % len(a.targets)]))
             i += 1
 
         for _ in pool:

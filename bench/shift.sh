@@ -80,7 +80,7 @@ cleanup() {
   if docker network inspect "$EDGE-net" >/dev/null 2>&1; then
     docker network rm "$EDGE-net" >/dev/null || say "could not remove network $EDGE-net"
   fi
-  [[ $DELIVERY != xds ]] || docker rmi "$EDGE-cli:latest" >/dev/null 2>&1 || true
+  [[ $DELIVERY != xds ]] || bench_rm_cli_image "$EDGE-cli:latest"
 }
 on_exit() {
   local rc=$?
@@ -97,10 +97,10 @@ trap 'exit 130' INT TERM HUP
 
 cd "$ROOT"
 # Port already taken (a leftover of an earlier run, or someone else)? Then the numbers would be someone else's.
-if curl -s -m 1 -o /dev/null "http://127.0.0.1:$PORT/"; then
+bench_bed
+if curl -s -m 1 -o /dev/null "http://$PROBE:$PORT/"; then
   die "port $PORT already answers; is another edge running there? (docker service ls)"
 fi
-bash testbed/up.sh >"$WORK/up.log" 2>&1 || { cat "$WORK/up.log" >&2; die "testbed/up.sh failed"; }
 copy_jar
 sc() { java -jar "$WORK/swarm-canary.jar" "$@"; }
 SC_VERSION=$(sc --version)
@@ -109,7 +109,7 @@ LOAD_START_AVG=$(cut -d' ' -f1 /proc/loadavg)
 # The revision the live Envoy serves now (the smoke host's x-swarm-canary-revision), "-" if no answer.
 revision() {
   local r
-  r=$(curl -s -m 1 -o /dev/null -D - -H 'Host: proxy_test' "http://127.0.0.1:$PORT/" 2>/dev/null |
+  r=$(curl -s -m 1 -o /dev/null -D - -H 'Host: proxy_test' "http://$PROBE:$PORT/" 2>/dev/null |
     tr -d '\r' | awk -F': *' 'tolower($1) == "x-swarm-canary-revision" { print $2 }') || true
   echo "${r:--}"
 }
@@ -129,9 +129,9 @@ poller() {
 say "swarm-canary $SC_VERSION, run id $RUN_ID: edge $EDGE on port $PORT, track $TRACK ($DOMAIN), shifts ${SHIFTS[*]}"
 DELIVERY_ARGS=(--delivery "$DELIVERY")
 if [[ $DELIVERY == xds ]]; then
-  bash testbed/cli-image.sh "$EDGE-cli:latest" "$WORK/swarm-canary.jar" >"$WORK/image.out" 2>&1 ||
+  CP_IMAGE=$(bench_cli_image "$EDGE-cli:latest" 2>"$WORK/image.out") ||
     { cat "$WORK/image.out" >&2; die "building the control plane image failed"; }
-  DELIVERY_ARGS+=(--control-plane-image "$EDGE-cli:latest" --xds-status-port "$((PORT + 1))")
+  DELIVERY_ARGS+=(--control-plane-image "$CP_IMAGE" --xds-status-port "$((PORT + 1))")
 fi
 sc edge ensure --edge "$EDGE" --port "$PORT" --image "$ENVOY_IMAGE" "${DELIVERY_ARGS[@]}" -q >"$WORK/edge.out" 2>&1 ||
   { cat "$WORK/edge.out" >&2; die "edge ensure failed"; }
@@ -140,14 +140,14 @@ for v in "$STABLE" "$CANARY"; do
     --domain "$DOMAIN" --replicas 2 -q >"$WORK/deploy.out" 2>&1 ||
     { cat "$WORK/deploy.out" >&2; die "deploy $v failed"; }
 done
-body=$(curl -s -m 5 -H "Host: $DOMAIN" "http://127.0.0.1:$PORT/") || true
+body=$(curl -s -m 5 -H "Host: $DOMAIN" "http://$PROBE:$PORT/") || true
 [[ $body == *"version=$STABLE "* ]] || die "track not served by the edge before the first shift: '$body'"
 
 # ------------------------------------------------------------------ load + shifts
 # Upper bound for the load generator; it is stopped with SIGTERM when the shifts are done.
 LOAD_MAX=$((BASELINE + ${#SHIFTS[@]} * (STEADY + 240) + 60))
 LOAD_LOG=$WORK/load.tsv
-python3 bench/load.py --port "$PORT" --host-header "$DOMAIN" --rate "$RATE" --duration "$LOAD_MAX" \
+python3 bench/load.py --target "$TARGETS" --port "$PORT" --host-header "$DOMAIN" --rate "$RATE" --duration "$LOAD_MAX" \
   --out "$LOAD_LOG" 2>"$WORK/load.err" &
 LOAD_PID=$!
 LOAD_T0=$(now)

@@ -23,7 +23,7 @@ def load_requests(path):
         for line in f:
             if line.startswith("#"):
                 continue
-            sched, start, status, version, latency, lag = line.rstrip("\n").split("\t")
+            sched, start, status, version, latency, lag = line.rstrip("\n").split("\t")[:6]
             reqs.append({"sched": float(sched), "start": float(start), "status": status, "version": version,
                          "latency": float(latency), "lag": float(lag)})
     reqs.sort(key=lambda r: r["sched"])

@@ -57,12 +57,21 @@ public final class DockerConnection implements AutoCloseable {
         this.forcedVersion = forcedVersion == null || forcedVersion.isBlank() ? null : forcedVersion.trim();
     }
 
-    /** Connects the way the docker CLI would from this process's environment. Sends nothing yet. */
+    /** The opt-in for a plain (unencrypted) tcp:// DOCKER_HOST that is not loopback. */
+    public static final String ALLOW_PLAIN_TCP = "SWARM_CANARY_ALLOW_PLAIN_TCP";
+
+    /**
+     * Connects the way the docker CLI would from this process's environment. Sends nothing yet. A plain tcp://
+     * DOCKER_HOST off this machine is refused unless {@value #ALLOW_PLAIN_TCP}=1 (secret values travel in
+     * POST /secrets/create), and missing or unreadable TLS files are named: both exit 2 before anything is sent.
+     */
     public static DockerConnection fromEnvironment() {
         Function<RemoteApiVersion, DockerClientConfig> configFor =
                 v -> DefaultDockerClientConfig.createDefaultConfigBuilder().withApiVersion(v)
                         .withDockerTlsVerify(tlsVerify(System.getenv("DOCKER_TLS_VERIFY"))).build();
         DockerClientConfig config = configFor.apply(RemoteApiVersion.UNKNOWN_VERSION);
+        checkEndpoint(config.getDockerHost(), tlsVerify(System.getenv("DOCKER_TLS_VERIFY")), System.getenv("DOCKER_CERT_PATH"),
+                System.getenv(ALLOW_PLAIN_TCP));
         DockerHttpClient transport = new ApacheDockerHttpClient.Builder()
                 .dockerHost(config.getDockerHost())
                 .sslConfig(config.getSSLConfig())
@@ -131,6 +140,56 @@ public final class DockerConnection implements AutoCloseable {
      */
     static boolean tlsVerify(String value) {
         return value != null && !value.isEmpty();
+    }
+
+    /** Refuses, before anything is sent, what would send secrets in clear text or fail later with a vague TLS error. */
+    static void checkEndpoint(java.net.URI host, boolean tls, String certPath, String allowPlain) {
+        String scheme = host.getScheme();
+        if (!"tcp".equals(scheme) && !"http".equals(scheme) && !"https".equals(scheme)) {
+            return; // unix:// and npipe:// never leave the machine
+        }
+        if (!tls) {
+            if (!loopback(host.getHost()) && !"1".equals(allowPlain)) {
+                throw new UserInputException("DOCKER_HOST " + host + " is plain TCP to another machine: secret values would"
+                        + " travel unencrypted. Use TLS (DOCKER_TLS_VERIFY=1, DOCKER_CERT_PATH with ca.pem, cert.pem, key.pem),"
+                        + " or set " + ALLOW_PLAIN_TCP + "=1 if this network is trusted. Nothing was sent.");
+            }
+            return;
+        }
+        java.nio.file.Path dir = java.nio.file.Path.of(certPath == null || certPath.isBlank()
+                ? System.getProperty("user.home") + "/.docker" : certPath);
+        for (String name : java.util.List.of("ca.pem", "cert.pem", "key.pem")) {
+            java.nio.file.Path file = dir.resolve(name);
+            String text;
+            try {
+                text = java.nio.file.Files.readString(file, java.nio.charset.StandardCharsets.US_ASCII);
+            } catch (IOException | RuntimeException e) {
+                throw new UserInputException("DOCKER_TLS_VERIFY is set but " + file + " cannot be read (" + e.getClass().getSimpleName()
+                        + "); DOCKER_CERT_PATH must hold ca.pem, cert.pem and key.pem. Nothing was sent.");
+            }
+            boolean pem = name.equals("key.pem") ? text.contains("PRIVATE KEY-----") : parsesAsCertificates(text);
+            if (!pem) {
+                throw new UserInputException("DOCKER_TLS_VERIFY is set but " + file + " is not a PEM "
+                        + (name.equals("key.pem") ? "private key" : "certificate") + ". Nothing was sent.");
+            }
+        }
+    }
+
+    private static boolean loopback(String host) {
+        if (host == null) {
+            return false;
+        }
+        String h = host.startsWith("[") ? host.substring(1, host.length() - 1) : host;
+        return h.equals("localhost") || h.equals("::1") || h.matches("127(\\.\\d{1,3}){3}");
+    }
+
+    private static boolean parsesAsCertificates(String text) {
+        try {
+            return !java.security.cert.CertificateFactory.getInstance("X.509")
+                    .generateCertificates(new java.io.ByteArrayInputStream(text.getBytes(java.nio.charset.StandardCharsets.US_ASCII))).isEmpty();
+        } catch (java.security.cert.CertificateException | RuntimeException e) {
+            return false;
+        }
     }
 
     /** Asks the engine for its API range (unversioned GET /version) and picks the version to speak. */

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.swarmcanary.testing.Bed;
 import io.swarmcanary.testing.Cli;
 import io.swarmcanary.testing.TestSwarm;
 import io.swarmcanary.testing.Traffic;
@@ -138,7 +139,7 @@ class AnalyzeIT {
     }
 
     private static HttpResponse<String> get(String path, String method) throws Exception {
-        var request = java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + PORT + path))
+        var request = java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://" + Traffic.nextNode() + ":" + PORT + path))
                 .header("Host", "swarm-canary-stats").method(method, java.net.http.HttpRequest.BodyPublishers.noBody()).build();
         return java.net.http.HttpClient.newHttpClient().send(request, HttpResponse.BodyHandlers.ofString());
     }
@@ -242,14 +243,20 @@ class AnalyzeIT {
         Path config = dir.resolve("prometheus.yml");
         // Prometheus 2.x cannot set a Host header; through a proxy it sends the target as the request's authority,
         // which picks the stats-only virtual host
+        // one job per node's Envoy (each a proxy of its own): the load goes round every node
+        StringBuilder jobs = new StringBuilder();
+        for (String node : Bed.NODE_HOSTS) {
+            jobs.append("""
+                      - job_name: edge-%s
+                        metrics_path: /stats/prometheus
+                        proxy_url: http://%s:%d
+                        static_configs: [{targets: ["swarm-canary-stats:%d"]}]
+                    """.formatted(node, node, PORT, PORT));
+        }
         Files.writeString(config, """
                 global: {scrape_interval: 1s}
                 scrape_configs:
-                  - job_name: edge
-                    metrics_path: /stats/prometheus
-                    proxy_url: http://127.0.0.1:%d
-                    static_configs: [{targets: ["swarm-canary-stats:%d"]}]
-                """.formatted(PORT, PORT));
+                """ + jobs);
         Process prometheus = new ProcessBuilder("prometheus", "--config.file=" + config,
                 "--web.listen-address=127.0.0.1:" + PROMETHEUS_PORT, "--storage.tsdb.path=" + dir.resolve("tsdb"))
                 .redirectErrorStream(true).redirectOutput(dir.resolve("prometheus.log").toFile()).start();

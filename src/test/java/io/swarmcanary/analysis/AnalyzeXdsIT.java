@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.swarmcanary.edge.EdgeProbe;
+import io.swarmcanary.testing.Bed;
 import io.swarmcanary.testing.Cli;
 import io.swarmcanary.testing.TestSwarm;
 import io.swarmcanary.testing.Traffic;
@@ -40,18 +41,15 @@ class AnalyzeXdsIT {
 
     @BeforeAll
     static void xdsEdge() throws Exception {
-        Process p = new ProcessBuilder("testbed/cli-image.sh", IMAGE).redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes());
-        assertThat(p.waitFor(5, TimeUnit.MINUTES)).isTrue();
-        assertThat(p.exitValue()).as(out).isZero();
+        String controlPlaneImage = Bed.cliImage(IMAGE);
         ok(cli().run("edge", "ensure", "--edge", EDGE, "--port", String.valueOf(PORT), "--image", TestSwarm.ENVOY,
-                "--delivery", "xds", "--control-plane-image", IMAGE, "--xds-status-port", String.valueOf(STATUS_PORT), "-q"));
+                "--delivery", "xds", "--control-plane-image", controlPlaneImage, "--xds-status-port", String.valueOf(STATUS_PORT), "-q"));
         ok(deploy("1.0.0"));
         ok(deploy("2.0.0", "ERROR_RATE=30"));
         // deploy returns once the live Envoy has found the tasks of the release (its own membership_healthy gauge)
         String stable = APP + "-webdev-1_0_0";
         String canary = APP + "-webdev-2_0_0";
-        assertThat(EdgeProbe.http("127.0.0.1").healthyHosts(PORT, List.of(stable, canary, APP + "-webdev-9_9_9")))
+        assertThat(EdgeProbe.http(Bed.PROBE_HOST).healthyHosts(PORT, List.of(stable, canary, APP + "-webdev-9_9_9")))
                 .contains(Map.of(stable, 1L, canary, 1L, APP + "-webdev-9_9_9", 0L));
     }
 
@@ -70,6 +68,7 @@ class AnalyzeXdsIT {
                 TestSwarm.sleep(500);
             }
         }
+        Bed.removeCliImage(IMAGE);
         swarm.close();
     }
 

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.github.dockerjava.api.model.Service;
 import io.swarmcanary.release.Names;
+import io.swarmcanary.testing.Bed;
 import io.swarmcanary.testing.Cli;
 import io.swarmcanary.testing.TestSwarm;
 import java.net.URI;
@@ -79,7 +80,7 @@ class ComposeIT {
                 configs:
                   envoy_yaml:
                     file: ./envoy.yaml
-                """.formatted(PORT));
+                """.formatted(PORT).replace("image: swarm-canary/", "image: " + Bed.image("swarm-canary/")));
         Files.writeString(dir.resolve("docker-compose.yml"), """
                 version: "3.8"
                 services:
@@ -114,9 +115,9 @@ class ComposeIT {
                 secrets:
                   db_password:
                     file: ./secrets/db_password
-                """);
+                """.replace("image: swarm-canary/", "image: " + Bed.image("swarm-canary/")));
         edge = run(cli(), "edge", "ensure", "--compose", dir.resolve("envoy-compose.yml").toString(), "--service", "envoy",
-                "--edge", EDGE, "--probe-host", "127.0.0.1", "--output", "json");
+                "--edge", EDGE, "--probe-host", Bed.PROBE_HOST, "--output", "json");
         for (String env : ENVS) {
             deploy(env, "1.0.0");
         }
@@ -125,7 +126,7 @@ class ComposeIT {
     private static Cli.Result deploy(String env, String version) {
         Cli.Result r = run(cli().env("DEPLOY_ENV", env).env("VERSION", version),
                 "deploy", "--compose", dir.resolve("docker-compose.yml").toString(), "--service", "files",
-                "--app", APP, "--env", env, "--version", version, "--edge", EDGE, "--probe-host", "127.0.0.1",
+                "--app", APP, "--env", env, "--version", version, "--edge", EDGE, "--probe-host", Bed.PROBE_HOST,
                 "--domain", APP + "." + env + ".test:" + PORT, "--output", "json");
         assertThat(r.exitCode()).as(r.toString()).isZero();
         return r;
@@ -241,7 +242,7 @@ class ComposeIT {
 
     private static HttpResponse<String> get(String host, String path) throws Exception {
         HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(2)).build();
-        HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + PORT + path)).header("Host", host)
+        HttpRequest request = HttpRequest.newBuilder(URI.create("http://" + Bed.PROBE_HOST + ":" + PORT + path)).header("Host", host)
                 .timeout(Duration.ofSeconds(5)).build();
         return http.send(request, HttpResponse.BodyHandlers.ofString());
     }

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.swarmcanary.testing.Bed;
 import io.swarmcanary.testing.Cli;
 import io.swarmcanary.testing.TestSwarm;
 import java.nio.charset.StandardCharsets;
@@ -157,9 +158,10 @@ class ComposeRoundTripIT {
                 configs:
                   app_conf:
                     file: ./app.conf
-                """.formatted(network));
+                """.formatted(network).replace("-swarm-canary/", "-" + Bed.image("swarm-canary/")));
 
-        String stackOut = docker("stack", "deploy", "--resolve-image", "never", "-c", file.toString(), stack);
+        // with a registry (three-node bed) both pin the image's digest, as production does; without one both keep the tag
+        String stackOut = docker("stack", "deploy", "--resolve-image", Bed.THREE ? "always" : "never", "--with-registry-auth", "-c", file.toString(), stack);
         // the variable comes from the environment: docker stack deploy does not read a .env file (swarm-canary does)
         Cli.Result ours = cli().env("GREETING_WORD", "hello").run("deploy", "--compose", file.toString(), "--service", "files", "--app", app,
                 "--env", "webdev", "--version", "1.0.0", "--edge", app + "-noedge", "--timeout", "2m");

@@ -8,6 +8,7 @@ import io.swarmcanary.ConflictException;
 import io.swarmcanary.swarm.DockerConnection;
 import io.swarmcanary.swarm.DockerSwarmGateway;
 import io.swarmcanary.swarm.ServiceInfo;
+import io.swarmcanary.testing.Bed;
 import io.swarmcanary.testing.Cli;
 import io.swarmcanary.testing.TestSwarm;
 import io.swarmcanary.testing.Traffic;
@@ -53,7 +54,7 @@ class EdgeIT {
     }
 
     private static Cli.Result deploy(String env, String version) {
-        return cli().run("deploy", "--edge", EDGE, "--probe-host", "127.0.0.1", "--app", APP, "--env", env,
+        return cli().run("deploy", "--edge", EDGE, "--probe-host", Bed.PROBE_HOST, "--app", APP, "--env", env,
                 "--version", version, "--image", TestSwarm.TESTAPP, "--env", "APP_VERSION=" + version,
                 "--domain", APP + "." + env + ".test", "--domain", APP + "." + env + ".test:" + PORT, "--replicas", "2");
     }
@@ -181,7 +182,7 @@ class EdgeIT {
     void aStaleWriterLosesCleanly() {
         try (DockerConnection docker = DockerConnection.fromEnvironment()) {
             DockerSwarmGateway gateway = new DockerSwarmGateway(docker);
-            EdgeManager manager = new EdgeManager(gateway, EdgeProbe.http("127.0.0.1"), java.time.Clock.systemUTC(), Duration.ofMinutes(2));
+            EdgeManager manager = new EdgeManager(gateway, EdgeProbe.http(Bed.PROBE_HOST), java.time.Clock.systemUTC(), Duration.ofMinutes(2));
             EdgeManager.EdgeState stale = manager.require(EDGE);
             ok(shift("--env", "webdev", "--weight", "30")); // someone else writes in between
             ServiceInfo s = stale.service();

@@ -10,6 +10,7 @@ import io.swarmcanary.release.Names;
 import io.swarmcanary.release.Track;
 import io.swarmcanary.swarm.DockerConnection;
 import io.swarmcanary.swarm.DockerSwarmGateway;
+import io.swarmcanary.testing.Bed;
 import io.swarmcanary.testing.Cli;
 import io.swarmcanary.testing.TestSwarm;
 import io.swarmcanary.testing.Traffic;
@@ -152,7 +153,7 @@ class LifecycleFaultIT {
 
     private static RouteTable.TrackEntry entry() {
         try (DockerConnection docker = DockerConnection.fromEnvironment()) {
-            EdgeManager edges = new EdgeManager(new DockerSwarmGateway(docker), EdgeProbe.http("127.0.0.1"), Clock.systemUTC(),
+            EdgeManager edges = new EdgeManager(new DockerSwarmGateway(docker), EdgeProbe.http(Bed.PROBE_HOST), Clock.systemUTC(),
                     Duration.ofMinutes(1));
             return edges.require(EDGE).routes().tracks().get(TRACK);
         }
@@ -195,7 +196,7 @@ class LifecycleFaultIT {
         }
         // the live Envoy serves what the edge records, and only releases with weight answer
         String revision = swarm.service(EDGE).orElseThrow().getSpec().getLabels().get(EdgeManager.REVISION);
-        assertThat(EdgeProbe.http("127.0.0.1").revision(PORT)).as(after).contains(revision);
+        assertThat(EdgeProbe.http(Bed.PROBE_HOST).revision(PORT)).as(after).contains(revision);
         Set<String> weighted = names.stream().filter(n -> entry.weightOf(n) > 0)
                 .map(n -> "version=" + n.substring(TRACK.length() + 1).replace('_', '.')).collect(Collectors.toSet());
         Map<String, Integer> counts = Traffic.sample(PORT, HOST, 40, Map.of());

@@ -10,6 +10,7 @@ import io.swarmcanary.release.Track;
 import io.swarmcanary.swarm.DockerConnection;
 import io.swarmcanary.swarm.DockerSwarmGateway;
 import io.swarmcanary.swarm.ServiceInfo;
+import io.swarmcanary.testing.Bed;
 import io.swarmcanary.testing.Cli;
 import io.swarmcanary.testing.TestSwarm;
 import io.swarmcanary.testing.Traffic;
@@ -58,11 +59,10 @@ class ManyTeamsIT {
 
     @BeforeAll
     static void oneXdsEdge() throws Exception {
-        Process build = new ProcessBuilder("testbed/cli-image.sh", IMAGE).inheritIO().start();
-        assertThat(build.waitFor(10, TimeUnit.MINUTES) && build.exitValue() == 0).as("testbed/cli-image.sh").isTrue();
+        String controlPlaneImage = Bed.cliImage(IMAGE);
         Cli.Result ensure = cli().run("edge", "ensure", "--edge", EDGE, "--port", String.valueOf(PORT), "--image", TestSwarm.ENVOY,
-                "--delivery", "xds", "--control-plane-image", IMAGE, "--xds-status-port", String.valueOf(STATUS_PORT),
-                "--probe-host", "127.0.0.1");
+                "--delivery", "xds", "--control-plane-image", controlPlaneImage, "--xds-status-port", String.valueOf(STATUS_PORT),
+                "--probe-host", Bed.PROBE_HOST);
         assertThat(ensure.exitCode()).as(ensure.toString()).isZero();
     }
 
@@ -75,6 +75,7 @@ class ManyTeamsIT {
         for (String service : List.of(EDGE, EDGE + "-xds")) {
             swarm.service(service).ifPresent(s -> swarm.docker.removeServiceCmd(s.getId()).exec());
         }
+        Bed.removeCliImage(IMAGE);
         swarm.close();
     }
 
@@ -91,7 +92,7 @@ class ManyTeamsIT {
         static Pipeline of(int t) {
             DockerConnection docker = DockerConnection.fromEnvironment();
             DockerSwarmGateway gateway = new DockerSwarmGateway(docker);
-            EdgeManager edges = new EdgeManager(gateway, EdgeProbe.http("127.0.0.1"), ControlPlaneClient.http("127.0.0.1"),
+            EdgeManager edges = new EdgeManager(gateway, EdgeProbe.http(Bed.PROBE_HOST), ControlPlaneClient.http(Bed.PROBE_HOST),
                     Clock.systemUTC(), Duration.ofMinutes(3));
             return new Pipeline(new Track(app(t), "prod"), new Canary(gateway, edges, EDGE), edges,
                     new Deployer(gateway, Clock.systemUTC(), Map.of()), docker);
@@ -186,8 +187,8 @@ class ManyTeamsIT {
 
         // the union of every pipeline's end state, in the route table and in what the live Envoy answers
         Pipeline reader = Pipeline.of(0);
-        EdgeManager edges = new EdgeManager(new DockerSwarmGateway(reader.docker()), EdgeProbe.http("127.0.0.1"),
-                ControlPlaneClient.http("127.0.0.1"), Clock.systemUTC(), Duration.ofMinutes(1));
+        EdgeManager edges = new EdgeManager(new DockerSwarmGateway(reader.docker()), EdgeProbe.http(Bed.PROBE_HOST),
+                ControlPlaneClient.http(Bed.PROBE_HOST), Clock.systemUTC(), Duration.ofMinutes(1));
         RouteTable table = edges.require(EDGE).routes();
         Map<String, List<ServiceInfo>> releases = edges.releasesByTrack(EDGE);
         for (int t = 0; t < TRACKS; t++) {
@@ -217,7 +218,7 @@ class ManyTeamsIT {
         // poisoned domains: refused before anything is created, and every other track still shifts
         String shop = "shop" + PREFIX.substring(PREFIX.length() - 6);
         for (String domain : List.of(host(0).toUpperCase(), host(0) + ".", host(0) + ":" + PORT, "swarm-canary-stats", "PROXY_TEST")) {
-            Cli.Result refused = cli().run("deploy", "--edge", EDGE, "--probe-host", "127.0.0.1", "--app", shop, "--env", "prod",
+            Cli.Result refused = cli().run("deploy", "--edge", EDGE, "--probe-host", Bed.PROBE_HOST, "--app", shop, "--env", "prod",
                     "--version", "1", "--image", TestSwarm.TESTAPP, "--domain", domain);
             assertThat(refused.exitCode()).as(refused.toString()).isEqualTo(2);
             assertThat(refused.stderr()).contains("Nothing was");

@@ -6,8 +6,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.github.dockerjava.api.model.Task;
+import io.swarmcanary.testing.Bed;
 import io.swarmcanary.testing.Cli;
 import io.swarmcanary.testing.TestSwarm;
+import io.swarmcanary.testing.Traffic;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -47,16 +49,17 @@ class XdsEdgeIT {
     private static final String EDGE = APP + "-edge";
     private static final String CONTROL_PLANE = EDGE + "-xds";
     private static final String IMAGE = APP + "-cli:latest";
+    private static String controlPlaneImage;
     private static final String HOST = APP + ".webdev.test";
     private static final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
             .connectTimeout(Duration.ofSeconds(2)).build();
 
     @BeforeAll
     static void xdsEdgeWithACanary() throws Exception {
-        run(List.of("testbed/cli-image.sh", IMAGE));
+        controlPlaneImage = Bed.cliImage(IMAGE);
         ok(cli().run("edge", "ensure", "--edge", EDGE, "--port", String.valueOf(PORT), "--image", TestSwarm.ENVOY,
-                "--delivery", "xds", "--control-plane-image", IMAGE, "--xds-status-port", String.valueOf(STATUS_PORT),
-                "--probe-host", "127.0.0.1"));
+                "--delivery", "xds", "--control-plane-image", controlPlaneImage, "--xds-status-port", String.valueOf(STATUS_PORT),
+                "--probe-host", Bed.PROBE_HOST));
         ok(deploy("1"));
         ok(deploy("2"));
     }
@@ -100,17 +103,18 @@ class XdsEdgeIT {
                 TestSwarm.sleep(500);
             }
         }
+        Bed.removeCliImage(IMAGE);
         swarm.close();
     }
 
     private static Cli.Result deploy(String version) {
-        return cli().run("deploy", "--edge", EDGE, "--probe-host", "127.0.0.1", "--app", APP, "--env", "webdev",
+        return cli().run("deploy", "--edge", EDGE, "--probe-host", Bed.PROBE_HOST, "--app", APP, "--env", "webdev",
                 "--version", version, "--image", TestSwarm.TESTAPP, "--env", "APP_VERSION=" + version,
                 "--domain", HOST, "--domain", HOST + ":" + PORT);
     }
 
     private static Cli.Result shift(int weight) {
-        return ok(cli().run("shift", "--edge", EDGE, "--probe-host", "127.0.0.1", "--app", APP, "--env", "webdev",
+        return ok(cli().run("shift", "--edge", EDGE, "--probe-host", Bed.PROBE_HOST, "--app", APP, "--env", "webdev",
                 "--weight", String.valueOf(weight), "--output", "json"));
     }
 
@@ -127,7 +131,7 @@ class XdsEdgeIT {
     }
 
     private static String get() throws Exception {
-        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + PORT + "/"))
+        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://" + Traffic.nextNode() + ":" + PORT + "/"))
                 .header("Host", HOST).timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString());
         return r.statusCode() == 200 ? r.body().trim().split(" ")[0] : "error-" + r.statusCode();
     }
@@ -145,7 +149,7 @@ class XdsEdgeIT {
         Map<String, String> tasks = new TreeMap<>();
         for (Task t : swarm.runningTasks(EDGE)) {
             String container = t.getStatus().getContainerStatus().getContainerID();
-            tasks.put(t.getId(), swarm.docker.inspectContainerCmd(container).exec().getState().getStartedAt());
+            tasks.put(t.getId(), swarm.inspectContainer(container).getState().getStartedAt());
         }
         return tasks;
     }
@@ -175,13 +179,13 @@ class XdsEdgeIT {
     @Order(2)
     @Test
     void statusShowsEveryEnvoyConnectedAndUpToDate() throws Exception {
-        JsonNode status = JSON.readTree(ok(cli().run("status", "--edge", EDGE, "--probe-host", "127.0.0.1",
+        JsonNode status = JSON.readTree(ok(cli().run("status", "--edge", EDGE, "--probe-host", Bed.PROBE_HOST,
                 "--app", APP, "--env", "webdev", "--output", "json")).stdout());
         JsonNode edge = status.path("edge");
         assertThat(edge.path("delivery").asText()).isEqualTo("xds");
         assertThat(edge.path("upToDate").asBoolean()).as(edge.toString()).isTrue();
         assertThat(edge.path("connected").asLong()).isEqualTo(edge.path("envoyTasks").asLong()).isPositive();
-        String text = ok(cli().run("status", "--edge", EDGE, "--probe-host", "127.0.0.1")).stdout();
+        String text = ok(cli().run("status", "--edge", EDGE, "--probe-host", Bed.PROBE_HOST)).stdout();
         assertThat(text).contains("delivery xds").contains("Envoys connected").doesNotContain("NOT up to date");
     }
 

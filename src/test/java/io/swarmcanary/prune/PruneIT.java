@@ -9,6 +9,7 @@ import com.github.dockerjava.api.exception.NotFoundException;
 import com.github.dockerjava.api.model.ContainerSpecSecret;
 import com.github.dockerjava.api.model.Service;
 import io.swarmcanary.release.Names;
+import io.swarmcanary.testing.Bed;
 import io.swarmcanary.testing.Cli;
 import io.swarmcanary.testing.TestSwarm;
 import java.io.IOException;
@@ -43,8 +44,13 @@ class PruneIT {
             "C", "charlie-" + APP, "D", "delta-" + APP);
     private static final Map<String, String> SECRETS = new TreeMap<>(); // A..D -> content-addressed name
 
-    private static String image(int v) {
+    private static String localImage(int v) {
         return APP + "/app:1.0." + v;
+    }
+
+    /** The release's image as the swarm pulls it (on the three-node bed: from its registry). */
+    private static String image(int v) {
+        return Bed.image(localImage(v));
     }
 
     private static String release(int v) {
@@ -55,9 +61,12 @@ class PruneIT {
     static void fiveReleasesRotatedSecretsACanaryInFlight() throws Exception {
         for (int v = 1; v <= 5; v++) {
             // a real image of our own (not just a tag), so removing it deletes something and touches nothing shared
-            docker("build", "-q", "-t", image(v), "--label", "io.swarm-canary.test=" + APP, "-",
-                    "<<FROM " + TestSwarm.TESTAPP + "\nLABEL io.swarm-canary.test.version=1.0." + v + "\n");
+            Bed.hostDocker("build", "-q", "-t", localImage(v), "--label", "io.swarm-canary.test=" + APP, "-",
+                    "<<FROM swarm-canary/testapp:latest\nLABEL io.swarm-canary.test.version=1.0." + v + "\n");
+            Bed.publish(localImage(v));
         }
+        // the shared base on every node, so that prune is seen to leave it alone everywhere
+        Bed.pullOnEveryNode(TestSwarm.TESTAPP);
         SECRET_VALUES.forEach((k, value) -> SECRETS.put(k, swarm.secretName(APP, "webdev", "db", value)));
         ok(cli().run("edge", "ensure", "--edge", EDGE, "--port", String.valueOf(PORT), "--image", TestSwarm.ENVOY, "-q"));
         ok(deploy(1, "A"));
@@ -68,7 +77,7 @@ class PruneIT {
         ok(deploy(4, "C"));
         ok(step("promote"));
         ok(deploy(5, "D"));
-        ok(cli().run("shift", "--edge", EDGE, "--probe-host", "127.0.0.1", "--app", APP, "--env", "webdev", "--weight", "10", "-q"));
+        ok(cli().run("shift", "--edge", EDGE, "--probe-host", Bed.PROBE_HOST, "--app", APP, "--env", "webdev", "--weight", "10", "-q"));
         // the stable moves from secret C to D by a plain service update: C is now only in its previous spec
         docker("service", "update", "--detach=false", "-q", "--secret-rm", SECRETS.get("C"),
                 "--secret-add", "source=" + SECRETS.get("D") + ",target=db", release(4));
@@ -105,10 +114,11 @@ class PruneIT {
         }
         for (int v = 1; v <= 5; v++) {
             try {
-                docker("image", "rm", image(v));
+                Bed.hostDocker("image", "rm", localImage(v));
             } catch (AssertionError gone) {
                 // removed by the prune under test
             }
+            Bed.unpublish(localImage(v));
         }
         swarm.close();
     }
@@ -117,7 +127,7 @@ class PruneIT {
     @Order(1)
     void dryRunPlansExactlyThePolicyAndChangesNothing() {
         String before = snapshot();
-        JsonNode out = json(ok(prune("--dry-run", "--images", "--prune-image", "swarm-canary/docker-cli:latest")));
+        JsonNode out = json(ok(prune("--dry-run", "--images", "--prune-image", TestSwarm.DOCKER_CLI)));
         assertThat(names(out.path("plan").path("remove"), "release")).containsExactlyInAnyOrder(release(1), release(2));
         assertThat(names(out.path("plan").path("keep"), "release")).containsExactly(release(5), release(4), release(3));
         assertThat(reasons(out.path("plan").path("keep"))).containsEntry(release(5), "canary on edge " + EDGE)
@@ -154,7 +164,7 @@ class PruneIT {
     @Test
     @Order(3)
     void pruneRemovesWhatThePolicySaysAndTheImagesOfRemovedReleasesOnTheNode() {
-        JsonNode out = json(ok(prune("--images", "--prune-image", "swarm-canary/docker-cli:latest")));
+        JsonNode out = json(ok(prune("--images", "--prune-image", TestSwarm.DOCKER_CLI)));
         JsonNode result = out.path("result");
         assertThat(names(result.path("removed"), "release")).containsExactlyInAnyOrder(release(1), release(2));
         assertThat(names(result.path("removed"), "secret")).containsExactly(SECRETS.get("A"));
@@ -164,17 +174,23 @@ class PruneIT {
                 .containsExactlyInAnyOrder(release(3), release(4), release(5));
         assertThat(swarm.secretsOfTrack(TRACK)).extracting(s -> s.getSpec().getName())
                 .containsExactlyInAnyOrder(SECRETS.get("B"), SECRETS.get("C"), SECRETS.get("D"));
-        // the node job: one node here, both images deleted, space reclaimed, and the job itself removed
-        JsonNode node = result.path("nodes").get(0);
-        assertThat(result.path("nodes")).hasSize(1);
-        assertThat(node.path("finished").asBoolean()).as(node.toString()).isTrue();
-        assertThat(node.path("errors")).isEmpty();
-        assertThat(node.path("removedImages")).extracting(JsonNode::asText).containsExactlyInAnyOrder(image(1), image(2));
+        // the node jobs: one per node, both images deleted wherever they were, space reclaimed, the jobs removed
+        assertThat(result.path("nodes")).hasSize(swarm.nodes().size());
+        List<String> removedImages = new ArrayList<>();
+        for (JsonNode node : result.path("nodes")) {
+            assertThat(node.path("finished").asBoolean()).as(node.toString()).isTrue();
+            assertThat(node.path("errors")).as(node.toString()).isEmpty();
+            node.path("removedImages").forEach(i -> removedImages.add(i.asText()));
+        }
+        assertThat(removedImages).as(result.toString()).containsAll(List.of(image(1), image(2)))
+                .allMatch(i -> i.startsWith(image(1)) || i.startsWith(image(2)));
         assertThat(result.path("reclaimedBytes").asLong()).isPositive();
-        assertThat(imageExists(image(1))).isFalse();
-        assertThat(imageExists(image(2))).isFalse();
-        assertThat(imageExists(image(3))).isTrue();
-        assertThat(imageExists(TestSwarm.TESTAPP)).isTrue();
+        assertThat(imageExists(1)).isFalse();
+        assertThat(imageExists(2)).isFalse();
+        assertThat(imageExists(3)).isTrue();
+        for (var node : swarm.nodes()) {
+            assertThat(node.inspectImageCmd(TestSwarm.TESTAPP).exec()).isNotNull();
+        }
         assertThat(swarm.docker.listServicesCmd().withLabelFilter(Map.of("io.swarm-canary.kind", "prune-job")).exec()).isEmpty();
     }
 
@@ -199,13 +215,13 @@ class PruneIT {
     // ---- helpers
 
     private static Cli.Result deploy(int v, String secret) {
-        return cli().env("DB", SECRET_VALUES.get(secret)).run("deploy", "--edge", EDGE, "--probe-host", "127.0.0.1",
+        return cli().env("DB", SECRET_VALUES.get(secret)).run("deploy", "--edge", EDGE, "--probe-host", Bed.PROBE_HOST,
                 "--app", APP, "--env", "webdev", "--version", "1.0." + v, "--image", image(v), "--secret", "db=env:DB",
                 "--domain", APP + ".test", "-q");
     }
 
     private static Cli.Result step(String verb) {
-        return cli().run(verb, "--edge", EDGE, "--probe-host", "127.0.0.1", "--app", APP, "--env", "webdev", "-q");
+        return cli().run(verb, "--edge", EDGE, "--probe-host", Bed.PROBE_HOST, "--app", APP, "--env", "webdev", "-q");
     }
 
     private static Cli.Result prune(String... extra) {
@@ -252,18 +268,15 @@ class PruneIT {
         swarm.docker.listConfigsCmd().exec().stream().filter(c -> c.getSpec().getName().startsWith(EDGE + "-"))
                 .forEach(c -> parts.add(c.getId()));
         for (int v = 1; v <= 5; v++) {
-            parts.add(image(v) + "=" + imageExists(image(v)));
+            parts.add(image(v) + "=" + imageExists(v));
         }
         return parts.stream().sorted().toList().toString();
     }
 
-    private static boolean imageExists(String image) {
-        try {
-            swarm.docker.inspectImageCmd(image).exec();
-            return true;
-        } catch (NotFoundException e) {
-            return false;
-        }
+    /** Whether any node holds release v's image, by its build label: a node that pulled it pinned has no tag for it. */
+    private static boolean imageExists(int v) {
+        return swarm.nodes().stream().anyMatch(node -> !node.listImagesCmd()
+                .withLabelFilter(Map.of("io.swarm-canary.test", APP, "io.swarm-canary.test.version", "1.0." + v)).exec().isEmpty());
     }
 
     private static List<String> secretsOf(String service, boolean previous) {

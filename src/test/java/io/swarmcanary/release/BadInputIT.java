@@ -3,6 +3,7 @@ package io.swarmcanary.release;
 import static io.swarmcanary.testing.Cli.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.swarmcanary.testing.Bed;
 import io.swarmcanary.testing.Cli;
 import io.swarmcanary.testing.TestSwarm;
 import java.util.ArrayList;
@@ -47,7 +48,7 @@ class BadInputIT {
                 Arguments.of("secret from a missing file", List.of("--secret", "db=file:/no/such/file"), "/no/such/file does not exist"),
                 Arguments.of("the same secret twice", List.of("--secret", "db=env:SECRET", "--secret", "db=env:SECRET"), "given twice"),
                 Arguments.of("secret value on the command line", List.of("--secret", "db=" + SECRET_VALUE), "never accepted on the command line"),
-                Arguments.of("missing image", List.of("--image", "swarm-canary/nothing-here:0"), "does not exist on node"),
+                Arguments.of("missing image", List.of("--image", Bed.image("swarm-canary/nothing-here:0")), "does not exist on node"),
                 Arguments.of("bad domain", List.of("--domain", "evil.com\n  - inject: true"), "invalid --domain"),
                 Arguments.of("bad env variable", List.of("--env", "webdev", "--env", "=x"), "invalid --env"),
                 Arguments.of("bad timeout", List.of("--timeout", "soon"), "cannot read duration"),

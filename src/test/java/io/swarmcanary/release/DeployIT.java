@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.github.dockerjava.api.model.EndpointResolutionMode;
 import com.github.dockerjava.api.model.Service;
+import io.swarmcanary.testing.Bed;
 import io.swarmcanary.testing.Cli;
 import io.swarmcanary.testing.TestSwarm;
 import java.nio.charset.StandardCharsets;
@@ -139,7 +140,7 @@ class DeployIT {
         assertThat(r.exitCode()).as(r.toString()).isZero();
         assertThat(seconds).isGreaterThanOrEqualTo(5);
         String container = swarm.containerOf(app + "-webdev-2_0_0");
-        assertThat(swarm.docker.inspectContainerCmd(container).exec().getState().getHealth().getStatus())
+        assertThat(swarm.inspectContainer(container).getState().getHealth().getStatus())
                 .isEqualTo("healthy");
         assertThat(r.stderr()).contains("waiting for " + app + "-webdev-2_0_0");
     }
@@ -163,7 +164,7 @@ class DeployIT {
     @Test
     void aMissingImageIsReportedBeforeAnythingIsCreated() {
         Cli.Result r = cli().run("deploy", "--app", app, "--env", "webdev", "--version", "1.0.0",
-                "--image", "swarm-canary/does-not-exist:1");
+                "--image", Bed.image("swarm-canary/does-not-exist:1"));
         assertThat(r.exitCode()).isEqualTo(2);
         assertThat(r.stderr()).contains("does not exist on node").contains("Nothing was created");
         assertThat(swarm.servicesOfTrack(track)).isEmpty();

@@ -156,4 +156,50 @@ class DockerConnectionTest {
         assertThat(DockerConnection.tlsVerify("")).isFalse();
         assertThat(DockerConnection.tlsVerify(null)).isFalse();
     }
+
+    @Test
+    void plainTcpOffThisMachineIsRefusedUnlessAllowed() {
+        java.net.URI remote = java.net.URI.create("tcp://198.18.0.11:2375");
+        assertThatThrownBy(() -> DockerConnection.checkEndpoint(remote, false, null, null))
+                .isInstanceOf(UserInputException.class).hasMessageContaining("plain TCP")
+                .hasMessageContaining(DockerConnection.ALLOW_PLAIN_TCP).hasMessageContaining("Nothing was sent");
+        assertThatThrownBy(() -> DockerConnection.checkEndpoint(remote, false, null, "yes")).isInstanceOf(UserInputException.class);
+        DockerConnection.checkEndpoint(remote, false, null, "1");
+        for (String local : List.of("tcp://127.0.0.1:2375", "tcp://localhost:2375", "tcp://[::1]:2375", "unix:///var/run/docker.sock")) {
+            DockerConnection.checkEndpoint(java.net.URI.create(local), false, null, null);
+        }
+    }
+
+    @Test
+    void missingOrWrongTlsFilesAreNamed(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        java.net.URI tls = java.net.URI.create(HOST);
+        assertThatThrownBy(() -> DockerConnection.checkEndpoint(tls, true, dir.toString(), null))
+                .isInstanceOf(UserInputException.class).hasMessageContaining(dir.resolve("ca.pem").toString());
+        java.nio.file.Files.writeString(dir.resolve("ca.pem"), "not a certificate");
+        assertThatThrownBy(() -> DockerConnection.checkEndpoint(tls, true, dir.toString(), null))
+                .isInstanceOf(UserInputException.class).hasMessageContaining(dir.resolve("ca.pem") + " is not a PEM certificate");
+        java.nio.file.Files.writeString(dir.resolve("ca.pem"), CERT);
+        java.nio.file.Files.writeString(dir.resolve("cert.pem"), CERT);
+        assertThatThrownBy(() -> DockerConnection.checkEndpoint(tls, true, dir.toString(), null))
+                .isInstanceOf(UserInputException.class).hasMessageContaining(dir.resolve("key.pem").toString());
+        java.nio.file.Files.writeString(dir.resolve("key.pem"), "-----BEGIN PRIVATE KEY-----\nx\n-----END PRIVATE KEY-----\n");
+        DockerConnection.checkEndpoint(tls, true, dir.toString(), null);
+    }
+
+    /** A self-signed certificate (only parsed, never trusted). */
+    private static final String CERT = """
+            -----BEGIN CERTIFICATE-----
+            MIIB9DCCAV2gAwIBAgIUK7CBMw8hQkJfB20osivIhkuwo0gwDQYJKoZIhvcNAQEL
+            BQAwDDEKMAgGA1UEAwwBdDAeFw0yNjExMjkxNTIxMzVaFw0yNjExMzAxNTIxMzVa
+            MAwxCjAIBgNVBAMMAXQwgZ8wDQYJKoZIhvcNAQEBBQADgY0AMIGJAoGBAKGw6sGY
+            4yVVDSkXFm2uLaLDTMCya9HJtoqgNRxLUtpIyimTtxYmmwPojjz9wDz/FgCACKHN
+            rWhOSmXS1tvSlc1LiYwOV0+pBePm+e4xn9J+kQeqn9VIYvO4HZ41kkf7hDnV0lr3
+            YGuDmheXEkzYhj1psjWTM02TiKApX0ngKcFxAgMBAAGjUzBRMB0GA1UdDgQWBBRd
+            28MrAQlPZvEKo4wh46Hr1ULggjAfBgNVHSMEGDAWgBRd28MrAQlPZvEKo4wh46Hr
+            1ULggjAPBgNVHRMBAf8EBTADAQH/MA0GCSqGSIb3DQEBCwUAA4GBAHSCXz1hTtZ8
+            25a8osKQctlB9HkBuQJS7SHFhSZSk3bSzJ6dxDFLYB/6bPyAOwjBmCMa+GJ4bocK
+            YfnApmpN6NV8RzKMe+OF4kWqmktmV3x4gZUapaxR3gtHsQOPpy9Jmxg/zgx3uFlu
+            sb/PjvflyEy1QRNLrr8xatQFGZFq7JI1
+            -----END CERTIFICATE-----
+            """;
 }

@@ -19,8 +19,10 @@ import java.util.concurrent.TimeUnit;
 
 /** The real swarm, seen from the tests: look at what the CLI did, and clean up after it. */
 public final class TestSwarm implements AutoCloseable {
-    public static final String TESTAPP = "swarm-canary/testapp:latest";
-    public static final String ENVOY = "swarm-canary/envoy:latest";
+    /** The test images, as the bed under test has them (on the three-node bed: in its registry). */
+    public static final String TESTAPP = Bed.image("swarm-canary/testapp:latest");
+    public static final String ENVOY = Bed.image("swarm-canary/envoy:latest");
+    public static final String DOCKER_CLI = Bed.image("swarm-canary/docker-cli:latest");
 
     private final DockerConnection connection = DockerConnection.fromEnvironment();
     public final DockerClient docker = connection.client();
@@ -67,11 +69,12 @@ public final class TestSwarm implements AutoCloseable {
 
     /** Runs a command inside the container and returns its stdout. */
     public String exec(String containerId, String... command) {
-        ExecCreateCmdResponse exec = docker.execCreateCmd(containerId).withCmd(command)
+        DockerClient node = Bed.nodeOf(docker, containerId);
+        ExecCreateCmdResponse exec = node.execCreateCmd(containerId).withCmd(command)
                 .withAttachStdout(true).withAttachStderr(true).exec();
         StringBuilder out = new StringBuilder();
         try {
-            docker.execStartCmd(exec.getId()).exec(new ResultCallback.Adapter<Frame>() {
+            node.execStartCmd(exec.getId()).exec(new ResultCallback.Adapter<Frame>() {
                 @Override
                 public void onNext(Frame frame) {
                     out.append(new String(frame.getPayload(), StandardCharsets.UTF_8));
@@ -81,6 +84,16 @@ public final class TestSwarm implements AutoCloseable {
             Thread.currentThread().interrupt();
         }
         return out.toString();
+    }
+
+    /** Inspects a container on whichever node runs it. */
+    public com.github.dockerjava.api.command.InspectContainerResponse inspectContainer(String containerId) {
+        return Bed.nodeOf(docker, containerId).inspectContainerCmd(containerId).exec();
+    }
+
+    /** Every node's own engine (one on the one-node bed): images and containers are per node. */
+    public List<DockerClient> nodes() {
+        return Bed.nodes(docker);
     }
 
     /** HTTP GET from inside the task, with busybox wget (the test bed has no route to dnsrr tasks). */

@@ -7,8 +7,12 @@ import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.atomic.AtomicInteger;
 
-/** Real requests through an edge's published port, as a client of one of its virtual hosts. */
+/**
+ * Real requests through an edge's published port, as a client of one of its virtual hosts. On the three-node bed
+ * the requests go round the published port of every node, so every node's Envoy must route as asserted.
+ */
 public final class Traffic {
     static {
         // the tests play the client of many virtual hosts on one port
@@ -18,10 +22,23 @@ public final class Traffic {
     private static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
             .connectTimeout(Duration.ofSeconds(2)).build();
 
+    private static final AtomicInteger NEXT_NODE = new AtomicInteger();
+
     private Traffic() {}
 
+    /** One request to the next node's published port. */
     public static HttpResponse<String> get(int port, String host, Map<String, String> headers) throws Exception {
-        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/"))
+        return get(nextNode(), port, host, headers);
+    }
+
+    /** The address of the next node in turn (always 127.0.0.1 on the one-node bed). */
+    public static String nextNode() {
+        return Bed.NODE_HOSTS.get(Math.floorMod(NEXT_NODE.getAndIncrement(), Bed.NODE_HOSTS.size()));
+    }
+
+    /** One request to this node's published port. */
+    public static HttpResponse<String> get(String node, int port, String host, Map<String, String> headers) throws Exception {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://" + node + ":" + port + "/"))
                 .header("Host", host).timeout(Duration.ofSeconds(5));
         headers.forEach(b::header);
         return HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString());

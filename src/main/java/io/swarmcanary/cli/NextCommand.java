@@ -52,7 +52,7 @@ public final class NextCommand implements Callable<Integer>, SwarmCanary.JsonErr
         NextStep.steps(steps); // bad input fails before Docker is asked
         io.swarmcanary.release.Names.serviceName(track, version);
         try (DockerConnection docker = DockerConnection.fromEnvironment()) {
-            EdgeManager edges = edgeOptions.manager(docker);
+            EdgeManager edges = edgeOptions.operations(docker).edges();
             NextStep.Decision d = decide(edges, track);
             print(d);
             return 0;

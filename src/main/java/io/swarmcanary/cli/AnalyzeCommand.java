@@ -3,6 +3,7 @@ package io.swarmcanary.cli;
 import io.swarmcanary.UserInputException;
 import io.swarmcanary.analysis.Analysis;
 import io.swarmcanary.analysis.EnvoySource;
+import io.swarmcanary.edge.EdgeKey;
 import io.swarmcanary.analysis.Limits;
 import io.swarmcanary.analysis.MetricsSource;
 import io.swarmcanary.analysis.PrometheusSource;
@@ -112,7 +113,10 @@ public final class AnalyzeCommand implements Callable<Integer>, SwarmCanary.Json
             String canaryVersion = Lifecycle.versionOf(releases, phase.canary());
             String stableVersion = Lifecycle.versionOf(releases, phase.stable());
             MetricsSource metrics = switch (source) {
-                case envoy -> new EnvoySource(envoyEndpoints(swarm, docker, state));
+                case envoy -> new EnvoySource(envoyEndpoints(swarm, docker, state), EdgeKey.read(swarm).orElseThrow(() ->
+                        new UserInputException("this cluster has no edge key, so the edge's stats host answers no one; run"
+                                + " 'swarm-canary edge ensure --edge " + edgeOptions.edge + "' with this version. Nothing was changed."))
+                        ::statsToken);
                 case prometheus -> new PrometheusSource(prometheus);
             };
             progress.info("analyzing " + track.name() + ": canary " + canaryVersion + " at " + weights.get(phase.canary())

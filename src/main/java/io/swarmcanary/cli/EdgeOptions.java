@@ -25,7 +25,8 @@ public final class EdgeOptions {
 
     EdgeManager manager(DockerConnection docker) {
         String host = probeHost != null ? probeHost : EdgeProbe.hostOf(docker.dockerHost());
-        return new EdgeManager(new DockerSwarmGateway(docker), EdgeProbe.http(host), ControlPlaneClient.http(host),
+        DockerSwarmGateway swarm = new DockerSwarmGateway(docker);
+        return new EdgeManager(swarm, EdgeProbe.http(host, swarm), ControlPlaneClient.http(host),
                 Clock.systemUTC(), convergeTimeout);
     }
 }

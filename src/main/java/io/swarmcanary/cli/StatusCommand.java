@@ -70,11 +70,14 @@ public final class StatusCommand implements Callable<Integer>, SwarmCanary.JsonE
                 Map<String, Object> json = new java.util.LinkedHashMap<>();
                 json.put("tracks", tracks);
                 delivery.ifPresent(d -> json.put("edge", d));
+                edge.ifPresent(e -> json.put("forceCanary", e.settings().forcesCanary()));
                 json.put("unrouted", unrouted);
                 output.printJson(out, json);
                 return 0;
             }
             delivery.ifPresent(d -> out.println(d.describe()));
+            edge.ifPresent(e -> out.println("edge " + edgeOptions.edge + ": forcing the canary with a token is "
+                    + (e.settings().forcesCanary() ? "on (swarm-canary canary-token)" : "off")));
             unrouted.forEach((t, why) -> out.println("track " + t + " is NOT ROUTED by edge " + edgeOptions.edge + ": " + why
                     + " (every other track is served; fix it by rolling that track back or redeploying it with other domains)"));
             if (tracks.isEmpty()) {

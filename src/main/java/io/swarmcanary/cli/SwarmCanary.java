@@ -30,7 +30,7 @@ import picocli.CommandLine.Command;
             "Docker is reached like the docker CLI does: DOCKER_HOST, DOCKER_TLS_VERIFY, DOCKER_CERT_PATH."},
         subcommands = {DeployCommand.class, StatusCommand.class, ShiftCommand.class, PromoteCommand.class,
             RollbackCommand.class, AnalyzeCommand.class, ReportCommand.class, PruneCommand.class, EdgeCommand.class,
-            EnvoyCommand.class, ControlPlaneCommand.class, CommandLine.HelpCommand.class})
+            EnvoyCommand.class, ControlPlaneCommand.class, CanaryTokenCommand.class, CommandLine.HelpCommand.class})
 public final class SwarmCanary {
     public static final int EXIT_FAILED = 1;
     public static final int EXIT_BAD_INPUT = 2;

@@ -140,6 +140,9 @@ public final class EdgeManager {
         } else if (current.isPresent() && requested.templateConfig() == null) {
             settings = settings.withTemplate(current.get().settings().templateConfig());
         }
+        if (requested.forceCanary() == null) { // not asked for: keep the edge's, off for a new one
+            settings = settings.withForceCanary(current.map(c -> c.settings().forcesCanary()).orElse(false));
+        }
         for (String n : settings.networks()) {
             Optional<NetworkInfo> network = swarm.network(n);
             if (network.isEmpty() && !n.equals(defaultNetwork(settings.name()))) {
@@ -158,6 +161,10 @@ public final class EdgeManager {
         RouteTable routes = current.map(EdgeState::routes).orElse(RouteTable.empty());
         // render and validate before touching anything
         Plan plan = plan(settings, routes, template, releasesByTrack(settings.name()));
+        if (EdgeKey.read(swarm).isEmpty()) { // the key Envoy checks tokens with, made once valid input is certain
+            EdgeKey.of(swarm);
+            plan = plan(settings, routes, template, releasesByTrack(settings.name()));
+        }
         for (String n : settings.networks()) {
             if (swarm.network(n).isEmpty()) {
                 progress.info("creating overlay network " + n);
@@ -543,7 +550,9 @@ public final class EdgeManager {
                 return;
             }
             Map<String, Integer> weights = effectiveWeights(releases, entry);
-            String canary = entry != null && entry.canary() != null && weights.containsKey(entry.canary()) ? entry.canary() : null;
+            // forcing is opt-in: without it no route reaches the canary but its weight
+            String canary = settings.forcesCanary() && entry != null && entry.canary() != null
+                    && weights.containsKey(entry.canary()) ? entry.canary() : null;
             List<ReleaseRoute> rr = java.util.stream.Stream.concat(releases.stream(), leaving.stream())
                     .map(r -> new ReleaseRoute(r.name(), r.labels().get(Labels.VERSION),
                             Integer.parseInt(r.labels().getOrDefault(Labels.PORT, "80")), weights.getOrDefault(r.name(), 0)))
@@ -567,6 +576,10 @@ public final class EdgeManager {
                                 + " is missing; re-run 'edge ensure --template FILE'")), StandardCharsets.UTF_8));
         EdgeRoutes edgeRoutes = new EdgeRoutes(EdgeSettings.LISTENER_PORT, null, served);
         // the revision names the config without itself in it, so the config is rendered once to hash, once to ship
+        // Envoy checks tokens with the cluster's edge key; without one (an edge no ensure of this version has seen) no
+        // token is accepted: no stats host, no forcing
+        Optional<String> jwks = EdgeKey.read(swarm).map(EdgeKey::publicJwks);
+        EnvoyConfigRenderer renderer = jwks.map(this.renderer::withEdgeKey).orElse(this.renderer);
         String revision = Names.sha256(renderer.render(edgeRoutes, Optional.ofNullable(templateText))).substring(0, 12);
         String yaml = renderer.render(edgeRoutes.withRevision(revision), Optional.ofNullable(templateText));
         ValidationResult validation = validator.validate(yaml);
@@ -577,7 +590,7 @@ public final class EdgeManager {
         // an xds Envoy starts from a bootstrap without the route table: that comes from the control plane
         String bootstrap = !settings.usesXds() ? yaml : xds.bootstrap(settings.name(), EdgeSettings.LISTENER_PORT,
                 Optional.ofNullable(templateText), "tasks." + XdsConfig.controlPlaneService(settings.name()),
-                XdsConfig.DEFAULT_GRPC_PORT);
+                XdsConfig.DEFAULT_GRPC_PORT, jwks);
         if (settings.usesXds()) {
             ValidationResult bootstrapValidation = validator.validate(bootstrap);
             if (!bootstrapValidation.isValid()) {

@@ -6,6 +6,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.swarmcanary.edge.EdgeProbe;
+import io.swarmcanary.swarm.DockerConnection;
+import io.swarmcanary.swarm.DockerSwarmGateway;
 import io.swarmcanary.testing.Cli;
 import io.swarmcanary.testing.TestSwarm;
 import io.swarmcanary.testing.Traffic;
@@ -51,8 +53,11 @@ class AnalyzeXdsIT {
         // deploy returns once the live Envoy has found the tasks of the release (its own membership_healthy gauge)
         String stable = APP + "-webdev-1_0_0";
         String canary = APP + "-webdev-2_0_0";
-        assertThat(EdgeProbe.http("127.0.0.1").healthyHosts(PORT, List.of(stable, canary, APP + "-webdev-9_9_9")))
-                .contains(Map.of(stable, 1L, canary, 1L, APP + "-webdev-9_9_9", 0L));
+        try (DockerConnection docker = DockerConnection.fromEnvironment()) {
+            assertThat(EdgeProbe.http("127.0.0.1", new DockerSwarmGateway(docker))
+                    .healthyHosts(PORT, List.of(stable, canary, APP + "-webdev-9_9_9")))
+                    .contains(Map.of(stable, 1L, canary, 1L, APP + "-webdev-9_9_9", 0L));
+        }
     }
 
     @AfterAll

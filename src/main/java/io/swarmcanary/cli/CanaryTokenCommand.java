@@ -57,6 +57,10 @@ public final class CanaryTokenCommand implements Callable<Integer>, SwarmCanary.
             throw new UserInputException("give --app and --env (a token forcing that track's canary) or --stats, not both."
                     + " Nothing was changed.");
         }
+        if (ttl.isNegative() || ttl.isZero() || ttl.compareTo(EdgeKey.MAX_TTL) > 0) {
+            throw new UserInputException("--ttl must be more than 0 and at most " + EdgeKey.MAX_TTL.toDays() + " days, got "
+                    + ttl.toSeconds() + "s. Nothing was changed.");
+        }
         String audience = stats ? EnvoyConfigRenderer.STATS_AUDIENCE : new Track(app, env).name();
         try (DockerConnection docker = DockerConnection.fromEnvironment()) {
             DockerSwarmGateway swarm = new DockerSwarmGateway(docker);

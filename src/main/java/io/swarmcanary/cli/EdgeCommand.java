@@ -88,7 +88,7 @@ public final class EdgeCommand {
         @Option(names = "--xds-status-port", paramLabel = "PORT",
                 description = "xds: host port (on the control plane's manager node) of its status endpoint, which commands read to see every Envoy's ACK (default: --port + 1).")
         Integer xdsStatusPort;
-        @Option(names = "--force-canary", paramLabel = "on|off", converter = OnOff.class,
+        @Option(names = "--force-canary", paramLabel = "on|off", arity = "1", converter = OnOff.class,
                 description = "on: a request carrying a valid token for a track (swarm-canary canary-token) reaches that track's"
                         + " canary whatever the weights; off: nothing does. Default: the edge's current setting, off for a new edge.")
         Boolean forceCanary;

@@ -3,14 +3,13 @@ package io.swarmcanary.analysis;
 import io.swarmcanary.envoy.StatsHost;
 import io.swarmcanary.release.Progress;
 import java.net.URI;
-import java.net.URLEncoder;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Supplier;
 
 /**
  * Reads every Envoy task of the edge through its public listener's stats-only virtual host (never the admin port),
@@ -22,9 +21,14 @@ public final class EnvoySource implements MetricsSource {
     private static final long FLUSH_SETTLE_MILLIS = 300;
 
     private final List<String> endpoints;
+    private final Supplier<String> statsToken;
 
-    /** @param endpoints host:port of each Envoy task's published listener */
-    public EnvoySource(List<String> endpoints) {
+    /**
+     * @param endpoints  host:port of each Envoy task's published listener
+     * @param statsToken a fresh token for the stats host each call
+     */
+    public EnvoySource(List<String> endpoints, Supplier<String> statsToken) {
+        this.statsToken = statsToken;
         if (endpoints.isEmpty()) {
             throw new IllegalArgumentException("no Envoy task to read");
         }
@@ -63,7 +67,7 @@ public final class EnvoySource implements MetricsSource {
     }
 
     private Map<String, EnvoyStats> readAll() {
-        endpoints.forEach(EnvoySource::fetch);
+        endpoints.forEach(this::fetch);
         try {
             Thread.sleep(FLUSH_SETTLE_MILLIS);
         } catch (InterruptedException e) {
@@ -74,18 +78,17 @@ public final class EnvoySource implements MetricsSource {
         return stats;
     }
 
-    static String fetch(String endpoint) {
+    String fetch(String endpoint) {
         int colon = endpoint.lastIndexOf(':');
         String host = endpoint.substring(0, colon);
         int port = Integer.parseInt(endpoint.substring(colon + 1));
-        String query = "histogram_buckets=detailed&filter=" + URLEncoder.encode(EnvoyStats.FILTER, StandardCharsets.UTF_8);
-        URI uri = StatsHost.uri(port, query);
+        URI uri = StatsHost.uri(port, StatsHost.ANALYSIS_PATH);
         try {
-            HttpResponse<String> r = StatsHost.get(host, port, query, Duration.ofSeconds(3), Duration.ofSeconds(10));
+            HttpResponse<String> r = StatsHost.get(host, port, StatsHost.ANALYSIS_PATH, statsToken.get(), Duration.ofSeconds(3), Duration.ofSeconds(10));
             if (r.statusCode() != 200) {
-                throw new IllegalStateException("reading Envoy's stats at " + endpoint + " (" + uri + ") answered HTTP " + r.statusCode() + (r.statusCode() == 404
-                        ? ": the edge's config has no stats host; run 'swarm-canary edge ensure' with this version to add it"
-                        : "") + ". Nothing was changed.");
+                throw new IllegalStateException("reading Envoy's stats at " + endpoint + " (" + uri + ") answered HTTP " + r.statusCode() + (r.statusCode() == 404 || r.statusCode() == 401
+                        ? ": the edge's config has no stats host, or one without this cluster's edge key; run 'swarm-canary"
+                        + " edge ensure' with this version to add it" : "") + ". Nothing was changed.");
             }
             return r.body();
         } catch (java.io.IOException e) {

@@ -14,7 +14,7 @@ import java.util.TreeMap;
  */
 public record EnvoyStats(Map<String, ReleaseCounters> clusters, long uptimeSeconds) {
     /** The stats the analysis needs, so a reading stays small on an edge with many tracks. */
-    public static final String FILTER = "^(server\\.uptime|cluster\\.[^.]+\\.(upstream_rq_|retry\\.upstream_rq_|upstream_cx_connect_fail))";
+    public static final String FILTER = io.swarmcanary.envoy.StatsHost.ANALYSIS_FILTER;
     private static final ObjectMapper JSON = new ObjectMapper();
 
     public EnvoyStats {

@@ -31,8 +31,8 @@ import picocli.CommandLine.Spec;
             "only what this run created is removed.",
             "",
             "Behind an edge (see 'edge ensure'), the first release of a track takes 100%% of its traffic; a later",
-            "one becomes the track's canary at weight 0, reachable with the header 'x-canary: always', until you",
-            "'shift', 'promote' or 'rollback'. A track holds one canary: deploying another fails (exit 3) unless",
+            "one becomes the track's canary at weight 0 (reachable only with a 'canary-token' when the edge has",
+            "--force-canary on) until you 'shift', 'promote' or 'rollback'. A track holds one canary: deploying another fails (exit 3) unless",
             "--replace-canary."},
         footer = {
             "",

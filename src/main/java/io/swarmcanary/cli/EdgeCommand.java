@@ -41,7 +41,7 @@ public final class EdgeCommand {
                 "stored as a content-addressed Swarm config, and verified on the live Envoy."},
             footer = {"", "Examples:",
                 "  swarm-canary edge ensure                                  # edge 'envoy' on port 10000",
-                "  swarm-canary edge ensure --edge envoy --port 10000 --image envoyproxy/envoy:v1.34-latest \\",
+                "  swarm-canary edge ensure --edge envoy --port 10000 --image docker.io/envoyproxy/envoy:v1.34-latest \\",
                 "      --network envoy-net --constraint node.role==worker",
                 "  swarm-canary edge ensure --template envoy.yaml            # your bootstrap; its route_config",
                 "                                                             # named swarm_canary gets the tracks",
@@ -57,6 +57,12 @@ public final class EdgeCommand {
                 "the Envoy tasks. 'xds' runs the control plane <edge>-xds (the swarm-canary image, on a manager) that",
                 "pushes routes and weights to every Envoy over ADS; shift/promote/rollback then return once every",
                 "Envoy has ACKed the new version. Without --delivery an existing edge keeps its delivery.",
+                "", "Forcing the canary is off unless --force-canary on: then a request with the header x-canary-token",
+                "carrying 'swarm-canary canary-token --app A --env E' reaches that track's canary (cluster <release>--forced,",
+                "never counted by analysis); any other request is routed by weight, and the header never reaches an app.",
+                "", "Stats: the virtual host 'swarm-canary-stats' on --port serves the CLI's stats reads (and GET /stats/prometheus)",
+                "only with a token signed by the cluster's edge key (made by the first ensure; a Swarm config only Docker API",
+                "users can read), rate-limited; anything else gets 401 or 404 and nothing from Envoy's admin.",
                 "", "Releases reach the edge over a shared network: deploy attaches them to the edge's first network."})
     static final class Ensure implements Callable<Integer>, SwarmCanary.JsonErrors {
         @Spec CommandSpec spec;
@@ -67,7 +73,8 @@ public final class EdgeCommand {
 
         @Option(names = "--port", defaultValue = "10000", description = "Public port, published on every node in host mode (default: ${DEFAULT-VALUE}).")
         int port;
-        @Option(names = "--image", defaultValue = "envoyproxy/envoy:v1.34-latest", description = "Envoy image (default: ${DEFAULT-VALUE}).")
+        @Option(names = "--image", defaultValue = "docker.io/envoyproxy/envoy:v1.34-latest",
+                description = "Envoy image, fully qualified so no registry search order picks another (default: ${DEFAULT-VALUE}).")
         String image;
         @Option(names = "--network", paramLabel = "NET", description = "Overlay network shared with the releases; repeatable (default: <edge>-net, created if missing).")
         List<String> networks = new ArrayList<>();
@@ -86,6 +93,10 @@ public final class EdgeCommand {
         @Option(names = "--xds-status-port", paramLabel = "PORT",
                 description = "xds: host port (on the control plane's manager node) of its status endpoint, which commands read to see every Envoy's ACK (default: --port + 1).")
         Integer xdsStatusPort;
+        @Option(names = "--force-canary", paramLabel = "on|off", arity = "1", converter = OnOff.class,
+                description = "on: a request carrying a valid token for a track (swarm-canary canary-token) reaches that track's"
+                        + " canary whatever the weights; off: nothing does. Default: the edge's current setting, off for a new edge.")
+        Boolean forceCanary;
         @Option(names = "--compose", paramLabel = "FILE", description = "Take the edge's image, networks, placement constraints and port from this stack file.")
         Path compose;
         @Option(names = "--service", paramLabel = "NAME", description = "With --compose: the Envoy service (default: the one named like --edge, or the file's only service).")
@@ -96,6 +107,18 @@ public final class EdgeCommand {
         @Override
         public Output output() {
             return output;
+        }
+
+        /** on|off (also true|false), so a script reads what it turns on. */
+        static final class OnOff implements picocli.CommandLine.ITypeConverter<Boolean> {
+            @Override
+            public Boolean convert(String value) {
+                return switch (value.toLowerCase(java.util.Locale.ROOT)) {
+                    case "on", "true" -> true;
+                    case "off", "false" -> false;
+                    default -> throw new picocli.CommandLine.TypeConversionException("expected on or off, got '" + value + "'");
+                };
+            }
         }
 
         @Override
@@ -124,7 +147,7 @@ public final class EdgeCommand {
             List<String> nets = networks.isEmpty() ? List.of(EdgeManager.defaultNetwork(edgeOptions.edge)) : networks;
             boolean xdsAsked = EdgeSettings.XDS.equals(delivery) || xdsStatusPort != null;
             EdgeSettings.Xds xds = xdsAsked ? new EdgeSettings.Xds(controlPlaneImage, xdsStatusPort != null ? xdsStatusPort : port + 1) : null;
-            EdgeSettings settings = new EdgeSettings(edgeOptions.edge, image, port, nets, constraints, null, delivery, xds);
+            EdgeSettings settings = new EdgeSettings(edgeOptions.edge, image, port, nets, constraints, null, delivery, xds, forceCanary);
             try (DockerConnection docker = DockerConnection.fromEnvironment()) {
                 EdgeEnsureOperation ensure = edgeOptions.operations(docker).ensureEdge();
                 EdgeEnsureOperation.Request request = new EdgeEnsureOperation.Request(settings, templateText, !noImageCheck,

@@ -26,7 +26,7 @@ public final class EdgeOptions {
 
     private EdgeManager manager(DockerConnection docker, DockerSwarmGateway swarm) {
         String host = probeHost != null ? probeHost : EdgeProbe.hostOf(docker.dockerHost());
-        return new EdgeManager(swarm, EdgeProbe.http(host), ControlPlaneClient.http(host), Clock.systemUTC(), convergeTimeout);
+        return new EdgeManager(swarm, EdgeProbe.http(host, swarm), ControlPlaneClient.http(host), Clock.systemUTC(), convergeTimeout);
     }
 
     /** Connection, gateway and edge manager wired once for a command's operations. */

@@ -31,7 +31,7 @@ import picocli.CommandLine.Command;
         subcommands = {DeployCommand.class, StatusCommand.class, ShiftCommand.class, PromoteCommand.class,
             RollbackCommand.class, AnalyzeCommand.class, ReportCommand.class, PruneCommand.class, EdgeCommand.class,
             NextCommand.class, // read-only: what a pipeline does next (vars/swarmCanaryDeploy)
-            EnvoyCommand.class, ControlPlaneCommand.class, CommandLine.HelpCommand.class})
+            EnvoyCommand.class, ControlPlaneCommand.class, CanaryTokenCommand.class, CommandLine.HelpCommand.class})
 public final class SwarmCanary {
     public static final int EXIT_FAILED = 1;
     public static final int EXIT_BAD_INPUT = 2;

@@ -77,12 +77,14 @@ public final class Canary {
         }
         EdgeManager.Result r = edges.updateTrack(edge, track.name(),
                 (current, releases) -> Lifecycle.afterDeploy(service, current, releases), progress);
-        // done means reachable through the edge (by weight, or by the canary header): Envoy has found its tasks
+        // done means Envoy has found its tasks (its own membership_healthy gauge), whether or not the edge forces canaries
         edges.awaitHealthyHosts(edge, List.of(service), EdgeManager.HostCheck.WARN, progress);
         Map<String, Integer> weights = r.weights().getOrDefault(track.name(), Map.of());
         String routing = "edge " + r.edge() + " routes " + track.name() + ": " + weights
                 + (weights.getOrDefault(request.version(), 0) == 0 && weights.size() > 1
-                        ? "; the canary gets traffic with the header 'x-canary: always' until you shift" : "");
+                        ? "; the canary gets no traffic until you shift (or, on an edge with --force-canary on, requests with"
+                                + " the header '" + io.swarmcanary.envoy.EnvoyConfigRenderer.TOKEN_HEADER + "' from 'swarm-canary"
+                                + " canary-token')" : "");
         return new Deployed(result, routing, Optional.of(r), removed);
     }
 

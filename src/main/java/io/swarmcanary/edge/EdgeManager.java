@@ -184,6 +184,9 @@ public final class EdgeManager {
         } else if (current.isPresent() && requested.templateConfig() == null) {
             settings = settings.withTemplate(current.get().settings().templateConfig());
         }
+        if (requested.forceCanary() == null) { // not asked for: keep the edge's, off for a new one
+            settings = settings.withForceCanary(current.map(c -> c.settings().forcesCanary()).orElse(false));
+        }
         for (String n : settings.networks()) {
             Optional<NetworkInfo> network = swarm.network(n);
             if (network.isEmpty() && !n.equals(defaultNetwork(settings.name()))) {
@@ -214,6 +217,12 @@ public final class EdgeManager {
     public Result ensure(EdgeSettings requested, Optional<String> template, boolean checkImage, Progress progress) {
         Instant start = clock.instant();
         EnsurePlan planned = planEnsure(requested, template, checkImage, progress);
+        if (EdgeKey.read(swarm).isEmpty()) { // the key Envoy checks tokens with, made once valid input is certain
+            EdgeKey.of(swarm);
+            planned = new EnsurePlan(planned.current(), planned.requested(), planned.settings(), planned.template(),
+                    plan(planned.settings(), planned.plan().routes(), template, releasesByTrack(planned.settings().name())),
+                    planned.networksToCreate(), planned.createsTemplate(), planned.controlPlane());
+        }
         Optional<EdgeState> current = planned.current();
         EdgeSettings settings = planned.settings();
         Plan plan = planned.plan();

@@ -63,7 +63,9 @@ final class EdgePlanner {
                 return;
             }
             Map<String, Integer> weights = EdgeReader.effectiveWeights(releases, entry);
-            String canary = entry != null && entry.canary() != null && weights.containsKey(entry.canary()) ? entry.canary() : null;
+            // forcing is opt-in: without it no route reaches the canary but its weight
+            String canary = settings.forcesCanary() && entry != null && entry.canary() != null
+                    && weights.containsKey(entry.canary()) ? entry.canary() : null;
             List<ReleaseRoute> rr = java.util.stream.Stream.concat(releases.stream(), leaving.stream())
                     .map(r -> new ReleaseRoute(r.name(), r.labels().get(Labels.VERSION),
                             Integer.parseInt(r.labels().getOrDefault(Labels.PORT, "80")), weights.getOrDefault(r.name(), 0)))
@@ -86,6 +88,10 @@ final class EdgePlanner {
                         .orElseThrow(() -> new IllegalStateException("the edge's template config " + settings.templateConfig()
                                 + " is missing; re-run 'edge ensure --template FILE'")), StandardCharsets.UTF_8));
         EdgeRoutes edgeRoutes = new EdgeRoutes(EdgeSettings.LISTENER_PORT, null, served);
+        // Envoy checks tokens with the cluster's edge key; without one (an edge no ensure of this version has seen) no
+        // token is accepted: no stats host, no forcing
+        Optional<String> jwks = EdgeKey.read(swarm).map(EdgeKey::publicJwks);
+        EnvoyConfigRenderer renderer = jwks.map(this.renderer::withEdgeKey).orElse(this.renderer);
         // the revision names the config without itself in it, so the config is rendered once to hash, once to ship
         String revision = Names.sha256(renderer.render(edgeRoutes, Optional.ofNullable(templateText))).substring(0, 12);
         String yaml = renderer.render(edgeRoutes.withRevision(revision), Optional.ofNullable(templateText));
@@ -97,7 +103,7 @@ final class EdgePlanner {
         // an xds Envoy starts from a bootstrap without the route table: that comes from the control plane
         String bootstrap = !settings.usesXds() ? yaml : xds.bootstrap(settings.name(), EdgeSettings.LISTENER_PORT,
                 Optional.ofNullable(templateText), "tasks." + XdsConfig.controlPlaneService(settings.name()),
-                XdsConfig.DEFAULT_GRPC_PORT);
+                XdsConfig.DEFAULT_GRPC_PORT, jwks);
         if (settings.usesXds()) {
             ValidationResult bootstrapValidation = validator.validate(bootstrap);
             if (!bootstrapValidation.isValid()) {

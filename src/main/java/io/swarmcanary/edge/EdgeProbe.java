@@ -4,12 +4,12 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.swarmcanary.envoy.EnvoyConfigRenderer;
 import io.swarmcanary.envoy.StatsHost;
+import io.swarmcanary.swarm.SwarmGateway;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
-import java.net.URLEncoder;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -18,7 +18,7 @@ import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
-import java.util.stream.Collectors;
+import java.util.function.Supplier;
 
 /**
  * Asks the live Envoy, through its public listener, which route table it serves (the smoke host answers with
@@ -36,7 +36,13 @@ public interface EdgeProbe {
         return Optional.empty();
     }
 
-    static EdgeProbe http(String host) {
+    /** Probes the Envoy at this host, reading its stats host with the cluster's edge key. */
+    static EdgeProbe http(String host, SwarmGateway swarm) {
+        return http(host, EdgeKey.statsTokens(swarm));
+    }
+
+    /** @param statsToken a fresh token for the stats host each call (see {@link EdgeKey#statsTokens}); empty for none */
+    static EdgeProbe http(String host, Supplier<Optional<String>> statsToken) {
         return new EdgeProbe() {
             @Override
             public Optional<String> revision(int port) {
@@ -56,10 +62,12 @@ public interface EdgeProbe {
 
             @Override
             public Optional<Map<String, Long>> healthyHosts(int port, Collection<String> clusters) {
-                String filter = "^cluster\\.(" + clusters.stream().map(c -> c.replace(".", "\\.")).collect(Collectors.joining("|"))
-                        + ")\\.membership_healthy$";
+                Optional<String> token = statsToken.get();
+                if (token.isEmpty()) {
+                    return Optional.empty();
+                }
                 try {
-                    HttpResponse<String> r = StatsHost.get(host, port, "filter=" + URLEncoder.encode(filter, StandardCharsets.UTF_8),
+                    HttpResponse<String> r = StatsHost.get(host, port, StatsHost.HEALTHY_PATH, token.get(),
                             Duration.ofSeconds(1), Duration.ofSeconds(3));
                     return r.statusCode() == 200 ? parseHealthyHosts(r.body(), clusters) : Optional.empty();
                 } catch (IOException e) {

@@ -12,9 +12,12 @@ import java.util.List;
  * @param delivery       how a new route table reaches Envoy: {@value #REDEPLOY} or {@value #XDS}; null in a
  *                       request means "keep the edge's, redeploy for a new one"
  * @param xds            the control plane of an xds edge, null for redeploy
+ * @param forceCanary    whether a request with a valid token for a track ({@code swarm-canary canary-token}) reaches
+ *                       its canary whatever the weights; off unless the user turns it on; null in a request means
+ *                       "keep the edge's"
  */
 public record EdgeSettings(String name, String image, int port, List<String> networks, List<String> constraints,
-                           String templateConfig, String delivery, Xds xds) {
+                           String templateConfig, String delivery, Xds xds, Boolean forceCanary) {
     public static final int LISTENER_PORT = 10000;
     public static final String REDEPLOY = "redeploy";
     public static final String XDS = "xds";
@@ -37,6 +40,11 @@ public record EdgeSettings(String name, String image, int port, List<String> net
     public EdgeSettings(String name, String image, int port, List<String> networks, List<String> constraints,
                         String templateConfig, String delivery) {
         this(name, image, port, networks, constraints, templateConfig, delivery, null);
+    }
+
+    public EdgeSettings(String name, String image, int port, List<String> networks, List<String> constraints,
+                        String templateConfig, String delivery, Xds xds) {
+        this(name, image, port, networks, constraints, templateConfig, delivery, xds, null);
     }
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -61,6 +69,15 @@ public record EdgeSettings(String name, String image, int port, List<String> net
         }
     }
 
+    /** Forcing the canary with a token is on (an edge stored before the setting existed has it off). */
+    public boolean forcesCanary() {
+        return Boolean.TRUE.equals(forceCanary);
+    }
+
+    public EdgeSettings withForceCanary(Boolean on) {
+        return new EdgeSettings(name, image, port, networks, constraints, templateConfig, delivery, xds, on);
+    }
+
     public boolean usesXds() {
         return XDS.equals(delivery);
     }
@@ -82,10 +99,10 @@ public record EdgeSettings(String name, String image, int port, List<String> net
     }
 
     public EdgeSettings withTemplate(String config) {
-        return new EdgeSettings(name, image, port, networks, constraints, config, delivery, xds);
+        return new EdgeSettings(name, image, port, networks, constraints, config, delivery, xds, forceCanary);
     }
 
     public EdgeSettings withDelivery(String newDelivery, Xds newXds) {
-        return new EdgeSettings(name, image, port, networks, constraints, templateConfig, newDelivery, newXds);
+        return new EdgeSettings(name, image, port, networks, constraints, templateConfig, newDelivery, newXds, forceCanary);
     }
 }

@@ -25,7 +25,7 @@ public record RouteTable(Map<String, TrackEntry> tracks) {
 
     /**
      * @param weights  weight per release service
-     * @param canary   the release under test (the force-canary header reaches it); null when the track has none.
+     * @param canary   the release under test (a forcing token reaches it when the edge forces canaries); null when the track has none.
      *                 A deploy records it before creating the service, so it may name a service that does not exist yet.
      * @param stable   the release that takes all traffic when the canary is rolled back
      * @param previous after a promote: the stable before it, kept at weight 0 as the rollback target

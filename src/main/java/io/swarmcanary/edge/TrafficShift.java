@@ -103,7 +103,7 @@ public final class TrafficShift {
 
     /**
      * The route table entry after a deploy: the first release of a track takes 100%; a later one joins
-     * at weight 0 as the canary (reachable with the force-canary header); an existing release keeps its weight.
+     * at weight 0 as the canary (reachable with a forcing token when the edge forces canaries); an existing release keeps its weight.
      */
     public static RouteTable.TrackEntry afterDeploy(String service, RouteTable.TrackEntry current, List<ServiceInfo> releases) {
         if (current != null && current.weights().containsKey(service)) {

@@ -24,9 +24,25 @@ import java.util.Optional;
 public final class EnvoyConfigRenderer {
     /** The route_config a template must hold for the generated virtual hosts. */
     public static final String ROUTE_CONFIG_NAME = "swarm_canary";
-    /** Requests carrying {@code x-canary: always} go to the track's canary whatever the weights. */
+    /**
+     * The old, unauthenticated force-canary header: it reaches no canary any more, and is stripped from every request
+     * so an application never sees it either.
+     */
     public static final String CANARY_HEADER = "x-canary";
-    public static final String CANARY_HEADER_VALUE = "always";
+    /** The request header carrying a signed token (forcing a canary, reading the stats host); never forwarded. */
+    public static final String TOKEN_HEADER = "x-canary-token";
+    /** The issuer of those tokens, checked by Envoy. */
+    public static final String TOKEN_ISSUER = "swarm-canary";
+    /** Audience of a token that reads the stats host; no track name can be it (it has a ':'). */
+    public static final String STATS_AUDIENCE = "swarm-canary:stats";
+    /** A forced request's cluster: the canary's endpoints under another name, so analysis never counts it. */
+    public static final String FORCED_SUFFIX = "--forced";
+    static final String JWT_FILTER = "envoy.filters.http.jwt_authn";
+    static final String RATE_LIMIT_FILTER = "envoy.filters.http.local_ratelimit";
+    /** Where jwt_authn puts a verified token's claims, in the filter's dynamic metadata. */
+    static final String TOKEN_METADATA = "swarm_canary_token";
+    static final String FORCE_PROVIDER = "swarm_canary_force";
+    static final String STATS_PROVIDER = "swarm_canary_stats";
     /** Name of the virtual host answering the smoke domains. */
     public static final String SMOKE_VIRTUAL_HOST = "proxy_test";
     static final String SMOKE_BODY = "Proxy OK\n";
@@ -39,19 +55,25 @@ public final class EnvoyConfigRenderer {
 
     static final String HCM_TYPE =
             "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager";
+    private static final String JWT_TYPE_PREFIX = "type.googleapis.com/envoy.extensions.filters.http.jwt_authn.v3.";
+    private static final String RATE_LIMIT_TYPE =
+            "type.googleapis.com/envoy.extensions.filters.http.local_ratelimit.v3.LocalRateLimit";
     static final String BUILT_IN_BOOTSTRAP = "/envoy/edge-bootstrap.yaml";
     static final int BUFFER_LIMIT_BYTES = 32 * 1024;
 
     private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
 
     private final boolean statsHost;
+    /** The edge key's public JWKS: tokens signed by its private half force canaries and read stats; null for none. */
+    private final String edgeJwks;
 
     public EnvoyConfigRenderer() {
-        this(false);
+        this(false, null);
     }
 
-    private EnvoyConfigRenderer(boolean statsHost) {
+    private EnvoyConfigRenderer(boolean statsHost, String edgeJwks) {
         this.statsHost = statsHost;
+        this.edgeJwks = edgeJwks;
     }
 
     /**
@@ -60,7 +82,16 @@ public final class EnvoyConfigRenderer {
      * loopback admin address. The analysis reads every Envoy task's counters through it.
      */
     public EnvoyConfigRenderer withStatsHost() {
-        return new EnvoyConfigRenderer(true);
+        return new EnvoyConfigRenderer(true, edgeJwks);
+    }
+
+    /**
+     * A renderer whose Envoy verifies tokens signed by the edge key (ES256; only this public JWKS is in the config): the
+     * stats host answers only to a valid stats token, and a track with a canary gets a forced route that only a valid
+     * token for that track takes. Without it neither exists.
+     */
+    public EnvoyConfigRenderer withEdgeKey(String publicJwks) {
+        return new EnvoyConfigRenderer(statsHost, publicJwks);
     }
 
     /**
@@ -72,8 +103,15 @@ public final class EnvoyConfigRenderer {
         EdgeRoutes table = RouteTableRules.canonical(routes);
         ObjectNode root = templateYaml.isPresent() ? template(templateYaml.get()) : builtIn(table.listenerPort());
 
-        ArrayNode virtualHosts = listField(routeConfig(root), "virtual_hosts",
-                "the route_config named " + ROUTE_CONFIG_NAME);
+        ObjectNode hcm = hcm(root);
+        ObjectNode routeConfig = (ObjectNode) hcm.get("route_config");
+        ArrayNode virtualHosts = listField(routeConfig, "virtual_hosts", "the route_config named " + ROUTE_CONFIG_NAME);
+        // neither header ever reaches an application, whatever route a request takes
+        ArrayNode stripped = listField(routeConfig, "request_headers_to_remove", "the route_config named " + ROUTE_CONFIG_NAME);
+        stripped.add(TOKEN_HEADER).add(CANARY_HEADER);
+        if (edgeJwks != null) {
+            tokenFilters(hcm);
+        }
         ArrayNode clusters = listField(staticResources(root), "clusters", "static_resources");
         if (!table.smokeDomains().isEmpty()) {
             ObjectNode smoke = smokeHost(table.smokeDomains());
@@ -84,11 +122,16 @@ public final class EnvoyConfigRenderer {
             virtualHosts.add(smoke);
         }
         for (TrackRoutes track : table.tracks()) {
-            virtualHosts.add(virtualHost(track));
+            boolean forcing = edgeJwks != null && track.canaryService() != null;
+            virtualHosts.add(virtualHost(track, forcing));
             track.releases().forEach(release -> clusters.add(cluster(track, release)));
+            if (forcing) {
+                track.releases().stream().filter(r -> r.service().equals(track.canaryService())).findFirst()
+                        .ifPresent(canary -> clusters.add(forcedCluster(track, canary)));
+            }
         }
         JsonNode admin = root.at("/admin/address/socket_address");
-        if (statsHost && admin.path("port_value").canConvertToInt() && admin.path("address").asText().startsWith("127.")) {
+        if (statsHost && edgeJwks != null && admin.path("port_value").canConvertToInt() && admin.path("address").asText().startsWith("127.")) {
             virtualHosts.add(statsHost());
             clusters.add(adminCluster(admin.path("address").asText(), admin.path("port_value").asInt()));
         }
@@ -131,8 +174,8 @@ public final class EnvoyConfigRenderer {
         }
     }
 
-    /** The one HttpConnectionManager route_config named swarm_canary, in any listener's filter chains. */
-    private static ObjectNode routeConfig(ObjectNode root) {
+    /** The one HttpConnectionManager whose route_config is named swarm_canary, in any listener's filter chains. */
+    private static ObjectNode hcm(ObjectNode root) {
         List<String> paths = new ArrayList<>();
         List<ObjectNode> found = new ArrayList<>();
         JsonNode listeners = root.path("static_resources").path("listeners");
@@ -156,7 +199,8 @@ public final class EnvoyConfigRenderer {
                     JsonNode routeConfig = config.path("route_config");
                     if (HCM_TYPE.equals(config.path("@type").asText())
                             && ROUTE_CONFIG_NAME.equals(routeConfig.path("name").asText())
-                            && routeConfig instanceof ObjectNode node) {
+                            && routeConfig instanceof ObjectNode
+                            && config instanceof ObjectNode node) {
                         found.add(node);
                         paths.add(chainPaths.get(c) + ".filters[" + f + "].typed_config.route_config");
                     }
@@ -206,27 +250,89 @@ public final class EnvoyConfigRenderer {
     }
 
     /**
-     * Only reads of the stats, and only with GET: everything else of the admin API (quitquitquit, config_dump with its
-     * secrets, runtime_modify, logging, clusters, ...) answers 404 here. Paths are matched after the listener's
-     * normalize_path and merge_slashes, and exactly, so "/stats/../quitquitquit" or "/stats/reset_counters" do not match.
+     * Only reads of the stats, only with GET, only with a valid stats token (jwt_authn answers 401 to anything else, before
+     * any route), only the exact path and query strings the CLI sends (no admin regex or histogram option of a caller's
+     * choosing), and rate-limited: everything else of the admin API (quitquitquit, config_dump with its secrets,
+     * runtime_modify, logging, clusters, ...) answers 404 here. Paths are matched after the listener's normalize_path and
+     * merge_slashes, and exactly, so "/stats/../quitquitquit" or "/stats/reset_counters" do not match.
      */
     private static ObjectNode statsHost() {
         ObjectNode host = NODES.objectNode().put("name", STATS_HOST);
         host.putArray("domains").add(STATS_HOST).add(STATS_HOST + ":*");
+        // Prometheus may send its bearer token in authorization: admin has no use for it
+        host.putArray("request_headers_to_remove").add("authorization");
+        ObjectNode perFilter = host.putObject("typed_per_filter_config");
+        perFilter.putObject(JWT_FILTER).put("@type", JWT_TYPE_PREFIX + "PerRouteConfig").put("requirement_name", STATS_PROVIDER);
+        ObjectNode limit = perFilter.putObject(RATE_LIMIT_FILTER).put("@type", RATE_LIMIT_TYPE)
+                .put("stat_prefix", "swarm_canary_stats");
+        // after the token check, so only our own reads count: an outsider's flood cannot use up the CLI's reads
+        limit.putObject("token_bucket").put("max_tokens", 20).put("tokens_per_fill", 10).put("fill_interval", "1s");
+        for (String enabled : List.of("filter_enabled", "filter_enforced")) {
+            limit.putObject(enabled).put("runtime_key", "swarm_canary_stats_" + enabled)
+                    .putObject("default_value").put("numerator", 100).put("denominator", "HUNDRED");
+        }
         ArrayNode routes = host.putArray("routes");
-        ObjectNode json = routes.addObject().put("name", STATS_HOST + "-json");
-        ObjectNode jsonMatch = getOnly(json.putObject("match").put("path", "/stats"));
-        jsonMatch.putArray("query_parameters").addObject().put("name", "format")
-                .putObject("string_match").put("exact", "json");
-        json.putObject("route").put("cluster", ADMIN_CLUSTER).put("timeout", "10s");
-        ObjectNode prometheus = routes.addObject().put("name", STATS_HOST + "-prometheus");
-        getOnly(prometheus.putObject("match").put("path", "/stats/prometheus"));
-        prometheus.putObject("route").put("cluster", ADMIN_CLUSTER).put("timeout", "10s");
+        int n = 0;
+        for (String pathAndQuery : StatsHost.PATHS) {
+            ObjectNode route = routes.addObject().put("name", STATS_HOST + "-" + n++);
+            ObjectNode match = getOnly(route.putObject("match").put("prefix", "/"));
+            ((ArrayNode) match.get("headers")).addObject().put("name", ":path")
+                    .putObject("string_match").put("exact", pathAndQuery);
+            route.putObject("route").put("cluster", ADMIN_CLUSTER).put("timeout", "10s");
+        }
         ObjectNode rest = routes.addObject().put("name", STATS_HOST + "-nothing-else");
         rest.putObject("match").put("prefix", "/");
         rest.putObject("direct_response").put("status", 404).putObject("body")
-                .put("inline_string", "only GET /stats?format=json and GET /stats/prometheus are served here\n");
+                .put("inline_string", "only the queries swarm-canary sends, and GET /stats/prometheus, are served here\n");
         return host;
+    }
+
+    /**
+     * jwt_authn and local_ratelimit before the router. jwt_authn checks tokens only where a virtual host asks for it (per
+     * route config): the stats host requires one, a track with forcing accepts one and otherwise routes by weight, so a
+     * request without or with a bad token is never refused. A valid token's claims go into dynamic metadata, and the
+     * route is matched again so the forced route can see them.
+     */
+    private void tokenFilters(ObjectNode hcm) {
+        ArrayNode filters = listField(hcm, "http_filters", "the HttpConnectionManager of " + ROUTE_CONFIG_NAME);
+        int router = filters.size();
+        for (int i = 0; i < filters.size(); i++) {
+            if (filters.get(i).path("typed_config").path("@type").asText().endsWith(".router.v3.Router")) {
+                router = i;
+                break;
+            }
+        }
+        ObjectNode jwt = NODES.objectNode().put("name", JWT_FILTER);
+        ObjectNode config = jwt.putObject("typed_config").put("@type", JWT_TYPE_PREFIX + "JwtAuthentication");
+        ObjectNode providers = config.putObject("providers");
+        ObjectNode force = provider(providers.putObject(FORCE_PROVIDER));
+        force.putArray("from_headers").addObject().put("name", TOKEN_HEADER);
+        ObjectNode stats = provider(providers.putObject(STATS_PROVIDER));
+        stats.putArray("audiences").add(STATS_AUDIENCE);
+        ArrayNode statsHeaders = stats.putArray("from_headers");
+        statsHeaders.addObject().put("name", TOKEN_HEADER);
+        statsHeaders.addObject().put("name", "authorization").put("value_prefix", "Bearer ");
+        ObjectNode requirements = config.putObject("requirement_map");
+        ArrayNode any = requirements.putObject(FORCE_PROVIDER).putObject("requires_any").putArray("requirements");
+        any.addObject().put("provider_name", FORCE_PROVIDER);
+        any.addObject().putObject("allow_missing_or_failed");
+        requirements.putObject(STATS_PROVIDER).put("provider_name", STATS_PROVIDER);
+
+        ObjectNode limit = NODES.objectNode().put("name", RATE_LIMIT_FILTER);
+        // no bucket here: only the virtual hosts that set one are limited
+        limit.putObject("typed_config").put("@type", RATE_LIMIT_TYPE).put("stat_prefix", "swarm_canary");
+        filters.insert(router, limit);
+        filters.insert(router, jwt);
+    }
+
+    private ObjectNode provider(ObjectNode provider) {
+        provider.put("issuer", TOKEN_ISSUER);
+        provider.putObject("local_jwks").put("inline_string", edgeJwks);
+        provider.put("forward", false);
+        provider.put("require_expiration", true);
+        provider.put("payload_in_metadata", TOKEN_METADATA);
+        provider.put("clear_route_cache", true);
+        return provider;
     }
 
     private static ObjectNode getOnly(ObjectNode match) {
@@ -246,18 +352,21 @@ public final class EnvoyConfigRenderer {
         return cluster;
     }
 
-    private static ObjectNode virtualHost(TrackRoutes track) {
+    private static ObjectNode virtualHost(TrackRoutes track, boolean forcing) {
         ObjectNode host = NODES.objectNode().put("name", track.name());
         track.domains().forEach(host.putArray("domains")::add);
         ArrayNode routes = host.putArray("routes");
-        if (track.canaryService() != null) {
-            // First, because Envoy takes the first route that matches.
+        if (forcing) {
+            host.putObject("typed_per_filter_config").putObject(JWT_FILTER)
+                    .put("@type", JWT_TYPE_PREFIX + "PerRouteConfig").put("requirement_name", FORCE_PROVIDER);
+            // First, because Envoy takes the first route that matches: only a valid token whose audience is this track
             ObjectNode forced = routes.addObject().put("name", track.name() + "-force-canary");
             ObjectNode match = forced.putObject("match").put("prefix", "/");
-            match.putArray("headers").addObject()
-                    .put("name", CANARY_HEADER)
-                    .putObject("string_match").put("exact", CANARY_HEADER_VALUE);
-            routeAction(forced).put("cluster", track.canaryService());
+            ObjectNode audience = match.putArray("dynamic_metadata").addObject().put("filter", JWT_FILTER);
+            audience.putArray("path").addObject().put("key", TOKEN_METADATA);
+            ((ArrayNode) audience.get("path")).addObject().put("key", "aud");
+            audience.putObject("value").putObject("string_match").put("exact", track.name());
+            routeAction(forced).put("cluster", track.canaryService() + FORCED_SUFFIX);
         }
         ObjectNode weighted = routes.addObject().put("name", track.name());
         weighted.putObject("match").put("prefix", "/");
@@ -283,6 +392,15 @@ public final class EnvoyConfigRenderer {
                         "type.googleapis.com/envoy.extensions.retry.host.previous_hosts.v3.PreviousHostsPredicate");
         retry.put("host_selection_retry_max_attempts", 5);
         return action;
+    }
+
+    /** The canary's endpoints under another name: forced requests are not the canary's traffic to analysis. */
+    private static ObjectNode forcedCluster(TrackRoutes track, ReleaseRoute canary) {
+        ObjectNode cluster = cluster(track, canary);
+        cluster.put("name", canary.service() + FORCED_SUFFIX);
+        ((ObjectNode) cluster.get("load_assignment")).put("cluster_name", canary.service() + FORCED_SUFFIX);
+        ((ObjectNode) cluster.at("/metadata/filter_metadata/swarm_canary")).put("forced", true);
+        return cluster;
     }
 
     private static ObjectNode cluster(TrackRoutes track, ReleaseRoute release) {

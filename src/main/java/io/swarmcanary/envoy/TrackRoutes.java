@@ -8,7 +8,8 @@ import java.util.Objects;
  *
  * @param domains       host names (optionally {@code :port} or a leading {@code *.}) the track answers
  * @param releases      every running release, weight 0 included
- * @param canaryService the release that requests with {@code x-canary: always} reach, or {@code null}
+ * @param canaryService the release a valid forcing token for this track reaches (cluster {@code <it>--forced}), or {@code null}
+ *                      when nothing is forced (no canary, or the edge does not force canaries)
  */
 public record TrackRoutes(String app, String env, List<String> domains, List<ReleaseRoute> releases,
                           String canaryService) {

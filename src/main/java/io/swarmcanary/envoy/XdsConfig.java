@@ -47,6 +47,13 @@ public final class XdsConfig {
      * route_config replaced by RDS over ADS, CDS over ADS, and a static cluster to the control plane.
      */
     public String bootstrap(String edge, int listenerPort, Optional<String> template, String controlPlaneHost, int grpcPort) {
+        return bootstrap(edge, listenerPort, template, controlPlaneHost, grpcPort, Optional.empty());
+    }
+
+    /** @param edgeJwks the edge key's public JWKS: the token filters are in the listener, so they never change with RDS */
+    public String bootstrap(String edge, int listenerPort, Optional<String> template, String controlPlaneHost, int grpcPort,
+                            Optional<String> edgeJwks) {
+        EnvoyConfigRenderer renderer = edgeJwks.map(this.renderer::withEdgeKey).orElse(this.renderer);
         String empty = renderer.render(new EdgeRoutes(listenerPort, List.of(), List.of()), template);
         ObjectNode root;
         try {

@@ -8,6 +8,7 @@ import io.swarmcanary.analysis.MetricsSource;
 import io.swarmcanary.analysis.PrometheusSource;
 import io.swarmcanary.analysis.ReleaseCounters;
 import io.swarmcanary.edge.Canary;
+import io.swarmcanary.edge.EdgeKey;
 import io.swarmcanary.edge.EdgeManager;
 import io.swarmcanary.edge.Lifecycle;
 import io.swarmcanary.edge.RouteTable;
@@ -67,7 +68,10 @@ public final class AnalyzeOperation {
         String canaryVersion = Lifecycle.versionOf(releases, phase.canary());
         String stableVersion = Lifecycle.versionOf(releases, phase.stable());
         MetricsSource metrics = switch (request.source()) {
-            case envoy -> new EnvoySource(envoyEndpoints(state, request));
+            case envoy -> new EnvoySource(envoyEndpoints(state, request), EdgeKey.read(ops.swarm()).orElseThrow(() ->
+                    new UserInputException("this cluster has no edge key, so the edge's stats host answers no one; run"
+                            + " 'swarm-canary edge ensure --edge " + ops.edge() + "' with this version. Nothing was changed."))
+                    ::statsToken);
             case prometheus -> new PrometheusSource(request.prometheus());
         };
         progress.info("analyzing " + track.name() + ": canary " + canaryVersion + " at " + weights.get(phase.canary())

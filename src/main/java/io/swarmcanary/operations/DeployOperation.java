@@ -57,7 +57,9 @@ public final class DeployOperation {
             weights = Operations.weightsByVersion(after, Lifecycle.afterDeploy(service, claimed, after));
             routing = "edge " + ops.edge() + " would route " + track.name() + ": " + weights
                     + (weights.getOrDefault(request.version(), 0) == 0 && weights.size() > 1
-                            ? "; the canary gets traffic with the header 'x-canary: always' until you shift" : "");
+                            ? "; the canary would get no traffic until you shift (or, on an edge with --force-canary on,"
+                                    + " requests with the header '" + io.swarmcanary.envoy.EnvoyConfigRenderer.TOKEN_HEADER
+                                    + "' from 'swarm-canary canary-token')" : "");
         }
         List<String> allWarnings = new ArrayList<>(release.warnings());
         allWarnings.addAll(warnings);

@@ -35,10 +35,11 @@ public final class EdgeEnsureOperation {
     /** Creates or updates the edge; returns once the live Envoys serve its config. */
     public EdgeEnsureResult apply(Request request, Progress progress) {
         EdgeManager.Result r = ops.edges().ensure(request.settings(), request.template(), request.checkImage(), progress);
-        Integer statusPort = ops.edges().read(r.edge()).map(EdgeManager.EdgeState::settings).filter(EdgeSettings::usesXds)
-                .map(s -> s.xds().statusPort()).orElse(null);
+        java.util.Optional<EdgeSettings> settings = ops.edges().read(r.edge()).map(EdgeManager.EdgeState::settings);
+        Integer statusPort = settings.filter(EdgeSettings::usesXds).map(s -> s.xds().statusPort()).orElse(null);
         return new EdgeEnsureResult(r.edge(), r.outcome(), r.revision(), r.config(), r.weights(),
-                concat(r.warnings(), request.warnings()), r.seconds(), request.settings().port(), statusPort);
+                concat(r.warnings(), request.warnings()), r.seconds(), request.settings().port(), statusPort,
+                settings.map(EdgeSettings::forcesCanary).orElse(false));
     }
 
     private static List<String> concat(List<String> a, List<String> b) {

@@ -9,11 +9,12 @@ import java.util.Map;
 /**
  * What edge ensure did. Its JSON is what the pipeline steps read.
  *
- * @param statusPort the xds control plane's status port, null for a redeploy edge
+ * @param statusPort  the xds control plane's status port, null for a redeploy edge
+ * @param forceCanary whether a request with a canary token reaches its track's canary (off unless turned on)
  */
 public record EdgeEnsureResult(String edge, String outcome, String revision, String config,
                                Map<String, Map<String, Integer>> weights, List<String> warnings, long seconds,
-                               @JsonIgnore int port, @JsonIgnore Integer statusPort) {
+                               @JsonIgnore int port, @JsonIgnore Integer statusPort, boolean forceCanary) {
     public List<String> text() {
         List<String> lines = new ArrayList<>();
         lines.add("edge " + edge + " " + outcome + ": serving revision " + revision + " on port " + port + " (config " + config + ")");
@@ -21,6 +22,7 @@ public record EdgeEnsureResult(String edge, String outcome, String revision, Str
             lines.add("  delivery xds: control plane " + XdsConfig.controlPlaneService(edge) + ", status on port " + statusPort
                     + "; every Envoy has ACKed revision " + revision);
         }
+        lines.add("  forcing the canary with a token: " + (forceCanary ? "on (swarm-canary canary-token)" : "off"));
         warnings.forEach(w -> lines.add("  warning: " + w));
         return lines;
     }

@@ -38,6 +38,7 @@ public final class StatusOperation {
         if (track != null) {
             unrouted.keySet().retainAll(List.of(track.name()));
         }
-        return new StatusResult(tracks, delivery, unrouted, ops.edge(), edge.map(e -> e.settings().delivery()).orElse(null), track);
+        return new StatusResult(tracks, delivery, unrouted, ops.edge(), edge.map(e -> e.settings().delivery()).orElse(null), track,
+                edge.map(e -> e.settings().forcesCanary()).orElse(null));
     }
 }

@@ -15,14 +15,19 @@ import java.util.Map;
  * @param edge     whether every Envoy has the edge's config; absent when the edge does not exist
  * @param unrouted tracks the edge leaves out of its config, with the reason
  * @param delivery the edge's delivery, null when it does not exist
+ * @param forceCanary whether the edge lets a canary token reach a track's canary; null when the edge does not exist
  */
 public record StatusResult(List<StatusReader.TrackStatus> tracks, @JsonInclude(JsonInclude.Include.NON_NULL) EdgeManager.DeliveryStatus edge,
                            Map<String, String> unrouted, @JsonIgnore String edgeName, @JsonIgnore String delivery,
-                           @JsonIgnore Track filter) {
+                           @JsonIgnore Track filter, @JsonInclude(JsonInclude.Include.NON_NULL) Boolean forceCanary) {
     public List<String> text() {
         List<String> lines = new ArrayList<>();
         if (edge != null) {
             lines.add(edge.describe());
+        }
+        if (forceCanary != null) {
+            lines.add("edge " + edgeName + ": forcing the canary with a token is "
+                    + (forceCanary ? "on (swarm-canary canary-token)" : "off"));
         }
         unrouted.forEach((t, why) -> lines.add("track " + t + " is NOT ROUTED by edge " + edgeName + ": " + why
                 + " (every other track is served; fix it by rolling that track back or redeploying it with other domains)"));

@@ -91,8 +91,9 @@ public final class PrunePlanner {
             String edge = c.labels().get(Labels.EDGE);
             boolean inScope = track != null ? scopeTracks.contains(track)
                     : !policy.narrowedToTracks() && (policy.edge() == null || policy.edge().equals(edge));
-            // the cluster's secret-naming key is no release's: it outlives every one of them
-            if (inScope && !io.swarmcanary.release.NamingKey.KIND.equals(c.labels().get(Labels.KIND))) {
+            // the cluster's secret-naming key and edge key are no release's: they outlive every one of them
+            if (inScope && !io.swarmcanary.release.NamingKey.KIND.equals(c.labels().get(Labels.KIND))
+                    && !io.swarmcanary.edge.EdgeKey.KIND.equals(c.labels().get(Labels.KIND))) {
                 String kind = switch (c.labels().getOrDefault(Labels.KIND, "")) {
                     case "envoy-config" -> PrunePlan.ENVOY_CONFIG;
                     case "envoy-template" -> PrunePlan.ENVOY_TEMPLATE;

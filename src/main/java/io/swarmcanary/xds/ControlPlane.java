@@ -17,6 +17,7 @@ import io.grpc.ServerInterceptor;
 import io.grpc.ServerInterceptors;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.swarmcanary.envoy.EdgeRoutes;
+import io.swarmcanary.envoy.EnvoyConfigRenderer;
 import io.swarmcanary.envoy.ReleaseRoute;
 import io.swarmcanary.envoy.XdsConfig;
 import java.io.IOException;
@@ -137,7 +138,10 @@ public final class ControlPlane implements AutoCloseable {
         try {
             Served plan = source.get();
             List<String> services = plan.routes().tracks().stream()
-                    .flatMap(t -> t.releases().stream()).map(ReleaseRoute::service).toList();
+                    .flatMap(t -> java.util.stream.Stream.concat(t.releases().stream().map(ReleaseRoute::service),
+                            // a forced request's cluster, when the edge forces canaries
+                            java.util.stream.Stream.ofNullable(t.canaryService()).map(c -> c + EnvoyConfigRenderer.FORCED_SUFFIX)))
+                    .toList();
             XdsConfig.Resources resources = xds.resources(plan.yaml(), services, plan.revision());
             if (!resources.routesVersion().equals(routesVersion) || !resources.clustersVersion().equals(clustersVersion)) {
                 // clusters and routes in one snapshot; ADS lets Envoy apply CDS before the RDS that names new clusters

@@ -122,26 +122,36 @@ class AnalyzeIT {
     @Order(1)
     @Test
     void theStatsHostServesStatsAndNothingElseOfTheAdmin() throws Exception {
-        HttpResponse<String> stats = get("/stats?format=json", "GET");
+        // a stats token from the cluster's edge key, as the CLI signs one
+        String token = ok(cli().run("canary-token", "--stats", "--ttl", "5m")).stdout().strip();
+        HttpResponse<String> stats = get(io.swarmcanary.envoy.StatsHost.HEALTHY_PATH, "GET", token);
         assertThat(stats.statusCode()).isEqualTo(200);
         assertThat(JSON.readTree(stats.body()).path("stats").isArray()).isTrue();
-        assertThat(get("/stats/prometheus", "GET").body()).contains("envoy_cluster_upstream_rq");
+        assertThat(get("/stats/prometheus", "GET", token).body()).contains("envoy_cluster_upstream_rq");
         for (String path : List.of("/quitquitquit", "/healthcheck/fail", "/config_dump", "/clusters", "/listeners",
                 "/runtime_modify?a=b", "/logging?level=trace", "/stats/reset_counters", "/stats?format=text", "/stats",
-                "/stats/../config_dump", "//config_dump", "/server_info", "/drain_listeners", "/cpuprofiler?enable=y")) {
+                "/stats/../config_dump", "//config_dump", "/server_info", "/drain_listeners", "/cpuprofiler?enable=y",
+                "/stats?format=json", "/stats?format=json&filter=.*")) {
             for (String method : List.of("GET", "POST")) {
-                assertThat(get(path, method).statusCode()).as(method + " " + path).isEqualTo(404);
+                assertThat(get(path, method, token).statusCode()).as(method + " " + path).isEqualTo(404);
             }
         }
-        assertThat(get("/stats?format=json", "POST").statusCode()).isEqualTo(404);
+        assertThat(get(io.swarmcanary.envoy.StatsHost.HEALTHY_PATH, "POST", token).statusCode()).isEqualTo(404);
+        // without a token nothing at all: not even the stats
+        for (String path : io.swarmcanary.envoy.StatsHost.PATHS) {
+            assertThat(get(path, "GET", null).statusCode()).as(path).isEqualTo(401);
+        }
         // Envoy is still up and serving: quitquitquit did not reach it
         assertThat(Traffic.sample(PORT, HOST, 5, Map.of())).containsOnlyKeys("version=1.0.0");
     }
 
-    private static HttpResponse<String> get(String path, String method) throws Exception {
+    private static HttpResponse<String> get(String path, String method, String token) throws Exception {
         var request = java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://" + Traffic.nextNode() + ":" + PORT + path))
-                .header("Host", "swarm-canary-stats").method(method, java.net.http.HttpRequest.BodyPublishers.noBody()).build();
-        return java.net.http.HttpClient.newHttpClient().send(request, HttpResponse.BodyHandlers.ofString());
+                .header("Host", "swarm-canary-stats").method(method, java.net.http.HttpRequest.BodyPublishers.noBody());
+        if (token != null) {
+            request.header("x-canary-token", token);
+        }
+        return java.net.http.HttpClient.newHttpClient().send(request.build(), HttpResponse.BodyHandlers.ofString());
     }
 
     @Order(2)
@@ -241,6 +251,9 @@ class AnalyzeIT {
         ok(deploy("4.0.0", "ERROR_RATE=30", "--replace-canary"));
         ok(run("shift", "--weight", "50", "-q"));
         Path config = dir.resolve("prometheus.yml");
+        // the stats host answers only a stats token: Prometheus sends one as its bearer token
+        Path token = dir.resolve("edge-token");
+        Files.writeString(token, ok(cli().run("canary-token", "--stats", "--ttl", "1h")).stdout().strip());
         // Prometheus 2.x cannot set a Host header; through a proxy it sends the target as the request's authority,
         // which picks the stats-only virtual host
         // one job per node's Envoy (each a proxy of its own): the load goes round every node
@@ -250,8 +263,9 @@ class AnalyzeIT {
                       - job_name: edge-%s
                         metrics_path: /stats/prometheus
                         proxy_url: http://%s:%d
+                        authorization: {type: Bearer, credentials_file: %s}
                         static_configs: [{targets: ["swarm-canary-stats:%d"]}]
-                    """.formatted(node, node, PORT, PORT));
+                    """.formatted(node, node, PORT, token, PORT));
         }
         Files.writeString(config, """
                 global: {scrape_interval: 1s}

@@ -7,6 +7,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.swarmcanary.edge.EdgeProbe;
 import io.swarmcanary.testing.Bed;
+import io.swarmcanary.swarm.DockerConnection;
+import io.swarmcanary.swarm.DockerSwarmGateway;
 import io.swarmcanary.testing.Cli;
 import io.swarmcanary.testing.TestSwarm;
 import io.swarmcanary.testing.Traffic;
@@ -49,8 +51,11 @@ class AnalyzeXdsIT {
         // deploy returns once the live Envoy has found the tasks of the release (its own membership_healthy gauge)
         String stable = APP + "-webdev-1_0_0";
         String canary = APP + "-webdev-2_0_0";
-        assertThat(EdgeProbe.http(Bed.PROBE_HOST).healthyHosts(PORT, List.of(stable, canary, APP + "-webdev-9_9_9")))
-                .contains(Map.of(stable, 1L, canary, 1L, APP + "-webdev-9_9_9", 0L));
+        try (DockerConnection docker = DockerConnection.fromEnvironment()) {
+            assertThat(EdgeProbe.http(Bed.PROBE_HOST, new DockerSwarmGateway(docker))
+                    .healthyHosts(PORT, List.of(stable, canary, APP + "-webdev-9_9_9")))
+                    .contains(Map.of(stable, 1L, canary, 1L, APP + "-webdev-9_9_9", 0L));
+        }
     }
 
     @AfterAll

@@ -39,7 +39,9 @@ class EdgeIT {
 
     @BeforeAll
     static void edgeWithTwoTracks() {
-        ok(cli().run("edge", "ensure", "--edge", EDGE, "--port", String.valueOf(PORT), "--image", TestSwarm.ENVOY));
+        // forcing the canary is opt-in: these tests reach a weight-0 canary with a token
+        ok(cli().run("edge", "ensure", "--edge", EDGE, "--port", String.valueOf(PORT), "--image", TestSwarm.ENVOY,
+                "--force-canary", "on"));
         ok(deploy("webdev", "1.0.0"));
         ok(deploy("webdev", "1.0.1"));
         ok(deploy("prod", "1.0.0"));
@@ -74,6 +76,11 @@ class EdgeIT {
         return Traffic.get(PORT, host, headers);
     }
 
+    /** The header of a request that forces the webdev canary: a token from 'canary-token'. */
+    static Map<String, String> forced() {
+        return Map.of("x-canary-token", ok(cli().run("canary-token", "--edge", EDGE, "--app", APP, "--env", "webdev")).stdout().strip());
+    }
+
     static Map<String, Integer> sample(String host, int n, Map<String, String> headers) throws Exception {
         return Traffic.sample(PORT, host, n, headers);
     }
@@ -95,7 +102,9 @@ class EdgeIT {
     @Test
     void aNewReleaseJoinsAtWeightZeroButTheForceHeaderReachesIt() throws Exception {
         assertThat(sample(APP + ".webdev.test", 200, Map.of())).containsOnlyKeys("version=1.0.0");
-        assertThat(sample(APP + ".webdev.test", 50, Map.of("x-canary", "always"))).containsOnlyKeys("version=1.0.1");
+        assertThat(sample(APP + ".webdev.test", 50, forced())).containsOnlyKeys("version=1.0.1");
+        // the old header, open to anyone, forces nothing any more
+        assertThat(sample(APP + ".webdev.test", 50, Map.of("x-canary", "always"))).containsOnlyKeys("version=1.0.0");
     }
 
     @Order(3)
@@ -115,8 +124,8 @@ class EdgeIT {
         assertThat((double) canary).as("canary share at %d%%: %s", weight, counts)
                 .isBetween(n * p - 3 * sigma, n * p + 3 * sigma);
 
-        // the force header always reaches the canary, whatever the weights
-        assertThat(sample(APP + ".webdev.test", 30, Map.of("x-canary", "always"))).containsOnlyKeys("version=1.0.1");
+        // a forcing token always reaches the canary, whatever the weights
+        assertThat(sample(APP + ".webdev.test", 30, forced())).containsOnlyKeys("version=1.0.1");
         // webdev shifts leave prod's routing untouched
         assertThat(sample(APP + ".prod.test", 100, Map.of())).containsOnlyKeys("version=1.0.0");
         assertThat(get("proxy_test", Map.of()).body()).isEqualTo("Proxy OK\n");
@@ -182,7 +191,7 @@ class EdgeIT {
     void aStaleWriterLosesCleanly() {
         try (DockerConnection docker = DockerConnection.fromEnvironment()) {
             DockerSwarmGateway gateway = new DockerSwarmGateway(docker);
-            EdgeManager manager = new EdgeManager(gateway, EdgeProbe.http(Bed.PROBE_HOST), java.time.Clock.systemUTC(), Duration.ofMinutes(2));
+            EdgeManager manager = new EdgeManager(gateway, EdgeProbe.http(Bed.PROBE_HOST, gateway), java.time.Clock.systemUTC(), Duration.ofMinutes(2));
             EdgeManager.EdgeState stale = manager.require(EDGE);
             ok(shift("--env", "webdev", "--weight", "30")); // someone else writes in between
             ServiceInfo s = stale.service();

@@ -23,6 +23,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Random;
+import java.util.Optional;
 import java.util.Set;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterAll;
@@ -153,7 +154,7 @@ class LifecycleFaultIT {
 
     private static RouteTable.TrackEntry entry() {
         try (DockerConnection docker = DockerConnection.fromEnvironment()) {
-            EdgeManager edges = new EdgeManager(new DockerSwarmGateway(docker), EdgeProbe.http(Bed.PROBE_HOST), Clock.systemUTC(),
+            EdgeManager edges = new EdgeManager(new DockerSwarmGateway(docker), EdgeProbe.http(Bed.PROBE_HOST, Optional::empty), Clock.systemUTC(),
                     Duration.ofMinutes(1));
             return edges.require(EDGE).routes().tracks().get(TRACK);
         }
@@ -196,7 +197,7 @@ class LifecycleFaultIT {
         }
         // the live Envoy serves what the edge records, and only releases with weight answer
         String revision = swarm.service(EDGE).orElseThrow().getSpec().getLabels().get(EdgeManager.REVISION);
-        assertThat(EdgeProbe.http(Bed.PROBE_HOST).revision(PORT)).as(after).contains(revision);
+        assertThat(EdgeProbe.http(Bed.PROBE_HOST, Optional::empty).revision(PORT)).as(after).contains(revision);
         Set<String> weighted = names.stream().filter(n -> entry.weightOf(n) > 0)
                 .map(n -> "version=" + n.substring(TRACK.length() + 1).replace('_', '.')).collect(Collectors.toSet());
         Map<String, Integer> counts = Traffic.sample(PORT, HOST, 40, Map.of());

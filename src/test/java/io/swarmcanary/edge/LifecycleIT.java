@@ -30,9 +30,16 @@ class LifecycleIT {
     private static final String TRACK = APP + "-webdev";
     private static final String HOST = APP + ".webdev.test";
 
+    /** The header of a request that forces the track's canary: a token from 'canary-token'. */
+    private static Map<String, String> forced() {
+        return Map.of("x-canary-token", ok(cli().run("canary-token", "--edge", EDGE, "--app", APP, "--env", "webdev")).stdout().strip());
+    }
+
     @BeforeAll
     static void anEdge() {
-        ok(cli().run("edge", "ensure", "--edge", EDGE, "--port", String.valueOf(PORT), "--image", TestSwarm.ENVOY));
+        // forcing the canary is opt-in: these tests reach a weight-0 canary with a token
+        ok(cli().run("edge", "ensure", "--edge", EDGE, "--port", String.valueOf(PORT), "--image", TestSwarm.ENVOY,
+                "--force-canary", "on"));
     }
 
     @AfterAll
@@ -92,7 +99,7 @@ class LifecycleIT {
         JsonNode r = json(ok(deploy("1.0.1")));
         assertThat(r.path("weights").path("1.0.1").asInt()).isZero();
         assertThat(sample(100)).containsOnlyKeys("version=1.0.0");
-        assertThat(Traffic.sample(PORT, HOST, 20, Map.of("x-canary", "always"))).containsOnlyKeys("version=1.0.1");
+        assertThat(Traffic.sample(PORT, HOST, 20, forced())).containsOnlyKeys("version=1.0.1");
         assertThat(phase()).isEqualTo("canary at 0%");
     }
 
@@ -207,7 +214,7 @@ class LifecycleIT {
         JsonNode r = json(ok(step("rollback")));
         assertThat(r.path("removed")).extracting(JsonNode::asText).containsExactly(TRACK + "-1_0_2");
         assertThat(sample(200)).containsOnlyKeys("version=1.0.0");
-        assertThat(Traffic.sample(PORT, HOST, 20, Map.of("x-canary", "always"))).containsOnlyKeys("version=1.0.0");
+        assertThat(Traffic.sample(PORT, HOST, 20, forced())).containsOnlyKeys("version=1.0.0");
         assertThat(swarm.service(TRACK + "-1_0_2")).isEmpty();
     }
 
@@ -218,7 +225,7 @@ class LifecycleIT {
         JsonNode r = json(ok(deploy("1.0.4", "--replace-canary")));
         assertThat(r.path("replacedCanary")).extracting(JsonNode::asText).containsExactly(TRACK + "-1_0_3");
         assertThat(swarm.service(TRACK + "-1_0_3")).isEmpty();
-        assertThat(Traffic.sample(PORT, HOST, 20, Map.of("x-canary", "always"))).containsOnlyKeys("version=1.0.4");
+        assertThat(Traffic.sample(PORT, HOST, 20, forced())).containsOnlyKeys("version=1.0.4");
         assertThat(sample(100)).containsOnlyKeys("version=1.0.0");
         assertThat(phase()).isEqualTo("canary at 0%");
     }

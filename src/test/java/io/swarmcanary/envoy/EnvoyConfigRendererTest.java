@@ -120,11 +120,17 @@ class EnvoyConfigRendererTest {
             JsonNode routes = at(yaml, ROUTE_CONFIG + "/virtual_hosts/1/routes");
             assertThat(routes.size()).isEqualTo(2);
 
+            // only a request whose verified token (jwt_authn's metadata) names this track, to a cluster of its own
             JsonNode forced = routes.get(0);
             assertThat(forced.at("/match/prefix").asText()).isEqualTo("/");
-            assertThat(forced.at("/match/headers/0/name").asText()).isEqualTo("x-canary");
-            assertThat(forced.at("/match/headers/0/string_match/exact").asText()).isEqualTo("always");
-            assertThat(forced.at("/route/cluster").asText()).isEqualTo("files-webdev-1_0_11");
+            assertThat(forced.at("/match/headers").isMissingNode()).isTrue();
+            JsonNode audience = forced.at("/match/dynamic_metadata/0");
+            assertThat(audience.path("filter").asText()).isEqualTo("envoy.filters.http.jwt_authn");
+            assertThat(audience.path("path").findValuesAsText("key")).containsExactly("swarm_canary_token", "aud");
+            assertThat(audience.at("/value/string_match/exact").asText()).isEqualTo("files-webdev");
+            assertThat(forced.at("/route/cluster").asText()).isEqualTo("files-webdev-1_0_11--forced");
+            assertThat(at(yaml, ROUTE_CONFIG + "/virtual_hosts/1/typed_per_filter_config/envoy.filters.http.jwt_authn"
+                    + "/requirement_name").asText()).isEqualTo("swarm_canary_force");
 
             JsonNode weighted = routes.get(1);
             assertThat(weighted.at("/match/headers").isMissingNode()).isTrue();
@@ -154,6 +160,44 @@ class EnvoyConfigRendererTest {
         }
 
         @Test
+        void withoutTheEdgeKeyNothingForcesTheCanaryAndNoTokenIsChecked() {
+            String yaml = new EnvoyConfigRenderer().withStatsHost()
+                    .render(edge(withCanary("files", "webdev", "files.example.com")), Optional.empty());
+            JsonNode routes = at(yaml, ROUTE_CONFIG + "/virtual_hosts/1/routes");
+            assertThat(routes.size()).isEqualTo(1);
+            assertThat(routes.get(0).at("/route/weighted_clusters").isMissingNode()).isFalse();
+            assertThat(names(at(yaml, "/static_resources/clusters"))).doesNotContain("files-webdev-1_0_11--forced");
+            assertThat(yaml).doesNotContain("jwt_authn").doesNotContain(EnvoyConfigRenderer.STATS_HOST);
+        }
+
+        @Test
+        void theTokenAndTheOldHeaderAreStrippedFromEveryRequest() {
+            for (String yaml : List.of(render(edge(withCanary("files", "webdev", "files.example.com"))),
+                    new EnvoyConfigRenderer().render(edge(stableOnly("files", "webdev", "files.example.com")), Optional.empty()))) {
+                assertThat(texts(at(yaml, ROUTE_CONFIG + "/request_headers_to_remove"))).contains("x-canary-token", "x-canary");
+            }
+        }
+
+        @Test
+        void theTokenFiltersComeBeforeTheRouterAndHoldOnlyThePublicKey() {
+            String yaml = render(edge(withCanary("files", "webdev", "files.example.com")));
+            JsonNode filters = at(yaml, Fixtures.HCM + "/http_filters");
+            assertThat(names(filters)).containsExactly("envoy.filters.http.jwt_authn",
+                    "envoy.filters.http.local_ratelimit", "envoy.filters.http.router");
+            JsonNode providers = filters.get(0).at("/typed_config/providers");
+            for (JsonNode provider : providers) {
+                assertThat(provider.path("forward").asBoolean(true)).isFalse();
+                assertThat(provider.path("require_expiration").asBoolean()).isTrue();
+                assertThat(provider.path("clear_route_cache").asBoolean()).isTrue();
+                String jwks = provider.at("/local_jwks/inline_string").asText();
+                assertThat(jwks).contains("\"kty\":\"EC\"").doesNotContain("\"d\"");
+            }
+            // a bad or missing token on a track is no reason to refuse a request
+            assertThat(filters.get(0).at("/typed_config/requirement_map/swarm_canary_force/requires_any/requirements/1")
+                    .has("allow_missing_or_failed")).isTrue();
+        }
+
+        @Test
         void neverEmitsTotalWeight() {
             assertThat(Fixtures.shapes().values()).allSatisfy(yaml -> assertThat(yaml).doesNotContain("total_weight"));
         }
@@ -176,7 +220,10 @@ class EnvoyConfigRendererTest {
         void oneDnsClusterPerReleaseOnItsSwarmTasks() {
             String yaml = render(edge(withCanary("files", "webdev", "files.example.com")));
             JsonNode clusters = at(yaml, "/static_resources/clusters");
-            assertThat(names(clusters)).containsExactly("files-webdev-1_0_10", "files-webdev-1_0_11");
+            // the forced requests' cluster: the canary's tasks under another name
+            assertThat(names(clusters)).containsExactly("files-webdev-1_0_10", "files-webdev-1_0_11", "files-webdev-1_0_11--forced");
+            assertThat(clusters.get(2).at("/load_assignment/endpoints/0/lb_endpoints/0/endpoint/address/socket_address/address")
+                    .asText()).isEqualTo("tasks.files-webdev-1_0_11");
             JsonNode cluster = clusters.get(0);
             assertThat(cluster.path("type").asText()).isEqualTo("STRICT_DNS");
             assertThat(cluster.path("dns_lookup_family").asText()).isEqualTo("V4_ONLY");

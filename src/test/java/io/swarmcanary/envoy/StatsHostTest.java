@@ -13,10 +13,13 @@ import java.util.List;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
-/** The stats-only virtual host: the analysis reads Envoy's counters through it; nothing else of the admin is reachable. */
+/**
+ * The stats-only virtual host: the analysis reads Envoy's counters through it with a stats token; nothing else of the
+ * admin is reachable, and no query string of a caller's choosing.
+ */
 class StatsHostTest {
-    private final String yaml = new EnvoyConfigRenderer().withStatsHost()
-            .render(edge(withCanary("files", "webdev", "files.example.com")), Optional.empty());
+    private final EnvoyConfigRenderer renderer = new EnvoyConfigRenderer().withStatsHost().withEdgeKey(Fixtures.KEY.publicJwks());
+    private final String yaml = renderer.render(edge(withCanary("files", "webdev", "files.example.com")), Optional.empty());
 
     private JsonNode statsHost(String config) {
         for (JsonNode host : at(config, ROUTE_CONFIG + "/virtual_hosts")) {
@@ -28,7 +31,7 @@ class StatsHostTest {
     }
 
     @Test
-    void onlyGetOfTheTwoStatsPathsReachesTheAdmin() {
+    void onlyGetOfTheCliPathsAndQueriesReachesTheAdmin() {
         JsonNode routes = statsHost(yaml).path("routes");
         List<String> forwarded = new ArrayList<>();
         for (JsonNode route : routes) {
@@ -36,17 +39,32 @@ class StatsHostTest {
                 assertThat(route.at("/route/cluster").asText()).isEqualTo(EnvoyConfigRenderer.ADMIN_CLUSTER);
                 assertThat(route.at("/match/headers/0/name").asText()).isEqualTo(":method");
                 assertThat(route.at("/match/headers/0/string_match/exact").asText()).isEqualTo("GET");
-                assertThat(route.at("/match").has("prefix")).as("exact paths only").isFalse();
-                forwarded.add(route.at("/match/path").asText());
+                // the whole path and query, exactly
+                assertThat(route.at("/match/headers/1/name").asText()).isEqualTo(":path");
+                forwarded.add(route.at("/match/headers/1/string_match/exact").asText());
             }
         }
-        assertThat(forwarded).containsExactly("/stats", "/stats/prometheus");
-        assertThat(routes.get(0).at("/match/query_parameters/0/name").asText()).isEqualTo("format");
-        assertThat(routes.get(0).at("/match/query_parameters/0/string_match/exact").asText()).isEqualTo("json");
+        assertThat(forwarded).containsExactlyElementsOf(StatsHost.PATHS);
+        assertThat(forwarded).allSatisfy(p -> assertThat(p).startsWith("/stats"));
         JsonNode last = routes.get(routes.size() - 1);
         assertThat(last.at("/match/prefix").asText()).isEqualTo("/");
         assertThat(last.at("/direct_response/status").asInt()).isEqualTo(404);
         assertThat(statsHost(yaml).path("routes").findValues("retry_policy")).isEmpty();
+    }
+
+    @Test
+    void itRequiresAStatsTokenAndIsRateLimited() {
+        JsonNode perFilter = statsHost(yaml).path("typed_per_filter_config");
+        assertThat(perFilter.at("/envoy.filters.http.jwt_authn/requirement_name").asText()).isEqualTo("swarm_canary_stats");
+        JsonNode provider = at(yaml, Fixtures.HCM + "/http_filters/0/typed_config/providers/swarm_canary_stats");
+        assertThat(provider.path("audiences").get(0).asText()).isEqualTo(EnvoyConfigRenderer.STATS_AUDIENCE);
+        // the stats provider's requirement is strict (no allow_missing_or_failed): jwt_authn answers 401 itself
+        assertThat(at(yaml, Fixtures.HCM + "/http_filters/0/typed_config/requirement_map/swarm_canary_stats/provider_name")
+                .asText()).isEqualTo("swarm_canary_stats");
+        JsonNode bucket = perFilter.at("/envoy.filters.http.local_ratelimit/token_bucket");
+        assertThat(bucket.path("max_tokens").asInt()).isPositive();
+        assertThat(perFilter.at("/envoy.filters.http.local_ratelimit/filter_enforced/default_value/numerator").asInt())
+                .isEqualTo(100);
     }
 
     @Test
@@ -67,8 +85,7 @@ class StatsHostTest {
 
     @Test
     void aTemplateGetsItToo() {
-        String out = new EnvoyConfigRenderer().withStatsHost().render(edge(withCanary("files", "prod", "files.example.com")),
-                Optional.of(TEMPLATE));
+        String out = renderer.render(edge(withCanary("files", "prod", "files.example.com")), Optional.of(TEMPLATE));
         assertThat(statsHost(out).path("domains").get(0).asText()).isEqualTo("swarm-canary-stats");
     }
 
@@ -76,8 +93,7 @@ class StatsHostTest {
     void withoutALoopbackAdminThereIsNoStatsHost() {
         String noAdmin = TEMPLATE.replace("admin:\n  address: {socket_address: {address: 127.0.0.1, port_value: 9901}}\n", "");
         assertThat(noAdmin).doesNotContain("admin:");
-        String out = new EnvoyConfigRenderer().withStatsHost().render(edge(withCanary("files", "prod", "files.example.com")),
-                Optional.of(noAdmin));
+        String out = renderer.render(edge(withCanary("files", "prod", "files.example.com")), Optional.of(noAdmin));
         assertThat(out).doesNotContain(EnvoyConfigRenderer.STATS_HOST).doesNotContain(EnvoyConfigRenderer.ADMIN_CLUSTER);
     }
 
@@ -85,5 +101,12 @@ class StatsHostTest {
     void thePlainRendererHasNone() {
         String plain = new EnvoyConfigRenderer().render(edge(withCanary("files", "webdev", "files.example.com")), Optional.empty());
         assertThat(plain).doesNotContain(EnvoyConfigRenderer.STATS_HOST);
+    }
+
+    @Test
+    void withoutTheEdgeKeyThereIsNoneEither() {
+        String noKey = new EnvoyConfigRenderer().withStatsHost()
+                .render(edge(withCanary("files", "webdev", "files.example.com")), Optional.empty());
+        assertThat(noKey).doesNotContain(EnvoyConfigRenderer.STATS_HOST).doesNotContain(EnvoyConfigRenderer.ADMIN_CLUSTER);
     }
 }

@@ -11,7 +11,8 @@ import org.junit.jupiter.api.Test;
 
 class XdsConfigTest {
     private final XdsConfig xds = new XdsConfig();
-    private final EnvoyConfigRenderer renderer = new EnvoyConfigRenderer();
+    // as an edge that forces canaries renders (so the forced route is there)
+    private final EnvoyConfigRenderer renderer = new EnvoyConfigRenderer().withEdgeKey(Fixtures.KEY.publicJwks());
 
     private static EdgeRoutes routes(int canaryWeight) {
         return new EdgeRoutes(10000, List.of(new TrackRoutes("files", "webdev", List.of("files.test"),
@@ -53,7 +54,7 @@ class XdsConfigTest {
 
         VirtualHost track = at50.routes().getVirtualHostsList().stream()
                 .filter(v -> v.getName().equals("files-webdev")).findFirst().orElseThrow();
-        assertThat(track.getRoutesList()).hasSize(2); // force-canary header route first, then the weights
+        assertThat(track.getRoutesList()).hasSize(2); // force-canary route (token) first, then the weights
         assertThat(track.getRoutes(1).getRoute().getWeightedClusters().getClustersList())
                 .extracting(ClusterWeight::getName, c -> c.getWeight().getValue())
                 .containsExactly(org.assertj.core.groups.Tuple.tuple("files-webdev-1", 50),

@@ -164,6 +164,15 @@ class PrunePlannerTest {
     }
 
     @Test
+    void theEdgeKeyOutlivesEveryRelease() {
+        cluster.configs.add(new io.swarmcanary.swarm.ConfigInfo("id-edge-key", io.swarmcanary.edge.EdgeKey.CONFIG,
+                Map.of(io.swarmcanary.release.Labels.MANAGED_BY, io.swarmcanary.release.Labels.MANAGER,
+                        io.swarmcanary.release.Labels.KIND, io.swarmcanary.edge.EdgeKey.KIND), new byte[32],
+                Cluster.ago(Duration.ofDays(400)).toString()));
+        assertThat(plan(keep(0)).remove()).extracting(PrunePlan.Item::name).doesNotContain(io.swarmcanary.edge.EdgeKey.CONFIG);
+    }
+
+    @Test
     void aTrackFilterTouchesOnlyThatTrackAndNoEdgeConfig() {
         cluster.release("files", "webdev", "1.0.1", 50, null);
         cluster.release("files", "webdev", "1.0.2", 40, null);

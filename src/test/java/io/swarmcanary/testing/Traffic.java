@@ -44,6 +44,25 @@ public final class Traffic {
         return HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString());
     }
 
+    /**
+     * One raw HTTP/1.1 request to 127.0.0.1:port, any Host, method, path and header (java.net.http refuses some); the
+     * whole response (status line, headers, body), or "" when nothing answers.
+     */
+    public static String raw(int port, String host, String method, String path, Map<String, String> headers) {
+        try (java.net.Socket socket = new java.net.Socket()) {
+            socket.connect(new java.net.InetSocketAddress("127.0.0.1", port), 2000);
+            socket.setSoTimeout(5000);
+            StringBuilder request = new StringBuilder(method + " " + path + " HTTP/1.1\r\nHost: " + host + "\r\n");
+            headers.forEach((k, v) -> request.append(k).append(": ").append(v).append("\r\n"));
+            request.append("Content-Length: 0\r\nConnection: close\r\n\r\n");
+            socket.getOutputStream().write(request.toString().getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+            socket.getOutputStream().flush();
+            return new String(socket.getInputStream().readNBytes(4 * 1024 * 1024), java.nio.charset.StandardCharsets.ISO_8859_1);
+        } catch (java.io.IOException e) {
+            return "";
+        }
+    }
+
     /** Sends n requests and counts answers per version ("version=1.0.0"); any non-200 counts as "error-<status>". */
     public static Map<String, Integer> sample(int port, String host, int n, Map<String, String> headers) throws Exception {
         Map<String, Integer> counts = new TreeMap<>();

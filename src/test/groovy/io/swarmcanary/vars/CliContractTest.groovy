@@ -66,8 +66,25 @@ class CliContractTest {
         // deploy.service/.weights/.routing, promote .weights/.previous, rollback .stable/.removed, status .tracks[].track/.canary/
         // .releases[].service/.version, analyze .verdict/.reason/.rollback, errors .error.message, prune .result.failed[].kind/.name/.error
         List<String> read = ['service', 'weights', 'routing', 'previous', 'stable', 'removed', 'tracks', 'track', 'canary', 'releases',
-                             'version', 'verdict', 'reason', 'rollback', 'error', 'message', 'result', 'failed', 'kind', 'name']
+                             'version', 'verdict', 'reason', 'rollback', 'error', 'message', 'result', 'failed', 'kind', 'name',
+                             'actions', 'action', 'weight', 'canaryIsThisVersion']
         assertThat(read - cliKeys()).as('keys vars/ reads that the CLI never writes').isEmpty()
+    }
+
+    /** The recorded answers (cli-json/, written and checked by the Java side's CliJsonFixtures) hold what the deploy step reads of next. */
+    @Test
+    void theRecordedAnswersHoldWhatTheStepsRead() {
+        File dir = new File(PipelineTestSupport.REPO, 'src/test/resources/cli-json')
+        List<File> recorded = dir.listFiles().findAll { it.name.endsWith('.json') }
+        assertThat(recorded).isNotEmpty()
+        recorded.each { File f ->
+            def json = new JsonSlurperClassic().parse(f)
+            assertThat(keysOf(json) - cliKeys()).as("${f.name}: keys the CLI never writes").isEmpty()
+            if (f.name.startsWith('next-')) {
+                assertThat(json.keySet()).as(f.name).contains('actions', 'canaryIsThisVersion', 'service')
+                json.actions.each { assertThat(it.keySet()).as(f.name).contains('action', 'weight', 'reason') }
+            }
+        }
     }
 
     @Test

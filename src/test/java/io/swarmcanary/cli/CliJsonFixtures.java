@@ -16,7 +16,8 @@ import java.util.Map;
  * The CLI's JSON answers, checked in under src/test/resources/cli-json/: the Groovy step tests' fake CLI answers with
  * them, so a change in what the CLI prints breaks this check (Java side) before it breaks a user's pipeline (Groovy side).
  * A fixture holds the fields the steps may read; the real output may have more (fields are added, never removed).
- * Regenerate after a deliberate change: mvn -o -B test -Dtest='*Fixture*' -DswarmCanary.updateFixtures=true
+ * Regenerate after a deliberate change: mvn -o -B test -Dtest=NextCommandTest -DswarmCanary.updateFixtures=true (then review
+ * the diff: a removed field the steps read breaks their tests).
  */
 public final class CliJsonFixtures {
     public static final Path DIR = Path.of("src", "test", "resources", "cli-json");

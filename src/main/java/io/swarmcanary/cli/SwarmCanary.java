@@ -71,6 +71,7 @@ public final class SwarmCanary {
     }
 
     static boolean wantsJson(String[] argv) {
+        argv = withArgFiles(argv);
         for (int i = 0; i < argv.length; i++) {
             String a = argv[i];
             if (a.equals("--output=json") || a.equals("-ojson")
@@ -79,6 +80,34 @@ public final class SwarmCanary {
             }
         }
         return false;
+    }
+
+    /**
+     * The arguments with each readable {@code @file} replaced by its tokens (one a line, quoted or whitespace-separated),
+     * as picocli reads it: the Jenkins steps pass everything, --output json too, in one such file.
+     */
+    static String[] withArgFiles(String[] argv) {
+        java.util.List<String> all = new java.util.ArrayList<>();
+        for (String a : argv) {
+            java.nio.file.Path file = a.startsWith("@") && !a.startsWith("@@") ? java.nio.file.Path.of(a.substring(1)) : null;
+            if (file == null || !java.nio.file.Files.isReadable(file)) {
+                all.add(a);
+                continue;
+            }
+            try {
+                for (String line : java.nio.file.Files.readAllLines(file)) {
+                    String t = line.strip();
+                    if (t.length() >= 2 && t.startsWith("\"") && t.endsWith("\"")) {
+                        all.add(t.substring(1, t.length() - 1));
+                    } else if (!t.isEmpty() && !t.startsWith("#")) {
+                        all.addAll(java.util.List.of(t.split("\\s+")));
+                    }
+                }
+            } catch (java.io.IOException | java.io.UncheckedIOException e) {
+                all.add(a); // picocli reports the unreadable file itself
+            }
+        }
+        return all.toArray(String[]::new);
     }
 
     /** Commands whose errors are also written as JSON on stdout when --output json is set. */

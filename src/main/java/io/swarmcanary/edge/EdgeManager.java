@@ -209,7 +209,7 @@ public final class EdgeManager {
         boolean createsTemplate = template.isPresent() && swarm.config(settings.templateConfig()).isEmpty();
         Optional<ServiceInfo> controlPlane = swarm.service(XdsConfig.controlPlaneService(settings.name()));
         String controlPlaneAction = settings.usesXds() ? (controlPlane.isEmpty() ? "create" : "update")
-                : controlPlane.filter(s -> "control-plane".equals(s.labels().get(Labels.KIND))).isPresent() ? "remove" : "none";
+                : controlPlane.filter(s -> Labels.Kind.CONTROL_PLANE.equals(s.labels().get(Labels.KIND))).isPresent() ? "remove" : "none";
         return new EnsurePlan(current, requested, settings, template, plan, networksToCreate, createsTemplate, controlPlaneAction);
     }
 
@@ -232,7 +232,7 @@ public final class EdgeManager {
         }
         if (planned.createsTemplate() && swarm.config(settings.templateConfig()).isEmpty()) {
             swarm.createConfig(settings.templateConfig(), template.get().getBytes(StandardCharsets.UTF_8),
-                    Map.of(Labels.MANAGED_BY, Labels.MANAGER, Labels.KIND, "envoy-template", EDGE, settings.name()));
+                    Map.of(Labels.MANAGED_BY, Labels.MANAGER, Labels.KIND, Labels.Kind.ENVOY_TEMPLATE, EDGE, settings.name()));
         }
         if (settings.usesXds()) {
             xdsDelivery.ensureControlPlane(settings, progress); // before Envoy, which connects to it on start
@@ -259,7 +259,7 @@ public final class EdgeManager {
         }
         if (!settings.usesXds()) {
             swarm.service(XdsConfig.controlPlaneService(settings.name()))
-                    .filter(s -> "control-plane".equals(s.labels().get(Labels.KIND)))
+                    .filter(s -> Labels.Kind.CONTROL_PLANE.equals(s.labels().get(Labels.KIND)))
                     .ifPresent(s -> {
                         progress.info("removing control plane " + s.name() + ": the edge is back on delivery redeploy");
                         swarm.removeService(s.id());
@@ -547,7 +547,7 @@ public final class EdgeManager {
     private ConfigInfo configOf(Plan plan) {
         String name = EdgePlanner.configName(plan);
         return swarm.config(name).orElseGet(() -> swarm.createConfig(name, plan.bootstrap().getBytes(StandardCharsets.UTF_8),
-                Map.of(Labels.MANAGED_BY, Labels.MANAGER, Labels.KIND, "envoy-config", EDGE, plan.settings().name())));
+                Map.of(Labels.MANAGED_BY, Labels.MANAGER, Labels.KIND, Labels.Kind.ENVOY_CONFIG, EDGE, plan.settings().name())));
     }
 
     /** One service update at the version index of the read the plan was made from; a writer in between makes it stale. */
@@ -760,7 +760,7 @@ public final class EdgeManager {
     private static ServiceDefinition definition(EdgeSettings settings, RouteTable routes, ConfigInfo config, String revision) {
         Map<String, String> labels = new TreeMap<>();
         labels.put(Labels.MANAGED_BY, Labels.MANAGER);
-        labels.put(Labels.KIND, "edge");
+        labels.put(Labels.KIND, Labels.Kind.EDGE);
         labels.put(EDGE, settings.name());
         labels.put(SETTINGS, settings.toJson());
         labels.put(ROUTE_TABLE, routes.toJson());

@@ -5,8 +5,6 @@ import io.swarmcanary.release.DomainNames;
 import io.swarmcanary.release.Labels;
 import io.swarmcanary.swarm.ServiceInfo;
 import io.swarmcanary.swarm.SwarmGateway;
-import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -23,7 +21,7 @@ final class EdgeReader {
 
     Optional<EdgeManager.EdgeState> read(String edge) {
         return swarm.service(edge).map(s -> {
-            if (!"edge".equals(s.labels().get(Labels.KIND))) {
+            if (!Labels.Kind.EDGE.equals(s.labels().get(Labels.KIND))) {
                 throw new UserInputException("service '" + edge + "' exists but is not an edge managed by swarm-canary;"
                         + " nothing was changed. Choose another --edge name.");
             }
@@ -63,12 +61,7 @@ final class EdgeReader {
     Map<String, List<ServiceInfo>> releasesByTrack(String edge) {
         Map<String, String> filter = new TreeMap<>(Labels.allReleases());
         filter.put(Labels.EDGE, edge);
-        Map<String, List<ServiceInfo>> byTrack = new TreeMap<>();
-        for (ServiceInfo s : swarm.services(filter)) {
-            byTrack.computeIfAbsent(s.labels().get(Labels.TRACK), k -> new ArrayList<>()).add(s);
-        }
-        byTrack.values().forEach(l -> l.sort(Comparator.comparing(ServiceInfo::createdAt).thenComparing(ServiceInfo::name)));
-        return byTrack;
+        return Labels.byTrack(swarm.services(filter), ServiceInfo::labels, ServiceInfo::createdAt, ServiceInfo::name);
     }
 
     /** Weights in force for a track: the route table's, or 100 on the newest release when it has none. */

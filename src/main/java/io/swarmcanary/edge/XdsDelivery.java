@@ -77,7 +77,7 @@ final class XdsDelivery implements Delivery {
      */
     void ensureControlPlane(EdgeSettings settings, Progress progress) {
         String name = XdsConfig.controlPlaneService(settings.name());
-        Map<String, String> labels = Map.of(Labels.MANAGED_BY, Labels.MANAGER, Labels.KIND, "control-plane",
+        Map<String, String> labels = Map.of(Labels.MANAGED_BY, Labels.MANAGER, Labels.KIND, Labels.Kind.CONTROL_PLANE,
                 Labels.EDGE, settings.name());
         ServiceDefinition definition = new ServiceDefinition(name, settings.xds().image(), 1, labels, labels, List.of(),
                 settings.networks(), List.of(), List.of(), null, List.of("node.role==manager"), false,
@@ -87,7 +87,7 @@ final class XdsDelivery implements Delivery {
                         "--status-port", String.valueOf(CONTROL_PLANE_STATUS_PORT)),
                 List.of(new ServiceDefinition.BindMount("/var/run/docker.sock", "/var/run/docker.sock", false)));
         Optional<ServiceInfo> existing = swarm.service(name);
-        if (existing.isPresent() && !"control-plane".equals(existing.get().labels().get(Labels.KIND))) {
+        if (existing.isPresent() && !Labels.Kind.CONTROL_PLANE.equals(existing.get().labels().get(Labels.KIND))) {
             throw new UserInputException("service '" + name + "' exists but is not this edge's control plane;"
                     + " nothing was changed. Remove it or choose another --edge name.");
         }

@@ -30,11 +30,11 @@ public record ClusterState(Instant now, List<ServiceReferences> services, List<S
     }
 
     public List<ServiceReferences> releases() {
-        return services.stream().filter(s -> isManaged(s.labels()) && "release".equals(s.labels().get(Labels.KIND))).toList();
+        return services.stream().filter(s -> isManaged(s.labels()) && Labels.Kind.RELEASE.equals(s.labels().get(Labels.KIND))).toList();
     }
 
     public List<ServiceReferences> edges() {
-        return services.stream().filter(s -> isManaged(s.labels()) && "edge".equals(s.labels().get(Labels.KIND))).toList();
+        return services.stream().filter(s -> isManaged(s.labels()) && Labels.Kind.EDGE.equals(s.labels().get(Labels.KIND))).toList();
     }
 
     static boolean isManaged(Map<String, String> labels) {

@@ -77,7 +77,7 @@ public final class NodeCleanup {
                                 PrunePolicy policy, Duration timeout, Progress progress) {
         String name = "swarm-canary-prune-" + UUID.randomUUID().toString().substring(0, 8);
         Map<String, String> labels = new LinkedHashMap<>(Labels.managed());
-        labels.put(Labels.KIND, "prune-job");
+        labels.put(Labels.KIND, Labels.Kind.PRUNE_JOB);
         List<String> env = List.of(
                 "PRUNE_NODE={{.Node.Hostname}}",
                 "PRUNE_UNTIL=" + policy.until(),

@@ -1,5 +1,6 @@
 package io.swarmcanary.prune;
 
+import io.swarmcanary.release.Labels;
 import java.time.Instant;
 import java.util.List;
 
@@ -19,11 +20,11 @@ public record PrunePlan(Instant at, PrunePolicy policy, List<Item> remove, List<
     }
 
     /** Kinds, in the order they are removed: releases first, so their secrets are free afterwards. */
-    public static final String RELEASE = "release";
-    public static final String SECRET = "secret";
-    public static final String CONFIG = "config";
-    public static final String ENVOY_CONFIG = "envoy-config";
-    public static final String ENVOY_TEMPLATE = "envoy-template";
+    public static final String RELEASE = Labels.Kind.RELEASE;
+    public static final String SECRET = Labels.Kind.SECRET;
+    public static final String CONFIG = Labels.Kind.CONFIG;
+    public static final String ENVOY_CONFIG = Labels.Kind.ENVOY_CONFIG;
+    public static final String ENVOY_TEMPLATE = Labels.Kind.ENVOY_TEMPLATE;
 
     /**
      * One object: a release (service), secret or config.

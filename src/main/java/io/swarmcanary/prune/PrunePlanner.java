@@ -11,7 +11,6 @@ import io.swarmcanary.swarm.ServiceReferences;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -45,15 +44,8 @@ public final class PrunePlanner {
      */
     PrunePlan plan(ClusterState state, PrunePolicy policy, boolean releases) {
         Map<String, RouteTable> routeTables = routeTables(state);
-        Map<String, List<ServiceReferences>> byTrack = new TreeMap<>();
-        for (ServiceReferences r : state.releases()) {
-            String track = r.labels().get(Labels.TRACK);
-            if (track != null) {
-                byTrack.computeIfAbsent(track, k -> new ArrayList<>()).add(r);
-            }
-        }
-        byTrack.values().forEach(l -> l.sort(Comparator.comparing((ServiceReferences r) -> String.valueOf(r.createdAt()))
-                .thenComparing(ServiceReferences::name)));
+        Map<String, List<ServiceReferences>> byTrack = Labels.byTrack(state.releases(), ServiceReferences::labels,
+                ServiceReferences::createdAt, ServiceReferences::name);
         Set<String> scopeTracks = scopeTracks(policy, byTrack, routeTables, state);
 
         List<PrunePlan.Item> remove = new ArrayList<>();
@@ -95,8 +87,8 @@ public final class PrunePlanner {
             if (inScope && !io.swarmcanary.release.NamingKey.KIND.equals(c.labels().get(Labels.KIND))
                     && !io.swarmcanary.edge.EdgeKey.KIND.equals(c.labels().get(Labels.KIND))) {
                 String kind = switch (c.labels().getOrDefault(Labels.KIND, "")) {
-                    case "envoy-config" -> PrunePlan.ENVOY_CONFIG;
-                    case "envoy-template" -> PrunePlan.ENVOY_TEMPLATE;
+                    case Labels.Kind.ENVOY_CONFIG -> PrunePlan.ENVOY_CONFIG;
+                    case Labels.Kind.ENVOY_TEMPLATE -> PrunePlan.ENVOY_TEMPLATE;
                     default -> PrunePlan.CONFIG;
                 };
                 String users = refs.configUsers(c.id(), c.name());
@@ -312,7 +304,7 @@ public final class PrunePlanner {
                     note(secrets, s.previous().secretIds(), s.previous().secretNames(), why);
                     note(configs, s.previous().configIds(), s.previous().configNames(), why);
                 }
-                if ("edge".equals(s.labels().get(Labels.KIND))) {
+                if (Labels.Kind.EDGE.equals(s.labels().get(Labels.KIND))) {
                     edgeLabels(s.name(), s.current().labels(), "");
                     if (s.previous() != null) {
                         edgeLabels(s.name(), s.previous().labels(), " before its last update");

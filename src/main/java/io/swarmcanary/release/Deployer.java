@@ -203,7 +203,7 @@ public final class Deployer {
                 if (found.isPresent()) {
                     configIds.put(c.name(), found.get().id());
                 } else {
-                    Map<String, String> labels = Labels.ofTrack(track, "config");
+                    Map<String, String> labels = Labels.ofTrack(track, Labels.Kind.CONFIG);
                     labels.put(Labels.PREFIX + "config", c.source().name());
                     configIds.put(c.name(), swarm.createConfig(c.name(), c.content(), labels).id());
                     createdConfigs.add(c.name());
@@ -299,7 +299,7 @@ public final class Deployer {
     }
 
     private SecretInfo createSecret(Track track, PlannedSecret s) {
-        Map<String, String> labels = Labels.ofTrack(track, "secret");
+        Map<String, String> labels = Labels.ofTrack(track, Labels.Kind.SECRET);
         labels.put(Labels.SECRET, s.source().name());
         try {
             return swarm.createSecret(s.name(), s.value(), labels);
@@ -348,7 +348,7 @@ public final class Deployer {
         Track track = r.track();
         // the file's labels first: the tool's own labels are its state and must win
         Map<String, String> labels = new TreeMap<>(r.options().serviceLabels());
-        labels.putAll(Labels.ofTrack(track, "release"));
+        labels.putAll(Labels.ofTrack(track, Labels.Kind.RELEASE));
         labels.put(Labels.VERSION, r.version());
         labels.put(Labels.PORT, Integer.toString(r.port()));
         labels.put(Labels.DOMAINS, String.join(",", r.domains()));

@@ -1,6 +1,12 @@
 package io.swarmcanary.release;
 
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Comparator;
+import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
+import java.util.function.Function;
 
 /** Label keys the tool writes on everything it creates; all state lives in these. */
 public final class Labels {
@@ -17,6 +23,21 @@ public final class Labels {
     public static final String SECRET = PREFIX + "secret";
     public static final String KIND = PREFIX + "kind";
     public static final String EDGE = PREFIX + "edge";
+
+    /** The values of {@link #KIND}: what a Swarm object made by swarm-canary is. */
+    public static final class Kind {
+        public static final String RELEASE = "release";
+        public static final String SECRET = "secret";
+        public static final String CONFIG = "config";
+        public static final String EDGE = "edge";
+        public static final String CONTROL_PLANE = "control-plane";
+        public static final String ENVOY_CONFIG = "envoy-config";
+        public static final String ENVOY_TEMPLATE = "envoy-template";
+        public static final String PRUNE_JOB = "prune-job";
+        public static final String NAMING_KEY = "naming-key";
+
+        private Kind() {}
+    }
 
     private Labels() {}
 
@@ -42,10 +63,28 @@ public final class Labels {
     }
 
     public static Map<String, String> releasesOf(Track track) {
-        return Map.of(MANAGED_BY, MANAGER, KIND, "release", TRACK, track.name());
+        return Map.of(MANAGED_BY, MANAGER, KIND, Kind.RELEASE, TRACK, track.name());
     }
 
     public static Map<String, String> allReleases() {
-        return Map.of(MANAGED_BY, MANAGER, KIND, "release");
+        return Map.of(MANAGED_BY, MANAGER, KIND, Kind.RELEASE);
+    }
+
+    /**
+     * Groups releases by their track label, each track's oldest first (creation time, then name); a release without a
+     * track label is left out.
+     */
+    public static <T> Map<String, List<T>> byTrack(Collection<T> releases, Function<T, Map<String, String>> labels,
+                                                   Function<T, String> createdAt, Function<T, String> name) {
+        Map<String, List<T>> byTrack = new TreeMap<>();
+        for (T r : releases) {
+            String track = labels.apply(r).get(TRACK);
+            if (track != null) {
+                byTrack.computeIfAbsent(track, k -> new ArrayList<>()).add(r);
+            }
+        }
+        byTrack.values().forEach(l -> l.sort(Comparator.comparing((T r) -> String.valueOf(createdAt.apply(r)))
+                .thenComparing(name)));
+        return byTrack;
     }
 }

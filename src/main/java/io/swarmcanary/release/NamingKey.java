@@ -15,7 +15,7 @@ import java.util.Optional;
  */
 public final class NamingKey {
     public static final String CONFIG = "swarm-canary-naming-key";
-    public static final String KIND = "naming-key";
+    public static final String KIND = Labels.Kind.NAMING_KEY;
     private static final int BYTES = 32;
 
     private NamingKey() {}

@@ -9,7 +9,6 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 
 /** Reads every managed release from the cluster and groups them by track. */
 public final class StatusReader {
@@ -43,14 +42,11 @@ public final class StatusReader {
      */
     public List<TrackStatus> read(Track trackFilter, Map<String, Integer> weights, Map<String, Position> positions) {
         List<ServiceInfo> services = swarm.services(trackFilter == null ? Labels.allReleases() : Labels.releasesOf(trackFilter));
-        Map<String, List<ServiceInfo>> byTrack = new TreeMap<>();
-        for (ServiceInfo s : services) {
-            byTrack.computeIfAbsent(s.labels().get(Labels.TRACK), k -> new ArrayList<>()).add(s);
-        }
+        Map<String, List<ServiceInfo>> byTrack = Labels.byTrack(services, ServiceInfo::labels, ServiceInfo::createdAt,
+                ServiceInfo::name);
         List<TrackStatus> result = new ArrayList<>();
         byTrack.forEach((track, list) -> {
             List<ReleaseStatus> releases = list.stream()
-                    .sorted((a, b) -> String.valueOf(a.createdAt()).compareTo(String.valueOf(b.createdAt())))
                     .map(s -> release(s, weights.get(s.name())))
                     .toList();
             ServiceInfo first = list.get(0);

@@ -35,7 +35,7 @@ import java.util.function.Supplier;
  */
 public final class EdgeKey {
     public static final String CONFIG = "swarm-canary-edge-key";
-    public static final String KIND = "edge-key";
+    public static final String KIND = Labels.Kind.EDGE_KEY;
     /** The longest a token may live: a forgotten one stops working within a month. */
     public static final Duration MAX_TTL = Duration.ofDays(31);
 

@@ -35,6 +35,7 @@ public final class Labels {
         public static final String ENVOY_TEMPLATE = "envoy-template";
         public static final String PRUNE_JOB = "prune-job";
         public static final String NAMING_KEY = "naming-key";
+        public static final String EDGE_KEY = "edge-key";
 
         private Kind() {}
     }

@@ -44,8 +44,12 @@ public final class EdgeManager {
     Duration restoreTimeout = Duration.ofMinutes(3);
     /** Envoy re-resolves tasks.<service> every 5s: a release that runs is found within two rounds. */
     private static final Duration HOSTS_WARN_TIMEOUT = Duration.ofSeconds(12);
-    /** Writes of other tracks in between are normal on a shared edge: re-read and re-apply this many times. */
+    /**
+     * Writes of other tracks in between are normal on a shared edge: re-read and re-apply at least this many times, and
+     * on a busy edge (many teams, slow nodes) on until the converge timeout, up to {@link #MAX_WRITE_ATTEMPTS_BUSY}.
+     */
     static final int MAX_WRITE_ATTEMPTS = 8;
+    static final int MAX_WRITE_ATTEMPTS_BUSY = 64;
     private static final Duration MAX_BACKOFF = Duration.ofSeconds(3);
     /** The first back-off; tests make it short. */
     Duration retryBase = Duration.ofMillis(200);
@@ -246,7 +250,7 @@ public final class EdgeManager {
             } catch (StaleRead stale) {
                 Optional<EdgeState> now = read(requested.name());
                 // a track's write in between is normal: keep it and write the settings again on top of it
-                if (attempt >= MAX_WRITE_ATTEMPTS || now.isEmpty() || current.isEmpty()
+                if (!keepTrying(attempt, start) || now.isEmpty() || current.isEmpty()
                         || !now.get().settings().equals(current.get().settings())) {
                     throw new ConflictException("someone else changed edge " + requested.name() + "'s settings meanwhile;"
                             + " nothing of this run was applied. Check 'swarm-canary status' and re-run.");
@@ -363,7 +367,7 @@ public final class EdgeManager {
             try {
                 return apply(Optional.of(state), plan, new TrackWrite(track, current, entry), start, progress);
             } catch (StaleRead stale) {
-                if (attempt >= MAX_WRITE_ATTEMPTS) {
+                if (!keepTrying(attempt, start)) {
                     throw new ConflictException("edge " + edge + " kept changing under " + attempt + " attempts to write"
                             + " track " + track + " (other tracks' updates); nothing of this run was applied. Re-run.");
                 }
@@ -376,6 +380,12 @@ public final class EdgeManager {
 
     private static String describe(RouteTable.TrackEntry entry) {
         return entry == null ? "none" : "weights " + entry.weights() + (entry.canary() == null ? "" : ", canary " + entry.canary());
+    }
+
+    /** Whether a write that lost to another track's write is tried again: a few times always, then while time is left. */
+    private boolean keepTrying(int attempt, Instant start) {
+        return attempt < MAX_WRITE_ATTEMPTS
+                || attempt < MAX_WRITE_ATTEMPTS_BUSY && clock.instant().isBefore(start.plus(convergeTimeout));
     }
 
     /** Exponential back-off with jitter, so that writers who collided do not collide again in step. */

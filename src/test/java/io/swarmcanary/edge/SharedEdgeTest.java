@@ -170,6 +170,65 @@ class SharedEdgeTest {
         assertThat(routes().tracks().get(pics.name())).isEqualTo(canaryAt(picsV1, picsV2, 25));
     }
 
+    /** A probe that sees every write live at once, with every host healthy. */
+    EdgeProbe live() {
+        return new EdgeProbe() {
+            @Override
+            public Optional<String> revision(int port) {
+                return Optional.of(currentRevision());
+            }
+
+            @Override
+            public Optional<Map<String, Long>> healthyHosts(int port, Collection<String> clusters) {
+                return Optional.of(clusters.stream().collect(Collectors.toMap(c -> c, c -> 1L)));
+            }
+        };
+    }
+
+    /** Before each of the first {@code times} writes of files, pics writes first (a new weight each time). */
+    void picsWritesFirst(EdgeManager pics, int times) {
+        int[] left = {times};
+        boolean[] inside = {false};
+        swarm.beforeUpdate = () -> {
+            if (inside[0] || left[0] == 0) {
+                return;
+            }
+            inside[0] = true;
+            try {
+                int weight = left[0] % 100 == 0 ? 50 : left[0] % 100; // a new weight each time, the last one 1
+                left[0]--;
+                pics.updateTrack(EDGE, this.pics.name(), to(canaryAt(picsV1, picsV2, weight)), Progress.SILENT);
+            } finally {
+                inside[0] = false;
+            }
+        };
+    }
+
+    @Test
+    void aBusyEdgeIsWrittenAgainPastTheFirstFewAttemptsWhileTheConvergeTimeoutLasts() {
+        EdgeManager files = new EdgeManager(swarm, live(), Clock.systemUTC(), Duration.ofSeconds(20));
+        files.retryBase = Duration.ofMillis(1);
+        picsWritesFirst(pipelineOfPics, EdgeManager.MAX_WRITE_ATTEMPTS + 4);
+
+        files.updateTrack(EDGE, this.files.name(), to(canaryAt(filesV1, filesV2, 75)), Progress.SILENT);
+
+        assertThat(routes().tracks().get(this.files.name())).isEqualTo(canaryAt(filesV1, filesV2, 75));
+        assertThat(routes().tracks().get(pics.name())).isEqualTo(canaryAt(picsV1, picsV2, 1));
+    }
+
+    @Test
+    void anEdgeThatNeverStopsChangingIsAConflictAfterABoundedNumberOfAttempts() {
+        EdgeManager files = new EdgeManager(swarm, live(), Clock.systemUTC(), Duration.ofSeconds(20));
+        files.retryBase = Duration.ofMillis(1);
+        RouteTable.TrackEntry before = routes().tracks().get(this.files.name());
+        picsWritesFirst(pipelineOfPics, 999); // never the 50 pics starts at
+
+        assertThatThrownBy(() -> files.updateTrack(EDGE, this.files.name(), to(canaryAt(filesV1, filesV2, 75)),
+                Progress.SILENT)).isInstanceOf(ConflictException.class)
+                .hasMessageContaining("kept changing under " + EdgeManager.MAX_WRITE_ATTEMPTS_BUSY + " attempts");
+        assertThat(routes().tracks().get(this.files.name())).isEqualTo(before);
+    }
+
     @Test
     void theSameTracksWriteBetweenReadAndWriteIsAConflict() {
         swarm.beforeUpdate = once(() -> pipelineOfPics.updateTrack(EDGE, files.name(), to(canaryAt(filesV1, filesV2, 5)),

@@ -231,8 +231,8 @@ class DryRunTest {
                 "previous", "weights", "removed", "edge", "revision", "seconds");
         assertThat(fields(real.ensureEdge().apply(new EdgeEnsureOperation.Request(settings(EDGE), Optional.empty(), false,
                 List.of("from the file")), Progress.SILENT)))
-                .containsExactly("edge", "outcome", "revision", "config", "weights", "warnings", "seconds");
-        assertThat(fields(real.status().read(null))).containsExactly("tracks", "edge", "unrouted");
+                .containsExactly("edge", "outcome", "revision", "config", "weights", "warnings", "seconds", "forceCanary");
+        assertThat(fields(real.status().read(null))).containsExactly("tracks", "edge", "unrouted", "forceCanary");
         assertThat(fields(operations(swarm, "no-such-edge").status().read(files))).containsExactly("tracks", "unrouted");
         assertThat(fields(new DeployReport("s", "t", "v", io.swarmcanary.release.DeployResult.Outcome.CREATED, List.of(),
                 List.of(), null, List.of(), 1, "r", Map.of(), List.of(), true))).containsExactly("service", "track", "version",

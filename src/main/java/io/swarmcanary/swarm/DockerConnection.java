@@ -69,9 +69,11 @@ public final class DockerConnection implements AutoCloseable {
         Function<RemoteApiVersion, DockerClientConfig> configFor =
                 v -> DefaultDockerClientConfig.createDefaultConfigBuilder().withApiVersion(v)
                         .withDockerTlsVerify(tlsVerify(System.getenv("DOCKER_TLS_VERIFY"))).build();
+        // checked before docker-java builds its config: its own check of DOCKER_CERT_PATH is vaguer and exits 1
+        String hostEnv = System.getenv("DOCKER_HOST");
+        checkEndpoint(hostUri(hostEnv == null || hostEnv.isBlank() ? "unix:///var/run/docker.sock" : hostEnv.strip()),
+                tlsVerify(System.getenv("DOCKER_TLS_VERIFY")), System.getenv("DOCKER_CERT_PATH"), System.getenv(ALLOW_PLAIN_TCP));
         DockerClientConfig config = configFor.apply(RemoteApiVersion.UNKNOWN_VERSION);
-        checkEndpoint(config.getDockerHost(), tlsVerify(System.getenv("DOCKER_TLS_VERIFY")), System.getenv("DOCKER_CERT_PATH"),
-                System.getenv(ALLOW_PLAIN_TCP));
         DockerHttpClient transport = new ApacheDockerHttpClient.Builder()
                 .dockerHost(config.getDockerHost())
                 .sslConfig(config.getSSLConfig())
@@ -140,6 +142,15 @@ public final class DockerConnection implements AutoCloseable {
      */
     static boolean tlsVerify(String value) {
         return value != null && !value.isEmpty();
+    }
+
+    private static java.net.URI hostUri(String host) {
+        try {
+            return java.net.URI.create(host);
+        } catch (IllegalArgumentException e) {
+            throw new UserInputException("DOCKER_HOST '" + host + "' is not an address (" + e.getMessage() + "); use e.g."
+                    + " unix:///var/run/docker.sock or tcp://manager.example.com:2376. Nothing was sent.");
+        }
     }
 
     /** Refuses, before anything is sent, what would send secrets in clear text or fail later with a vague TLS error. */

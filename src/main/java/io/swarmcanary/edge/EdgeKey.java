@@ -13,8 +13,7 @@ import com.nimbusds.jwt.SignedJWT;
 import io.swarmcanary.ConflictException;
 import io.swarmcanary.envoy.EnvoyConfigRenderer;
 import io.swarmcanary.release.Labels;
-import io.swarmcanary.swarm.ConfigInfo;
-import io.swarmcanary.swarm.DockerApiException;
+import io.swarmcanary.swarm.ClusterConfigs;
 import io.swarmcanary.swarm.SwarmGateway;
 import java.nio.charset.StandardCharsets;
 import java.text.ParseException;
@@ -47,7 +46,7 @@ public final class EdgeKey {
 
     /** The cluster's key, or empty when no {@code edge ensure} has made one yet. Reading changes nothing. */
     public static Optional<EdgeKey> read(SwarmGateway swarm) {
-        return swarm.config(CONFIG).map(ConfigInfo::data).filter(d -> d != null && d.length > 0).map(EdgeKey::parse);
+        return ClusterConfigs.read(swarm, CONFIG).map(EdgeKey::parse);
     }
 
     /** The cluster's key, created now if it has none; two first users at once agree on whichever was created. */
@@ -56,18 +55,11 @@ public final class EdgeKey {
         if (existing.isPresent()) {
             return existing.get();
         }
-        EdgeKey created = generate();
-        try {
-            swarm.createConfig(CONFIG, created.key.toJSONString().getBytes(StandardCharsets.UTF_8),
-                    Map.of(Labels.MANAGED_BY, Labels.MANAGER, Labels.KIND, KIND));
-            return created;
-        } catch (DockerApiException e) {
-            if (e.status() == 409) {
-                return read(swarm).orElseThrow(() -> new ConflictException("another command created this cluster's edge"
-                        + " key at the same moment, and it cannot be read back. Re-run."));
-            }
-            throw e;
-        }
+        return parse(ClusterConfigs.createOrReadWinner(swarm, CONFIG,
+                generate().key.toJSONString().getBytes(StandardCharsets.UTF_8),
+                Map.of(Labels.MANAGED_BY, Labels.MANAGER, Labels.KIND, KIND),
+                () -> new ConflictException("another command created this cluster's edge key at the same moment, and it"
+                        + " cannot be read back. Re-run.")));
     }
 
     /** A new key, not stored anywhere (tests; {@link #of} stores the cluster's). */

@@ -1,6 +1,6 @@
 package io.swarmcanary.release;
 
-import io.swarmcanary.swarm.ConfigInfo;
+import io.swarmcanary.swarm.ClusterConfigs;
 import io.swarmcanary.swarm.DockerApiException;
 import io.swarmcanary.swarm.SwarmGateway;
 import java.security.SecureRandom;
@@ -51,15 +51,13 @@ public final class NamingKey {
     /** The cluster's key, created now if it has none; two first users at once agree on whichever was created. */
     public static byte[] of(SwarmGateway swarm) {
         Key key = readOrNew(swarm);
-        try {
-            store(swarm, key);
-            return key.bytes();
-        } catch (io.swarmcanary.ConflictException raced) {
-            return read(swarm).orElseThrow(() -> raced);
-        }
+        return key.stored() ? key.bytes() : ClusterConfigs.createOrReadWinner(swarm, CONFIG, key.bytes(),
+                Map.of(Labels.MANAGED_BY, Labels.MANAGER, Labels.KIND, KIND), () -> new io.swarmcanary.ConflictException(
+                        "another deploy created this cluster's secret-naming key at the same moment; nothing of this run"
+                                + " was created. Re-run."));
     }
 
     public static Optional<byte[]> read(SwarmGateway swarm) {
-        return swarm.config(CONFIG).map(ConfigInfo::data).filter(d -> d != null && d.length > 0);
+        return ClusterConfigs.read(swarm, CONFIG);
     }
 }

@@ -114,9 +114,10 @@ else
   else
     say "starting dockerd (log: $SC_DOCKERD_LOG)"
     $SUDO mkdir -p "$(dirname "$SC_DOCKERD_LOG")"
-    # setsid + nohup: keeps running after this script (and its CI step) ends; 9>&-: dockerd (and every
+    # setsid + nohup: keeps running after this script (and its CI step) ends; 3>&-: a daemon holding
+    # --nodes 3's export pipe keeps `$(up.sh --nodes 3)` waiting forever; 9>&-: dockerd (and every
     # container shim it starts) must not inherit the lock, or each later up.sh waits for it forever
-    $SUDO setsid nohup dockerd >>"$SC_DOCKERD_LOG" 2>&1 </dev/null 9>&- &
+    $SUDO setsid nohup dockerd >>"$SC_DOCKERD_LOG" 2>&1 </dev/null 3>&- 9>&- &
   fi
   for _ in $(seq 1 60); do
     docker info >/dev/null 2>&1 && break

@@ -209,7 +209,7 @@ bed_node_up() { # bed_node_up NODE: starts the node's dockerd unless it answers
     setsid nohup nsenter --net="/var/run/netns/$node" unshare --uts --mount --propagation private \
       env PATH="$BED_ENGINE_DIR/usr/sbin:$BED_ENGINE_DIR/usr/bin:$PATH" \
       sh -c 'hostname "$1" && shift && exec "$@"' sh "$node" \
-      dockerd --config-file "$dir/daemon.json" >>"$dir/dockerd.log" 2>&1 </dev/null 9>&- &
+      dockerd --config-file "$dir/daemon.json" >>"$dir/dockerd.log" 2>&1 </dev/null 3>&- 9>&- &
   fi
 }
 
@@ -367,7 +367,7 @@ EOF
     say "registry already running on $BED_REGISTRY (login $([[ $BED_REGISTRY_AUTH != 0 ]] && echo required || echo off))"
   else
     say "starting the registry on https://$BED_REGISTRY (login $([[ $BED_REGISTRY_AUTH != 0 ]] && echo required || echo off); log: $dir/registry.log)"
-    setsid nohup docker-registry serve "$dir/config.yml" >>"$dir/registry.log" 2>&1 </dev/null 9>&- &
+    setsid nohup docker-registry serve "$dir/config.yml" >>"$dir/registry.log" 2>&1 </dev/null 3>&- 9>&- &
     echo $! >"$dir/registry.pid"
     for _ in $(seq 1 40); do
       curl -s -o /dev/null --cacert "$BED_ROOT/pki/ca.pem" "https://$BED_REGISTRY/v2/" && break

@@ -1,5 +1,8 @@
 package io.swarmcanary.edge;
 
+import io.swarmcanary.swarm.TaskInfo;
+import java.util.List;
+
 /** How an edge's config reaches its Envoys, and how to see that every Envoy has it. */
 sealed interface Delivery permits RedeployDelivery, XdsDelivery {
     /**
@@ -8,8 +11,8 @@ sealed interface Delivery permits RedeployDelivery, XdsDelivery {
      */
     record Look(String seen, boolean served, String rejection) {}
 
-    /** What the live Envoys show of this revision, with {@code running} Envoy tasks. */
-    Look look(EdgeSettings settings, String revision, long running);
+    /** What the live Envoys show of this revision: each of the {@code running} Envoy tasks must serve it. */
+    Look look(EdgeSettings settings, String revision, List<TaskInfo> running);
 
     /** How often a wait for the live Envoys asks again. */
     long pollMillis();

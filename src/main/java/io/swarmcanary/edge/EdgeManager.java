@@ -22,6 +22,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -74,7 +75,7 @@ public final class EdgeManager {
         this.probe = probe;
         this.reader = new EdgeReader(swarm);
         this.planner = new EdgePlanner(swarm);
-        this.redeploy = new RedeployDelivery(probe);
+        this.redeploy = new RedeployDelivery(probe, swarm);
         this.xdsDelivery = new XdsDelivery(swarm, controlPlane);
         this.clock = clock;
         this.convergeTimeout = convergeTimeout;
@@ -414,19 +415,25 @@ public final class EdgeManager {
         awaitHealthyHosts(require(edge).settings(), services, hostCheck, progress);
     }
 
-    private void awaitHealthyHosts(EdgeSettings settings, List<String> services, HostCheck hostCheck, Progress progress) {
+    void awaitHealthyHosts(EdgeSettings settings, List<String> services, HostCheck hostCheck, Progress progress) {
         Duration timeout = hostCheck == HostCheck.REQUIRE ? convergeTimeout : HOSTS_WARN_TIMEOUT;
-        List<String> missing = new ArrayList<>(services); // as of the last look
+        List<TaskInfo> envoys = swarm.tasks(settings.name()).stream().filter(t -> t.wanted() && t.running()).toList();
+        Map<String, EdgeProbe> probes = EveryEnvoy.probes(probe, swarm, envoys);
+        List<String> missing = new ArrayList<>(services); // as of the last look, "<cluster> on <node>" on several nodes
         boolean over = Wait.upTo(timeout, clock).every(Duration.ofMillis(250)).onInterrupt(EdgeManager::interrupted).until(e -> {
-            Optional<Map<String, Long>> healthy = probe.healthyHosts(settings.port(), services);
-            if (healthy.isEmpty()) {
+            Map<String, Optional<Map<String, Long>>> healthy = new LinkedHashMap<>();
+            probes.forEach((node, p) -> healthy.put(node, p.healthyHosts(settings.port(), services)));
+            if (healthy.values().stream().allMatch(Optional::isEmpty)) {
                 progress.info("note: cannot read the stats of the live Envoy of edge " + settings.name()
                         + " (no stats host in its config, or no answer on port " + settings.port()
                         + "); not checking that it has found the tasks of " + String.join(", ", services));
                 return Optional.of(true);
             }
             missing.clear();
-            services.stream().filter(s -> healthy.get().getOrDefault(s, 0L) == 0).forEach(missing::add);
+            healthy.forEach((node, hosts) -> services.stream()
+                    // a node whose Envoy does not answer has not shown it found them: wait for it too
+                    .filter(s -> hosts.map(h -> h.getOrDefault(s, 0L)).orElse(0L) == 0)
+                    .forEach(s -> missing.add(probes.size() == 1 ? s : s + " on " + node)));
             if (missing.isEmpty()) {
                 progress.done();
                 return Optional.of(true);
@@ -697,7 +704,7 @@ public final class EdgeManager {
      * Whether the live Envoys serve this write: its own revision, or a later one (another track's write) whose route
      * table still carries this write's change. A later one that replaced this change ends the wait: it stands.
      */
-    private Look look(EdgeSettings settings, String revision, Write ours, long running) {
+    private Look look(EdgeSettings settings, String revision, Write ours, List<TaskInfo> running) {
         Look mine = lookAt(settings, revision, running);
         if (mine.served() || mine.rejection() != null) {
             return mine;
@@ -721,7 +728,7 @@ public final class EdgeManager {
                 + (theirs.served() ? "served" : theirs.seen()), theirs.served(), null);
     }
 
-    private Look lookAt(EdgeSettings settings, String revision, long running) {
+    private Look lookAt(EdgeSettings settings, String revision, List<TaskInfo> running) {
         return delivery(settings).look(settings, revision, running);
     }
 
@@ -730,17 +737,18 @@ public final class EdgeManager {
      * served; fails at once on a rollout rollback/pause or a rejection, else at the deadline.
      */
     private void awaitLive(EdgeSettings settings, Duration timeout, long pollMillis, Progress progress,
-                           java.util.function.LongFunction<Look> look) {
+                           java.util.function.Function<List<TaskInfo>, Look> look) {
         String[] last = {""}; // what the last look saw, for the timeout's message
         boolean live = Wait.upTo(timeout, clock).every(Duration.ofMillis(pollMillis)).onInterrupt(EdgeManager::interrupted)
                 .until(e -> {
                     String state = swarm.updateState(settings.name());
                     List<TaskInfo> tasks = swarm.tasks(settings.name());
-                    long running = tasks.stream().filter(t -> t.wanted() && t.running()).count();
+                    List<TaskInfo> runningTasks = tasks.stream().filter(t -> t.wanted() && t.running()).toList();
+                    long running = runningTasks.size();
                     long wanted = tasks.stream().filter(TaskInfo::wanted).count();
                     Look seen;
                     try {
-                        seen = look.apply(running);
+                        seen = look.apply(runningTasks);
                     } catch (RuntimeException failure) {
                         progress.done();
                         throw failure;

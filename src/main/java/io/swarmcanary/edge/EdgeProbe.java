@@ -28,6 +28,11 @@ import java.util.function.Supplier;
 public interface EdgeProbe {
     Optional<String> revision(int port);
 
+    /** The same probe aimed at another host (a node's address, to ask each node's Envoy); fakes answer as themselves. */
+    default EdgeProbe at(String host) {
+        return this;
+    }
+
     /**
      * Healthy hosts ({@code membership_healthy}) per cluster in the live Envoy; a cluster it does not have counts 0.
      * Empty when its stats cannot be read (no stats host in a custom template, or no answer).
@@ -44,6 +49,11 @@ public interface EdgeProbe {
     /** @param statsToken a fresh token for the stats host each call (see {@link EdgeKey#statsTokens}); empty for none */
     static EdgeProbe http(String host, Supplier<Optional<String>> statsToken) {
         return new EdgeProbe() {
+            @Override
+            public EdgeProbe at(String other) {
+                return http(other, statsToken);
+            }
+
             @Override
             public Optional<String> revision(int port) {
                 return get(host, port, "proxy_test", "/").filter(r -> r.startsWith("HTTP/1.1 200")).flatMap(response -> {

@@ -7,6 +7,7 @@ import io.swarmcanary.release.Progress;
 import io.swarmcanary.swarm.ServiceDefinition;
 import io.swarmcanary.swarm.ServiceInfo;
 import io.swarmcanary.swarm.SwarmGateway;
+import io.swarmcanary.swarm.TaskInfo;
 import io.swarmcanary.xds.ControlPlaneClient;
 import io.swarmcanary.xds.XdsStatus;
 import java.util.List;
@@ -31,22 +32,36 @@ final class XdsDelivery implements Delivery {
 
     /**
      * Delivery xds: served when every running Envoy task has ACKed the revision (RDS) and the clusters served
-     * with it (CDS), as its control plane reports. A NACK is a rejection: Envoy keeps its previous config.
+     * with it (CDS), as its control plane reports. Each task is matched to its own ADS stream by address (the stream's
+     * peer is the task's address on the edge's network), so a stale stream of a gone task, or two streams of one
+     * Envoy, never stand for a task that has not ACKed. A NACK is a rejection: Envoy keeps its previous config.
      */
     @Override
-    public Look look(EdgeSettings settings, String revision, long running) {
+    public Look look(EdgeSettings settings, String revision, List<TaskInfo> running) {
         Optional<XdsStatus> status = controlPlane.status(settings.xds().statusPort());
         if (status.isEmpty() || !revision.equals(status.get().routesVersion())) {
             // ask for a read now rather than at the control plane's next poll
             status = controlPlane.refresh(settings.xds().statusPort());
         }
-        String seen = status.map(s -> s.describe(running)).orElse("control plane not answering on port "
+        String seen = status.map(s -> s.describe(running.size())).orElse("control plane not answering on port "
                 + settings.xds().statusPort()) + " (want routes " + revision + ")";
         boolean current = status.isPresent() && revision.equals(status.get().routesVersion());
         Optional<XdsStatus.Envoy> rejected = status.flatMap(s -> s.envoys().stream().filter(e -> e.nack() != null).findFirst());
         String rejection = rejected.isPresent() && current ? "Envoy " + rejected.get().address()
                 + " rejected the new config and keeps its previous one: " + rejected.get().nack() : null;
-        return new Look(seen, current && status.get().upToDate() >= running, rejection);
+        if (!current) {
+            return new Look(seen, false, rejection);
+        }
+        XdsStatus s = status.get();
+        if (running.stream().anyMatch(t -> t.addresses().isEmpty())) {
+            // a task whose addresses the engine did not report: count the up-to-date streams instead
+            return new Look(seen, s.upToDate() >= running.size(), rejection);
+        }
+        List<String> behind = running.stream().filter(t -> s.envoys().stream()
+                        .noneMatch(e -> t.addresses().contains(e.address()) && e.upToDate(s)))
+                .map(t -> "task " + t.id().substring(0, Math.min(12, t.id().length())) + " on node " + t.nodeId()).toList();
+        return new Look(seen + (behind.isEmpty() ? "" : "; not yet up to date: " + String.join(", ", behind)),
+                behind.isEmpty(), rejection);
     }
 
     @Override

@@ -24,14 +24,15 @@ import com.github.dockerjava.api.model.ServiceModeConfig;
 import com.github.dockerjava.api.model.ServicePlacement;
 import com.github.dockerjava.api.model.ServiceReplicatedModeOptions;
 import com.github.dockerjava.api.model.ServiceSpec;
-import com.github.dockerjava.api.model.Task;
 import com.github.dockerjava.api.model.TaskSpec;
 import com.github.dockerjava.transport.DockerHttpClient;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Base64;
 import java.util.Comparator;
 import java.util.List;
@@ -397,23 +398,33 @@ public final class DockerSwarmGateway implements SwarmGateway {
 
     @Override
     public List<TaskInfo> tasks(String serviceName) {
-        return docker.listTasksCmd().withServiceFilter(serviceName).exec().stream()
-                .map(DockerSwarmGateway::toTaskInfo)
-                .sorted(Comparator.comparing(TaskInfo::timestamp, Comparator.nullsFirst(Comparator.naturalOrder())))
-                .toList();
+        // raw: docker-java's Task has no NetworksAttachments, and the addresses tie an Envoy's xds stream to its task
+        String filters = URLEncoder.encode(JSON.createObjectNode().set("service", JSON.createArrayNode().add(serviceName))
+                .toString(), StandardCharsets.UTF_8);
+        List<TaskInfo> tasks = new ArrayList<>();
+        for (JsonNode t : raw(DockerHttpClient.Request.Method.GET, "/tasks?filters=" + filters, null, "list tasks of " + serviceName)) {
+            tasks.add(toTaskInfo(t));
+        }
+        tasks.sort(Comparator.comparing(TaskInfo::timestamp, Comparator.nullsFirst(Comparator.naturalOrder())));
+        return List.copyOf(tasks);
     }
 
-    private static TaskInfo toTaskInfo(Task t) {
-        var status = t.getStatus();
-        String containerId = status != null && status.getContainerStatus() != null
-                ? status.getContainerStatus().getContainerID() : null;
-        return new TaskInfo(t.getId(), t.getSlot() == null ? 0 : t.getSlot(), t.getNodeId(),
-                status == null || status.getState() == null ? "unknown" : status.getState().getValue(),
-                t.getDesiredState() == null ? "unknown" : t.getDesiredState().getValue(),
-                status == null ? null : status.getMessage(),
-                status == null ? null : status.getErr(),
-                containerId,
-                status == null ? null : status.getTimestamp());
+    static TaskInfo toTaskInfo(JsonNode t) {
+        JsonNode status = t.path("Status");
+        List<String> addresses = new ArrayList<>();
+        for (JsonNode attachment : t.path("NetworksAttachments")) {
+            for (JsonNode cidr : attachment.path("Addresses")) {
+                addresses.add(cidr.asText().replaceFirst("/\\d+$", ""));
+            }
+        }
+        return new TaskInfo(t.path("ID").asText(), t.path("Slot").asInt(0), text(t.path("NodeID")),
+                status.path("State").asText("unknown"), t.path("DesiredState").asText("unknown"),
+                text(status.path("Message")), text(status.path("Err")), text(status.path("ContainerStatus").path("ContainerID")),
+                text(status.path("Timestamp")), addresses);
+    }
+
+    private static String text(JsonNode node) {
+        return node.isMissingNode() || node.isNull() ? null : node.asText();
     }
 
     @Override

@@ -1,6 +1,12 @@
 package io.swarmcanary.swarm;
 
-/** One Swarm task: its observed state, the state Swarm wants, and why it failed if it did. */
+import java.util.List;
+
+/**
+ * One Swarm task: its observed state, the state Swarm wants, and why it failed if it did.
+ *
+ * @param addresses the task's IP addresses on its networks (no prefix length): how a peer it connects from is known
+ */
 public record TaskInfo(
         String id,
         int slot,
@@ -10,7 +16,18 @@ public record TaskInfo(
         String message,
         String error,
         String containerId,
-        String timestamp) {
+        String timestamp,
+        List<String> addresses) {
+
+    public TaskInfo {
+        addresses = addresses == null ? List.of() : List.copyOf(addresses);
+    }
+
+    /** A task whose addresses are not known. */
+    public TaskInfo(String id, int slot, String nodeId, String state, String desiredState, String message, String error,
+                    String containerId, String timestamp) {
+        this(id, slot, nodeId, state, desiredState, message, error, containerId, timestamp, List.of());
+    }
 
     public boolean running() {
         return "running".equals(state);

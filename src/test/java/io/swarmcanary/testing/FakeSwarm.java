@@ -37,9 +37,15 @@ public final class FakeSwarm implements SwarmGateway {
         return "fake-node";
     }
 
+    /** Tasks given by a test for a service (e.g. Envoy tasks on several nodes); others are made up from its spec. */
+    public final Map<String, List<TaskInfo>> tasksOf = new LinkedHashMap<>();
+
+    /** Node ID to address, as the engine reports them; one node by default. */
+    public final Map<String, String> nodeAddresses = new LinkedHashMap<>(Map.of("fake-node-id", "127.0.0.1"));
+
     @Override
     public Map<String, String> nodeAddresses() {
-        return Map.of("fake-node-id", "127.0.0.1");
+        return Map.copyOf(nodeAddresses);
     }
 
     @Override
@@ -174,6 +180,9 @@ public final class FakeSwarm implements SwarmGateway {
 
     @Override
     public List<TaskInfo> tasks(String serviceName) {
+        if (tasksOf.containsKey(serviceName)) {
+            return tasksOf.get(serviceName);
+        }
         ServiceInfo s = services.get(serviceName);
         if (s == null) {
             return List.of();

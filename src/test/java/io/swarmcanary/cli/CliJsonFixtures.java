@@ -75,6 +75,11 @@ public final class CliJsonFixtures {
     public static void check(String name, String actualJson) {
         Path file = DIR.resolve(name + ".json");
         try {
+            boolean same = Files.exists(file) && normalised(parse(actualJson)).equals(JSON.readTree(Files.readString(file,
+                    StandardCharsets.UTF_8)));
+            if (UPDATE && same) {
+                return; // the same answer (fields in another order: Map.of's order changes per run) is not rewritten
+            }
             if (UPDATE || !Files.exists(file)) {
                 Files.createDirectories(DIR);
                 Files.writeString(file, JSON.writerWithDefaultPrettyPrinter().writeValueAsString(normalised(parse(actualJson)))

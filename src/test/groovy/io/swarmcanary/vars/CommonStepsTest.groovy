@@ -23,10 +23,9 @@ class CommonStepsTest extends PipelineTestSupport {
         swarmPrune: [dryRun: true],
     ]
 
-    /** What the fake CLI answers a step's valid call, by verb, where '{"ok": true}' is not enough. */
+    /** What the fake CLI answers a step's valid call, by verb, where the verb's recorded answer is not the one (approval: false). */
     static final Map<String, Map<String, String>> CLI_OUTPUTS = [
-        swarmCanaryDeploy: [deploy: '{"service": "files-webdev-1_0_10", "weights": {"1.0.9": 100, "1.0.10": 0}}',
-                            next: cliJson('next-canary-at-0-no-gates')],
+        swarmCanaryDeploy: [next: cliJson('next-canary-at-0-no-gates')],
     ]
 
     /** How many CLI calls a step's valid call makes: one, but for the lifecycle (deploy, next, four shifts, promote). */
@@ -79,7 +78,7 @@ class CommonStepsTest extends PipelineTestSupport {
                 helper.callStack.clear()
                 shCalls.clear()
                 cliOnPath = true
-                cliAnswer = { List<String> args -> CLI_OUTPUTS[step]?.get(args[0]) ?: '{"ok": true}' }
+                cliAnswer = { List<String> args -> CLI_OUTPUTS[step]?.get(args[0]) ?: recordedAnswer(args) }
                 runStep(step, VALID_CALLS[step])
                 def runnerCalls = calls(RUNNER)
                 assertThat(runnerCalls).as("${step} calls ${RUNNER}").hasSize(RUNNER_CALLS[step] ?: 1)

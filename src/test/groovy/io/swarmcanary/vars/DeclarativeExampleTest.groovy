@@ -42,7 +42,6 @@ class DeclarativeExampleTest extends PipelineTestSupport {
         ['always', 'success', 'failure', 'aborted', 'unstable', 'changed', 'fixed', 'regression', 'cleanup'].each { String condition ->
             helper.registerAllowedMethod(condition, [Closure], { Closure body -> current.conditions[condition] = body })
         }
-        cliAnswer = { List<String> args -> answer(args) }
     }
 
     /** Declarative's order: stages, then post's conditions for the result (always first, cleanup last). */
@@ -96,23 +95,6 @@ class DeclarativeExampleTest extends PipelineTestSupport {
             return stage == failingStage ? 1 : 0
         }
         return super.fakeSh(script)
-    }
-
-    /** The CLI's answers: next from the checked-in output of the real command, the others as the CLI's JSON has them. */
-    String answer(List<String> args) {
-        switch (args[0]) {
-            case 'deploy': return '{"service": "files-webdev-1_0_10", "track": "files-webdev", "version": "1.0.10", "outcome": "CREATED", ' +
-                    '"routing": "edge envoy routes files-webdev", "weights": {"1.0.9": 100, "1.0.10": 0}}'
-            case 'next': return cliJson('next-canary-at-0')
-            case 'shift': return '{"track": "files-webdev", "weights": {}}'
-            case 'analyze': return '{"track": "files-webdev", "verdict": "pass", "reason": "canary within limits"}'
-            case 'report': return '{"out": "swarm-canary-report.html"}'
-            case 'promote': return '{"track": "files-webdev", "outcome": "promoted", "stable": "files-webdev-1_0_10", ' +
-                    '"previous": "files-webdev-1_0_9", "weights": {"1.0.9": 0, "1.0.10": 100}, "removed": []}'
-            case 'rollback': return '{"track": "files-webdev", "outcome": "rolled back", "stable": "files-webdev-1_0_9", ' +
-                    '"weights": {"1.0.9": 100}, "removed": ["files-webdev-1_0_10"]}'
-            default: throw new AssertionError("unexpected CLI call ${args}")
-        }
     }
 
     def runExample() {

@@ -23,7 +23,7 @@ class EnvoyShiftTrafficStepTest extends PipelineTestSupport {
 
     @Test
     void shiftsToOneWeightThroughTheRunner() {
-        cliStdout = '{"track": "files-webdev", "weights": {"1.0.9": 75, "1.0.10": 25}}'
+        cliStdout = cliJson('shift-25')
         def result = runStep('envoyShiftTraffic', [app: 'files', env: 'webdev', weight: 25, edge: 'envoy',
                                                    dockerHost: 'tcp://manager:2376', dockerCredentialsId: 'swarm-tls'])
         assertThat(result.weights).isEqualTo(['1.0.9': 75, '1.0.10': 25])
@@ -48,7 +48,7 @@ class EnvoyShiftTrafficStepTest extends PipelineTestSupport {
     @Test
     void returnsTheCliErrorAsAPipelineError() {
         cliExit = 3
-        cliStdout = '{"error": {"message": "the route table of edge envoy changed", "exitCode": 3, "kind": "conflict"}}'
+        cliStdout = cliError('conflict', 'the route table of edge envoy changed')
         assertThatThrownBy { runStep('envoyShiftTraffic', [app: 'files', env: 'webdev', weight: 5]) }
                 .isInstanceOf(StepFailure).hasMessageContaining('swarm-canary shift (exit 3, conflict').hasMessageContaining('re-run')
     }

@@ -3,6 +3,7 @@ package io.swarmcanary.vars
 import com.lesfurets.jenkins.unit.BasePipelineTest
 import com.lesfurets.jenkins.unit.MethodCall
 import com.lesfurets.jenkins.unit.global.lib.SourceRetriever
+import groovy.json.JsonOutput
 import groovy.json.JsonSlurperClassic
 import org.junit.jupiter.api.AfterEach
 import org.junit.jupiter.api.BeforeEach
@@ -38,8 +39,11 @@ abstract class PipelineTestSupport extends BasePipelineTest {
     /** Values the fake credentials store holds for string credentials, by id. */
     Map<String, String> secretValues = [:]
 
-    /** What the fake CLI prints on stdout and returns; cliRuns records the arguments file it was given. */
-    String cliStdout = '{"ok": true}'
+    /**
+     * What the fake CLI prints on stdout; null (the default): the real CLI's recorded answer for the verb it runs
+     * ({@link #recordedAnswer}). cliRuns records the arguments file it was given.
+     */
+    String cliStdout = null
     /** When set: what the fake CLI prints for these arguments (its verb first), instead of cliStdout. */
     Closure<String> cliAnswer
     int cliExit = 0
@@ -207,9 +211,48 @@ abstract class PipelineTestSupport extends BasePipelineTest {
         shCalls.collect { it.script }
     }
 
-    /** A JSON answer the real CLI printed, checked in under src/test/resources/cli-json/ (see io.swarmcanary.cli.CliJsonFixtures). */
+    /**
+     * A JSON answer the real CLI printed, checked in under src/test/resources/cli-json/: made by the real commands in
+     * io.swarmcanary.cli.CliAnswersTest and NextCommandTest, which fail when the CLI's JSON changes (CliJsonFixtures).
+     */
     static String cliJson(String name) {
         new File(REPO, "src/test/resources/cli-json/${name}.json").getText('UTF-8')
+    }
+
+    /** A recorded answer as the steps get it from readJSON: plain maps and lists. */
+    static Map cliAnswerOf(String name) {
+        new JsonSlurperClassic().parseText(cliJson(name)) as Map
+    }
+
+    /**
+     * A variant of a recorded answer, for a situation the recordings do not have: the recorded answer, parsed, changed
+     * by {@code change} (the caller says why), printed again. Never a hand-written answer: the fields stay the CLI's.
+     */
+    static String cliJsonWith(String name, Closure change) {
+        Map answer = cliAnswerOf(name)
+        change(answer)
+        JsonOutput.toJson(answer)
+    }
+
+    /** The CLI's error answer of a kind ('bad-input', 'conflict', 'failed'), with the message a test looks for. */
+    static String cliError(String kind, String message) {
+        cliJsonWith("error-${kind}") { Map answer -> answer.error.message = message }
+    }
+
+    /** The recorded answer each verb gives when a test does not set one: its common, successful case. */
+    static final Map<String, String> RECORDED_ANSWERS = [deploy: 'deploy-canary', next: 'next-canary-at-0', shift: 'shift-25',
+            promote: 'promote', rollback: 'rollback', analyze: 'analyze-pass', status: 'status', prune: 'prune',
+            report: 'report', 'edge ensure': 'edge-ensure']
+
+    /** What the real CLI answered to this verb (prune --dry-run: its plan); a verb without a recording fails the test. */
+    static String recordedAnswer(List<String> args) {
+        String verb = args[0] == 'edge' ? 'edge ensure' : args[0]
+        String name = verb == 'prune' && args.contains('--dry-run') ? 'prune-dry-run' : RECORDED_ANSWERS[verb]
+        if (name == null) {
+            // (Object): Groovy 2.4 would pick AssertionError's private String constructor for a GString
+            throw new AssertionError((Object) "no recorded answer of 'swarm-canary ${verb}': record one in io.swarmcanary.cli.CliAnswersTest")
+        }
+        return cliJson(name)
     }
 
     static String sha256(String text) {
@@ -330,7 +373,8 @@ abstract class PipelineTestSupport extends BasePipelineTest {
         }
         if (script.contains('"@$SWARM_CANARY_ARGS"')) {
             cliRuns << readAgentFile(env.SWARM_CANARY_ARGS)
-            writeAgentFile(env.SWARM_CANARY_OUT, cliAnswer ? cliAnswer(argsOfFile(readAgentFile(env.SWARM_CANARY_ARGS))) : cliStdout)
+            List<String> args = argsOfFile(readAgentFile(env.SWARM_CANARY_ARGS))
+            writeAgentFile(env.SWARM_CANARY_OUT, cliAnswer ? cliAnswer(args) : cliStdout != null ? cliStdout : recordedAnswer(args))
             return cliExit
         }
         throw new AssertionError("unexpected sh script: ${script}")

@@ -12,7 +12,6 @@ class SharedConfigTest extends PipelineTestSupport {
     void cliOnAgent() {
         env.SWARM_CANARY_CLI = '/opt/swarm-canary'
         files['/opt/swarm-canary'] = 'cli'
-        cliStdout = '{"tracks": []}'
     }
 
     void defaults(String json) {

@@ -61,8 +61,7 @@ class SwarmCanaryDeployStepTest extends PipelineTestSupport {
             lastShift = args[args.indexOf('--weight') + 1] as int
         }
         cliExit = call == failAt ? 1 : 0
-        cliStdout = call == failAt ? '{"error": {"message": "envoy did not serve the new config within 3m", "exitCode": 1, "kind": "failed"}}'
-                                   : answer(args)
+        cliStdout = call == failAt ? cliError('failed', 'envoy did not serve the new config within 3m') : answer(args)
         if (args[0] == 'analyze' && call != failAt) {
             cliExit = [pass: 0, fail: 1, inconclusive: 4][verdicts.get(lastShift, 'pass')]
             // as the CLI does: the analysis is appended to the events file (--events), in this agent's workspace
@@ -87,33 +86,33 @@ class SwarmCanaryDeployStepTest extends PipelineTestSupport {
         args[0] == 'shift' ? "shift ${args[args.indexOf('--weight') + 1]}".toString() : args[0]
     }
 
+    /** The real deploy's recorded answers, by the weights it reports (the situations io.swarmcanary.cli.CliAnswersTest records). */
+    static final Map<Map<String, Integer>, String> RECORDED_DEPLOYS = [
+        (['1.0.9': 100, '1.0.10': 0]): 'deploy-canary', (['1.0.9': 75, '1.0.10': 25]): 'deploy-resumed',
+        (['1.0.10': 100]): 'deploy-first', ([:]): 'deploy-unrouted']
+
+    /** analyze's recorded answer for each verdict (exit 0, 1 with the rollback, 4). */
+    static final Map<String, String> RECORDED_ANALYSES = [pass: 'analyze-pass', fail: 'analyze-fail-rolled-back',
+                                                          inconclusive: 'analyze-not-enough-data']
+
     String answer(List<String> args) {
         switch (args[0]) {
             case 'deploy':
-                return """{"service": "files-webdev-1_0_10", "track": "files-webdev", "version": "1.0.10", "outcome": "CREATED",
-                           "routing": "edge envoy routes files-webdev", "weights": ${json(deployedWeights)}}"""
+                // a re-run that finds the canary at another weight (100%, or promoted): the recorded re-run with those weights
+                String recorded = RECORDED_DEPLOYS[deployedWeights]
+                return recorded ? cliJson(recorded) : cliJsonWith('deploy-resumed') { Map deploy -> deploy.weights = deployedWeights }
             case 'shift':
+                // the recorded shift to 25%, with the weights of the shift asked for
                 int w = args[args.indexOf('--weight') + 1] as int
-                return """{"track": "files-webdev", "weights": {"1.0.9": ${100 - w}, "1.0.10": ${w}}}"""
-            case 'promote':
-                return '''{"track": "files-webdev", "outcome": "promoted", "phase": "promoted", "stable": "files-webdev-1_0_10",
-                           "previous": "files-webdev-1_0_9", "weights": {"1.0.9": 0, "1.0.10": 100}, "removed": []}'''
-            case 'rollback':
-                return '''{"track": "files-webdev", "outcome": "rolled back", "phase": "stable", "stable": "files-webdev-1_0_9",
-                           "weights": {"1.0.9": 100}, "removed": ["files-webdev-1_0_10"]}'''
+                return cliJsonWith('shift-25') { Map shift -> shift.weights = ['1.0.9': 100 - w, '1.0.10': w] }
             case 'next':
                 return next(args)
-            case 'status':
-                return """{"tracks": [{"track": "files-webdev", "phase": "canary at 0%", "stable": "files-webdev-1_0_9",
-                           "canary": ${statusCanary == null ? 'null' : '"' + statusCanary + '"'}, "releases": [{"service": "files-webdev-1_0_9", "version": "1.0.9"},
-                           {"service": "files-webdev-1_0_11", "version": "1.0.11"}]}]}"""
             case 'analyze':
-                String v = verdicts.get(lastShift, 'pass')
-                String reason = v == 'fail' ? 'canary error rate 30.0% > max 1%' : v == 'pass' ? 'canary within limits' : 'canary had 3 requests, needs 100'
-                return """{"track": "files-webdev", "verdict": "${v}", "reason": "${reason}"${v == 'fail'
-                        ? ', "rollback": {"outcome": "rolled back", "weights": {"1.0.9": 100}, "removed": ["files-webdev-1_0_10"]}' : ''}}"""
+                return cliJson(RECORDED_ANALYSES[verdicts.get(lastShift, 'pass')])
+            case 'promote':
+            case 'rollback':
             case 'report':
-                return '{"out": "swarm-canary-report.html"}'
+                return cliJson(args[0])
             default:
                 throw new AssertionError("unexpected CLI call ${args}")
         }
@@ -153,10 +152,6 @@ class SwarmCanaryDeployStepTest extends PipelineTestSupport {
                 command.version, command.steps, !command.noGates, command.edgeOptions.edge, edgeRoutes, entry, releases, null)
         command.print(decision)
         return out.toString()
-    }
-
-    static String json(Map m) {
-        groovy.json.JsonOutput.toJson(m)
     }
 
     /** The timeline with CLI calls shortened to what they do, e.g. ['deploy', 'shift 5', 'input files-webdev-5', ...]. */
@@ -281,7 +276,7 @@ class SwarmCanaryDeployStepTest extends PipelineTestSupport {
     void aFailedAnalysisRollsBackWithoutAskingAndSaysWhy() {
         verdicts[25] = 'fail'
         assertThatThrownBy { deploy(analysis: ANALYSIS) }.isInstanceOf(StepFailure)
-                .hasMessageContaining('failed analysis at 25%: canary error rate 30.0% > max 1%')
+                .hasMessageContaining('failed analysis at 25%: error rate 13.98% > allowed 1%')
                 .hasMessageContaining('rolled back automatically, without waiting for approval')
                 .hasMessageContaining('files-webdev-1_0_10 was removed')
         assertThat(events()).containsExactly('deploy', 'next', 'shift 5', 'analyze', 'input files-webdev-5', 'shift 25', 'analyze', 'report')
@@ -534,7 +529,7 @@ class SwarmCanaryDeployStepTest extends PipelineTestSupport {
     @Test
     void anEdgeThatDoesNotRouteTheReleaseFailsWithoutRollingBack() {
         deployedWeights = [:]
-        assertThatThrownBy { deploy() }.hasMessageContaining('was deployed, but nothing routes to it: edge envoy routes files-webdev')
+        assertThatThrownBy { deploy() }.hasMessageContaining("was deployed, but nothing routes to it: edge 'envoy' does not exist yet")
                 .hasMessageContaining('Create the edge or give domains, then re-run')
         assertThat(events()).containsExactly('deploy', 'next')
     }

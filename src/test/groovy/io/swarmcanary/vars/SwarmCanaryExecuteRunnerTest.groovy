@@ -176,7 +176,7 @@ class SwarmCanaryExecuteRunnerTest extends PipelineTestSupport {
     class Result {
         @Test
         void isTheParsedJson() {
-            cliStdout = '{"track": "files-webdev", "weights": {"1.0.9": 75, "1.0.10": 25}}'
+            cliStdout = cliJson('shift-25')
             def result = runner(verb: 'shift', args: [])
             assertThat(result.track).isEqualTo('files-webdev')
             assertThat(result.weights).isEqualTo(['1.0.9': 75, '1.0.10': 25])
@@ -186,7 +186,7 @@ class SwarmCanaryExecuteRunnerTest extends PipelineTestSupport {
         @Test
         void failureBecomesAnErrorWithTheCliMessage() {
             cliExit = 1
-            cliStdout = '{"error": {"message": "envoy did not apply the weights within 60s", "exitCode": 1, "kind": "failed"}}'
+            cliStdout = cliError('failed', 'envoy did not apply the weights within 60s')
             assertThatThrownBy { runner(verb: 'shift', args: []) }
                     .isInstanceOf(StepFailure).hasMessage('swarm-canary shift (exit 1, failed; see its messages above): envoy did not apply the weights within 60s')
         }
@@ -194,7 +194,7 @@ class SwarmCanaryExecuteRunnerTest extends PipelineTestSupport {
         @Test
         void badInputSaysNothingChanged() {
             cliExit = 2
-            cliStdout = '{"error": {"message": "no release 1.0.11 in track files-webdev", "exitCode": 2, "kind": "bad-input"}}'
+            cliStdout = cliError('bad-input', 'no release 1.0.11 in track files-webdev')
             assertThatThrownBy { runner(verb: 'shift', args: []) }
                     .hasMessageContaining('exit 2, bad input: nothing was changed').hasMessageContaining('no release 1.0.11 in track files-webdev')
         }
@@ -202,7 +202,7 @@ class SwarmCanaryExecuteRunnerTest extends PipelineTestSupport {
         @Test
         void conflictSaysReRun() {
             cliExit = 3
-            cliStdout = '{"error": {"message": "the route table changed while shifting", "exitCode": 3, "kind": "conflict"}}'
+            cliStdout = cliError('conflict', 'the route table changed while shifting')
             assertThatThrownBy { runner(verb: 'shift', args: []) }
                     .hasMessageContaining('exit 3, conflict').hasMessageContaining('re-run the step').hasMessageContaining('the route table changed')
         }
@@ -282,7 +282,7 @@ class SwarmCanaryExecuteRunnerTest extends PipelineTestSupport {
             env.SWARM_CANARY_JAR_SHA256 = sha256('a jar from https://example.com/$(id)/"x".jar')
             secretValues['db'] = SECRET
             cliExit = 3
-            cliStdout = '{"error": {"message": "conflict", "exitCode": 3, "kind": "conflict"}}'
+            cliStdout = cliJson('error-conflict')
             assertThatThrownBy {
                 runner(verb: 'deploy', args: ['--app', NASTY, '--env', '$(reboot)', '--domain', '"; rm -rf / #'],
                         secrets: [[name: 'db_password', credentialsId: 'db'], [name: 'k', credentialsId: 'f', type: 'file']],

@@ -14,7 +14,7 @@ class SwarmCanaryStatusStepTest extends PipelineTestSupport {
 
     @Test
     void allTracks() {
-        cliStdout = '{"tracks": [{"track": "files-webdev", "releases": [{"version": "1.0.9", "health": "healthy"}]}]}'
+        cliStdout = cliJson('status')   // every track: files-webdev with its one release, 1.0.9
         def result = runStep('swarmCanaryStatus', [:])
         assertThat(result.tracks[0].releases[0].version).isEqualTo('1.0.9')
         assertThat(calls('swarmCanaryExecute')[0].args[0]).isEqualTo([verb: 'status', args: [], dockerHost: null, dockerCredentialsId: null])

@@ -21,9 +21,10 @@ class SwarmCanaryTrackStepsTest extends PipelineTestSupport {
     @ParameterizedTest
     @ValueSource(strings = ['swarmCanaryPromote', 'swarmCanaryRollback'])
     void runsItsVerbOnTheTrack(String step) {
-        cliStdout = '{"track": "files-webdev", "outcome": "done", "stable": "files-webdev-1_0_10", "weights": {"1.0.10": 100}}'
+        cliStdout = cliJson(verbOf(step))
         def result = runStep(step, [app: 'files', env: 'webdev', edge: 'envoy', dockerHost: 'tcp://m:2376', dockerCredentialsId: 'tls'])
-        assertThat(result.stable).isEqualTo('files-webdev-1_0_10')
+        // the stable release after it: the promoted canary, or after a rollback the release it went back to
+        assertThat(result.stable).isEqualTo(step == 'swarmCanaryPromote' ? 'files-webdev-1_0_10' : 'files-webdev-1_0_9')
         assertThat(calls('swarmCanaryExecute')[0].args[0]).isEqualTo([verb: verbOf(step),
                 args: ['--app', 'files', '--env', 'webdev', '--edge', 'envoy'], dockerHost: 'tcp://m:2376', dockerCredentialsId: 'tls'])
         assertThat(argsOfFile(cliRuns[0])).containsExactly(verbOf(step), '--app', 'files', '--env', 'webdev', '--edge', 'envoy', '--output', 'json')
@@ -33,7 +34,7 @@ class SwarmCanaryTrackStepsTest extends PipelineTestSupport {
     @ValueSource(strings = ['swarmCanaryPromote', 'swarmCanaryRollback'])
     void nothingToDoIsAnErrorSayingNothingChanged(String step) {
         cliExit = 2
-        cliStdout = '{"error": {"message": "track files-webdev has no canary. Nothing was changed.", "exitCode": 2, "kind": "bad-input"}}'
+        cliStdout = cliJson('error-bad-input')   // the CLI's answer to a promote of a track without a canary
         assertThatThrownBy { runStep(step, [app: 'files', env: 'webdev']) }.isInstanceOf(StepFailure)
                 .hasMessageContaining("swarm-canary ${verbOf(step)} (exit 2, bad input: nothing was changed").hasMessageContaining('has no canary')
     }

@@ -23,9 +23,9 @@ class SwarmPruneStepTest extends PipelineTestSupport {
 
     @Test
     void dryRunWithTheDefaultsThroughTheRunner() {
-        cliStdout = '{"dryRun": true, "plan": {"remove": [{"kind": "release", "name": "files-webdev-1_0_1"}], "keep": []}}'
+        cliStdout = cliJson('prune-dry-run')
         def result = runStep('swarmPrune', [dryRun: true])
-        assertThat(result.plan.remove[0].name).isEqualTo('files-webdev-1_0_1')
+        assertThat(result.plan.remove[0].name).isEqualTo('files-webdev-1_0_8')
         assertThat(runnerCall()).isEqualTo([verb: 'prune', args: ['--dry-run'], okExitCodes: [1], dockerHost: null, dockerCredentialsId: null])
         assertThat(cliRuns[0]).isEqualTo('"prune"\n"--dry-run"\n"--output"\n"json"\n')
     }
@@ -74,21 +74,19 @@ class SwarmPruneStepTest extends PipelineTestSupport {
     @Test
     void aPartlyFailedPruneFailsTheBuildAndReturnsItsDetails() {
         cliExit = 1   // exit 1 with the full JSON: some removals failed
-        cliStdout = '''{"plan": {"remove": [], "keep": []}, "result": {"removed": [{"kind": "service", "name": "files-webdev-1_0_7"}],
-                        "skipped": [], "failed": [{"kind": "secret", "name": "files-webdev-db-abc", "error": "in use"}],
-                        "nodes": [], "reclaimedBytes": 0}}'''
+        cliStdout = cliJson('prune-partly-failed')   // 1.0.8 removed; removing 1.0.7 failed
         def prune = runStep('swarmPrune', [keep: 2])
         assertThat(prune.exitCode).isEqualTo(1)
-        assertThat(prune.result.failed*.name).containsExactly('files-webdev-db-abc')
-        assertThat(prune.result.removed*.name).containsExactly('files-webdev-1_0_7')
+        assertThat(prune.result.failed*.name).containsExactly('files-webdev-1_0_7')
+        assertThat(prune.result.removed*.name).containsExactly('files-webdev-1_0_8')
         assertThat(binding.getVariable('currentBuild').result).as('the build fails').isEqualTo('FAILURE')
-        assertThat(log()).anyMatch(matching { it.contains('partly failed: 1 removal(s) failed: secret files-webdev-db-abc (in use)') })
+        assertThat(log()).anyMatch(matching { it.contains('partly failed: 1 removal(s) failed: release files-webdev-1_0_7 (connection reset by the manager)') })
     }
 
     @Test
     void aFailedPruneFailsTheBuildWithTheCliMessage() {
         cliExit = 2
-        cliStdout = '{"error": {"message": "track files-x has no releases and no secrets", "exitCode": 2, "kind": "bad-input"}}'
+        cliStdout = cliError('bad-input', 'track files-x has no releases and no secrets')
         assertThatThrownBy { runStep('swarmPrune', [app: 'files', env: 'x']) }
                 .hasMessageContaining('swarm-canary prune (exit 2, bad input').hasMessageContaining('track files-x has no releases')
     }

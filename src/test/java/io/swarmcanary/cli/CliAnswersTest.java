@@ -1,0 +1,456 @@
+package io.swarmcanary.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.nimbusds.jose.jwk.Curve;
+import com.nimbusds.jose.jwk.ECKey;
+import com.nimbusds.jose.jwk.gen.ECKeyGenerator;
+import com.sun.net.httpserver.HttpServer;
+import io.swarmcanary.analysis.Limits;
+import io.swarmcanary.edge.EdgeKey;
+import io.swarmcanary.edge.EdgeManager;
+import io.swarmcanary.edge.EdgeProbe;
+import io.swarmcanary.edge.EdgeSettings;
+import io.swarmcanary.operations.AnalyzeOperation;
+import io.swarmcanary.operations.AnalyzeResult;
+import io.swarmcanary.operations.DeployReport;
+import io.swarmcanary.operations.EdgeEnsureOperation;
+import io.swarmcanary.operations.EdgeEnsureResult;
+import io.swarmcanary.operations.Operations;
+import io.swarmcanary.operations.ShiftOperation;
+import io.swarmcanary.operations.ShiftResult;
+import io.swarmcanary.operations.StatusResult;
+import io.swarmcanary.operations.StepResult;
+import io.swarmcanary.prune.ClusterState;
+import io.swarmcanary.prune.PruneExecutor;
+import io.swarmcanary.prune.PrunePlan;
+import io.swarmcanary.prune.PrunePlanner;
+import io.swarmcanary.prune.PrunePolicy;
+import io.swarmcanary.release.Deployer;
+import io.swarmcanary.release.Labels;
+import io.swarmcanary.release.NamingKey;
+import io.swarmcanary.release.ReleaseRequest;
+import io.swarmcanary.release.SecretSource;
+import io.swarmcanary.release.Track;
+import io.swarmcanary.testing.FakeSwarm;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.lang.reflect.Method;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/**
+ * The JSON of every verb whose answer a step in vars/ reads (deploy, shift, promote, rollback, analyze, status, prune,
+ * report, edge ensure, and the error every verb prints), made by the real CLI on an in-memory swarm and checked against
+ * the fixtures under cli-json/ that the Groovy step tests' fake CLI answers with (see {@link CliJsonFixtures}).
+ * <p>
+ * Each answer goes through {@link SwarmCanary#commandLine()}: picocli parses the argv into the real command (its options,
+ * its defaults, its --output json), the command's operation runs with {@link FakeSwarm} as the gateway (the commands
+ * open their Docker connection inside call(), so that one line of wiring is repeated here, in {@link #onFakeSwarm}),
+ * the command's own Output prints the typed result, and an exception goes to the CLI's own handler, which prints the
+ * error JSON and picks the exit code. The shape of each situation is asserted too, so a fixture cannot be regenerated
+ * into a different situation unnoticed.
+ */
+class CliAnswersTest {
+    static final String EDGE = "envoy";
+    static final String IMAGE = "registry.example.com/files:";
+    final FakeSwarm swarm = new FakeSwarm();
+    final EdgeManager edges = new EdgeManager(swarm, new EdgeProbe() {
+        @Override
+        public Optional<String> revision(int port) {
+            return Optional.of(swarm.services.get(EDGE).labels().get(EdgeManager.REVISION));
+        }
+
+        @Override
+        public Optional<Map<String, Long>> healthyHosts(int port, Collection<String> clusters) {
+            return Optional.of(clusters.stream().collect(Collectors.toMap(c -> c, c -> 1L)));
+        }
+    }, Clock.systemUTC(), Duration.ofMillis(400));
+    HttpServer stats;
+
+    @TempDir Path dir;
+
+    /**
+     * The cluster's keys, which a first deploy and edge ensure would make at random, stored fixed in the fake cluster (the
+     * place the CLI reads them from): the secrets' names carry the naming key's hash, the Envoy config's name the edge
+     * key's public half, so every run prints the same names.
+     */
+    @BeforeEach
+    void fixedClusterKeys() throws Exception {
+        swarm.createConfig(NamingKey.CONFIG, MessageDigest.getInstance("SHA-256").digest(
+                "the naming key of the fixtures' cluster".getBytes(StandardCharsets.UTF_8)),
+                Map.of(Labels.MANAGED_BY, Labels.MANAGER, Labels.KIND, NamingKey.KIND));
+        SecureRandom seeded = SecureRandom.getInstance("SHA1PRNG"); // seeded before first use: the same numbers every run
+        seeded.setSeed("the edge key of the fixtures' cluster".getBytes(StandardCharsets.UTF_8));
+        ECKey edgeKey = new ECKeyGenerator(Curve.P_256).keyIDFromThumbprint(true).secureRandom(seeded).generate();
+        swarm.createConfig(EdgeKey.CONFIG, edgeKey.toJSONString().getBytes(StandardCharsets.UTF_8),
+                Map.of(Labels.MANAGED_BY, Labels.MANAGER, Labels.KIND, EdgeKey.KIND));
+    }
+
+    @AfterEach
+    void stopStats() {
+        if (stats != null) {
+            stats.stop(0);
+        }
+    }
+
+    record Answer(int exit, JsonNode json, String text) {}
+
+    /** argv as a user types it (the verb first, --output json added), run as the CLI runs it, on the fake swarm. */
+    Answer cli(String... argv) {
+        List<String> args = new ArrayList<>(List.of(argv));
+        args.addAll(List.of("--output", "json", "--quiet"));
+        CommandLine cli = SwarmCanary.commandLine();
+        StringWriter out = new StringWriter();
+        cli.setOut(new PrintWriter(out));
+        cli.setErr(new PrintWriter(new StringWriter()));
+        CommandLine.ParseResult parsed = cli.parseArgs(args.toArray(String[]::new));
+        while (parsed.hasSubcommand()) {
+            parsed = parsed.subcommand();
+        }
+        CommandLine command = parsed.commandSpec().commandLine();
+        int exit;
+        try {
+            exit = onFakeSwarm(command.getCommand());
+        } catch (Exception e) {
+            try {
+                exit = cli.getExecutionExceptionHandler().handleExecutionException(e, command, parsed);
+            } catch (Exception unhandled) {
+                throw new AssertionError(unhandled);
+            }
+        }
+        return new Answer(exit, CliJsonFixtures.parse(out.toString()), out.toString());
+    }
+
+    /** What each command's call() does once it has its Docker connection, with the fake swarm for that connection. */
+    int onFakeSwarm(Object command) throws Exception {
+        if (command instanceof ReportCommand report) {
+            return report.call(); // reads and writes files only: the whole command runs
+        }
+        if (command instanceof PruneCommand prune) {
+            return prune(prune);
+        }
+        Operations ops = new Operations(swarm, edges, edgeOf(command));
+        if (command instanceof DeployCommand d) {
+            Track track = new Track(d.app, d.envOrVars.stream().filter(v -> !v.contains("=")).findFirst().orElseThrow());
+            List<String> vars = new ArrayList<>(d.envOrVars.stream().filter(v -> v.contains("=")).toList());
+            vars.addAll(d.envVars);
+            ReleaseRequest request = new ReleaseRequest(track, d.version, d.image, d.replicas, d.port, d.domains, d.networks,
+                    d.secrets.stream().map(SecretSource::parse).toList(), vars, d.healthCmd, d.healthStartPeriod,
+                    d.constraints, d.timeout, !d.noImageCheck, d.edgeOptions.edge);
+            DeployReport r = ops.deploy().apply(request, new Deployer(swarm, Clock.systemUTC(), SECRETS), d.replaceCanary,
+                    List.of(), d.output.progress());
+            d.output.print(d.spec.commandLine().getOut(), r, r.text());
+            return 0;
+        }
+        if (command instanceof ShiftCommand s) {
+            ShiftResult r = ops.shift().apply(new ShiftOperation.Request(new Track(s.app, s.env), s.weight,
+                    s.weights == null ? null : io.swarmcanary.edge.TrafficShift.parseWeights(s.weights)), s.output.progress());
+            s.output.print(s.spec.commandLine().getOut(), r, r.text());
+            return 0;
+        }
+        if (command instanceof TrackStepCommand t) {
+            Track track = new Track(t.app, t.env);
+            StepResult r = t.operation(ops).apply(track, t.output.progress());
+            t.output.print(t.spec.commandLine().getOut(), r, r.text(track));
+            return 0;
+        }
+        if (command instanceof StatusCommand s) {
+            StatusResult r = ops.status().read(s.app == null ? null : new Track(s.app, s.env));
+            s.output.print(s.spec.commandLine().getOut(), r, r.text());
+            return 0;
+        }
+        if (command instanceof AnalyzeCommand a) {
+            Track track = new Track(a.app, a.env);
+            AnalyzeResult r = ops.analyze().run(new AnalyzeOperation.Request(track, a.window, new Limits(a.minRequests,
+                    Limits.parsePercent(a.maxErrorRate), a.maxP99), a.source, null, a.rollbackOnFail, a.edgeOptions.probeHost,
+                    "127.0.0.1"), a.events::record, a.output.progress());
+            a.output.print(a.spec.commandLine().getOut(), r, r.text(track));
+            return r.exitCode();
+        }
+        if (command instanceof EdgeCommand.Ensure e) {
+            List<String> nets = e.networks.isEmpty() ? List.of(EdgeManager.defaultNetwork(e.edgeOptions.edge)) : e.networks;
+            EdgeEnsureResult r = ops.ensureEdge().apply(new EdgeEnsureOperation.Request(new EdgeSettings(e.edgeOptions.edge,
+                    e.image, e.port, nets, e.constraints, null, e.delivery, null, e.forceCanary), Optional.empty(),
+                    !e.noImageCheck, List.of()), e.output.progress());
+            e.output.print(e.spec.commandLine().getOut(), r, r.text());
+            return 0;
+        }
+        throw new AssertionError("no fake-swarm wiring for " + command.getClass().getSimpleName());
+    }
+
+    /** The --edge the command parsed (its EdgeOptions mixin, declared on the command or on its superclass). */
+    static String edgeOf(Object command) throws ReflectiveOperationException {
+        for (Class<?> c = command.getClass(); c != null; c = c.getSuperclass()) {
+            for (java.lang.reflect.Field f : c.getDeclaredFields()) {
+                if (f.getType() == EdgeOptions.class) {
+                    return ((EdgeOptions) f.get(command)).edge;
+                }
+            }
+        }
+        throw new AssertionError(command.getClass().getSimpleName() + " has no --edge");
+    }
+
+    /** The values --secret db_password=env:DB_PASSWORD reads. */
+    static final Map<String, String> SECRETS = Map.of("DB_PASSWORD", "first password");
+
+    /** prune's call() after its connection: plan, apply unless --dry-run, and its JSON from the command's own builders. */
+    int prune(PruneCommand p) throws Exception {
+        PrunePolicy policy = new PrunePolicy(p.keep, p.olderThan, p.app, p.env, p.edge, p.images, p.imageLabel);
+        Clock clock = Clock.systemUTC();
+        ClusterState state = ClusterState.read(swarm, clock.instant());
+        PrunePlanner planner = new PrunePlanner();
+        PrunePlan plan = planner.plan(state, policy);
+        Map<String, Object> json = new LinkedHashMap<>();
+        json.put("dryRun", p.dryRun);
+        json.put("policy", privately(p, "policyJson", PrunePolicy.class, policy));
+        json.put("plan", privately(p, "planJson", PrunePlan.class, plan));
+        Map<String, Object> stats = new LinkedHashMap<>();
+        stats.put("services", state.services().size());
+        stats.put("secrets", state.secrets().size());
+        stats.put("configs", state.configs().size());
+        stats.put("planSeconds", 0.0);
+        stats.put("planApiCalls", 0);
+        if (p.dryRun) {
+            json.put("stats", stats);
+            p.output.printJson(p.spec.commandLine().getOut(), json);
+            return 0;
+        }
+        PruneExecutor.Result result = new PruneExecutor(swarm, planner, clock).apply(plan, state, Optional.empty(),
+                p.output.progress());
+        json.put("result", privately(p, "resultJson", PruneExecutor.Result.class, result));
+        json.put("stats", stats);
+        p.output.printJson(p.spec.commandLine().getOut(), json);
+        return result.failed().isEmpty() ? 0 : SwarmCanary.EXIT_FAILED;
+    }
+
+    /** PruneCommand builds its JSON in private methods of call(): they are called as they are, not copied. */
+    static Object privately(PruneCommand p, String name, Class<?> type, Object argument) throws ReflectiveOperationException {
+        Method m = PruneCommand.class.getDeclaredMethod(name, type);
+        m.setAccessible(true);
+        return m.invoke(p, argument);
+    }
+
+    Answer deploy(String version, String... more) {
+        swarm.images.add(IMAGE + version);
+        List<String> args = new ArrayList<>(List.of("deploy", "--app", "files", "--env", "webdev", "--version", version,
+                "--image", IMAGE + version, "--port", "8080", "--domain", "files.webdev.example.com",
+                "--secret", "db_password=env:DB_PASSWORD"));
+        args.addAll(List.of(more));
+        return cli(args.toArray(String[]::new));
+    }
+
+    static final String[] TRACK = {"--app", "files", "--env", "webdev"};
+
+    static String[] on(String verb, String... more) {
+        List<String> args = new ArrayList<>(List.of(verb.split(" ")));
+        args.addAll(List.of(TRACK));
+        args.addAll(List.of(more));
+        return args.toArray(String[]::new);
+    }
+
+    void anEdge(int port) {
+        swarm.images.add("docker.io/envoyproxy/envoy:v1.34-latest");
+        Answer ensured = cli("edge", "ensure", "--edge", EDGE, "--port", String.valueOf(port));
+        assertThat(ensured.exit()).isZero();
+        if (port == 10000) {
+            CliJsonFixtures.check("edge-ensure", ensured.text());
+        }
+    }
+
+    /** files-webdev with 1.0.9 stable and 1.0.10 its canary at 0%, each deployed by the deploy command. */
+    void aCanary() {
+        assertThat(deploy("1.0.9").exit()).isZero();
+        Answer stable = cli("status");
+        assertThat(stable.json().get("tracks").get(0).get("releases").findValuesAsText("version")).containsExactly("1.0.9");
+        CliJsonFixtures.check("status", stable.text());
+        Answer canary = deploy("1.0.10");
+        assertThat(canary.exit()).isZero();
+        assertThat(canary.json().get("weights")).isEqualTo(CliJsonFixtures.parse("{\"1.0.9\":100,\"1.0.10\":0}"));
+        CliJsonFixtures.check("deploy-canary", canary.text());
+    }
+
+    @Test
+    void deployShiftAndStatusOfACanaryAndItsReRun() {
+        anEdge(10000);
+        aCanary();
+        Answer shifted = cli(on("shift", "--weight", "25"));
+        assertThat(shifted.json().get("weights")).isEqualTo(CliJsonFixtures.parse("{\"1.0.9\":75,\"1.0.10\":25}"));
+        CliJsonFixtures.check("shift-25", shifted.text());
+
+        Answer again = deploy("1.0.10"); // a re-run of the pipeline: the canary keeps its weight
+        assertThat(again.json().get("outcome").asText()).isEqualTo("UNCHANGED");
+        assertThat(again.json().get("weights")).isEqualTo(CliJsonFixtures.parse("{\"1.0.9\":75,\"1.0.10\":25}"));
+        CliJsonFixtures.check("deploy-resumed", again.text());
+
+        Answer another = deploy("1.0.11"); // the track holds one canary
+        assertThat(another.exit()).isEqualTo(SwarmCanary.EXIT_CONFLICT);
+        CliJsonFixtures.check("error-conflict", another.text());
+    }
+
+    @Test
+    void promoteAndRollback() {
+        anEdge(10000);
+        aCanary();
+        Answer back = cli(on("rollback"));
+        assertThat(back.json().get("removed").toString()).isEqualTo("[\"files-webdev-1_0_10\"]");
+        CliJsonFixtures.check("rollback", back.text());
+
+        Answer nothing = cli(on("promote")); // the track has no canary any more
+        assertThat(nothing.exit()).isEqualTo(SwarmCanary.EXIT_BAD_INPUT);
+        CliJsonFixtures.check("error-bad-input", nothing.text());
+
+        deploy("1.0.10");
+        cli(on("shift", "--weight", "100"));
+        Answer promoted = cli(on("promote"));
+        assertThat(promoted.json().get("previous").asText()).isEqualTo("files-webdev-1_0_9");
+        CliJsonFixtures.check("promote", promoted.text());
+    }
+
+    @Test
+    void theFirstReleaseOfATrackTakesAllItsTraffic() {
+        anEdge(10000);
+        Answer first = deploy("1.0.10");
+        assertThat(first.json().get("weights")).isEqualTo(CliJsonFixtures.parse("{\"1.0.10\":100}"));
+        CliJsonFixtures.check("deploy-first", first.text());
+    }
+
+    @Test
+    void aDeployWhoseTasksFailIsExit1() {
+        anEdge(10000);
+        swarm.taskError.put("files-webdev-1_0_10", "task: non-zero exit (1): the application could not open its port");
+        Answer failed = deploy("1.0.10", "--timeout", "2s");
+        assertThat(failed.exit()).isEqualTo(SwarmCanary.EXIT_FAILED);
+        CliJsonFixtures.check("error-failed", failed.text());
+    }
+
+    @Test
+    void withoutAnEdgeADeployIsUnrouted() {
+        Answer unrouted = deploy("1.0.10");
+        assertThat(unrouted.exit()).isZero();
+        assertThat(unrouted.json().get("weights").size()).isZero();
+        CliJsonFixtures.check("deploy-unrouted", unrouted.text());
+    }
+
+    /**
+     * Envoy's stats as a real Envoy 1.40 served them (analysis/envoy-1.40-*.json: a canary with 13 failed of 93
+     * requests), before and after the window, on the port the edge publishes; cluster names made this track's.
+     */
+    int envoyServingRecordedStats() throws IOException {
+        AtomicInteger reads = new AtomicInteger();
+        stats = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+        stats.createContext("/", exchange -> {
+            // an analysis reads twice before its window (a flush, then the stats) and twice after
+            String name = reads.getAndIncrement() % 4 < 2 ? "envoy-1.40-before.json" : "envoy-1.40-after.json";
+            byte[] body = recorded(name).replace("sctest-an-man-webdev-1_0_0", "files-webdev-1_0_9")
+                    .replace("sctest-an-man-webdev-2_0_0", "files-webdev-1_0_10").getBytes(StandardCharsets.UTF_8);
+            exchange.sendResponseHeaders(200, body.length);
+            exchange.getResponseBody().write(body);
+            exchange.close();
+        });
+        stats.start();
+        return stats.getAddress().getPort();
+    }
+
+    static String recorded(String name) {
+        try (InputStream in = CliAnswersTest.class.getResourceAsStream("/analysis/" + name)) {
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    Answer analyze(String... limits) {
+        List<String> args = new ArrayList<>(List.of(on("analyze", "--window", "1s", "--probe-host", "127.0.0.1",
+                "--rollback-on-fail", "--events", dir.resolve("events.jsonl").toString())));
+        args.addAll(List.of(limits));
+        return cli(args.toArray(String[]::new));
+    }
+
+    @Test
+    void analyzePassesFailsWithARollbackOrHasNotEnoughData() throws IOException {
+        anEdge(envoyServingRecordedStats()); // the edge publishes the port the recorded Envoy answers on
+        aCanary();
+        cli(on("shift", "--weight", "25"));
+
+        Answer pass = analyze("--min-requests", "50", "--max-error-rate", "20%", "--max-p99", "1s");
+        assertThat(pass.exit()).as(pass.text()).isZero();
+        assertThat(pass.exit()).isZero();
+        CliJsonFixtures.check("analyze-pass", pass.text());
+
+        Answer tooFew = analyze("--min-requests", "1000");
+        assertThat(tooFew.exit()).isEqualTo(AnalyzeCommand.EXIT_NOT_ENOUGH_DATA);
+        CliJsonFixtures.check("analyze-not-enough-data", tooFew.text());
+
+        Answer fail = analyze("--min-requests", "50", "--max-error-rate", "1%");
+        assertThat(fail.exit()).isEqualTo(SwarmCanary.EXIT_FAILED);
+        assertThat(fail.json().get("rollback").get("removed").toString()).isEqualTo("[\"files-webdev-1_0_10\"]");
+        CliJsonFixtures.check("analyze-fail-rolled-back", fail.text());
+    }
+
+    /** Four releases of files-webdev: 1.0.10 promoted, 1.0.9 its rollback target, 1.0.7 and 1.0.8 retired. */
+    void releasesToPrune() {
+        anEdge(10000);
+        for (String version : List.of("1.0.7", "1.0.8", "1.0.9", "1.0.10")) {
+            assertThat(deploy(version).exit()).isZero();
+            if (!version.equals("1.0.7")) { // the first release is the stable one already
+                assertThat(cli(on("promote")).exit()).isZero();
+            }
+        }
+    }
+
+    @Test
+    void pruneItsPlanAndAPartlyFailedRun() {
+        releasesToPrune();
+        Answer plan = cli(on("prune", "--keep", "0", "--dry-run"));
+        assertThat(plan.json().get("plan").get("remove").findValuesAsText("name"))
+                .containsExactly("files-webdev-1_0_8", "files-webdev-1_0_7");
+        CliJsonFixtures.check("prune-dry-run", plan.text());
+
+        swarm.removeRefusals.put(swarm.services.get("files-webdev-1_0_7").id(), new IllegalStateException("connection reset by the manager"));
+        Answer partly = cli(on("prune", "--keep", "0"));
+        assertThat(partly.exit()).isEqualTo(SwarmCanary.EXIT_FAILED);
+        assertThat(partly.json().get("result").get("failed").findValuesAsText("name")).containsExactly("files-webdev-1_0_7");
+        assertThat(partly.json().get("result").get("removed").findValuesAsText("name")).containsExactly("files-webdev-1_0_8");
+        CliJsonFixtures.check("prune-partly-failed", partly.text());
+
+        swarm.removeRefusals.clear();
+        Answer done = cli(on("prune", "--keep", "0"));
+        assertThat(done.exit()).isZero();
+        CliJsonFixtures.check("prune", done.text());
+    }
+
+    @Test
+    void theReportOfARun() throws IOException {
+        Path events = dir.resolve("swarm-canary-events.jsonl");
+        Files.writeString(events, "{\"time\":\"2026-01-01T00:00:00Z\",\"type\":\"approval\",\"track\":\"files-webdev\","
+                + "\"step\":\"5%\",\"approver\":\"alice\",\"decision\":\"approved\"}\n");
+        Answer report = cli("report", "--events", events.toString(), "--out", dir.resolve("swarm-canary-report.html").toString(),
+                "--title", "1.0.10 of files-webdev");
+        assertThat(report.exit()).isZero();
+        CliJsonFixtures.check("report", report.text());
+    }
+}

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.swarmcanary.envoy.EnvoyConfigRenderer;
 import io.swarmcanary.envoy.StatsHost;
+import io.swarmcanary.testing.Bed;
 import io.swarmcanary.testing.Cli;
 import io.swarmcanary.testing.TestSwarm;
 import io.swarmcanary.testing.Traffic;
@@ -49,7 +50,7 @@ class EdgeAttackIT {
     }
 
     private static Cli.Result deploy(String version) {
-        return cli().run("deploy", "--edge", EDGE, "--probe-host", "127.0.0.1", "--app", APP, "--env", "webdev",
+        return cli().run("deploy", "--edge", EDGE, "--probe-host", Bed.PROBE_HOST, "--app", APP, "--env", "webdev",
                 "--version", version, "--image", TestSwarm.TESTAPP, "--env", "APP_VERSION=" + version, "--domain", HOST);
     }
 

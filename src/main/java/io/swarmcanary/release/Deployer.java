@@ -3,8 +3,10 @@ package io.swarmcanary.release;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import io.swarmcanary.UserInputException;
-import io.swarmcanary.swarm.DockerApiException;
+import io.swarmcanary.swarm.AlreadyExistsException;
+import io.swarmcanary.swarm.InUseException;
 import io.swarmcanary.swarm.NetworkInfo;
+import io.swarmcanary.swarm.NotFoundException;
 import io.swarmcanary.swarm.SecretInfo;
 import io.swarmcanary.swarm.SecretMount;
 import io.swarmcanary.swarm.ServiceDefinition;
@@ -238,13 +240,7 @@ public final class Deployer {
             try {
                 swarm.createService(toCreate);
                 createdService = true;
-            } catch (DockerApiException e) {
-                if (e.status() == 409) { // another run created it first: converge on theirs if it is the same release
-                    ServiceInfo theirs = swarm.service(service).orElseThrow(() -> e);
-                    return whenExists(request, theirs, specHash, secrets, routing, start, progress);
-                }
-                throw e;
-            } catch (com.github.dockerjava.api.exception.ConflictException e) {
+            } catch (AlreadyExistsException e) { // another run created it first: converge on theirs if it is the same release
                 ServiceInfo theirs = swarm.service(service).orElseThrow(() -> e);
                 return whenExists(request, theirs, specHash, secrets, routing, start, progress);
             }
@@ -303,11 +299,8 @@ public final class Deployer {
         labels.put(Labels.SECRET, s.source().name());
         try {
             return swarm.createSecret(s.name(), s.value(), labels);
-        } catch (DockerApiException e) {
-            if (e.status() == 409) {
-                return null;
-            }
-            throw e;
+        } catch (AlreadyExistsException raced) {
+            return null;
         }
     }
 
@@ -321,7 +314,7 @@ public final class Deployer {
             retryWhileInUse(() -> {
                 swarm.secret(name).ifPresent(s -> swarm.removeSecret(s.id()));
                 progress.info("removed secret " + name + " (created by this run)");
-            });
+            }, progress);
         }
     }
 
@@ -330,7 +323,7 @@ public final class Deployer {
             retryWhileInUse(() -> { // in use until the tasks are gone, like secrets
                 swarm.config(name).ifPresent(c -> swarm.removeConfig(c.id()));
                 progress.info("removed config " + name + " (created by this run)");
-            });
+            }, progress);
         }
     }
 
@@ -411,15 +404,23 @@ public final class Deployer {
         }
     }
 
-    /** Runs a removal until it succeeds, for about ten seconds (Docker refuses while the tasks still stop); then gives up. */
-    private void retryWhileInUse(Runnable removal) {
+    /**
+     * Runs a removal until it succeeds, for about ten seconds while Docker calls the object in use (its tasks still stop);
+     * then gives up, as on any other refusal: the deploy's own failure is what gets reported.
+     */
+    private void retryWhileInUse(Runnable removal, Progress progress) {
         try {
             Wait.upTo(IN_USE_RETRY, clock).every(Duration.ofMillis(250)).until(elapsed -> {
                 try {
                     removal.run();
                     return Optional.of(true);
-                } catch (RuntimeException inUse) {
+                } catch (InUseException inUse) {
                     return Optional.<Boolean>empty();
+                } catch (NotFoundException gone) {
+                    return Optional.of(true);
+                } catch (RuntimeException other) {
+                    progress.info("could not undo: " + other.getMessage());
+                    return Optional.of(false);
                 }
             });
         } catch (IllegalStateException interrupted) {

@@ -1,7 +1,7 @@
 package io.swarmcanary.testing;
 
 import io.swarmcanary.swarm.ConfigInfo;
-import io.swarmcanary.swarm.DockerApiException;
+import io.swarmcanary.swarm.AlreadyExistsException;
 import io.swarmcanary.swarm.NetworkInfo;
 import io.swarmcanary.swarm.SecretInfo;
 import io.swarmcanary.swarm.ServiceDefinition;
@@ -71,7 +71,7 @@ public final class FakeSwarm implements SwarmGateway {
     public SecretInfo createSecret(String name, byte[] data, Map<String, String> labels) {
         calls.add("createSecret " + name);
         if (secrets.containsKey(name)) {
-            throw new DockerApiException(409, "secret " + name + " already exists");
+            throw new AlreadyExistsException("create secret " + name + ": secret " + name + " already exists");
         }
         SecretInfo s = new SecretInfo("sec" + ids.incrementAndGet(), name, labels, "2026-01-01T00:00:00Z");
         secrets.put(name, s);
@@ -123,7 +123,7 @@ public final class FakeSwarm implements SwarmGateway {
         }
         ServiceInfo current = services.get(d.name());
         if (current == null || current.versionIndex() != versionIndex) {
-            throw new io.swarmcanary.ConflictException("update out of sequence");
+            throw new io.swarmcanary.swarm.VersionConflictException("update out of sequence");
         }
         services.put(d.name(), new ServiceInfo(current.id(), d.name(), versionIndex + 1, d.labels(), d.image(), d.replicas(),
                 d.secrets().stream().map(m -> m.secretName()).toList(), d.networks(), current.createdAt()));

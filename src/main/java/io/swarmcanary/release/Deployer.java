@@ -53,8 +53,9 @@ public final class Deployer {
     /** A config to be mounted: its content-addressed name and content. */
     record PlannedConfig(ConfigSource source, String name, byte[] content) {}
 
+    /** Plans and applies at once: for callers with nothing to do between the checks and the first change. */
     public DeployResult deploy(ReleaseRequest request, Progress progress) {
-        return deploy(request, progress, () -> {});
+        return apply(plan(request, progress), progress);
     }
 
     /**
@@ -72,9 +73,12 @@ public final class Deployer {
         private final String image;
         private final Map<String, Boolean> secretExists;
         private final Map<String, Boolean> configExists;
+        private final Instant started;
 
         Plan(ReleaseRequest request, List<PlannedSecret> secrets, NamingKey.Key namingKey, List<PlannedConfig> configs,
-             RoutingReport routing, String specHash, Optional<ServiceInfo> existing, String image, SwarmGateway swarm) {
+             RoutingReport routing, String specHash, Optional<ServiceInfo> existing, String image, SwarmGateway swarm,
+             Instant started) {
+            this.started = started;
             this.request = request;
             this.secrets = List.copyOf(secrets);
             this.namingKey = namingKey;
@@ -131,6 +135,7 @@ public final class Deployer {
 
     /** Step 1 of a deploy: everything that can be checked without changing the cluster. */
     public Plan plan(ReleaseRequest request, Progress progress) {
+        Instant start = clock.instant();
         Track track = request.track();
         String service = request.serviceName();
         List<PlannedSecret> secrets = new ArrayList<>();
@@ -169,17 +174,18 @@ public final class Deployer {
         String image = existing.isPresent() ? request.image()
                 : ImageResolver.resolve(swarm, request.image(), request.checkImage(), true, "image",
                         "Nothing was created.", progress);
-        return new Plan(request, secrets, namingKey, configs, routing, specHash, existing, image, swarm);
+        return new Plan(request, secrets, namingKey, configs, routing, specHash, existing, image, swarm, start);
     }
 
-    /** @param beforeChanges runs after every check passed and before the first change to the cluster */
-    public DeployResult deploy(ReleaseRequest request, Progress progress, Runnable beforeChanges) {
-        Instant start = clock.instant();
+    /**
+     * Step 2 of a deploy: creates what the plan found missing, remembering what this run created, and waits for the
+     * release's tasks; on failure removes only what this run created. A release that exists already is waited for.
+     */
+    public DeployResult apply(Plan plan, Progress progress) {
+        Instant start = plan.started;
+        ReleaseRequest request = plan.request;
         Track track = request.track();
         String service = request.serviceName();
-
-        // 1. everything that can be checked without changing the cluster
-        Plan plan = plan(request, progress);
         List<PlannedSecret> secrets = plan.secrets;
         NamingKey.Key namingKey = plan.namingKey;
         List<PlannedConfig> configs = plan.configs;
@@ -187,12 +193,10 @@ public final class Deployer {
         String specHash = plan.specHash;
         Optional<ServiceInfo> existing = plan.existing;
         String image = plan.image;
-        beforeChanges.run();
         if (existing.isPresent()) {
             return whenExists(request, existing.get(), specHash, secrets, routing, start, progress);
         }
 
-        // 2. create what is missing, remembering what this run created
         List<String> createdSecrets = new ArrayList<>();
         List<String> reusedSecrets = new ArrayList<>();
         Map<String, String> secretIds = new LinkedHashMap<>();

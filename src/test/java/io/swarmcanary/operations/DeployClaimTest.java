@@ -16,11 +16,9 @@ import io.swarmcanary.release.Track;
 import io.swarmcanary.testing.FakeSwarm;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.stream.Collectors;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -29,17 +27,7 @@ class DeployClaimTest {
     static final String EDGE = "edge";
     final FakeSwarm swarm = new FakeSwarm();
     final Track files = new Track("files", "prod");
-    final EdgeProbe probe = new EdgeProbe() {
-        @Override
-        public Optional<String> revision(int port) {
-            return Optional.of(swarm.services.get(EDGE).labels().get(EdgeManager.REVISION));
-        }
-
-        @Override
-        public Optional<Map<String, Long>> healthyHosts(int port, Collection<String> clusters) {
-            return Optional.of(clusters.stream().collect(Collectors.toMap(c -> c, c -> 1L)));
-        }
-    };
+    final EdgeProbe probe = swarm.liveEdge(EDGE);
     final Operations ops = new Operations(swarm, new EdgeManager(swarm, probe, Clock.systemUTC(), Duration.ofSeconds(2)), EDGE);
     final Deployer deployer = new Deployer(swarm, Clock.systemUTC(), Map.of());
 

@@ -243,6 +243,21 @@ public final class FakeSwarm implements SwarmGateway {
         return jobLogs;
     }
 
+    /** An Envoy that serves the revision this swarm's edge service was last given and has found every release's tasks. */
+    public io.swarmcanary.edge.EdgeProbe liveEdge(String edge) {
+        return new io.swarmcanary.edge.EdgeProbe() {
+            @Override
+            public Optional<String> revision(int port) {
+                return Optional.of(services.get(edge).labels().get(io.swarmcanary.edge.EdgeManager.REVISION));
+            }
+
+            @Override
+            public Optional<Map<String, Long>> healthyHosts(int port, java.util.Collection<String> clusters) {
+                return Optional.of(clusters.stream().collect(java.util.stream.Collectors.toMap(c -> c, c -> 1L)));
+            }
+        };
+    }
+
     @Override
     public int readyNodes() {
         return 1;

@@ -30,8 +30,25 @@ public final class Canary {
         this.edge = edge;
     }
 
-    /** @param routing what the edge does with the release, in words; edgeResult is empty when no edge routes it */
-    public record Deployed(DeployResult release, String routing, Optional<EdgeManager.Result> edgeResult, List<String> removed) {}
+    /**
+     * @param claimed whether the deploy claimed the track's canary slot on the edge for the release
+     * @param routing what the edge does with the release, in words; edgeResult is empty when no edge routes it
+     * @param removed the releases the claim retired (a canary replaced with --replace-canary)
+     */
+    public record Deployed(DeployResult release, boolean claimed, String routing, Optional<EdgeManager.Result> edgeResult,
+                           List<String> removed) {}
+
+    /**
+     * A deploy checked against the edge and the cluster, nothing changed yet.
+     *
+     * @param request the deploy as asked (the release as created is {@code release.request()}: attached to the edge's network)
+     */
+    public record DeployPlan(ReleaseRequest request, Preflight checked, Deployer.Plan release) {
+        /** The edge will route the release: the deploy claims the track's canary slot before it creates anything. */
+        public boolean claims() {
+            return checked.routed();
+        }
+    }
 
     /** What a promote or rollback did. */
     public record Step(String track, String outcome, Lifecycle.Phase phase, Map<String, Integer> weights, List<String> removed,
@@ -43,37 +60,47 @@ public final class Canary {
      * release takes 100%, a later one waits at weight 0.
      */
     public Deployed deploy(ReleaseRequest request, Deployer deployer, boolean replaceCanary, Progress progress) {
+        return deploy(plan(request, deployer, progress), deployer, replaceCanary, progress);
+    }
+
+    /** Every check of a deploy, the edge's and the release's, from reads only. */
+    public DeployPlan plan(ReleaseRequest request, Deployer deployer, Progress progress) {
+        Preflight checked = preflight(request);
+        return new DeployPlan(request, checked, deployer.plan(checked.toDeploy(), progress));
+    }
+
+    /** Applies a plan: the claim it says first, then the release; a release that could not be created frees the claim. */
+    public Deployed deploy(DeployPlan plan, Deployer deployer, boolean replaceCanary, Progress progress) {
+        ReleaseRequest request = plan.request();
         Track track = request.track();
         String service = request.serviceName();
-        Preflight checked = preflight(request);
-        Optional<EdgeManager.EdgeState> state = checked.state();
-        boolean routed = checked.routed();
-        ReleaseRequest toDeploy = checked.toDeploy();
-        List<String> removed = new ArrayList<>();
-        boolean[] claimed = {false};
+        Optional<EdgeManager.EdgeState> state = plan.checked().state();
+        List<String> removed = List.of();
         DeployResult result;
-        try {
-            result = deployer.deploy(toDeploy, progress, () -> {
-                if (routed) {
-                    claim(track, service, request.version(), replaceCanary, progress);
-                    claimed[0] = true;
-                    removed.addAll(removeRetiring(track, progress));
+        if (plan.claims()) {
+            claim(track, service, request.version(), replaceCanary, progress);
+            try {
+                removed = removeRetiring(track, progress);
+                result = deployer.apply(plan.release(), progress);
+            } catch (RuntimeException failure) {
+                if (swarm.service(service).isEmpty()) {
+                    freeClaim(track, service, progress);
                 }
-            });
-        } catch (RuntimeException failure) {
-            if (claimed[0] && swarm.service(service).isEmpty()) {
-                freeClaim(track, service, progress);
+                throw failure;
             }
-            throw failure;
+        } else {
+            result = deployer.apply(plan.release(), progress);
         }
+        boolean claimed = plan.claims();
         if (state.isEmpty()) {
             String routing = "edge '" + edge + "' does not exist yet: nothing routes to " + service
                     + " (create it with 'swarm-canary edge ensure --edge " + edge + "')";
             progress.info("note: " + routing);
-            return new Deployed(result, routing, Optional.empty(), removed);
+            return new Deployed(result, claimed, routing, Optional.empty(), removed);
         }
         if (request.domains().isEmpty()) {
-            return new Deployed(result, "no --domain: edge '" + edge + "' does not route to " + service, Optional.empty(), removed);
+            return new Deployed(result, claimed, "no --domain: edge '" + edge + "' does not route to " + service, Optional.empty(),
+                    removed);
         }
         EdgeManager.Result r = edges.updateTrack(edge, track.name(),
                 (current, releases) -> Lifecycle.afterDeploy(service, current, releases), progress);
@@ -85,7 +112,7 @@ public final class Canary {
                         ? "; the canary gets no traffic until you shift (or, on an edge with --force-canary on, requests with"
                                 + " the header '" + io.swarmcanary.envoy.EnvoyConfigRenderer.TOKEN_HEADER + "' from 'swarm-canary"
                                 + " canary-token')" : "");
-        return new Deployed(result, routing, Optional.of(r), removed);
+        return new Deployed(result, claimed, routing, Optional.of(r), removed);
     }
 
     /**

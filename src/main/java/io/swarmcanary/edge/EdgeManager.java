@@ -572,7 +572,7 @@ public final class EdgeManager {
         try {
             swarm.updateService(read.service().id(), read.service().versionIndex(),
                     definition(plan.settings(), plan.routes(), config, plan.revision()));
-        } catch (ConflictException stale) {
+        } catch (io.swarmcanary.swarm.VersionConflictException stale) {
             throw new StaleRead(stale);
         }
     }

@@ -22,8 +22,10 @@ import java.util.function.Supplier;
 
 /**
  * Asks the live Envoy, through its public listener, which route table it serves (the smoke host answers with
- * the revision header) and how many healthy hosts it has found per release cluster (the stats host). Raw
- * requests, because java.net.http refuses to set the Host header.
+ * the revision header) and how many healthy hosts it has found per release cluster (the stats host). The smoke host
+ * is asked over a raw socket: java.net.http refuses a Host header unless jdk.httpclient.allowRestrictedHeaders is set
+ * before its first request in the JVM, and {@code proxy_test} (an underscore) is no URI host, so {@link StatsHost}'s
+ * Envoy-as-proxy way cannot name it either.
  */
 public interface EdgeProbe {
     Optional<String> revision(int port);

@@ -30,8 +30,9 @@ public final class DeployOperation {
     public DeployPlan plan(ReleaseRequest request, Deployer deployer, boolean replaceCanary, List<String> warnings,
                            Progress progress) {
         Canary canary = ops.canary();
-        Canary.Preflight checked = canary.preflight(request);
-        Deployer.Plan release = deployer.plan(checked.toDeploy(), progress);
+        Canary.DeployPlan planned = canary.plan(request, deployer, progress);
+        Canary.Preflight checked = planned.checked();
+        Deployer.Plan release = planned.release();
         Track track = request.track();
         String service = request.serviceName();
         String routing;

@@ -1,6 +1,8 @@
 package io.swarmcanary.prune;
 
 import io.swarmcanary.release.Progress;
+import io.swarmcanary.swarm.InUseException;
+import io.swarmcanary.swarm.NotFoundException;
 import io.swarmcanary.swarm.SwarmGateway;
 import io.swarmcanary.wait.Wait;
 import java.time.Clock;
@@ -12,7 +14,7 @@ import java.util.Optional;
 /**
  * Applies a plan. Right before each removal it reads the services again and asks the planner whether the object is
  * still removable: one that became referenced (a deploy reused a secret, an update made it a rollback target) is
- * skipped, not forced. Docker's own refusals ("in use", "not found") are skips too, never failures.
+ * skipped, not forced. Docker's own refusals (the gateway's in use and not found) are skips too, never failures.
  */
 public final class PruneExecutor {
     private final SwarmGateway swarm;
@@ -103,18 +105,13 @@ public final class PruneExecutor {
                             default -> swarm.removeConfig(item.id());
                         }
                         return Optional.of(Optional.<String>empty());
-                    } catch (RuntimeException e) {
-                        String message = String.valueOf(e.getMessage());
-                        if (notFound(e)) {
-                            return Optional.of(Optional.of("already gone"));
-                        }
-                        if (!message.contains("in use")) {
-                            throw e;
-                        }
+                    } catch (NotFoundException gone) {
+                        return Optional.of(Optional.of("already gone"));
+                    } catch (InUseException e) {
                         // no spec mounts it (checked just now), yet Docker says in use: the tasks of a release removed a
                         // moment ago are still stopping. Anything else is a reference that appeared since: skip it.
                         Optional<String> keepNow = recheck(plan, planned, item);
-                        inUse[0] = message;
+                        inUse[0] = String.valueOf(e.getMessage());
                         return keepNow.isPresent() ? Optional.of(keepNow) : Optional.<Optional<String>>empty();
                     }
                 }).orElseGet(() -> Optional.of("Docker says it is in use: " + inUse[0]));
@@ -133,12 +130,6 @@ public final class PruneExecutor {
             }
         });
         return plan.images().stream().filter(i -> !inUse.contains(PrunePlanner.withoutDigest(i))).toList();
-    }
-
-    static boolean notFound(RuntimeException e) {
-        return e instanceof com.github.dockerjava.api.exception.NotFoundException
-                || (e instanceof io.swarmcanary.swarm.DockerApiException d && d.status() == 404)
-                || String.valueOf(e.getMessage()).contains("not found");
     }
 
     /** The node clean-up with its settings bound (image, timeout), so the executor only hands it the work. */

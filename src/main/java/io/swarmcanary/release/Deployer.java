@@ -3,8 +3,10 @@ package io.swarmcanary.release;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import io.swarmcanary.UserInputException;
-import io.swarmcanary.swarm.DockerApiException;
+import io.swarmcanary.swarm.AlreadyExistsException;
+import io.swarmcanary.swarm.InUseException;
 import io.swarmcanary.swarm.NetworkInfo;
+import io.swarmcanary.swarm.NotFoundException;
 import io.swarmcanary.swarm.SecretInfo;
 import io.swarmcanary.swarm.SecretMount;
 import io.swarmcanary.swarm.ServiceDefinition;
@@ -51,8 +53,9 @@ public final class Deployer {
     /** A config to be mounted: its content-addressed name and content. */
     record PlannedConfig(ConfigSource source, String name, byte[] content) {}
 
+    /** Plans and applies at once: for callers with nothing to do between the checks and the first change. */
     public DeployResult deploy(ReleaseRequest request, Progress progress) {
-        return deploy(request, progress, () -> {});
+        return apply(plan(request, progress), progress);
     }
 
     /**
@@ -70,9 +73,12 @@ public final class Deployer {
         private final String image;
         private final Map<String, Boolean> secretExists;
         private final Map<String, Boolean> configExists;
+        private final Instant started;
 
         Plan(ReleaseRequest request, List<PlannedSecret> secrets, NamingKey.Key namingKey, List<PlannedConfig> configs,
-             RoutingReport routing, String specHash, Optional<ServiceInfo> existing, String image, SwarmGateway swarm) {
+             RoutingReport routing, String specHash, Optional<ServiceInfo> existing, String image, SwarmGateway swarm,
+             Instant started) {
+            this.started = started;
             this.request = request;
             this.secrets = List.copyOf(secrets);
             this.namingKey = namingKey;
@@ -129,6 +135,7 @@ public final class Deployer {
 
     /** Step 1 of a deploy: everything that can be checked without changing the cluster. */
     public Plan plan(ReleaseRequest request, Progress progress) {
+        Instant start = clock.instant();
         Track track = request.track();
         String service = request.serviceName();
         List<PlannedSecret> secrets = new ArrayList<>();
@@ -167,17 +174,18 @@ public final class Deployer {
         String image = existing.isPresent() ? request.image()
                 : ImageResolver.resolve(swarm, request.image(), request.checkImage(), true, "image",
                         "Nothing was created.", progress);
-        return new Plan(request, secrets, namingKey, configs, routing, specHash, existing, image, swarm);
+        return new Plan(request, secrets, namingKey, configs, routing, specHash, existing, image, swarm, start);
     }
 
-    /** @param beforeChanges runs after every check passed and before the first change to the cluster */
-    public DeployResult deploy(ReleaseRequest request, Progress progress, Runnable beforeChanges) {
-        Instant start = clock.instant();
+    /**
+     * Step 2 of a deploy: creates what the plan found missing, remembering what this run created, and waits for the
+     * release's tasks; on failure removes only what this run created. A release that exists already is waited for.
+     */
+    public DeployResult apply(Plan plan, Progress progress) {
+        Instant start = plan.started;
+        ReleaseRequest request = plan.request;
         Track track = request.track();
         String service = request.serviceName();
-
-        // 1. everything that can be checked without changing the cluster
-        Plan plan = plan(request, progress);
         List<PlannedSecret> secrets = plan.secrets;
         NamingKey.Key namingKey = plan.namingKey;
         List<PlannedConfig> configs = plan.configs;
@@ -185,12 +193,10 @@ public final class Deployer {
         String specHash = plan.specHash;
         Optional<ServiceInfo> existing = plan.existing;
         String image = plan.image;
-        beforeChanges.run();
         if (existing.isPresent()) {
             return whenExists(request, existing.get(), specHash, secrets, routing, start, progress);
         }
 
-        // 2. create what is missing, remembering what this run created
         List<String> createdSecrets = new ArrayList<>();
         List<String> reusedSecrets = new ArrayList<>();
         Map<String, String> secretIds = new LinkedHashMap<>();
@@ -238,13 +244,7 @@ public final class Deployer {
             try {
                 swarm.createService(toCreate);
                 createdService = true;
-            } catch (DockerApiException e) {
-                if (e.status() == 409) { // another run created it first: converge on theirs if it is the same release
-                    ServiceInfo theirs = swarm.service(service).orElseThrow(() -> e);
-                    return whenExists(request, theirs, specHash, secrets, routing, start, progress);
-                }
-                throw e;
-            } catch (com.github.dockerjava.api.exception.ConflictException e) {
+            } catch (AlreadyExistsException e) { // another run created it first: converge on theirs if it is the same release
                 ServiceInfo theirs = swarm.service(service).orElseThrow(() -> e);
                 return whenExists(request, theirs, specHash, secrets, routing, start, progress);
             }
@@ -303,11 +303,8 @@ public final class Deployer {
         labels.put(Labels.SECRET, s.source().name());
         try {
             return swarm.createSecret(s.name(), s.value(), labels);
-        } catch (DockerApiException e) {
-            if (e.status() == 409) {
-                return null;
-            }
-            throw e;
+        } catch (AlreadyExistsException raced) {
+            return null;
         }
     }
 
@@ -321,7 +318,7 @@ public final class Deployer {
             retryWhileInUse(() -> {
                 swarm.secret(name).ifPresent(s -> swarm.removeSecret(s.id()));
                 progress.info("removed secret " + name + " (created by this run)");
-            });
+            }, progress);
         }
     }
 
@@ -330,7 +327,7 @@ public final class Deployer {
             retryWhileInUse(() -> { // in use until the tasks are gone, like secrets
                 swarm.config(name).ifPresent(c -> swarm.removeConfig(c.id()));
                 progress.info("removed config " + name + " (created by this run)");
-            });
+            }, progress);
         }
     }
 
@@ -411,15 +408,23 @@ public final class Deployer {
         }
     }
 
-    /** Runs a removal until it succeeds, for about ten seconds (Docker refuses while the tasks still stop); then gives up. */
-    private void retryWhileInUse(Runnable removal) {
+    /**
+     * Runs a removal until it succeeds, for about ten seconds while Docker calls the object in use (its tasks still stop);
+     * then gives up, as on any other refusal: the deploy's own failure is what gets reported.
+     */
+    private void retryWhileInUse(Runnable removal, Progress progress) {
         try {
             Wait.upTo(IN_USE_RETRY, clock).every(Duration.ofMillis(250)).until(elapsed -> {
                 try {
                     removal.run();
                     return Optional.of(true);
-                } catch (RuntimeException inUse) {
+                } catch (InUseException inUse) {
                     return Optional.<Boolean>empty();
+                } catch (NotFoundException gone) {
+                    return Optional.of(true);
+                } catch (RuntimeException other) {
+                    progress.info("could not undo: " + other.getMessage());
+                    return Optional.of(false);
                 }
             });
         } catch (IllegalStateException interrupted) {

@@ -1,7 +1,7 @@
 package io.swarmcanary.release;
 
 import io.swarmcanary.swarm.ClusterConfigs;
-import io.swarmcanary.swarm.DockerApiException;
+import io.swarmcanary.swarm.AlreadyExistsException;
 import io.swarmcanary.swarm.SwarmGateway;
 import java.security.SecureRandom;
 import java.util.Map;
@@ -39,12 +39,9 @@ public final class NamingKey {
         }
         try {
             swarm.createConfig(CONFIG, key.bytes(), Map.of(Labels.MANAGED_BY, Labels.MANAGER, Labels.KIND, KIND));
-        } catch (DockerApiException e) {
-            if (e.status() == 409) {
-                throw new io.swarmcanary.ConflictException("another deploy created this cluster's secret-naming key at the"
-                        + " same moment; nothing of this run was created. Re-run.");
-            }
-            throw e;
+        } catch (AlreadyExistsException raced) {
+            throw new io.swarmcanary.ConflictException("another deploy created this cluster's secret-naming key at the"
+                    + " same moment; nothing of this run was created. Re-run.");
         }
     }
 

@@ -56,15 +56,14 @@ public final class TaskWaiter {
                     }
                     for (TaskInfo t : failed) {
                         // retrying cannot fix a missing image: say so at once instead of waiting for the timeout
-                        if (t.error() != null && t.error().contains("No such image")) {
+                        if (t.imageMissing()) {
                             throw new NotReadyException(service + ": " + t.error() + " (on node " + t.nodeId() + ")");
                         }
                     }
                     if (failed.size() >= maxFailures) {
                         throw new NotReadyException(service + ": " + failed.size() + " tasks failed: " + errors(failed));
                     }
-                    boolean unschedulable = tasks.stream().anyMatch(t -> "pending".equals(t.state())
-                            && t.error() != null && t.error().contains("no suitable node"));
+                    boolean unschedulable = tasks.stream().anyMatch(TaskInfo::unschedulable);
                     if (unschedulable) {
                         unschedulableSince[0] = unschedulableSince[0] == null ? clock.instant() : unschedulableSince[0];
                         if (Duration.between(unschedulableSince[0], clock.instant()).compareTo(UNSCHEDULABLE_GRACE) > 0) {

@@ -22,11 +22,8 @@ public final class ClusterConfigs {
         try {
             swarm.createConfig(name, data, labels);
             return data;
-        } catch (DockerApiException e) {
-            if (e.status() == 409) {
-                return read(swarm, name).orElseThrow(unreadable);
-            }
-            throw e;
+        } catch (AlreadyExistsException raced) {
+            return read(swarm, name).orElseThrow(unreadable);
         }
     }
 }

@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.github.dockerjava.api.DockerClient;
-import com.github.dockerjava.api.exception.NotFoundException;
+import com.github.dockerjava.api.exception.DockerException;
 import com.github.dockerjava.api.model.ContainerSpec;
 import com.github.dockerjava.api.model.ContainerSpecConfig;
 import com.github.dockerjava.api.model.ContainerSpecFile;
@@ -39,6 +39,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.function.Supplier;
 
 /** {@link SwarmGateway} over docker-java, speaking the Engine API version its {@link DockerConnection} negotiated (1.41 to 1.45). */
 public final class DockerSwarmGateway implements SwarmGateway {
@@ -83,12 +84,7 @@ public final class DockerSwarmGateway implements SwarmGateway {
                 }
                 return new ImageLookup(ImageLookup.Result.UNREACHABLE, registry, null, "the engine gave no digest", !headers.isEmpty());
             }
-            String message = text.trim();
-            try {
-                message = JSON.readTree(text).path("message").asText(message);
-            } catch (IOException ignored) {
-                // not JSON: keep the text
-            }
+            String message = messageOf(text.trim());
             return new ImageLookup(classify(status, message), registry, null, message, !headers.isEmpty());
         } catch (IOException e) {
             return new ImageLookup(ImageLookup.Result.UNREACHABLE, registry, null, String.valueOf(e.getMessage()), !headers.isEmpty());
@@ -111,7 +107,7 @@ public final class DockerSwarmGateway implements SwarmGateway {
     @Override
     public Map<String, String> nodeAddresses() {
         Map<String, String> addresses = new java.util.TreeMap<>();
-        docker.listSwarmNodesCmd().exec().forEach(n -> addresses.put(n.getId(),
+        call("list nodes", () -> docker.listSwarmNodesCmd().exec()).forEach(n -> addresses.put(n.getId(),
                 n.getStatus() == null ? null : n.getStatus().getAddress()));
         return addresses;
     }
@@ -119,7 +115,7 @@ public final class DockerSwarmGateway implements SwarmGateway {
     @Override
     public String nodeName() {
         if (nodeName == null) {
-            nodeName = Objects.requireNonNullElse(docker.infoCmd().exec().getName(), connection.dockerHost());
+            nodeName = Objects.requireNonNullElse(call("info", () -> docker.infoCmd().exec()).getName(), connection.dockerHost());
         }
         return nodeName;
     }
@@ -127,7 +123,7 @@ public final class DockerSwarmGateway implements SwarmGateway {
     @Override
     public boolean imageExists(String image) {
         try {
-            docker.inspectImageCmd(image).exec();
+            call("inspect image " + image, () -> docker.inspectImageCmd(image).exec());
             return true;
         } catch (NotFoundException e) {
             return false;
@@ -137,7 +133,7 @@ public final class DockerSwarmGateway implements SwarmGateway {
     @Override
     public Optional<NetworkInfo> network(String nameOrId) {
         try {
-            var n = docker.inspectNetworkCmd().withNetworkId(nameOrId).exec();
+            var n = call("inspect network " + nameOrId, () -> docker.inspectNetworkCmd().withNetworkId(nameOrId).exec());
             return Optional.of(new NetworkInfo(n.getId(), n.getName(), n.getDriver(), n.getScope(),
                     Boolean.TRUE.equals(n.getInternal())));
         } catch (NotFoundException e) {
@@ -148,7 +144,7 @@ public final class DockerSwarmGateway implements SwarmGateway {
     @Override
     public Optional<SecretInfo> secret(String name) {
         // the name filter matches substrings: keep only the exact name
-        return docker.listSecretsCmd().withNameFilter(List.of(name)).exec().stream()
+        return call("list secrets", () -> docker.listSecretsCmd().withNameFilter(List.of(name)).exec()).stream()
                 .filter(s -> name.equals(s.getSpec().getName()))
                 .findFirst()
                 .map(DockerSwarmGateway::toSecretInfo);
@@ -156,7 +152,7 @@ public final class DockerSwarmGateway implements SwarmGateway {
 
     @Override
     public List<SecretInfo> secrets(Map<String, String> labels) {
-        return docker.listSecretsCmd().withLabelFilter(labels).exec().stream()
+        return call("list secrets", () -> docker.listSecretsCmd().withLabelFilter(labels).exec()).stream()
                 .map(DockerSwarmGateway::toSecretInfo)
                 .sorted(Comparator.comparing(SecretInfo::name))
                 .toList();
@@ -177,13 +173,13 @@ public final class DockerSwarmGateway implements SwarmGateway {
 
     @Override
     public void removeSecret(String id) {
-        docker.removeSecretCmd(id).exec();
+        run("remove secret " + id, () -> docker.removeSecretCmd(id).exec());
     }
 
     @Override
     public Optional<ServiceInfo> service(String name) {
         try {
-            return Optional.of(toServiceInfo(docker.inspectServiceCmd(name).exec()));
+            return Optional.of(toServiceInfo(call("inspect service " + name, () -> docker.inspectServiceCmd(name).exec())));
         } catch (NotFoundException e) {
             return Optional.empty();
         }
@@ -191,7 +187,7 @@ public final class DockerSwarmGateway implements SwarmGateway {
 
     @Override
     public List<ServiceInfo> services(Map<String, String> labels) {
-        return docker.listServicesCmd().withLabelFilter(labels).exec().stream()
+        return call("list services", () -> docker.listServicesCmd().withLabelFilter(labels).exec()).stream()
                 .map(DockerSwarmGateway::toServiceInfo)
                 .sorted(Comparator.comparing(ServiceInfo::name))
                 .toList();
@@ -224,7 +220,7 @@ public final class DockerSwarmGateway implements SwarmGateway {
         var create = docker.createServiceCmd(spec(d));
         // the nodes pull with this login (docker service create --with-registry-auth)
         credentials.forImage(d.image()).ifPresent(c -> create.withAuthConfig(c.authConfig()));
-        create.exec();
+        run("create service " + d.name(), create::exec);
         return service(d.name()).orElseThrow(() -> new IllegalStateException("service " + d.name() + " vanished right after creation"));
     }
 
@@ -234,31 +230,21 @@ public final class DockerSwarmGateway implements SwarmGateway {
         try {
             if (auth.isEmpty()) {
                 // no login to send: the engine keeps the one the service already holds
-                docker.updateServiceCmd(id, spec(d)).withVersion(versionIndex).exec();
+                run("update service " + d.name(), () -> docker.updateServiceCmd(id, spec(d)).withVersion(versionIndex).exec());
             } else {
                 // docker-java's update command takes no login: the same spec as JSON, with X-Registry-Auth
                 raw(DockerHttpClient.Request.Method.POST, "/services/" + id + "/update?version=" + versionIndex,
                         StackOptions.json(spec(d), d.options()), "update service " + d.name(), auth);
             }
-        } catch (DockerApiException e) {
-            if (String.valueOf(e.getMessage()).contains("update out of sequence")) {
-                throw new io.swarmcanary.ConflictException("someone else changed service " + d.name()
-                        + " since it was read; nothing was applied. Re-run the command.");
-            }
-            throw e;
-        } catch (com.github.dockerjava.api.exception.DockerException e) {
-            // Swarm's optimistic concurrency: a stale version index is refused with this message (HTTP 500)
-            if (String.valueOf(e.getMessage()).contains("update out of sequence")) {
-                throw new io.swarmcanary.ConflictException("someone else changed service " + d.name()
-                        + " since it was read; nothing was applied. Re-run the command.");
-            }
-            throw e;
+        } catch (VersionConflictException e) {
+            throw new VersionConflictException("someone else changed service " + d.name()
+                    + " since it was read; nothing was applied. Re-run the command.");
         }
     }
 
     @Override
     public String updateState(String serviceName) {
-        var status = docker.inspectServiceCmd(serviceName).exec().getUpdateStatus();
+        var status = call("inspect service " + serviceName, () -> docker.inspectServiceCmd(serviceName).exec()).getUpdateStatus();
         return status == null || status.getState() == null ? null : status.getState().name().toLowerCase();
     }
 
@@ -310,12 +296,13 @@ public final class DockerSwarmGateway implements SwarmGateway {
 
     @Override
     public void removeConfig(String id) {
-        docker.removeConfigCmd(id).exec();
+        run("remove config " + id, () -> docker.removeConfigCmd(id).exec());
     }
 
     @Override
     public NetworkInfo createOverlayNetwork(String name, Map<String, String> labels) {
-        docker.createNetworkCmd().withName(name).withDriver("overlay").withAttachable(true).withLabels(labels).exec();
+        run("create network " + name, () -> docker.createNetworkCmd().withName(name).withDriver("overlay").withAttachable(true)
+                .withLabels(labels).exec());
         return network(name).orElseThrow();
     }
 
@@ -390,7 +377,7 @@ public final class DockerSwarmGateway implements SwarmGateway {
     @Override
     public void removeService(String nameOrId) {
         try {
-            docker.removeServiceCmd(nameOrId).exec();
+            run("remove service " + nameOrId, () -> docker.removeServiceCmd(nameOrId).exec());
         } catch (NotFoundException e) {
             // already gone: removal is idempotent
         }
@@ -487,8 +474,8 @@ public final class DockerSwarmGateway implements SwarmGateway {
         try (var response = connection.http().execute(request); InputStream in = response.getBody()) {
             byte[] bytes = in.readAllBytes();
             if (response.getStatusCode() / 100 != 2) {
-                throw new DockerApiException(response.getStatusCode(), "logs of service " + serviceId + ": "
-                        + new String(bytes, StandardCharsets.UTF_8).trim());
+                throw typed(response.getStatusCode(), "logs of service " + serviceId + ": "
+                        + messageOf(new String(bytes, StandardCharsets.UTF_8).trim()), null);
             }
             return demultiplex(bytes);
         } catch (IOException e) {
@@ -544,17 +531,57 @@ public final class DockerSwarmGateway implements SwarmGateway {
         try (var response = connection.http().execute(request); InputStream in = response.getBody()) {
             String text = new String(in.readAllBytes(), StandardCharsets.UTF_8);
             if (response.getStatusCode() / 100 != 2) {
-                String message = text;
-                try {
-                    message = JSON.readTree(text).path("message").asText(text);
-                } catch (IOException ignored) {
-                    // not JSON: keep the text as it came
-                }
-                throw new DockerApiException(response.getStatusCode(), what + ": " + message);
+                throw typed(response.getStatusCode(), what + ": " + messageOf(text), null);
             }
             return text.isBlank() ? JSON.createObjectNode() : JSON.readTree(text);
         } catch (IOException e) {
             throw new IllegalStateException(what + ": " + e.getMessage(), e);
         }
+    }
+
+    /** One docker-java command, its refusal translated: docker-java's exceptions never leave the gateway. */
+    private static <T> T call(String what, Supplier<T> command) {
+        try {
+            return command.get();
+        } catch (DockerException e) {
+            // docker-java's message is "Status <code>: " and the engine's body
+            String body = String.valueOf(e.getMessage()).replaceFirst("^Status " + e.getHttpStatus() + ": ", "").trim();
+            throw typed(e.getHttpStatus(), what + ": " + messageOf(body), e);
+        }
+    }
+
+    private static void run(String what, Runnable command) {
+        call(what, () -> {
+            command.run();
+            return null;
+        });
+    }
+
+    /** The engine's words from an error body ({"message": ...}), or the body as it came when it is not JSON. */
+    static String messageOf(String body) {
+        try {
+            return JSON.readTree(body).path("message").asText(body);
+        } catch (IOException notJson) {
+            return body;
+        }
+    }
+
+    /** The engine's refusal as the type callers decide on: the one place that reads Docker's statuses and words. */
+    static RuntimeException typed(int status, String message, Throwable cause) {
+        String m = message.toLowerCase(java.util.Locale.ROOT);
+        if (m.contains("update out of sequence")) {
+            // Swarm's optimistic concurrency: a stale version index is refused with this message (HTTP 500)
+            return new VersionConflictException(message);
+        }
+        if (status == 404) {
+            return new NotFoundException(message, cause);
+        }
+        if (m.contains(" in use")) { // "secret 'x' is in use by the following service: y" (400)
+            return new InUseException(status, message, cause);
+        }
+        if (status == 409) {
+            return new AlreadyExistsException(message, cause);
+        }
+        return new DockerApiException(status, message, cause);
     }
 }

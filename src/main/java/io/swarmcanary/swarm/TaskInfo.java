@@ -41,6 +41,16 @@ public record TaskInfo(
         };
     }
 
+    /** The node has no such image and cannot pull it: retrying cannot fix that. */
+    public boolean imageMissing() {
+        return error != null && error.contains("No such image");
+    }
+
+    /** Pending because no node satisfies the placement (constraints, resources, a missing network or plugin). */
+    public boolean unschedulable() {
+        return "pending".equals(state) && error != null && error.contains("no suitable node");
+    }
+
     public boolean wanted() {
         return "running".equals(desiredState);
     }

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.swarmcanary.edge.EdgeManager;
-import io.swarmcanary.edge.EdgeProbe;
 import io.swarmcanary.edge.EdgeSettings;
 import io.swarmcanary.edge.RouteTable;
 import io.swarmcanary.release.Labels;
@@ -17,11 +16,9 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.stream.Collectors;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import picocli.CommandLine;
@@ -34,17 +31,7 @@ class NextCommandTest {
     static final String EDGE = "envoy";
     final FakeSwarm swarm = new FakeSwarm();
     final Track files = new Track("files", "webdev");
-    final EdgeManager edges = new EdgeManager(swarm, new EdgeProbe() {
-        @Override
-        public Optional<String> revision(int port) {
-            return Optional.of(swarm.services.get(EDGE).labels().get(EdgeManager.REVISION));
-        }
-
-        @Override
-        public Optional<Map<String, Long>> healthyHosts(int port, Collection<String> clusters) {
-            return Optional.of(clusters.stream().collect(Collectors.toMap(c -> c, c -> 1L)));
-        }
-    }, Clock.systemUTC(), Duration.ofMillis(400));
+    final EdgeManager edges = new EdgeManager(swarm, swarm.liveEdge(EDGE), Clock.systemUTC(), Duration.ofMillis(400));
 
     @BeforeEach
     void anEdge() {

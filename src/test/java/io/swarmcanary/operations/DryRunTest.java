@@ -26,12 +26,10 @@ import java.lang.reflect.Proxy;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.stream.Collectors;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -60,17 +58,7 @@ class DryRunTest {
                     throw e.getCause();
                 }
             });
-    final EdgeProbe probe = new EdgeProbe() {
-        @Override
-        public Optional<String> revision(int port) {
-            return Optional.of(swarm.services.get(EDGE).labels().get(EdgeManager.REVISION));
-        }
-
-        @Override
-        public Optional<Map<String, Long>> healthyHosts(int port, Collection<String> clusters) {
-            return Optional.of(clusters.stream().collect(Collectors.toMap(c -> c, c -> 1L)));
-        }
-    };
+    final EdgeProbe probe = swarm.liveEdge(EDGE);
     final Operations real = operations(swarm);
     final Operations dry = operations(readOnly);
     String v1;

@@ -5,7 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.swarmcanary.release.Labels;
 import io.swarmcanary.release.Progress;
 import io.swarmcanary.release.Track;
-import io.swarmcanary.swarm.DockerApiException;
+import io.swarmcanary.swarm.InUseException;
+import io.swarmcanary.swarm.NotFoundException;
 import io.swarmcanary.swarm.SecretInfo;
 import io.swarmcanary.swarm.SecretMount;
 import io.swarmcanary.swarm.ServiceDefinition;
@@ -105,8 +106,8 @@ class PruneExecutorTest {
 
     @Test
     void dockersInUseAndNotFoundAreSkipsAndOtherErrorsDoNotStopTheRest() {
-        swarm.removeRefusals.put("id-files-webdev-a", new DockerApiException(400, "rpc error: secret 'files-webdev-a' is in use by the following service: x"));
-        swarm.removeRefusals.put("id-files-webdev-c", new com.github.dockerjava.api.exception.NotFoundException("secret not found"));
+        swarm.removeRefusals.put("id-files-webdev-a", new InUseException("rpc error: secret 'files-webdev-a' is in use by the following service: x"));
+        swarm.removeRefusals.put("id-files-webdev-c", new NotFoundException("secret not found"));
         swarm.removeRefusals.put("svc-files-webdev-1_0_1", new IllegalStateException("connection reset"));
         PruneExecutor.Result result = apply(plan());
         assertThat(result.failed()).singleElement().satisfies(f -> assertThat(f.error()).isEqualTo("connection reset"));
@@ -117,7 +118,7 @@ class PruneExecutorTest {
 
     @Test
     void inUseWithoutAnySpecMountingItIsRetriedThenReported() {
-        swarm.removeRefusals.put("id-files-webdev-c", new DockerApiException(400, "secret is in use by a task"));
+        swarm.removeRefusals.put("id-files-webdev-c", new InUseException("secret is in use by a task"));
         PruneExecutor.Result result = apply(plan());
         assertThat(result.skipped()).singleElement().satisfies(s -> assertThat(s.reason()).startsWith("Docker says it is in use"));
         assertThat(swarm.calls.stream().filter("removeSecret id-files-webdev-c"::equals).count()).isGreaterThan(1);
@@ -129,7 +130,7 @@ class PruneExecutorTest {
         PrunePolicy images = new PrunePolicy(0, Duration.ofHours(1), null, null, null, true, null);
         PrunePlan plan = planner.plan(ClusterState.read(swarm, NOW), images);
         assertThat(plan.images()).containsExactly("img:1.0.1", "img:1.0.2");
-        swarm.removeRefusals.put("svc-files-webdev-1_0_2", new DockerApiException(400, "in use"));
+        swarm.removeRefusals.put("svc-files-webdev-1_0_2", new InUseException("in use"));
         List<List<String>> handedOver = new java.util.ArrayList<>();
         new PruneExecutor(swarm, planner, Clock.systemUTC(), Duration.ofMillis(10)).apply(plan, ClusterState.read(swarm, NOW),
                 Optional.of((imgs, tracks, removed, p, progress) -> {

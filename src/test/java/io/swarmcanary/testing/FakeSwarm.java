@@ -1,7 +1,7 @@
 package io.swarmcanary.testing;
 
 import io.swarmcanary.swarm.ConfigInfo;
-import io.swarmcanary.swarm.DockerApiException;
+import io.swarmcanary.swarm.AlreadyExistsException;
 import io.swarmcanary.swarm.NetworkInfo;
 import io.swarmcanary.swarm.SecretInfo;
 import io.swarmcanary.swarm.ServiceDefinition;
@@ -77,7 +77,7 @@ public final class FakeSwarm implements SwarmGateway {
     public SecretInfo createSecret(String name, byte[] data, Map<String, String> labels) {
         calls.add("createSecret " + name);
         if (secrets.containsKey(name)) {
-            throw new DockerApiException(409, "secret " + name + " already exists");
+            throw new AlreadyExistsException("create secret " + name + ": secret " + name + " already exists");
         }
         SecretInfo s = new SecretInfo("sec" + ids.incrementAndGet(), name, labels, "2026-01-01T00:00:00Z");
         secrets.put(name, s);
@@ -129,7 +129,7 @@ public final class FakeSwarm implements SwarmGateway {
         }
         ServiceInfo current = services.get(d.name());
         if (current == null || current.versionIndex() != versionIndex) {
-            throw new io.swarmcanary.ConflictException("update out of sequence");
+            throw new io.swarmcanary.swarm.VersionConflictException("update out of sequence");
         }
         services.put(d.name(), new ServiceInfo(current.id(), d.name(), versionIndex + 1, d.labels(), d.image(), d.replicas(),
                 d.secrets().stream().map(m -> m.secretName()).toList(), d.networks(), current.createdAt()));
@@ -250,6 +250,21 @@ public final class FakeSwarm implements SwarmGateway {
     @Override
     public String serviceLogs(String serviceId) {
         return jobLogs;
+    }
+
+    /** An Envoy that serves the revision this swarm's edge service was last given and has found every release's tasks. */
+    public io.swarmcanary.edge.EdgeProbe liveEdge(String edge) {
+        return new io.swarmcanary.edge.EdgeProbe() {
+            @Override
+            public Optional<String> revision(int port) {
+                return Optional.of(services.get(edge).labels().get(io.swarmcanary.edge.EdgeManager.REVISION));
+            }
+
+            @Override
+            public Optional<Map<String, Long>> healthyHosts(int port, java.util.Collection<String> clusters) {
+                return Optional.of(clusters.stream().collect(java.util.stream.Collectors.toMap(c -> c, c -> 1L)));
+            }
+        };
     }
 
     @Override

@@ -1,0 +1,64 @@
+package io.swarmcanary.swarm;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.swarmcanary.ConflictException;
+import io.swarmcanary.testing.TestSwarm;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** The real engine's refusals leave the gateway as the typed exceptions callers decide on, never as docker-java's. */
+class DockerSwarmGatewayIT {
+    private final TestSwarm swarm = new TestSwarm();
+    private final DockerConnection connection = DockerConnection.fromEnvironment();
+    private final DockerSwarmGateway gateway = new DockerSwarmGateway(connection);
+    private final String track = TestSwarm.uniqueApp("gw") + "-it";
+    private final Map<String, String> labels = Map.of("io.swarm-canary.track", track);
+
+    @AfterEach
+    void cleanUp() {
+        swarm.removeTrack(track);
+        gateway.configs(labels).forEach(c -> gateway.removeConfig(c.id()));
+        swarm.close();
+        connection.close();
+    }
+
+    @Test
+    void theEnginesRefusalsComeOutTyped() {
+        byte[] value = "s3cret".getBytes(StandardCharsets.UTF_8);
+        SecretInfo secret = gateway.createSecret(track + "-s", value, labels);
+        assertThatThrownBy(() -> gateway.createSecret(track + "-s", value, labels))
+                .isInstanceOf(AlreadyExistsException.class).hasMessageStartingWith("create secret " + track + "-s: ")
+                .hasMessageNotContaining("s3cret");
+        gateway.createConfig(track + "-c", value, labels);
+        assertThatThrownBy(() -> gateway.createConfig(track + "-c", value, labels)).isInstanceOf(AlreadyExistsException.class);
+
+        // no replicas: the service only has to mount the secret for the engine to refuse its removal
+        ServiceDefinition definition = ServiceDefinition.replicated(track, TestSwarm.TESTAPP, 0, labels, Map.of(), List.of(),
+                List.of(), List.of(new SecretMount(secret.id(), secret.name(), "s")), List.of(), null, List.of());
+        ServiceInfo created = gateway.createService(definition);
+        assertThatThrownBy(() -> gateway.createService(definition)).isInstanceOf(AlreadyExistsException.class);
+        assertThatThrownBy(() -> gateway.removeSecret(secret.id())).isInstanceOf(InUseException.class)
+                .hasMessageStartingWith("remove secret " + secret.id() + ": ").hasMessageContaining("in use");
+
+        gateway.updateService(created.id(), created.versionIndex(), definition);
+        assertThatThrownBy(() -> gateway.updateService(created.id(), created.versionIndex(), definition))
+                .isInstanceOf(VersionConflictException.class).isInstanceOf(ConflictException.class)
+                .hasMessageContaining("someone else changed service " + track);
+
+        gateway.removeService(track);
+        gateway.removeService(track); // idempotent: gone is done
+        assertThat(gateway.service(track)).isEmpty();
+        gateway.removeSecret(secret.id());
+        assertThatThrownBy(() -> gateway.removeSecret(secret.id())).isInstanceOf(NotFoundException.class);
+        assertThatThrownBy(() -> gateway.removeConfig(track + "-no-such-config")).isInstanceOf(NotFoundException.class);
+        assertThatThrownBy(() -> gateway.updateState(track)).isInstanceOf(NotFoundException.class)
+                .hasMessageStartingWith("inspect service " + track + ": ");
+        assertThat(gateway.network(track + "-no-such-network")).isEmpty();
+        assertThat(gateway.imageExists(track + "-no-such-image:1")).isFalse();
+    }
+}

@@ -121,7 +121,7 @@ class CanaryPipelineIT extends PipelineTestSupport {
     }
 
     static HttpResponse<String> request(String path) {
-        http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:${PORT}${path}")).header('Host', DOMAIN)
+        http.send(HttpRequest.newBuilder(URI.create("http://${Traffic.nextNode()}:${PORT}${path}")).header('Host', DOMAIN)
                 .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString())
     }
 

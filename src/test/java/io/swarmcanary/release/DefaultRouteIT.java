@@ -50,8 +50,10 @@ class DefaultRouteIT {
         return name;
     }
 
-    private String gatewayOf(String network) {
-        return swarm.docker.inspectNetworkCmd().withNetworkId(network).exec().getIpam().getConfig().get(0).getGateway();
+    /** A swarm-scoped bridge's subnet is per node: read it on the node that runs the service's task. */
+    private String gatewayOf(String network, String service) {
+        var node = io.swarmcanary.testing.Bed.nodeOf(swarm.docker, swarm.containerOf(service));
+        return node.inspectNetworkCmd().withNetworkId(network).exec().getIpam().getConfig().get(0).getGateway();
     }
 
     private String defaultGatewayInside(String service) {
@@ -81,7 +83,7 @@ class DefaultRouteIT {
         JsonNode result = deploy(front, back);
         assertThat(result.path("defaultRouteNetwork").asText()).isEqualTo(back);
         assertThat(result.path("warnings").toString()).contains("back-end");
-        assertThat(defaultGatewayInside(app + "-webdev-1_0_0")).isEqualTo(gatewayOf(back));
+        assertThat(defaultGatewayInside(app + "-webdev-1_0_0")).isEqualTo(gatewayOf(back, app + "-webdev-1_0_0"));
     }
 
     @Test
@@ -90,7 +92,7 @@ class DefaultRouteIT {
         JsonNode result = deploy(overlay);
         assertThat(result.path("defaultRouteNetwork").asText()).isEqualTo("docker_gwbridge");
         assertThat(result.path("warnings")).isEmpty();
-        assertThat(defaultGatewayInside(app + "-webdev-1_0_0")).isEqualTo(gatewayOf("docker_gwbridge"));
+        assertThat(defaultGatewayInside(app + "-webdev-1_0_0")).isEqualTo(gatewayOf("docker_gwbridge", app + "-webdev-1_0_0"));
     }
 
     @Test

@@ -70,14 +70,14 @@ public final class Deployer {
         private final RoutingReport routing;
         private final String specHash;
         private final Optional<ServiceInfo> existing;
-        private final String image;
+        private final ImageResolver.Resolved image;
         private final Map<String, Boolean> secretExists;
         private final Map<String, Boolean> configExists;
         private final Instant started;
 
         Plan(ReleaseRequest request, List<PlannedSecret> secrets, NamingKey.Key namingKey, List<PlannedConfig> configs,
-             RoutingReport routing, String specHash, Optional<ServiceInfo> existing, String image, SwarmGateway swarm,
-             Instant started) {
+             RoutingReport routing, String specHash, Optional<ServiceInfo> existing, ImageResolver.Resolved image,
+             SwarmGateway swarm, Instant started) {
             this.started = started;
             this.request = request;
             this.secrets = List.copyOf(secrets);
@@ -99,7 +99,7 @@ public final class Deployer {
 
         /** The image as the service will run it: pinned to its registry digest when the registry has it. */
         public String image() {
-            return image;
+            return image.reference();
         }
 
         /** Whether the release exists already with this definition (a re-run: nothing to create). */
@@ -169,9 +169,10 @@ public final class Deployer {
 
         Optional<ServiceInfo> existing = swarm.service(service);
         existing.ifPresent(e -> requireSameRelease(e, specHash));
-        // the image as the spec will hold it: pinned to its registry digest when a registry has it. The spec hash
-        // stays on the image as requested, so a re-run says "unchanged" (an existing release needs no lookup).
-        String image = existing.isPresent() ? request.image()
+        // the image as the spec will hold it: pinned to its registry digest, with the registry's platforms, when a
+        // registry has it. The spec hash stays on the image as requested, so a re-run says "unchanged" (an existing
+        // release needs no lookup).
+        ImageResolver.Resolved image = existing.isPresent() ? ImageResolver.Resolved.asGiven(request.image())
                 : ImageResolver.resolve(swarm, request.image(), request.checkImage(), true, "image",
                         "Nothing was created.", progress);
         return new Plan(request, secrets, namingKey, configs, routing, specHash, existing, image, swarm, start);
@@ -192,7 +193,7 @@ public final class Deployer {
         RoutingReport routing = plan.routing;
         String specHash = plan.specHash;
         Optional<ServiceInfo> existing = plan.existing;
-        String image = plan.image;
+        ImageResolver.Resolved image = plan.image;
         if (existing.isPresent()) {
             return whenExists(request, existing.get(), specHash, secrets, routing, start, progress);
         }
@@ -240,7 +241,7 @@ public final class Deployer {
             ServiceDefinition withIds = definition(request, secrets, secretIds, configs, configIds);
             Map<String, String> labels = new TreeMap<>(withIds.labels());
             labels.put(Labels.SPEC_HASH, specHash);
-            ServiceDefinition toCreate = withIds.withLabels(labels).withImage(image);
+            ServiceDefinition toCreate = withIds.withLabels(labels).withImage(image.reference(), image.platforms());
             try {
                 swarm.createService(toCreate);
                 createdService = true;
@@ -249,7 +250,7 @@ public final class Deployer {
                 return whenExists(request, theirs, specHash, secrets, routing, start, progress);
             }
             progress.info("created service " + service + " (" + request.replicas() + " replica"
-                    + (request.replicas() == 1 ? "" : "s") + ", image " + image + ")");
+                    + (request.replicas() == 1 ? "" : "s") + ", image " + image.reference() + ")");
             new TaskWaiter(swarm, clock, Math.max(3, request.replicas() * 2))
                     .awaitRunning(service, request.replicas(), request.timeout(), progress);
         } catch (RuntimeException failure) {

@@ -24,6 +24,7 @@ import com.github.dockerjava.api.model.ServiceModeConfig;
 import com.github.dockerjava.api.model.ServicePlacement;
 import com.github.dockerjava.api.model.ServiceReplicatedModeOptions;
 import com.github.dockerjava.api.model.ServiceSpec;
+import com.github.dockerjava.api.model.SwarmNodePlatform;
 import com.github.dockerjava.api.model.TaskSpec;
 import com.github.dockerjava.transport.DockerHttpClient;
 import java.io.ByteArrayInputStream;
@@ -78,9 +79,11 @@ public final class DockerSwarmGateway implements SwarmGateway {
             String text = in == null ? "" : new String(in.readAllBytes(), StandardCharsets.UTF_8);
             int status = response.getStatusCode();
             if (status / 100 == 2) {
-                String digest = JSON.readTree(text).path("Descriptor").path("digest").asText("");
+                JsonNode distribution = JSON.readTree(text);
+                String digest = distribution.path("Descriptor").path("digest").asText("");
                 if (digest.startsWith("sha256:")) {
-                    return new ImageLookup(ImageLookup.Result.FOUND, registry, digest, null, !headers.isEmpty());
+                    return new ImageLookup(ImageLookup.Result.FOUND, registry, digest, platforms(distribution), null,
+                            !headers.isEmpty());
                 }
                 return new ImageLookup(ImageLookup.Result.UNREACHABLE, registry, null, "the engine gave no digest", !headers.isEmpty());
             }
@@ -89,6 +92,20 @@ public final class DockerSwarmGateway implements SwarmGateway {
         } catch (IOException e) {
             return new ImageLookup(ImageLookup.Result.UNREACHABLE, registry, null, String.valueOf(e.getMessage()), !headers.isEmpty());
         }
+    }
+
+    /**
+     * The platforms of a distribution inspect answer as the docker CLI puts them in the spec (its client's
+     * {@code imageDigestAndPlatforms}): architecture and OS only, and no architecture for "arm", whose nodes report
+     * "armv7l" and would match no task (docker/swarmkit#2294).
+     */
+    static List<Platform> platforms(JsonNode distribution) {
+        List<Platform> platforms = new ArrayList<>();
+        for (JsonNode p : distribution.path("Platforms")) {
+            String architecture = p.path("architecture").asText("");
+            platforms.add(new Platform("arm".equalsIgnoreCase(architecture) ? null : architecture, p.path("os").asText("")));
+        }
+        return platforms;
     }
 
     /** The engine answers a registry's refusal with 401 or, for a missing login, 500 "no basic auth credentials". */
@@ -327,9 +344,14 @@ public final class DockerSwarmGateway implements SwarmGateway {
                     // zero would mean "inherit the image's start period"
                     .withStartPeriod(d.healthStartPeriod() == null ? null : Math.max(1_000_000L, d.healthStartPeriod().toNanos())));
         }
+        ServicePlacement placement = new ServicePlacement().withConstraints(d.constraints());
+        if (!d.platforms().isEmpty()) { // as the docker CLI: only when the registry listed some
+            placement.setPlatforms(d.platforms().stream()
+                    .map(p -> new SwarmNodePlatform().withArchitecture(p.architecture()).withOs(p.os())).toList());
+        }
         TaskSpec task = new TaskSpec()
                 .withContainerSpec(container)
-                .withPlacement(new ServicePlacement().withConstraints(d.constraints()))
+                .withPlacement(placement)
                 .withNetworks(d.networks().stream().map(n -> new NetworkAttachmentConfig().withTarget(n)).toList());
         if (!d.args().isEmpty()) {
             container.withArgs(d.args());

@@ -10,6 +10,7 @@ import java.util.Map;
  *
  * @param global   one task per eligible node (the edge) instead of {@code replicas} tasks
  * @param ports    published in host mode (the ingress routing mesh needs IPVS)
+ * @param platforms where the image runs (Placement.Platforms), from its registry when the image is pinned there
  */
 public record ServiceDefinition(
         String name,
@@ -28,7 +29,8 @@ public record ServiceDefinition(
         List<ConfigMount> configs,
         List<String> args,
         List<BindMount> binds,
-        ServiceOptions options) {
+        ServiceOptions options,
+        List<Platform> platforms) {
 
     public ServiceDefinition {
         labels = Map.copyOf(labels);
@@ -43,6 +45,17 @@ public record ServiceDefinition(
         args = args == null ? List.of() : List.copyOf(args);
         binds = binds == null ? List.of() : List.copyOf(binds);
         options = options == null ? ServiceOptions.NONE : options;
+        platforms = platforms == null ? List.of() : List.copyOf(platforms);
+    }
+
+    /** For any platform: what a definition is until its image is pinned in a registry ({@link #withImage(String, List)}). */
+    public ServiceDefinition(String name, String image, int replicas, Map<String, String> labels,
+                             Map<String, String> containerLabels, List<String> env, List<String> networks,
+                             List<SecretMount> secrets, List<String> healthCmd, Duration healthStartPeriod,
+                             List<String> constraints, boolean global, List<PublishedPort> ports,
+                             List<ConfigMount> configs, List<String> args, List<BindMount> binds, ServiceOptions options) {
+        this(name, image, replicas, labels, containerLabels, env, networks, secrets, healthCmd, healthStartPeriod,
+                constraints, global, ports, configs, args, binds, options, List.of());
     }
 
     /** Without bind mounts and without the options a stack file may add (entrypoint, resources, policies, ...). */
@@ -82,19 +95,20 @@ public record ServiceDefinition(
                 healthStartPeriod, constraints, false, List.of(), List.of(), List.of());
     }
 
-    public ServiceDefinition withImage(String newImage) {
+    /** The image as resolved, with the platforms its registry lists (none: any node may run it). */
+    public ServiceDefinition withImage(String newImage, List<Platform> newPlatforms) {
         return new ServiceDefinition(name, newImage, replicas, labels, containerLabels, env, networks, secrets, healthCmd,
-                healthStartPeriod, constraints, global, ports, configs, args, binds, options);
+                healthStartPeriod, constraints, global, ports, configs, args, binds, options, newPlatforms);
     }
 
     public ServiceDefinition withLabels(Map<String, String> newLabels) {
         return new ServiceDefinition(name, image, replicas, newLabels, containerLabels, env, networks, secrets, healthCmd,
-                healthStartPeriod, constraints, global, ports, configs, args, binds, options);
+                healthStartPeriod, constraints, global, ports, configs, args, binds, options, platforms);
     }
 
     public ServiceDefinition withOptions(List<ConfigMount> newConfigs, List<String> newArgs, ServiceOptions newOptions) {
         return new ServiceDefinition(name, image, replicas, labels, containerLabels, env, networks, secrets, healthCmd,
-                healthStartPeriod, constraints, global, ports, newConfigs, newArgs, binds, newOptions);
+                healthStartPeriod, constraints, global, ports, newConfigs, newArgs, binds, newOptions, platforms);
     }
 
     public record PublishedPort(int published, int target) {}

@@ -186,6 +186,8 @@ class ComposeRoundTripIT {
         assertThat(mine.at("/TaskTemplate/ContainerSpec/Env").toString()).contains("GREETING=hello world", "FROM_FILE=1");
         assertThat(files(mine, "Secrets")).hasSize(2);
         assertThat(mine.at("/UpdateConfig/Order").asText()).isEqualTo("start-first");
+        // pinned in the bed's registry: the registry's platforms too, as the CLI writes them (issue #18)
+        assertThat(mine.at("/TaskTemplate/Placement/Platforms/0/OS").asText()).isEqualTo(Bed.THREE ? "linux" : "");
         // and the release is still a swarm-canary release
         assertThat(mine.at("/Labels/io.swarm-canary.track").asText()).isEqualTo(app + "-webdev");
     }

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.swarmcanary.UserInputException;
 import io.swarmcanary.swarm.ImageLookup;
 import io.swarmcanary.swarm.NetworkInfo;
+import io.swarmcanary.swarm.Platform;
 import io.swarmcanary.testing.FakeSwarm;
 import java.time.Clock;
 import java.time.Duration;
@@ -145,6 +146,24 @@ class DeployerTest {
         new Deployer(local, Clock.systemUTC(), env).deploy(privateImage("2.0.0", true), Progress.SILENT);
         assertThat(local.definitions.get("files-webdev-2_0_0").image()).isEqualTo(PRIVATE);
         assertThat(local.services.get("files-webdev-2_0_0").labels().get(Labels.SPEC_HASH)).isEqualTo(hash);
+    }
+
+    @Test
+    void aPinnedImageRunsOnlyOnThePlatformsItsRegistryListsAndALocalOneAnywhere() {
+        List<Platform> platforms = List.of(new Platform("amd64", "linux"), new Platform("arm64", "linux"));
+        swarm.registry.put(PRIVATE, new ImageLookup(ImageLookup.Result.FOUND, "registry.example.com", DIGEST, platforms,
+                null, true));
+        deployer.deploy(privateImage("2.0.0", true), Progress.SILENT);
+        assertThat(swarm.definitions.get("files-webdev-2_0_0").platforms()).isEqualTo(platforms);
+        // only on the node, no registry answer: no platforms, as docker service create writes none then
+        swarm.registry.clear();
+        swarm.images.add(PRIVATE);
+        deployer.deploy(privateImage("2.0.1", true), Progress.SILENT);
+        assertThat(swarm.definitions.get("files-webdev-2_0_1").platforms()).isEmpty();
+        // nor when the image is not checked and found nowhere
+        swarm.images.clear();
+        deployer.deploy(privateImage("2.0.2", false), Progress.SILENT);
+        assertThat(swarm.definitions.get("files-webdev-2_0_2").platforms()).isEmpty();
     }
 
     @Test

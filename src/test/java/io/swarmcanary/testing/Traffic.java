@@ -45,12 +45,12 @@ public final class Traffic {
     }
 
     /**
-     * One raw HTTP/1.1 request to 127.0.0.1:port, any Host, method, path and header (java.net.http refuses some); the
+     * One raw HTTP/1.1 request to the next node's port (127.0.0.1 on the one-node bed), any Host, method, path and header (java.net.http refuses some); the
      * whole response (status line, headers, body), or "" when nothing answers.
      */
     public static String raw(int port, String host, String method, String path, Map<String, String> headers) {
         try (java.net.Socket socket = new java.net.Socket()) {
-            socket.connect(new java.net.InetSocketAddress("127.0.0.1", port), 2000);
+            socket.connect(new java.net.InetSocketAddress(nextNode(), port), 2000);
             socket.setSoTimeout(5000);
             StringBuilder request = new StringBuilder(method + " " + path + " HTTP/1.1\r\nHost: " + host + "\r\n");
             headers.forEach((k, v) -> request.append(k).append(": ").append(v).append("\r\n"));

@@ -36,8 +36,9 @@ public interface EdgeProbe {
     }
 
     /**
-     * Healthy hosts ({@code membership_healthy}) per cluster in the live Envoy; a cluster it does not have counts 0.
-     * Empty when its stats cannot be read (no stats host in a custom template, or no answer).
+     * Healthy hosts ({@code membership_healthy}) per cluster in the live Envoy; a cluster it does not have counts 0, and
+     * so does every cluster while the stats host answers "busy" (429, 5xx). Empty when its stats cannot be read (no stats
+     * host in a custom template, the token refused, or no answer).
      */
     default Optional<Map<String, Long>> healthyHosts(int port, Collection<String> clusters) {
         return Optional.empty();
@@ -81,6 +82,11 @@ public interface EdgeProbe {
                 try {
                     HttpResponse<String> r = StatsHost.get(host, port, StatsHost.HEALTHY_PATH, token.get(),
                             Duration.ofSeconds(1), Duration.ofSeconds(3));
+                    if (r.statusCode() == 429 || r.statusCode() >= 500) {
+                        // the stats host is there but busy (its rate limit is shared by every pipeline on the edge):
+                        // nothing found yet, ask again; only a stats host that is not there ends the check
+                        return Optional.of(notFoundYet(clusters));
+                    }
                     return r.statusCode() == 200 ? parseHealthyHosts(r.body(), clusters) : Optional.empty();
                 } catch (IOException e) {
                     return Optional.empty();
@@ -90,6 +96,12 @@ public interface EdgeProbe {
                 }
             }
         };
+    }
+
+    private static Map<String, Long> notFoundYet(Collection<String> clusters) {
+        Map<String, Long> none = new LinkedHashMap<>();
+        clusters.forEach(c -> none.put(c, 0L));
+        return none;
     }
 
     /** {@code membership_healthy} per cluster from Envoy's {@code /stats?format=json}; empty when it is not that JSON. */

@@ -115,8 +115,7 @@ public interface EdgeProbe {
         if (!stats.isArray()) {
             return Optional.empty();
         }
-        Map<String, Long> healthy = new LinkedHashMap<>();
-        clusters.forEach(c -> healthy.put(c, 0L));
+        Map<String, Long> healthy = notFoundYet(clusters);
         for (JsonNode stat : stats) {
             String name = stat.path("name").asText();
             for (String c : clusters) {

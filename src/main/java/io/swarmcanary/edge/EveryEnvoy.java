@@ -22,15 +22,11 @@ final class EveryEnvoy {
         TreeSet<String> nodes = running.stream().map(TaskInfo::nodeId).filter(Objects::nonNull)
                 .collect(Collectors.toCollection(TreeSet::new));
         Map<String, String> addresses = nodes.size() > 1 ? swarm.nodeAddresses() : Map.of();
-        if (nodes.size() <= 1 || !nodes.stream().allMatch(n -> usable(addresses.get(n)))) {
+        if (nodes.size() <= 1 || !addresses.keySet().containsAll(nodes)) {
             return Map.of("the probe host", probe);
         }
         Map<String, EdgeProbe> probes = new LinkedHashMap<>();
         nodes.forEach(n -> probes.put(addresses.get(n), probe.at(addresses.get(n))));
         return probes;
-    }
-
-    private static boolean usable(String address) {
-        return address != null && !address.isBlank() && !address.equals("0.0.0.0");
     }
 }

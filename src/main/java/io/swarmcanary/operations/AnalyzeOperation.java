@@ -126,8 +126,7 @@ public final class AnalyzeOperation {
         for (TaskInfo t : ops.swarm().tasks(ops.edge())) {
             if (t.wanted() && t.running()) {
                 String address = nodes.get(t.nodeId());
-                endpoints.add((address == null || address.isBlank() || address.equals("0.0.0.0") ? request.fallbackHost()
-                        : address) + ":" + port);
+                endpoints.add((address == null ? request.fallbackHost() : address) + ":" + port);
             }
         }
         if (endpoints.isEmpty()) {

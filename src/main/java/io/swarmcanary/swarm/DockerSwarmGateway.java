@@ -124,8 +124,13 @@ public final class DockerSwarmGateway implements SwarmGateway {
     @Override
     public Map<String, String> nodeAddresses() {
         Map<String, String> addresses = new java.util.TreeMap<>();
-        call("list nodes", () -> docker.listSwarmNodesCmd().exec()).forEach(n -> addresses.put(n.getId(),
-                n.getStatus() == null ? null : n.getStatus().getAddress()));
+        call("list nodes", () -> docker.listSwarmNodesCmd().exec()).forEach(n -> {
+            String address = n.getStatus() == null ? null : n.getStatus().getAddress();
+            // 0.0.0.0: a node listening on every address says nothing of where it is reached
+            if (address != null && !address.isBlank() && !address.equals("0.0.0.0")) {
+                addresses.put(n.getId(), address);
+            }
+        });
         return addresses;
     }
 
@@ -268,22 +273,29 @@ public final class DockerSwarmGateway implements SwarmGateway {
     @Override
     public Optional<ConfigInfo> config(String name) {
         // docker-java's ConfigSpec has neither data nor labels: read configs with raw requests
-        return listConfigs("{\"name\":[" + JSON.valueToTree(name) + "]}").stream()
+        return listConfigs(filter("name", name)).stream()
                 .filter(c -> name.equals(c.name()))
                 .findFirst();
     }
 
     @Override
     public List<ConfigInfo> configs(Map<String, String> labels) {
-        var filter = JSON.createObjectNode();
-        var list = filter.putArray("label");
-        labels.forEach((k, v) -> list.add(k + "=" + v));
-        return listConfigs(filter.toString()).stream().sorted(Comparator.comparing(ConfigInfo::name)).toList();
+        String[] pairs = labels.entrySet().stream().map(e -> e.getKey() + "=" + e.getValue()).toArray(String[]::new);
+        return listConfigs(filter("label", pairs)).stream().sorted(Comparator.comparing(ConfigInfo::name)).toList();
     }
 
-    private List<ConfigInfo> listConfigs(String filters) {
-        String query = "/configs?filters=" + java.net.URLEncoder.encode(filters, StandardCharsets.UTF_8);
-        JsonNode list = raw(DockerHttpClient.Request.Method.GET, query, null, "list configs");
+    /** The Engine API's {@code ?filters=} for one key: {"key":["value",...]}, URL-encoded. */
+    private static String filter(String key, String... values) {
+        var filters = JSON.createObjectNode();
+        var list = filters.putArray(key);
+        for (String v : values) {
+            list.add(v);
+        }
+        return "?filters=" + URLEncoder.encode(filters.toString(), StandardCharsets.UTF_8);
+    }
+
+    private List<ConfigInfo> listConfigs(String filter) {
+        JsonNode list = raw(DockerHttpClient.Request.Method.GET, "/configs" + filter, null, "list configs");
         List<ConfigInfo> result = new java.util.ArrayList<>();
         for (JsonNode c : list) {
             Map<String, String> labels = JSON.convertValue(c.path("Spec").path("Labels"),
@@ -408,10 +420,9 @@ public final class DockerSwarmGateway implements SwarmGateway {
     @Override
     public List<TaskInfo> tasks(String serviceName) {
         // raw: docker-java's Task has no NetworksAttachments, and the addresses tie an Envoy's xds stream to its task
-        String filters = URLEncoder.encode(JSON.createObjectNode().set("service", JSON.createArrayNode().add(serviceName))
-                .toString(), StandardCharsets.UTF_8);
         List<TaskInfo> tasks = new ArrayList<>();
-        for (JsonNode t : raw(DockerHttpClient.Request.Method.GET, "/tasks?filters=" + filters, null, "list tasks of " + serviceName)) {
+        for (JsonNode t : raw(DockerHttpClient.Request.Method.GET, "/tasks" + filter("service", serviceName), null,
+                "list tasks of " + serviceName)) {
             tasks.add(toTaskInfo(t));
         }
         tasks.sort(Comparator.comparing(TaskInfo::timestamp, Comparator.nullsFirst(Comparator.naturalOrder())));
@@ -426,14 +437,10 @@ public final class DockerSwarmGateway implements SwarmGateway {
                 addresses.add(cidr.asText().replaceFirst("/\\d+$", ""));
             }
         }
-        return new TaskInfo(t.path("ID").asText(), t.path("Slot").asInt(0), text(t.path("NodeID")),
+        return new TaskInfo(t.path("ID").asText(), t.path("Slot").asInt(0), t.path("NodeID").asText(null),
                 status.path("State").asText("unknown"), t.path("DesiredState").asText("unknown"),
-                text(status.path("Message")), text(status.path("Err")), text(status.path("ContainerStatus").path("ContainerID")),
-                text(status.path("Timestamp")), addresses);
-    }
-
-    private static String text(JsonNode node) {
-        return node.isMissingNode() || node.isNull() ? null : node.asText();
+                status.path("Message").asText(null), status.path("Err").asText(null),
+                status.path("ContainerStatus").path("ContainerID").asText(null), status.path("Timestamp").asText(null), addresses);
     }
 
     @Override

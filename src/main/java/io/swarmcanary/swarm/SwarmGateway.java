@@ -23,7 +23,10 @@ public interface SwarmGateway {
         return ImageLookup.unavailable(image);
     }
 
-    /** Each node's id and the address it reaches the others on (where a port published in host mode answers). */
+    /**
+     * Each node's id and the address it reaches the others on (where a port published in host mode answers); a node
+     * whose address the engine does not know is left out.
+     */
     Map<String, String> nodeAddresses();
 
     Optional<NetworkInfo> network(String nameOrId);

@@ -132,6 +132,19 @@ class EveryEnvoyTest {
     }
 
     @Test
+    void aNodeWhoseAddressTheEngineDoesNotKnowSendsEveryWaitToTheProbeHost() {
+        FakeSwarm swarm = new FakeSwarm();
+        swarm.nodeAddresses.clear();
+        swarm.nodeAddresses.put("n1", "198.18.0.11"); // n2's address unknown: left out by the gateway
+        EdgeProbe probe = new EdgeProbe() {
+            @Override public Optional<String> revision(int port) { return Optional.of(NEW); }
+        };
+        Map<String, EdgeProbe> probes = EveryEnvoy.probes(probe, swarm, List.of(envoyTask("a", "n1"), envoyTask("b", "n2")));
+        assertThat(probes).containsOnlyKeys("the probe host");
+        assertThat(probes.get("the probe host")).isSameAs(probe);
+    }
+
+    @Test
     void onOneNodeTheProbeHostIsAskedAsBefore() {
         FakeSwarm swarm = new FakeSwarm();
         List<String> asked = new ArrayList<>();

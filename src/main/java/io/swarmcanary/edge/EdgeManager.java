@@ -143,8 +143,8 @@ public final class EdgeManager {
 
     public DeliveryStatus deliveryStatus(EdgeState state) {
         EdgeSettings settings = state.settings();
-        long envoys = swarm.tasks(settings.name()).stream().filter(t -> t.wanted() && t.running()).count();
-        return delivery(settings).status(state, envoys);
+        return delivery(settings).status(state, swarm.tasks(settings.name()).stream()
+                .filter(t -> t.wanted() && t.running()).toList());
     }
 
     /**

@@ -52,16 +52,29 @@ final class XdsDelivery implements Delivery {
         if (!current) {
             return new Look(seen, false, rejection);
         }
-        XdsStatus s = status.get();
-        if (running.stream().anyMatch(t -> t.addresses().isEmpty())) {
-            // a task whose addresses the engine did not report: count the up-to-date streams instead
-            return new Look(seen, s.upToDate() >= running.size(), rejection);
-        }
-        List<String> behind = running.stream().filter(t -> s.envoys().stream()
-                        .noneMatch(e -> t.addresses().contains(e.address()) && e.upToDate(s)))
+        boolean everyTask = upToDateTasks(running, status.get()) >= running.size();
+        List<String> behind = everyTask ? List.of() : behind(running, status.get()).stream()
+                .filter(t -> !t.addresses().isEmpty())
                 .map(t -> "task " + t.id().substring(0, Math.min(12, t.id().length())) + " on node " + t.nodeId()).toList();
         return new Look(seen + (behind.isEmpty() ? "" : "; not yet up to date: " + String.join(", ", behind)),
-                behind.isEmpty(), rejection);
+                everyTask, rejection);
+    }
+
+    /** The running Envoy tasks with no ADS stream of their own (matched by address) that has ACKed the current config. */
+    private static List<TaskInfo> behind(List<TaskInfo> running, XdsStatus s) {
+        return running.stream().filter(t -> s.envoys().stream()
+                .noneMatch(e -> t.addresses().contains(e.address()) && e.upToDate(s))).toList();
+    }
+
+    /**
+     * How many running Envoy tasks are up to date, each by its own stream; when the engine did not report a task's
+     * addresses (only fakes), by counting the up-to-date streams instead.
+     */
+    private static long upToDateTasks(List<TaskInfo> running, XdsStatus s) {
+        if (running.stream().anyMatch(t -> t.addresses().isEmpty())) {
+            return Math.min(running.size(), s.upToDate());
+        }
+        return running.size() - behind(running, s).size();
     }
 
     @Override
@@ -70,19 +83,20 @@ final class XdsDelivery implements Delivery {
     }
 
     @Override
-    public EdgeManager.DeliveryStatus status(EdgeManager.EdgeState state, long envoys) {
+    public EdgeManager.DeliveryStatus status(EdgeManager.EdgeState state, List<TaskInfo> running) {
         EdgeSettings settings = state.settings();
         String revision = state.service().labels().get(EdgeManager.REVISION);
         Optional<XdsStatus> status = controlPlane.status(settings.xds().statusPort());
-        long acked = status.map(s -> s.envoys().stream().filter(e -> revision != null && revision.equals(e.routesVersion())
-                && e.upToDate(s)).count()).orElse(0L);
-        return new EdgeManager.DeliveryStatus(settings.name(), settings.delivery(), revision, envoys,
+        // per task, as the waits count: a stale stream of a gone task or two streams of one Envoy never count twice
+        long acked = status.filter(s -> revision != null && revision.equals(s.routesVersion()))
+                .map(s -> upToDateTasks(running, s)).orElse(0L);
+        return new EdgeManager.DeliveryStatus(settings.name(), settings.delivery(), revision, running.size(),
                 XdsConfig.controlPlaneService(settings.name()), settings.xds().statusPort(), status.isPresent(),
                 status.map(s -> (long) s.envoys().size()).orElse(null), status.isPresent() ? acked : null,
                 status.map(XdsStatus::readError).orElse(null),
                 status.map(s -> s.envoys().stream().filter(e -> e.nack() != null).map(e -> e.address() + ": " + e.nack()).toList())
                         .orElse(List.of()),
-                status.isPresent() && envoys > 0 && acked >= envoys);
+                !running.isEmpty() && acked >= running.size());
     }
 
     /**

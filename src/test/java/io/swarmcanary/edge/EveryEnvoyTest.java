@@ -2,6 +2,7 @@ package io.swarmcanary.edge;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.swarmcanary.swarm.ServiceInfo;
 import io.swarmcanary.swarm.TaskInfo;
 import io.swarmcanary.testing.FakeSwarm;
 import io.swarmcanary.xds.ControlPlaneClient;
@@ -29,15 +30,41 @@ class EveryEnvoyTest {
         return new XdsStatus.Envoy(id, address, "envoy", "2026-11-29T00:00:00Z", routes, "clusters-1", null);
     }
 
-    private static Delivery.Look xdsLook(List<TaskInfo> running, XdsStatus.Envoy... streams) {
+    private static final EdgeSettings XDS_EDGE = new EdgeSettings("envoy", "envoy:1", 10000, List.of("envoy-net"), List.of(),
+            null, EdgeSettings.XDS, new EdgeSettings.Xds("swarm-canary/cli:latest", 10001));
+
+    private static XdsDelivery xds(XdsStatus.Envoy... streams) {
         XdsStatus status = new XdsStatus("envoy", NEW, "clusters-1", null, List.of(streams));
         ControlPlaneClient client = new ControlPlaneClient() {
             @Override public Optional<XdsStatus> status(int port) { return Optional.of(status); }
             @Override public Optional<XdsStatus> refresh(int port) { return Optional.of(status); }
         };
-        EdgeSettings settings = new EdgeSettings("envoy", "envoy:1", 10000, List.of("envoy-net"), List.of(), null,
-                EdgeSettings.XDS, new EdgeSettings.Xds("swarm-canary/cli:latest", 10001));
-        return new XdsDelivery(new FakeSwarm(), client).look(settings, NEW, running);
+        return new XdsDelivery(new FakeSwarm(), client);
+    }
+
+    private static Delivery.Look xdsLook(List<TaskInfo> running, XdsStatus.Envoy... streams) {
+        return xds(streams).look(XDS_EDGE, NEW, running);
+    }
+
+    private static EdgeManager.DeliveryStatus xdsStatus(List<TaskInfo> running, XdsStatus.Envoy... streams) {
+        ServiceInfo edge = new ServiceInfo("edge-id", "envoy", 7, Map.of(EdgeManager.REVISION, NEW), "envoy:1", 0,
+                List.of(), List.of(), null);
+        return xds(streams).status(new EdgeManager.EdgeState(edge, XDS_EDGE, RouteTable.empty()), running);
+    }
+
+    @Test
+    void statusCountsUpToDateTasksNotStreams() {
+        List<TaskInfo> running = List.of(envoyTask("task-a", "n1", "10.0.1.5"), envoyTask("task-b", "n2", "10.0.1.6"));
+        // a gone task's stream and two streams of task-a are up to date; task-b's own is behind
+        EdgeManager.DeliveryStatus status = xdsStatus(running, stream(1, "10.0.1.5", NEW), stream(2, "10.0.1.5", NEW),
+                stream(3, "10.0.1.9", NEW), stream(4, "10.0.1.6", OLD));
+        assertThat(status.ackedRevision()).isEqualTo(1L);
+        assertThat(status.upToDate()).isFalse();
+        assertThat(status.describe()).contains("4/2 Envoys connected, 1 up to date (NOT up to date)");
+
+        EdgeManager.DeliveryStatus caughtUp = xdsStatus(running, stream(1, "10.0.1.5", NEW), stream(4, "10.0.1.6", NEW));
+        assertThat(caughtUp.ackedRevision()).isEqualTo(2L);
+        assertThat(caughtUp.upToDate()).isTrue();
     }
 
     @Test

@@ -2,6 +2,8 @@
 # Benchmark: deploy→healthy time of `swarm-canary deploy` against the raw docker CLI doing the same work
 # (new secret + 2-replica service from swarm-canary/testapp, wait until both tasks are running and healthy).
 # Usage: bench/deploy.sh [ROUNDS]   (default 5). Needs the test bed (run here) and target/swarm-canary.jar.
+# SC_BED=3 runs it on the three-node bed (images from its registry with the login; raw docker resolves the digest and
+# sends the login too, as swarm-canary does, and its health is read on every node).
 # Prints per-round times, median/min/max and the median ratio; writes bench/results/deploy-<timestamp>.json.
 set -euo pipefail
 shopt -s inherit_errexit  # a failure inside $(...) must fail the run, not yield a bogus time
@@ -46,7 +48,8 @@ cleanup() {
 wait_containers_gone() {
   local _
   for _ in $(seq 1 120); do
-    docker ps -a --format '{{.Label "com.docker.swarm.service.name"}}' | grep -qE "^($SC_PREFIX|$RAW_PREFIX)" || return 0
+    bench_every_node ps -a --format '{{.Label "com.docker.swarm.service.name"}}' | grep -qE "^($SC_PREFIX|$RAW_PREFIX)" ||
+      return 0
     sleep 0.25
   done
   say "containers of $SC_PREFIX*/$RAW_PREFIX* still present after 30s"
@@ -64,7 +67,11 @@ trap 'exit 130' INT TERM HUP
 
 # ------------------------------------------------------------------ set-up
 cd "$ROOT"
-bash testbed/up.sh >"$WORK/up.log" 2>&1 || { cat "$WORK/up.log" >&2; die "testbed/up.sh failed"; }
+ENVOY_IMAGE=swarm-canary/envoy:latest
+bench_bed
+# one node: no registry, the image is on the node (as --no-resolve-image); the bed: resolved and pulled with the login
+RAW_IMAGE_FLAGS=(--no-resolve-image)
+[[ ${SC_BED:-1} != 3 ]] || RAW_IMAGE_FLAGS=(--with-registry-auth)
 copy_jar
 export SWARM_CANARY_JAR=$WORK/swarm-canary.jar
 SC_VERSION=$(java -jar "$SWARM_CANARY_JAR" --version)
@@ -86,15 +93,15 @@ run_raw() { # round
   export BENCH_SECRET="bench-$RUN_ID-$1-$RANDOM"
   t0=$(now)
   printf %s "$BENCH_SECRET" | docker secret create "$name-db_password" - >/dev/null
-  docker service create --detach --no-resolve-image --name "$name" --endpoint-mode dnsrr \
+  docker service create --detach "${RAW_IMAGE_FLAGS[@]}" --name "$name" --endpoint-mode dnsrr \
     --replicas "$REPLICAS" --secret "source=$name-db_password,target=db_password" --env READY_DELAY=0 \
     "$IMAGE" >/dev/null
   t1=$(now)
   deadline=$((SECONDS + RAW_TIMEOUT))
   while :; do
-    # Swarm keeps a task "Starting" until its HEALTHCHECK passes; container health too (single node: all local).
+    # Swarm keeps a task "Starting" until its HEALTHCHECK passes; container health too (on every node).
     running=$(docker service ps "$name" --filter desired-state=running --format '{{.CurrentState}}' | grep -c '^Running' || true)
-    healthy=$(docker ps -q --filter "label=com.docker.swarm.service.name=$name" --filter health=healthy | wc -l)
+    healthy=$(bench_every_node ps -q --filter "label=com.docker.swarm.service.name=$name" --filter health=healthy | wc -l)
     ((running >= REPLICAS && healthy >= REPLICAS)) && break
     # Fail fast like swarm-canary does, instead of waiting out the timeout.
     failed=$(docker service ps "$name" --format '{{.CurrentState}} {{.Error}}' | grep -E '^(Failed|Rejected)' || true)
@@ -124,7 +131,7 @@ timed() { # command... ; prints seconds
 }
 
 # ------------------------------------------------------------------ rounds
-say "swarm-canary $SC_VERSION, docker $(docker version -f '{{.Server.Version}}'), run id $RUN_ID, rounds: $ROUNDS"
+say "swarm-canary $SC_VERSION, docker $(docker version -f '{{.Server.Version}}') on $(docker node ls -q | wc -l) node(s), run id $RUN_ID, rounds: $ROUNDS"
 say "warm-up (untimed)"
 run_sc 0
 run_raw 0
@@ -185,13 +192,14 @@ jq -n --arg stamp "$stamp" --arg run "$RUN_ID" --arg scv "$SC_VERSION" --arg com
   --arg docker "$(docker version -f '{{.Server.Version}}')" --argjson rounds "$ROUNDS" --argjson replicas "$REPLICAS" \
   --arg orders "${ORDER[*]:1}" --argjson sc "$(nums "${SC[@]}")" --argjson raw "$(nums "${RAW[@]}")" \
   --argjson rawc "$(nums "${RAWC[@]}")" --argjson raww "$(nums "${RAWW[@]}")" --argjson jvm "$(nums "${JVM[@]}")" \
-  --argjson ratio "$ratio" --argjson load0 "$LOAD_START" --argjson load1 "$LOAD_END" --argjson cpus "$(nproc)" '
+  --argjson ratio "$ratio" --argjson load0 "$LOAD_START" --argjson load1 "$LOAD_END" --argjson cpus "$(nproc)" \
+  --argjson nodes "$(docker node ls -q | wc -l)" --arg image "$IMAGE" '
   def summary(v): (v | sort) as $s | {
     median: (if ($s | length) % 2 == 1 then $s[($s | length - 1) / 2]
              else ($s[($s | length) / 2 - 1] + $s[($s | length) / 2]) / 2 end),
     min: $s[0], max: $s[-1], rounds: v };
   { benchmark: "deploy", timestamp: $stamp, run_id: $run, swarm_canary_version: $scv, git_commit: $commit,
-    docker_version: $docker, rounds: $rounds, replicas: $replicas, image: "swarm-canary/testapp:latest",
+    docker_version: $docker, nodes: $nodes, rounds: $rounds, replicas: $replicas, image: $image,
     order: ($orders | split(" ")), unit: "seconds",
     swarm_canary: summary($sc), raw: summary($raw), raw_create: summary($rawc), raw_wait: summary($raww),
     jvm_startup: summary($jvm), ratio_median_swarm_canary_over_raw: $ratio,

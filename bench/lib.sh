@@ -48,6 +48,19 @@ bench_bed() {
   PROBE=${TARGETS%%,*}
 }
 
+# bench_every_node ARGS...: `docker ARGS` on every node of the bed, outputs one after the other: the host's dockerd on
+# the one-node bed, each node's own socket on the three-node bed (containers are per node; the manager sees only its own)
+bench_every_node() {
+  if [[ ${SC_BED:-1} != 3 ]]; then
+    docker "$@"
+    return
+  fi
+  local node
+  for node in scn1 scn2 scn3; do
+    DOCKER_HOST=unix:///run/swarm-canary-bed/$node.sock DOCKER_TLS_VERIFY='' DOCKER_CERT_PATH='' docker "$@"
+  done
+}
+
 # bench_cli_image TAG: the control-plane image of this run's jar, built on the host's dockerd (and on the bed pushed
 # to its registry); prints the reference the swarm pulls.
 bench_cli_image() {

@@ -5,6 +5,7 @@
 #   apply: prune (plan + removals)   (time of the removals, Docker API calls, objects removed)
 # Usage: bench/prune.sh [SIZES]   (default 100,1000). Needs the test bed (run here) and target/swarm-canary.jar.
 # Everything is labelled with a per-run app name and removed at the end; prune runs with --app so it sees only that.
+# SC_BED=3 runs it on the three-node bed: the CLI through the manager's TLS endpoint, the fixture on its own socket.
 set -euo pipefail
 shopt -s inherit_errexit
 
@@ -34,11 +35,11 @@ trap on_exit EXIT
 trap 'exit 130' INT TERM HUP
 
 cd "$ROOT"
-# the fixture needs only a swarm and the testapp image: skip up.sh (and its machine-wide lock) when both are there
-if ! { docker info --format '{{.Swarm.LocalNodeState}}' 2>/dev/null | grep -qx active &&
-  docker image inspect swarm-canary/testapp:latest >/dev/null 2>&1; }; then
-  bash testbed/up.sh >"$WORK/up.log" 2>&1 || { cat "$WORK/up.log" >&2; die "testbed/up.sh failed"; }
-fi
+IMAGE=swarm-canary/testapp:latest ENVOY_IMAGE=swarm-canary/envoy:latest
+bench_bed
+# the fixture talks to the manager's own socket (replicas 0: no image is pulled)
+export PRUNE_FIXTURE_SOCKET=/var/run/docker.sock
+[[ ${SC_BED:-1} != 3 ]] || PRUNE_FIXTURE_SOCKET=/run/swarm-canary-bed/scn1.sock
 copy_jar
 SC=(java -jar "$WORK/swarm-canary.jar")
 now() { echo "$EPOCHREALTIME"; }
@@ -77,7 +78,7 @@ for n in "${sizes[@]}"; do
 done
 echo "(plan = one dry run: read + plan; apply = the removals of a real run, each re-checked against a fresh read of the"
 echo " services first; API = Docker Engine API requests counted in the CLI; wall = the real run incl. JVM start and plan)"
-echo "(1-min load average: $(cut -d' ' -f1 /proc/loadavg) on $(nproc) CPUs)"
+echo "(1-min load average: $(cut -d' ' -f1 /proc/loadavg) on $(nproc) CPUs; docker $(docker version -f '{{.Server.Version}}') on $(docker node ls -q | wc -l) node(s))"
 
 mkdir -p bench/results
 out=bench/results/prune-$(date -u +%Y%m%dT%H%M%SZ).json

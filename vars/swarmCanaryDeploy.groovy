@@ -10,8 +10,8 @@ import com.cloudbees.groovy.cps.NonCPS
 
 @groovy.transform.Field
 static final Set<String> PARAMETERS = ['app', 'env', 'version', 'image', 'secrets', 'weights', 'approval', 'submitter',
-        'approvalTimeout', 'replicas', 'port', 'domains', 'networks', 'envVars', 'healthCmd', 'constraints', 'deployTimeout',
-        'edge', 'dockerHost', 'dockerCredentialsId', 'replaceCanary', 'imageCheck', 'compose', 'composeStash', 'service', 'stack', 'nodeLabel',
+        'approvalTimeout', 'replicas', 'port', 'domains', 'networks', 'envVars', 'healthCmd', 'healthStartPeriod',
+        'constraints', 'deployTimeout', 'edge', 'dockerHost', 'dockerCredentialsId', 'replaceCanary', 'imageCheck', 'compose', 'composeStash', 'service', 'stack', 'nodeLabel',
         'analysis', 'milestone', 'agentTimeout', 'registry', 'registryCredentialsId'] as Set
 
 @groovy.transform.Field
@@ -456,6 +456,7 @@ static Map planOf(Map config) {
         }
     }
     option(args, '--health-cmd', text(config, 'healthCmd'))
+    option(args, '--health-start-period', text(config, 'healthStartPeriod'))
     option(args, '--timeout', text(config, 'deployTimeout'))
     String edge = text(config, 'edge')
     option(args, '--edge', edge)

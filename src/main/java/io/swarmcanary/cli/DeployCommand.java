@@ -95,7 +95,8 @@ public final class DeployCommand implements Callable<Integer>, SwarmCanary.JsonE
     @Option(names = {"-e", "--env-var"}, paramLabel = "KEY=VALUE", description = "Environment variable for the containers; repeatable (not for secrets).") List<String> envVars = new ArrayList<>();
     @Option(names = "--health-cmd", paramLabel = "CMD", description = "Health check run in the container by a shell (overrides the image's HEALTHCHECK).") String healthCmd;
     @Option(names = "--health-start-period", converter = Durations.class, paramLabel = "DURATION",
-            description = "With --health-cmd: time to start before failed checks count (default: the image's).") Duration healthStartPeriod;
+            description = "With --health-cmd: time to start before failed checks count; a passing check ends it early"
+                    + " (default: 60s).") Duration healthStartPeriod;
     @Option(names = "--constraint", paramLabel = "EXPR", description = "Placement constraint, e.g. node.role==worker; repeatable.") List<String> constraints = new ArrayList<>();
     @Option(names = "--timeout", defaultValue = "5m", converter = Durations.class, description = "How long to wait for healthy tasks (default: ${DEFAULT-VALUE}).") Duration timeout;
     @Option(names = "--replace-canary", negatable = false,

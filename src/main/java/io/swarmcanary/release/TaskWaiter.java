@@ -1,5 +1,6 @@
 package io.swarmcanary.release;
 
+import io.swarmcanary.swarm.ServiceDefinition;
 import io.swarmcanary.swarm.SwarmGateway;
 import io.swarmcanary.swarm.TaskInfo;
 import java.time.Clock;
@@ -61,7 +62,8 @@ public final class TaskWaiter {
                         }
                     }
                     if (failed.size() >= maxFailures) {
-                        throw new NotReadyException(service + ": " + failed.size() + " tasks failed: " + errors(failed));
+                        throw new NotReadyException(service + ": " + failed.size() + " tasks failed: " + errors(failed)
+                                + healthCheck(failed));
                     }
                     boolean unschedulable = tasks.stream().anyMatch(TaskInfo::unschedulable);
                     if (unschedulable) {
@@ -80,8 +82,36 @@ public final class TaskWaiter {
                 }).isPresent();
         if (!ready) {
             throw new NotReadyException(service + ": not ready after " + timeout.toSeconds() + "s: " + lastRunning[0] + "/"
-                    + replicas + " running" + (lastFailed.isEmpty() ? "" : "; task errors: " + errors(lastFailed)));
+                    + replicas + " running" + (lastFailed.isEmpty() ? "" : "; task errors: " + errors(lastFailed)
+                    + healthCheck(lastFailed)));
         }
+    }
+
+    /**
+     * What the health check said, when it stopped tasks: Swarm's error says only "unhealthy container" (or, with some
+     * networks, a secondary "network sandbox does not exist"), and the check's own output is what tells a user why.
+     * The engine we talk to knows only its own containers; for a task elsewhere, say where to look.
+     */
+    private String healthCheck(List<TaskInfo> failed) {
+        TaskInfo seen = null;
+        Optional<SwarmGateway.HealthCheckRun> run = Optional.empty();
+        for (int i = failed.size() - 1; i >= 0 && run.isEmpty(); i--) { // the latest first
+            TaskInfo t = failed.get(i);
+            run = swarm.lastHealthCheck(t.containerId()).filter(h -> h.exitCode() != 0);
+            if (run.isPresent() || (t.unhealthy() && seen == null)) {
+                seen = t;
+            }
+        }
+        if (seen == null) {
+            return "";
+        }
+        String output = run.map(h -> "; its last run exited " + h.exitCode() + (h.output().isEmpty() ? " with no output"
+                        : ": " + h.output()))
+                .orElse("; see its output with: docker inspect --format '{{json .State.Health}}' " + seen.containerId()
+                        + " (on node " + seen.nodeId() + ")");
+        return ". The health check stopped tasks as unhealthy" + output + ". If the app needs longer to start, give it"
+                + " --health-start-period (with --health-cmd the default is " + ServiceDefinition.DEFAULT_HEALTH_START_PERIOD.toSeconds()
+                + "s; a passing check ends it early); else check the health command";
     }
 
     static String errors(List<TaskInfo> tasks) {

@@ -353,8 +353,10 @@ public final class DockerSwarmGateway implements SwarmGateway {
                     .withInterval(2_000_000_000L)
                     .withTimeout(2_000_000_000L)
                     .withRetries(3)
-                    // zero would mean "inherit the image's start period"
-                    .withStartPeriod(d.healthStartPeriod() == null ? null : Math.max(1_000_000L, d.healthStartPeriod().toNanos())));
+                    // zero would mean "inherit the image's start period"; the image's belongs to its own check, not ours.
+                    // Applied here, not in the definition, so releases deployed before the default keep their spec hash.
+                    .withStartPeriod(Math.max(1_000_000L, (d.healthStartPeriod() == null
+                            ? ServiceDefinition.DEFAULT_HEALTH_START_PERIOD : d.healthStartPeriod()).toNanos())));
         }
         ServicePlacement placement = new ServicePlacement().withConstraints(d.constraints());
         if (!d.platforms().isEmpty()) { // as the docker CLI: only when the registry listed some
@@ -427,6 +429,27 @@ public final class DockerSwarmGateway implements SwarmGateway {
         }
         tasks.sort(Comparator.comparing(TaskInfo::timestamp, Comparator.nullsFirst(Comparator.naturalOrder())));
         return List.copyOf(tasks);
+    }
+
+    @Override
+    public Optional<HealthCheckRun> lastHealthCheck(String containerId) {
+        if (containerId == null || containerId.isBlank()) {
+            return Optional.empty();
+        }
+        try {
+            var health = call("inspect container " + containerId, () -> docker.inspectContainerCmd(containerId).exec())
+                    .getState().getHealth();
+            if (health == null || health.getLog() == null || health.getLog().isEmpty()) {
+                return Optional.empty();
+            }
+            var last = health.getLog().get(health.getLog().size() - 1);
+            String output = last.getOutput() == null ? "" : last.getOutput().strip();
+            // the engine keeps up to 4 KiB of output per run: the first lines say enough in an error message
+            return Optional.of(new HealthCheckRun(last.getExitCodeLong() == null ? -1 : last.getExitCodeLong(),
+                    output.length() > 300 ? output.substring(0, 300) + "..." : output));
+        } catch (NotFoundException e) {
+            return Optional.empty(); // on another node (the manager knows only its own containers), or removed
+        }
     }
 
     static TaskInfo toTaskInfo(JsonNode t) {

@@ -32,6 +32,12 @@ public record ServiceDefinition(
         ServiceOptions options,
         List<Platform> platforms) {
 
+    /**
+     * With a health command and no start period: long enough for a slow app to come up (a failing check before then
+     * does not count), and free for a fast one, since the first passing check ends it (Docker's semantics).
+     */
+    public static final java.time.Duration DEFAULT_HEALTH_START_PERIOD = java.time.Duration.ofSeconds(60);
+
     public ServiceDefinition {
         labels = Map.copyOf(labels);
         containerLabels = Map.copyOf(containerLabels);

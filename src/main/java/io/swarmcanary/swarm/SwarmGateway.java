@@ -57,6 +57,17 @@ public interface SwarmGateway {
 
     List<TaskInfo> tasks(String serviceName);
 
+    /**
+     * The last run of a container's health check (exit code and output), when the engine we talk to runs that container:
+     * empty for a container on another node, one that is gone, or one without a health check.
+     */
+    default Optional<HealthCheckRun> lastHealthCheck(String containerId) {
+        return Optional.empty();
+    }
+
+    /** One run of a container's health check, as the engine logged it (output trimmed). */
+    record HealthCheckRun(long exitCode, String output) {}
+
     /** The service's rollout state: null when never updated, else updating, completed, paused, rollback_*. */
     String updateState(String serviceName);
 

@@ -46,6 +46,11 @@ public record TaskInfo(
         return error != null && error.contains("No such image");
     }
 
+    /** Stopped by Swarm because its health check kept failing. */
+    public boolean unhealthy() {
+        return error != null && error.contains("unhealthy container");
+    }
+
     /** Pending because no node satisfies the placement (constraints, resources, a missing network or plugin). */
     public boolean unschedulable() {
         return "pending".equals(state) && error != null && error.contains("no suitable node");

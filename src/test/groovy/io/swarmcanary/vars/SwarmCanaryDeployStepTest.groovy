@@ -538,14 +538,15 @@ class SwarmCanaryDeployStepTest extends PipelineTestSupport {
     void passesEveryDeployOptionToTheCli() {
         deploy(replicas: 3, port: 8080, domains: ['files.webdev.example.com', 'files.example.com:443'], networks: ['webdev_public', 'db'],
                envVars: [APP_VERSION: '1.0.10', GREETING: 'a "b" $HOME'], healthCmd: 'wget -q -O- http://127.0.0.1:8080/health',
-               constraints: ['node.role==worker'], deployTimeout: '10m', edge: 'edge-1', replaceCanary: true, imageCheck: false,
+               healthStartPeriod: '90s', constraints: ['node.role==worker'], deployTimeout: '10m', edge: 'edge-1', replaceCanary: true, imageCheck: false,
                compose: 'docker-compose.yml', composeStash: 'compose', service: 'web', stack: 'files', dockerHost: 'tcp://manager:2376', dockerCredentialsId: 'swarm-tls')
         assertThat(argsOfFile(cliRuns[0])).containsExactly('deploy', '--app', 'files', '--env', 'webdev', '--version', '1.0.10',
                 '--image', 'registry.example.com/files:1.0.10', '--compose', 'docker-compose.yml', '--service', 'web', '--stack', 'files',
                 '--replicas', '3', '--port', '8080', '--domain', 'files.webdev.example.com', '--domain', 'files.example.com:443',
                 '--network', 'webdev_public', '--network', 'db', '--constraint', 'node.role==worker',
                 '--env-var', 'APP_VERSION=1.0.10', '--env-var', 'GREETING=a "b" $HOME',
-                '--health-cmd', 'wget -q -O- http://127.0.0.1:8080/health', '--timeout', '10m', '--edge', 'edge-1',
+                '--health-cmd', 'wget -q -O- http://127.0.0.1:8080/health', '--health-start-period', '90s', '--timeout', '10m',
+                '--edge', 'edge-1',
                 '--replace-canary', '--no-image-check', '--output', 'json')
         assertThat(argsOfFile(cliRuns[1])).containsExactly('next', '--app', 'files', '--env', 'webdev', '--version', '1.0.10',
                 '--steps', '5,25,50,100', '--edge', 'edge-1', '--output', 'json')

@@ -146,14 +146,31 @@ class DeployIT {
     }
 
     @Test
+    void aHealthCmdWithoutAStartPeriodGivesASlowAppTimeToStart() throws Exception {
+        // 15 s to become ready, checked every 2 s, 3 retries: with a start period of 0 Swarm kills it after ~6 s (testapp's
+        // image has a start period of its own, which Docker used before; an image without one is what users hit)
+        Cli.Result r = deploy(cli(), "2.1.0", "--env", "READY_DELAY=15",
+                "--health-cmd", "wget -q -O /dev/null http://127.0.0.1:80/health || exit 1", "--timeout", "2m");
+        assertThat(r.exitCode()).as(r.toString()).isZero();
+        assertThat(swarm.service(app + "-webdev-2_1_0").orElseThrow().getSpec().getTaskTemplate().getContainerSpec()
+                .getHealthCheck().getStartPeriod()).isEqualTo(60_000_000_000L);
+    }
+
+    @Test
     void failingTasksAreExplainedAndOnlyWhatThisRunCreatedIsRemoved() throws Exception {
         Cli cli = cli().env("DB_PASSWORD", SECRET_VALUE).env("OTHER", "other-value");
         // a secret that already exists (from an earlier release) must survive the failed run
         assertThat(deploy(cli, "1.0.0", "--secret", "db_password=env:DB_PASSWORD").exitCode()).isZero();
         Cli.Result r = deploy(cli, "1.0.1", "--secret", "db_password=env:DB_PASSWORD", "--secret", "other=env:OTHER",
-                "--health-cmd", "exit 1", "--health-start-period", "1s", "--timeout", "2m");
+                "--health-cmd", "echo not ready yet; exit 1", "--health-start-period", "1s", "--timeout", "2m");
         assertThat(r.exitCode()).as(r.toString()).isEqualTo(1);
-        assertThat(r.stderr()).contains("tasks failed");
+        assertThat(r.stderr()).contains("tasks failed").contains("The health check stopped tasks as unhealthy")
+                .contains("--health-start-period");
+        // the check's own output when the engine we talk to runs the task; else where to read it
+        assertThat(r.stderr()).containsAnyOf("its last run exited 1: not ready yet", "docker inspect --format");
+        if (!Bed.THREE) {
+            assertThat(r.stderr()).contains("its last run exited 1: not ready yet");
+        }
         assertThat(json(r).path("error").path("message").asText()).contains(app + "-webdev-1_0_1");
         assertThat(swarm.service(app + "-webdev-1_0_1")).isEmpty();
         assertThat(swarm.secretsOfTrack(track)).extracting(x -> x.getSpec().getName())

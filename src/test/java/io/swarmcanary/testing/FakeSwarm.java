@@ -39,6 +39,8 @@ public final class FakeSwarm implements SwarmGateway {
 
     /** Tasks given by a test for a service (e.g. Envoy tasks on several nodes); others are made up from its spec. */
     public final Map<String, List<TaskInfo>> tasksOf = new LinkedHashMap<>();
+    /** The last health-check run of a container this engine runs, by container id (the others are on other nodes). */
+    public final Map<String, HealthCheckRun> healthChecks = new LinkedHashMap<>();
 
     /** Node ID to address, as the engine reports them; one node by default. */
     public final Map<String, String> nodeAddresses = new LinkedHashMap<>(Map.of("fake-node-id", "127.0.0.1"));
@@ -176,6 +178,11 @@ public final class FakeSwarm implements SwarmGateway {
         NetworkInfo n = new NetworkInfo("net" + ids.incrementAndGet(), name, "overlay", "swarm", false);
         networks.put(name, n);
         return n;
+    }
+
+    @Override
+    public Optional<HealthCheckRun> lastHealthCheck(String containerId) {
+        return Optional.ofNullable(healthChecks.get(containerId));
     }
 
     @Override

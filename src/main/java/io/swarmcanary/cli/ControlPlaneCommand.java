@@ -1,6 +1,7 @@
 package io.swarmcanary.cli;
 
 import io.swarmcanary.UserInputException;
+import io.swarmcanary.edge.EdgeEndpoints;
 import io.swarmcanary.edge.EdgeManager;
 import io.swarmcanary.edge.EdgeProbe;
 import io.swarmcanary.envoy.XdsConfig;
@@ -63,11 +64,13 @@ public final class ControlPlaneCommand implements Callable<Integer> {
         }
         try (DockerConnection docker = DockerConnection.fromEnvironment()) {
             // only reads: no probe, no control plane client, no waits
-            EdgeManager edges = new EdgeManager(new DockerSwarmGateway(docker), p -> Optional.empty(),
+            DockerSwarmGateway swarm = new DockerSwarmGateway(docker);
+            EdgeManager edges = new EdgeManager(swarm, p -> Optional.empty(),
                     ControlPlaneClient.NONE, Clock.systemUTC(), Duration.ZERO);
             ControlPlane controlPlane = new ControlPlane(edge, () -> {
                 EdgeManager.Plan plan = edges.currentPlan(edge);
-                return new ControlPlane.Served(plan.edgeRoutes(), plan.yaml(), plan.revision());
+                return new ControlPlane.Served(plan.edgeRoutes(), plan.yaml(), plan.revision(),
+                        EdgeEndpoints.read(swarm, plan.edgeRoutes(), plan.settings().networks()));
             }, System.err);
             Runtime.getRuntime().addShutdownHook(new Thread(controlPlane::close, "control-plane-shutdown"));
             controlPlane.start(port, statusPort, interval);

@@ -6,6 +6,15 @@ import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.util.JsonFormat;
 import io.envoyproxy.envoy.config.bootstrap.v3.Bootstrap;
 import io.envoyproxy.envoy.config.cluster.v3.Cluster;
+import io.envoyproxy.envoy.config.core.v3.Address;
+import io.envoyproxy.envoy.config.core.v3.AggregatedConfigSource;
+import io.envoyproxy.envoy.config.core.v3.ApiVersion;
+import io.envoyproxy.envoy.config.core.v3.ConfigSource;
+import io.envoyproxy.envoy.config.core.v3.SocketAddress;
+import io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment;
+import io.envoyproxy.envoy.config.endpoint.v3.Endpoint;
+import io.envoyproxy.envoy.config.endpoint.v3.LbEndpoint;
+import io.envoyproxy.envoy.config.endpoint.v3.LocalityLbEndpoints;
 import io.envoyproxy.envoy.config.listener.v3.Filter;
 import io.envoyproxy.envoy.config.listener.v3.FilterChain;
 import io.envoyproxy.envoy.config.listener.v3.Listener;
@@ -16,6 +25,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 
@@ -34,8 +44,13 @@ public final class XdsConfig {
     // with the stats host: its admin cluster stays static in the bootstrap, its virtual host comes over RDS
     private final EnvoyConfigRenderer renderer = new EnvoyConfigRenderer().withStatsHost();
 
-    /** What the control plane serves: RDS (one route config) and CDS (one cluster per release). */
-    public record Resources(RouteConfiguration routes, List<Cluster> clusters, String routesVersion, String clustersVersion) {}
+    /**
+     * What the control plane serves: RDS (one route config), CDS (one cluster per release) and EDS (each release's task
+     * addresses). Endpoints have their own version, so a task coming or going never re-sends, let alone re-creates, a
+     * cluster.
+     */
+    public record Resources(RouteConfiguration routes, List<Cluster> clusters, List<ClusterLoadAssignment> endpoints,
+                            String routesVersion, String clustersVersion, String endpointsVersion) {}
 
     /** Name of the control plane's Swarm service for an edge; Envoy resolves {@code tasks.<it>}. */
     public static String controlPlaneService(String edge) {
@@ -98,11 +113,16 @@ public final class XdsConfig {
     }
 
     /**
-     * The route config and the release clusters of a fully rendered (and validated) config.
+     * The route config and the release clusters of a fully rendered (and validated) config, each release cluster served
+     * over EDS with the addresses Swarm gives its tasks (instead of {@code tasks.<service>} DNS, which Envoy re-resolves
+     * only every 5 s: a new task would wait for it, a gone one would keep getting requests).
      *
      * @param releaseServices the clusters to serve over CDS; a template's own static clusters stay static
+     * @param taskAddresses   each release service's running task addresses on the edge's networks (a forced
+     *                        cluster, {@code <service>}{@value EnvoyConfigRenderer#FORCED_SUFFIX}, takes its service's)
      */
-    public Resources resources(String renderedYaml, Collection<String> releaseServices, String routesVersion) {
+    public Resources resources(String renderedYaml, Collection<String> releaseServices, String routesVersion,
+                               Map<String, List<String>> taskAddresses) {
         Bootstrap bootstrap = parse(renderedYaml);
         RouteConfiguration routes = null;
         for (Listener listener : bootstrap.getStaticResources().getListenersList()) {
@@ -129,13 +149,37 @@ public final class XdsConfig {
             throw new IllegalStateException("the rendered config has no route_config named " + EnvoyConfigRenderer.ROUTE_CONFIG_NAME);
         }
         Set<String> wanted = Set.copyOf(releaseServices);
-        List<Cluster> clusters = bootstrap.getStaticResources().getClustersList().stream()
-                .filter(c -> wanted.contains(c.getName())).toList();
+        List<Cluster> clusters = new ArrayList<>();
+        List<ClusterLoadAssignment> endpoints = new ArrayList<>();
+        for (Cluster dns : bootstrap.getStaticResources().getClustersList()) {
+            if (!wanted.contains(dns.getName())) {
+                continue;
+            }
+            int port = dns.getLoadAssignment().getEndpoints(0).getLbEndpoints(0).getEndpoint().getAddress()
+                    .getSocketAddress().getPortValue();
+            clusters.add(dns.toBuilder().clearLoadAssignment().clearDnsLookupFamily()
+                    .setType(Cluster.DiscoveryType.EDS)
+                    .setEdsClusterConfig(Cluster.EdsClusterConfig.newBuilder().setEdsConfig(ConfigSource.newBuilder()
+                            .setAds(AggregatedConfigSource.getDefaultInstance()).setResourceApiVersion(ApiVersion.V3)))
+                    .build());
+            String service = dns.getName().endsWith(EnvoyConfigRenderer.FORCED_SUFFIX)
+                    ? dns.getName().substring(0, dns.getName().length() - EnvoyConfigRenderer.FORCED_SUFFIX.length())
+                    : dns.getName();
+            // always one, even empty: Envoy keeps a new EDS cluster warming until its first assignment arrives
+            LocalityLbEndpoints.Builder locality = LocalityLbEndpoints.newBuilder();
+            taskAddresses.getOrDefault(service, List.of()).stream().sorted().forEach(a -> locality.addLbEndpoints(
+                    LbEndpoint.newBuilder().setEndpoint(Endpoint.newBuilder().setAddress(Address.newBuilder()
+                            .setSocketAddress(SocketAddress.newBuilder().setAddress(a).setPortValue(port))))));
+            endpoints.add(ClusterLoadAssignment.newBuilder().setClusterName(dns.getName()).addEndpoints(locality).build());
+        }
         // content-derived versions: a restarted control plane offers the versions Envoy already has
+        return new Resources(routes, clusters, endpoints, routesVersion, versionOf(clusters), versionOf(endpoints));
+    }
+
+    private static String versionOf(List<? extends com.google.protobuf.Message> resources) {
         StringBuilder text = new StringBuilder();
-        clusters.forEach(c -> text.append(c).append('\n'));
-        String clustersVersion = Names.sha256(text.toString().getBytes(StandardCharsets.UTF_8)).substring(0, 12);
-        return new Resources(routes, clusters, routesVersion, clustersVersion);
+        resources.forEach(r -> text.append(r).append('\n'));
+        return Names.sha256(text.toString().getBytes(StandardCharsets.UTF_8)).substring(0, 12);
     }
 
     private static Bootstrap parse(String yaml) {

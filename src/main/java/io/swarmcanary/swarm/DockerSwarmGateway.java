@@ -35,7 +35,10 @@ import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.Collection;
 import java.util.Comparator;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -405,6 +408,10 @@ public final class DockerSwarmGateway implements SwarmGateway {
             // host-mode ports cannot be held by two tasks on one node: stop the old task first
             spec.withUpdateConfig(new UpdateConfig().withParallelism(1L).withOrder(UpdateOrder.STOP_FIRST)
                     .withFailureAction(UpdateFailureAction.PAUSE).withMonitor(2_000_000_000L));
+        } else if (d.ports().isEmpty()) {
+            // a release is reached through the edge, not a port of its own: when a task is replaced (update --force, a
+            // node drained) the new one runs before the old stops, so a one-replica release is never without a host
+            spec.withUpdateConfig(new UpdateConfig().withParallelism(1L).withOrder(UpdateOrder.START_FIRST));
         }
         StackOptions.apply(d, spec);
         return spec;
@@ -455,15 +462,55 @@ public final class DockerSwarmGateway implements SwarmGateway {
     static TaskInfo toTaskInfo(JsonNode t) {
         JsonNode status = t.path("Status");
         List<String> addresses = new ArrayList<>();
+        Map<String, List<String>> byNetwork = new LinkedHashMap<>();
         for (JsonNode attachment : t.path("NetworksAttachments")) {
+            List<String> onThis = new ArrayList<>();
             for (JsonNode cidr : attachment.path("Addresses")) {
-                addresses.add(cidr.asText().replaceFirst("/\\d+$", ""));
+                onThis.add(cidr.asText().replaceFirst("/\\d+$", ""));
+            }
+            addresses.addAll(onThis);
+            String network = attachment.path("Network").path("Spec").path("Name").asText("");
+            if (!network.isEmpty()) {
+                byNetwork.computeIfAbsent(network, n -> new ArrayList<>()).addAll(onThis);
             }
         }
         return new TaskInfo(t.path("ID").asText(), t.path("Slot").asInt(0), t.path("NodeID").asText(null),
                 status.path("State").asText("unknown"), t.path("DesiredState").asText("unknown"),
                 status.path("Message").asText(null), status.path("Err").asText(null),
-                status.path("ContainerStatus").path("ContainerID").asText(null), status.path("Timestamp").asText(null), addresses);
+                status.path("ContainerStatus").path("ContainerID").asText(null), status.path("Timestamp").asText(null), addresses,
+                byNetwork);
+    }
+
+    @Override
+    public Map<String, List<TaskInfo>> wantedTasks(Collection<String> serviceNames) {
+        Map<String, List<TaskInfo>> result = new LinkedHashMap<>();
+        serviceNames.forEach(n -> result.put(n, new ArrayList<>()));
+        if (serviceNames.isEmpty()) {
+            return result;
+        }
+        // two reads whatever the number of services: their ids (tasks name only those), then their tasks
+        Map<String, String> nameById = new HashMap<>();
+        for (JsonNode s : raw(DockerHttpClient.Request.Method.GET, "/services" + filter("name", serviceNames.toArray(String[]::new)),
+                null, "list services")) {
+            String name = s.path("Spec").path("Name").asText();
+            if (result.containsKey(name)) { // the name filter matches prefixes too
+                nameById.put(s.path("ID").asText(), name);
+            }
+        }
+        if (nameById.isEmpty()) {
+            return result;
+        }
+        var filters = JSON.createObjectNode();
+        nameById.keySet().forEach(filters.putArray("service")::add);
+        filters.putArray("desired-state").add("running");
+        for (JsonNode t : raw(DockerHttpClient.Request.Method.GET,
+                "/tasks?filters=" + URLEncoder.encode(filters.toString(), StandardCharsets.UTF_8), null, "list tasks")) {
+            String name = nameById.get(t.path("ServiceID").asText());
+            if (name != null) {
+                result.get(name).add(toTaskInfo(t));
+            }
+        }
+        return result;
     }
 
     @Override

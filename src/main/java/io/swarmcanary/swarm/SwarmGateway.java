@@ -1,5 +1,6 @@
 package io.swarmcanary.swarm;
 
+import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -56,6 +57,16 @@ public interface SwarmGateway {
     void updateService(String id, long versionIndex, ServiceDefinition definition);
 
     List<TaskInfo> tasks(String serviceName);
+
+    /**
+     * The tasks Swarm wants running, of each of these services (one entry per name asked, empty when it has none or
+     * does not exist), read in a fixed number of requests however many services: an xds edge's endpoints, every second.
+     */
+    default Map<String, List<TaskInfo>> wantedTasks(Collection<String> serviceNames) {
+        Map<String, List<TaskInfo>> result = new java.util.LinkedHashMap<>();
+        serviceNames.forEach(n -> result.put(n, tasks(n).stream().filter(TaskInfo::wanted).toList()));
+        return result;
+    }
 
     /**
      * The last run of a container's health check (exit code and output), when the engine we talk to runs that container:

@@ -1,11 +1,13 @@
 package io.swarmcanary.swarm;
 
 import java.util.List;
+import java.util.Map;
 
 /**
  * One Swarm task: its observed state, the state Swarm wants, and why it failed if it did.
  *
- * @param addresses the task's IP addresses on its networks (no prefix length): how a peer it connects from is known
+ * @param addresses          the task's IP addresses on its networks (no prefix length): how a peer it connects from is known
+ * @param networkAddresses   the same addresses by network name: where another service on one of them reaches it
  */
 public record TaskInfo(
         String id,
@@ -17,10 +19,18 @@ public record TaskInfo(
         String error,
         String containerId,
         String timestamp,
-        List<String> addresses) {
+        List<String> addresses,
+        Map<String, List<String>> networkAddresses) {
 
     public TaskInfo {
         addresses = addresses == null ? List.of() : List.copyOf(addresses);
+        networkAddresses = networkAddresses == null ? Map.of() : Map.copyOf(networkAddresses);
+    }
+
+    /** A task whose networks are not known. */
+    public TaskInfo(String id, int slot, String nodeId, String state, String desiredState, String message, String error,
+                    String containerId, String timestamp, List<String> addresses) {
+        this(id, slot, nodeId, state, desiredState, message, error, containerId, timestamp, addresses, Map.of());
     }
 
     /** A task whose addresses are not known. */

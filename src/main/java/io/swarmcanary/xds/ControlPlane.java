@@ -69,6 +69,7 @@ public final class ControlPlane implements AutoCloseable {
     private HttpServer http;
     private volatile String routesVersion;
     private volatile String clustersVersion;
+    private volatile String endpointsVersion;
     private volatile String readError;
 
     /** One Envoy's ADS stream; fields are written by gRPC threads, read by the status endpoint. */
@@ -90,7 +91,7 @@ public final class ControlPlane implements AutoCloseable {
      * What the control plane serves, as the edge's planner renders it: the routes, the full config and its revision.
      * The edge hands it over, so this package needs nothing of the edge's (no package cycle).
      */
-    public record Served(EdgeRoutes routes, String yaml, String revision) {}
+    public record Served(EdgeRoutes routes, String yaml, String revision, Map<String, List<String>> taskAddresses) {}
 
     public ControlPlane(String edge, Supplier<Served> source, PrintStream log) {
         this.edge = edge;
@@ -142,15 +143,23 @@ public final class ControlPlane implements AutoCloseable {
                             // a forced request's cluster, when the edge forces canaries
                             java.util.stream.Stream.ofNullable(t.canaryService()).map(c -> c + EnvoyConfigRenderer.FORCED_SUFFIX)))
                     .toList();
-            XdsConfig.Resources resources = xds.resources(plan.yaml(), services, plan.revision());
-            if (!resources.routesVersion().equals(routesVersion) || !resources.clustersVersion().equals(clustersVersion)) {
-                // clusters and routes in one snapshot; ADS lets Envoy apply CDS before the RDS that names new clusters
+            XdsConfig.Resources resources = xds.resources(plan.yaml(), services, plan.revision(), plan.taskAddresses());
+            if (!resources.routesVersion().equals(routesVersion) || !resources.clustersVersion().equals(clustersVersion)
+                    || !resources.endpointsVersion().equals(endpointsVersion)) {
+                // clusters, endpoints and routes in one snapshot; ADS lets Envoy apply CDS and EDS before the RDS that
+                // names new clusters. Each type has its own version: Envoy is sent only the types that changed.
                 cache.setSnapshot(NODE_GROUP, Snapshot.create(resources.clusters(), resources.clustersVersion(),
-                        List.of(), "", List.of(), "", List.of(resources.routes()), resources.routesVersion(), List.of(), ""));
-                log.println("serving routes " + resources.routesVersion() + ", clusters " + resources.clustersVersion()
-                        + " (" + resources.clusters().size() + " release clusters)");
+                        resources.endpoints(), resources.endpointsVersion(), List.of(), "",
+                        List.of(resources.routes()), resources.routesVersion(), List.of(), ""));
+                if (!resources.routesVersion().equals(routesVersion) || !resources.clustersVersion().equals(clustersVersion)) {
+                    log.println("serving routes " + resources.routesVersion() + ", clusters " + resources.clustersVersion()
+                            + " (" + resources.clusters().size() + " release clusters)");
+                }
+                log.println("serving endpoints " + resources.endpointsVersion() + ": " + resources.endpoints().stream()
+                        .map(e -> e.getClusterName() + "=" + e.getEndpoints(0).getLbEndpointsCount()).toList());
                 routesVersion = resources.routesVersion();
                 clustersVersion = resources.clustersVersion();
+                endpointsVersion = resources.endpointsVersion();
             }
             if (readError != null) {
                 log.println("reading edge " + edge + " works again");

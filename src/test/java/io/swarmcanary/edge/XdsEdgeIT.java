@@ -239,4 +239,86 @@ class XdsEdgeIT {
         assertThat(r.stderr()).contains("invalid --delivery 'carrier-pigeon'").contains("xds");
         assertThat(swarm.service(EDGE).orElseThrow().getVersion().getIndex()).isEqualTo(version);
     }
+
+    /** Every Envoy's host count of a cluster, read through the stats host with a stats token (Prometheus format). */
+    private static List<Integer> hostsOnEveryNode(String token, String cluster) throws Exception {
+        List<Integer> counts = new ArrayList<>();
+        java.util.regex.Pattern line = java.util.regex.Pattern.compile(
+                "envoy_cluster_membership_total\\{envoy_cluster_name=\"" + java.util.regex.Pattern.quote(cluster) + "\"} (\\d+)");
+        for (String node : Bed.NODE_HOSTS) {
+            HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://" + node + ":" + PORT
+                            + io.swarmcanary.envoy.StatsHost.PROMETHEUS_PATH))
+                    .header("Host", io.swarmcanary.envoy.EnvoyConfigRenderer.STATS_HOST)
+                    .header(io.swarmcanary.envoy.EnvoyConfigRenderer.TOKEN_HEADER, token)
+                    .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString());
+            java.util.regex.Matcher m = line.matcher(r.body());
+            counts.add(r.statusCode() == 200 && m.find() ? Integer.parseInt(m.group(1)) : -1);
+        }
+        return counts;
+    }
+
+    /** Seconds until every Envoy has exactly {@code hosts} hosts in the cluster (at most 30). */
+    private static double secondsUntilEveryEnvoyHas(String token, String cluster, int hosts) throws Exception {
+        long start = System.nanoTime();
+        List<Integer> seen = List.of();
+        while (System.nanoTime() - start < 30_000_000_000L) {
+            seen = hostsOnEveryNode(token, cluster);
+            if (seen.stream().allMatch(c -> c == hosts)) {
+                return (System.nanoTime() - start) / 1e9;
+            }
+            TestSwarm.sleep(100);
+        }
+        throw new AssertionError(cluster + ": Envoys still have " + seen + " hosts, want " + hosts + " on every node");
+    }
+
+    @Order(5)
+    @Test
+    void tasksComingAndGoingReachEveryEnvoyOverEdsWithoutAFailedRequest() throws Exception {
+        shift(100); // version 2 takes every request: its tasks are the ones that come and go
+        String release = APP + "-webdev-2";
+        String token = ok(cli().run("canary-token", "--edge", EDGE, "--stats", "--ttl", "10m")).stdout().strip();
+        AtomicBoolean running = new AtomicBoolean(true);
+        AtomicInteger served = new AtomicInteger();
+        List<String> failures = java.util.Collections.synchronizedList(new ArrayList<>());
+        Thread load = new Thread(() -> {
+            while (running.get()) {
+                try {
+                    String answer = get();
+                    if (answer.startsWith("version=")) {
+                        served.incrementAndGet();
+                    } else {
+                        failures.add(answer);
+                    }
+                } catch (Exception e) {
+                    failures.add(e.toString());
+                }
+            }
+        });
+        load.start();
+        Map<String, Double> seconds = new java.util.LinkedHashMap<>();
+        Map<String, Integer> failedBy = new java.util.LinkedHashMap<>();
+        try {
+            run(List.of("docker", "service", "scale", "--detach", release + "=3"));
+            seconds.put("scale 1 -> 3", secondsUntilEveryEnvoyHas(token, release, 3));
+            failedBy.put("scale 1 -> 3", failures.size());
+            run(List.of("docker", "service", "scale", "--detach", release + "=1"));
+            seconds.put("scale 3 -> 1", secondsUntilEveryEnvoyHas(token, release, 1));
+            TestSwarm.sleep(1000);
+            failedBy.put("scale 3 -> 1", failures.size() - failedBy.get("scale 1 -> 3"));
+            // one replica replaced: the new task runs before the old one stops (start-first), so there is always a host
+            run(List.of("docker", "service", "update", "--force", "--detach=false", "--quiet", release));
+            seconds.put("update --force", secondsUntilEveryEnvoyHas(token, release, 1));
+            TestSwarm.sleep(1000);
+            failedBy.put("update --force", failures.size() - failedBy.values().stream().mapToInt(Integer::intValue).sum());
+        } finally {
+            running.set(false);
+            load.join();
+        }
+        System.out.println("XdsEdgeIT EDS: seconds until every Envoy has the new host count " + seconds + "; failed "
+                + failedBy + "; " + served.get() + " requests served");
+        assertThat(failures).as("failed requests while version 2's tasks came and went, by phase " + failedBy).isEmpty();
+        assertThat(served.get()).isGreaterThan(20);
+        // a task Swarm stops leaves every Envoy within the control plane's poll (1 s) and a push, not a 5 s DNS refresh
+        assertThat(seconds.get("scale 3 -> 1")).isLessThan(4.0);
+    }
 }

@@ -6,6 +6,7 @@ import io.envoyproxy.envoy.config.cluster.v3.Cluster;
 import io.envoyproxy.envoy.config.route.v3.VirtualHost;
 import io.envoyproxy.envoy.config.route.v3.WeightedCluster.ClusterWeight;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
@@ -13,6 +14,9 @@ class XdsConfigTest {
     private final XdsConfig xds = new XdsConfig();
     // as an edge that forces canaries renders (so the forced route is there)
     private final EnvoyConfigRenderer renderer = new EnvoyConfigRenderer().withEdgeKey(Fixtures.KEY.publicJwks());
+
+    private static final Map<String, List<String>> TASKS = Map.of("files-webdev-1", List.of("10.0.1.5"),
+            "files-webdev-2", List.of("10.0.1.8", "10.0.1.7"));
 
     private static EdgeRoutes routes(int canaryWeight) {
         return new EdgeRoutes(10000, List.of(new TrackRoutes("files", "webdev", List.of("files.test"),
@@ -40,7 +44,7 @@ class XdsConfigTest {
         assertThat(bootstrap).contains("legacy_backend").doesNotContain("legacy.example.com");
 
         String full = renderer.render(routes(10), Optional.of(Fixtures.TEMPLATE));
-        XdsConfig.Resources r = xds.resources(full, List.of("files-webdev-1", "files-webdev-2"), "abc123");
+        XdsConfig.Resources r = xds.resources(full, List.of("files-webdev-1", "files-webdev-2"), "abc123", TASKS);
         assertThat(r.clusters()).extracting(Cluster::getName).containsExactly("files-webdev-1", "files-webdev-2");
         assertThat(r.routes().getVirtualHostsList()).extracting(VirtualHost::getName).contains("legacy", "files-webdev");
     }
@@ -48,9 +52,9 @@ class XdsConfigTest {
     @Test
     void resourcesCarryTheRenderedWeightsAndOnlyTheWeightsChangeOnAShift() {
         XdsConfig.Resources at10 = xds.resources(renderer.render(routes(10), Optional.empty()),
-                List.of("files-webdev-1", "files-webdev-2"), "r10");
+                List.of("files-webdev-1", "files-webdev-2"), "r10", TASKS);
         XdsConfig.Resources at50 = xds.resources(renderer.render(routes(50), Optional.empty()),
-                List.of("files-webdev-1", "files-webdev-2"), "r50");
+                List.of("files-webdev-1", "files-webdev-2"), "r50", TASKS);
 
         VirtualHost track = at50.routes().getVirtualHostsList().stream()
                 .filter(v -> v.getName().equals("files-webdev")).findFirst().orElseThrow();
@@ -59,11 +63,39 @@ class XdsConfigTest {
                 .extracting(ClusterWeight::getName, c -> c.getWeight().getValue())
                 .containsExactly(org.assertj.core.groups.Tuple.tuple("files-webdev-1", 50),
                         org.assertj.core.groups.Tuple.tuple("files-webdev-2", 50));
-        assertThat(at50.clusters().get(1).getLoadAssignment().getEndpoints(0).getLbEndpoints(0).getEndpoint()
-                .getAddress().getSocketAddress().getAddress()).isEqualTo("tasks.files-webdev-2");
+        // #19: a release's hosts come over EDS from its tasks' addresses (was: tasks.files-webdev-2 DNS in the cluster)
+        assertThat(at50.clusters().get(1).getType()).isEqualTo(Cluster.DiscoveryType.EDS);
+        assertThat(at50.endpoints().get(1).getClusterName()).isEqualTo("files-webdev-2");
+        assertThat(at50.endpoints().get(1).getEndpoints(0).getLbEndpointsList())
+                .extracting(e -> e.getEndpoint().getAddress().getSocketAddress().getAddress() + ":"
+                        + e.getEndpoint().getAddress().getSocketAddress().getPortValue())
+                .containsExactly("10.0.1.7:8080", "10.0.1.8:8080");
         // CDS version from content: the same clusters, the same version (also for a restarted control plane)
         assertThat(at50.clustersVersion()).isEqualTo(at10.clustersVersion());
         assertThat(at50.routesVersion()).isEqualTo("r50");
         assertThat(at50.routes()).isNotEqualTo(at10.routes());
+    }
+
+    @Test
+    void aTaskComingOrGoingChangesOnlyTheEndpointsNeverAClusterAndAForcedClusterSharesItsReleasesTasks() {
+        String yaml = renderer.render(routes(10), Optional.empty());
+        List<String> services = List.of("files-webdev-1", "files-webdev-2", "files-webdev-2" + EnvoyConfigRenderer.FORCED_SUFFIX);
+        XdsConfig.Resources before = xds.resources(yaml, services, "r10", TASKS);
+        XdsConfig.Resources after = xds.resources(yaml, services, "r10",
+                Map.of("files-webdev-1", List.of("10.0.1.5"), "files-webdev-2", List.of("10.0.1.7")));
+
+        assertThat(after.clustersVersion()).isEqualTo(before.clustersVersion());
+        assertThat(after.clusters()).isEqualTo(before.clusters());
+        assertThat(after.endpointsVersion()).isNotEqualTo(before.endpointsVersion());
+        assertThat(before.endpoints()).extracting(e -> e.getClusterName() + "=" + e.getEndpoints(0).getLbEndpointsCount())
+                .containsExactly("files-webdev-1=1", "files-webdev-2=2", "files-webdev-2--forced=2");
+        assertThat(before.clusters()).allSatisfy(c -> {
+            assertThat(c.getType()).isEqualTo(Cluster.DiscoveryType.EDS);
+            assertThat(c.hasLoadAssignment()).isFalse();
+            assertThat(c.getEdsClusterConfig().getEdsConfig().hasAds()).isTrue();
+        });
+        // a release with no running task still gets an (empty) assignment: Envoy would keep its cluster warming
+        XdsConfig.Resources none = xds.resources(yaml, services, "r10", Map.of());
+        assertThat(none.endpoints()).hasSize(3).allSatisfy(e -> assertThat(e.getEndpoints(0).getLbEndpointsCount()).isZero());
     }
 }

@@ -44,8 +44,7 @@ public final class AnalyzeCommand implements Callable<Integer>, SwarmCanary.Json
     @Mixin EdgeOptions edgeOptions;
     @Mixin EventsOption events;
 
-    @Option(names = "--app", required = true, description = "Application, e.g. files.") String app;
-    @Option(names = "--env", required = true, description = "Environment, e.g. webdev.") String env;
+    @Mixin TrackOptions trackOptions;
     @Option(names = "--window", defaultValue = "60s", converter = Durations.class, paramLabel = "DURATION",
             description = "How long to watch, from now (default: ${DEFAULT-VALUE}).") Duration window;
     @Option(names = "--min-requests", defaultValue = "100", paramLabel = "N",
@@ -69,7 +68,7 @@ public final class AnalyzeCommand implements Callable<Integer>, SwarmCanary.Json
 
     @Override
     public Integer call() {
-        Track track = new Track(app, env);
+        Track track = trackOptions.track();
         Limits limits = new Limits(minRequests, Limits.parsePercent(maxErrorRate), maxP99);
         if (window.compareTo(Duration.ofSeconds(1)) < 0 || window.compareTo(Duration.ofHours(1)) > 0) {
             throw new UserInputException("--window must be between 1s and 1h, got " + window.toSeconds() + "s. Nothing was changed.");

@@ -23,8 +23,7 @@ abstract class TrackStepCommand implements Callable<Integer>, SwarmCanary.JsonEr
     @Mixin EventsOption events;
     @Mixin DryRunOption dryRun;
 
-    @Option(names = "--app", required = true, description = "Application, e.g. files.") String app;
-    @Option(names = "--env", required = true, description = "Environment, e.g. webdev.") String env;
+    @Mixin TrackOptions trackOptions;
 
     /** The step this command takes. */
     abstract TrackStepOperation operation(Operations ops);
@@ -36,7 +35,7 @@ abstract class TrackStepCommand implements Callable<Integer>, SwarmCanary.JsonEr
 
     @Override
     public Integer call() {
-        Track track = new Track(app, env);
+        Track track = trackOptions.track();
         try (DockerConnection docker = DockerConnection.fromEnvironment()) {
             TrackStepOperation step = operation(edgeOptions.operations(docker));
             PrintWriter out = spec.commandLine().getOut();

@@ -167,13 +167,13 @@ class CliAnswersTest {
             return 0;
         }
         if (command instanceof ShiftCommand s) {
-            ShiftResult r = ops.shift().apply(new ShiftOperation.Request(new Track(s.app, s.env), s.weight,
+            ShiftResult r = ops.shift().apply(new ShiftOperation.Request(s.trackOptions.track(), s.weight,
                     s.weights == null ? null : io.swarmcanary.edge.TrafficShift.parseWeights(s.weights)), s.output.progress());
             s.output.print(s.spec.commandLine().getOut(), r, r.text());
             return 0;
         }
         if (command instanceof TrackStepCommand t) {
-            Track track = new Track(t.app, t.env);
+            Track track = t.trackOptions.track();
             StepResult r = t.operation(ops).apply(track, t.output.progress());
             t.output.print(t.spec.commandLine().getOut(), r, r.text(track));
             return 0;
@@ -184,7 +184,7 @@ class CliAnswersTest {
             return 0;
         }
         if (command instanceof AnalyzeCommand a) {
-            Track track = new Track(a.app, a.env);
+            Track track = a.trackOptions.track();
             AnalyzeResult r = ops.analyze().run(new AnalyzeOperation.Request(track, a.window, new Limits(a.minRequests,
                     Limits.parsePercent(a.maxErrorRate), a.maxP99), a.source, null, a.rollbackOnFail, a.edgeOptions.probeHost,
                     "127.0.0.1"), a.events::record, a.output.progress());

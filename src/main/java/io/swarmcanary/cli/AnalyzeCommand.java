@@ -2,11 +2,9 @@ package io.swarmcanary.cli;
 
 import io.swarmcanary.UserInputException;
 import io.swarmcanary.analysis.Limits;
-import io.swarmcanary.edge.EdgeProbe;
 import io.swarmcanary.operations.AnalyzeOperation;
 import io.swarmcanary.operations.AnalyzeResult;
 import io.swarmcanary.release.Track;
-import io.swarmcanary.swarm.DockerConnection;
 import java.net.URI;
 import java.time.Duration;
 import java.util.concurrent.Callable;
@@ -74,9 +72,9 @@ public final class AnalyzeCommand implements Callable<Integer>, SwarmCanary.Json
             throw new UserInputException("--window must be between 1s and 1h, got " + window.toSeconds() + "s. Nothing was changed.");
         }
         URI prometheus = prometheusUri();
-        try (DockerConnection docker = DockerConnection.fromEnvironment()) {
-            AnalyzeResult r = edgeOptions.operations(docker).analyze().run(new AnalyzeOperation.Request(track, window, limits,
-                    source, prometheus, rollbackOnFail, edgeOptions.probeHost, EdgeProbe.hostOf(docker.dockerHost())),
+        try (Cluster cluster = CommandContext.of(spec).connect()) {
+            AnalyzeResult r = edgeOptions.operations(cluster).analyze().run(new AnalyzeOperation.Request(track, window, limits,
+                    source, prometheus, rollbackOnFail, edgeOptions.probeHost, cluster.probeHost()),
                     events::record, output.progress());
             output.print(spec.commandLine().getOut(), r, r.text(track));
             return r.exitCode();

@@ -3,7 +3,6 @@ package io.swarmcanary.cli;
 import io.swarmcanary.edge.EdgeManager;
 import io.swarmcanary.pipeline.NextStep;
 import io.swarmcanary.release.Track;
-import io.swarmcanary.swarm.DockerConnection;
 import io.swarmcanary.swarm.ServiceInfo;
 import java.io.PrintWriter;
 import java.util.ArrayList;
@@ -50,8 +49,8 @@ public final class NextCommand implements Callable<Integer>, SwarmCanary.JsonErr
         Track track = trackOptions.track();
         NextStep.steps(steps); // bad input fails before Docker is asked
         io.swarmcanary.release.Names.serviceName(track, version);
-        try (DockerConnection docker = DockerConnection.fromEnvironment()) {
-            EdgeManager edges = edgeOptions.operations(docker).edges();
+        try (Cluster cluster = CommandContext.of(spec).connect()) {
+            EdgeManager edges = edgeOptions.operations(cluster).edges();
             NextStep.Decision d = decide(edges, track);
             print(d);
             return 0;

@@ -4,7 +4,6 @@ import io.swarmcanary.edge.TrafficShift;
 import io.swarmcanary.operations.ShiftOperation;
 import io.swarmcanary.operations.ShiftPlan;
 import io.swarmcanary.operations.ShiftResult;
-import io.swarmcanary.swarm.DockerConnection;
 import java.io.PrintWriter;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -46,8 +45,8 @@ public final class ShiftCommand implements Callable<Integer>, SwarmCanary.JsonEr
     public Integer call() {
         ShiftOperation.Request request = new ShiftOperation.Request(trackOptions.track(), weight,
                 weights == null ? null : TrafficShift.parseWeights(weights));
-        try (DockerConnection docker = DockerConnection.fromEnvironment()) {
-            ShiftOperation shift = edgeOptions.operations(docker).shift();
+        try (Cluster cluster = CommandContext.of(spec).connect()) {
+            ShiftOperation shift = edgeOptions.operations(cluster).shift();
             PrintWriter out = spec.commandLine().getOut();
             if (dryRun.dryRun) {
                 ShiftPlan plan = shift.plan(request, output.progress());

@@ -5,7 +5,6 @@ import io.swarmcanary.operations.StepPlan;
 import io.swarmcanary.operations.StepResult;
 import io.swarmcanary.operations.TrackStepOperation;
 import io.swarmcanary.release.Track;
-import io.swarmcanary.swarm.DockerConnection;
 import java.io.PrintWriter;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -36,8 +35,8 @@ abstract class TrackStepCommand implements Callable<Integer>, SwarmCanary.JsonEr
     @Override
     public Integer call() {
         Track track = trackOptions.track();
-        try (DockerConnection docker = DockerConnection.fromEnvironment()) {
-            TrackStepOperation step = operation(edgeOptions.operations(docker));
+        try (Cluster cluster = CommandContext.of(spec).connect()) {
+            TrackStepOperation step = operation(edgeOptions.operations(cluster));
             PrintWriter out = spec.commandLine().getOut();
             if (dryRun.dryRun) {
                 StepPlan plan = step.plan(track, output.progress());

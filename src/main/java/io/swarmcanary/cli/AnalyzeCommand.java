@@ -2,11 +2,9 @@ package io.swarmcanary.cli;
 
 import io.swarmcanary.UserInputException;
 import io.swarmcanary.analysis.Limits;
-import io.swarmcanary.edge.EdgeProbe;
 import io.swarmcanary.operations.AnalyzeOperation;
 import io.swarmcanary.operations.AnalyzeResult;
 import io.swarmcanary.release.Track;
-import io.swarmcanary.swarm.DockerConnection;
 import java.net.URI;
 import java.time.Duration;
 import java.util.concurrent.Callable;
@@ -44,8 +42,7 @@ public final class AnalyzeCommand implements Callable<Integer>, SwarmCanary.Json
     @Mixin EdgeOptions edgeOptions;
     @Mixin EventsOption events;
 
-    @Option(names = "--app", required = true, description = "Application, e.g. files.") String app;
-    @Option(names = "--env", required = true, description = "Environment, e.g. webdev.") String env;
+    @Mixin TrackOptions trackOptions;
     @Option(names = "--window", defaultValue = "60s", converter = Durations.class, paramLabel = "DURATION",
             description = "How long to watch, from now (default: ${DEFAULT-VALUE}).") Duration window;
     @Option(names = "--min-requests", defaultValue = "100", paramLabel = "N",
@@ -69,15 +66,15 @@ public final class AnalyzeCommand implements Callable<Integer>, SwarmCanary.Json
 
     @Override
     public Integer call() {
-        Track track = new Track(app, env);
+        Track track = trackOptions.track();
         Limits limits = new Limits(minRequests, Limits.parsePercent(maxErrorRate), maxP99);
         if (window.compareTo(Duration.ofSeconds(1)) < 0 || window.compareTo(Duration.ofHours(1)) > 0) {
             throw new UserInputException("--window must be between 1s and 1h, got " + window.toSeconds() + "s. Nothing was changed.");
         }
         URI prometheus = prometheusUri();
-        try (DockerConnection docker = DockerConnection.fromEnvironment()) {
-            AnalyzeResult r = edgeOptions.operations(docker).analyze().run(new AnalyzeOperation.Request(track, window, limits,
-                    source, prometheus, rollbackOnFail, edgeOptions.probeHost, EdgeProbe.hostOf(docker.dockerHost())),
+        try (Cluster cluster = CommandContext.of(spec).connect()) {
+            AnalyzeResult r = edgeOptions.operations(cluster).analyze().run(new AnalyzeOperation.Request(track, window, limits,
+                    source, prometheus, rollbackOnFail, edgeOptions.probeHost, cluster.probeHost()),
                     events::record, output.progress());
             output.print(spec.commandLine().getOut(), r, r.text(track));
             return r.exitCode();

@@ -5,8 +5,6 @@ import io.swarmcanary.edge.EdgeKey;
 import io.swarmcanary.edge.EdgeManager;
 import io.swarmcanary.envoy.EnvoyConfigRenderer;
 import io.swarmcanary.release.Track;
-import io.swarmcanary.swarm.DockerConnection;
-import io.swarmcanary.swarm.DockerSwarmGateway;
 import java.io.PrintWriter;
 import java.time.Duration;
 import java.time.Instant;
@@ -62,8 +60,8 @@ public final class CanaryTokenCommand implements Callable<Integer>, SwarmCanary.
                     + ttl.toSeconds() + "s. Nothing was changed.");
         }
         String audience = stats ? EnvoyConfigRenderer.STATS_AUDIENCE : new Track(app, env).name();
-        try (DockerConnection docker = DockerConnection.fromEnvironment()) {
-            var ops = edgeOptions.operations(docker);
+        try (Cluster cluster = CommandContext.of(spec).connect()) {
+            var ops = edgeOptions.operations(cluster);
             EdgeKey key = EdgeKey.read(ops.swarm()).orElseThrow(() -> new UserInputException("this cluster has no edge key yet;"
                     + " run 'swarm-canary edge ensure' with this version first. Nothing was changed."));
             if (!stats) {

@@ -8,7 +8,6 @@ import io.swarmcanary.release.Deployer;
 import io.swarmcanary.release.ReleaseRequest;
 import io.swarmcanary.release.SecretSource;
 import io.swarmcanary.release.Track;
-import io.swarmcanary.swarm.DockerConnection;
 import java.io.PrintWriter;
 import java.time.Clock;
 import java.time.Duration;
@@ -129,7 +128,7 @@ public final class DeployCommand implements Callable<Integer>, SwarmCanary.JsonE
             request = new ReleaseRequest(new Track(app, envNames.get(0)), version, image, replicas, port, domains, networks,
                     secretSources, vars, healthCmd, healthStartPeriod, constraints, timeout, !noImageCheck, edgeOptions.edge);
         } else {
-            ComposeDeploy fromFile = ComposeDeploy.of(compose, composeService, app, stack, System.getenv());
+            ComposeDeploy fromFile = ComposeDeploy.of(compose, composeService, app, stack, CommandContext.of(spec).environment());
             var parsed = spec.commandLine().getParseResult();
             request = fromFile.request(new Track(app, envNames.get(0)), version, image,
                     parsed.hasMatchedOption("--replicas") ? replicas : null, parsed.hasMatchedOption("--port") ? port : null,
@@ -140,9 +139,9 @@ public final class DeployCommand implements Callable<Integer>, SwarmCanary.JsonE
         for (String w : composeWarnings) {
             output.progress().info("warning: " + w);
         }
-        try (DockerConnection docker = DockerConnection.fromEnvironment()) {
-            Operations ops = edgeOptions.operations(docker);
-            Deployer deployer = new Deployer(ops.swarm(), Clock.systemUTC(), System.getenv());
+        try (Cluster cluster = CommandContext.of(spec).connect()) {
+            Operations ops = edgeOptions.operations(cluster);
+            Deployer deployer = new Deployer(ops.swarm(), Clock.systemUTC(), CommandContext.of(spec).environment());
             PrintWriter out = spec.commandLine().getOut();
             if (dryRun.dryRun) {
                 DeployPlan plan = ops.deploy().plan(request, deployer, replaceCanary, composeWarnings, output.progress());

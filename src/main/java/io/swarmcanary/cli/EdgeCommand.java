@@ -7,7 +7,6 @@ import io.swarmcanary.edge.EdgeSettings;
 import io.swarmcanary.operations.EdgeEnsureOperation;
 import io.swarmcanary.operations.EdgeEnsurePlan;
 import io.swarmcanary.operations.EdgeEnsureResult;
-import io.swarmcanary.swarm.DockerConnection;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -132,7 +131,8 @@ public final class EdgeCommand {
             }
             List<String> composeWarnings = List.of();
             if (compose != null) {
-                ComposeEdge fromFile = ComposeEdge.of(compose, composeService, edgeOptions.edge, stack, System.getenv());
+                ComposeEdge fromFile = ComposeEdge.of(compose, composeService, edgeOptions.edge, stack,
+                        CommandContext.of(spec).environment());
                 var parsed = spec.commandLine().getParseResult();
                 // flags given replace the file's value; lists add to the file's
                 image = parsed.hasMatchedOption("--image") || fromFile.image() == null ? image : fromFile.image();
@@ -148,8 +148,8 @@ public final class EdgeCommand {
             boolean xdsAsked = EdgeSettings.XDS.equals(delivery) || xdsStatusPort != null;
             EdgeSettings.Xds xds = xdsAsked ? new EdgeSettings.Xds(controlPlaneImage, xdsStatusPort != null ? xdsStatusPort : port + 1) : null;
             EdgeSettings settings = new EdgeSettings(edgeOptions.edge, image, port, nets, constraints, null, delivery, xds, forceCanary);
-            try (DockerConnection docker = DockerConnection.fromEnvironment()) {
-                EdgeEnsureOperation ensure = edgeOptions.operations(docker).ensureEdge();
+            try (Cluster cluster = CommandContext.of(spec).connect()) {
+                EdgeEnsureOperation ensure = edgeOptions.operations(cluster).ensureEdge();
                 EdgeEnsureOperation.Request request = new EdgeEnsureOperation.Request(settings, templateText, !noImageCheck,
                         composeWarnings);
                 PrintWriter out = spec.commandLine().getOut();

@@ -1,12 +1,6 @@
 package io.swarmcanary.cli;
 
-import io.swarmcanary.edge.EdgeManager;
-import io.swarmcanary.edge.EdgeProbe;
 import io.swarmcanary.operations.Operations;
-import io.swarmcanary.swarm.DockerConnection;
-import io.swarmcanary.swarm.DockerSwarmGateway;
-import io.swarmcanary.xds.ControlPlaneClient;
-import java.time.Clock;
 import java.time.Duration;
 import picocli.CommandLine.Option;
 
@@ -24,14 +18,9 @@ public final class EdgeOptions {
             description = "How long to wait for Envoy to serve a new config before putting the old one back (default: ${DEFAULT-VALUE}).")
     Duration convergeTimeout = Duration.ofMinutes(3);
 
-    private EdgeManager manager(DockerConnection docker, DockerSwarmGateway swarm) {
-        String host = probeHost != null ? probeHost : EdgeProbe.hostOf(docker.dockerHost());
-        return new EdgeManager(swarm, EdgeProbe.http(host, swarm), ControlPlaneClient.http(host), Clock.systemUTC(), convergeTimeout);
-    }
-
-    /** Connection, gateway and edge manager wired once for a command's operations. */
-    Operations operations(DockerConnection docker) {
-        DockerSwarmGateway swarm = new DockerSwarmGateway(docker);
-        return new Operations(swarm, manager(docker, swarm), edge);
+    /** The operations on this edge of the cluster, its edge probed on --probe-host (default: the cluster's host). */
+    Operations operations(Cluster cluster) {
+        return new Operations(cluster.swarm(), cluster.edges(probeHost != null ? probeHost : cluster.probeHost(),
+                convergeTimeout), edge);
     }
 }

@@ -2,7 +2,6 @@ package io.swarmcanary.cli;
 
 import io.swarmcanary.envoy.EnvoyConfigValidator;
 import io.swarmcanary.envoy.ValidationResult;
-import io.swarmcanary.swarm.DockerConnection;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -35,8 +34,8 @@ public final class EnvoyCommand {
 
         @Override
         public Integer call() {
-            try (DockerConnection docker = DockerConnection.fromEnvironment()) {
-                var plan = edgeOptions.operations(docker).edges().currentPlan(edgeOptions.edge);
+            try (Cluster cluster = CommandContext.of(spec).connect()) {
+                var plan = edgeOptions.operations(cluster).edges().currentPlan(edgeOptions.edge);
                 PrintWriter out = spec.commandLine().getOut();
                 if (output.json()) {
                     output.printJson(out, Map.of("edge", edgeOptions.edge, "revision", plan.revision(), "yaml", plan.yaml(),

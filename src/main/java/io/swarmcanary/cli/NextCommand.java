@@ -3,7 +3,6 @@ package io.swarmcanary.cli;
 import io.swarmcanary.edge.EdgeManager;
 import io.swarmcanary.pipeline.NextStep;
 import io.swarmcanary.release.Track;
-import io.swarmcanary.swarm.DockerConnection;
 import io.swarmcanary.swarm.ServiceInfo;
 import java.io.PrintWriter;
 import java.util.ArrayList;
@@ -34,8 +33,7 @@ public final class NextCommand implements Callable<Integer>, SwarmCanary.JsonErr
     @Mixin HelpOption help;
     @Mixin EdgeOptions edgeOptions;
 
-    @Option(names = "--app", required = true, description = "Application, e.g. files.") String app;
-    @Option(names = "--env", required = true, description = "Environment, e.g. webdev.") String env;
+    @Mixin TrackOptions trackOptions;
     @Option(names = "--version", required = true, description = "The version the pipeline releases, e.g. 1.0.10.") String version;
     @Option(names = "--steps", split = ",", defaultValue = "5,25,50,100", paramLabel = "W,W,...",
             description = "The canary's weights in percent, rising (default: ${DEFAULT-VALUE}).") List<Integer> steps = new ArrayList<>();
@@ -48,11 +46,11 @@ public final class NextCommand implements Callable<Integer>, SwarmCanary.JsonErr
 
     @Override
     public Integer call() {
-        Track track = new Track(app, env);
+        Track track = trackOptions.track();
         NextStep.steps(steps); // bad input fails before Docker is asked
         io.swarmcanary.release.Names.serviceName(track, version);
-        try (DockerConnection docker = DockerConnection.fromEnvironment()) {
-            EdgeManager edges = edgeOptions.operations(docker).edges();
+        try (Cluster cluster = CommandContext.of(spec).connect()) {
+            EdgeManager edges = edgeOptions.operations(cluster).edges();
             NextStep.Decision d = decide(edges, track);
             print(d);
             return 0;

@@ -10,8 +10,7 @@ import io.swarmcanary.prune.PrunePolicy;
 import io.swarmcanary.release.Labels;
 import io.swarmcanary.release.Progress;
 import io.swarmcanary.release.Track;
-import io.swarmcanary.swarm.DockerConnection;
-import io.swarmcanary.swarm.DockerSwarmGateway;
+import io.swarmcanary.swarm.SwarmGateway;
 import java.io.PrintWriter;
 import java.time.Clock;
 import java.time.Duration;
@@ -117,8 +116,8 @@ public final class PruneCommand implements Callable<Integer>, SwarmCanary.JsonEr
         }
         Clock clock = Clock.systemUTC();
         Progress progress = output.progress();
-        try (DockerConnection docker = DockerConnection.fromEnvironment()) {
-            DockerSwarmGateway swarm = new DockerSwarmGateway(docker);
+        try (Cluster cluster = CommandContext.of(spec).connect()) {
+            SwarmGateway swarm = cluster.swarm();
             long t0 = System.nanoTime();
             ClusterState state = ClusterState.read(swarm, clock.instant());
             requireKnown(policy, state);
@@ -129,7 +128,7 @@ public final class PruneCommand implements Callable<Integer>, SwarmCanary.JsonEr
             }
             PrunePlanner planner = new PrunePlanner();
             PrunePlan plan = planner.plan(state, policy);
-            long planCalls = docker.apiCalls();
+            long planCalls = cluster.apiCalls();
             double planSeconds = (System.nanoTime() - t0) / 1e9;
             PrintWriter out = spec.commandLine().getOut();
             Map<String, Object> json = new LinkedHashMap<>();
@@ -161,7 +160,7 @@ public final class PruneCommand implements Callable<Integer>, SwarmCanary.JsonEr
                     Optional.of((imgs, tracks, removed, p, pr) -> cleanup.run(pruneImage, imgs, tracks, removed, p, jobTimeout, pr)),
                     progress);
             stats.put("applySeconds", round((System.nanoTime() - t1) / 1e9));
-            stats.put("applyApiCalls", docker.apiCalls() - planCalls);
+            stats.put("applyApiCalls", cluster.apiCalls() - planCalls);
             json.put("result", resultJson(result));
             json.put("stats", stats);
             boolean failed = !result.failed().isEmpty()

@@ -4,8 +4,6 @@ import io.swarmcanary.edge.TrafficShift;
 import io.swarmcanary.operations.ShiftOperation;
 import io.swarmcanary.operations.ShiftPlan;
 import io.swarmcanary.operations.ShiftResult;
-import io.swarmcanary.release.Track;
-import io.swarmcanary.swarm.DockerConnection;
 import java.io.PrintWriter;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -34,8 +32,7 @@ public final class ShiftCommand implements Callable<Integer>, SwarmCanary.JsonEr
     @Mixin EventsOption events;
     @Mixin DryRunOption dryRun;
 
-    @Option(names = "--app", required = true, description = "Application, e.g. files.") String app;
-    @Option(names = "--env", required = true, description = "Environment, e.g. webdev.") String env;
+    @Mixin TrackOptions trackOptions;
     @Option(names = "--weight", paramLabel = "W", description = "The canary's share, 0-100; the stable release gets 100-W.") Integer weight;
     @Option(names = "--weights", paramLabel = "VERSION=W,...", description = "Every version's weight; versions not named get 0.") String weights;
 
@@ -46,10 +43,10 @@ public final class ShiftCommand implements Callable<Integer>, SwarmCanary.JsonEr
 
     @Override
     public Integer call() {
-        ShiftOperation.Request request = new ShiftOperation.Request(new Track(app, env), weight,
+        ShiftOperation.Request request = new ShiftOperation.Request(trackOptions.track(), weight,
                 weights == null ? null : TrafficShift.parseWeights(weights));
-        try (DockerConnection docker = DockerConnection.fromEnvironment()) {
-            ShiftOperation shift = edgeOptions.operations(docker).shift();
+        try (Cluster cluster = CommandContext.of(spec).connect()) {
+            ShiftOperation shift = edgeOptions.operations(cluster).shift();
             PrintWriter out = spec.commandLine().getOut();
             if (dryRun.dryRun) {
                 ShiftPlan plan = shift.plan(request, output.progress());

@@ -2,7 +2,6 @@ package io.swarmcanary.cli;
 
 import io.swarmcanary.operations.StatusResult;
 import io.swarmcanary.release.Track;
-import io.swarmcanary.swarm.DockerConnection;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -34,8 +33,8 @@ public final class StatusCommand implements Callable<Integer>, SwarmCanary.JsonE
             throw new io.swarmcanary.UserInputException("--app and --env go together: give both to select one track, or neither");
         }
         Track track = app == null ? null : new Track(app, env);
-        try (DockerConnection docker = DockerConnection.fromEnvironment()) {
-            StatusResult r = edgeOptions.operations(docker).status().read(track);
+        try (Cluster cluster = CommandContext.of(spec).connect()) {
+            StatusResult r = edgeOptions.operations(cluster).status().read(track);
             output.print(spec.commandLine().getOut(), r, r.text());
             return 0;
         }

@@ -37,6 +37,17 @@ public final class SwarmCanary {
     public static final int EXIT_BAD_INPUT = 2;
     public static final int EXIT_CONFLICT = 3;
 
+    /** The cluster and environment every command of this command line works with. */
+    final CommandContext context;
+
+    public SwarmCanary() {
+        this(CommandContext.PROCESS);
+    }
+
+    SwarmCanary(CommandContext context) {
+        this.context = context;
+    }
+
     public static void main(String[] args) {
         System.exit(run(args));
     }
@@ -46,7 +57,12 @@ public final class SwarmCanary {
     }
 
     public static CommandLine commandLine() {
-        CommandLine cli = new CommandLine(new SwarmCanary());
+        return commandLine(CommandContext.PROCESS);
+    }
+
+    /** The CLI whose commands work on this context's cluster and environment (tests: an in-memory swarm). */
+    public static CommandLine commandLine(CommandContext context) {
+        CommandLine cli = new CommandLine(new SwarmCanary(context));
         cli.setUsageHelpWidth(110);
         cli.setParameterExceptionHandler((ex, argv) -> {
             PrintWriter err = ex.getCommandLine().getErr();

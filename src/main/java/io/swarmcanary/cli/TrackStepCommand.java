@@ -5,7 +5,6 @@ import io.swarmcanary.operations.StepPlan;
 import io.swarmcanary.operations.StepResult;
 import io.swarmcanary.operations.TrackStepOperation;
 import io.swarmcanary.release.Track;
-import io.swarmcanary.swarm.DockerConnection;
 import java.io.PrintWriter;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -23,8 +22,7 @@ abstract class TrackStepCommand implements Callable<Integer>, SwarmCanary.JsonEr
     @Mixin EventsOption events;
     @Mixin DryRunOption dryRun;
 
-    @Option(names = "--app", required = true, description = "Application, e.g. files.") String app;
-    @Option(names = "--env", required = true, description = "Environment, e.g. webdev.") String env;
+    @Mixin TrackOptions trackOptions;
 
     /** The step this command takes. */
     abstract TrackStepOperation operation(Operations ops);
@@ -36,9 +34,9 @@ abstract class TrackStepCommand implements Callable<Integer>, SwarmCanary.JsonEr
 
     @Override
     public Integer call() {
-        Track track = new Track(app, env);
-        try (DockerConnection docker = DockerConnection.fromEnvironment()) {
-            TrackStepOperation step = operation(edgeOptions.operations(docker));
+        Track track = trackOptions.track();
+        try (Cluster cluster = CommandContext.of(spec).connect()) {
+            TrackStepOperation step = operation(edgeOptions.operations(cluster));
             PrintWriter out = spec.commandLine().getOut();
             if (dryRun.dryRun) {
                 StepPlan plan = step.plan(track, output.progress());

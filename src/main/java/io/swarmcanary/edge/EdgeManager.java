@@ -8,6 +8,7 @@ import io.swarmcanary.release.ImageResolver;
 import io.swarmcanary.release.Labels;
 import io.swarmcanary.release.Names;
 import io.swarmcanary.release.Progress;
+import io.swarmcanary.swarm.ClusterConfigs;
 import io.swarmcanary.swarm.ConfigInfo;
 import io.swarmcanary.swarm.NetworkInfo;
 import io.swarmcanary.swarm.ServiceDefinition;
@@ -236,7 +237,7 @@ public final class EdgeManager {
             swarm.createOverlayNetwork(n, Map.of(Labels.MANAGED_BY, Labels.MANAGER, EDGE, settings.name()));
         }
         if (planned.createsTemplate() && swarm.config(settings.templateConfig()).isEmpty()) {
-            swarm.createConfig(settings.templateConfig(), template.get().getBytes(StandardCharsets.UTF_8),
+            ClusterConfigs.createContentAddressed(swarm, settings.templateConfig(), template.get().getBytes(StandardCharsets.UTF_8),
                     Map.of(Labels.MANAGED_BY, Labels.MANAGER, Labels.KIND, Labels.Kind.ENVOY_TEMPLATE, EDGE, settings.name()));
         }
         if (settings.usesXds()) {
@@ -560,10 +561,14 @@ public final class EdgeManager {
                 Duration.between(start, clock.instant()).toSeconds());
     }
 
-    /** The content-addressed Swarm config holding a plan's bootstrap, created when it does not exist yet. */
+    /**
+     * The content-addressed Swarm config holding a plan's bootstrap, created when it does not exist yet; another writer
+     * creating the same one at the same moment is no failure (same name, same bytes).
+     */
     private ConfigInfo configOf(Plan plan) {
         String name = EdgePlanner.configName(plan);
-        return swarm.config(name).orElseGet(() -> swarm.createConfig(name, plan.bootstrap().getBytes(StandardCharsets.UTF_8),
+        return swarm.config(name).orElseGet(() -> ClusterConfigs.createContentAddressed(swarm, name,
+                plan.bootstrap().getBytes(StandardCharsets.UTF_8),
                 Map.of(Labels.MANAGED_BY, Labels.MANAGER, Labels.KIND, Labels.Kind.ENVOY_CONFIG, EDGE, plan.settings().name())));
     }
 

@@ -1,10 +1,14 @@
 package io.swarmcanary.swarm;
 
+import java.util.Arrays;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.Supplier;
 
-/** Swarm configs the product keeps one of per cluster (its keys): created once, whoever comes first. */
+/**
+ * Swarm configs two commands may create under one name at the same moment: the product's keys (one per cluster, whoever
+ * comes first) and content-addressed configs (the same name holds the same bytes, so either writer's will do).
+ */
 public final class ClusterConfigs {
     private ClusterConfigs() {}
 
@@ -19,11 +23,31 @@ public final class ClusterConfigs {
      */
     public static byte[] createOrReadWinner(SwarmGateway swarm, String name, byte[] data, Map<String, String> labels,
                                             Supplier<? extends RuntimeException> unreadable) {
+        return createOrRead(swarm, name, data, labels).map(ConfigInfo::data).filter(d -> d != null && d.length > 0)
+                .orElseThrow(unreadable);
+    }
+
+    /**
+     * Creates a content-addressed config (its name carries a hash of {@code data}) and returns it; when another command
+     * created the same name at the same moment (409), returns that one, which holds the same bytes.
+     */
+    public static ConfigInfo createContentAddressed(SwarmGateway swarm, String name, byte[] data, Map<String, String> labels) {
+        ConfigInfo config = createOrRead(swarm, name, data, labels).orElseThrow(() -> new IllegalStateException("config "
+                + name + " was created by another command at the same moment and removed before it could be read; re-run"));
+        if (!Arrays.equals(config.data(), data)) {
+            // a name is a hash of its content: other bytes under it were not written by this tool, and are not used
+            throw new IllegalStateException("config " + name + " already exists with other content than its name stands for;"
+                    + " it was not made by swarm-canary: remove it and re-run");
+        }
+        return config;
+    }
+
+    /** The config created now, or the one another command created under this name at the same moment, if still there. */
+    private static Optional<ConfigInfo> createOrRead(SwarmGateway swarm, String name, byte[] data, Map<String, String> labels) {
         try {
-            swarm.createConfig(name, data, labels);
-            return data;
+            return Optional.of(swarm.createConfig(name, data, labels));
         } catch (AlreadyExistsException raced) {
-            return read(swarm, name).orElseThrow(unreadable);
+            return swarm.config(name);
         }
     }
 }

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.github.dockerjava.api.DockerClient;
+import com.github.dockerjava.api.async.ResultCallback;
 import com.github.dockerjava.api.exception.DockerException;
 import com.github.dockerjava.api.model.ContainerSpec;
 import com.github.dockerjava.api.model.ContainerSpecConfig;
@@ -17,6 +18,7 @@ import com.github.dockerjava.api.model.UpdateOrder;
 import com.github.dockerjava.api.model.ContainerSpecSecret;
 import com.github.dockerjava.api.model.EndpointResolutionMode;
 import com.github.dockerjava.api.model.EndpointSpec;
+import com.github.dockerjava.api.model.Frame;
 import com.github.dockerjava.api.model.HealthCheck;
 import com.github.dockerjava.api.model.NetworkAttachmentConfig;
 import com.github.dockerjava.api.model.Service;
@@ -28,6 +30,7 @@ import com.github.dockerjava.api.model.SwarmNodePlatform;
 import com.github.dockerjava.api.model.TaskSpec;
 import com.github.dockerjava.transport.DockerHttpClient;
 import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URLEncoder;
@@ -566,34 +569,23 @@ public final class DockerSwarmGateway implements SwarmGateway {
 
     @Override
     public String serviceLogs(String serviceId) {
-        var request = DockerHttpClient.Request.builder()
-                .method(DockerHttpClient.Request.Method.GET)
-                .path(connection.apiPrefix() + "/services/" + serviceId + "/logs?stdout=true&stderr=true")
-                .build();
-        try (var response = connection.http().execute(request); InputStream in = response.getBody()) {
-            byte[] bytes = in.readAllBytes();
-            if (response.getStatusCode() / 100 != 2) {
-                throw typed(response.getStatusCode(), "logs of service " + serviceId + ": "
-                        + messageOf(new String(bytes, StandardCharsets.UTF_8).trim()), null);
+        var text = new ByteArrayOutputStream();
+        // docker-java splits Docker's multiplexed stream (or passes a TTY's as it came); bytes are decoded once, at the end
+        var frames = new ResultCallback.Adapter<Frame>() {
+            @Override
+            public void onNext(Frame frame) {
+                text.writeBytes(frame.getPayload());
             }
-            return demultiplex(bytes);
-        } catch (IOException e) {
-            throw new IllegalStateException("logs of service " + serviceId + ": " + e.getMessage(), e);
-        }
-    }
-
-    /** Docker frames non-TTY output: 1 byte stream, 3 zero bytes, 4 bytes big-endian length, then the payload. */
-    static String demultiplex(byte[] bytes) {
-        var out = new java.io.ByteArrayOutputStream();
-        int i = 0;
-        while (i + 8 <= bytes.length && bytes[i] <= 2 && bytes[i + 1] == 0 && bytes[i + 2] == 0 && bytes[i + 3] == 0) {
-            int length = java.nio.ByteBuffer.wrap(bytes, i + 4, 4).getInt();
-            int end = Math.min(bytes.length, i + 8 + length);
-            out.write(bytes, i + 8, end - i - 8);
-            i = end;
-        }
-        out.write(bytes, i, bytes.length - i); // not framed (a TTY): the rest as it came
-        return out.toString(StandardCharsets.UTF_8);
+        };
+        call("logs of service " + serviceId, () -> {
+            try {
+                return docker.logServiceCmd(serviceId).withStdout(true).withStderr(true).exec(frames).awaitCompletion();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("logs of service " + serviceId + ": interrupted", e);
+            }
+        });
+        return text.toString(StandardCharsets.UTF_8);
     }
 
     @Override

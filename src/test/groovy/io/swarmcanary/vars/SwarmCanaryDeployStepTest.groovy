@@ -148,7 +148,7 @@ class SwarmCanaryDeployStepTest extends PipelineTestSupport {
         String stable = stableVersion ? "files-webdev-${stableVersion.replace('.', '_')}".toString() : null
         String previous = statusCanary == null ? weights.keySet().find { it != stable } : null
         def entry = new io.swarmcanary.edge.RouteTable.TrackEntry(weights, statusCanary, stable, previous, [])
-        def decision = io.swarmcanary.pipeline.NextStep.decide(new io.swarmcanary.release.Track(command.app, command.env),
+        def decision = io.swarmcanary.pipeline.NextStep.decide(command.trackOptions.track(),
                 command.version, command.steps, !command.noGates, command.edgeOptions.edge, edgeRoutes, entry, releases, null)
         command.print(decision)
         return out.toString()

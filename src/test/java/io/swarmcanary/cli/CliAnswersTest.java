@@ -7,38 +7,16 @@ import com.nimbusds.jose.jwk.Curve;
 import com.nimbusds.jose.jwk.ECKey;
 import com.nimbusds.jose.jwk.gen.ECKeyGenerator;
 import com.sun.net.httpserver.HttpServer;
-import io.swarmcanary.analysis.Limits;
 import io.swarmcanary.edge.EdgeKey;
 import io.swarmcanary.edge.EdgeManager;
 import io.swarmcanary.edge.EdgeProbe;
-import io.swarmcanary.edge.EdgeSettings;
-import io.swarmcanary.operations.AnalyzeOperation;
-import io.swarmcanary.operations.AnalyzeResult;
-import io.swarmcanary.operations.DeployReport;
-import io.swarmcanary.operations.EdgeEnsureOperation;
-import io.swarmcanary.operations.EdgeEnsureResult;
-import io.swarmcanary.operations.Operations;
-import io.swarmcanary.operations.ShiftOperation;
-import io.swarmcanary.operations.ShiftResult;
-import io.swarmcanary.operations.StatusResult;
-import io.swarmcanary.operations.StepResult;
-import io.swarmcanary.prune.ClusterState;
-import io.swarmcanary.prune.PruneExecutor;
-import io.swarmcanary.prune.PrunePlan;
-import io.swarmcanary.prune.PrunePlanner;
-import io.swarmcanary.prune.PrunePolicy;
-import io.swarmcanary.release.Deployer;
 import io.swarmcanary.release.Labels;
 import io.swarmcanary.release.NamingKey;
-import io.swarmcanary.release.ReleaseRequest;
-import io.swarmcanary.release.SecretSource;
-import io.swarmcanary.release.Track;
 import io.swarmcanary.testing.FakeSwarm;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintWriter;
 import java.io.StringWriter;
-import java.lang.reflect.Method;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
@@ -50,7 +28,6 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -67,11 +44,10 @@ import picocli.CommandLine;
  * report, edge ensure, and the error every verb prints), made by the real CLI on an in-memory swarm and checked against
  * the fixtures under cli-json/ that the Groovy step tests' fake CLI answers with (see {@link CliJsonFixtures}).
  * <p>
- * Each answer goes through {@link SwarmCanary#commandLine()}: picocli parses the argv into the real command (its options,
- * its defaults, its --output json), the command's operation runs with {@link FakeSwarm} as the gateway (the commands
- * open their Docker connection inside call(), so that one line of wiring is repeated here, in {@link #onFakeSwarm}),
- * the command's own Output prints the typed result, and an exception goes to the CLI's own handler, which prints the
- * error JSON and picks the exit code. The shape of each situation is asserted too, so a fixture cannot be regenerated
+ * Each answer goes through {@link SwarmCanary#commandLine(CommandContext)} as the CLI's main does: picocli parses the argv
+ * into the real command (its options, its defaults, its --output json), the command's own call() runs with
+ * {@link FakeSwarm} behind its one seam ({@link FakeCluster}) and prints the typed result, and an exception goes to the CLI's
+ * own handler, which prints the error JSON and picks the exit code. The shape of each situation is asserted too, so a fixture cannot be regenerated
  * into a different situation unnoticed.
  */
 class CliAnswersTest {
@@ -119,139 +95,19 @@ class CliAnswersTest {
 
     record Answer(int exit, JsonNode json, String text) {}
 
+    /** The values --secret db_password=env:DB_PASSWORD reads. */
+    static final Map<String, String> SECRETS = Map.of("DB_PASSWORD", "first password");
+
     /** argv as a user types it (the verb first, --output json added), run as the CLI runs it, on the fake swarm. */
     Answer cli(String... argv) {
         List<String> args = new ArrayList<>(List.of(argv));
         args.addAll(List.of("--output", "json", "--quiet"));
-        CommandLine cli = SwarmCanary.commandLine();
+        CommandLine cli = new FakeCluster(swarm, edges).commandLine(SECRETS);
         StringWriter out = new StringWriter();
         cli.setOut(new PrintWriter(out));
         cli.setErr(new PrintWriter(new StringWriter()));
-        CommandLine.ParseResult parsed = cli.parseArgs(args.toArray(String[]::new));
-        while (parsed.hasSubcommand()) {
-            parsed = parsed.subcommand();
-        }
-        CommandLine command = parsed.commandSpec().commandLine();
-        int exit;
-        try {
-            exit = onFakeSwarm(command.getCommand());
-        } catch (Exception e) {
-            try {
-                exit = cli.getExecutionExceptionHandler().handleExecutionException(e, command, parsed);
-            } catch (Exception unhandled) {
-                throw new AssertionError(unhandled);
-            }
-        }
+        int exit = cli.execute(args.toArray(String[]::new));
         return new Answer(exit, CliJsonFixtures.parse(out.toString()), out.toString());
-    }
-
-    /** What each command's call() does once it has its Docker connection, with the fake swarm for that connection. */
-    int onFakeSwarm(Object command) throws Exception {
-        if (command instanceof ReportCommand report) {
-            return report.call(); // reads and writes files only: the whole command runs
-        }
-        if (command instanceof PruneCommand prune) {
-            return prune(prune);
-        }
-        Operations ops = new Operations(swarm, edges, edgeOf(command));
-        if (command instanceof DeployCommand d) {
-            Track track = new Track(d.app, d.envOrVars.stream().filter(v -> !v.contains("=")).findFirst().orElseThrow());
-            List<String> vars = new ArrayList<>(d.envOrVars.stream().filter(v -> v.contains("=")).toList());
-            vars.addAll(d.envVars);
-            ReleaseRequest request = new ReleaseRequest(track, d.version, d.image, d.replicas, d.port, d.domains, d.networks,
-                    d.secrets.stream().map(SecretSource::parse).toList(), vars, d.healthCmd, d.healthStartPeriod,
-                    d.constraints, d.timeout, !d.noImageCheck, d.edgeOptions.edge);
-            DeployReport r = ops.deploy().apply(request, new Deployer(swarm, Clock.systemUTC(), SECRETS), d.replaceCanary,
-                    List.of(), d.output.progress());
-            d.output.print(d.spec.commandLine().getOut(), r, r.text());
-            return 0;
-        }
-        if (command instanceof ShiftCommand s) {
-            ShiftResult r = ops.shift().apply(new ShiftOperation.Request(new Track(s.app, s.env), s.weight,
-                    s.weights == null ? null : io.swarmcanary.edge.TrafficShift.parseWeights(s.weights)), s.output.progress());
-            s.output.print(s.spec.commandLine().getOut(), r, r.text());
-            return 0;
-        }
-        if (command instanceof TrackStepCommand t) {
-            Track track = new Track(t.app, t.env);
-            StepResult r = t.operation(ops).apply(track, t.output.progress());
-            t.output.print(t.spec.commandLine().getOut(), r, r.text(track));
-            return 0;
-        }
-        if (command instanceof StatusCommand s) {
-            StatusResult r = ops.status().read(s.app == null ? null : new Track(s.app, s.env));
-            s.output.print(s.spec.commandLine().getOut(), r, r.text());
-            return 0;
-        }
-        if (command instanceof AnalyzeCommand a) {
-            Track track = new Track(a.app, a.env);
-            AnalyzeResult r = ops.analyze().run(new AnalyzeOperation.Request(track, a.window, new Limits(a.minRequests,
-                    Limits.parsePercent(a.maxErrorRate), a.maxP99), a.source, null, a.rollbackOnFail, a.edgeOptions.probeHost,
-                    "127.0.0.1"), a.events::record, a.output.progress());
-            a.output.print(a.spec.commandLine().getOut(), r, r.text(track));
-            return r.exitCode();
-        }
-        if (command instanceof EdgeCommand.Ensure e) {
-            List<String> nets = e.networks.isEmpty() ? List.of(EdgeManager.defaultNetwork(e.edgeOptions.edge)) : e.networks;
-            EdgeEnsureResult r = ops.ensureEdge().apply(new EdgeEnsureOperation.Request(new EdgeSettings(e.edgeOptions.edge,
-                    e.image, e.port, nets, e.constraints, null, e.delivery, null, e.forceCanary), Optional.empty(),
-                    !e.noImageCheck, List.of()), e.output.progress());
-            e.output.print(e.spec.commandLine().getOut(), r, r.text());
-            return 0;
-        }
-        throw new AssertionError("no fake-swarm wiring for " + command.getClass().getSimpleName());
-    }
-
-    /** The --edge the command parsed (its EdgeOptions mixin, declared on the command or on its superclass). */
-    static String edgeOf(Object command) throws ReflectiveOperationException {
-        for (Class<?> c = command.getClass(); c != null; c = c.getSuperclass()) {
-            for (java.lang.reflect.Field f : c.getDeclaredFields()) {
-                if (f.getType() == EdgeOptions.class) {
-                    return ((EdgeOptions) f.get(command)).edge;
-                }
-            }
-        }
-        throw new AssertionError(command.getClass().getSimpleName() + " has no --edge");
-    }
-
-    /** The values --secret db_password=env:DB_PASSWORD reads. */
-    static final Map<String, String> SECRETS = Map.of("DB_PASSWORD", "first password");
-
-    /** prune's call() after its connection: plan, apply unless --dry-run, and its JSON from the command's own builders. */
-    int prune(PruneCommand p) throws Exception {
-        PrunePolicy policy = new PrunePolicy(p.keep, p.olderThan, p.app, p.env, p.edge, p.images, p.imageLabel);
-        Clock clock = Clock.systemUTC();
-        ClusterState state = ClusterState.read(swarm, clock.instant());
-        PrunePlanner planner = new PrunePlanner();
-        PrunePlan plan = planner.plan(state, policy);
-        Map<String, Object> json = new LinkedHashMap<>();
-        json.put("dryRun", p.dryRun);
-        json.put("policy", privately(p, "policyJson", PrunePolicy.class, policy));
-        json.put("plan", privately(p, "planJson", PrunePlan.class, plan));
-        Map<String, Object> stats = new LinkedHashMap<>();
-        stats.put("services", state.services().size());
-        stats.put("secrets", state.secrets().size());
-        stats.put("configs", state.configs().size());
-        stats.put("planSeconds", 0.0);
-        stats.put("planApiCalls", 0);
-        if (p.dryRun) {
-            json.put("stats", stats);
-            p.output.printJson(p.spec.commandLine().getOut(), json);
-            return 0;
-        }
-        PruneExecutor.Result result = new PruneExecutor(swarm, planner, clock).apply(plan, state, Optional.empty(),
-                p.output.progress());
-        json.put("result", privately(p, "resultJson", PruneExecutor.Result.class, result));
-        json.put("stats", stats);
-        p.output.printJson(p.spec.commandLine().getOut(), json);
-        return result.failed().isEmpty() ? 0 : SwarmCanary.EXIT_FAILED;
-    }
-
-    /** PruneCommand builds its JSON in private methods of call(): they are called as they are, not copied. */
-    static Object privately(PruneCommand p, String name, Class<?> type, Object argument) throws ReflectiveOperationException {
-        Method m = PruneCommand.class.getDeclaredMethod(name, type);
-        m.setAccessible(true);
-        return m.invoke(p, argument);
     }
 
     Answer deploy(String version, String... more) {

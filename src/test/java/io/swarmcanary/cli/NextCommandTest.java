@@ -65,12 +65,12 @@ class NextCommandTest {
     }
 
     String answer(String... args) {
-        NextCommand command = new NextCommand();
-        CommandLine cli = new CommandLine(command);
+        CommandLine cli = new FakeCluster(swarm, edges).commandLine(Map.of());
         StringWriter out = new StringWriter();
         cli.setOut(new PrintWriter(out));
-        cli.parseArgs(args);
-        command.print(command.decide(edges, files));
+        List<String> argv = new java.util.ArrayList<>(List.of("next"));
+        argv.addAll(List.of(args));
+        assertThat(cli.execute(argv.toArray(String[]::new))).isZero();
         return out.toString();
     }
 

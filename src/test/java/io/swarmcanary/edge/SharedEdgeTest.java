@@ -170,6 +170,41 @@ class SharedEdgeTest {
         assertThat(routes().tracks().get(pics.name())).isEqualTo(canaryAt(picsV1, picsV2, 25));
     }
 
+    @Test
+    void anotherWriterCreatingTheSameConfigAtTheSameMomentIsNoFailure() {
+        // two pipelines make the same route table at once: both render the same bootstrap, so the same config name
+        String[] racer = {null};
+        swarm.beforeCreateConfig = (name, data, labels) -> {
+            if (racer[0] == null) {
+                racer[0] = name;
+                swarm.createConfig(name, data, labels);
+            }
+        };
+        EdgeManager.Result r = pipelineOfFiles.updateTrack(EDGE, files.name(), to(canaryAt(filesV1, filesV2, 75)), Progress.SILENT);
+
+        assertThat(r.outcome()).isEqualTo("updated");
+        assertThat(r.config()).isEqualTo(racer[0]);
+        assertThat(swarm.calls).filteredOn(c -> c.equals("createConfig " + racer[0])).hasSize(2); // the racer's, and ours refused
+        assertThat(swarm.definitions.get(EDGE).configs()).extracting(ServiceDefinition.ConfigMount::configId)
+                .contains(swarm.configs.get(racer[0]).id());
+        assertThat(routes().tracks().get(files.name())).isEqualTo(canaryAt(filesV1, filesV2, 75));
+    }
+
+    @Test
+    void aConfigWhoseContentIsNotWhatItsNameStandsForIsNotUsed() {
+        swarm.beforeCreateConfig = (name, data, labels) -> {
+            if (!swarm.configs.containsKey(name)) {
+                swarm.configs.put(name, new io.swarmcanary.swarm.ConfigInfo("planted", name, labels, "other".getBytes(), null));
+            }
+        };
+        String before = currentRevision();
+
+        assertThatThrownBy(() -> pipelineOfFiles.updateTrack(EDGE, files.name(), to(canaryAt(filesV1, filesV2, 75)),
+                Progress.SILENT)).isInstanceOf(IllegalStateException.class).hasMessageContaining("other content than its name");
+        assertThat(currentRevision()).isEqualTo(before);
+        assertThat(routes().tracks().get(files.name())).isEqualTo(canaryAt(filesV1, filesV2, 50));
+    }
+
     /** A probe that sees every write live at once, with every host healthy. */
     EdgeProbe live() {
         return new EdgeProbe() {

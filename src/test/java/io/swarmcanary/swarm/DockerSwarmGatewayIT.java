@@ -61,4 +61,28 @@ class DockerSwarmGatewayIT {
         assertThat(gateway.network(track + "-no-such-network")).isEmpty();
         assertThat(gateway.imageExists(track + "-no-such-image:1")).isFalse();
     }
+
+    /** The task logs as callers get them: stdout and stderr as text, each frame whole, however long. */
+    @Test
+    void serviceLogsComeOutAsText() {
+        String longLine = "x".repeat(5000);
+        String id = gateway.createGlobalJob(new GlobalJob(track + "-job", TestSwarm.TESTAPP, List.of("sh", "-c",
+                "echo 'out: größe'; echo 'err: to stderr' >&2; echo " + longLine), List.of(), Map.of(), labels));
+        int nodes = gateway.readyNodes();
+        for (int i = 0; i < 240 && gateway.tasks(track + "-job").stream().filter(t -> "complete".equals(t.state())).count() < nodes; i++) {
+            TestSwarm.sleep(250);
+        }
+        String logs = "";
+        // the engine hands a task's log over a moment after the task completes
+        for (int i = 0; i < 40 && !logs.contains(longLine); i++) {
+            logs = gateway.serviceLogs(id);
+            TestSwarm.sleep(250);
+        }
+        assertThat(logs).contains("out: größe\n", "err: to stderr\n", longLine + "\n")
+                .doesNotContain("\u0000").doesNotContain("\u0001").doesNotContain("\u0002");
+        assertThat(logs.lines().filter(l -> l.equals(longLine)).count()).isEqualTo(nodes);
+        gateway.removeService(id);
+        assertThatThrownBy(() -> gateway.serviceLogs(id)).isInstanceOf(NotFoundException.class)
+                .hasMessageStartingWith("logs of service " + id + ": ");
+    }
 }

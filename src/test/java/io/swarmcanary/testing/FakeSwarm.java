@@ -148,6 +148,14 @@ public final class FakeSwarm implements SwarmGateway {
 
     public final Map<String, ConfigInfo> configs = new LinkedHashMap<>();
 
+    /** Runs at the start of each config create, before its name check: plays a writer that created one in between. */
+    public ConfigCreate beforeCreateConfig = (name, data, labels) -> {};
+
+    /** A config create's arguments. */
+    public interface ConfigCreate {
+        void run(String name, byte[] data, Map<String, String> labels);
+    }
+
     @Override
     public Optional<ConfigInfo> config(String name) {
         return Optional.ofNullable(configs.get(name));
@@ -161,6 +169,10 @@ public final class FakeSwarm implements SwarmGateway {
     @Override
     public ConfigInfo createConfig(String name, byte[] data, Map<String, String> labels) {
         calls.add("createConfig " + name);
+        beforeCreateConfig.run(name, data, labels);
+        if (configs.containsKey(name)) { // the engine's 409
+            throw new AlreadyExistsException("create config " + name + ": config " + name + " already exists");
+        }
         ConfigInfo c = new ConfigInfo("cfg" + ids.incrementAndGet(), name, labels, data, "2026-01-01T00:00:00Z");
         configs.put(name, c);
         return c;

@@ -1,6 +1,7 @@
 package io.swarmcanary.cli;
 
 import io.swarmcanary.edge.EdgeManager;
+import io.swarmcanary.edge.EdgeKey;
 import io.swarmcanary.edge.EdgeProbe;
 import io.swarmcanary.operations.Operations;
 import io.swarmcanary.swarm.DockerConnection;
@@ -8,6 +9,8 @@ import io.swarmcanary.swarm.DockerSwarmGateway;
 import io.swarmcanary.xds.ControlPlaneClient;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.Optional;
+import java.util.function.Supplier;
 import picocli.CommandLine.Option;
 
 /** Which edge a command works on, and how to reach its public listener to verify it. */
@@ -17,7 +20,7 @@ public final class EdgeOptions {
     String edge = "envoy";
 
     @Option(names = "--probe-host", paramLabel = "HOST",
-            description = "Host whose published edge port (and, for an xds edge, control-plane status port) is probed to verify the live config (default: the Docker host, or 127.0.0.1 for a local socket).")
+            description = "Host whose published edge port is probed (its stats host also answers an xds edge's control-plane status) to verify the live config (default: the Docker host, or 127.0.0.1 for a local socket).")
     String probeHost;
 
     @Option(names = "--converge-timeout", defaultValue = "3m", converter = Durations.class, paramLabel = "DURATION",
@@ -26,7 +29,10 @@ public final class EdgeOptions {
 
     private EdgeManager manager(DockerConnection docker, DockerSwarmGateway swarm) {
         String host = probeHost != null ? probeHost : EdgeProbe.hostOf(docker.dockerHost());
-        return new EdgeManager(swarm, EdgeProbe.http(host, swarm), ControlPlaneClient.http(host), Clock.systemUTC(), convergeTimeout);
+        // one stats token source: the stats host reads Envoy's stats and, on an xds edge, the control plane's status
+        Supplier<Optional<String>> statsTokens = EdgeKey.statsTokens(swarm);
+        return new EdgeManager(swarm, EdgeProbe.http(host, statsTokens), ControlPlaneClient.throughEdge(host, statsTokens),
+                Clock.systemUTC(), convergeTimeout);
     }
 
     /** Connection, gateway and edge manager wired once for a command's operations. */

@@ -18,5 +18,5 @@ sealed interface Delivery permits RedeployDelivery, XdsDelivery {
     long pollMillis();
 
     /** Whether every Envoy has the edge's revision, as this delivery can tell. */
-    EdgeManager.DeliveryStatus status(EdgeManager.EdgeState state, long envoys);
+    EdgeManager.DeliveryStatus status(EdgeManager.EdgeState state, List<TaskInfo> running);
 }

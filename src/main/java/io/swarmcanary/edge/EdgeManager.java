@@ -143,8 +143,7 @@ public final class EdgeManager {
 
     public DeliveryStatus deliveryStatus(EdgeState state) {
         EdgeSettings settings = state.settings();
-        long envoys = swarm.tasks(settings.name()).stream().filter(t -> t.wanted() && t.running()).count();
-        return delivery(settings).status(state, envoys);
+        return delivery(settings).status(state, swarm.tasks(settings.name()).stream().filter(t -> t.wanted() && t.running()).toList());
     }
 
     /**
@@ -510,7 +509,8 @@ public final class EdgeManager {
             }
             if (!controlPlaneAnswering) {
                 return "edge " + edge + ": delivery xds, revision " + revision + ", control plane " + controlPlane
-                        + " not answering on port " + statusPort + " (Envoy keeps its last config)";
+                        + " not answering through the edge's stats host" + (statusPort == null ? "" : " nor on port " + statusPort)
+                        + " (Envoy keeps its last config; an edge made by an older swarm-canary: run 'edge ensure' again)";
             }
             return "edge " + edge + ": delivery xds, revision " + revision + ", control plane " + controlPlane + ": "
                     + connected + "/" + envoyTasks + " Envoys connected, " + ackedRevision + " up to date"

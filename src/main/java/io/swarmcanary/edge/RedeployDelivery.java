@@ -44,9 +44,9 @@ final class RedeployDelivery implements Delivery {
     }
 
     @Override
-    public EdgeManager.DeliveryStatus status(EdgeManager.EdgeState state, long envoys) {
+    public EdgeManager.DeliveryStatus status(EdgeManager.EdgeState state, List<TaskInfo> running) {
         EdgeSettings settings = state.settings();
         return new EdgeManager.DeliveryStatus(settings.name(), settings.delivery(),
-                state.service().labels().get(EdgeManager.REVISION), envoys, null, null, false, null, null, null, List.of(), true);
+                state.service().labels().get(EdgeManager.REVISION), running.size(), null, null, false, null, null, null, List.of(), true);
     }
 }

@@ -13,14 +13,14 @@ import io.swarmcanary.xds.XdsStatus;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.BiFunction;
 
 /**
  * Delivery xds: the edge's control plane (a swarm-canary service on a manager) pushes routes and clusters to every Envoy
- * over ADS; its status endpoint, read through the control-plane client, says which Envoy has ACKed what.
+ * over ADS; its status endpoint, read through the edge's Envoy (the stats host, with a stats token), says which Envoy has
+ * ACKed what.
  */
 final class XdsDelivery implements Delivery {
-    /** Inside the control plane's container; published on the edge's xds status port. */
-    static final int CONTROL_PLANE_STATUS_PORT = 18001;
 
     private final SwarmGateway swarm;
     private final ControlPlaneClient controlPlane;
@@ -38,13 +38,12 @@ final class XdsDelivery implements Delivery {
      */
     @Override
     public Look look(EdgeSettings settings, String revision, List<TaskInfo> running) {
-        Optional<XdsStatus> status = controlPlane.status(settings.xds().statusPort());
+        Optional<XdsStatus> status = ask(settings, running, ControlPlaneClient::status);
         if (status.isEmpty() || !revision.equals(status.get().routesVersion())) {
             // ask for a read now rather than at the control plane's next poll
-            status = controlPlane.refresh(settings.xds().statusPort());
+            status = ask(settings, running, ControlPlaneClient::refresh);
         }
-        String seen = status.map(s -> s.describe(running.size())).orElse("control plane not answering on port "
-                + settings.xds().statusPort()) + " (want routes " + revision + ")";
+        String seen = status.map(s -> s.describe(running.size())).orElse(notAnswering(settings)) + " (want routes " + revision + ")";
         boolean current = status.isPresent() && revision.equals(status.get().routesVersion());
         Optional<XdsStatus.Envoy> rejected = status.flatMap(s -> s.envoys().stream().filter(e -> e.nack() != null).findFirst());
         String rejection = rejected.isPresent() && current ? "Envoy " + rejected.get().address()
@@ -64,20 +63,42 @@ final class XdsDelivery implements Delivery {
                 behind.isEmpty(), rejection);
     }
 
+    /** Through the probe host's Envoy; when it does not answer, through each node's Envoy in turn. */
+    private Optional<XdsStatus> ask(EdgeSettings settings, List<TaskInfo> running,
+                                    BiFunction<ControlPlaneClient, Integer, Optional<XdsStatus>> call) {
+        Optional<XdsStatus> answer = call.apply(controlPlane, settings.port());
+        if (answer.isPresent()) {
+            return answer;
+        }
+        for (String host : EveryEnvoy.nodeHosts(swarm, running)) {
+            answer = call.apply(controlPlane.at(host), settings.port());
+            if (answer.isPresent()) {
+                return answer;
+            }
+        }
+        return answer;
+    }
+
+    static String notAnswering(EdgeSettings settings) {
+        return "control plane not answering through the edge's stats host on port " + settings.port()
+                + " (an edge made by an older swarm-canary: run 'edge ensure' again)";
+    }
+
     @Override
     public long pollMillis() {
         return 100;
     }
 
     @Override
-    public EdgeManager.DeliveryStatus status(EdgeManager.EdgeState state, long envoys) {
+    public EdgeManager.DeliveryStatus status(EdgeManager.EdgeState state, List<TaskInfo> running) {
         EdgeSettings settings = state.settings();
+        long envoys = running.size();
         String revision = state.service().labels().get(EdgeManager.REVISION);
-        Optional<XdsStatus> status = controlPlane.status(settings.xds().statusPort());
+        Optional<XdsStatus> status = ask(settings, running, ControlPlaneClient::status);
         long acked = status.map(s -> s.envoys().stream().filter(e -> revision != null && revision.equals(e.routesVersion())
                 && e.upToDate(s)).count()).orElse(0L);
         return new EdgeManager.DeliveryStatus(settings.name(), settings.delivery(), revision, envoys,
-                XdsConfig.controlPlaneService(settings.name()), settings.xds().statusPort(), status.isPresent(),
+                XdsConfig.controlPlaneService(settings.name()), null, status.isPresent(),
                 status.map(s -> (long) s.envoys().size()).orElse(null), status.isPresent() ? acked : null,
                 status.map(XdsStatus::readError).orElse(null),
                 status.map(s -> s.envoys().stream().filter(e -> e.nack() != null).map(e -> e.address() + ": " + e.nack()).toList())
@@ -87,7 +108,8 @@ final class XdsDelivery implements Delivery {
 
     /**
      * Creates or updates the control plane of an xds edge: one task on a manager (it reads the cluster
-     * through the mounted docker.sock), on the edge's networks, its status endpoint published in host mode.
+     * through the mounted docker.sock), on the edge's networks. No port is published: Envoy reaches ADS and the
+     * status endpoint over the network, and the CLI reads the status through Envoy's stats host.
      * An unchanged spec does not restart it.
      */
     void ensureControlPlane(EdgeSettings settings, Progress progress) {
@@ -96,10 +118,9 @@ final class XdsDelivery implements Delivery {
                 Labels.EDGE, settings.name());
         ServiceDefinition definition = new ServiceDefinition(name, settings.xds().image(), 1, labels, labels, List.of(),
                 settings.networks(), List.of(), List.of(), null, List.of("node.role==manager"), false,
-                List.of(new ServiceDefinition.PublishedPort(settings.xds().statusPort(), CONTROL_PLANE_STATUS_PORT)),
-                List.of(),
+                List.of(), List.of(),
                 List.of("control-plane", "--edge", settings.name(), "--port", String.valueOf(XdsConfig.DEFAULT_GRPC_PORT),
-                        "--status-port", String.valueOf(CONTROL_PLANE_STATUS_PORT)),
+                        "--status-port", String.valueOf(XdsConfig.STATUS_PORT)),
                 List.of(new ServiceDefinition.BindMount("/var/run/docker.sock", "/var/run/docker.sock", false)));
         Optional<ServiceInfo> existing = swarm.service(name);
         if (existing.isPresent() && !Labels.Kind.CONTROL_PLANE.equals(existing.get().labels().get(Labels.KIND))) {
@@ -107,8 +128,8 @@ final class XdsDelivery implements Delivery {
                     + " nothing was changed. Remove it or choose another --edge name.");
         }
         if (existing.isEmpty()) {
-            progress.info("creating control plane " + name + " (image " + settings.xds().image() + ", status on port "
-                    + settings.xds().statusPort() + ")");
+            progress.info("creating control plane " + name + " (image " + settings.xds().image()
+                    + ", its status read through the edge's stats host)");
             swarm.createService(definition);
         } else {
             swarm.updateService(existing.get().id(), existing.get().versionIndex(), definition);

@@ -43,11 +43,18 @@ public final class StatsHost {
     /** GET {@link #uri} from the Envoy listening at host:port, with a stats token. */
     public static HttpResponse<String> get(String host, int port, String pathAndQuery, String token, Duration connectTimeout,
                                            Duration timeout) throws IOException, InterruptedException {
+        return send(host, port, "GET", pathAndQuery, token, connectTimeout, timeout);
+    }
+
+    /** GET or POST (no body) {@link #uri} from the Envoy listening at host:port, with a stats token. */
+    public static HttpResponse<String> send(String host, int port, String method, String pathAndQuery, String token,
+                                            Duration connectTimeout, Duration timeout) throws IOException, InterruptedException {
         // The stats host is chosen by the authority. java.net.http will not set a Host header, so the Envoy task is used
         // as an HTTP proxy: the request line then carries http://swarm-canary-stats:<port>/...
         HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(connectTimeout)
                 .proxy(ProxySelector.of(new InetSocketAddress(host, port))).build();
         return http.send(HttpRequest.newBuilder(uri(port, pathAndQuery)).timeout(timeout)
-                .header(EnvoyConfigRenderer.TOKEN_HEADER, token).GET().build(), HttpResponse.BodyHandlers.ofString());
+                .header(EnvoyConfigRenderer.TOKEN_HEADER, token).method(method, HttpRequest.BodyPublishers.noBody()).build(),
+                HttpResponse.BodyHandlers.ofString());
     }
 }

@@ -36,7 +36,7 @@ class EveryEnvoyTest {
             @Override public Optional<XdsStatus> refresh(int port) { return Optional.of(status); }
         };
         EdgeSettings settings = new EdgeSettings("envoy", "envoy:1", 10000, List.of("envoy-net"), List.of(), null,
-                EdgeSettings.XDS, new EdgeSettings.Xds("swarm-canary/cli:latest", 10001));
+                EdgeSettings.XDS, new EdgeSettings.Xds("swarm-canary/cli:latest"));
         return new XdsDelivery(new FakeSwarm(), client).look(settings, NEW, running);
     }
 

@@ -33,8 +33,10 @@ final class XdsDelivery implements Delivery {
     /**
      * Delivery xds: served when every running Envoy task has ACKed the revision (RDS) and the clusters served
      * with it (CDS), as its control plane reports. Each task is matched to its own ADS stream by address (the stream's
-     * peer is the task's address on the edge's network), so a stale stream of a gone task, or two streams of one
-     * Envoy, never stand for a task that has not ACKed. A NACK is a rejection: Envoy keeps its previous config.
+     * peer is the task's address on the control-plane network), so a stale stream of a gone task, two streams of one
+     * Envoy, or a stream from anything that is not a running Envoy task of this edge never stand for a task that has not
+     * ACKed; a task whose addresses the engine has not reported yet is waited for. A NACK is a rejection (Envoy keeps its
+     * previous config), counted only from such a task's own stream.
      */
     @Override
     public Look look(EdgeSettings settings, String revision, List<TaskInfo> running) {
@@ -45,22 +47,24 @@ final class XdsDelivery implements Delivery {
         }
         String seen = status.map(s -> s.describe(running.size())).orElse(notAnswering(settings)) + " (want routes " + revision + ")";
         boolean current = status.isPresent() && revision.equals(status.get().routesVersion());
-        Optional<XdsStatus.Envoy> rejected = status.flatMap(s -> s.envoys().stream().filter(e -> e.nack() != null).findFirst());
+        Optional<XdsStatus.Envoy> rejected = status.flatMap(s -> ours(s, running).stream().filter(e -> e.nack() != null).findFirst());
         String rejection = rejected.isPresent() && current ? "Envoy " + rejected.get().address()
                 + " rejected the new config and keeps its previous one: " + rejected.get().nack() : null;
         if (!current) {
             return new Look(seen, false, rejection);
         }
         XdsStatus s = status.get();
-        if (running.stream().anyMatch(t -> t.addresses().isEmpty())) {
-            // a task whose addresses the engine did not report: count the up-to-date streams instead
-            return new Look(seen, s.upToDate() >= running.size(), rejection);
-        }
         List<String> behind = running.stream().filter(t -> s.envoys().stream()
                         .noneMatch(e -> t.addresses().contains(e.address()) && e.upToDate(s)))
-                .map(t -> "task " + t.id().substring(0, Math.min(12, t.id().length())) + " on node " + t.nodeId()).toList();
+                .map(t -> "task " + t.id().substring(0, Math.min(12, t.id().length())) + " on node " + t.nodeId()
+                        + (t.addresses().isEmpty() ? " (its address not reported yet)" : "")).toList();
         return new Look(seen + (behind.isEmpty() ? "" : "; not yet up to date: " + String.join(", ", behind)),
                 behind.isEmpty(), rejection);
+    }
+
+    /** The streams whose peer is a running Envoy task of this edge: only they count. */
+    private static List<XdsStatus.Envoy> ours(XdsStatus status, List<TaskInfo> running) {
+        return status.envoys().stream().filter(e -> running.stream().anyMatch(t -> t.addresses().contains(e.address()))).toList();
     }
 
     /** Through the probe host's Envoy; when it does not answer, through each node's Envoy in turn. */
@@ -95,21 +99,21 @@ final class XdsDelivery implements Delivery {
         long envoys = running.size();
         String revision = state.service().labels().get(EdgeManager.REVISION);
         Optional<XdsStatus> status = ask(settings, running, ControlPlaneClient::status);
-        long acked = status.map(s -> s.envoys().stream().filter(e -> revision != null && revision.equals(e.routesVersion())
-                && e.upToDate(s)).count()).orElse(0L);
+        long acked = status.map(s -> running.stream().filter(t -> s.envoys().stream().anyMatch(e -> t.addresses().contains(e.address())
+                && revision != null && revision.equals(e.routesVersion()) && e.upToDate(s))).count()).orElse(0L);
         return new EdgeManager.DeliveryStatus(settings.name(), settings.delivery(), revision, envoys,
                 XdsConfig.controlPlaneService(settings.name()), null, status.isPresent(),
-                status.map(s -> (long) s.envoys().size()).orElse(null), status.isPresent() ? acked : null,
+                status.map(s -> (long) ours(s, running).size()).orElse(null), status.isPresent() ? acked : null,
                 status.map(XdsStatus::readError).orElse(null),
-                status.map(s -> s.envoys().stream().filter(e -> e.nack() != null).map(e -> e.address() + ": " + e.nack()).toList())
+                status.map(s -> ours(s, running).stream().filter(e -> e.nack() != null).map(e -> e.address() + ": " + e.nack()).toList())
                         .orElse(List.of()),
                 status.isPresent() && envoys > 0 && acked >= envoys);
     }
 
     /**
      * Creates or updates the control plane of an xds edge: one task on a manager (it reads the cluster
-     * through the mounted docker.sock), on the edge's networks. No port is published: Envoy reaches ADS and the
-     * status endpoint over the network, and the CLI reads the status through Envoy's stats host.
+     * through the mounted docker.sock), on the network it shares with the Envoys alone. No port is published: Envoy
+     * reaches ADS and the status endpoint over that network, and the CLI reads the status through Envoy's stats host.
      * An unchanged spec does not restart it.
      */
     void ensureControlPlane(EdgeSettings settings, Progress progress) {
@@ -117,7 +121,9 @@ final class XdsDelivery implements Delivery {
         Map<String, String> labels = Map.of(Labels.MANAGED_BY, Labels.MANAGER, Labels.KIND, Labels.Kind.CONTROL_PLANE,
                 Labels.EDGE, settings.name());
         ServiceDefinition definition = new ServiceDefinition(name, settings.xds().image(), 1, labels, labels, List.of(),
-                settings.networks(), List.of(), List.of(), null, List.of("node.role==manager"), false,
+                // only the network it shares with the Envoys: no release can reach ADS or the status endpoint
+                List.of(XdsConfig.controlPlaneNetwork(settings.name())), List.of(), List.of(), null,
+                List.of("node.role==manager"), false,
                 List.of(), List.of(),
                 List.of("control-plane", "--edge", settings.name(), "--port", String.valueOf(XdsConfig.DEFAULT_GRPC_PORT),
                         "--status-port", String.valueOf(XdsConfig.STATUS_PORT)),

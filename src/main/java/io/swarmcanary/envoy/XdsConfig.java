@@ -39,6 +39,14 @@ public final class XdsConfig {
     /** What the control plane serves: RDS (one route config) and CDS (one cluster per release). */
     public record Resources(RouteConfiguration routes, List<Cluster> clusters, String routesVersion, String clustersVersion) {}
 
+    /**
+     * The overlay network only an xds edge's Envoys and its control plane join (internal, not attachable): ADS and the
+     * status endpoint are out of reach of the releases on the edge's own networks.
+     */
+    public static String controlPlaneNetwork(String edge) {
+        return edge + "-xds-net";
+    }
+
     /** Name of the control plane's Swarm service for an edge; Envoy resolves {@code tasks.<it>}. */
     public static String controlPlaneService(String edge) {
         return edge + "-xds";

@@ -329,9 +329,9 @@ public final class DockerSwarmGateway implements SwarmGateway {
     }
 
     @Override
-    public NetworkInfo createOverlayNetwork(String name, Map<String, String> labels) {
-        run("create network " + name, () -> docker.createNetworkCmd().withName(name).withDriver("overlay").withAttachable(true)
-                .withLabels(labels).exec());
+    public NetworkInfo createOverlayNetwork(String name, Map<String, String> labels, boolean internal) {
+        run("create network " + name, () -> docker.createNetworkCmd().withName(name).withDriver("overlay")
+                .withAttachable(!internal).withInternal(internal).withLabels(labels).exec());
         return network(name).orElseThrow();
     }
 

@@ -65,6 +65,27 @@ class EveryEnvoyTest {
         assertThat(xdsLook(running, stream(1, "10.0.2.7", NEW)).served()).isTrue();
     }
 
+    @Test
+    void onlyAStreamFromARunningEnvoyTaskCountsNeitherAFakeAckNorAFakeNack() {
+        List<TaskInfo> running = List.of(envoyTask("task-a", "n1", "10.0.9.5"));
+        // something else on the network ACKs everything: it never stands for the task
+        Delivery.Look fakeAck = xdsLook(running, stream(1, "10.0.9.66", NEW), stream(2, "10.0.9.5", OLD));
+        assertThat(fakeAck.served()).isFalse();
+        XdsStatus.Envoy fakeNack = new XdsStatus.Envoy(3, "10.0.9.66", "envoy", "2026-11-29T00:00:00Z", OLD, "clusters-1",
+                "routes: made up");
+        Delivery.Look look = xdsLook(running, fakeNack, stream(2, "10.0.9.5", NEW));
+        assertThat(look.rejection()).isNull();
+        assertThat(look.served()).isTrue();
+    }
+
+    @Test
+    void aTaskWhoseAddressIsNotReportedYetIsWaitedForNotCountedByStreams() {
+        List<TaskInfo> running = List.of(envoyTask("task-a", "n1"));
+        Delivery.Look look = xdsLook(running, stream(1, "10.0.9.5", NEW));
+        assertThat(look.served()).isFalse();
+        assertThat(look.seen()).contains("its address not reported yet");
+    }
+
     // ---- redeploy: each node's own listener must serve the revision
 
     @Test

@@ -6,6 +6,7 @@ import io.swarmcanary.release.Labels;
 import io.swarmcanary.release.Progress;
 import io.swarmcanary.swarm.ServiceDefinition;
 import io.swarmcanary.swarm.ServiceInfo;
+import io.swarmcanary.swarm.ServiceOptions;
 import io.swarmcanary.swarm.SwarmGateway;
 import io.swarmcanary.swarm.TaskInfo;
 import io.swarmcanary.xds.ControlPlaneClient;
@@ -117,17 +118,8 @@ final class XdsDelivery implements Delivery {
      * An unchanged spec does not restart it.
      */
     void ensureControlPlane(EdgeSettings settings, Progress progress) {
-        String name = XdsConfig.controlPlaneService(settings.name());
-        Map<String, String> labels = Map.of(Labels.MANAGED_BY, Labels.MANAGER, Labels.KIND, Labels.Kind.CONTROL_PLANE,
-                Labels.EDGE, settings.name());
-        ServiceDefinition definition = new ServiceDefinition(name, settings.xds().image(), 1, labels, labels, List.of(),
-                // only the network it shares with the Envoys: no release can reach ADS or the status endpoint
-                List.of(XdsConfig.controlPlaneNetwork(settings.name())), List.of(), List.of(), null,
-                List.of("node.role==manager"), false,
-                List.of(), List.of(),
-                List.of("control-plane", "--edge", settings.name(), "--port", String.valueOf(XdsConfig.DEFAULT_GRPC_PORT),
-                        "--status-port", String.valueOf(XdsConfig.STATUS_PORT)),
-                List.of(new ServiceDefinition.BindMount("/var/run/docker.sock", "/var/run/docker.sock", false)));
+        ServiceDefinition definition = controlPlaneDefinition(settings);
+        String name = definition.name();
         Optional<ServiceInfo> existing = swarm.service(name);
         if (existing.isPresent() && !Labels.Kind.CONTROL_PLANE.equals(existing.get().labels().get(Labels.KIND))) {
             throw new UserInputException("service '" + name + "' exists but is not this edge's control plane;"
@@ -140,5 +132,29 @@ final class XdsDelivery implements Delivery {
         } else {
             swarm.updateService(existing.get().id(), existing.get().versionIndex(), definition);
         }
+    }
+
+    /**
+     * The control plane's service: no published port; only the network it shares with the Envoys, so no release can
+     * reach ADS or the status endpoint; a read-only root filesystem and no Linux capability (it only reads the cluster and
+     * serves two ports above 1024). It needs docker.sock to read the edge's service, its releases and their tasks; the
+     * bind is read-only, which keeps the socket file from being replaced but does not make the Docker API read-only: the
+     * socket still takes writes, so the process in it is as trusted as any Docker API user. No-new-privileges cannot be
+     * asked for a service before Engine API 1.46 (Privileges.NoNewPrivileges); the image has no setuid binary, and with
+     * every capability dropped there is nothing to gain.
+     */
+    static ServiceDefinition controlPlaneDefinition(EdgeSettings settings) {
+        String name = XdsConfig.controlPlaneService(settings.name());
+        Map<String, String> labels = Map.of(Labels.MANAGED_BY, Labels.MANAGER, Labels.KIND, Labels.Kind.CONTROL_PLANE,
+                Labels.EDGE, settings.name());
+        ServiceOptions readOnlyRoot = new ServiceOptions(List.of(), null, null, null, null, true, null, null, null, null, null,
+                null, List.of(), null, null, null, null);
+        return new ServiceDefinition(name, settings.xds().image(), 1, labels, labels, List.of(),
+                List.of(XdsConfig.controlPlaneNetwork(settings.name())), List.of(), List.of(), null,
+                List.of("node.role==manager"), false, List.of(), List.of(),
+                List.of("control-plane", "--edge", settings.name(), "--port", String.valueOf(XdsConfig.DEFAULT_GRPC_PORT),
+                        "--status-port", String.valueOf(XdsConfig.STATUS_PORT)),
+                List.of(new ServiceDefinition.BindMount("/var/run/docker.sock", "/var/run/docker.sock", true)),
+                readOnlyRoot, List.of(), List.of("ALL"));
     }
 }

@@ -72,9 +72,7 @@ class ManyTeamsIT {
             swarm.removeTrack(app(t) + "-prod");
         }
         swarm.removeTrack("shop" + PREFIX.substring(PREFIX.length() - 6) + "-prod");
-        for (String service : List.of(EDGE, EDGE + "-xds")) {
-            swarm.service(service).ifPresent(s -> swarm.docker.removeServiceCmd(s.getId()).exec());
-        }
+        swarm.removeEdge(EDGE); // and its control plane, and their networks
         Bed.removeCliImage(IMAGE);
         swarm.close();
     }

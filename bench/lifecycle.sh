@@ -59,9 +59,11 @@ cleanup() {
   # shellcheck disable=SC2086
   [[ -z $secrets ]] || docker secret rm $secrets >/dev/null || say "could not remove secrets: $secrets"
   [[ $DELIVERY != xds ]] || bench_rm_cli_image "$EDGE-cli:latest"
-  if docker network inspect "$EDGE-net" >/dev/null 2>&1; then
-    docker network rm "$EDGE-net" >/dev/null || say "could not remove network $EDGE-net"
-  fi
+  for net in "$EDGE-net" "$EDGE-xds-net"; do # an xds edge's control-plane network too
+    if docker network inspect "$net" >/dev/null 2>&1; then
+      docker network rm "$net" >/dev/null || say "could not remove network $net"
+    fi
+  done
 }
 on_exit() {
   local rc=$?
@@ -112,7 +114,7 @@ DELIVERY_ARGS=(--delivery "$DELIVERY")
 if [[ $DELIVERY == xds ]]; then
   CP_IMAGE=$(bench_cli_image "$EDGE-cli:latest" 2>"$WORK/image.out") ||
     { cat "$WORK/image.out" >&2; die "control-plane image build failed"; }
-  DELIVERY_ARGS+=(--control-plane-image "$CP_IMAGE" --xds-status-port "$((PORT + 1))")
+  DELIVERY_ARGS+=(--control-plane-image "$CP_IMAGE")
 fi
 sc edge ensure --edge "$EDGE" --port "$PORT" --image "$ENVOY_IMAGE" "${DELIVERY_ARGS[@]}" -q >"$WORK/edge.out" 2>&1 ||
   { cat "$WORK/edge.out" >&2; die "edge ensure failed"; }

@@ -24,15 +24,19 @@ import picocli.CommandLine.Option;
             "clusters over CDS, routes and weights over RDS, so a shift reaches Envoy without a restart.",
             "It keeps no state: restarted, it serves the same versions and Envoy sees no change; while it is",
             "away, Envoy keeps its last good config. GET /status on --status-port shows what every Envoy has",
-            "ACKed (or rejected); POST /refresh re-reads the edge at once.",
+            "ACKed (or rejected); POST /refresh re-reads the edge at once. Neither port is published: Envoy reaches",
+            "both over the edge's network, and commands read the status through the edge's stats host",
+            "(GET /swarm-canary/control-plane/status with a stats token).",
             "",
             "You do not normally start it yourself: 'edge ensure --delivery xds' runs it as the Swarm service",
-            "<edge>-xds (one task on a manager, docker.sock mounted, on the edge's networks)."},
+            "<edge>-xds (one task on a manager, docker.sock mounted)."},
         footer = {"", "Examples:",
             "  swarm-canary edge ensure --edge envoy --delivery xds        # creates and runs envoy-xds",
             "  swarm-canary control-plane --edge envoy                      # by hand, e.g. to debug",
             "  swarm-canary control-plane --edge envoy --port 18000 --status-port 18001 --interval 500ms",
-            "  curl -s localhost:18001/status                               # what each Envoy has ACKed"})
+            "  curl -s localhost:18001/status                               # by hand: what each Envoy has ACKed",
+            "  curl -s -x <node>:10000 -H \"x-canary-token: $(swarm-canary canary-token --stats)\" \\",
+            "      http://swarm-canary-stats/swarm-canary/control-plane/status   # the edge's, through its Envoy"})
 public final class ControlPlaneCommand implements Callable<Integer> {
     @Mixin HelpOption help;
 

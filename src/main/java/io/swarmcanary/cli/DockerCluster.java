@@ -1,5 +1,6 @@
 package io.swarmcanary.cli;
 
+import io.swarmcanary.edge.EdgeKey;
 import io.swarmcanary.edge.EdgeManager;
 import io.swarmcanary.edge.EdgeProbe;
 import io.swarmcanary.swarm.DockerConnection;
@@ -8,6 +9,8 @@ import io.swarmcanary.swarm.SwarmGateway;
 import io.swarmcanary.xds.ControlPlaneClient;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.Optional;
+import java.util.function.Supplier;
 
 /** The cluster Docker's environment names (DOCKER_HOST, DOCKER_TLS_VERIFY, DOCKER_CERT_PATH), as the docker CLI finds it. */
 final class DockerCluster implements Cluster {
@@ -35,8 +38,10 @@ final class DockerCluster implements Cluster {
 
     @Override
     public EdgeManager edges(String probeHost, Duration convergeTimeout) {
-        return new EdgeManager(swarm, EdgeProbe.http(probeHost, swarm), ControlPlaneClient.http(probeHost), Clock.systemUTC(),
-                convergeTimeout);
+        // one stats token source: the stats host reads Envoy's stats and, on an xds edge, the control plane's status
+        Supplier<Optional<String>> statsTokens = EdgeKey.statsTokens(swarm);
+        return new EdgeManager(swarm, EdgeProbe.http(probeHost, statsTokens),
+                ControlPlaneClient.throughEdge(probeHost, statsTokens), Clock.systemUTC(), convergeTimeout);
     }
 
     @Override

@@ -45,7 +45,7 @@ public final class EdgeCommand {
                 "  swarm-canary edge ensure --template envoy.yaml            # your bootstrap; its route_config",
                 "                                                             # named swarm_canary gets the tracks",
                 "  swarm-canary edge ensure --edge envoy --port 10000 --delivery xds \\",
-                "      --control-plane-image swarm-canary/cli:latest --xds-status-port 10001",
+                "      --control-plane-image swarm-canary/cli:latest",
                 "                                                             # shifts without Envoy restarts",
                 "  # from the team's own Envoy stack file: image, networks, placement constraints, the published port;",
                 "  # the edge always runs global with the generated config (a configs: envoy.yaml is reported, not used)",
@@ -55,7 +55,8 @@ public final class EdgeCommand {
                 "", "Delivery: 'redeploy' (default for a new edge) ships each new config as a Swarm config and restarts",
                 "the Envoy tasks. 'xds' runs the control plane <edge>-xds (the swarm-canary image, on a manager) that",
                 "pushes routes and weights to every Envoy over ADS; shift/promote/rollback then return once every",
-                "Envoy has ACKed the new version. Without --delivery an existing edge keeps its delivery.",
+                "Envoy has ACKed the new version, which they read through the stats host (no control-plane port is",
+                "published). Without --delivery an existing edge keeps its delivery.",
                 "", "Forcing the canary is off unless --force-canary on: then a request with the header x-canary-token",
                 "carrying 'swarm-canary canary-token --app A --env E' reaches that track's canary (cluster <release>--forced,",
                 "never counted by analysis); any other request is routed by weight, and the header never reaches an app.",
@@ -90,7 +91,7 @@ public final class EdgeCommand {
                 description = "xds: image of the control plane, the swarm-canary image built from this repository's Dockerfile (default: ${DEFAULT-VALUE}).")
         String controlPlaneImage;
         @Option(names = "--xds-status-port", paramLabel = "PORT",
-                description = "xds: host port (on the control plane's manager node) of its status endpoint, which commands read to see every Envoy's ACK (default: --port + 1).")
+                description = "Accepted for older pipelines and ignored (implies --delivery xds): the control plane publishes no port any more; commands read every Envoy's ACK through the edge's stats host, with a stats token.")
         Integer xdsStatusPort;
         @Option(names = "--force-canary", paramLabel = "on|off", arity = "1", converter = OnOff.class,
                 description = "on: a request carrying a valid token for a track (swarm-canary canary-token) reaches that track's"
@@ -146,7 +147,11 @@ public final class EdgeCommand {
             }
             List<String> nets = networks.isEmpty() ? List.of(EdgeManager.defaultNetwork(edgeOptions.edge)) : networks;
             boolean xdsAsked = EdgeSettings.XDS.equals(delivery) || xdsStatusPort != null;
-            EdgeSettings.Xds xds = xdsAsked ? new EdgeSettings.Xds(controlPlaneImage, xdsStatusPort != null ? xdsStatusPort : port + 1) : null;
+            EdgeSettings.Xds xds = xdsAsked ? new EdgeSettings.Xds(controlPlaneImage) : null;
+            if (xdsStatusPort != null) { // accepted so existing pipelines keep working; nothing is published any more
+                composeWarnings = concat(composeWarnings, List.of("--xds-status-port is no longer used: the control plane"
+                        + " publishes no port, its status is read through the edge's stats host (with a stats token)"));
+            }
             EdgeSettings settings = new EdgeSettings(edgeOptions.edge, image, port, nets, constraints, null, delivery, xds, forceCanary);
             try (Cluster cluster = CommandContext.of(spec).connect()) {
                 EdgeEnsureOperation ensure = edgeOptions.operations(cluster).ensureEdge();

@@ -11,7 +11,7 @@ public final class EdgeOptions {
     String edge = "envoy";
 
     @Option(names = "--probe-host", paramLabel = "HOST",
-            description = "Host whose published edge port (and, for an xds edge, control-plane status port) is probed to verify the live config (default: the Docker host, or 127.0.0.1 for a local socket).")
+            description = "Host whose published edge port is probed (its stats host also answers an xds edge's control-plane status) to verify the live config (default: the Docker host, or 127.0.0.1 for a local socket).")
     String probeHost;
 
     @Option(names = "--converge-timeout", defaultValue = "3m", converter = Durations.class, paramLabel = "DURATION",

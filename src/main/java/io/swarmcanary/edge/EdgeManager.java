@@ -152,7 +152,8 @@ public final class EdgeManager {
      * What {@code edge ensure} would do, from one read of the cluster: every check done, the config rendered and
      * validated, nothing created.
      *
-     * @param networksToCreate the edge's networks that do not exist yet (only its default network may be missing)
+     * @param networksToCreate the edge's networks that do not exist yet (only its default network and an xds edge's
+     *                         control-plane network may be missing)
      * @param controlPlane     what happens to the xds control plane: create, update, remove, or none
      */
     public record EnsurePlan(Optional<EdgeState> current, EdgeSettings requested, EdgeSettings settings,
@@ -211,7 +212,7 @@ public final class EdgeManager {
         RouteTable routes = current.map(EdgeState::routes).orElse(RouteTable.empty());
         // render and validate before touching anything
         Plan plan = plan(settings, routes, template, releasesByTrack(settings.name()));
-        List<String> networksToCreate = settings.networks().stream().filter(n -> swarm.network(n).isEmpty()).toList();
+        List<String> networksToCreate = envoyNetworks(settings).stream().filter(n -> swarm.network(n).isEmpty()).toList();
         boolean createsTemplate = template.isPresent() && swarm.config(settings.templateConfig()).isEmpty();
         Optional<ServiceInfo> controlPlane = swarm.service(XdsConfig.controlPlaneService(settings.name()));
         String controlPlaneAction = settings.usesXds() ? (controlPlane.isEmpty() ? "create" : "update")
@@ -234,7 +235,8 @@ public final class EdgeManager {
         Plan plan = planned.plan();
         for (String n : planned.networksToCreate()) {
             progress.info("creating overlay network " + n);
-            swarm.createOverlayNetwork(n, Map.of(Labels.MANAGED_BY, Labels.MANAGER, EDGE, settings.name()));
+            swarm.createOverlayNetwork(n, Map.of(Labels.MANAGED_BY, Labels.MANAGER, EDGE, settings.name()),
+                    n.equals(XdsConfig.controlPlaneNetwork(settings.name())));
         }
         if (planned.createsTemplate() && swarm.config(settings.templateConfig()).isEmpty()) {
             ClusterConfigs.createContentAddressed(swarm, settings.templateConfig(), template.get().getBytes(StandardCharsets.UTF_8),
@@ -511,7 +513,8 @@ public final class EdgeManager {
             }
             if (!controlPlaneAnswering) {
                 return "edge " + edge + ": delivery xds, revision " + revision + ", control plane " + controlPlane
-                        + " not answering on port " + statusPort + " (Envoy keeps its last config)";
+                        + " not answering through the edge's stats host" + (statusPort == null ? "" : " nor on port " + statusPort)
+                        + " (Envoy keeps its last config; an edge made by an older swarm-canary: run 'edge ensure' again)";
             }
             return "edge " + edge + ": delivery xds, revision " + revision + ", control plane " + controlPlane + ": "
                     + connected + "/" + envoyTasks + " Envoys connected, " + ackedRevision + " up to date"
@@ -523,6 +526,16 @@ public final class EdgeManager {
 
     public static String defaultNetwork(String edge) {
         return edge + "-net";
+    }
+
+    /** The edge's networks; an xds edge's Envoys also join the network they share with the control plane alone. */
+    static List<String> envoyNetworks(EdgeSettings settings) {
+        if (!settings.usesXds()) {
+            return settings.networks();
+        }
+        List<String> all = new ArrayList<>(settings.networks());
+        all.add(XdsConfig.controlPlaneNetwork(settings.name()));
+        return List.copyOf(all);
     }
 
     private Result apply(Optional<EdgeState> current, Plan plan, Write ours, Instant start, Progress progress) {
@@ -790,7 +803,7 @@ public final class EdgeManager {
         labels.put(CONFIG, config.name());
         labels.put(REVISION, revision == null ? "" : revision);
         return new ServiceDefinition(settings.name(), settings.image(), 0, labels, Map.of(EDGE, settings.name()),
-                List.of(), settings.networks(), List.of(), List.of(), null, settings.constraints(), true,
+                List.of(), envoyNetworks(settings), List.of(), List.of(), null, settings.constraints(), true,
                 List.of(new ServiceDefinition.PublishedPort(settings.port(), EdgeSettings.LISTENER_PORT)),
                 List.of(new ServiceDefinition.ConfigMount(config.id(), config.name(), CONFIG_TARGET)),
                 List.of("-c", CONFIG_TARGET, "--log-level", "warn"));

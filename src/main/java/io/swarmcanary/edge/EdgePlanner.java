@@ -91,7 +91,10 @@ final class EdgePlanner {
         // Envoy checks tokens with the cluster's edge key; without one (an edge no ensure of this version has seen) no
         // token is accepted: no stats host, no forcing
         Optional<String> jwks = EdgeKey.read(swarm).map(EdgeKey::publicJwks);
-        EnvoyConfigRenderer renderer = jwks.map(this.renderer::withEdgeKey).orElse(this.renderer);
+        EnvoyConfigRenderer keyed = jwks.map(this.renderer::withEdgeKey).orElse(this.renderer);
+        // an xds edge's stats host also answers the control plane's status (RDS carries those routes)
+        EnvoyConfigRenderer renderer = settings.usesXds() ? keyed.withControlPlane(controlPlaneHost(settings), XdsConfig.STATUS_PORT)
+                : keyed;
         // the revision names the config without itself in it, so the config is rendered once to hash, once to ship
         String revision = Names.sha256(renderer.render(edgeRoutes, Optional.ofNullable(templateText))).substring(0, 12);
         String yaml = renderer.render(edgeRoutes.withRevision(revision), Optional.ofNullable(templateText));
@@ -102,8 +105,7 @@ final class EdgePlanner {
         }
         // an xds Envoy starts from a bootstrap without the route table: that comes from the control plane
         String bootstrap = !settings.usesXds() ? yaml : xds.bootstrap(settings.name(), EdgeSettings.LISTENER_PORT,
-                Optional.ofNullable(templateText), "tasks." + XdsConfig.controlPlaneService(settings.name()),
-                XdsConfig.DEFAULT_GRPC_PORT, jwks);
+                Optional.ofNullable(templateText), controlPlaneHost(settings), XdsConfig.DEFAULT_GRPC_PORT, jwks);
         if (settings.usesXds()) {
             ValidationResult bootstrapValidation = validator.validate(bootstrap);
             if (!bootstrapValidation.isValid()) {
@@ -112,6 +114,10 @@ final class EdgePlanner {
             }
         }
         return new EdgeManager.Plan(settings, routes, edgeRoutes, yaml, revision, List.copyOf(warnings), bootstrap, unrouted);
+    }
+
+    private static String controlPlaneHost(EdgeSettings settings) {
+        return "tasks." + XdsConfig.controlPlaneService(settings.name());
     }
 
     /**

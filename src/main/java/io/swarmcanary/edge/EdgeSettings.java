@@ -1,5 +1,6 @@
 package io.swarmcanary.edge;
 
+import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.swarmcanary.UserInputException;
 import java.util.List;
@@ -23,16 +24,15 @@ public record EdgeSettings(String name, String image, int port, List<String> net
     public static final String XDS = "xds";
 
     /**
-     * The control plane's Swarm service: its image (the swarm-canary CLI image) and the host port its
-     * status endpoint is published on, through which commands see what every Envoy has ACKed.
+     * The control plane's Swarm service: its image (the swarm-canary CLI image). It publishes no port: commands read
+     * what every Envoy has ACKed through the edge's stats host. An edge stored by an older version also has a
+     * {@code statusPort} (then published on the manager): ignored, and gone at its next {@code edge ensure}.
      */
-    public record Xds(String image, int statusPort) {
+    @JsonIgnoreProperties(ignoreUnknown = true)
+    public record Xds(String image) {
         public Xds {
             if (image == null || image.isBlank()) {
                 throw new UserInputException("--control-plane-image must not be empty");
-            }
-            if (statusPort < 1 || statusPort > 65535) {
-                throw new UserInputException("--xds-status-port must be between 1 and 65535, got " + statusPort);
             }
         }
     }
@@ -62,10 +62,7 @@ public record EdgeSettings(String name, String image, int port, List<String> net
                     + " the Envoy tasks) or " + XDS + " (a control plane pushes it, no restart)");
         }
         if (XDS.equals(delivery) && xds == null) {
-            throw new UserInputException("delivery xds needs its control plane settings (image, status port)");
-        }
-        if (xds != null && xds.statusPort() == port) {
-            throw new UserInputException("--xds-status-port must differ from --port (both are " + port + ")");
+            throw new UserInputException("delivery xds needs its control plane settings (image)");
         }
     }
 

@@ -19,14 +19,23 @@ final class EveryEnvoy {
 
     /** A probe per node, keyed by the node's address; one entry, "the probe host", when per-node probing does not apply. */
     static Map<String, EdgeProbe> probes(EdgeProbe probe, SwarmGateway swarm, List<TaskInfo> running) {
+        List<String> hosts = nodeHosts(swarm, running);
+        if (hosts.isEmpty()) {
+            return Map.of("the probe host", probe);
+        }
+        Map<String, EdgeProbe> probes = new LinkedHashMap<>();
+        hosts.forEach(h -> probes.put(h, probe.at(h)));
+        return probes;
+    }
+
+    /** The address of every node running an Envoy task, when they are several and all known; else none. */
+    static List<String> nodeHosts(SwarmGateway swarm, List<TaskInfo> running) {
         TreeSet<String> nodes = running.stream().map(TaskInfo::nodeId).filter(Objects::nonNull)
                 .collect(Collectors.toCollection(TreeSet::new));
         Map<String, String> addresses = nodes.size() > 1 ? swarm.nodeAddresses() : Map.of();
         if (nodes.size() <= 1 || !addresses.keySet().containsAll(nodes)) {
-            return Map.of("the probe host", probe);
+            return List.of();
         }
-        Map<String, EdgeProbe> probes = new LinkedHashMap<>();
-        nodes.forEach(n -> probes.put(addresses.get(n), probe.at(addresses.get(n))));
-        return probes;
+        return nodes.stream().map(addresses::get).toList();
     }
 }

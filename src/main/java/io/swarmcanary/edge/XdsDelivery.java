@@ -6,6 +6,7 @@ import io.swarmcanary.release.Labels;
 import io.swarmcanary.release.Progress;
 import io.swarmcanary.swarm.ServiceDefinition;
 import io.swarmcanary.swarm.ServiceInfo;
+import io.swarmcanary.swarm.ServiceOptions;
 import io.swarmcanary.swarm.SwarmGateway;
 import io.swarmcanary.swarm.TaskInfo;
 import io.swarmcanary.xds.ControlPlaneClient;
@@ -13,14 +14,14 @@ import io.swarmcanary.xds.XdsStatus;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.BiFunction;
 
 /**
  * Delivery xds: the edge's control plane (a swarm-canary service on a manager) pushes routes and clusters to every Envoy
- * over ADS; its status endpoint, read through the control-plane client, says which Envoy has ACKed what.
+ * over ADS; its status endpoint, read through the edge's Envoy (the stats host, with a stats token), says which Envoy has
+ * ACKed what.
  */
 final class XdsDelivery implements Delivery {
-    /** Inside the control plane's container; published on the edge's xds status port. */
-    static final int CONTROL_PLANE_STATUS_PORT = 18001;
 
     private final SwarmGateway swarm;
     private final ControlPlaneClient controlPlane;
@@ -33,48 +34,59 @@ final class XdsDelivery implements Delivery {
     /**
      * Delivery xds: served when every running Envoy task has ACKed the revision (RDS) and the clusters served
      * with it (CDS), as its control plane reports. Each task is matched to its own ADS stream by address (the stream's
-     * peer is the task's address on the edge's network), so a stale stream of a gone task, or two streams of one
-     * Envoy, never stand for a task that has not ACKed. A NACK is a rejection: Envoy keeps its previous config.
+     * peer is the task's address on the control-plane network), so a stale stream of a gone task, two streams of one
+     * Envoy, or a stream from anything that is not a running Envoy task of this edge never stand for a task that has not
+     * ACKed; a task whose addresses the engine has not reported yet is waited for. A NACK is a rejection (Envoy keeps its
+     * previous config), counted only from such a task's own stream.
      */
     @Override
     public Look look(EdgeSettings settings, String revision, List<TaskInfo> running) {
-        Optional<XdsStatus> status = controlPlane.status(settings.xds().statusPort());
+        Optional<XdsStatus> status = ask(settings, running, ControlPlaneClient::status);
         if (status.isEmpty() || !revision.equals(status.get().routesVersion())) {
             // ask for a read now rather than at the control plane's next poll
-            status = controlPlane.refresh(settings.xds().statusPort());
+            status = ask(settings, running, ControlPlaneClient::refresh);
         }
-        String seen = status.map(s -> s.describe(running.size())).orElse("control plane not answering on port "
-                + settings.xds().statusPort()) + " (want routes " + revision + ")";
+        String seen = status.map(s -> s.describe(running.size())).orElse(notAnswering(settings)) + " (want routes " + revision + ")";
         boolean current = status.isPresent() && revision.equals(status.get().routesVersion());
-        Optional<XdsStatus.Envoy> rejected = status.flatMap(s -> s.envoys().stream().filter(e -> e.nack() != null).findFirst());
+        Optional<XdsStatus.Envoy> rejected = status.flatMap(s -> ours(s, running).stream().filter(e -> e.nack() != null).findFirst());
         String rejection = rejected.isPresent() && current ? "Envoy " + rejected.get().address()
                 + " rejected the new config and keeps its previous one: " + rejected.get().nack() : null;
         if (!current) {
             return new Look(seen, false, rejection);
         }
-        boolean everyTask = upToDateTasks(running, status.get()) >= running.size();
-        List<String> behind = everyTask ? List.of() : behind(running, status.get()).stream()
-                .filter(t -> !t.addresses().isEmpty())
-                .map(t -> "task " + t.id().substring(0, Math.min(12, t.id().length())) + " on node " + t.nodeId()).toList();
+        XdsStatus s = status.get();
+        List<String> behind = running.stream().filter(t -> s.envoys().stream()
+                        .noneMatch(e -> t.addresses().contains(e.address()) && e.upToDate(s)))
+                .map(t -> "task " + t.id().substring(0, Math.min(12, t.id().length())) + " on node " + t.nodeId()
+                        + (t.addresses().isEmpty() ? " (its address not reported yet)" : "")).toList();
         return new Look(seen + (behind.isEmpty() ? "" : "; not yet up to date: " + String.join(", ", behind)),
-                everyTask, rejection);
+                behind.isEmpty(), rejection);
     }
 
-    /** The running Envoy tasks with no ADS stream of their own (matched by address) that has ACKed the current config. */
-    private static List<TaskInfo> behind(List<TaskInfo> running, XdsStatus s) {
-        return running.stream().filter(t -> s.envoys().stream()
-                .noneMatch(e -> t.addresses().contains(e.address()) && e.upToDate(s))).toList();
+    /** The streams whose peer is a running Envoy task of this edge: only they count. */
+    private static List<XdsStatus.Envoy> ours(XdsStatus status, List<TaskInfo> running) {
+        return status.envoys().stream().filter(e -> running.stream().anyMatch(t -> t.addresses().contains(e.address()))).toList();
     }
 
-    /**
-     * How many running Envoy tasks are up to date, each by its own stream; when the engine did not report a task's
-     * addresses (only fakes), by counting the up-to-date streams instead.
-     */
-    private static long upToDateTasks(List<TaskInfo> running, XdsStatus s) {
-        if (running.stream().anyMatch(t -> t.addresses().isEmpty())) {
-            return Math.min(running.size(), s.upToDate());
+    /** Through the probe host's Envoy; when it does not answer, through each node's Envoy in turn. */
+    private Optional<XdsStatus> ask(EdgeSettings settings, List<TaskInfo> running,
+                                    BiFunction<ControlPlaneClient, Integer, Optional<XdsStatus>> call) {
+        Optional<XdsStatus> answer = call.apply(controlPlane, settings.port());
+        if (answer.isPresent()) {
+            return answer;
         }
-        return running.size() - behind(running, s).size();
+        for (String host : EveryEnvoy.nodeHosts(swarm, running)) {
+            answer = call.apply(controlPlane.at(host), settings.port());
+            if (answer.isPresent()) {
+                return answer;
+            }
+        }
+        return answer;
+    }
+
+    static String notAnswering(EdgeSettings settings) {
+        return "control plane not answering through the edge's stats host on port " + settings.port()
+                + " (an edge made by an older swarm-canary: run 'edge ensure' again)";
     }
 
     @Override
@@ -85,47 +97,64 @@ final class XdsDelivery implements Delivery {
     @Override
     public EdgeManager.DeliveryStatus status(EdgeManager.EdgeState state, List<TaskInfo> running) {
         EdgeSettings settings = state.settings();
+        long envoys = running.size();
         String revision = state.service().labels().get(EdgeManager.REVISION);
-        Optional<XdsStatus> status = controlPlane.status(settings.xds().statusPort());
-        // per task, as the waits count: a stale stream of a gone task or two streams of one Envoy never count twice
-        long acked = status.filter(s -> revision != null && revision.equals(s.routesVersion()))
-                .map(s -> upToDateTasks(running, s)).orElse(0L);
-        return new EdgeManager.DeliveryStatus(settings.name(), settings.delivery(), revision, running.size(),
-                XdsConfig.controlPlaneService(settings.name()), settings.xds().statusPort(), status.isPresent(),
-                status.map(s -> (long) s.envoys().size()).orElse(null), status.isPresent() ? acked : null,
+        Optional<XdsStatus> status = ask(settings, running, ControlPlaneClient::status);
+        long acked = status.map(s -> running.stream().filter(t -> s.envoys().stream().anyMatch(e -> t.addresses().contains(e.address())
+                && revision != null && revision.equals(e.routesVersion()) && e.upToDate(s))).count()).orElse(0L);
+        return new EdgeManager.DeliveryStatus(settings.name(), settings.delivery(), revision, envoys,
+                XdsConfig.controlPlaneService(settings.name()), null, status.isPresent(),
+                status.map(s -> (long) ours(s, running).size()).orElse(null), status.isPresent() ? acked : null,
                 status.map(XdsStatus::readError).orElse(null),
-                status.map(s -> s.envoys().stream().filter(e -> e.nack() != null).map(e -> e.address() + ": " + e.nack()).toList())
+                status.map(s -> ours(s, running).stream().filter(e -> e.nack() != null).map(e -> e.address() + ": " + e.nack()).toList())
                         .orElse(List.of()),
-                !running.isEmpty() && acked >= running.size());
+                status.isPresent() && envoys > 0 && acked >= envoys);
     }
 
     /**
      * Creates or updates the control plane of an xds edge: one task on a manager (it reads the cluster
-     * through the mounted docker.sock), on the edge's networks, its status endpoint published in host mode.
+     * through the mounted docker.sock), on the network it shares with the Envoys alone. No port is published: Envoy
+     * reaches ADS and the status endpoint over that network, and the CLI reads the status through Envoy's stats host.
      * An unchanged spec does not restart it.
      */
     void ensureControlPlane(EdgeSettings settings, Progress progress) {
-        String name = XdsConfig.controlPlaneService(settings.name());
-        Map<String, String> labels = Map.of(Labels.MANAGED_BY, Labels.MANAGER, Labels.KIND, Labels.Kind.CONTROL_PLANE,
-                Labels.EDGE, settings.name());
-        ServiceDefinition definition = new ServiceDefinition(name, settings.xds().image(), 1, labels, labels, List.of(),
-                settings.networks(), List.of(), List.of(), null, List.of("node.role==manager"), false,
-                List.of(new ServiceDefinition.PublishedPort(settings.xds().statusPort(), CONTROL_PLANE_STATUS_PORT)),
-                List.of(),
-                List.of("control-plane", "--edge", settings.name(), "--port", String.valueOf(XdsConfig.DEFAULT_GRPC_PORT),
-                        "--status-port", String.valueOf(CONTROL_PLANE_STATUS_PORT)),
-                List.of(new ServiceDefinition.BindMount("/var/run/docker.sock", "/var/run/docker.sock", false)));
+        ServiceDefinition definition = controlPlaneDefinition(settings);
+        String name = definition.name();
         Optional<ServiceInfo> existing = swarm.service(name);
         if (existing.isPresent() && !Labels.Kind.CONTROL_PLANE.equals(existing.get().labels().get(Labels.KIND))) {
             throw new UserInputException("service '" + name + "' exists but is not this edge's control plane;"
                     + " nothing was changed. Remove it or choose another --edge name.");
         }
         if (existing.isEmpty()) {
-            progress.info("creating control plane " + name + " (image " + settings.xds().image() + ", status on port "
-                    + settings.xds().statusPort() + ")");
+            progress.info("creating control plane " + name + " (image " + settings.xds().image()
+                    + ", its status read through the edge's stats host)");
             swarm.createService(definition);
         } else {
             swarm.updateService(existing.get().id(), existing.get().versionIndex(), definition);
         }
+    }
+
+    /**
+     * The control plane's service: no published port; only the network it shares with the Envoys, so no release can
+     * reach ADS or the status endpoint; a read-only root filesystem and no Linux capability (it only reads the cluster and
+     * serves two ports above 1024). It needs docker.sock to read the edge's service, its releases and their tasks; the
+     * bind is read-only, which keeps the socket file from being replaced but does not make the Docker API read-only: the
+     * socket still takes writes, so the process in it is as trusted as any Docker API user. No-new-privileges cannot be
+     * asked for a service before Engine API 1.46 (Privileges.NoNewPrivileges); the image has no setuid binary, and with
+     * every capability dropped there is nothing to gain.
+     */
+    static ServiceDefinition controlPlaneDefinition(EdgeSettings settings) {
+        String name = XdsConfig.controlPlaneService(settings.name());
+        Map<String, String> labels = Map.of(Labels.MANAGED_BY, Labels.MANAGER, Labels.KIND, Labels.Kind.CONTROL_PLANE,
+                Labels.EDGE, settings.name());
+        ServiceOptions readOnlyRoot = new ServiceOptions(List.of(), null, null, null, null, true, null, null, null, null, null,
+                null, List.of(), null, null, null, null);
+        return new ServiceDefinition(name, settings.xds().image(), 1, labels, labels, List.of(),
+                List.of(XdsConfig.controlPlaneNetwork(settings.name())), List.of(), List.of(), null,
+                List.of("node.role==manager"), false, List.of(), List.of(),
+                List.of("control-plane", "--edge", settings.name(), "--port", String.valueOf(XdsConfig.DEFAULT_GRPC_PORT),
+                        "--status-port", String.valueOf(XdsConfig.STATUS_PORT)),
+                List.of(new ServiceDefinition.BindMount("/var/run/docker.sock", "/var/run/docker.sock", true)),
+                readOnlyRoot, List.of(), List.of("ALL"));
     }
 }

@@ -52,6 +52,12 @@ public final class EnvoyConfigRenderer {
     public static final String STATS_HOST = "swarm-canary-stats";
     /** The static cluster the stats host forwards to: the admin interface on loopback, inside the Envoy container. */
     public static final String ADMIN_CLUSTER = "swarm_canary_admin";
+    /** The static cluster through which the stats host reaches an xds edge's control plane (its status port). */
+    public static final String CONTROL_PLANE_CLUSTER = "swarm_canary_control_plane";
+    /** GET on the stats host: the control plane's {@code /status} (what every Envoy has ACKed), with a stats token. */
+    public static final String CONTROL_PLANE_STATUS_PATH = "/swarm-canary/control-plane/status";
+    /** POST on the stats host: the control plane re-reads the edge now ({@code /refresh}), with a stats token. */
+    public static final String CONTROL_PLANE_REFRESH_PATH = "/swarm-canary/control-plane/refresh";
 
     static final String HCM_TYPE =
             "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager";
@@ -66,14 +72,19 @@ public final class EnvoyConfigRenderer {
     private final boolean statsHost;
     /** The edge key's public JWKS: tokens signed by its private half force canaries and read stats; null for none. */
     private final String edgeJwks;
+    /** host:port of an xds edge's control-plane status server, reached from the stats host; null for none. */
+    private final String controlPlaneHost;
+    private final int controlPlanePort;
 
     public EnvoyConfigRenderer() {
-        this(false, null);
+        this(false, null, null, 0);
     }
 
-    private EnvoyConfigRenderer(boolean statsHost, String edgeJwks) {
+    private EnvoyConfigRenderer(boolean statsHost, String edgeJwks, String controlPlaneHost, int controlPlanePort) {
         this.statsHost = statsHost;
         this.edgeJwks = edgeJwks;
+        this.controlPlaneHost = controlPlaneHost;
+        this.controlPlanePort = controlPlanePort;
     }
 
     /**
@@ -82,7 +93,7 @@ public final class EnvoyConfigRenderer {
      * loopback admin address. The analysis reads every Envoy task's counters through it.
      */
     public EnvoyConfigRenderer withStatsHost() {
-        return new EnvoyConfigRenderer(true, edgeJwks);
+        return new EnvoyConfigRenderer(true, edgeJwks, controlPlaneHost, controlPlanePort);
     }
 
     /**
@@ -91,7 +102,17 @@ public final class EnvoyConfigRenderer {
      * token for that track takes. Without it neither exists.
      */
     public EnvoyConfigRenderer withEdgeKey(String publicJwks) {
-        return new EnvoyConfigRenderer(statsHost, publicJwks);
+        return new EnvoyConfigRenderer(statsHost, publicJwks, controlPlaneHost, controlPlanePort);
+    }
+
+    /**
+     * A renderer whose stats host also answers GET {@value #CONTROL_PLANE_STATUS_PATH} and POST
+     * {@value #CONTROL_PLANE_REFRESH_PATH} from the xds control plane's status server at host:port (on the network only
+     * Envoy and the control plane join): the CLI learns what every Envoy has ACKed with the same stats token, and no
+     * port of the control plane is published.
+     */
+    public EnvoyConfigRenderer withControlPlane(String host, int port) {
+        return new EnvoyConfigRenderer(statsHost, edgeJwks, host, port);
     }
 
     /**
@@ -132,8 +153,13 @@ public final class EnvoyConfigRenderer {
         }
         JsonNode admin = root.at("/admin/address/socket_address");
         if (statsHost && edgeJwks != null && admin.path("port_value").canConvertToInt() && admin.path("address").asText().startsWith("127.")) {
-            virtualHosts.add(statsHost());
+            ObjectNode stats = statsHost();
+            virtualHosts.add(stats);
             clusters.add(adminCluster(admin.path("address").asText(), admin.path("port_value").asInt()));
+            if (controlPlaneHost != null) {
+                controlPlaneRoutes((ArrayNode) stats.get("routes"));
+                clusters.add(dnsCluster(CONTROL_PLANE_CLUSTER, controlPlaneHost, controlPlanePort));
+            }
         }
         return YamlTrees.write(root);
     }
@@ -285,6 +311,44 @@ public final class EnvoyConfigRenderer {
         rest.putObject("direct_response").put("status", 404).putObject("body")
                 .put("inline_string", "only the queries swarm-canary sends, and GET /stats/prometheus, are served here\n");
         return host;
+    }
+
+    /**
+     * The control plane's status and refresh on the stats host, before its catch-all 404: same token check, exact path
+     * and method (no query string), rewritten to the control plane's own paths. Their own token bucket, larger than the
+     * admin reads' (every pipeline waiting on a shift asks ten times a second), still bounding what reaches it.
+     */
+    private static void controlPlaneRoutes(ArrayNode routes) {
+        int at = routes.size() - 1; // before "nothing-else"
+        String[][] paths = {{"GET", CONTROL_PLANE_STATUS_PATH, "/status"}, {"POST", CONTROL_PLANE_REFRESH_PATH, "/refresh"}};
+        for (String[] p : paths) {
+            ObjectNode route = NODES.objectNode().put("name", STATS_HOST + "-control-plane-" + p[2].substring(1));
+            ArrayNode headers = route.putObject("match").put("path", p[1]).putArray("headers");
+            headers.addObject().put("name", ":method").putObject("string_match").put("exact", p[0]);
+            headers.addObject().put("name", ":path").putObject("string_match").put("exact", p[1]);
+            route.putObject("route").put("cluster", CONTROL_PLANE_CLUSTER).put("prefix_rewrite", p[2]).put("timeout", "5s");
+            ObjectNode limit = route.putObject("typed_per_filter_config").putObject(RATE_LIMIT_FILTER)
+                    .put("@type", RATE_LIMIT_TYPE).put("stat_prefix", "swarm_canary_control_plane");
+            limit.putObject("token_bucket").put("max_tokens", 200).put("tokens_per_fill", 100).put("fill_interval", "1s");
+            for (String enabled : List.of("filter_enabled", "filter_enforced")) {
+                limit.putObject(enabled).put("runtime_key", "swarm_canary_control_plane_" + enabled)
+                        .putObject("default_value").put("numerator", 100).put("denominator", "HUNDRED");
+            }
+            routes.insert(at++, route);
+        }
+    }
+
+    /** A static cluster to the control plane by DNS (tasks.<edge>-xds). */
+    static ObjectNode dnsCluster(String name, String host, int port) {
+        ObjectNode cluster = NODES.objectNode().put("name", name);
+        cluster.put("connect_timeout", "1s").put("type", "STRICT_DNS").put("dns_lookup_family", "V4_ONLY")
+                // a restarted control plane has a new task address: find it within a second
+                .put("dns_refresh_rate", "1s");
+        cluster.putObject("load_assignment").put("cluster_name", name)
+                .putArray("endpoints").addObject().putArray("lb_endpoints").addObject()
+                .putObject("endpoint").putObject("address").putObject("socket_address")
+                .put("address", host).put("port_value", port);
+        return cluster;
     }
 
     /**

@@ -11,6 +11,8 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Reads one Envoy's stats through the {@value EnvoyConfigRenderer#STATS_HOST} virtual host of its public listener. The
@@ -29,6 +31,8 @@ public final class StatsHost {
     /** The only path-and-query strings the stats host forwards to admin. */
     public static final List<String> PATHS = List.of(HEALTHY_PATH, ANALYSIS_PATH, PROMETHEUS_PATH);
 
+    private static final Map<String, HttpClient> CLIENTS = new ConcurrentHashMap<>();
+
     private StatsHost() {}
 
     private static String encode(String value) {
@@ -43,11 +47,20 @@ public final class StatsHost {
     /** GET {@link #uri} from the Envoy listening at host:port, with a stats token. */
     public static HttpResponse<String> get(String host, int port, String pathAndQuery, String token, Duration connectTimeout,
                                            Duration timeout) throws IOException, InterruptedException {
+        return send(host, port, "GET", pathAndQuery, token, connectTimeout, timeout);
+    }
+
+    /** GET or POST (no body) {@link #uri} from the Envoy listening at host:port, with a stats token. */
+    public static HttpResponse<String> send(String host, int port, String method, String pathAndQuery, String token,
+                                            Duration connectTimeout, Duration timeout) throws IOException, InterruptedException {
         // The stats host is chosen by the authority. java.net.http will not set a Host header, so the Envoy task is used
         // as an HTTP proxy: the request line then carries http://swarm-canary-stats:<port>/...
-        HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(connectTimeout)
-                .proxy(ProxySelector.of(new InetSocketAddress(host, port))).build();
+        // one client per Envoy: waits poll ten times a second, and each client holds a thread until it is collected
+        HttpClient http = CLIENTS.computeIfAbsent(host + "|" + port + "|" + connectTimeout, k -> HttpClient.newBuilder()
+                .version(HttpClient.Version.HTTP_1_1).connectTimeout(connectTimeout)
+                .proxy(ProxySelector.of(new InetSocketAddress(host, port))).build());
         return http.send(HttpRequest.newBuilder(uri(port, pathAndQuery)).timeout(timeout)
-                .header(EnvoyConfigRenderer.TOKEN_HEADER, token).GET().build(), HttpResponse.BodyHandlers.ofString());
+                .header(EnvoyConfigRenderer.TOKEN_HEADER, token).method(method, HttpRequest.BodyPublishers.noBody()).build(),
+                HttpResponse.BodyHandlers.ofString());
     }
 }

@@ -40,6 +40,8 @@ public final class XdsConfig {
     /** The static cluster through which Envoy reaches the control plane. */
     public static final String XDS_CLUSTER = "swarm_canary_xds";
     public static final int DEFAULT_GRPC_PORT = 18000;
+    /** The control plane's status server, inside its container; reached only by Envoy's stats host, never published. */
+    public static final int STATUS_PORT = 18001;
 
     // with the stats host: its admin cluster stays static in the bootstrap, its virtual host comes over RDS
     private final EnvoyConfigRenderer renderer = new EnvoyConfigRenderer().withStatsHost();
@@ -51,6 +53,14 @@ public final class XdsConfig {
      */
     public record Resources(RouteConfiguration routes, List<Cluster> clusters, List<ClusterLoadAssignment> endpoints,
                             String routesVersion, String clustersVersion, String endpointsVersion) {}
+
+    /**
+     * The overlay network only an xds edge's Envoys and its control plane join (internal, not attachable): ADS and the
+     * status endpoint are out of reach of the releases on the edge's own networks.
+     */
+    public static String controlPlaneNetwork(String edge) {
+        return edge + "-xds-net";
+    }
 
     /** Name of the control plane's Swarm service for an edge; Envoy resolves {@code tasks.<it>}. */
     public static String controlPlaneService(String edge) {
@@ -68,7 +78,8 @@ public final class XdsConfig {
     /** @param edgeJwks the edge key's public JWKS: the token filters are in the listener, so they never change with RDS */
     public String bootstrap(String edge, int listenerPort, Optional<String> template, String controlPlaneHost, int grpcPort,
                             Optional<String> edgeJwks) {
-        EnvoyConfigRenderer renderer = edgeJwks.map(this.renderer::withEdgeKey).orElse(this.renderer);
+        EnvoyConfigRenderer renderer = edgeJwks.map(this.renderer::withEdgeKey).orElse(this.renderer)
+                .withControlPlane(controlPlaneHost, STATUS_PORT); // its cluster is static; the routes to it come over RDS
         String empty = renderer.render(new EdgeRoutes(listenerPort, List.of(), List.of()), template);
         ObjectNode root;
         try {
@@ -94,21 +105,14 @@ public final class XdsConfig {
         envoyGrpc.putObject("retry_policy").putObject("retry_back_off")
                 .put("base_interval", "0.25s").put("max_interval", "2s");
 
-        ObjectNode cluster = ((ObjectNode) root.get("static_resources")).withArray("clusters").addObject();
-        cluster.put("name", XDS_CLUSTER).put("connect_timeout", "1s").put("type", "STRICT_DNS")
-                .put("dns_lookup_family", "V4_ONLY")
-                // a restarted control plane has a new task address: find it within a second
-                .put("dns_refresh_rate", "1s");
+        ObjectNode cluster = EnvoyConfigRenderer.dnsCluster(XDS_CLUSTER, controlPlaneHost, grpcPort);
+        ((ObjectNode) root.get("static_resources")).withArray("clusters").add(cluster);
         // gRPC needs HTTP/2 to the upstream; a long-lived stream must not hit the idle timeout
         cluster.putObject("typed_extension_protocol_options")
                 .putObject("envoy.extensions.upstreams.http.v3.HttpProtocolOptions")
                 .put("@type", "type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions")
                 .putObject("explicit_http_config").putObject("http2_protocol_options")
                 .putObject("connection_keepalive").put("interval", "10s").put("timeout", "5s");
-        cluster.putObject("load_assignment").put("cluster_name", XDS_CLUSTER)
-                .putArray("endpoints").addObject().putArray("lb_endpoints").addObject()
-                .putObject("endpoint").putObject("address").putObject("socket_address")
-                .put("address", controlPlaneHost).put("port_value", grpcPort);
         return YamlTrees.write(root);
     }
 

@@ -36,9 +36,9 @@ public final class EdgeEnsureOperation {
     public EdgeEnsureResult apply(Request request, Progress progress) {
         EdgeManager.Result r = ops.edges().ensure(request.settings(), request.template(), request.checkImage(), progress);
         java.util.Optional<EdgeSettings> settings = ops.edges().read(r.edge()).map(EdgeManager.EdgeState::settings);
-        Integer statusPort = settings.filter(EdgeSettings::usesXds).map(s -> s.xds().statusPort()).orElse(null);
+        boolean xds = settings.filter(EdgeSettings::usesXds).isPresent();
         return new EdgeEnsureResult(r.edge(), r.outcome(), r.revision(), r.config(), r.weights(),
-                concat(r.warnings(), request.warnings()), r.seconds(), request.settings().port(), statusPort,
+                concat(r.warnings(), request.warnings()), r.seconds(), request.settings().port(), xds,
                 settings.map(EdgeSettings::forcesCanary).orElse(false));
     }
 

@@ -239,9 +239,9 @@ public final class DockerSwarmGateway implements SwarmGateway {
 
     @Override
     public ServiceInfo createService(ServiceDefinition d) {
-        if (!d.options().placementPreferences().isEmpty()) {
-            // docker-java has no placement preferences: send the same spec as JSON with them added
-            raw(DockerHttpClient.Request.Method.POST, "/services/create", StackOptions.withPreferences(spec(d), d.options()),
+        if (d.needsJson()) {
+            // docker-java has no placement preferences nor CapabilityDrop: send the same spec as JSON with them added
+            raw(DockerHttpClient.Request.Method.POST, "/services/create", StackOptions.json(spec(d), d),
                     "create service " + d.name(), registryAuth(d.image()));
             return service(d.name()).orElseThrow(() -> new IllegalStateException("service " + d.name() + " vanished right after creation"));
         }
@@ -256,13 +256,14 @@ public final class DockerSwarmGateway implements SwarmGateway {
     public void updateService(String id, long versionIndex, ServiceDefinition d) {
         Map<String, String> auth = registryAuth(d.image());
         try {
-            if (auth.isEmpty()) {
+            if (auth.isEmpty() && !d.needsJson()) {
                 // no login to send: the engine keeps the one the service already holds
                 run("update service " + d.name(), () -> docker.updateServiceCmd(id, spec(d)).withVersion(versionIndex).exec());
             } else {
-                // docker-java's update command takes no login: the same spec as JSON, with X-Registry-Auth
+                // docker-java's update command takes no login (nor what needsJson names): the same spec as JSON, with
+                // X-Registry-Auth when there is a login
                 raw(DockerHttpClient.Request.Method.POST, "/services/" + id + "/update?version=" + versionIndex,
-                        StackOptions.json(spec(d), d.options()), "update service " + d.name(), auth);
+                        StackOptions.json(spec(d), d), "update service " + d.name(), auth);
             }
         } catch (VersionConflictException e) {
             throw new VersionConflictException("someone else changed service " + d.name()
@@ -335,9 +336,9 @@ public final class DockerSwarmGateway implements SwarmGateway {
     }
 
     @Override
-    public NetworkInfo createOverlayNetwork(String name, Map<String, String> labels) {
-        run("create network " + name, () -> docker.createNetworkCmd().withName(name).withDriver("overlay").withAttachable(true)
-                .withLabels(labels).exec());
+    public NetworkInfo createOverlayNetwork(String name, Map<String, String> labels, boolean internal) {
+        run("create network " + name, () -> docker.createNetworkCmd().withName(name).withDriver("overlay")
+                .withAttachable(!internal).withInternal(internal).withLabels(labels).exec());
         return network(name).orElseThrow();
     }
 

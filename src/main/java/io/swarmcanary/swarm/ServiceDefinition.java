@@ -11,6 +11,7 @@ import java.util.Map;
  * @param global   one task per eligible node (the edge) instead of {@code replicas} tasks
  * @param ports    published in host mode (the ingress routing mesh needs IPVS)
  * @param platforms where the image runs (Placement.Platforms), from its registry when the image is pinned there
+ * @param capabilityDrop ContainerSpec.CapabilityDrop (API 1.41), e.g. {@code ALL} for the control plane
  */
 public record ServiceDefinition(
         String name,
@@ -30,7 +31,8 @@ public record ServiceDefinition(
         List<String> args,
         List<BindMount> binds,
         ServiceOptions options,
-        List<Platform> platforms) {
+        List<Platform> platforms,
+        List<String> capabilityDrop) {
 
     /**
      * With a health command and no start period: long enough for a slow app to come up (a failing check before then
@@ -52,6 +54,18 @@ public record ServiceDefinition(
         binds = binds == null ? List.of() : List.copyOf(binds);
         options = options == null ? ServiceOptions.NONE : options;
         platforms = platforms == null ? List.of() : List.copyOf(platforms);
+        capabilityDrop = capabilityDrop == null ? List.of() : List.copyOf(capabilityDrop);
+    }
+
+    /** Every capability kept, as Docker's default. */
+    public ServiceDefinition(String name, String image, int replicas, Map<String, String> labels,
+                             Map<String, String> containerLabels, List<String> env, List<String> networks,
+                             List<SecretMount> secrets, List<String> healthCmd, Duration healthStartPeriod,
+                             List<String> constraints, boolean global, List<PublishedPort> ports,
+                             List<ConfigMount> configs, List<String> args, List<BindMount> binds, ServiceOptions options,
+                             List<Platform> platforms) {
+        this(name, image, replicas, labels, containerLabels, env, networks, secrets, healthCmd, healthStartPeriod,
+                constraints, global, ports, configs, args, binds, options, platforms, List.of());
     }
 
     /** For any platform: what a definition is until its image is pinned in a registry ({@link #withImage(String, List)}). */
@@ -104,17 +118,22 @@ public record ServiceDefinition(
     /** The image as resolved, with the platforms its registry lists (none: any node may run it). */
     public ServiceDefinition withImage(String newImage, List<Platform> newPlatforms) {
         return new ServiceDefinition(name, newImage, replicas, labels, containerLabels, env, networks, secrets, healthCmd,
-                healthStartPeriod, constraints, global, ports, configs, args, binds, options, newPlatforms);
+                healthStartPeriod, constraints, global, ports, configs, args, binds, options, newPlatforms, capabilityDrop);
     }
 
     public ServiceDefinition withLabels(Map<String, String> newLabels) {
         return new ServiceDefinition(name, image, replicas, newLabels, containerLabels, env, networks, secrets, healthCmd,
-                healthStartPeriod, constraints, global, ports, configs, args, binds, options, platforms);
+                healthStartPeriod, constraints, global, ports, configs, args, binds, options, platforms, capabilityDrop);
     }
 
     public ServiceDefinition withOptions(List<ConfigMount> newConfigs, List<String> newArgs, ServiceOptions newOptions) {
         return new ServiceDefinition(name, image, replicas, labels, containerLabels, env, networks, secrets, healthCmd,
-                healthStartPeriod, constraints, global, ports, newConfigs, newArgs, binds, newOptions, platforms);
+                healthStartPeriod, constraints, global, ports, newConfigs, newArgs, binds, newOptions, platforms, capabilityDrop);
+    }
+
+    /** What docker-java's model cannot say (placement preferences, CapabilityDrop), so the spec goes as JSON. */
+    boolean needsJson() {
+        return !options.placementPreferences().isEmpty() || !capabilityDrop.isEmpty();
     }
 
     public record PublishedPort(int published, int target) {}

@@ -83,17 +83,21 @@ final class StackOptions {
         }
     }
 
-    /** The spec as the Engine API's JSON, with what docker-java cannot express added. */
-    /** The spec as the JSON body of a raw create/update, with the placement preferences docker-java cannot say. */
-    static ObjectNode json(ServiceSpec spec, ServiceOptions o) {
-        return o.placementPreferences().isEmpty() ? JSON.valueToTree(spec) : withPreferences(spec, o);
-    }
-
-    static ObjectNode withPreferences(ServiceSpec spec, ServiceOptions o) {
+    /**
+     * The spec as the JSON body of a raw create/update, with what docker-java cannot say: placement preferences and the
+     * capabilities dropped.
+     */
+    static ObjectNode json(ServiceSpec spec, ServiceDefinition d) {
         ObjectNode json = JSON.valueToTree(spec);
-        ObjectNode placement = ((ObjectNode) json.with("TaskTemplate")).with("Placement");
-        var preferences = placement.putArray("Preferences");
-        o.placementPreferences().forEach(p -> preferences.addObject().putObject("Spread").put("SpreadDescriptor", p));
+        if (!d.options().placementPreferences().isEmpty()) {
+            ObjectNode placement = ((ObjectNode) json.with("TaskTemplate")).with("Placement");
+            var preferences = placement.putArray("Preferences");
+            d.options().placementPreferences().forEach(p -> preferences.addObject().putObject("Spread").put("SpreadDescriptor", p));
+        }
+        if (!d.capabilityDrop().isEmpty()) {
+            var drop = ((ObjectNode) json.with("TaskTemplate").with("ContainerSpec")).putArray("CapabilityDrop");
+            d.capabilityDrop().forEach(drop::add);
+        }
         return json;
     }
 

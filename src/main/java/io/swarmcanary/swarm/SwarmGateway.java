@@ -90,8 +90,11 @@ public interface SwarmGateway {
 
     void removeConfig(String id);
 
-    /** Creates an attachable overlay network for the edge and its releases. */
-    NetworkInfo createOverlayNetwork(String name, Map<String, String> labels);
+    /**
+     * Creates an overlay network: attachable for the edge and its releases; or internal (no way out, not attachable by
+     * a plain container) for an xds edge's Envoys and control plane only.
+     */
+    NetworkInfo createOverlayNetwork(String name, Map<String, String> labels, boolean internal);
 
     /** Every service with what its spec and its previous spec reference (docker-java's model has no PreviousSpec). */
     List<ServiceReferences> serviceReferences();

@@ -53,6 +53,8 @@ public final class ControlPlane implements AutoCloseable {
     private static final String RDS = "type.googleapis.com/envoy.config.route.v3.RouteConfiguration";
     private static final Context.Key<SocketAddress> PEER = Context.key("swarm-canary-peer");
     private static final ObjectMapper JSON = new ObjectMapper();
+    /** Envoy's stats host is its only client; a few threads are plenty, and each request is time-bounded. */
+    static final int HTTP_THREADS = 8;
 
     private final String edge;
     private final Supplier<Served> source;
@@ -71,6 +73,7 @@ public final class ControlPlane implements AutoCloseable {
     private volatile String clustersVersion;
     private volatile String endpointsVersion;
     private volatile String readError;
+    private long lastReadStarted = System.nanoTime() - TimeUnit.DAYS.toNanos(1); // guarded by this
 
     /** One Envoy's ADS stream; fields are written by gRPC threads, read by the status endpoint. */
     private static final class Stream {
@@ -111,12 +114,10 @@ public final class ControlPlane implements AutoCloseable {
                 return Contexts.interceptCall(Context.current().withValue(PEER, remote), call, headers, next);
             }
         };
-        grpc = NettyServerBuilder.forPort(grpcPort)
+        grpc = limited(NettyServerBuilder.forPort(grpcPort))
                 .addService(ServerInterceptors.intercept(server.getAggregatedDiscoveryServiceImpl(), peer))
-                // Envoy pings the long-lived stream (bootstrap: every 10s); the default would answer GOAWAY
-                .permitKeepAliveTime(5, TimeUnit.SECONDS)
-                .permitKeepAliveWithoutCalls(true)
                 .build().start();
+        boundHttpServers();
         http = HttpServer.create(new InetSocketAddress(statusPort), 16);
         http.createContext("/status", exchange -> respond(exchange, status()));
         http.createContext("/refresh", exchange -> {
@@ -127,15 +128,74 @@ public final class ControlPlane implements AutoCloseable {
             }
             respond(exchange, refresh());
         });
-        http.setExecutor(Executors.newFixedThreadPool(2));
+        http.setExecutor(Executors.newFixedThreadPool(HTTP_THREADS));
         http.start();
         poller.scheduleWithFixedDelay(this::refreshQuietly, interval.toMillis(), interval.toMillis(), TimeUnit.MILLISECONDS);
         log.println("control plane for edge " + edge + ": ADS on :" + grpcPort + ", status on :" + statusPort
                 + ", reading the edge every " + interval.toMillis() + " ms");
     }
 
-    /** Re-reads the edge; a new route table or release set becomes a new snapshot. */
-    public synchronized XdsStatus refresh() {
+    /**
+     * The ADS server's limits. Envoy opens one connection with one ADS stream; anything beyond that is not an Envoy of
+     * this edge (which is also alone on the network with it).
+     */
+    static NettyServerBuilder limited(NettyServerBuilder builder) {
+        return builder
+                // Envoy pings the long-lived stream (bootstrap: every 10s); the default would answer GOAWAY
+                .permitKeepAliveTime(5, TimeUnit.SECONDS)
+                .permitKeepAliveWithoutCalls(true)
+                // a peer that stops answering our pings is dropped, and so is a connection without any call
+                .keepAliveTime(30, TimeUnit.SECONDS)
+                .keepAliveTimeout(10, TimeUnit.SECONDS)
+                .maxConnectionIdle(1, TimeUnit.MINUTES)
+                .handshakeTimeout(10, TimeUnit.SECONDS)
+                .maxConcurrentCallsPerConnection(4)
+                // an ACK/NACK is small; a NACK's error text is the largest part
+                .maxInboundMessageSize(1024 * 1024)
+                .maxInboundMetadataSize(16 * 1024)
+                // HTTP/2 "rapid reset" (CVE-2023-44487): at most 100 RST_STREAMs in 10s, then GOAWAY
+                .maxRstFramesPerWindow(100, 10);
+    }
+
+    /**
+     * Bounds the JDK HTTP server of the status endpoint: a client holding half a request (or a response it does not
+     * read) is cut off after a few seconds instead of holding one of its threads for ever, and connections are capped.
+     * The JDK reads these once, when its first server starts; a value set on the command line wins.
+     */
+    static void boundHttpServers() {
+        Map<String, String> limits = Map.of(
+                "sun.net.httpserver.maxReqTime", "5", // seconds for the whole request
+                "sun.net.httpserver.maxRspTime", "5",
+                "sun.net.httpserver.idleInterval", "30",
+                "sun.net.httpserver.maxIdleConnections", "16",
+                "sun.net.httpserver.maxReqHeaders", "32",
+                "sun.net.httpserver.maxReqHeaderSize", "16384",
+                "jdk.httpserver.maxConnections", "64");
+        limits.forEach((key, value) -> {
+            if (System.getProperty(key) == null) {
+                System.setProperty(key, value);
+            }
+        });
+    }
+
+    /**
+     * Re-reads the edge; a new route table or release set becomes a new snapshot. Callers that wait while another read
+     * runs are answered by the next read to start after they asked, not by one read each: many pipelines waiting on
+     * shifts cost one read of the cluster at a time.
+     */
+    public XdsStatus refresh() {
+        long asked = System.nanoTime();
+        synchronized (this) {
+            if (lastReadStarted - asked > 0) {
+                return status();
+            }
+            lastReadStarted = System.nanoTime();
+            read();
+        }
+        return status();
+    }
+
+    private void read() {
         try {
             Served plan = source.get();
             List<String> services = plan.routes().tracks().stream()
@@ -172,7 +232,6 @@ public final class ControlPlane implements AutoCloseable {
             }
             readError = message;
         }
-        return status();
     }
 
     private void refreshQuietly() {

@@ -1,54 +1,69 @@
 package io.swarmcanary.xds;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
+import io.swarmcanary.envoy.EnvoyConfigRenderer;
+import io.swarmcanary.envoy.StatsHost;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.Optional;
+import java.util.function.Supplier;
 
-/** Reads an xds edge's control plane through its published status port; empty when it does not answer. */
+/**
+ * Reads an xds edge's control plane through the edge's own Envoy: its stats host (a stats token required) forwards
+ * {@value EnvoyConfigRenderer#CONTROL_PLANE_STATUS_PATH} to the control plane over the network only they share, so no
+ * port of the control plane is published. Empty when it does not answer.
+ */
 public interface ControlPlaneClient {
-    Optional<XdsStatus> status(int statusPort);
+    /** @param listenerPort the edge's published listener port */
+    Optional<XdsStatus> status(int listenerPort);
 
     /** Asks the control plane to re-read the edge now instead of at its next poll. */
-    Optional<XdsStatus> refresh(int statusPort);
+    Optional<XdsStatus> refresh(int listenerPort);
+
+    /** The same client asking through the Envoy at another host (a node's address); fakes answer as themselves. */
+    default ControlPlaneClient at(String host) {
+        return this;
+    }
 
     ControlPlaneClient NONE = new ControlPlaneClient() {
-        @Override public Optional<XdsStatus> status(int statusPort) { return Optional.empty(); }
-        @Override public Optional<XdsStatus> refresh(int statusPort) { return Optional.empty(); }
+        @Override public Optional<XdsStatus> status(int listenerPort) { return Optional.empty(); }
+        @Override public Optional<XdsStatus> refresh(int listenerPort) { return Optional.empty(); }
     };
 
-    static ControlPlaneClient http(String host) {
-        HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
+    /** @param statsToken a fresh stats token each call; empty for none (then nothing is asked) */
+    static ControlPlaneClient throughEdge(String host, Supplier<Optional<String>> statsToken) {
         ObjectMapper json = new ObjectMapper();
         return new ControlPlaneClient() {
             @Override
-            public Optional<XdsStatus> status(int statusPort) {
-                return send(HttpRequest.newBuilder(uri(statusPort, "/status")).GET());
+            public Optional<XdsStatus> status(int listenerPort) {
+                return send(listenerPort, "GET", EnvoyConfigRenderer.CONTROL_PLANE_STATUS_PATH);
             }
 
             @Override
-            public Optional<XdsStatus> refresh(int statusPort) {
-                return send(HttpRequest.newBuilder(uri(statusPort, "/refresh")).POST(HttpRequest.BodyPublishers.noBody()));
+            public Optional<XdsStatus> refresh(int listenerPort) {
+                return send(listenerPort, "POST", EnvoyConfigRenderer.CONTROL_PLANE_REFRESH_PATH);
             }
 
-            private URI uri(int port, String path) {
-                return URI.create("http://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + port + path);
+            @Override
+            public ControlPlaneClient at(String other) {
+                return throughEdge(other, statsToken);
             }
 
-            private Optional<XdsStatus> send(HttpRequest.Builder request) {
+            private Optional<XdsStatus> send(int port, String method, String path) {
+                Optional<String> token = statsToken.get();
+                if (token.isEmpty()) {
+                    return Optional.empty();
+                }
                 try {
-                    HttpResponse<byte[]> response = client.send(request.timeout(Duration.ofSeconds(5)).build(),
-                            HttpResponse.BodyHandlers.ofByteArray());
+                    HttpResponse<String> response = StatsHost.send(host, port, method, path, token.get(),
+                            Duration.ofSeconds(1), Duration.ofSeconds(5));
                     return response.statusCode() == 200
                             ? Optional.of(json.readValue(response.body(), XdsStatus.class)) : Optional.empty();
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                     return Optional.empty();
                 } catch (Exception e) {
-                    return Optional.empty(); // not up (yet), restarting, or not reachable from here
+                    return Optional.empty(); // not up (yet), restarting, busy, or not reachable from here
                 }
             }
         };

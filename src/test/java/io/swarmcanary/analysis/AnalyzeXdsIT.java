@@ -34,7 +34,6 @@ class AnalyzeXdsIT {
 
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final int PORT = 10204;
-    private static final int STATUS_PORT = 10205;
     private static final TestSwarm swarm = new TestSwarm();
     private static final String APP = TestSwarm.uniqueApp("sctest-an-x");
     private static final String EDGE = APP + "-edge";
@@ -45,7 +44,7 @@ class AnalyzeXdsIT {
     static void xdsEdge() throws Exception {
         String controlPlaneImage = Bed.cliImage(IMAGE);
         ok(cli().run("edge", "ensure", "--edge", EDGE, "--port", String.valueOf(PORT), "--image", TestSwarm.ENVOY,
-                "--delivery", "xds", "--control-plane-image", controlPlaneImage, "--xds-status-port", String.valueOf(STATUS_PORT), "-q"));
+                "--delivery", "xds", "--control-plane-image", controlPlaneImage, "-q"));
         ok(deploy("1.0.0"));
         ok(deploy("2.0.0", "ERROR_RATE=30"));
         // deploy returns once the live Envoy has found the tasks of the release (its own membership_healthy gauge)

@@ -37,7 +37,6 @@ import org.junit.jupiter.api.TestMethodOrder;
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class NodeFaultsIT {
     private static final int PORT = 10231;
-    private static final int STATUS_PORT = 10232;
     private static final String APP = TestSwarm.uniqueApp("sctest-nf-");
     private static final String EDGE = APP + "-edge";
     private static final String IMAGE = APP + "-cli:latest";
@@ -50,7 +49,7 @@ class NodeFaultsIT {
         swarm = new TestSwarm();
         String controlPlane = Bed.cliImage(IMAGE);
         ok(cli().run("edge", "ensure", "--edge", EDGE, "--port", String.valueOf(PORT), "--image", TestSwarm.ENVOY,
-                "--delivery", "xds", "--control-plane-image", controlPlane, "--xds-status-port", String.valueOf(STATUS_PORT), "-q"));
+                "--delivery", "xds", "--control-plane-image", controlPlane, "-q"));
         ok(deploy(APP, HOST, "1.0.0"));
         ok(deploy(APP, HOST, "1.0.1"));
         ok(shift(25));

@@ -15,7 +15,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -50,8 +49,13 @@ class EdgeAttackIT {
     }
 
     private static Cli.Result deploy(String version) {
-        return cli().run("deploy", "--edge", EDGE, "--probe-host", Bed.PROBE_HOST, "--app", APP, "--env", "webdev",
-                "--version", version, "--image", TestSwarm.TESTAPP, "--env", "APP_VERSION=" + version, "--domain", HOST);
+        return deploy(EDGE, APP, HOST, version);
+    }
+
+    /** A release of the test app in the track app-webdev, reached at host. */
+    static Cli.Result deploy(String edge, String app, String host, String version) {
+        return cli().run("deploy", "--edge", edge, "--probe-host", Bed.PROBE_HOST, "--app", app, "--env", "webdev",
+                "--version", version, "--image", TestSwarm.TESTAPP, "--env", "APP_VERSION=" + version, "--domain", host);
     }
 
     private static Cli.Result ok(Cli.Result r) {
@@ -78,24 +82,7 @@ class EdgeAttackIT {
         assertThat(Traffic.raw(PORT, EnvoyConfigRenderer.STATS_HOST, "GET", StatsHost.HEALTHY_PATH, Map.of(header, stats)))
                 .startsWith("HTTP/1.1 200").contains("membership_healthy");
 
-        AtomicInteger normalFailed = new AtomicInteger();
-        AtomicInteger normalSent = new AtomicInteger();
-        Thread normal = new Thread(() -> {
-            while (!Thread.currentThread().isInterrupted()) {
-                try {
-                    normalSent.incrementAndGet();
-                    if (Traffic.get(PORT, HOST, Map.of()).statusCode() != 200) {
-                        normalFailed.incrementAndGet();
-                    }
-                    Thread.sleep(20);
-                } catch (InterruptedException e) {
-                    return;
-                } catch (Exception e) {
-                    normalFailed.incrementAndGet();
-                }
-            }
-        });
-        normal.start();
+        Traffic.Steady normal = new Traffic.Steady(PORT, HOST);
         Map<String, Boolean> attacks = new LinkedHashMap<>(); // attack -> succeeded
         try {
             Map<String, Map<String, String>> force = new LinkedHashMap<>();
@@ -150,14 +137,13 @@ class EdgeAttackIT {
                         + "): header stripping checked by EdgeTokenEnvoyIT only");
             }
         } finally {
-            normal.interrupt();
-            normal.join(10_000);
+            normal.close();
         }
         long succeeded = attacks.values().stream().filter(b -> b).count();
         System.out.println("edge attacks tried: " + attacks.size() + ", succeeded: " + succeeded + "; normal requests: "
-                + normalSent.get() + ", failed: " + normalFailed.get());
+                + normal.sent() + ", failed: " + normal.failed());
         assertThat(attacks).as("attacks that succeeded").allSatisfy((attack, worked) -> assertThat(worked).as(attack).isFalse());
-        assertThat(normalFailed.get()).as("failed normal requests of %d", normalSent.get()).isZero();
+        assertThat(normal.failed()).as("failed normal requests of %d", normal.sent()).isZero();
         // forced requests are not the canary's: its own cluster has served none of them
         Thread.sleep(3000); // the stats reads' bucket refills after the hostile burst
         String after = Traffic.raw(PORT, EnvoyConfigRenderer.STATS_HOST, "GET", StatsHost.ANALYSIS_PATH,

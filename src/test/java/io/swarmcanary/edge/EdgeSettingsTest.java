@@ -10,7 +10,7 @@ import org.junit.jupiter.api.Test;
 class EdgeSettingsTest {
     private static EdgeSettings xds() {
         return new EdgeSettings("envoy", "envoy:1", 10000, List.of("envoy-net"), List.of(), null, EdgeSettings.XDS,
-                new EdgeSettings.Xds("swarm-canary/cli:latest", 10001));
+                new EdgeSettings.Xds("swarm-canary/cli:latest"));
     }
 
     @Test
@@ -36,10 +36,15 @@ class EdgeSettingsTest {
                 .isInstanceOf(UserInputException.class).hasMessageContaining("invalid --delivery 'carrier-pigeon'");
         assertThatThrownBy(() -> new EdgeSettings("envoy", "envoy:1", 10000, List.of(), List.of(), null, "xds"))
                 .isInstanceOf(UserInputException.class).hasMessageContaining("control plane");
-        assertThatThrownBy(() -> new EdgeSettings("envoy", "envoy:1", 10000, List.of(), List.of(), null, "xds",
-                new EdgeSettings.Xds("cli:1", 10000)))
-                .isInstanceOf(UserInputException.class).hasMessageContaining("--xds-status-port must differ");
-        assertThatThrownBy(() -> new EdgeSettings.Xds("cli:1", 70000))
-                .isInstanceOf(UserInputException.class).hasMessageContaining("--xds-status-port");
+        assertThatThrownBy(() -> new EdgeSettings.Xds(" "))
+                .isInstanceOf(UserInputException.class).hasMessageContaining("--control-plane-image");
+    }
+
+    @Test
+    void anXdsEdgeStoredWithAPublishedStatusPortStillParsesWithoutIt() {
+        String old = "{\"name\":\"envoy\",\"image\":\"envoy:1\",\"port\":10000,\"networks\":[\"envoy-net\"],"
+                + "\"constraints\":[],\"templateConfig\":null,\"delivery\":\"xds\","
+                + "\"xds\":{\"image\":\"swarm-canary/cli:latest\",\"statusPort\":10001}}";
+        assertThat(EdgeSettings.fromJson(old)).isEqualTo(xds());
     }
 }

@@ -31,7 +31,7 @@ class EveryEnvoyTest {
     }
 
     private static final EdgeSettings XDS_EDGE = new EdgeSettings("envoy", "envoy:1", 10000, List.of("envoy-net"), List.of(),
-            null, EdgeSettings.XDS, new EdgeSettings.Xds("swarm-canary/cli:latest", 10001));
+            null, EdgeSettings.XDS, new EdgeSettings.Xds("swarm-canary/cli:latest"));
 
     private static XdsDelivery xds(XdsStatus.Envoy... streams) {
         XdsStatus status = new XdsStatus("envoy", NEW, "clusters-1", null, List.of(streams));
@@ -60,7 +60,8 @@ class EveryEnvoyTest {
                 stream(3, "10.0.1.9", NEW), stream(4, "10.0.1.6", OLD));
         assertThat(status.ackedRevision()).isEqualTo(1L);
         assertThat(status.upToDate()).isFalse();
-        assertThat(status.describe()).contains("4/2 Envoys connected, 1 up to date (NOT up to date)");
+        // connected: the streams of running Envoy tasks (the gone task's is not one of them)
+        assertThat(status.describe()).contains("3/2 Envoys connected, 1 up to date (NOT up to date)");
 
         EdgeManager.DeliveryStatus caughtUp = xdsStatus(running, stream(1, "10.0.1.5", NEW), stream(4, "10.0.1.6", NEW));
         assertThat(caughtUp.ackedRevision()).isEqualTo(2L);
@@ -90,6 +91,27 @@ class EveryEnvoyTest {
     void aTaskOnSeveralNetworksIsMatchedByAnyOfItsAddresses() {
         List<TaskInfo> running = List.of(envoyTask("task-a", "n1", "10.0.1.5", "10.0.2.7"));
         assertThat(xdsLook(running, stream(1, "10.0.2.7", NEW)).served()).isTrue();
+    }
+
+    @Test
+    void onlyAStreamFromARunningEnvoyTaskCountsNeitherAFakeAckNorAFakeNack() {
+        List<TaskInfo> running = List.of(envoyTask("task-a", "n1", "10.0.9.5"));
+        // something else on the network ACKs everything: it never stands for the task
+        Delivery.Look fakeAck = xdsLook(running, stream(1, "10.0.9.66", NEW), stream(2, "10.0.9.5", OLD));
+        assertThat(fakeAck.served()).isFalse();
+        XdsStatus.Envoy fakeNack = new XdsStatus.Envoy(3, "10.0.9.66", "envoy", "2026-11-29T00:00:00Z", OLD, "clusters-1",
+                "routes: made up");
+        Delivery.Look look = xdsLook(running, fakeNack, stream(2, "10.0.9.5", NEW));
+        assertThat(look.rejection()).isNull();
+        assertThat(look.served()).isTrue();
+    }
+
+    @Test
+    void aTaskWhoseAddressIsNotReportedYetIsWaitedForNotCountedByStreams() {
+        List<TaskInfo> running = List.of(envoyTask("task-a", "n1"));
+        Delivery.Look look = xdsLook(running, stream(1, "10.0.9.5", NEW));
+        assertThat(look.served()).isFalse();
+        assertThat(look.seen()).contains("its address not reported yet");
     }
 
     // ---- redeploy: each node's own listener must serve the revision

@@ -72,9 +72,7 @@ class ManyTeamsIT {
             swarm.removeTrack(app(t) + "-prod");
         }
         swarm.removeTrack("shop" + PREFIX.substring(PREFIX.length() - 6) + "-prod");
-        for (String service : List.of(EDGE, EDGE + "-xds")) {
-            swarm.service(service).ifPresent(s -> swarm.docker.removeServiceCmd(s.getId()).exec());
-        }
+        swarm.removeEdge(EDGE); // and its control plane, and their networks
         Bed.removeCliImage(IMAGE);
         swarm.close();
     }
@@ -92,7 +90,7 @@ class ManyTeamsIT {
         static Pipeline of(int t) {
             DockerConnection docker = DockerConnection.fromEnvironment();
             DockerSwarmGateway gateway = new DockerSwarmGateway(docker);
-            EdgeManager edges = new EdgeManager(gateway, EdgeProbe.http(Bed.PROBE_HOST, gateway), ControlPlaneClient.http(Bed.PROBE_HOST),
+            EdgeManager edges = new EdgeManager(gateway, EdgeProbe.http(Bed.PROBE_HOST, gateway), ControlPlaneClient.throughEdge(Bed.PROBE_HOST, EdgeKey.statsTokens(gateway)),
                     Clock.systemUTC(), Duration.ofMinutes(3));
             return new Pipeline(new Track(app(t), "prod"), new Canary(gateway, edges, EDGE), edges,
                     new Deployer(gateway, Clock.systemUTC(), Map.of()), docker);
@@ -187,8 +185,9 @@ class ManyTeamsIT {
 
         // the union of every pipeline's end state, in the route table and in what the live Envoy answers
         Pipeline reader = Pipeline.of(0);
-        EdgeManager edges = new EdgeManager(new DockerSwarmGateway(reader.docker()), EdgeProbe.http(Bed.PROBE_HOST, new DockerSwarmGateway(reader.docker())),
-                ControlPlaneClient.http(Bed.PROBE_HOST), Clock.systemUTC(), Duration.ofMinutes(1));
+        DockerSwarmGateway readerGateway = new DockerSwarmGateway(reader.docker());
+        EdgeManager edges = new EdgeManager(readerGateway, EdgeProbe.http(Bed.PROBE_HOST, readerGateway),
+                ControlPlaneClient.throughEdge(Bed.PROBE_HOST, EdgeKey.statsTokens(readerGateway)), Clock.systemUTC(), Duration.ofMinutes(1));
         RouteTable table = edges.require(EDGE).routes();
         Map<String, List<ServiceInfo>> releases = edges.releasesByTrack(EDGE);
         for (int t = 0; t < TRACKS; t++) {

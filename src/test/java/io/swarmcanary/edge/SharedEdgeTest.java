@@ -319,7 +319,7 @@ class SharedEdgeTest {
         RouteTable.TrackEntry rolledBack = new RouteTable.TrackEntry(Map.of(picsV1, 100), null, picsV1, null, List.of(picsV2));
         RouteTable routes = routes().with(pics.name(), rolledBack);
         EdgeSettings redeploy = pipelineOfPics.require(EDGE).settings();
-        EdgeSettings xds = redeploy.withDelivery(EdgeSettings.XDS, new EdgeSettings.Xds("cli", 10001));
+        EdgeSettings xds = redeploy.withDelivery(EdgeSettings.XDS, new EdgeSettings.Xds("cli"));
         var releases = pipelineOfPics.releasesByTrack(EDGE);
         EdgeManager.Plan xdsPlan = pipelineOfPics.plan(xds, routes, Optional.empty(), releases);
         var overXds = xdsPlan.edgeRoutes().tracks().stream()

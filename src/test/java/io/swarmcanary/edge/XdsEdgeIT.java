@@ -73,8 +73,8 @@ class XdsEdgeIT {
         // configs and the network stay in use until the tasks are gone
         for (int attempt = 0; attempt < 60; attempt++) {
             var configs = swarm.docker.listConfigsCmd().withFilters(Map.of("label", List.of("io.swarm-canary.edge=" + EDGE))).exec();
-            boolean networkGone = swarm.docker.listNetworksCmd().withNameFilter(EDGE + "-net").exec().stream()
-                    .noneMatch(n -> n.getName().equals(EDGE + "-net"));
+            boolean networkGone = swarm.docker.listNetworksCmd().withNameFilter(EDGE + "-").exec().stream()
+                    .noneMatch(n -> n.getName().equals(EDGE + "-net") || n.getName().equals(EDGE + "-xds-net"));
             if (configs.isEmpty() && networkGone) {
                 break;
             }
@@ -85,10 +85,12 @@ class XdsEdgeIT {
                     // retried below
                 }
             });
-            try {
-                swarm.docker.removeNetworkCmd(EDGE + "-net").exec();
-            } catch (RuntimeException inUseOrGone) {
-                // retried
+            for (String network : List.of(EDGE + "-net", EDGE + "-xds-net")) {
+                try {
+                    swarm.docker.removeNetworkCmd(network).exec();
+                } catch (RuntimeException inUseOrGone) {
+                    // retried
+                }
             }
             TestSwarm.sleep(500);
         }

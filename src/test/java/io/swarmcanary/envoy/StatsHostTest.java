@@ -109,4 +109,42 @@ class StatsHostTest {
                 .render(edge(withCanary("files", "webdev", "files.example.com")), Optional.empty());
         assertThat(noKey).doesNotContain(EnvoyConfigRenderer.STATS_HOST).doesNotContain(EnvoyConfigRenderer.ADMIN_CLUSTER);
     }
+
+    @Test
+    void anXdsEdgesStatsHostForwardsExactlyTheControlPlanesStatusAndRefreshWithTheStatsToken() {
+        String xds = renderer.withControlPlane("tasks.envoy-xds", 18001)
+                .render(edge(withCanary("files", "webdev", "files.example.com")), Optional.empty());
+        assertThat(new EnvoyConfigValidator().validate(xds).describe()).isEqualTo("valid");
+        JsonNode host = statsHost(xds);
+        // the host's own token requirement covers these routes too
+        assertThat(host.at("/typed_per_filter_config/envoy.filters.http.jwt_authn/requirement_name").asText())
+                .isEqualTo("swarm_canary_stats");
+        List<String> toControlPlane = new ArrayList<>();
+        JsonNode routes = host.path("routes");
+        for (JsonNode route : routes) {
+            if (route.at("/route/cluster").asText().equals(EnvoyConfigRenderer.CONTROL_PLANE_CLUSTER)) {
+                String path = route.at("/match/path").asText();
+                assertThat(route.at("/match/headers/1/string_match/exact").asText()).as("no query string").isEqualTo(path);
+                toControlPlane.add(route.at("/match/headers/0/string_match/exact").asText() + " " + path + " -> "
+                        + route.at("/route/prefix_rewrite").asText());
+                assertThat(route.at("/typed_per_filter_config/envoy.filters.http.local_ratelimit/token_bucket/max_tokens")
+                        .asInt()).isPositive();
+            }
+        }
+        assertThat(toControlPlane).containsExactly(
+                "GET " + EnvoyConfigRenderer.CONTROL_PLANE_STATUS_PATH + " -> /status",
+                "POST " + EnvoyConfigRenderer.CONTROL_PLANE_REFRESH_PATH + " -> /refresh");
+        assertThat(routes.get(routes.size() - 1).at("/direct_response/status").asInt()).isEqualTo(404);
+        JsonNode cluster = null;
+        for (JsonNode c : at(xds, "/static_resources/clusters")) {
+            if (c.path("name").asText().equals(EnvoyConfigRenderer.CONTROL_PLANE_CLUSTER)) {
+                cluster = c;
+            }
+        }
+        assertThat(cluster).isNotNull();
+        JsonNode socket = cluster.at("/load_assignment/endpoints/0/lb_endpoints/0/endpoint/address/socket_address");
+        assertThat(socket.path("address").asText() + ":" + socket.path("port_value").asInt()).isEqualTo("tasks.envoy-xds:18001");
+        // a redeploy edge has no control plane, so none of it
+        assertThat(yaml).doesNotContain(EnvoyConfigRenderer.CONTROL_PLANE_CLUSTER).doesNotContain("/swarm-canary/control-plane");
+    }
 }

@@ -33,6 +33,11 @@ class XdsConfigTest {
         assertThat(bootstrap).contains("route_config_name: \"swarm_canary\"").contains("ads: {}")
                 .contains("cluster_name: \"" + XdsConfig.XDS_CLUSTER + "\"").contains("address: \"tasks.envoy-xds\"")
                 .doesNotContain("virtual_hosts").doesNotContain("files-webdev");
+        // the stats host (an edge with its key) reaches the control plane's status over a static cluster; the routes to
+        // it come over RDS
+        assertThat(xds.bootstrap("envoy", 10000, Optional.empty(), "tasks.envoy-xds", 18000, Optional.of(Fixtures.KEY.publicJwks())))
+                .contains("name: \"" + EnvoyConfigRenderer.CONTROL_PLANE_CLUSTER + "\"").contains("port_value: 18001")
+                .doesNotContain(EnvoyConfigRenderer.CONTROL_PLANE_STATUS_PATH);
         // no route table in it: a shift never changes the file Envoy starts with
         assertThat(xds.bootstrap("envoy", 10000, Optional.empty(), "tasks.envoy-xds", 18000)).isEqualTo(bootstrap);
     }

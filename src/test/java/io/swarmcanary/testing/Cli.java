@@ -24,6 +24,12 @@ public final class Cli {
     }
 
     public record Result(int exitCode, String stdout, String stderr) {
+        /** Asserts the command succeeded (exit 0, its output in the message otherwise). */
+        public Result ok() {
+            org.assertj.core.api.Assertions.assertThat(exitCode).as(toString()).isZero();
+            return this;
+        }
+
         public String all() {
             return stdout + "\n" + stderr;
         }

@@ -186,8 +186,8 @@ public final class FakeSwarm implements SwarmGateway {
     }
 
     @Override
-    public NetworkInfo createOverlayNetwork(String name, Map<String, String> labels) {
-        NetworkInfo n = new NetworkInfo("net" + ids.incrementAndGet(), name, "overlay", "swarm", false);
+    public NetworkInfo createOverlayNetwork(String name, Map<String, String> labels, boolean internal) {
+        NetworkInfo n = new NetworkInfo("net" + ids.incrementAndGet(), name, "overlay", "swarm", internal);
         networks.put(name, n);
         return n;
     }

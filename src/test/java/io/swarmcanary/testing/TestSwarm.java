@@ -123,15 +123,19 @@ public final class TestSwarm implements AutoCloseable {
 
     /** Removes an edge made by a test: its service, then its configs and network once its tasks are gone. */
     public void removeEdge(String edge) {
-        try {
-            docker.removeServiceCmd(edge).exec();
-        } catch (NotFoundException ignored) {
-            // gone already
+        for (String service : List.of(edge, edge + "-xds")) { // an xds edge's control plane too
+            try {
+                docker.removeServiceCmd(service).exec();
+            } catch (NotFoundException ignored) {
+                // gone already
+            }
         }
+        // the edge's own network and an xds edge's control-plane network
+        List<String> names = List.of(edge + "-net", edge + "-xds-net");
         for (int attempt = 0; attempt < 60; attempt++) {
             var configs = docker.listConfigsCmd().withFilters(Map.of("label", List.of("io.swarm-canary.edge=" + edge))).exec();
-            var networks = docker.listNetworksCmd().withNameFilter(edge + "-net").exec().stream()
-                    .filter(n -> n.getName().equals(edge + "-net")).toList();
+            var networks = docker.listNetworksCmd().withNameFilter(edge + "-").exec().stream()
+                    .filter(n -> names.contains(n.getName())).toList();
             if (configs.isEmpty() && networks.isEmpty()) {
                 return;
             }

@@ -78,4 +78,44 @@ public final class Traffic {
         }
         return counts;
     }
+
+    /** Normal requests every 20 ms on a thread of their own, counted, until closed: "normal traffic kept 0 failures". */
+    public static final class Steady implements AutoCloseable {
+        private final AtomicInteger sent = new AtomicInteger();
+        private final AtomicInteger failed = new AtomicInteger();
+        private final Thread thread;
+
+        public Steady(int port, String host) {
+            thread = new Thread(() -> {
+                while (!Thread.currentThread().isInterrupted()) {
+                    try {
+                        sent.incrementAndGet();
+                        if (get(port, host, Map.of()).statusCode() != 200) {
+                            failed.incrementAndGet();
+                        }
+                        Thread.sleep(20);
+                    } catch (InterruptedException e) {
+                        return;
+                    } catch (Exception e) {
+                        failed.incrementAndGet();
+                    }
+                }
+            });
+            thread.start();
+        }
+
+        public int sent() {
+            return sent.get();
+        }
+
+        public int failed() {
+            return failed.get();
+        }
+
+        @Override
+        public void close() throws InterruptedException {
+            thread.interrupt();
+            thread.join(10_000);
+        }
+    }
 }

@@ -1,0 +1,34 @@
+package io.swarmcanary.edge;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.swarmcanary.swarm.ServiceDefinition;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** What edge ensure asks Swarm for, for an xds edge's control plane and its Envoys. */
+class ControlPlaneServiceTest {
+    private final EdgeSettings settings = new EdgeSettings("envoy", "envoy:1", 10000, List.of("envoy-net"), List.of(), null,
+            EdgeSettings.XDS, new EdgeSettings.Xds("swarm-canary/cli:latest"));
+
+    @Test
+    void theControlPlanePublishesNothingAndSitsOnlyOnTheNetworkItSharesWithTheEnvoys() {
+        ServiceDefinition d = XdsDelivery.controlPlaneDefinition(settings);
+        assertThat(d.ports()).isEmpty();
+        assertThat(d.networks()).containsExactly("envoy-xds-net");
+        assertThat(EdgeManager.envoyNetworks(settings)).containsExactly("envoy-net", "envoy-xds-net");
+        // the releases join the edge's first network, never the control plane's
+        assertThat(settings.networks().get(0)).isEqualTo("envoy-net");
+        EdgeSettings redeploy = settings.withDelivery(EdgeSettings.REDEPLOY, null);
+        assertThat(EdgeManager.envoyNetworks(redeploy)).containsExactly("envoy-net");
+    }
+
+    @Test
+    void itRunsReadOnlyWithoutCapabilitiesAndTheSocketBoundReadOnly() {
+        ServiceDefinition d = XdsDelivery.controlPlaneDefinition(settings);
+        assertThat(d.options().readOnly()).isTrue();
+        assertThat(d.capabilityDrop()).containsExactly("ALL");
+        assertThat(d.binds()).containsExactly(new ServiceDefinition.BindMount("/var/run/docker.sock", "/var/run/docker.sock", true));
+        assertThat(d.args()).contains("--status-port", "18001");
+    }
+}

@@ -279,47 +279,29 @@ class XdsEdgeIT {
         shift(100); // version 2 takes every request: its tasks are the ones that come and go
         String release = APP + "-webdev-2";
         String token = ok(cli().run("canary-token", "--edge", EDGE, "--stats", "--ttl", "10m")).stdout().strip();
-        AtomicBoolean running = new AtomicBoolean(true);
-        AtomicInteger served = new AtomicInteger();
-        List<String> failures = java.util.Collections.synchronizedList(new ArrayList<>());
-        Thread load = new Thread(() -> {
-            while (running.get()) {
-                try {
-                    String answer = get();
-                    if (answer.startsWith("version=")) {
-                        served.incrementAndGet();
-                    } else {
-                        failures.add(answer);
-                    }
-                } catch (Exception e) {
-                    failures.add(e.toString());
-                }
-            }
-        });
-        load.start();
         Map<String, Double> seconds = new java.util.LinkedHashMap<>();
         Map<String, Integer> failedBy = new java.util.LinkedHashMap<>();
-        try {
+        int sent;
+        try (Traffic.Steady load = new Traffic.Steady(PORT, HOST)) {
             run(List.of("docker", "service", "scale", "--detach", release + "=3"));
             seconds.put("scale 1 -> 3", secondsUntilEveryEnvoyHas(token, release, 3));
-            failedBy.put("scale 1 -> 3", failures.size());
+            failedBy.put("scale 1 -> 3", load.failed());
             run(List.of("docker", "service", "scale", "--detach", release + "=1"));
             seconds.put("scale 3 -> 1", secondsUntilEveryEnvoyHas(token, release, 1));
             TestSwarm.sleep(1000);
-            failedBy.put("scale 3 -> 1", failures.size() - failedBy.get("scale 1 -> 3"));
+            failedBy.put("scale 3 -> 1", load.failed() - failedBy.get("scale 1 -> 3"));
             // one replica replaced: the new task runs before the old one stops (start-first), so there is always a host
             run(List.of("docker", "service", "update", "--force", "--detach=false", "--quiet", release));
             seconds.put("update --force", secondsUntilEveryEnvoyHas(token, release, 1));
             TestSwarm.sleep(1000);
-            failedBy.put("update --force", failures.size() - failedBy.values().stream().mapToInt(Integer::intValue).sum());
-        } finally {
-            running.set(false);
-            load.join();
+            failedBy.put("update --force", load.failed() - failedBy.values().stream().mapToInt(Integer::intValue).sum());
+            sent = load.sent();
         }
         System.out.println("XdsEdgeIT EDS: seconds until every Envoy has the new host count " + seconds + "; failed "
-                + failedBy + "; " + served.get() + " requests served");
-        assertThat(failures).as("failed requests while version 2's tasks came and went, by phase " + failedBy).isEmpty();
-        assertThat(served.get()).isGreaterThan(20);
+                + failedBy + " of " + sent + " requests");
+        assertThat(failedBy.values()).as("failed requests while version 2's tasks came and went, by phase " + failedBy)
+                .containsOnly(0);
+        assertThat(sent).isGreaterThan(20);
         // a task Swarm stops leaves every Envoy within the control plane's poll (1 s) and a push, not a 5 s DNS refresh
         assertThat(seconds.get("scale 3 -> 1")).isLessThan(4.0);
     }

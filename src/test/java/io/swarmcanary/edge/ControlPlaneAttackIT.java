@@ -140,6 +140,7 @@ class ControlPlaneAttackIT {
             script.append("printf 'PRI * HTTP/2.0\\r\\n\\r\\nSM\\r\\n\\r\\n' | timeout 5 nc ").append(host).append(' ')
                     .append(XdsConfig.DEFAULT_GRPC_PORT).append(" >/dev/null 2>&1; ");
         }
+        script.append("true"); // the verdict is in the output: a refused or timed-out last probe is no error of the run
         String envoyContainer = Bed.docker("ps", "-q", "--filter", "label=com.docker.swarm.service.name=" + EDGE).strip()
                 .lines().findFirst().orElseThrow();
         String fromEnvoy = Bed.docker("run", "--rm", "--network", "container:" + envoyContainer, "--entrypoint", "/bin/sh",

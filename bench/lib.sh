@@ -1,6 +1,10 @@
 # shellcheck shell=bash
 # Shared by the benchmarks (sourced; they define say, die and WORK first).
 
+# the three-node bed's names (nodes, sockets): defined once, in the bed's own scripts
+# shellcheck source=testbed/lib/nodes.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../testbed/lib/nodes.sh"
+
 # A private copy of the jar: others rebuild target/ concurrently, and a run must measure one build.
 copy_jar() {
   local attempt
@@ -56,8 +60,8 @@ bench_every_node() {
     return
   fi
   local node
-  for node in scn1 scn2 scn3; do
-    DOCKER_HOST=unix:///run/swarm-canary-bed/$node.sock DOCKER_TLS_VERIFY='' DOCKER_CERT_PATH='' docker "$@"
+  for node in "${BED_NODES[@]}"; do
+    bed_docker "$node" "$@"
   done
 }
 

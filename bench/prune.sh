@@ -39,7 +39,7 @@ IMAGE=swarm-canary/testapp:latest ENVOY_IMAGE=swarm-canary/envoy:latest
 bench_bed
 # the fixture talks to the manager's own socket (replicas 0: no image is pulled)
 export PRUNE_FIXTURE_SOCKET=/var/run/docker.sock
-[[ ${SC_BED:-1} != 3 ]] || PRUNE_FIXTURE_SOCKET=/run/swarm-canary-bed/scn1.sock
+[[ ${SC_BED:-1} != 3 ]] || PRUNE_FIXTURE_SOCKET=$BED_RUN/${BED_NODES[0]}.sock
 copy_jar
 SC=(java -jar "$WORK/swarm-canary.jar")
 now() { echo "$EPOCHREALTIME"; }

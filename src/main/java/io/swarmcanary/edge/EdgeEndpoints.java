@@ -24,7 +24,7 @@ public final class EdgeEndpoints {
         Set<String> networks = Set.copyOf(edgeNetworks);
         Map<String, List<String>> addresses = new LinkedHashMap<>();
         swarm.wantedTasks(services).forEach((service, tasks) -> addresses.put(service, tasks.stream()
-                .filter(t -> t.wanted() && t.running())
+                .filter(TaskInfo::running) // wantedTasks: only tasks Swarm wants running
                 .flatMap(t -> onNetworks(t, networks).stream())
                 .distinct().sorted().toList()));
         return addresses;

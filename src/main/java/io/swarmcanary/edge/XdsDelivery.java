@@ -55,12 +55,16 @@ final class XdsDelivery implements Delivery {
             return new Look(seen, false, rejection);
         }
         XdsStatus s = status.get();
-        List<String> behind = running.stream().filter(t -> s.envoys().stream()
-                        .noneMatch(e -> t.addresses().contains(e.address()) && e.upToDate(s)))
+        List<String> behind = running.stream().filter(t -> !acked(t, s))
                 .map(t -> "task " + t.id().substring(0, Math.min(12, t.id().length())) + " on node " + t.nodeId()
                         + (t.addresses().isEmpty() ? " (its address not reported yet)" : "")).toList();
         return new Look(seen + (behind.isEmpty() ? "" : "; not yet up to date: " + String.join(", ", behind)),
                 behind.isEmpty(), rejection);
+    }
+
+    /** Whether this Envoy task's own stream (its peer address is the task's) has ACKed what the control plane serves. */
+    private static boolean acked(TaskInfo task, XdsStatus status) {
+        return status.envoys().stream().anyMatch(e -> task.addresses().contains(e.address()) && e.upToDate(status));
     }
 
     /** The streams whose peer is a running Envoy task of this edge: only they count. */
@@ -100,8 +104,9 @@ final class XdsDelivery implements Delivery {
         long envoys = running.size();
         String revision = state.service().labels().get(EdgeManager.REVISION);
         Optional<XdsStatus> status = ask(settings, running, ControlPlaneClient::status);
-        long acked = status.map(s -> running.stream().filter(t -> s.envoys().stream().anyMatch(e -> t.addresses().contains(e.address())
-                && revision != null && revision.equals(e.routesVersion()) && e.upToDate(s))).count()).orElse(0L);
+        // per task, as the waits count (upToDate: the stream ACKed the control plane's routes, here the edge's revision)
+        long acked = status.filter(s -> revision != null && revision.equals(s.routesVersion()))
+                .map(s -> running.stream().filter(t -> acked(t, s)).count()).orElse(0L);
         return new EdgeManager.DeliveryStatus(settings.name(), settings.delivery(), revision, envoys,
                 XdsConfig.controlPlaneService(settings.name()), null, status.isPresent(),
                 status.map(s -> (long) ours(s, running).size()).orElse(null), status.isPresent() ? acked : null,

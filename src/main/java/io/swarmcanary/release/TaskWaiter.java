@@ -8,8 +8,10 @@ import java.time.Duration;
 import java.time.Instant;
 import io.swarmcanary.wait.Wait;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 
@@ -93,15 +95,16 @@ public final class TaskWaiter {
      * The engine we talk to knows only its own containers; for a task elsewhere, say where to look.
      */
     private String healthCheck(List<TaskInfo> failed) {
-        TaskInfo seen = null;
-        Optional<SwarmGateway.HealthCheckRun> run = Optional.empty();
-        for (int i = failed.size() - 1; i >= 0 && run.isEmpty(); i--) { // the latest first
-            TaskInfo t = failed.get(i);
-            run = swarm.lastHealthCheck(t.containerId()).filter(h -> h.exitCode() != 0);
-            if (run.isPresent() || (t.unhealthy() && seen == null)) {
-                seen = t;
-            }
-        }
+        List<TaskInfo> latestFirst = new ArrayList<>(failed);
+        Collections.reverse(latestFirst);
+        // the latest task whose check the engine can show failing; else the latest Swarm says was unhealthy
+        Optional<Map.Entry<TaskInfo, SwarmGateway.HealthCheckRun>> shown = latestFirst.stream()
+                .flatMap(t -> swarm.lastHealthCheck(t.containerId()).filter(h -> h.exitCode() != 0).map(h -> Map.entry(t, h))
+                        .stream())
+                .findFirst();
+        TaskInfo seen = shown.map(Map.Entry::getKey)
+                .orElseGet(() -> latestFirst.stream().filter(TaskInfo::unhealthy).findFirst().orElse(null));
+        Optional<SwarmGateway.HealthCheckRun> run = shown.map(Map.Entry::getValue);
         if (seen == null) {
             return "";
         }

@@ -293,11 +293,13 @@ public final class DockerSwarmGateway implements SwarmGateway {
 
     /** The Engine API's {@code ?filters=} for one key: {"key":["value",...]}, URL-encoded. */
     private static String filter(String key, String... values) {
+        return filters(Map.of(key, List.of(values)));
+    }
+
+    /** The Engine API's {@code ?filters=} for several keys (all must match): {"key":["value",...],...}, URL-encoded. */
+    private static String filters(Map<String, ? extends Collection<String>> byKey) {
         var filters = JSON.createObjectNode();
-        var list = filters.putArray(key);
-        for (String v : values) {
-            list.add(v);
-        }
+        byKey.forEach((key, values) -> values.forEach(filters.withArray(key)::add));
         return "?filters=" + URLEncoder.encode(filters.toString(), StandardCharsets.UTF_8);
     }
 
@@ -504,11 +506,8 @@ public final class DockerSwarmGateway implements SwarmGateway {
         if (nameById.isEmpty()) {
             return result;
         }
-        var filters = JSON.createObjectNode();
-        nameById.keySet().forEach(filters.putArray("service")::add);
-        filters.putArray("desired-state").add("running");
-        for (JsonNode t : raw(DockerHttpClient.Request.Method.GET,
-                "/tasks?filters=" + URLEncoder.encode(filters.toString(), StandardCharsets.UTF_8), null, "list tasks")) {
+        for (JsonNode t : raw(DockerHttpClient.Request.Method.GET, "/tasks" + filters(Map.of("service", nameById.keySet(),
+                "desired-state", List.of("running"))), null, "list tasks")) {
             String name = nameById.get(t.path("ServiceID").asText());
             if (name != null) {
                 result.get(name).add(toTaskInfo(t));

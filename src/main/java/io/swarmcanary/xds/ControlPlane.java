@@ -215,8 +215,10 @@ public final class ControlPlane implements AutoCloseable {
                     log.println("serving routes " + resources.routesVersion() + ", clusters " + resources.clustersVersion()
                             + " (" + resources.clusters().size() + " release clusters)");
                 }
-                log.println("serving endpoints " + resources.endpointsVersion() + ": " + resources.endpoints().stream()
-                        .map(e -> e.getClusterName() + "=" + e.getEndpoints(0).getLbEndpointsCount()).toList());
+                if (!resources.endpointsVersion().equals(endpointsVersion)) {
+                    log.println("serving endpoints " + resources.endpointsVersion() + ": " + resources.endpoints().stream()
+                            .map(e -> e.getClusterName() + "=" + e.getEndpoints(0).getLbEndpointsCount()).toList());
+                }
                 routesVersion = resources.routesVersion();
                 clustersVersion = resources.clustersVersion();
                 endpointsVersion = resources.endpointsVersion();

@@ -45,7 +45,7 @@ public final class EdgeCommand {
                 "  swarm-canary edge ensure --template envoy.yaml            # your bootstrap; its route_config",
                 "                                                             # named swarm_canary gets the tracks",
                 "  swarm-canary edge ensure --edge envoy --port 10000 --delivery xds \\",
-                "      --control-plane-image swarm-canary/cli:latest",
+                "      --control-plane-image registry.example.com/swarm-canary/cli:0.1.0",
                 "                                                             # shifts without Envoy restarts",
                 "  # from the team's own Envoy stack file: image, networks, placement constraints, the published port;",
                 "  # the edge always runs global with the generated config (a configs: envoy.yaml is reported, not used)",
@@ -87,8 +87,9 @@ public final class EdgeCommand {
         @Option(names = "--delivery", paramLabel = "redeploy|xds",
                 description = "How configs reach Envoy: redeploy (restarts Envoy) or xds (control plane, no restart). Default: the edge's current delivery, redeploy for a new edge.")
         String delivery;
-        @Option(names = "--control-plane-image", paramLabel = "IMAGE", defaultValue = "swarm-canary/cli:latest",
-                description = "xds: image of the control plane, the swarm-canary image built from this repository's Dockerfile (default: ${DEFAULT-VALUE}).")
+        @Option(names = "--control-plane-image", paramLabel = "IMAGE",
+                description = "xds: image of the control plane, the swarm-canary image built from this repository's Dockerfile"
+                        + " (default: ghcr.io/swarm-canary/cli:VERSION, this CLI's --version). Pinned to its digest when a registry knows it.")
         String controlPlaneImage;
         @Option(names = "--xds-status-port", paramLabel = "PORT",
                 description = "Accepted for older pipelines and ignored (implies --delivery xds): the control plane publishes no port any more; commands read every Envoy's ACK through the edge's stats host, with a stats token.")
@@ -147,7 +148,8 @@ public final class EdgeCommand {
             }
             List<String> nets = networks.isEmpty() ? List.of(EdgeManager.defaultNetwork(edgeOptions.edge)) : networks;
             boolean xdsAsked = EdgeSettings.XDS.equals(delivery) || xdsStatusPort != null;
-            EdgeSettings.Xds xds = xdsAsked ? new EdgeSettings.Xds(controlPlaneImage) : null;
+            EdgeSettings.Xds xds = xdsAsked ? new EdgeSettings.Xds(
+                    controlPlaneImage != null ? controlPlaneImage : io.swarmcanary.ProductVersion.controlPlaneImage()) : null;
             if (xdsStatusPort != null) { // accepted so existing pipelines keep working; nothing is published any more
                 composeWarnings = concat(composeWarnings, List.of("--xds-status-port is no longer used: the control plane"
                         + " publishes no port, its status is read through the edge's stats host (with a stats token)"));

@@ -83,8 +83,9 @@ public final class PruneCommand implements Callable<Integer>, SwarmCanary.JsonEr
             description = "With --images: also remove unused images carrying this label, older than --older-than.")
     String imageLabel;
 
-    @Option(names = "--prune-image", defaultValue = "swarm-canary/docker-cli:latest", paramLabel = "IMAGE",
-            description = "Image with the docker CLI for the node job (default: ${DEFAULT-VALUE}; e.g. docker:27-cli).")
+    @Option(names = "--prune-image", defaultValue = "docker.io/library/docker:27-cli", paramLabel = "IMAGE",
+            description = "Image with the docker CLI for the node job (default: ${DEFAULT-VALUE}, the Docker project's own);"
+                    + " it gets each node's docker.sock, so it is pinned to its digest when a registry knows it.")
     String pruneImage;
 
     @Option(names = "--no-image-check", description = "Do not require --prune-image on this node (nodes pull it from a registry).")
@@ -121,11 +122,10 @@ public final class PruneCommand implements Callable<Integer>, SwarmCanary.JsonEr
             long t0 = System.nanoTime();
             ClusterState state = ClusterState.read(swarm, clock.instant());
             requireKnown(policy, state);
-            if (images) {
-                // the job's nodes pull with this run's login: a wrong one is exit 2 naming the registry
-                io.swarmcanary.release.ImageResolver.resolve(swarm, pruneImage, !noImageCheck, false, "--prune-image",
-                        "Nothing was removed.", progress);
-            }
+            // the job's nodes pull with this run's login: a wrong one is exit 2 naming the registry; the digest
+            // pins what gets docker.sock on every node to the bytes checked now
+            String jobImage = !images ? pruneImage : io.swarmcanary.release.ImageResolver.resolve(swarm, pruneImage,
+                    !noImageCheck, true, "--prune-image", "Nothing was removed.", progress).reference();
             PrunePlanner planner = new PrunePlanner();
             PrunePlan plan = planner.plan(state, policy);
             long planCalls = cluster.apiCalls();
@@ -157,7 +157,7 @@ public final class PruneCommand implements Callable<Integer>, SwarmCanary.JsonEr
             long t1 = System.nanoTime();
             NodeCleanup cleanup = new NodeCleanup(swarm, clock);
             PruneExecutor.Result result = new PruneExecutor(swarm, planner, clock).apply(plan, state,
-                    Optional.of((imgs, tracks, removed, p, pr) -> cleanup.run(pruneImage, imgs, tracks, removed, p, jobTimeout, pr)),
+                    Optional.of((imgs, tracks, removed, p, pr) -> cleanup.run(jobImage, imgs, tracks, removed, p, jobTimeout, pr)),
                     progress);
             stats.put("applySeconds", round((System.nanoTime() - t1) / 1e9));
             stats.put("applyApiCalls", cluster.apiCalls() - planCalls);

@@ -134,8 +134,7 @@ public final class SwarmCanary {
     static final class Version implements CommandLine.IVersionProvider {
         @Override
         public String[] getVersion() {
-            String v = SwarmCanary.class.getPackage().getImplementationVersion();
-            return new String[] {"swarm-canary " + (v == null ? "dev" : v)};
+            return new String[] {"swarm-canary " + io.swarmcanary.ProductVersion.current()};
         }
     }
 }

@@ -204,10 +204,11 @@ public final class EdgeManager {
         // the registry is asked with this run's login (a wrong one is exit 2 naming the registry, even with
         // --no-image-check: the nodes could not pull either), then the node
         ImageResolver.resolve(swarm, settings.image(), checkImage, false, "image", "Nothing was changed.", progress);
-        if (settings.usesXds()) {
-            ImageResolver.resolve(swarm, settings.xds().image(), checkImage, false, "control plane image",
+        if (settings.usesXds()) { // it gets docker.sock: pinned to the digest a registry gives, so no tag move reaches it
+            String pinned = ImageResolver.resolve(swarm, settings.xds().image(), checkImage, true, "control plane image",
                     "Build it (docker build -t " + settings.xds().image() + " .) or pass --control-plane-image. Nothing was changed.",
-                    progress);
+                    progress).reference();
+            settings = settings.withDelivery(EdgeSettings.XDS, new EdgeSettings.Xds(pinned));
         }
         RouteTable routes = current.map(EdgeState::routes).orElse(RouteTable.empty());
         // render and validate before touching anything

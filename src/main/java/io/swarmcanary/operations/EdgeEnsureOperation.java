@@ -29,7 +29,8 @@ public final class EdgeEnsureOperation {
         return new EdgeEnsurePlan(s.name(), true, p.outcome(), s.delivery(), s.image(), s.port(), s.networks(),
                 p.networksToCreate(), s.templateConfig(), p.createsTemplate(), p.controlPlane(), p.plan().revision(),
                 p.current().map(e -> e.service().labels().get(EdgeManager.REVISION)).orElse(null), p.config(),
-                EdgeManager.weightsByVersion(p.plan()), concat(p.plan().warnings(), request.warnings()));
+                EdgeManager.weightsByVersion(p.plan()), concat(p.plan().warnings(), request.warnings()),
+                s.usesXds() ? s.xds().image() : null);
     }
 
     /** Creates or updates the edge; returns once the live Envoys serve its config. */

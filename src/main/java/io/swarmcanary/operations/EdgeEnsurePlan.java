@@ -12,11 +12,14 @@ import java.util.Map;
  * @param template         the Swarm config holding the user's bootstrap, null for the built-in one
  * @param controlPlane     what would happen to an xds edge's control plane: create, update, remove or none
  * @param config           the content-addressed Swarm config that would hold the edge's config
+ * @param controlPlaneImage an xds edge's control-plane image as its service would get it (digest-pinned when a
+ *                          registry knows it), null for redeploy
  */
 public record EdgeEnsurePlan(String edge, boolean dryRun, String outcome, String delivery, String image, int port,
                              List<String> networks, List<String> networksToCreate, String template, boolean createsTemplate,
                              String controlPlane, String revision, String currentRevision, String config,
-                             Map<String, Map<String, Integer>> weights, List<String> warnings) {
+                             Map<String, Map<String, Integer>> weights, List<String> warnings,
+                             String controlPlaneImage) {
     public List<String> text() {
         List<String> lines = new ArrayList<>();
         lines.add("dry run: edge " + edge + " " + switch (outcome) {
@@ -30,7 +33,8 @@ public record EdgeEnsurePlan(String edge, boolean dryRun, String outcome, String
             lines.add("  would store the template as config " + template);
         }
         if (!"none".equals(controlPlane)) {
-            lines.add("  control plane: would " + controlPlane + " it");
+            lines.add("  control plane: would " + controlPlane + " it" + (controlPlaneImage == null ? "" : " (image "
+                    + controlPlaneImage + ")"));
         }
         weights.forEach((track, w) -> lines.add("  track " + track + ": " + w));
         warnings.forEach(w -> lines.add("  warning: " + w));

@@ -5,7 +5,12 @@ import io.swarmcanary.edge.EdgeKey;
 import io.swarmcanary.edge.EdgeManager;
 import io.swarmcanary.envoy.EnvoyConfigRenderer;
 import io.swarmcanary.release.Track;
+import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.LinkedHashMap;
@@ -29,6 +34,8 @@ import picocli.CommandLine.Spec;
         footer = {"", "Examples:",
                 "  curl -H \"" + EnvoyConfigRenderer.TOKEN_HEADER + ": $(swarm-canary canary-token --app files --env webdev)\" https://files.example.com/",
                 "  swarm-canary canary-token --app files --env webdev --ttl 10m",
+                "  # for a script or a pipeline: the token in a file only its owner reads, the JSON without it",
+                "  swarm-canary canary-token --app files --env webdev --out \"$TMP/token\" --output json",
                 "  # a token for Prometheus scraping the stats host (Host swarm-canary-stats, GET /stats/prometheus),",
                 "  # as its bearer token; renew it before it expires (at most 31 days)",
                 "  swarm-canary canary-token --stats --ttl 30d > /etc/prometheus/edge-token"})
@@ -43,6 +50,9 @@ public final class CanaryTokenCommand implements Callable<Integer>, SwarmCanary.
     @Option(names = "--stats", description = "A token that reads the stats host instead (for Prometheus).") boolean stats;
     @Option(names = "--ttl", defaultValue = "1h", converter = Durations.class, paramLabel = "DURATION",
             description = "How long the token works (default: ${DEFAULT-VALUE}; at most 31 days).") Duration ttl;
+    @Option(names = "--out", paramLabel = "FILE",
+            description = "Write the token to FILE (created or replaced, readable by its owner only) instead of stdout;"
+                    + " --output json then says where it is and never carries the token.") Path outFile;
 
     @Override
     public Output output() {
@@ -64,25 +74,55 @@ public final class CanaryTokenCommand implements Callable<Integer>, SwarmCanary.
             var ops = edgeOptions.operations(cluster);
             EdgeKey key = EdgeKey.read(ops.swarm()).orElseThrow(() -> new UserInputException("this cluster has no edge key yet;"
                     + " run 'swarm-canary edge ensure' with this version first. Nothing was changed."));
+            Boolean forcing = null;
             if (!stats) {
-                ops.edges().read(edgeOptions.edge).filter(e -> !e.settings().forcesCanary()).ifPresent(e -> output.progress().info(
-                        "warning: edge " + edgeOptions.edge + " does not force canaries: this token routes nothing until"
-                                + " 'swarm-canary edge ensure --edge " + edgeOptions.edge + " --force-canary on'"));
+                forcing = ops.edges().read(edgeOptions.edge).map(e -> e.settings().forcesCanary()).orElse(null);
+                if (!Boolean.TRUE.equals(forcing)) {
+                    output.progress().info("warning: edge " + edgeOptions.edge + (forcing == null ? " does not exist" : " does not"
+                            + " force canaries") + ": this token routes nothing until 'swarm-canary edge ensure --edge "
+                            + edgeOptions.edge + " --force-canary on'");
+                }
             }
             Instant now = Instant.now();
             String token = key.mint(audience, ttl, now);
+            if (outFile != null) {
+                writeOwnerOnly(outFile, token);
+            }
             PrintWriter out = spec.commandLine().getOut();
             if (output.json()) {
                 Map<String, Object> json = new LinkedHashMap<>();
-                json.put("token", token);
+                if (outFile == null) {
+                    json.put("token", token);
+                } else {
+                    json.put("file", outFile.toAbsolutePath().toString());
+                }
                 json.put("audience", audience);
                 json.put("header", EnvoyConfigRenderer.TOKEN_HEADER);
                 json.put("expires", now.plus(ttl).toString());
+                if (!stats) {
+                    json.put("edge", edgeOptions.edge);
+                    json.put("edgeForcesCanary", forcing != null && forcing);
+                }
                 output.printJson(out, json);
-            } else {
+            } else if (outFile == null) {
                 out.println(token);
+            } else {
+                out.println("token for " + audience + " written to " + outFile + " (expires " + now.plus(ttl) + ")");
             }
             return 0;
+        }
+    }
+
+    /** The token never exists with wider permissions, not even for a moment: the file is made 0600 before it is written. */
+    private static void writeOwnerOnly(Path file, String token) {
+        try {
+            Path tmp = Files.createTempFile(file.toAbsolutePath().getParent(), ".canary-token", ".tmp",
+                    PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+            Files.writeString(tmp, token + "\n");
+            Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException e) {
+            throw new UserInputException("cannot write the token to --out " + file + ": " + e.getMessage()
+                    + ". Give a file in a directory this user can write. Nothing was changed.");
         }
     }
 }

@@ -195,6 +195,31 @@ class CliAnswersTest {
     }
 
     @Test
+    void aCanaryTokenForAPipelineIsWrittenToAFileOnlyItsOwnerReadsAndNeverPrinted() throws IOException {
+        anEdge(10000);
+        aCanary();
+        assertThat(cli("edge", "ensure", "--edge", EDGE, "--port", "10000", "--force-canary", "on").exit()).isZero();
+        Path file = dir.resolve("token");
+
+        Answer answer = cli(on("canary-token", "--ttl", "15m", "--out", file.toString()));
+
+        assertThat(answer.exit()).isZero();
+        String token = Files.readString(file).trim();
+        assertThat(token).matches("[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+"); // a JWS: header.payload.signature
+        assertThat(java.nio.file.Files.getPosixFilePermissions(file)).containsExactlyInAnyOrder(
+                java.nio.file.attribute.PosixFilePermission.OWNER_READ, java.nio.file.attribute.PosixFilePermission.OWNER_WRITE);
+        assertThat(answer.text()).doesNotContain(token);
+        assertThat(answer.json().get("file").asText()).isEqualTo(file.toAbsolutePath().toString());
+        assertThat(answer.json().get("edgeForcesCanary").asBoolean()).isTrue();
+        CliJsonFixtures.check("canary-token", answer.text());
+
+        assertThat(cli("edge", "ensure", "--edge", EDGE, "--port", "10000", "--force-canary", "off").exit()).isZero();
+        Answer notForcing = cli(on("canary-token", "--out", file.toString()));
+        assertThat(notForcing.json().get("edgeForcesCanary").asBoolean()).isFalse();
+        assertThat(Files.readString(file).trim()).isNotEqualTo(token); // replaced, not appended
+    }
+
+    @Test
     void aDeployWhoseTasksFailIsExit1() {
         anEdge(10000);
         swarm.taskError.put("files-webdev-1_0_10", "task: non-zero exit (1): the application could not open its port");

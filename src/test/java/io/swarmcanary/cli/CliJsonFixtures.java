@@ -37,7 +37,7 @@ public final class CliJsonFixtures {
 
     /**
      * Values that differ from run to run though the answer is the same: how long it took, when it ran, how old a
-     * release is, the temporary directory a file was written to, and the revision (a hash of the Envoy config, which
+     * release is, the temporary directory a file was written to, the token file's path and expiry, and the revision (a hash of the Envoy config, which
      * holds the edge's port: the analyze answers come from an edge on a free port). The steps read none of them.
      */
     static final Map<String, JsonNode> VOLATILE = Map.of(
@@ -46,7 +46,9 @@ public final class CliJsonFixtures {
             "startedAt", JSON.getNodeFactory().textNode("2026-01-01T00:00:00Z"),
             "endedAt", JSON.getNodeFactory().textNode("2026-01-01T00:01:00Z"),
             "out", JSON.getNodeFactory().textNode("swarm-canary-report.html"),
-            "revision", JSON.getNodeFactory().textNode("0123456789ab"));
+            "revision", JSON.getNodeFactory().textNode("0123456789ab"),
+            "expires", JSON.getNodeFactory().textNode("2026-01-01T00:15:00Z"),
+            "file", JSON.getNodeFactory().textNode("/tmp/swarm-canary/canary-token"));
 
     /** The answer with every {@link #VOLATILE} field set to its fixed value (the one place this is done). */
     static JsonNode normalised(JsonNode node) {

@@ -12,7 +12,7 @@ import com.cloudbees.groovy.cps.NonCPS
 static final Set<String> PARAMETERS = ['app', 'env', 'version', 'image', 'secrets', 'weights', 'approval', 'submitter',
         'approvalTimeout', 'replicas', 'port', 'domains', 'networks', 'envVars', 'healthCmd', 'healthStartPeriod',
         'constraints', 'deployTimeout', 'edge', 'dockerHost', 'dockerCredentialsId', 'replaceCanary', 'imageCheck', 'compose', 'composeStash', 'service', 'stack', 'nodeLabel',
-        'analysis', 'milestone', 'agentTimeout', 'registry', 'registryCredentialsId'] as Set
+        'analysis', 'milestone', 'agentTimeout', 'registry', 'registryCredentialsId', 'verify'] as Set
 
 @groovy.transform.Field
 static final List<Integer> DEFAULT_WEIGHTS = Collections.unmodifiableList([5, 25, 50, 100])
@@ -122,12 +122,19 @@ private Map lifecycle(Map plan) {
         }
         if (first == 'done') {
             echo "swarmCanaryDeploy: ${plan.version}: ${actions[0].reason}"
+            if (plan.verify) {
+                echo "swarmCanaryDeploy: verify was not run: ${plan.version} is not a canary (nothing to verify before it takes traffic)"
+            }
             result.outcome = 'deployed'
             result.weights = answers.deploy.weights
             return result
         }
         if (first == 'deploy') {
             error "swarmCanaryDeploy: ${plan.version} was deployed, but the track now says: ${actions[0].reason}"
+        }
+        if (plan.verify) {
+            doing = "verifying ${plan.version} through the edge before it takes traffic"
+            onAgent(plan) { verifyCanary(plan) }
         }
         for (int i = 0; i < actions.size(); i++) {   // an index loop: the iterator of Jenkins' JSONArray is not serializable
             String action = actions[i].action
@@ -188,6 +195,42 @@ private Map lifecycle(Map plan) {
         error message
     }
 }
+
+/**
+ * The user's verify closure, on this agent, with a token that sends its requests to the canary through the edge
+ * (swarm-canary canary-token): the CLI writes it to a file in a directory of its own that only the agent's user reads,
+ * its path in SWARM_CANARY_TOKEN_FILE; it never enters the pipeline's state, its log or a command line, and the
+ * directory is deleted after.
+ */
+private void verifyCanary(Map plan) {
+    String tokenDir = "${pwd(tmp: true)}/swarm-canary/verify-${UUID.randomUUID()}"
+    String tokenFile = "${tokenDir}/canary-token"
+    List<String> args = ['--app', plan.app, '--env', plan.env, '--ttl', VERIFY_TOKEN_TTL, '--out', tokenFile]
+    if (plan.target.edge) {
+        args += ['--edge', plan.target.edge]
+    }
+    try {
+        def token = swarmCanaryExecute(verb: 'canary-token', args: args, dockerHost: plan.target.dockerHost,
+                dockerCredentialsId: plan.target.dockerCredentialsId)
+        if (token.edgeForcesCanary != true) {
+            error "swarmCanaryDeploy: verify needs the edge ${token.edge} to let a token reach the canary: run " +
+                  "'swarm-canary edge ensure --edge ${token.edge} --force-canary on' once, then re-run"
+        }
+        withEnv(["SWARM_CANARY_TOKEN_FILE=${tokenFile}", "SWARM_CANARY_TOKEN_HEADER=${token.header}"]) {
+            echo "swarmCanaryDeploy: verifying ${plan.version} before it takes traffic: requests with the header " +
+                 "${token.header}: \$(cat \$SWARM_CANARY_TOKEN_FILE) reach it (token valid ${VERIFY_TOKEN_TTL})"
+            plan.verify.call()
+        }
+    } finally {
+        dir(tokenDir) {
+            deleteDir()
+        }
+    }
+}
+
+/** How long the token verify gets works: long enough for a test suite, short enough to be worthless soon after. */
+@groovy.transform.Field
+static final String VERIFY_TOKEN_TTL = '30m'
 
 /** swarm-canary next: the track as the cluster has it now, and what is left for this release. Call it on an agent. */
 private Map nextSteps(Map plan) {
@@ -481,10 +524,19 @@ static Map planOf(Map config) {
             nodeLabel: text(config, 'nodeLabel'), milestone: flag(config, 'milestone', true),
             agentTimeout: config.agentTimeout == null ? 60 : inRange('agentTimeout', config.agentTimeout, 1, 1440), lockResource: "swarm-canary/${app}-${env}".toString(),
             analysisArgs: config.analysis == null ? null : analysisArgsOf(config.analysis, app, env, edge), events: '',
-            compose: text(config, 'compose'), composeStash: text(config, 'composeStash'),
+            compose: text(config, 'compose'), composeStash: text(config, 'composeStash'), verify: verifyOf(config.verify),
             registryCredentialsId: text(config, 'registryCredentialsId'), registry: registryOf(config),
             target: [app: app, env: env, edge: edge, dockerHost: text(config, 'dockerHost'),
                      dockerCredentialsId: text(config, 'dockerCredentialsId')]]
+}
+
+/** verify: a closure (the user's checks against the canary), or nothing. */
+@NonCPS
+private static Closure verifyOf(def verify) {
+    if (verify != null && !(verify instanceof Closure)) {
+        throw new Exception("'verify' is a closure run before the canary takes traffic, a block of steps in braces that tests the canary through the edge; was ${verify}")
+    }
+    return verify
 }
 
 @groovy.transform.Field

@@ -51,7 +51,8 @@ public final class CanaryTokenCommand implements Callable<Integer>, SwarmCanary.
     @Option(names = "--ttl", defaultValue = "1h", converter = Durations.class, paramLabel = "DURATION",
             description = "How long the token works (default: ${DEFAULT-VALUE}; at most 31 days).") Duration ttl;
     @Option(names = "--out", paramLabel = "FILE",
-            description = "Write the token to FILE (created or replaced, readable by its owner only) instead of stdout;"
+            description = "Write the token to FILE (created or replaced, readable by its owner only; a missing directory is"
+                    + " made, for its owner only) instead of stdout;"
                     + " --output json then says where it is and never carries the token.") Path outFile;
 
     @Override
@@ -116,7 +117,11 @@ public final class CanaryTokenCommand implements Callable<Integer>, SwarmCanary.
     /** The token never exists with wider permissions, not even for a moment: the file is made 0600 before it is written. */
     private static void writeOwnerOnly(Path file, String token) {
         try {
-            Path tmp = Files.createTempFile(file.toAbsolutePath().getParent(), ".canary-token", ".tmp",
+            Path dir = file.toAbsolutePath().getParent();
+            if (!Files.isDirectory(dir)) { // a directory of its own for a pipeline's token: only its owner may list it
+                Files.createDirectories(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+            }
+            Path tmp = Files.createTempFile(dir, ".canary-token", ".tmp",
                     PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
             Files.writeString(tmp, token + "\n");
             Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);

@@ -96,6 +96,8 @@ abstract class PipelineTestSupport extends BasePipelineTest {
     void setUpPipeline() {
         PIPELINES.mkdirs()
         new File(PIPELINES, 'callStep.groovy').text = 'return this."$stepName"(stepConfig)\n'
+        // a closure parameter as a Jenkinsfile writes it: CPS code of the pipeline script (serializable), running sh
+        new File(PIPELINES, 'callStepWithSh.groovy').text = 'return this."$stepName"(stepConfig + [(bodyKey): { sh bodyScript }])\n'
         scriptRoots = [PIPELINES.path + '/'] as String[]
         scriptExtension = 'groovy'
         if (CPS) {
@@ -188,6 +190,15 @@ abstract class PipelineTestSupport extends BasePipelineTest {
         binding.setVariable('stepName', name)
         binding.setVariable('stepConfig', config)
         return runScript('callStep.groovy')
+    }
+
+    /** Runs a step with a closure parameter whose body is sh(script), e.g. verify: { sh './smoke-test.sh' }. */
+    def runStepWithSh(String name, Map config, String key, String script) {
+        binding.setVariable('bodyKey', key)
+        binding.setVariable('bodyScript', script)
+        binding.setVariable('stepName', name)
+        binding.setVariable('stepConfig', config)
+        return runScript('callStepWithSh.groovy')
     }
 
     /** The library's global variable (the loaded vars/NAME.groovy script), to call its helper methods. */

@@ -119,7 +119,7 @@ class SandboxTest {
      * entries as properties. These are the keys the steps use.
      */
     static final Set<String> MAP_KEYS = ('file registry registryCredentialsId required action actions canaryIsThisVersion next analyses analysis analysisArgs app approval approvalEvents approvalTimeout approvalTimeoutText ' +
-            'approvals args canary compose composeStash credentialsId deploy deployArgs dockerCredentialsId dockerHost domains dryRun edge ' +
+            'approvals args canary compose edgeForcesCanary header verify composeStash credentialsId deploy deployArgs dockerCredentialsId dockerHost domains dryRun edge ' +
             'env envVars error events exe exitCode failed image imageLabel images insideNode jar keep key kind lockResource maxErrorRate maxP99 ' +
             'minRequests name nodeLabel okExitCodes olderThan outcome port previous prometheusUrl pruneImage reason releases ' +
             'removed replicas report rollback routing skipIfLocked milestone agentTimeout secrets service source stable submitter target time track tracks type unit ' +

@@ -37,14 +37,30 @@ class SwarmCanaryDeployStepTest extends PipelineTestSupport {
         env.SWARM_CANARY_CLI = '/opt/swarm-canary'
         files['/opt/swarm-canary'] = 'cli'
         helper.registerAllowedMethod('archiveArtifacts', [Map], { Map m -> archived << m })
+        helper.registerAllowedMethod('deleteDir', [], { ->
+            if (currentDir.contains('/swarm-canary/verify-')) {
+                timeline << 'token removed'
+            }
+            deleteAgentDir(currentDir)
+        })
         stashes['compose'] = ['docker-compose.yml': 'services: {web: {image: files}}', 'stack.yml': 'services: {web: {image: files}}']
     }
 
     int lastShift = 0
     List<List<String>> agentArgFiles = []
 
+    /** Whether the edge lets a canary token through (canary-token's edgeForcesCanary); the token files the fake CLI wrote. */
+    boolean edgeForcesCanary = true
+    List<String> tokenFiles = []
+
     @Override
     protected int fakeSh(String script) {
+        if (script == SMOKE_TEST) {
+            timeline << 'verify'
+            verified << [file: env.SWARM_CANARY_TOKEN_FILE, header: env.SWARM_CANARY_TOKEN_HEADER, blocks: new ArrayList(blocks),
+                         token: readAgentFile(env.SWARM_CANARY_TOKEN_FILE)]
+            return smokeTestExit
+        }
         if (!script.contains('"@$SWARM_CANARY_ARGS"')) {
             return super.fakeSh(script)
         }
@@ -107,6 +123,12 @@ class SwarmCanaryDeployStepTest extends PipelineTestSupport {
                 return cliJsonWith('shift-25') { Map shift -> shift.weights = ['1.0.9': 100 - w, '1.0.10': w] }
             case 'next':
                 return next(args)
+            case 'canary-token':
+                // as the CLI does: the token into --out (a file only its owner reads), the JSON without it
+                String out = args[args.indexOf('--out') + 1]
+                tokenFiles << out
+                writeAgentFile(out, 'eyJhbGciOiJFUzI1NiJ9.eyJhdWQiOiJmaWxlcy13ZWJkZXYifQ.c2lnbmF0dXJl\n')
+                return cliJsonWith('canary-token') { Map token -> token.file = out; token.edgeForcesCanary = edgeForcesCanary }
             case 'analyze':
                 return cliJson(RECORDED_ANALYSES[verdicts.get(lastShift, 'pass')])
             case 'promote':
@@ -353,6 +375,69 @@ class SwarmCanaryDeployStepTest extends PipelineTestSupport {
     static List<Object[]> everyCliStepAfterTheDeploy() {
         [['shift 5', 'while shifting to 5%'], ['shift 25', 'while shifting to 25%'], ['shift 100', 'while shifting to 100%'],
          ['promote', 'while promoting']].collect { it as Object[] }
+    }
+
+    static final String SMOKE_TEST = './smoke-test.sh'
+    /** What the verify closure's sh saw, each time it ran; its exit code. */
+    List<Map> verified = []
+    int smokeTestExit = 0
+
+    def deployVerified(Map overrides = [:]) {
+        runStepWithSh('swarmCanaryDeploy', CALL + overrides, 'verify', SMOKE_TEST)
+    }
+
+    @Test
+    void verifyRunsOnAnAgentBeforeTheCanaryTakesTrafficWithATokenInAFileThatIsRemovedAfter() {
+        def result = deployVerified(nodeLabel: 'swarm')
+
+        assertThat(events()).containsSequence('deploy', 'next', 'canary-token', 'verify', 'token removed', 'shift 5', 'input files-webdev-5')
+        assertThat(result.outcome).isEqualTo('promoted')
+        assertThat(verified).hasSize(1)
+        Map seen = verified[0]
+        assertThat(seen.blocks).as('on an agent of nodeLabel').contains('node(swarm)')
+        assertThat(seen.header).isEqualTo('x-canary-token')
+        assertThat(seen.token).startsWith('eyJ')
+        assertThat(tokenFiles).containsExactly(seen.file)
+        assertThat(seen.file).as('in the workspace@tmp, not the workspace the job archives').contains('@tmp/swarm-canary/verify-')
+        assertThat(files).as('removed after verify').doesNotContainKey(seen.file)
+        String token = seen.token.trim()
+        assertThat(cliRuns + shScripts() + log()).as('the token is on no command line, script or log line')
+                .noneMatch(matching { it.contains(token) })
+        List<String> tokenCall = agentArgFiles.find { it[0] == 'canary-token' }
+        assertThat(tokenCall).containsSubsequence('--app', 'files', '--env', 'webdev', '--ttl', '30m', '--out')
+    }
+
+    @Test
+    void aFailingVerifyRollsBackBeforeAnyTrafficAndRemovesTheToken() {
+        smokeTestExit = 1
+        assertThatThrownBy { deployVerified() }.isInstanceOf(StepFailure)
+                .hasMessageContaining('while verifying 1.0.10 through the edge before it takes traffic; rolled back')
+        assertThat(events()).containsExactly('deploy', 'next', 'canary-token', 'verify', 'token removed', 'rollback')
+        assertThat(files.keySet()).noneMatch(matching { it.contains('/verify-') })
+    }
+
+    @Test
+    void verifyOnAnEdgeThatDoesNotLetTokensThroughSaysHowToTurnItOnAndRollsBack() {
+        edgeForcesCanary = false
+        assertThatThrownBy { deployVerified() }.isInstanceOf(StepFailure)
+                .hasMessageContaining("'swarm-canary edge ensure --edge envoy --force-canary on' once")
+        assertThat(events()).containsExactly('deploy', 'next', 'canary-token', 'token removed', 'rollback')
+        assertThat(verified).isEmpty()
+    }
+
+    @Test
+    void verifyIsAClosure() {
+        assertThatThrownBy { deploy(verify: SMOKE_TEST) }.isInstanceOf(StepFailure)
+                .hasMessageContaining("'verify' is a closure run before the canary takes traffic")
+        assertThat(events()).isEmpty()
+    }
+
+    @Test
+    void aFirstReleaseIsNotVerifiedItIsNoCanary() {
+        deployedWeights = ['1.0.10': 100]
+        deployVerified()
+        assertThat(events()).containsExactly('deploy', 'next')
+        assertThat(log()).anyMatch(matching { it.contains('verify was not run: 1.0.10 is not a canary') })
     }
 
     @ParameterizedTest(name = '{0} fails')

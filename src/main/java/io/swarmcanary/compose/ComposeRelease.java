@@ -128,6 +128,7 @@ public record ComposeRelease(String image, Integer replicas, Integer port, List<
             }
         }
 
+        io.swarmcanary.swarm.Capabilities.Effective caps = capabilities(s);
         ServiceOptions service = new ServiceOptions(entrypoint,
                 s.get("working_dir").map(ComposeFile.Value::text).orElse(null),
                 s.get("user").map(ComposeFile.Value::text).orElse(null),
@@ -137,7 +138,8 @@ public record ComposeRelease(String image, Integer replicas, Integer port, List<
                 s.get("tty").map(ComposeFile.Value::bool).orElse(null),
                 s.get("stop_signal").map(ComposeFile.Value::text).orElse(null),
                 s.get("stop_grace_period").map(Values::duration).orElse(null),
-                health, limits, reservations, preferences, maxPerNode, update, rollback, restart);
+                health, limits, reservations, preferences, maxPerNode, update, rollback, restart,
+                caps.add(), caps.drop());
         warnings.addAll(0, unhonoured(s, "release"));
         return new ComposeRelease(image, replicas, port, env, networks, secrets, constraints,
                 new ReleaseOptions(secretTargets, configs, args, serviceLabels, containerLabels, service), List.copyOf(warnings));
@@ -383,6 +385,19 @@ public record ComposeRelease(String image, Integer replicas, Integer port, List<
             throw v.error("expected one of " + String.join(", ", allowed) + ", found '" + io.swarmcanary.release.Names.printable(text) + "'");
         }
         return text;
+    }
+
+    /** cap_add and cap_drop as the docker CLI applies them; an unknown name is bad input (it would only fail on the node). */
+    private static io.swarmcanary.swarm.Capabilities.Effective capabilities(ComposeFile.Value s) {
+        Optional<ComposeFile.Value> add = s.get("cap_add");
+        Optional<ComposeFile.Value> drop = s.get("cap_drop");
+        try {
+            return io.swarmcanary.swarm.Capabilities.effective(add.map(ComposeFile.Value::strings).orElse(List.of()),
+                    add.map(ComposeFile.Value::where).orElse(""), drop.map(ComposeFile.Value::strings).orElse(List.of()),
+                    drop.map(ComposeFile.Value::where).orElse(""));
+        } catch (IllegalArgumentException e) {
+            throw new io.swarmcanary.UserInputException(e.getMessage() + ". Nothing was changed.");
+        }
     }
 
     /** Why well-known keys are not honoured; anything else gets the generic reason. */

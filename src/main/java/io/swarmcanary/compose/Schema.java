@@ -75,9 +75,10 @@ final class Schema {
                     "restart_policy", obj("condition", "delay", "max_attempts", "window"),
                     "update_config", ROLLOUT, "rollback_config", ROLLOUT),
             "user", "working_dir", "hostname", "init", "read_only", "tty", "stdin_open", "stop_signal", "stop_grace_period",
+            "cap_add", "cap_drop",
             // known, but not honoured for a Swarm release: reported when present
             "build", ANY, "depends_on", ANY, "container_name", "links", "external_links", "privileged", "network_mode",
-            "volumes", ANY, "restart", "cap_add", "cap_drop", "cgroup_parent", "cgroupns_mode", "credential_spec", ANY,
+            "volumes", ANY, "restart", "cgroup_parent", "cgroupns_mode", "credential_spec", ANY,
             "devices", ANY, "dns", "dns_opt", "dns_search", "domainname", "extra_hosts", ANY, "group_add", "ipc",
             "isolation", "logging", ANY, "mac_address", "pid", "platform", "profiles", "pull_policy", "runtime",
             "security_opt", "shm_size", "sysctls", DICT, "tmpfs", "ulimits", ANY, "userns_mode", "scale",

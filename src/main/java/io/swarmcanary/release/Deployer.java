@@ -399,8 +399,15 @@ public final class Deployer {
         if (!d.args().isEmpty()) {
             tree.put("args", d.args());
         }
-        if (!d.options().equals(io.swarmcanary.swarm.ServiceOptions.NONE)) {
-            tree.put("options", d.options().toString()); // a record's text: every field, in a fixed order
+        io.swarmcanary.swarm.ServiceOptions o = d.options();
+        if (!o.equals(io.swarmcanary.swarm.ServiceOptions.NONE)) {
+            // a record's text: every field, in a fixed order; the capabilities, which came later, apart and only when
+            // given, so releases deployed before them keep their hash
+            tree.put("options", o.toString().replace(", capabilityAdd=" + o.capabilityAdd() + ", capabilityDrop="
+                    + o.capabilityDrop() + "]", "]"));
+        }
+        if (!o.capabilityAdd().isEmpty() || !o.capabilityDrop().isEmpty()) {
+            tree.put("capabilities", new TreeMap<>(Map.of("add", o.capabilityAdd(), "drop", o.capabilityDrop())));
         }
         try {
             return CANONICAL.writeValueAsString(tree);

@@ -131,9 +131,10 @@ public record ServiceDefinition(
                 healthStartPeriod, constraints, global, ports, newConfigs, newArgs, binds, newOptions, platforms, capabilityDrop);
     }
 
-    /** What docker-java's model cannot say (placement preferences, CapabilityDrop), so the spec goes as JSON. */
+    /** What docker-java's model cannot say (placement preferences, CapabilityAdd/Drop), so the spec goes as JSON. */
     boolean needsJson() {
-        return !options.placementPreferences().isEmpty() || !capabilityDrop.isEmpty();
+        return !options.placementPreferences().isEmpty() || !capabilityDrop.isEmpty()
+                || !options.capabilityAdd().isEmpty() || !options.capabilityDrop().isEmpty();
     }
 
     public record PublishedPort(int published, int target) {}

@@ -10,6 +10,8 @@ import java.util.List;
  * @param entrypoint           ContainerSpec.Command (compose {@code entrypoint})
  * @param health               a full healthcheck; used when no --health-cmd is given
  * @param placementPreferences spread descriptors, e.g. {@code node.labels.zone}
+ * @param capabilityAdd        ContainerSpec.CapabilityAdd (API 1.41; compose {@code cap_add}), e.g. {@code CAP_NET_BIND_SERVICE}
+ * @param capabilityDrop       ContainerSpec.CapabilityDrop (compose {@code cap_drop}), e.g. {@code ALL}
  */
 public record ServiceOptions(
         List<String> entrypoint,
@@ -28,7 +30,9 @@ public record ServiceOptions(
         Integer maxReplicasPerNode,
         RolloutPolicy update,
         RolloutPolicy rollback,
-        RestartPolicy restart) {
+        RestartPolicy restart,
+        List<String> capabilityAdd,
+        List<String> capabilityDrop) {
 
     public static final ServiceOptions NONE = new ServiceOptions(List.of(), null, null, null, null, null, null, null, null,
             null, null, null, List.of(), null, null, null, null);
@@ -36,6 +40,17 @@ public record ServiceOptions(
     public ServiceOptions {
         entrypoint = entrypoint == null ? List.of() : List.copyOf(entrypoint);
         placementPreferences = placementPreferences == null ? List.of() : List.copyOf(placementPreferences);
+        capabilityAdd = capabilityAdd == null ? List.of() : List.copyOf(capabilityAdd);
+        capabilityDrop = capabilityDrop == null ? List.of() : List.copyOf(capabilityDrop);
+    }
+
+    /** Without capabilities added or dropped (Docker's default set). */
+    public ServiceOptions(List<String> entrypoint, String workdir, String user, String hostname, Boolean init, Boolean readOnly,
+                          Boolean tty, String stopSignal, Duration stopGracePeriod, Health health, Resources limits,
+                          Resources reservations, List<String> placementPreferences, Integer maxReplicasPerNode,
+                          RolloutPolicy update, RolloutPolicy rollback, RestartPolicy restart) {
+        this(entrypoint, workdir, user, hostname, init, readOnly, tty, stopSignal, stopGracePeriod, health, limits, reservations,
+                placementPreferences, maxReplicasPerNode, update, rollback, restart, List.of(), List.of());
     }
 
     /** {@code test} as Docker takes it: {@code ["NONE"]}, {@code ["CMD", ...]} or {@code ["CMD-SHELL", "..."]}. */
@@ -56,6 +71,7 @@ public record ServiceOptions(
 
     public ServiceOptions withHealth(Health newHealth) {
         return new ServiceOptions(entrypoint, workdir, user, hostname, init, readOnly, tty, stopSignal, stopGracePeriod,
-                newHealth, limits, reservations, placementPreferences, maxReplicasPerNode, update, rollback, restart);
+                newHealth, limits, reservations, placementPreferences, maxReplicasPerNode, update, rollback, restart,
+                capabilityAdd, capabilityDrop);
     }
 }

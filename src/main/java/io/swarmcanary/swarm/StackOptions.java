@@ -14,6 +14,8 @@ import com.github.dockerjava.api.model.UpdateConfig;
 import com.github.dockerjava.api.model.UpdateFailureAction;
 import com.github.dockerjava.api.model.UpdateOrder;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 
 /** Puts {@link ServiceOptions} into a docker-java spec the way {@code docker stack deploy} does. */
 final class StackOptions {
@@ -85,7 +87,7 @@ final class StackOptions {
 
     /**
      * The spec as the JSON body of a raw create/update, with what docker-java cannot say: placement preferences and the
-     * capabilities dropped.
+     * capabilities added and dropped.
      */
     static ObjectNode json(ServiceSpec spec, ServiceDefinition d) {
         ObjectNode json = JSON.valueToTree(spec);
@@ -94,9 +96,15 @@ final class StackOptions {
             var preferences = placement.putArray("Preferences");
             d.options().placementPreferences().forEach(p -> preferences.addObject().putObject("Spread").put("SpreadDescriptor", p));
         }
-        if (!d.capabilityDrop().isEmpty()) {
+        List<String> dropped = new ArrayList<>(d.capabilityDrop());
+        d.options().capabilityDrop().stream().filter(c -> !dropped.contains(c)).forEach(dropped::add);
+        if (!dropped.isEmpty()) {
             var drop = ((ObjectNode) json.with("TaskTemplate").with("ContainerSpec")).putArray("CapabilityDrop");
-            d.capabilityDrop().forEach(drop::add);
+            dropped.forEach(drop::add);
+        }
+        if (!d.options().capabilityAdd().isEmpty()) {
+            var add = ((ObjectNode) json.with("TaskTemplate").with("ContainerSpec")).putArray("CapabilityAdd");
+            d.options().capabilityAdd().forEach(add::add);
         }
         return json;
     }

@@ -65,6 +65,8 @@ class ComposeFileTest {
                   retries: 3
                   start_period: 1m30s
                 stop_grace_period: 20s
+                cap_drop: [ALL]
+                cap_add: [net_bind_service]
                 deploy:
                   replicas: 2
                   endpoint_mode: dnsrr
@@ -174,6 +176,8 @@ class ComposeFileTest {
         assertThat(o.maxReplicasPerNode()).isEqualTo(2);
         assertThat(o.restart()).isEqualTo(new ServiceOptions.RestartPolicy("on-failure", null, 3L, null)); // from the anchor
         assertThat(o.update()).isEqualTo(new ServiceOptions.RolloutPolicy(1L, Duration.ofSeconds(10), "rollback", null, null, "start-first"));
+        assertThat(o.capabilityDrop()).containsExactly("ALL");
+        assertThat(o.capabilityAdd()).containsExactly("CAP_NET_BIND_SERVICE"); // as the docker CLI writes it
     }
 
     @Test
@@ -296,6 +300,8 @@ class ComposeFileTest {
         assertThat(errorOf("services:\n  files:\n    image: x\n    deploy:\n      restart_policy: {condition: always}\n", Map.of()))
                 .contains("services.files.deploy.restart_policy.condition: expected one of none, on-failure, any");
         assertThat(errorOf("services:\n  files:\n    build: .\n", Map.of())).contains("has no image: add 'image:'");
+        assertThat(errorOf("services:\n  files:\n    image: x\n    cap_add: [NET_ADMN]\n", Map.of()))
+                .contains("bad.yml:4: services.files.cap_add: unknown capability 'NET_ADMN'").contains("Nothing was changed.");
     }
 
     @Test

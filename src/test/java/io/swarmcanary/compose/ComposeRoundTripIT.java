@@ -37,6 +37,7 @@ class ComposeRoundTripIT {
             "/TaskTemplate/ContainerSpec/Hostname", "/TaskTemplate/ContainerSpec/StopGracePeriod",
             "/TaskTemplate/ContainerSpec/StopSignal", "/TaskTemplate/ContainerSpec/Init", "/TaskTemplate/ContainerSpec/ReadOnly",
             "/TaskTemplate/ContainerSpec/TTY", "/TaskTemplate/ContainerSpec/Healthcheck",
+            "/TaskTemplate/ContainerSpec/CapabilityAdd", "/TaskTemplate/ContainerSpec/CapabilityDrop",
             "/TaskTemplate/Resources", "/TaskTemplate/RestartPolicy", "/TaskTemplate/Placement",
             "/Mode", "/UpdateConfig", "/RollbackConfig", "/EndpointSpec/Mode");
 
@@ -132,6 +133,8 @@ class ComposeRoundTripIT {
                     user: root
                     hostname: files-host
                     init: true
+                    cap_drop: [ALL, chown]
+                    cap_add: [net_bind_service, CAP_SETUID, setgid, CHOWN]
                     deploy:
                       replicas: 1
                       endpoint_mode: dnsrr
@@ -186,6 +189,9 @@ class ComposeRoundTripIT {
         assertThat(mine.at("/TaskTemplate/ContainerSpec/Env").toString()).contains("GREETING=hello world", "FROM_FILE=1");
         assertThat(files(mine, "Secrets")).hasSize(2);
         assertThat(mine.at("/UpdateConfig/Order").asText()).isEqualTo("start-first");
+        assertThat(mine.at("/TaskTemplate/ContainerSpec/CapabilityDrop").toString()).isEqualTo("[\"ALL\"]");
+        assertThat(mine.at("/TaskTemplate/ContainerSpec/CapabilityAdd").toString())
+                .isEqualTo("[\"CAP_CHOWN\",\"CAP_NET_BIND_SERVICE\",\"CAP_SETGID\",\"CAP_SETUID\"]");
         // pinned in the bed's registry: the registry's platforms too, as the CLI writes them (issue #18)
         assertThat(mine.at("/TaskTemplate/Placement/Platforms/0/OS").asText()).isEqualTo(Bed.THREE ? "linux" : "");
         // and the release is still a swarm-canary release

@@ -53,6 +53,8 @@ public final class EdgeManager {
     static final int MAX_WRITE_ATTEMPTS = 8;
     static final int MAX_WRITE_ATTEMPTS_BUSY = 64;
     private static final Duration MAX_BACKOFF = Duration.ofSeconds(3);
+    /** How long the control plane's task may take to stop and let go of the network it shared with the Envoys. */
+    private static final Duration NETWORK_RELEASE = Duration.ofSeconds(30);
     /** The first back-off; tests make it short. */
     Duration retryBase = Duration.ofMillis(200);
 
@@ -273,8 +275,38 @@ public final class EdgeManager {
                         progress.info("removing control plane " + s.name() + ": the edge is back on delivery redeploy");
                         swarm.removeService(s.id());
                     });
+            removeControlPlaneNetwork(settings.name(), progress);
         }
         return result;
+    }
+
+    /**
+     * The network an xds edge's Envoys shared with its control plane, once the edge is back on redeploy: its Envoys
+     * left it with this run's update, and the control plane's task stops in a few seconds; until then Docker calls it in use.
+     */
+    private void removeControlPlaneNetwork(String edge, Progress progress) {
+        String name = XdsConfig.controlPlaneNetwork(edge);
+        Optional<NetworkInfo> network = swarm.network(name);
+        if (network.isEmpty()) {
+            return;
+        }
+        Optional<Boolean> removed = Wait.upTo(NETWORK_RELEASE, clock).every(Duration.ofMillis(500))
+                .onInterrupt(EdgeManager::interrupted).until(elapsed -> {
+                    try {
+                        swarm.removeNetwork(network.get().id());
+                        return Optional.of(true);
+                    } catch (io.swarmcanary.swarm.NotFoundException gone) {
+                        return Optional.of(false);
+                    } catch (io.swarmcanary.swarm.InUseException inUse) {
+                        return Optional.empty();
+                    }
+                });
+        if (removed.isEmpty()) {
+            progress.info("warning: network " + name + " is still in use after " + NETWORK_RELEASE.toSeconds() + "s;"
+                    + " it carries nothing any more: remove it later with 'docker network rm " + name + "'");
+        } else if (removed.get()) {
+            progress.info("removed network " + name + ": only the edge's Envoys and its control plane used it");
+        }
     }
 
     /** How a change computes a track's new entry from what the edge holds now. */

@@ -344,6 +344,11 @@ public final class DockerSwarmGateway implements SwarmGateway {
         return network(name).orElseThrow();
     }
 
+    @Override
+    public void removeNetwork(String id) {
+        run("remove network " + id, () -> docker.removeNetworkCmd(id).exec());
+    }
+
     private static ServiceSpec spec(ServiceDefinition d) {
         ContainerSpec container = new ContainerSpec()
                 .withImage(d.image())
@@ -667,7 +672,8 @@ public final class DockerSwarmGateway implements SwarmGateway {
         if (status == 404) {
             return new NotFoundException(message, cause);
         }
-        if (m.contains(" in use")) { // "secret 'x' is in use by the following service: y" (400)
+        // "secret 'x' is in use by the following service: y" (400); a network: "... has active endpoints" (403)
+        if (m.contains(" in use") || m.contains("active endpoints")) {
             return new InUseException(status, message, cause);
         }
         if (status == 409) {

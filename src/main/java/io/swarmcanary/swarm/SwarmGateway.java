@@ -96,6 +96,9 @@ public interface SwarmGateway {
      */
     NetworkInfo createOverlayNetwork(String name, Map<String, String> labels, boolean internal);
 
+    /** Removes a network; {@link InUseException} while a task or container is still attached to it. */
+    void removeNetwork(String id);
+
     /** Every service with what its spec and its previous spec reference (docker-java's model has no PreviousSpec). */
     List<ServiceReferences> serviceReferences();
 

@@ -305,4 +305,19 @@ class XdsEdgeIT {
         // a task Swarm stops leaves every Envoy within the control plane's poll (1 s) and a push, not a 5 s DNS refresh
         assertThat(seconds.get("scale 3 -> 1")).isLessThan(4.0);
     }
+
+    @Order(6)
+    @Test
+    void backOnRedeployTheControlPlaneAndTheNetworkOnlyItUsedAreGoneAndTrafficStillFlows() throws Exception {
+        Cli.Result back = ok(cli().run("edge", "ensure", "--edge", EDGE, "--port", String.valueOf(PORT), "--image", TestSwarm.ENVOY,
+                "--delivery", "redeploy", "--probe-host", Bed.PROBE_HOST));
+
+        assertThat(swarm.service(CONTROL_PLANE)).as(back.toString()).isEmpty();
+        assertThat(swarm.docker.listNetworksCmd().withNameFilter(EDGE + "-xds-net").exec())
+                .as("the network the Envoys shared with the control plane alone: " + back.stderr())
+                .noneMatch(n -> n.getName().equals(EDGE + "-xds-net"));
+        assertThat(back.stderr()).contains("removed network " + EDGE + "-xds-net");
+        shift(0);
+        assertThat(sample(30)).isEqualTo(Map.of("version=1", 30));
+    }
 }

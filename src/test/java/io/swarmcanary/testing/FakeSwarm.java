@@ -193,6 +193,12 @@ public final class FakeSwarm implements SwarmGateway {
     }
 
     @Override
+    public void removeNetwork(String id) {
+        calls.add("removeNetwork " + id);
+        networks.values().removeIf(n -> n.id().equals(id));
+    }
+
+    @Override
     public Optional<HealthCheckRun> lastHealthCheck(String containerId) {
         return Optional.ofNullable(healthChecks.get(containerId));
     }

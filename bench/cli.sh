@@ -1,0 +1,140 @@
+#!/usr/bin/env bash
+# Benchmark: how fast the CLI answers, whole process (JVM start included), against the docker CLI doing the nearest
+# thing, in one run: `status` against `docker service ls`, `shift` (xds delivery, returns once every Envoy ACKed)
+# against `docker service update --label-add` of the same edge, and `--version` (JVM start alone); each swarm-canary
+# command in three JVM set-ups: plain `java -jar`, tuned (C1 only + serial GC, what bin/swarm-canary and the Jenkins
+# runner use) and tuned + a class-data-sharing archive of this jar (bin/swarm-canary's default).
+# Usage: bench/cli.sh [ROUNDS]   (default 5; rounds interleave the set-ups so load changes hit them alike).
+# Needs the test bed (started here) and target/swarm-canary.jar. Prints medians of wall and CPU (user+sys) seconds and
+# the ratios; writes bench/results/cli-<timestamp>.json.
+set -euo pipefail
+shopt -s inherit_errexit
+
+ROUNDS=${1:-5}
+[[ $ROUNDS =~ ^[1-9][0-9]*$ ]] || { echo "usage: $0 [ROUNDS]  (a positive integer)" >&2; exit 2; }
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+IMAGE=swarm-canary/testapp:latest
+ENVOY_IMAGE=swarm-canary/envoy:latest
+PORT=${BENCH_PORT:-10166}
+RUN_ID=$(printf '%04x%04x' "$$" "$RANDOM")
+EDGE=benchcliedge$RUN_ID
+APP=benchcli$RUN_ID
+ENVNAME=bench
+DOMAIN=$APP.bench.test
+
+say() { echo "bench: $*" >&2; }
+die() { say "ERROR: $*"; exit 1; }
+WORK=$(mktemp -d)
+# shellcheck source=bench/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+cleanup() {
+  local services
+  services=$(docker service ls --format '{{.Name}}' | grep -E "^($APP-|$EDGE)" || true)
+  # shellcheck disable=SC2086 # one name per word
+  [[ -z $services ]] || docker service rm $services >/dev/null || true
+  for _ in $(seq 1 120); do
+    docker network rm "$EDGE-net" "$EDGE-xds-net" >/dev/null 2>&1 || true
+    docker network ls --format '{{.Name}}' | grep -qE "^$EDGE-" || break
+    sleep 0.5
+  done
+  docker config ls --format '{{.Name}}' | grep -E "^$EDGE" | xargs -r docker config rm >/dev/null 2>&1 || true
+  bench_rm_cli_image "$EDGE-cli:latest"
+}
+on_exit() {
+  local rc=$?
+  trap - EXIT INT TERM HUP
+  say "cleaning up $EDGE and $APP"
+  cleanup || true
+  rm -rf "$WORK"
+  exit "$rc"
+}
+trap on_exit EXIT
+trap 'exit 130' INT TERM HUP
+
+cd "$ROOT"
+bench_bed
+copy_jar
+JAR=$WORK/swarm-canary.jar
+TUNED=(-XX:TieredStopAtLevel=1 -XX:+UseSerialGC)
+CDS=(-XX:SharedArchiveFile="$WORK/cli.jsa" -Xlog:cds=off -Xlog:cds+dynamic=off)
+sc() { java "${TUNED[@]}" -jar "$JAR" "$@"; }
+say "swarm-canary $(sc --version), run id $RUN_ID: edge $EDGE (xds) on port $PORT, track $APP-$ENVNAME, $ROUNDS rounds"
+
+# ------------------------------------------------------------------ set-up (untimed)
+CP_IMAGE=$(bench_cli_image "$EDGE-cli:latest" 2>"$WORK/image.out") || { cat "$WORK/image.out" >&2; die "control plane image"; }
+sc edge ensure --edge "$EDGE" --port "$PORT" --image "$ENVOY_IMAGE" --delivery xds --control-plane-image "$CP_IMAGE" \
+  --probe-host "$PROBE" -q >"$WORK/edge.out" 2>&1 || { cat "$WORK/edge.out" >&2; die "edge ensure failed"; }
+for v in 1.0.0 2.0.0; do
+  sc deploy --edge "$EDGE" --probe-host "$PROBE" --app "$APP" --env "$ENVNAME" --version "$v" --image "$IMAGE" \
+    --env "APP_VERSION=$v" --domain "$DOMAIN" -q >"$WORK/deploy.out" 2>&1 || { cat "$WORK/deploy.out" >&2; die "deploy $v"; }
+done
+# the archive as bin/swarm-canary makes it: by the first command that reads the cluster
+java "${TUNED[@]}" -XX:ArchiveClassesAtExit="$WORK/cli.jsa" -jar "$JAR" status --edge "$EDGE" --probe-host "$PROBE" \
+  >/dev/null 2>&1 || die "status (making the archive) failed"
+[[ -s $WORK/cli.jsa ]] || die "no class-data-sharing archive was written"
+
+# timed CMD...: appends "<name> <wall> <cpu>" to $WORK/times; the command's failure fails the run
+TIMEFORMAT='%R %U %S'
+timed() {
+  local name=$1 t
+  shift
+  t=$({ time "$@" >"$WORK/last.out" 2>&1; } 2>&1) || { cat "$WORK/last.out" >&2; die "$name failed"; }
+  awk -v n="$name" '{ printf "%s %.3f %.3f\n", n, $1, $2 + $3 }' <<<"$t" >>"$WORK/times"
+}
+# jvm MODE: the java options of a set-up
+jvm() {
+  case $1 in
+    plain) ;;
+    tuned) echo "${TUNED[*]}" ;;
+    cds) echo "${TUNED[*]} ${CDS[*]}" ;;
+  esac
+}
+
+# ------------------------------------------------------------------ rounds
+: >"$WORK/times"
+weight=10
+for round in $(seq 1 "$ROUNDS"); do
+  timed "docker-service-ls" docker service ls
+  timed "docker-label-add" docker service update --detach --label-add "bench.round=$round" "$EDGE"
+  for mode in plain tuned cds; do
+    # shellcheck disable=SC2046 # the options are words
+    timed "version-$mode" java $(jvm "$mode") -jar "$JAR" --version
+    # shellcheck disable=SC2046
+    timed "status-$mode" java $(jvm "$mode") -jar "$JAR" status --edge "$EDGE" --probe-host "$PROBE"
+    weight=$((weight == 10 ? 20 : 10))
+    # shellcheck disable=SC2046
+    timed "shift-$mode" java $(jvm "$mode") -jar "$JAR" shift --edge "$EDGE" --probe-host "$PROBE" --app "$APP" \
+      --env "$ENVNAME" --weight "$weight" -q
+  done
+  say "round $round of $ROUNDS done"
+done
+
+# ------------------------------------------------------------------ report
+mkdir -p bench/results
+OUT=bench/results/cli-$(date -u +%Y%m%dT%H%M%SZ).json
+python3 - "$WORK/times" "$OUT" "$ROUNDS" "$(cut -d' ' -f1-3 /proc/loadavg)" <<'PY'
+import json, statistics, sys
+times, out, rounds, load = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
+by = {}
+for line in open(times):
+    name, wall, cpu = line.split()
+    by.setdefault(name, []).append((float(wall), float(cpu)))
+med = {n: (statistics.median(w for w, _ in v), statistics.median(c for _, c in v)) for n, v in by.items()}
+print(f"{'command':<22}{'wall s (median)':>16}{'cpu s (median)':>16}   runs")
+for n in sorted(med):
+    print(f"{n:<22}{med[n][0]:>16.3f}{med[n][1]:>16.3f}   {len(by[n])}")
+ratios = {}
+for mode in ("plain", "tuned", "cds"):
+    ratios[f"status-{mode} / docker-service-ls"] = med[f"status-{mode}"][0] / med["docker-service-ls"][0]
+    ratios[f"shift-{mode} / docker-label-add"] = med[f"shift-{mode}"][0] / med["docker-label-add"][0]
+for cmd in ("version", "status", "shift"):
+    ratios[f"{cmd} cpu plain / cds"] = med[f"{cmd}-plain"][1] / med[f"{cmd}-cds"][1]
+    ratios[f"{cmd} wall plain / cds"] = med[f"{cmd}-plain"][0] / med[f"{cmd}-cds"][0]
+print()
+for k, v in ratios.items():
+    print(f"ratio {k:<38}{v:>8.2f}")
+print(f"\nload average at the end: {load}")
+json.dump({"rounds": rounds, "load": load, "runs": by, "medians": med, "ratios": ratios}, open(out, "w"), indent=1)
+print(f"written {out}")
+PY

@@ -313,9 +313,11 @@ class XdsEdgeIT {
                 "--delivery", "redeploy", "--probe-host", Bed.PROBE_HOST));
 
         assertThat(swarm.service(CONTROL_PLANE)).as(back.toString()).isEmpty();
-        assertThat(swarm.docker.listNetworksCmd().withNameFilter(EDGE + "-xds-net").exec())
-                .as("the network the Envoys shared with the control plane alone: " + back.stderr())
-                .noneMatch(n -> n.getName().equals(EDGE + "-xds-net"));
+        // Swarm removes a network asynchronously: the manager's own copy goes within a few seconds of the removal
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(20)).untilAsserted(() ->
+                assertThat(swarm.docker.listNetworksCmd().withNameFilter(EDGE + "-xds-net").exec())
+                        .as("the network the Envoys shared with the control plane alone: " + back.stderr())
+                        .noneMatch(n -> n.getName().equals(EDGE + "-xds-net")));
         assertThat(back.stderr()).contains("removed network " + EDGE + "-xds-net");
         shift(0);
         assertThat(sample(30)).isEqualTo(Map.of("version=1", 30));

@@ -148,13 +148,23 @@ final class XdsDelivery implements Delivery {
      * asked for a service before Engine API 1.46 (Privileges.NoNewPrivileges); the image has no setuid binary, and with
      * every capability dropped there is nothing to gain.
      */
+    /**
+     * The control plane's JVM: a fixed small heap (it holds one edge's rendered config and a snapshot per poll) and
+     * bounded off-heap areas, so its memory does not grow with the manager's; XdsEdgeIT prints its RSS.
+     */
+    static final String JVM_OPTIONS = "-Xmx96m -Xss512k -XX:MaxMetaspaceSize=96m -XX:ReservedCodeCacheSize=48m"
+            + " -XX:MaxDirectMemorySize=64m";
+    /** Above what those bounds add up to: reached only by a leak, which Swarm then restarts instead of the manager paying. */
+    static final long MEMORY_LIMIT = 384L << 20;
+
     static ServiceDefinition controlPlaneDefinition(EdgeSettings settings) {
         String name = XdsConfig.controlPlaneService(settings.name());
         Map<String, String> labels = Map.of(Labels.MANAGED_BY, Labels.MANAGER, Labels.KIND, Labels.Kind.CONTROL_PLANE,
                 Labels.EDGE, settings.name());
-        ServiceOptions readOnlyRoot = new ServiceOptions(List.of(), null, null, null, null, true, null, null, null, null, null,
-                null, List.of(), null, null, null, null);
-        return new ServiceDefinition(name, settings.xds().image(), 1, labels, labels, List.of(),
+        // bounded: the image's default sizes the heap by the host's memory (half of it), and it shares a manager
+        ServiceOptions readOnlyRoot = new ServiceOptions(List.of(), null, null, null, null, true, null, null, null, null,
+                new ServiceOptions.Resources(null, MEMORY_LIMIT), null, List.of(), null, null, null, null);
+        return new ServiceDefinition(name, settings.xds().image(), 1, labels, labels, List.of("JAVA_TOOL_OPTIONS=" + JVM_OPTIONS),
                 List.of(XdsConfig.controlPlaneNetwork(settings.name())), List.of(), List.of(), null,
                 List.of("node.role==manager"), false, List.of(), List.of(),
                 List.of("control-plane", "--edge", settings.name(), "--port", String.valueOf(XdsConfig.DEFAULT_GRPC_PORT),

@@ -31,4 +31,12 @@ class ControlPlaneServiceTest {
         assertThat(d.binds()).containsExactly(new ServiceDefinition.BindMount("/var/run/docker.sock", "/var/run/docker.sock", true));
         assertThat(d.args()).contains("--status-port", "18001");
     }
+
+    @Test
+    void itsMemoryIsBoundedNotSizedByTheManagers() {
+        ServiceDefinition d = XdsDelivery.controlPlaneDefinition(settings);
+        assertThat(d.env()).containsExactly("JAVA_TOOL_OPTIONS=-Xmx96m -Xss512k -XX:MaxMetaspaceSize=96m"
+                + " -XX:ReservedCodeCacheSize=48m -XX:MaxDirectMemorySize=64m");
+        assertThat(d.options().limits().memoryBytes()).isEqualTo(384L << 20);
+    }
 }

@@ -1,5 +1,6 @@
 package io.swarmcanary.operations;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -12,11 +13,15 @@ import java.util.Map;
  * @param template         the Swarm config holding the user's bootstrap, null for the built-in one
  * @param controlPlane     what would happen to an xds edge's control plane: create, update, remove or none
  * @param config           the content-addressed Swarm config that would hold the edge's config
+ * @param https            the edge's HTTPS as it would be, absent without a certificate
+ * @param secretsToCreate  the certificate and key secrets that would be created (names only)
  */
 public record EdgeEnsurePlan(String edge, boolean dryRun, String outcome, String delivery, String image, int port,
                              List<String> networks, List<String> networksToCreate, String template, boolean createsTemplate,
                              String controlPlane, String revision, String currentRevision, String config,
-                             Map<String, Map<String, Integer>> weights, List<String> warnings) {
+                             Map<String, Map<String, Integer>> weights, List<String> warnings,
+                             @JsonInclude(JsonInclude.Include.NON_NULL) EdgeEnsureResult.Https https,
+                             @JsonInclude(JsonInclude.Include.NON_EMPTY) List<String> secretsToCreate) {
     public List<String> text() {
         List<String> lines = new ArrayList<>();
         lines.add("dry run: edge " + edge + " " + switch (outcome) {
@@ -31,6 +36,10 @@ public record EdgeEnsurePlan(String edge, boolean dryRun, String outcome, String
         }
         if (!"none".equals(controlPlane)) {
             lines.add("  control plane: would " + controlPlane + " it");
+        }
+        secretsToCreate.forEach(n -> lines.add("  would create secret " + n));
+        if (https != null) {
+            lines.addAll(https.text());
         }
         weights.forEach((track, w) -> lines.add("  track " + track + ": " + w));
         warnings.forEach(w -> lines.add("  warning: " + w));

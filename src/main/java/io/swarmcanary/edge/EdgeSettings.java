@@ -22,6 +22,8 @@ public record EdgeSettings(String name, String image, int port, List<String> net
                            String templateConfig, String delivery, Xds xds, Boolean forceCanary,
                            @com.fasterxml.jackson.annotation.JsonInclude(com.fasterxml.jackson.annotation.JsonInclude.Include.NON_NULL) Https https) {
     public static final int LISTENER_PORT = 10000;
+    /** The HTTPS listener's port inside the Envoy container; --tls-port is published onto it. */
+    public static final int TLS_LISTENER_PORT = 10443;
     public static final String REDEPLOY = "redeploy";
     public static final String XDS = "xds";
 

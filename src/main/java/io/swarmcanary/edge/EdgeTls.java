@@ -95,8 +95,24 @@ final class EdgeTls {
         return new SecretMount(id, name, target, TlsCertificates.ENVOY_UID, TlsCertificates.ENVOY_UID, TlsCertificates.KEY_MODE);
     }
 
-    /** The plain listener's port. */
+    /** The plain listener's port, and the TLS listener's once the edge has a certificate; both in host mode. */
     static List<ServiceDefinition.PublishedPort> ports(EdgeSettings settings) {
-        return List.of(new ServiceDefinition.PublishedPort(settings.port(), EdgeSettings.LISTENER_PORT));
+        ServiceDefinition.PublishedPort plain = new ServiceDefinition.PublishedPort(settings.port(), EdgeSettings.LISTENER_PORT);
+        return !settings.servesHttps() ? List.of(plain)
+                : List.of(plain, new ServiceDefinition.PublishedPort(settings.https().port(), EdgeSettings.TLS_LISTENER_PORT));
+    }
+
+    /** What the renderer adds for this edge's HTTPS: each domain's files at their stable targets; null without any. */
+    static io.swarmcanary.envoy.HttpsListener listener(EdgeSettings settings) {
+        if (!settings.servesHttps()) {
+            return null;
+        }
+        EdgeSettings.Https https = settings.https();
+        List<io.swarmcanary.envoy.HttpsListener.Domain> domains = new ArrayList<>();
+        https.certificates().forEach((domain, c) -> domains.add(new io.swarmcanary.envoy.HttpsListener.Domain(domain,
+                TlsCertificates.target(domain, "crt"), TlsCertificates.target(domain, "key"),
+                c.certSecret() + "+" + c.keySecret())));
+        return new io.swarmcanary.envoy.HttpsListener(EdgeSettings.TLS_LISTENER_PORT, domains, https.redirect(), https.port(),
+                https.hstsMaxAge());
     }
 }

@@ -96,6 +96,29 @@ class EdgeTlsCommandTest {
     }
 
     @Test
+    void theTlsPortIsPublishedInHostModeOntoEnvoysTlsListener() {
+        assertThat(cli("--port", "10080", "--tls", shop, "--tls-port", "10443").exit()).isZero();
+
+        assertThat(swarm.definitions.get(EDGE).ports()).containsExactly(
+                new io.swarmcanary.swarm.ServiceDefinition.PublishedPort(10080, EdgeSettings.LISTENER_PORT),
+                new io.swarmcanary.swarm.ServiceDefinition.PublishedPort(10443, EdgeSettings.TLS_LISTENER_PORT));
+        assertThat(swarm.configs.values().stream().filter(c -> c.name().startsWith(EDGE + "-config-"))
+                .map(c -> new String(c.data(), StandardCharsets.UTF_8)))
+                .anySatisfy(yaml -> assertThat(yaml).contains("/etc/envoy/tls/shop.example.com.key").contains("TLSv1_2"));
+    }
+
+    @Test
+    void anXdsEdgeRefusesCertificatesUntilItCanServeThemWithNothingChanged() {
+        swarm.images.add("swarm-canary/cli:latest");
+        Answer a = cli("--delivery", "xds", "--tls", shop);
+
+        assertThat(a.exit()).as(a.text()).isEqualTo(2);
+        assertThat(a.text()).contains("HTTPS is served with delivery redeploy only");
+        assertThat(swarm.services).isEmpty();
+        assertThat(swarm.secrets).isEmpty();
+    }
+
+    @Test
     void aReRunWithoutTlsKeepsTheCertificatesAndChangesNothing() {
         assertThat(cli("--tls", shop).exit()).isZero();
         EdgeSettings before = settings();

@@ -45,15 +45,14 @@ class HttpsEnvoyIT {
     private static int port;
     private static int tlsPort;
     private static Path dir;
-    private static SSLContext trustingTheCa;
+    private static io.swarmcanary.testing.Openssl certs;
 
     @BeforeAll
     static void start() throws Exception {
         dir = Files.createTempDirectory("https-envoy-it");
-        openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.crt", "-days", "2",
-                "-subj", "/CN=swarm-canary test CA");
-        leaf("shop", SHOP, "rsa:2048");
-        leaf("wild", WILD, "ec");
+        certs = new io.swarmcanary.testing.Openssl(dir);
+        certs.leaf("shop", SHOP, "rsa");
+        certs.leaf("wild", WILD, "ec");
         app = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
         app.createContext("/", exchange -> {
             byte[] body = ("app answers " + exchange.getRequestHeaders().getFirst("host") + " proto="
@@ -74,74 +73,21 @@ class HttpsEnvoyIT {
         String yaml = new EnvoyConfigRenderer().withStatsHost().withEdgeKey(Fixtures.KEY.publicJwks()).withHttps(https).render(
                 new EdgeRoutes(port, List.of(new TrackRoutes("files", "prod", List.of(SHOP, "a.example.org"), List.of(STABLE),
                         null))), Optional.empty());
-        String local = Fixtures.mutate(yaml, root -> {
-            ((ObjectNode) root.at("/admin/address/socket_address")).put("port_value", adminPort);
-            for (JsonNode cluster : root.at("/static_resources/clusters")) {
-                int upstream = cluster.path("name").asText().equals(STABLE.service()) ? app.getAddress().getPort() : adminPort;
-                ((ObjectNode) cluster).put("type", "STATIC");
-                ((ObjectNode) cluster.at("/load_assignment/endpoints/0/lb_endpoints/0/endpoint/address/socket_address"))
-                        .put("address", "127.0.0.1").put("port_value", upstream);
-            }
-        });
-        assertThat(new EnvoyConfigValidator().validate(local).describe()).isEqualTo("valid");
-        Path config = dir.resolve("envoy.yaml");
-        Files.writeString(config, local);
-        Process validate = new ProcessBuilder(Fixtures.envoyBinary().toString(), "--mode", "validate", "-c", config.toString())
-                .redirectErrorStream(true).start();
+        String local = Fixtures.local(yaml, adminPort, name -> app.getAddress().getPort());
+        Process validate = new ProcessBuilder(Fixtures.envoyBinary().toString(), "--mode", "validate", "-c",
+                Files.writeString(dir.resolve("validate.yaml"), local).toString()).redirectErrorStream(true).start();
         String validation = new String(validate.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertThat(validate.waitFor()).as(validation).isZero();
         assertThat(validation).doesNotContainIgnoringCase("deprecated");
-        envoy = new ProcessBuilder(Fixtures.envoyBinary().toString(), "-c", config.toString(), "--disable-hot-restart",
-                "--log-level", "warn").redirectErrorStream(true).redirectOutput(dir.resolve("envoy.log").toFile()).start();
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (!io.swarmcanary.testing.Traffic.raw(port, "proxy_test", "GET", "/", Map.of()).startsWith("HTTP/1.1 200")) {
-            assertThat(System.nanoTime()).as("Envoy did not start: %s", Files.readString(dir.resolve("envoy.log")))
-                    .isLessThan(deadline);
-            Thread.sleep(200);
-        }
-        KeyStore trust = KeyStore.getInstance(KeyStore.getDefaultType());
-        trust.load(null, null);
-        trust.setCertificateEntry("ca", CertificateFactory.getInstance("X.509")
-                .generateCertificate(new ByteArrayInputStream(Files.readAllBytes(dir.resolve("ca.crt")))));
-        TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-        tmf.init(trust);
-        trustingTheCa = SSLContext.getInstance("TLS");
-        trustingTheCa.init(null, tmf.getTrustManagers(), null);
+        envoy = Fixtures.startEnvoy(dir, local, port);
     }
 
     @AfterAll
     static void stop() throws Exception {
-        if (envoy != null) {
-            envoy.destroy();
-            envoy.waitFor(10, TimeUnit.SECONDS);
-        }
+        Fixtures.stop(envoy);
         if (app != null) {
             app.stop(0);
         }
-    }
-
-    private static void leaf(String name, String domain, String key) throws Exception {
-        String newKey = key.equals("ec") ? "ec" : key;
-        List<String> keyArgs = key.equals("ec") ? List.of("-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1")
-                : List.of("-newkey", newKey);
-        List<String> req = new java.util.ArrayList<>(List.of("req", "-new", "-nodes", "-keyout", name + ".key", "-out", name + ".csr",
-                "-subj", "/CN=" + domain.replace("*", "wildcard")));
-        req.addAll(1, keyArgs);
-        openssl(req.toArray(String[]::new));
-        Files.writeString(dir.resolve(name + ".ext"), "subjectAltName=DNS:" + domain + "\n");
-        openssl("x509", "-req", "-in", name + ".csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial", "-days", "1",
-                "-extfile", name + ".ext", "-out", name + ".crt");
-    }
-
-    private static String openssl(String... args) throws Exception {
-        List<String> command = new java.util.ArrayList<>(List.of("openssl"));
-        command.addAll(List.of(args));
-        Process p = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true).start();
-        p.getOutputStream().close();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        p.waitFor(30, TimeUnit.SECONDS);
-        assertThat(p.exitValue()).as("openssl %s: %s", command, out).isZero();
-        return out;
     }
 
     private static int freePort() throws IOException {
@@ -150,31 +96,14 @@ class HttpsEnvoyIT {
         }
     }
 
-    record Answer(X509Certificate certificate, String protocol, String response) {}
-
-    /** GET / over TLS to 127.0.0.1 with SNI and hostname checking for host, trusting only the test CA. */
-    static Answer https(String host) throws Exception {
-        try (Socket raw = new Socket("127.0.0.1", tlsPort);
-             SSLSocket tls = (SSLSocket) trustingTheCa.getSocketFactory().createSocket(raw, host, tlsPort, true)) {
-            javax.net.ssl.SSLParameters params = tls.getSSLParameters();
-            params.setEndpointIdentificationAlgorithm("HTTPS");
-            params.setApplicationProtocols(new String[] {"http/1.1"});
-            tls.setSSLParameters(params);
-            tls.setSoTimeout(5000);
-            tls.startHandshake();
-            OutputStream out = tls.getOutputStream();
-            out.write(("GET /path?q=1 HTTP/1.1\r\nHost: " + host + "\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
-            out.flush();
-            InputStream in = tls.getInputStream();
-            String response = new String(in.readAllBytes(), StandardCharsets.UTF_8);
-            return new Answer((X509Certificate) tls.getSession().getPeerCertificates()[0], tls.getSession().getProtocol(), response);
-        }
+    static io.swarmcanary.testing.Openssl.Answer https(String host) throws Exception {
+        return certs.get("127.0.0.1", tlsPort, host, "/path?q=1");
     }
 
     @Test
     void eachDomainGetsItsOwnCertificateBySniAndTheAppsAnswer() throws Exception {
-        Answer shop = https(SHOP);
-        Answer wild = https("a.example.org");
+        io.swarmcanary.testing.Openssl.Answer shop = https(SHOP);
+        io.swarmcanary.testing.Openssl.Answer wild = https("a.example.org");
 
         assertThat(shop.certificate().getSubjectX500Principal().getName()).isEqualTo("CN=" + SHOP);
         assertThat(shop.protocol()).isIn("TLSv1.2", "TLSv1.3");
@@ -202,13 +131,7 @@ class HttpsEnvoyIT {
     }
 
     private static String sClient(String version) throws Exception {
-        Process p = new ProcessBuilder("openssl", "s_client", "-connect", "127.0.0.1:" + tlsPort, "-servername", SHOP,
-                version, "-cipher", "DEFAULT@SECLEVEL=0", "-CAfile", dir.resolve("ca.crt").toString())
-                .redirectErrorStream(true).start();
-        p.getOutputStream().close();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        p.waitFor(20, TimeUnit.SECONDS);
-        return out;
+        return certs.sClient("127.0.0.1", tlsPort, SHOP, version);
     }
 
     @Test

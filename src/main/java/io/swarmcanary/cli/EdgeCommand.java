@@ -4,6 +4,8 @@ import io.swarmcanary.UserInputException;
 import io.swarmcanary.compose.ComposeEdge;
 import io.swarmcanary.edge.EdgeManager;
 import io.swarmcanary.edge.EdgeSettings;
+import io.swarmcanary.edge.TlsCertificates;
+import io.swarmcanary.edge.TlsRequest;
 import io.swarmcanary.operations.EdgeEnsureOperation;
 import io.swarmcanary.operations.EdgeEnsurePlan;
 import io.swarmcanary.operations.EdgeEnsureResult;
@@ -63,6 +65,12 @@ public final class EdgeCommand {
                 "", "Stats: the virtual host 'swarm-canary-stats' on --port serves the CLI's stats reads (and GET /stats/prometheus)",
                 "only with a token signed by the cluster's edge key (made by the first ensure; a Swarm config only Docker API",
                 "users can read), rate-limited; anything else gets 401 or 404 and nothing from Envoy's admin.",
+                "", "HTTPS: --tls DOMAIN=CERT_FILE,KEY_FILE (repeatable, *.example.com allowed) serves each domain's own",
+                "certificate by SNI on --tls-port (443), TLS 1.2 and up; plain HTTP then answers with a redirect to https",
+                "(--no-https-redirect keeps serving it), HSTS only with --hsts MAX_AGE. Certificates are stored as Swarm secrets",
+                "named <edge>-tls-crt|key-<keyed hash>; an ensure without --tls keeps them; rotate by giving --tls again with the",
+                "new files; --tls-remove DOMAIN stops serving one. Bad files are exit 2 with nothing changed:",
+                "  swarm-canary edge ensure --tls shop.example.com=shop.crt,shop.key --tls '*.example.com=wild.crt,wild.key'",
                 "", "Releases reach the edge over a shared network: deploy attaches them to the edge's first network."})
     static final class Ensure implements Callable<Integer>, SwarmCanary.JsonErrors {
         @Spec CommandSpec spec;
@@ -98,6 +106,23 @@ public final class EdgeCommand {
                 description = "on: a request carrying a valid token for a track (swarm-canary canary-token) reaches that track's"
                         + " canary whatever the weights; off: nothing does. Default: the edge's current setting, off for a new edge.")
         Boolean forceCanary;
+        @Option(names = "--tls", paramLabel = "DOMAIN=CERT_FILE,KEY_FILE",
+                description = "Serve HTTPS for DOMAIN (or *.example.com) with this PEM certificate chain (leaf first) and PEM"
+                        + " key (PKCS#1, EC or PKCS#8, no passphrase); checked first (readable, valid now, key fits, SAN covers"
+                        + " DOMAIN), stored as Swarm secrets. Repeatable. A domain the edge has gets the new certificate (rotation).")
+        List<String> tls = new ArrayList<>();
+        @Option(names = "--tls-remove", paramLabel = "DOMAIN", description = "Stop serving DOMAIN's certificate; repeatable."
+                + " Without any certificate left the edge serves plain HTTP only.")
+        List<String> tlsRemove = new ArrayList<>();
+        @Option(names = "--tls-port", paramLabel = "PORT", description = "HTTPS port, published on every node in host mode"
+                + " (default: the edge's, 443 for its first certificate).")
+        Integer tlsPort;
+        @Option(names = "--https-redirect", negatable = true, description = "With a certificate, plain HTTP answers every"
+                + " host with a redirect to https (default: on); --no-https-redirect serves plain HTTP too.")
+        Boolean httpsRedirect;
+        @Option(names = "--hsts", paramLabel = "MAX_AGE|off", description = "Send Strict-Transport-Security: max-age=MAX_AGE"
+                + " (seconds) over HTTPS; off stops it. Default: the edge's, none for a new one.")
+        String hsts;
         @Option(names = "--compose", paramLabel = "FILE", description = "Take the edge's image, networks, placement constraints and port from this stack file.")
         Path compose;
         @Option(names = "--service", paramLabel = "NAME", description = "With --compose: the Envoy service (default: the one named like --edge, or the file's only service).")
@@ -120,6 +145,25 @@ public final class EdgeCommand {
                     default -> throw new picocli.CommandLine.TypeConversionException("expected on or off, got '" + value + "'");
                 };
             }
+        }
+
+        private static Long hstsSeconds(String value) {
+            if (value == null) {
+                return null;
+            }
+            if (value.equalsIgnoreCase("off")) {
+                return TlsRequest.HSTS_OFF;
+            }
+            try {
+                long seconds = Long.parseLong(value);
+                if (seconds >= 0) {
+                    return seconds;
+                }
+            } catch (NumberFormatException e) {
+                // said below
+            }
+            throw new UserInputException("invalid --hsts '" + value + "': a max-age in seconds (e.g. 31536000) or off."
+                    + " Nothing was changed.");
         }
 
         @Override
@@ -155,10 +199,13 @@ public final class EdgeCommand {
                         + " publishes no port, its status is read through the edge's stats host (with a stats token)"));
             }
             EdgeSettings settings = new EdgeSettings(edgeOptions.edge, image, port, nets, constraints, null, delivery, xds, forceCanary);
+            // every certificate is read and checked before the cluster is touched
+            TlsRequest tlsRequest = new TlsRequest(TlsCertificates.load(tls.stream().map(TlsCertificates.Spec::parse).toList(),
+                    java.time.Instant.now()), tlsRemove, tlsPort, httpsRedirect, hstsSeconds(hsts));
             try (Cluster cluster = CommandContext.of(spec).connect()) {
                 EdgeEnsureOperation ensure = edgeOptions.operations(cluster).ensureEdge();
                 EdgeEnsureOperation.Request request = new EdgeEnsureOperation.Request(settings, templateText, !noImageCheck,
-                        composeWarnings);
+                        composeWarnings, tlsRequest);
                 PrintWriter out = spec.commandLine().getOut();
                 if (dryRun.dryRun) {
                     EdgeEnsurePlan plan = ensure.plan(request, output.progress());

@@ -160,7 +160,12 @@ public final class EdgeManager {
      */
     public record EnsurePlan(Optional<EdgeState> current, EdgeSettings requested, EdgeSettings settings,
                              Optional<String> template, Plan plan, List<String> networksToCreate, boolean createsTemplate,
-                             String controlPlane) {
+                             String controlPlane, List<TlsSecret> tlsSecrets, io.swarmcanary.release.NamingKey.Key namingKey) {
+        /** The edge's certificate and key secrets that do not exist yet, created before the edge is updated. */
+        public EnsurePlan {
+            tlsSecrets = List.copyOf(tlsSecrets);
+        }
+
         /** create, update or unchanged */
         public String outcome() {
             if (current.isEmpty()) {
@@ -177,8 +182,24 @@ public final class EdgeManager {
         }
     }
 
-    /** Reads and checks everything {@link #ensure} needs; changes nothing in the cluster. */
+    /**
+     * A certificate's or key's Swarm secret to create: its name and bytes (never printed: {@link #toString()} names it
+     * only).
+     */
+    public record TlsSecret(String name, String kind, byte[] data) {
+        @Override
+        public String toString() {
+            return kind + " secret " + name;
+        }
+    }
+
     public EnsurePlan planEnsure(EdgeSettings requested, Optional<String> template, boolean checkImage, Progress progress) {
+        return planEnsure(requested, template, TlsRequest.KEEP, checkImage, progress);
+    }
+
+    /** Reads and checks everything {@link #ensure} needs; changes nothing in the cluster. */
+    public EnsurePlan planEnsure(EdgeSettings requested, Optional<String> template, TlsRequest tls, boolean checkImage,
+                                 Progress progress) {
         Optional<EdgeState> current = read(requested.name());
         EdgeSettings settings = requested;
         if (requested.delivery() == null) { // not asked for: keep the edge's
@@ -195,6 +216,15 @@ public final class EdgeManager {
         }
         if (requested.forceCanary() == null) { // not asked for: keep the edge's, off for a new one
             settings = settings.withForceCanary(current.map(c -> c.settings().forcesCanary()).orElse(false));
+        }
+        io.swarmcanary.release.NamingKey.Key namingKey = io.swarmcanary.release.NamingKey.readOrNew(swarm);
+        List<TlsSecret> tlsSecrets = new ArrayList<>();
+        settings = settings.withHttps(EdgeTls.merge(settings.name(), current.map(c -> c.settings().https()).orElse(null),
+                tls, namingKey.bytes(), tlsSecrets));
+        tlsSecrets.removeIf(s -> swarm.secret(s.name()).isPresent());
+        if (settings.servesHttps() && settings.usesXds()) {
+            throw new UserInputException("HTTPS is served with delivery redeploy only for now: an xds edge does not get its"
+                    + " certificates yet. Use --delivery redeploy with --tls. Nothing was changed.");
         }
         for (String n : settings.networks()) {
             Optional<NetworkInfo> network = swarm.network(n);
@@ -220,18 +250,25 @@ public final class EdgeManager {
         Optional<ServiceInfo> controlPlane = swarm.service(XdsConfig.controlPlaneService(settings.name()));
         String controlPlaneAction = settings.usesXds() ? (controlPlane.isEmpty() ? "create" : "update")
                 : controlPlane.filter(s -> Labels.Kind.CONTROL_PLANE.equals(s.labels().get(Labels.KIND))).isPresent() ? "remove" : "none";
-        return new EnsurePlan(current, requested, settings, template, plan, networksToCreate, createsTemplate, controlPlaneAction);
+        return new EnsurePlan(current, requested, settings, template, plan, networksToCreate, createsTemplate, controlPlaneAction,
+                tlsSecrets, namingKey);
+    }
+
+    public Result ensure(EdgeSettings requested, Optional<String> template, boolean checkImage, Progress progress) {
+        return ensure(requested, template, TlsRequest.KEEP, checkImage, progress);
     }
 
     /** Creates or updates the Envoy service with these settings, keeping its route table. */
-    public Result ensure(EdgeSettings requested, Optional<String> template, boolean checkImage, Progress progress) {
+    public Result ensure(EdgeSettings requested, Optional<String> template, TlsRequest tls, boolean checkImage,
+                         Progress progress) {
         Instant start = clock.instant();
-        EnsurePlan planned = planEnsure(requested, template, checkImage, progress);
+        EnsurePlan planned = planEnsure(requested, template, tls, checkImage, progress);
         if (EdgeKey.read(swarm).isEmpty()) { // the key Envoy checks tokens with, made once valid input is certain
             EdgeKey.of(swarm);
             planned = new EnsurePlan(planned.current(), planned.requested(), planned.settings(), planned.template(),
                     plan(planned.settings(), planned.plan().routes(), template, releasesByTrack(planned.settings().name())),
-                    planned.networksToCreate(), planned.createsTemplate(), planned.controlPlane());
+                    planned.networksToCreate(), planned.createsTemplate(), planned.controlPlane(), planned.tlsSecrets(),
+                    planned.namingKey());
         }
         Optional<EdgeState> current = planned.current();
         EdgeSettings settings = planned.settings();
@@ -244,6 +281,10 @@ public final class EdgeManager {
         if (planned.createsTemplate() && swarm.config(settings.templateConfig()).isEmpty()) {
             ClusterConfigs.createContentAddressed(swarm, settings.templateConfig(), template.get().getBytes(StandardCharsets.UTF_8),
                     Map.of(Labels.MANAGED_BY, Labels.MANAGER, Labels.KIND, Labels.Kind.ENVOY_TEMPLATE, EDGE, settings.name()));
+        }
+        if (!planned.tlsSecrets().isEmpty()) {
+            io.swarmcanary.release.NamingKey.store(swarm, planned.namingKey()); // the names were made with it
+            EdgeTls.createSecrets(swarm, settings.name(), planned.tlsSecrets(), progress);
         }
         if (settings.usesXds()) {
             xdsDelivery.ensureControlPlane(settings, progress); // before Envoy, which connects to it on start
@@ -588,7 +629,7 @@ public final class EdgeManager {
         String configName = config.name();
         if (current.isEmpty()) {
             progress.info("creating edge " + settings.name() + " (Envoy, global, port " + settings.port() + ")");
-            swarm.createService(definition(settings, plan.routes(), config, plan.revision()));
+            swarm.createService(definition(swarm, settings, plan.routes(), config, plan.revision()));
             awaitConverged(settings, plan.revision(), ours, progress);
             return new Result(settings.name(), "created", plan.revision(), configName, weights, plan.warnings(),
                     Duration.between(start, clock.instant()).toSeconds());
@@ -622,7 +663,7 @@ public final class EdgeManager {
     private void write(EdgeState read, Plan plan, ConfigInfo config) {
         try {
             swarm.updateService(read.service().id(), read.service().versionIndex(),
-                    definition(plan.settings(), plan.routes(), config, plan.revision()));
+                    definition(swarm, plan.settings(), plan.routes(), config, plan.revision()));
         } catch (io.swarmcanary.swarm.VersionConflictException stale) {
             throw new StaleRead(stale);
         }
@@ -826,7 +867,8 @@ public final class EdgeManager {
         }
     }
 
-    private static ServiceDefinition definition(EdgeSettings settings, RouteTable routes, ConfigInfo config, String revision) {
+    private static ServiceDefinition definition(SwarmGateway swarm, EdgeSettings settings, RouteTable routes, ConfigInfo config,
+                                                String revision) {
         Map<String, String> labels = new TreeMap<>();
         labels.put(Labels.MANAGED_BY, Labels.MANAGER);
         labels.put(Labels.KIND, Labels.Kind.EDGE);
@@ -836,8 +878,8 @@ public final class EdgeManager {
         labels.put(CONFIG, config.name());
         labels.put(REVISION, revision == null ? "" : revision);
         return new ServiceDefinition(settings.name(), settings.image(), 0, labels, Map.of(EDGE, settings.name()),
-                List.of(), envoyNetworks(settings), List.of(), List.of(), null, settings.constraints(), true,
-                List.of(new ServiceDefinition.PublishedPort(settings.port(), EdgeSettings.LISTENER_PORT)),
+                List.of(), envoyNetworks(settings), EdgeTls.mounts(swarm, settings), List.of(), null, settings.constraints(), true,
+                EdgeTls.ports(settings),
                 List.of(new ServiceDefinition.ConfigMount(config.id(), config.name(), CONFIG_TARGET)),
                 List.of("-c", CONFIG_TARGET, "--log-level", "warn"));
     }

@@ -91,7 +91,7 @@ final class EdgePlanner {
         // Envoy checks tokens with the cluster's edge key; without one (an edge no ensure of this version has seen) no
         // token is accepted: no stats host, no forcing
         Optional<String> jwks = EdgeKey.read(swarm).map(EdgeKey::publicJwks);
-        EnvoyConfigRenderer keyed = jwks.map(this.renderer::withEdgeKey).orElse(this.renderer);
+        EnvoyConfigRenderer keyed = jwks.map(this.renderer::withEdgeKey).orElse(this.renderer).withHttps(EdgeTls.listener(settings));
         // an xds edge's stats host also answers the control plane's status (RDS carries those routes)
         EnvoyConfigRenderer renderer = settings.usesXds() ? keyed.withControlPlane(controlPlaneHost(settings), XdsConfig.STATUS_PORT)
                 : keyed;

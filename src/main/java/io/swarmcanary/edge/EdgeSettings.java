@@ -16,10 +16,14 @@ import java.util.List;
  * @param forceCanary    whether a request with a valid token for a track ({@code swarm-canary canary-token}) reaches
  *                       its canary whatever the weights; off unless the user turns it on; null in a request means
  *                       "keep the edge's"
+ * @param https          the edge's certificates and HTTPS listener, null while it has none (plain HTTP only)
  */
 public record EdgeSettings(String name, String image, int port, List<String> networks, List<String> constraints,
-                           String templateConfig, String delivery, Xds xds, Boolean forceCanary) {
+                           String templateConfig, String delivery, Xds xds, Boolean forceCanary,
+                           @com.fasterxml.jackson.annotation.JsonInclude(com.fasterxml.jackson.annotation.JsonInclude.Include.NON_NULL) Https https) {
     public static final int LISTENER_PORT = 10000;
+    /** The HTTPS listener's port inside the Envoy container; --tls-port is published onto it. */
+    public static final int TLS_LISTENER_PORT = 10443;
     public static final String REDEPLOY = "redeploy";
     public static final String XDS = "xds";
 
@@ -35,6 +39,37 @@ public record EdgeSettings(String name, String image, int port, List<String> net
                 throw new UserInputException("--control-plane-image must not be empty");
             }
         }
+    }
+
+    /**
+     * HTTPS at the edge: one certificate per domain, each a pair of content-addressed Swarm secrets (HMAC-named with the
+     * cluster's naming key, so a name says nothing about the key), served by SNI on {@code port}.
+     *
+     * @param certificates  domain (lower case, maybe {@code *.example.com}) -> its secrets, sorted
+     * @param redirect      whether the plain listener answers with a redirect to https (on unless the user turns it off)
+     * @param hstsMaxAge    seconds of Strict-Transport-Security sent over HTTPS; null sends none (opt-in)
+     */
+    @JsonIgnoreProperties(ignoreUnknown = true)
+    public record Https(int port, java.util.SortedMap<String, Certificate> certificates, boolean redirect, Long hstsMaxAge) {
+        public static final int DEFAULT_PORT = 443;
+
+        public Https {
+            certificates = java.util.Collections.unmodifiableSortedMap(new java.util.TreeMap<>(certificates));
+            if (port < 1 || port > 65535) {
+                throw new UserInputException("--tls-port must be between 1 and 65535, got " + port);
+            }
+            if (hstsMaxAge != null && hstsMaxAge < 0) {
+                throw new UserInputException("--hsts must be 0 or more seconds, got " + hstsMaxAge);
+            }
+        }
+    }
+
+    /** The Swarm secrets holding one domain's certificate chain and key (names only: nothing secret). */
+    public record Certificate(String certSecret, String keySecret) {}
+
+    public EdgeSettings(String name, String image, int port, List<String> networks, List<String> constraints,
+                        String templateConfig, String delivery, Xds xds, Boolean forceCanary) {
+        this(name, image, port, networks, constraints, templateConfig, delivery, xds, forceCanary, null);
     }
 
     public EdgeSettings(String name, String image, int port, List<String> networks, List<String> constraints,
@@ -61,6 +96,9 @@ public record EdgeSettings(String name, String image, int port, List<String> net
             throw new UserInputException("invalid --delivery '" + delivery + "': " + REDEPLOY + " (a new config restarts"
                     + " the Envoy tasks) or " + XDS + " (a control plane pushes it, no restart)");
         }
+        if (https != null && https.port() == port) {
+            throw new UserInputException("--tls-port " + https.port() + " is --port too: give HTTPS its own port. Nothing was changed.");
+        }
         if (XDS.equals(delivery) && xds == null) {
             throw new UserInputException("delivery xds needs its control plane settings (image)");
         }
@@ -72,7 +110,12 @@ public record EdgeSettings(String name, String image, int port, List<String> net
     }
 
     public EdgeSettings withForceCanary(Boolean on) {
-        return new EdgeSettings(name, image, port, networks, constraints, templateConfig, delivery, xds, on);
+        return new EdgeSettings(name, image, port, networks, constraints, templateConfig, delivery, xds, on, https);
+    }
+
+    /** Whether the edge serves HTTPS: it has at least one certificate. */
+    public boolean servesHttps() {
+        return https != null && !https.certificates().isEmpty();
     }
 
     public boolean usesXds() {
@@ -96,10 +139,14 @@ public record EdgeSettings(String name, String image, int port, List<String> net
     }
 
     public EdgeSettings withTemplate(String config) {
-        return new EdgeSettings(name, image, port, networks, constraints, config, delivery, xds, forceCanary);
+        return new EdgeSettings(name, image, port, networks, constraints, config, delivery, xds, forceCanary, https);
     }
 
     public EdgeSettings withDelivery(String newDelivery, Xds newXds) {
-        return new EdgeSettings(name, image, port, networks, constraints, templateConfig, newDelivery, newXds, forceCanary);
+        return new EdgeSettings(name, image, port, networks, constraints, templateConfig, newDelivery, newXds, forceCanary, https);
+    }
+
+    public EdgeSettings withHttps(Https newHttps) {
+        return new EdgeSettings(name, image, port, networks, constraints, templateConfig, delivery, xds, forceCanary, newHttps);
     }
 }

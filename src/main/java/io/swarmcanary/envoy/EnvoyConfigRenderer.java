@@ -75,16 +75,25 @@ public final class EnvoyConfigRenderer {
     /** host:port of an xds edge's control-plane status server, reached from the stats host; null for none. */
     private final String controlPlaneHost;
     private final int controlPlanePort;
+    /** The edge's HTTPS listener, null for plain HTTP only. */
+    private final HttpsListener https;
 
     public EnvoyConfigRenderer() {
-        this(false, null, null, 0);
+        this(false, null, null, 0, null);
     }
 
-    private EnvoyConfigRenderer(boolean statsHost, String edgeJwks, String controlPlaneHost, int controlPlanePort) {
+    private EnvoyConfigRenderer(boolean statsHost, String edgeJwks, String controlPlaneHost, int controlPlanePort,
+                                HttpsListener https) {
         this.statsHost = statsHost;
         this.edgeJwks = edgeJwks;
         this.controlPlaneHost = controlPlaneHost;
         this.controlPlanePort = controlPlanePort;
+        this.https = https;
+    }
+
+    /** A renderer that also serves HTTPS as {@code https} says (see {@link HttpsListener}); null for none. */
+    public EnvoyConfigRenderer withHttps(HttpsListener https) {
+        return new EnvoyConfigRenderer(statsHost, edgeJwks, controlPlaneHost, controlPlanePort, https);
     }
 
     /**
@@ -93,7 +102,7 @@ public final class EnvoyConfigRenderer {
      * loopback admin address. The analysis reads every Envoy task's counters through it.
      */
     public EnvoyConfigRenderer withStatsHost() {
-        return new EnvoyConfigRenderer(true, edgeJwks, controlPlaneHost, controlPlanePort);
+        return new EnvoyConfigRenderer(true, edgeJwks, controlPlaneHost, controlPlanePort, https);
     }
 
     /**
@@ -102,7 +111,7 @@ public final class EnvoyConfigRenderer {
      * token for that track takes. Without it neither exists.
      */
     public EnvoyConfigRenderer withEdgeKey(String publicJwks) {
-        return new EnvoyConfigRenderer(statsHost, publicJwks, controlPlaneHost, controlPlanePort);
+        return new EnvoyConfigRenderer(statsHost, publicJwks, controlPlaneHost, controlPlanePort, https);
     }
 
     /**
@@ -112,7 +121,7 @@ public final class EnvoyConfigRenderer {
      * port of the control plane is published.
      */
     public EnvoyConfigRenderer withControlPlane(String host, int port) {
-        return new EnvoyConfigRenderer(statsHost, edgeJwks, host, port);
+        return new EnvoyConfigRenderer(statsHost, edgeJwks, host, port, https);
     }
 
     /**
@@ -160,6 +169,9 @@ public final class EnvoyConfigRenderer {
                 controlPlaneRoutes((ArrayNode) stats.get("routes"));
                 clusters.add(dnsCluster(CONTROL_PLANE_CLUSTER, controlPlaneHost, controlPlanePort));
             }
+        }
+        if (https != null) { // last: its listener copies the finished route table
+            https.addTo(root, hcm);
         }
         return YamlTrees.write(root);
     }

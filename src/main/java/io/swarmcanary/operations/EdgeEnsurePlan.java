@@ -1,5 +1,6 @@
 package io.swarmcanary.operations;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -14,12 +15,16 @@ import java.util.Map;
  * @param config           the content-addressed Swarm config that would hold the edge's config
  * @param controlPlaneImage an xds edge's control-plane image as its service would get it (digest-pinned when a
  *                          registry knows it), null for redeploy
+ * @param https            the edge's HTTPS as it would be, absent without a certificate
+ * @param secretsToCreate  the certificate and key secrets that would be created (names only)
  */
 public record EdgeEnsurePlan(String edge, boolean dryRun, String outcome, String delivery, String image, int port,
                              List<String> networks, List<String> networksToCreate, String template, boolean createsTemplate,
                              String controlPlane, String revision, String currentRevision, String config,
                              Map<String, Map<String, Integer>> weights, List<String> warnings,
-                             String controlPlaneImage) {
+                             String controlPlaneImage,
+                             @JsonInclude(JsonInclude.Include.NON_NULL) EdgeEnsureResult.Https https,
+                             @JsonInclude(JsonInclude.Include.NON_EMPTY) List<String> secretsToCreate) {
     public List<String> text() {
         List<String> lines = new ArrayList<>();
         lines.add("dry run: edge " + edge + " " + switch (outcome) {
@@ -35,6 +40,10 @@ public record EdgeEnsurePlan(String edge, boolean dryRun, String outcome, String
         if (!"none".equals(controlPlane)) {
             lines.add("  control plane: would " + controlPlane + " it" + (controlPlaneImage == null ? "" : " (image "
                     + controlPlaneImage + ")"));
+        }
+        secretsToCreate.forEach(n -> lines.add("  would create secret " + n));
+        if (https != null) {
+            lines.addAll(https.text());
         }
         weights.forEach((track, w) -> lines.add("  track " + track + ": " + w));
         warnings.forEach(w -> lines.add("  warning: " + w));

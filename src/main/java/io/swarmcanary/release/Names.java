@@ -52,10 +52,15 @@ public final class Names {
      * name in one cluster; without the key the name says nothing about the value.
      */
     public static String secretName(byte[] key, Track track, String logicalName, byte[] value) {
+        return named(track, logicalName, keyedHash(key, value));
+    }
+
+    /** 12 hex of HMAC-SHA256(cluster key, value): what a secret's name carries of its value. */
+    public static String keyedHash(byte[] key, byte[] value) {
         try {
             javax.crypto.Mac mac = javax.crypto.Mac.getInstance("HmacSHA256");
             mac.init(new javax.crypto.spec.SecretKeySpec(key, "HmacSHA256"));
-            return named(track, logicalName, HexFormat.of().formatHex(mac.doFinal(value)).substring(0, 12));
+            return HexFormat.of().formatHex(mac.doFinal(value)).substring(0, 12);
         } catch (java.security.GeneralSecurityException e) {
             throw new IllegalStateException(e);
         }

@@ -53,37 +53,15 @@ class EdgeTokenEnvoyIT {
         String yaml = new EnvoyConfigRenderer().withStatsHost().withEdgeKey(KEY.publicJwks()).render(
                 new EdgeRoutes(port, List.of(new TrackRoutes("files", "webdev", List.of(DOMAIN), List.of(STABLE, CANARY),
                         CANARY.service()))), Optional.empty());
-        String local = Fixtures.mutate(yaml, root -> {
-            ((ObjectNode) root.at("/admin/address/socket_address")).put("port_value", adminPort);
-            for (JsonNode cluster : root.at("/static_resources/clusters")) {
-                String name = cluster.path("name").asText();
-                int upstreamPort = name.equals(STABLE.service()) ? stable.getAddress().getPort()
-                        : name.startsWith(CANARY.service()) ? canary.getAddress().getPort() : adminPort;
-                ((ObjectNode) cluster).put("type", "STATIC");
-                ((ObjectNode) cluster.at("/load_assignment/endpoints/0/lb_endpoints/0/endpoint/address/socket_address"))
-                        .put("address", "127.0.0.1").put("port_value", upstreamPort);
-            }
-        });
-        assertThat(new EnvoyConfigValidator().validate(local).describe()).isEqualTo("valid");
+        String local = Fixtures.local(yaml, adminPort, name -> name.equals(STABLE.service()) ? stable.getAddress().getPort()
+                : canary.getAddress().getPort());
         dir = Files.createTempDirectory("edge-token-it");
-        Path config = dir.resolve("envoy.yaml");
-        Files.writeString(config, local);
-        envoy = new ProcessBuilder(Fixtures.envoyBinary().toString(), "-c", config.toString(), "--disable-hot-restart",
-                "--log-level", "warn").redirectErrorStream(true).redirectOutput(dir.resolve("envoy.log").toFile()).start();
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (!send("proxy_test", "GET", "/", Map.of()).startsWith("HTTP/1.1 200")) {
-            assertThat(System.nanoTime()).as("Envoy did not start: %s", Files.readString(dir.resolve("envoy.log")))
-                    .isLessThan(deadline);
-            Thread.sleep(200);
-        }
+        envoy = Fixtures.startEnvoy(dir, local, port);
     }
 
     @AfterAll
     static void stop() throws Exception {
-        if (envoy != null) {
-            envoy.destroy();
-            envoy.waitFor(10, TimeUnit.SECONDS);
-        }
+        Fixtures.stop(envoy);
         if (stable != null) {
             stable.stop(0);
         }

@@ -159,4 +159,44 @@ final class Fixtures {
         change.accept(root);
         return YamlTrees.write(root);
     }
+
+    /**
+     * A rendered config made to run here: the admin on adminPort and every cluster STATIC on 127.0.0.1 at the port
+     * upstreamOf gives its name (the admin cluster's: adminPort).
+     */
+    static String local(String yaml, int adminPort, java.util.function.ToIntFunction<String> upstreamOf) {
+        return mutate(yaml, root -> {
+            ((ObjectNode) root.at("/admin/address/socket_address")).put("port_value", adminPort);
+            for (JsonNode cluster : root.at("/static_resources/clusters")) {
+                String name = cluster.path("name").asText();
+                int upstream = name.equals(EnvoyConfigRenderer.ADMIN_CLUSTER) ? adminPort : upstreamOf.applyAsInt(name);
+                ((ObjectNode) cluster).put("type", "STATIC");
+                ((ObjectNode) cluster.at("/load_assignment/endpoints/0/lb_endpoints/0/endpoint/address/socket_address"))
+                        .put("address", "127.0.0.1").put("port_value", upstream);
+            }
+        });
+    }
+
+    /** The real Envoy running this config (checked by our validator first), once its smoke host answers on port. */
+    static Process startEnvoy(java.nio.file.Path dir, String yaml, int port) throws Exception {
+        org.assertj.core.api.Assertions.assertThat(new EnvoyConfigValidator().validate(yaml).describe()).isEqualTo("valid");
+        java.nio.file.Path config = dir.resolve("envoy.yaml");
+        java.nio.file.Files.writeString(config, yaml);
+        Process envoy = new ProcessBuilder(envoyBinary().toString(), "-c", config.toString(), "--disable-hot-restart",
+                "--log-level", "warn").redirectErrorStream(true).redirectOutput(dir.resolve("envoy.log").toFile()).start();
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(30);
+        while (!io.swarmcanary.testing.Traffic.raw(port, "proxy_test", "GET", "/", java.util.Map.of()).startsWith("HTTP/1.1 200")) {
+            org.assertj.core.api.Assertions.assertThat(System.nanoTime())
+                    .as("Envoy did not start: %s", java.nio.file.Files.readString(dir.resolve("envoy.log"))).isLessThan(deadline);
+            Thread.sleep(200);
+        }
+        return envoy;
+    }
+
+    static void stop(Process envoy) throws InterruptedException {
+        if (envoy != null) {
+            envoy.destroy();
+            envoy.waitFor(10, java.util.concurrent.TimeUnit.SECONDS);
+        }
+    }
 }

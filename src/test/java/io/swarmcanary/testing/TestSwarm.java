@@ -136,9 +136,18 @@ public final class TestSwarm implements AutoCloseable {
             var configs = docker.listConfigsCmd().withFilters(Map.of("label", List.of("io.swarm-canary.edge=" + edge))).exec();
             var networks = docker.listNetworksCmd().withNameFilter(edge + "-").exec().stream()
                     .filter(n -> names.contains(n.getName())).toList();
-            if (configs.isEmpty() && networks.isEmpty()) {
+            // an edge's certificates and keys (edge ensure --tls)
+            var secrets = docker.listSecretsCmd().withLabelFilter(Map.of("io.swarm-canary.edge", edge)).exec();
+            if (configs.isEmpty() && networks.isEmpty() && secrets.isEmpty()) {
                 return;
             }
+            secrets.forEach(s -> {
+                try {
+                    docker.removeSecretCmd(s.getId()).exec();
+                } catch (RuntimeException inUse) {
+                    // still mounted by a task that is shutting down
+                }
+            });
             configs.forEach(c -> {
                 try {
                     docker.removeConfigCmd(c.getId()).exec();

@@ -1,0 +1,111 @@
+package io.swarmcanary.envoy;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.util.List;
+
+/**
+ * HTTPS at the edge, added to a rendered bootstrap: a second listener that terminates TLS (1.2 and up, ALPN h2 and
+ * http/1.1) with one filter chain per domain chosen by SNI, each running a copy of the plain listener's
+ * HttpConnectionManager (same tracks, stats host, forcing rules); and, when asked, the plain listener answering every
+ * host with a redirect to https but the two the CLI reads through (the smoke host's revision and the stats host).
+ *
+ * @param port        the TLS listener's port inside the container
+ * @param domains     each domain's certificate files, in the order served
+ * @param redirect    whether plain HTTP redirects to https
+ * @param publicPort  the https port clients reach (published on the node), for the redirect's Location
+ * @param hstsMaxAge  Strict-Transport-Security max-age sent over https; null sends none
+ */
+public record HttpsListener(int port, List<Domain> domains, boolean redirect, int publicPort, Long hstsMaxAge) {
+    public static final String LISTENER_NAME = "edge_https";
+    /** The TLS listener's copy of the route table, named apart so the plain one stays the only {@code swarm_canary}. */
+    public static final String ROUTE_CONFIG_NAME = "swarm_canary_https";
+    public static final String REDIRECT_VIRTUAL_HOST = "swarm_canary_https_redirect";
+    static final String HSTS_HEADER = "strict-transport-security";
+    private static final String TLS_CONTEXT_TYPE =
+            "type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext";
+    private static final String TLS_INSPECTOR_TYPE =
+            "type.googleapis.com/envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector";
+    private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
+
+    /**
+     * @param chain the filter chain's name: it carries the secrets' names, so a rotated certificate is a new revision
+     *              even though Envoy reads it from the same file
+     */
+    public record Domain(String name, String certFile, String keyFile, String chain) {}
+
+    public HttpsListener {
+        domains = List.copyOf(domains);
+    }
+
+    /** Adds the TLS listener next to the one holding {@code hcm}, and the redirect to that one when asked. */
+    void addTo(ObjectNode root, ObjectNode hcm) {
+        ArrayNode listeners = (ArrayNode) root.path("static_resources").path("listeners");
+        JsonNode plain = null;
+        for (JsonNode l : listeners) {
+            if (l.findParents("typed_config").stream().anyMatch(n -> n.get("typed_config") == hcm)) {
+                plain = l;
+            }
+        }
+        ObjectNode tlsHcm = hcm.deepCopy();
+        tlsHcm.put("stat_prefix", LISTENER_NAME);
+        ObjectNode routeConfig = (ObjectNode) tlsHcm.get("route_config");
+        routeConfig.put("name", ROUTE_CONFIG_NAME);
+        if (hstsMaxAge != null) {
+            JsonNode existing = routeConfig.get("response_headers_to_add");
+            ArrayNode headers = existing instanceof ArrayNode a ? a : routeConfig.putArray("response_headers_to_add");
+            headers.addObject().put("append_action", "OVERWRITE_IF_EXISTS_OR_ADD").putObject("header")
+                    .put("key", HSTS_HEADER).put("value", "max-age=" + hstsMaxAge);
+        }
+        ObjectNode listener = listeners.addObject().put("name", LISTENER_NAME);
+        String address = plain == null ? "0.0.0.0" : plain.at("/address/socket_address/address").asText("0.0.0.0");
+        listener.putObject("address").putObject("socket_address").put("address", address).put("port_value", port);
+        if (plain != null && plain.has("per_connection_buffer_limit_bytes")) {
+            listener.set("per_connection_buffer_limit_bytes", plain.get("per_connection_buffer_limit_bytes").deepCopy());
+        }
+        // SNI is read before a chain is chosen; Envoy no longer adds this filter by itself
+        listener.putArray("listener_filters").addObject().put("name", "envoy.filters.listener.tls_inspector")
+                .putObject("typed_config").put("@type", TLS_INSPECTOR_TYPE);
+        ArrayNode chains = listener.putArray("filter_chains");
+        for (Domain d : domains) {
+            ObjectNode chain = chains.addObject().put("name", d.chain());
+            chain.putObject("filter_chain_match").putArray("server_names").add(d.name());
+            ObjectNode common = chain.putObject("transport_socket").put("name", "envoy.transport_sockets.tls")
+                    .putObject("typed_config").put("@type", TLS_CONTEXT_TYPE).putObject("common_tls_context");
+            common.putObject("tls_params").put("tls_minimum_protocol_version", "TLSv1_2");
+            common.putArray("alpn_protocols").add("h2").add("http/1.1");
+            ObjectNode cert = common.putArray("tls_certificates").addObject();
+            cert.putObject("certificate_chain").put("filename", d.certFile());
+            cert.putObject("private_key").put("filename", d.keyFile());
+            chain.putArray("filters").addObject().put("name", "envoy.filters.network.http_connection_manager")
+                    .set("typed_config", tlsHcm.deepCopy());
+        }
+        if (redirect) {
+            redirectPlain((ObjectNode) hcm.get("route_config"));
+        }
+    }
+
+    /** Every host but the smoke and stats hosts (exact domains, chosen before '*') gets a redirect to the same URL on https. */
+    private void redirectPlain(ObjectNode routeConfig) {
+        ArrayNode hosts = (ArrayNode) routeConfig.get("virtual_hosts");
+        ArrayNode kept = NODES.arrayNode();
+        hosts.forEach(h -> {
+            String name = h.path("name").asText();
+            if (name.equals(EnvoyConfigRenderer.SMOKE_VIRTUAL_HOST) || name.equals(EnvoyConfigRenderer.STATS_HOST)) {
+                kept.add(h);
+            }
+        });
+        ObjectNode host = kept.addObject().put("name", REDIRECT_VIRTUAL_HOST);
+        host.putArray("domains").add("*");
+        ObjectNode route = host.putArray("routes").addObject();
+        route.putObject("match").put("prefix", "/");
+        ObjectNode redirect = route.putObject("redirect").put("https_redirect", true)
+                .put("response_code", "PERMANENT_REDIRECT"); // 308: a POST stays a POST
+        if (publicPort != 443) {
+            redirect.put("port_redirect", publicPort);
+        }
+        routeConfig.set("virtual_hosts", kept);
+    }
+}

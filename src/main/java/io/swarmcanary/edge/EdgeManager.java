@@ -222,10 +222,6 @@ public final class EdgeManager {
         settings = settings.withHttps(EdgeTls.merge(settings.name(), current.map(c -> c.settings().https()).orElse(null),
                 tls, namingKey.bytes(), tlsSecrets));
         tlsSecrets.removeIf(s -> swarm.secret(s.name()).isPresent());
-        if (settings.servesHttps() && settings.usesXds()) {
-            throw new UserInputException("HTTPS is served with delivery redeploy only for now: an xds edge does not get its"
-                    + " certificates yet. Use --delivery redeploy with --tls. Nothing was changed.");
-        }
         for (String n : settings.networks()) {
             Optional<NetworkInfo> network = swarm.network(n);
             if (network.isEmpty() && !n.equals(defaultNetwork(settings.name()))) {

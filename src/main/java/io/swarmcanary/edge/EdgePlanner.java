@@ -105,7 +105,8 @@ final class EdgePlanner {
         }
         // an xds Envoy starts from a bootstrap without the route table: that comes from the control plane
         String bootstrap = !settings.usesXds() ? yaml : xds.bootstrap(settings.name(), EdgeSettings.LISTENER_PORT,
-                Optional.ofNullable(templateText), controlPlaneHost(settings), XdsConfig.DEFAULT_GRPC_PORT, jwks);
+                Optional.ofNullable(templateText), controlPlaneHost(settings), XdsConfig.DEFAULT_GRPC_PORT, jwks,
+                EdgeTls.listener(settings));
         if (settings.usesXds()) {
             ValidationResult bootstrapValidation = validator.validate(bootstrap);
             if (!bootstrapValidation.isValid()) {

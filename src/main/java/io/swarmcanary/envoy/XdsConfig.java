@@ -47,12 +47,21 @@ public final class XdsConfig {
     private final EnvoyConfigRenderer renderer = new EnvoyConfigRenderer().withStatsHost();
 
     /**
-     * What the control plane serves: RDS (one route config), CDS (one cluster per release) and EDS (each release's task
-     * addresses). Endpoints have their own version, so a task coming or going never re-sends, let alone re-creates, a
-     * cluster.
+     * What the control plane serves: RDS (the plain listener's route config, and the HTTPS listener's when the edge has
+     * certificates), CDS (one cluster per release) and EDS (each release's task addresses). Endpoints have their own
+     * version, so a task coming or going never re-sends, let alone re-creates, a cluster.
+     *
+     * @param routes       the plain listener's route config ({@value EnvoyConfigRenderer#ROUTE_CONFIG_NAME})
+     * @param routeConfigs every route config served over RDS: {@code routes}, then the HTTPS listener's if any
      */
     public record Resources(RouteConfiguration routes, List<Cluster> clusters, List<ClusterLoadAssignment> endpoints,
-                            String routesVersion, String clustersVersion, String endpointsVersion) {}
+                            String routesVersion, String clustersVersion, String endpointsVersion,
+                            List<RouteConfiguration> routeConfigs) {
+        public Resources(RouteConfiguration routes, List<Cluster> clusters, List<ClusterLoadAssignment> endpoints,
+                         String routesVersion, String clustersVersion, String endpointsVersion) {
+            this(routes, clusters, endpoints, routesVersion, clustersVersion, endpointsVersion, List.of(routes));
+        }
+    }
 
     /**
      * The overlay network only an xds edge's Envoys and its control plane join (internal, not attachable): ADS and the
@@ -78,8 +87,19 @@ public final class XdsConfig {
     /** @param edgeJwks the edge key's public JWKS: the token filters are in the listener, so they never change with RDS */
     public String bootstrap(String edge, int listenerPort, Optional<String> template, String controlPlaneHost, int grpcPort,
                             Optional<String> edgeJwks) {
+        return bootstrap(edge, listenerPort, template, controlPlaneHost, grpcPort, edgeJwks, null);
+    }
+
+    /**
+     * @param https the edge's HTTPS listener, null for none: its filter chains (one per domain, certificates from files
+     *              mounted into Envoy) are static like the plain listener, and their route table comes over RDS too, as
+     *              {@value HttpsListener#ROUTE_CONFIG_NAME}
+     */
+    public String bootstrap(String edge, int listenerPort, Optional<String> template, String controlPlaneHost, int grpcPort,
+                            Optional<String> edgeJwks, HttpsListener https) {
         EnvoyConfigRenderer renderer = edgeJwks.map(this.renderer::withEdgeKey).orElse(this.renderer)
-                .withControlPlane(controlPlaneHost, STATUS_PORT); // its cluster is static; the routes to it come over RDS
+                .withControlPlane(controlPlaneHost, STATUS_PORT) // its cluster is static; the routes to it come over RDS
+                .withHttps(https);
         String empty = renderer.render(new EdgeRoutes(listenerPort, List.of(), List.of()), template);
         ObjectNode root;
         try {
@@ -92,6 +112,10 @@ public final class XdsConfig {
         ObjectNode rds = hcm.putObject("rds");
         rds.put("route_config_name", EnvoyConfigRenderer.ROUTE_CONFIG_NAME);
         rds.set("config_source", adsSource());
+        for (ObjectNode tlsHcm : hcmsWithRouteConfig(root, HttpsListener.ROUTE_CONFIG_NAME)) {
+            tlsHcm.remove("route_config");
+            tlsHcm.putObject("rds").put("route_config_name", HttpsListener.ROUTE_CONFIG_NAME).set("config_source", adsSource());
+        }
 
         // every Envoy of the edge is one node group: they all get the same config
         root.putObject("node").put("id", edge).put("cluster", edge);
@@ -129,6 +153,7 @@ public final class XdsConfig {
                                Map<String, List<String>> taskAddresses) {
         Bootstrap bootstrap = parse(renderedYaml);
         RouteConfiguration routes = null;
+        RouteConfiguration httpsRoutes = null;
         for (Listener listener : bootstrap.getStaticResources().getListenersList()) {
             List<FilterChain> chains = new ArrayList<>(listener.getFilterChainsList());
             if (listener.hasDefaultFilterChain()) {
@@ -141,6 +166,8 @@ public final class XdsConfig {
                             HttpConnectionManager hcm = filter.getTypedConfig().unpack(HttpConnectionManager.class);
                             if (EnvoyConfigRenderer.ROUTE_CONFIG_NAME.equals(hcm.getRouteConfig().getName())) {
                                 routes = hcm.getRouteConfig();
+                            } else if (HttpsListener.ROUTE_CONFIG_NAME.equals(hcm.getRouteConfig().getName())) {
+                                httpsRoutes = hcm.getRouteConfig(); // every domain's chain has the same copy
                             }
                         } catch (InvalidProtocolBufferException e) {
                             throw new IllegalStateException(e);
@@ -177,7 +204,8 @@ public final class XdsConfig {
             endpoints.add(ClusterLoadAssignment.newBuilder().setClusterName(dns.getName()).addEndpoints(locality).build());
         }
         // content-derived versions: a restarted control plane offers the versions Envoy already has
-        return new Resources(routes, clusters, endpoints, routesVersion, versionOf(clusters), versionOf(endpoints));
+        List<RouteConfiguration> routeConfigs = httpsRoutes == null ? List.of(routes) : List.of(routes, httpsRoutes);
+        return new Resources(routes, clusters, endpoints, routesVersion, versionOf(clusters), versionOf(endpoints), routeConfigs);
     }
 
     private static String versionOf(List<? extends com.google.protobuf.Message> resources) {
@@ -202,6 +230,23 @@ public final class XdsConfig {
         source.putObject("ads");
         source.put("resource_api_version", "V3");
         return source;
+    }
+
+    /** Every HttpConnectionManager typed_config holding a route_config of that name (the HTTPS listener: one per domain). */
+    private static List<ObjectNode> hcmsWithRouteConfig(ObjectNode root, String routeConfig) {
+        List<ObjectNode> found = new ArrayList<>();
+        for (JsonNode listener : root.path("static_resources").path("listeners")) {
+            for (JsonNode chain : listener.path("filter_chains")) {
+                for (JsonNode filter : chain.path("filters")) {
+                    JsonNode config = filter.path("typed_config");
+                    if (EnvoyConfigRenderer.HCM_TYPE.equals(config.path("@type").asText())
+                            && routeConfig.equals(config.path("route_config").path("name").asText())) {
+                        found.add((ObjectNode) config);
+                    }
+                }
+            }
+        }
+        return found;
     }
 
     /** The HttpConnectionManager typed_config holding the route_config named swarm_canary. */

@@ -210,7 +210,7 @@ public final class ControlPlane implements AutoCloseable {
                 // names new clusters. Each type has its own version: Envoy is sent only the types that changed.
                 cache.setSnapshot(NODE_GROUP, Snapshot.create(resources.clusters(), resources.clustersVersion(),
                         resources.endpoints(), resources.endpointsVersion(), List.of(), "",
-                        List.of(resources.routes()), resources.routesVersion(), List.of(), ""));
+                        resources.routeConfigs(), resources.routesVersion(), List.of(), ""));
                 if (!resources.routesVersion().equals(routesVersion) || !resources.clustersVersion().equals(clustersVersion)) {
                     log.println("serving routes " + resources.routesVersion() + ", clusters " + resources.clustersVersion()
                             + " (" + resources.clusters().size() + " release clusters)");

@@ -108,12 +108,13 @@ class EdgeTlsCommandTest {
     }
 
     @Test
-    void anXdsEdgeRefusesCertificatesUntilItCanServeThemWithNothingChanged() {
+    void anXdsEdgeServesHttpsTooItsDryRunSaysSoAndChangesNothing() {
         swarm.images.add("swarm-canary/cli:latest");
-        Answer a = cli("--delivery", "xds", "--tls", shop);
+        Answer a = cli("--delivery", "xds", "--control-plane-image", "swarm-canary/cli:latest", "--tls", shop, "--dry-run");
 
-        assertThat(a.exit()).as(a.text()).isEqualTo(2);
-        assertThat(a.text()).contains("HTTPS is served with delivery redeploy only");
+        assertThat(a.exit()).as(a.text()).isZero();
+        assertThat(a.json().path("https").path("certificates").has("shop.example.com")).as(a.text()).isTrue();
+        assertThat(a.json().path("secretsToCreate")).hasSize(2);
         assertThat(swarm.services).isEmpty();
         assertThat(swarm.secrets).isEmpty();
     }

@@ -3,6 +3,7 @@ package io.swarmcanary.envoy;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.envoyproxy.envoy.config.cluster.v3.Cluster;
+import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
 import io.envoyproxy.envoy.config.route.v3.VirtualHost;
 import io.envoyproxy.envoy.config.route.v3.WeightedCluster.ClusterWeight;
 import java.util.List;
@@ -40,6 +41,33 @@ class XdsConfigTest {
                 .doesNotContain(EnvoyConfigRenderer.CONTROL_PLANE_STATUS_PATH);
         // no route table in it: a shift never changes the file Envoy starts with
         assertThat(xds.bootstrap("envoy", 10000, Optional.empty(), "tasks.envoy-xds", 18000)).isEqualTo(bootstrap);
+    }
+
+    @Test
+    void anEdgeWithCertificatesHasItsHttpsListenerStaticAndBothRouteTablesOverRds() {
+        HttpsListener https = new HttpsListener(10443, List.of(new HttpsListener.Domain("files.webdev.example.com",
+                "/etc/envoy/tls/files.webdev.example.com.crt", "/etc/envoy/tls/files.webdev.example.com.key", "chain-1")),
+                true, 443, 600L);
+        String bootstrap = xds.bootstrap("envoy", 10000, Optional.empty(), "tasks.envoy-xds", 18000,
+                Optional.of(Fixtures.KEY.publicJwks()), https);
+
+        assertThat(new EnvoyConfigValidator().validate(bootstrap).describe()).as(bootstrap).isEqualTo("valid");
+        assertThat(bootstrap).contains("name: \"" + HttpsListener.LISTENER_NAME + "\"").contains("TLSv1_2")
+                .contains("route_config_name: \"" + HttpsListener.ROUTE_CONFIG_NAME + "\"")
+                .contains("route_config_name: \"" + EnvoyConfigRenderer.ROUTE_CONFIG_NAME + "\"")
+                .doesNotContain("virtual_hosts").doesNotContain("files-webdev");
+
+        String full = renderer.withHttps(https).render(routes(10), Optional.empty());
+        XdsConfig.Resources r = xds.resources(full, List.of("files-webdev-1", "files-webdev-2"), "abc123", TASKS);
+        assertThat(r.routeConfigs()).extracting(RouteConfiguration::getName)
+                .containsExactly(EnvoyConfigRenderer.ROUTE_CONFIG_NAME, HttpsListener.ROUTE_CONFIG_NAME);
+        // the track over https; plain HTTP redirects every host but the CLI's two
+        assertThat(r.routeConfigs().get(1).getVirtualHostsList()).extracting(VirtualHost::getName).contains("files-webdev");
+        assertThat(r.routes().getVirtualHostsList()).extracting(VirtualHost::getName).doesNotContain("files-webdev")
+                .contains(HttpsListener.REDIRECT_VIRTUAL_HOST);
+        // without certificates, one route table as before
+        assertThat(xds.resources(renderer.render(routes(10), Optional.empty()), List.of("files-webdev-1", "files-webdev-2"),
+                "abc123", TASKS).routeConfigs()).hasSize(1);
     }
 
     @Test

@@ -82,8 +82,21 @@ public record HttpsListener(int port, List<Domain> domains, boolean redirect, in
             chain.putArray("filters").addObject().put("name", "envoy.filters.network.http_connection_manager")
                     .set("typed_config", tlsHcm.deepCopy());
         }
+        if (plain != null) {
+            sameConnectionLimit(root, plain.path("name").asText());
+        }
         if (redirect) {
             redirectPlain((ObjectNode) hcm.get("route_config"));
+        }
+    }
+
+    /** The plain listener's connection limit (a runtime key per listener name) holds for the TLS listener too. */
+    private static void sameConnectionLimit(ObjectNode root, String plainName) {
+        for (JsonNode layer : root.path("layered_runtime").path("layers")) {
+            JsonNode limits = layer.path("static_layer").path("envoy").path("resource_limits").path("listener");
+            if (limits instanceof ObjectNode byListener && byListener.has(plainName)) {
+                byListener.set(LISTENER_NAME, byListener.get(plainName).deepCopy());
+            }
         }
     }
 

@@ -40,6 +40,9 @@ class HttpsListenerTest {
         assertThat(tls.at("/address/socket_address/port_value").asInt()).isEqualTo(10443);
         assertThat(tls.at("/listener_filters/0/name").asText()).isEqualTo("envoy.filters.listener.tls_inspector");
         assertThat(tls.path("filter_chains")).hasSize(2);
+        // the plain listener's connection limit holds for the TLS one too
+        assertThat(root.at("/layered_runtime/layers/0/static_layer/envoy/resource_limits/listener/edge_https/connection_limit")
+                .asInt()).isEqualTo(10000);
         JsonNode chain = tls.at("/filter_chains/1");
         assertThat(chain.at("/filter_chain_match/server_names/0").asText()).isEqualTo("*.example.org");
         JsonNode context = chain.at("/transport_socket/typed_config/common_tls_context");

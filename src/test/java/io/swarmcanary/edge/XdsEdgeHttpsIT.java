@@ -101,6 +101,35 @@ class XdsEdgeHttpsIT {
         assertThat(certs.get(Bed.PROBE_HOST, TLS_PORT, HOST, "/").response()).contains("version=2");
     }
 
+    @Test
+    @Order(3)
+    void halfHandshakesHeldOnTheTlsPortBlockNeitherHttpsClientsNorAShift() throws Exception {
+        List<java.net.Socket> slow = new java.util.ArrayList<>();
+        try {
+            for (int i = 0; i < 200; i++) {
+                for (String node : Bed.NODE_HOSTS) {
+                    java.net.Socket s = new java.net.Socket();
+                    s.connect(new java.net.InetSocketAddress(node, TLS_PORT), 2000);
+                    // the start of a TLS handshake record announcing 255 bytes, never sent
+                    s.getOutputStream().write(new byte[] {0x16, 0x03, 0x01, 0x00, (byte) 0xff, 0x01});
+                    s.getOutputStream().flush();
+                    slow.add(s);
+                }
+            }
+            long started = System.nanoTime();
+            shift(0);
+            System.out.println("XdsEdgeHttpsIT: shift under " + slow.size() + " half-handshakes took "
+                    + (System.nanoTime() - started) / 1_000_000 + " ms");
+            for (int i = 0; i < 10; i++) {
+                assertThat(certs.get(Bed.PROBE_HOST, TLS_PORT, HOST, "/").response()).startsWith("HTTP/1.1 200").contains("version=1");
+            }
+        } finally {
+            for (java.net.Socket s : slow) {
+                s.close();
+            }
+        }
+    }
+
     /** Each running Envoy task's ID and its container's start time: a restart changes one of them. */
     private static String envoyTasks() {
         return swarm.docker.listTasksCmd().withServiceFilter(EDGE).exec().stream()

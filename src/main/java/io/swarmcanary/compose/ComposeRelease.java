@@ -128,7 +128,7 @@ public record ComposeRelease(String image, Integer replicas, Integer port, List<
             }
         }
 
-        io.swarmcanary.swarm.Capabilities.Effective caps = capabilities(s);
+        Capabilities.Effective caps = capabilities(s);
         ServiceOptions service = new ServiceOptions(entrypoint,
                 s.get("working_dir").map(ComposeFile.Value::text).orElse(null),
                 s.get("user").map(ComposeFile.Value::text).orElse(null),
@@ -388,11 +388,11 @@ public record ComposeRelease(String image, Integer replicas, Integer port, List<
     }
 
     /** cap_add and cap_drop as the docker CLI applies them; an unknown name is bad input (it would only fail on the node). */
-    private static io.swarmcanary.swarm.Capabilities.Effective capabilities(ComposeFile.Value s) {
+    private static Capabilities.Effective capabilities(ComposeFile.Value s) {
         Optional<ComposeFile.Value> add = s.get("cap_add");
         Optional<ComposeFile.Value> drop = s.get("cap_drop");
         try {
-            return io.swarmcanary.swarm.Capabilities.effective(add.map(ComposeFile.Value::strings).orElse(List.of()),
+            return Capabilities.effective(add.map(ComposeFile.Value::strings).orElse(List.of()),
                     add.map(ComposeFile.Value::where).orElse(""), drop.map(ComposeFile.Value::strings).orElse(List.of()),
                     drop.map(ComposeFile.Value::where).orElse(""));
         } catch (IllegalArgumentException e) {

@@ -1,4 +1,4 @@
-package io.swarmcanary.swarm;
+package io.swarmcanary.compose;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -10,7 +10,7 @@ import java.util.Set;
  * ({@code net_admin}, {@code NET_ADMIN}, {@code CAP_NET_ADMIN}), as the docker CLI normalises them. A name Docker does
  * not know would only fail on the node, task after task: it is refused before anything is created.
  */
-public final class Capabilities {
+final class Capabilities {
     /** Every capability of Linux 6.x (capability.h), the list moby checks against. */
     static final Set<String> KNOWN = Set.of("CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER", "CAP_FSETID",
             "CAP_KILL", "CAP_SETGID", "CAP_SETUID", "CAP_SETPCAP", "CAP_LINUX_IMMUTABLE", "CAP_NET_BIND_SERVICE",
@@ -19,14 +19,14 @@ public final class Capabilities {
             "CAP_SYS_NICE", "CAP_SYS_RESOURCE", "CAP_SYS_TIME", "CAP_SYS_TTY_CONFIG", "CAP_MKNOD", "CAP_LEASE",
             "CAP_AUDIT_WRITE", "CAP_AUDIT_CONTROL", "CAP_SETFCAP", "CAP_MAC_OVERRIDE", "CAP_MAC_ADMIN", "CAP_SYSLOG",
             "CAP_WAKE_ALARM", "CAP_BLOCK_SUSPEND", "CAP_AUDIT_READ", "CAP_PERFMON", "CAP_BPF", "CAP_CHECKPOINT_RESTORE");
-    public static final String ALL = "ALL";
+    static final String ALL = "ALL";
 
     private Capabilities() {}
 
     /** What a service gets from cap_add and cap_drop, as the docker CLI computes it: normalised, sorted, and an added one not dropped. */
-    public record Effective(List<String> add, List<String> drop) {}
+    record Effective(List<String> add, List<String> drop) {}
 
-    public static Effective effective(List<String> add, String addWhere, List<String> drop, String dropWhere) {
+    static Effective effective(List<String> add, String addWhere, List<String> drop, String dropWhere) {
         List<String> adds = new ArrayList<>(normalised(add, addWhere));
         List<String> drops = new ArrayList<>(normalised(drop, dropWhere));
         drops.removeAll(adds);
@@ -40,7 +40,7 @@ public final class Capabilities {
      * @return the names normalised, in the order given, without repeats
      * @throws IllegalArgumentException naming the unknown capability
      */
-    public static List<String> normalised(List<String> names, String where) {
+    static List<String> normalised(List<String> names, String where) {
         List<String> out = new ArrayList<>();
         for (String name : names) {
             String upper = name.trim().toUpperCase(Locale.ROOT);

@@ -56,7 +56,7 @@ public record HttpsListener(int port, List<Domain> domains, boolean redirect, in
         if (hstsMaxAge != null) {
             JsonNode existing = routeConfig.get("response_headers_to_add");
             ArrayNode headers = existing instanceof ArrayNode a ? a : routeConfig.putArray("response_headers_to_add");
-            headers.addObject().put("append_action", "OVERWRITE_IF_EXISTS_OR_ADD").putObject("header")
+            headers.addObject().put("append_action", "ADD_IF_ABSENT") // an app's own, stricter header wins.putObject("header")
                     .put("key", HSTS_HEADER).put("value", "max-age=" + hstsMaxAge);
         }
         ObjectNode listener = listeners.addObject().put("name", LISTENER_NAME);
@@ -100,25 +100,53 @@ public record HttpsListener(int port, List<Domain> domains, boolean redirect, in
         }
     }
 
-    /** Every host but the smoke and stats hosts (exact domains, chosen before '*') gets a redirect to the same URL on https. */
+    /**
+     * The domains a certificate covers get a redirect to the same URL on https; every other domain keeps its routes
+     * over plain HTTP (another team's track without a certificate on this shared edge must not be sent to an https that
+     * has no certificate for it), and so do the two hosts the CLI reads through (smoke and stats).
+     */
     private void redirectPlain(ObjectNode routeConfig) {
-        ArrayNode hosts = (ArrayNode) routeConfig.get("virtual_hosts");
         ArrayNode kept = NODES.arrayNode();
-        hosts.forEach(h -> {
+        ArrayNode redirected = NODES.arrayNode();
+        routeConfig.get("virtual_hosts").forEach(h -> {
             String name = h.path("name").asText();
             if (name.equals(EnvoyConfigRenderer.SMOKE_VIRTUAL_HOST) || name.equals(EnvoyConfigRenderer.STATS_HOST)) {
                 kept.add(h);
+                return;
+            }
+            ArrayNode stay = NODES.arrayNode();
+            h.path("domains").forEach(d -> (covered(d.asText()) ? redirected : stay).add(d));
+            if (!stay.isEmpty()) {
+                ((ObjectNode) h).set("domains", stay);
+                kept.add(h);
             }
         });
-        ObjectNode host = kept.addObject().put("name", REDIRECT_VIRTUAL_HOST);
-        host.putArray("domains").add("*");
-        ObjectNode route = host.putArray("routes").addObject();
-        route.putObject("match").put("prefix", "/");
-        ObjectNode redirect = route.putObject("redirect").put("https_redirect", true)
-                .put("response_code", "PERMANENT_REDIRECT"); // 308: a POST stays a POST
-        if (publicPort != 443) {
-            redirect.put("port_redirect", publicPort);
+        if (!redirected.isEmpty()) {
+            ObjectNode host = kept.addObject().put("name", REDIRECT_VIRTUAL_HOST);
+            host.set("domains", redirected);
+            ObjectNode route = host.putArray("routes").addObject();
+            route.putObject("match").put("prefix", "/");
+            // 308: a POST stays a POST; the port always, or Envoy keeps the plain port the request came in on
+            route.putObject("redirect").put("https_redirect", true).put("port_redirect", publicPort)
+                    .put("response_code", "PERMANENT_REDIRECT");
         }
         routeConfig.set("virtual_hosts", kept);
+    }
+
+    /** Whether a virtual host's domain (maybe with a port) is one a certificate is served for: exact, or one label under a wildcard. */
+    boolean covered(String virtualHostDomain) {
+        int colon = virtualHostDomain.lastIndexOf(':');
+        String host = (colon > 0 ? virtualHostDomain.substring(0, colon) : virtualHostDomain).toLowerCase(java.util.Locale.ROOT);
+        for (Domain d : domains) {
+            String name = d.name().toLowerCase(java.util.Locale.ROOT);
+            if (name.equals(host)) {
+                return true;
+            }
+            if (name.startsWith("*.") && !host.startsWith("*") && host.endsWith(name.substring(1))
+                    && host.indexOf('.') == host.length() - name.length() + 1) {
+                return true;
+            }
+        }
+        return false;
     }
 }

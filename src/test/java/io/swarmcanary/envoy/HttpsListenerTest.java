@@ -58,7 +58,9 @@ class HttpsListenerTest {
                 EnvoyConfigRenderer.STATS_HOST, HttpsListener.REDIRECT_VIRTUAL_HOST);
         JsonNode redirect = plainRoutes.at("/virtual_hosts/2/routes/0/redirect");
         assertThat(redirect.path("https_redirect").asBoolean()).isTrue();
-        assertThat(redirect.has("port_redirect")).isFalse();
+        // the port always: Envoy would keep the plain port the request came in on
+        assertThat(redirect.path("port_redirect").asInt()).isEqualTo(443);
+        assertThat(plainRoutes.at("/virtual_hosts/2/domains").toString()).contains("shop.example.com", "a.example.org");
         // the forcing and stats token filters are the same on both
         assertThat(chain.at("/filters/0/typed_config/http_filters").toString())
                 .isEqualTo(root.at("/static_resources/listeners/0/filter_chains/0/filters/0/typed_config/http_filters").toString());
@@ -79,10 +81,41 @@ class HttpsListenerTest {
     }
 
     @Test
+    void anotherTeamsTrackWithoutACertificateKeepsItsPlainRoutesOnTheSharedEdge() {
+        String yaml = new EnvoyConfigRenderer().withStatsHost().withEdgeKey(Fixtures.KEY.publicJwks())
+                .withHttps(new HttpsListener(10443, List.of(SHOP, WILD), true, 443, null))
+                .render(edge(withCanary("files", "prod", "shop.example.com", "deep.a.example.org"),
+                        withCanary("blog", "prod", "blog.other.test")), Optional.empty());
+        ObjectNode root = tree(yaml);
+        JsonNode plainRoutes = root.at("/static_resources/listeners/0/filter_chains/0/filters/0/typed_config/route_config");
+
+        assertThat(new EnvoyConfigValidator().validate(yaml).describe()).isEqualTo("valid");
+        assertThat(hostNames(plainRoutes)).contains("blog-prod", "files-prod", HttpsListener.REDIRECT_VIRTUAL_HOST);
+        plainRoutes.path("virtual_hosts").forEach(h -> {
+            switch (h.path("name").asText()) {
+                case "blog-prod" -> assertThat(h.path("domains").toString()).contains("blog.other.test");
+                // a wildcard covers one label: deep.a.example.org stays plain, shop.example.com is redirected
+                case "files-prod" -> assertThat(h.path("domains").toString()).contains("deep.a.example.org")
+                        .doesNotContain("shop.example.com");
+                case HttpsListener.REDIRECT_VIRTUAL_HOST -> assertThat(h.path("domains").toString()).contains("shop.example.com")
+                        .doesNotContain("blog").doesNotContain("deep");
+                default -> { }
+            }
+        });
+    }
+
+    @Test
     void theRedirectNamesAnOtherHttpsPort() {
         ObjectNode root = tree(render(new HttpsListener(10443, List.of(SHOP), true, 8443, null)));
         JsonNode plainRoutes = root.at("/static_resources/listeners/0/filter_chains/0/filters/0/typed_config/route_config");
-        assertThat(plainRoutes.at("/virtual_hosts/2/routes/0/redirect/port_redirect").asInt()).isEqualTo(8443);
+        JsonNode redirect = null;
+        for (JsonNode h : plainRoutes.path("virtual_hosts")) {
+            if (h.path("name").asText().equals(HttpsListener.REDIRECT_VIRTUAL_HOST)) {
+                redirect = h;
+            }
+        }
+        assertThat(redirect).isNotNull();
+        assertThat(redirect.at("/routes/0/redirect/port_redirect").asInt()).isEqualTo(8443);
     }
 
     @Test

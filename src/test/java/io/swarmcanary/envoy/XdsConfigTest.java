@@ -45,8 +45,8 @@ class XdsConfigTest {
 
     @Test
     void anEdgeWithCertificatesHasItsHttpsListenerStaticAndBothRouteTablesOverRds() {
-        HttpsListener https = new HttpsListener(10443, List.of(new HttpsListener.Domain("files.webdev.example.com",
-                "/etc/envoy/tls/files.webdev.example.com.crt", "/etc/envoy/tls/files.webdev.example.com.key", "chain-1")),
+        HttpsListener https = new HttpsListener(10443, List.of(new HttpsListener.Domain("files.test",
+                "/etc/envoy/tls/files.test.crt", "/etc/envoy/tls/files.test.key", "chain-1")),
                 true, 443, 600L);
         String bootstrap = xds.bootstrap("envoy", 10000, Optional.empty(), "tasks.envoy-xds", 18000,
                 Optional.of(Fixtures.KEY.publicJwks()), https);

@@ -56,7 +56,8 @@ public record HttpsListener(int port, List<Domain> domains, boolean redirect, in
         if (hstsMaxAge != null) {
             JsonNode existing = routeConfig.get("response_headers_to_add");
             ArrayNode headers = existing instanceof ArrayNode a ? a : routeConfig.putArray("response_headers_to_add");
-            headers.addObject().put("append_action", "ADD_IF_ABSENT") // an app's own, stricter header wins.putObject("header")
+            // an app's own, stricter header (includeSubDomains, preload) wins
+            headers.addObject().put("append_action", "ADD_IF_ABSENT").putObject("header")
                     .put("key", HSTS_HEADER).put("value", "max-age=" + hstsMaxAge);
         }
         ObjectNode listener = listeners.addObject().put("name", LISTENER_NAME);

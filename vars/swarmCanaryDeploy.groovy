@@ -198,14 +198,15 @@ private Map lifecycle(Map plan) {
 
 /**
  * The user's verify closure, on this agent, with a token that sends its requests to the canary through the edge
- * (swarm-canary canary-token): the CLI writes it to a file in a directory of its own that only the agent's user reads,
- * its path in SWARM_CANARY_TOKEN_FILE; it never enters the pipeline's state, its log or a command line, and the
- * directory is deleted after.
+ * (swarm-canary canary-token): the CLI writes it, and the whole header line, to files in a directory of its own that
+ * only the agent's user reads (SWARM_CANARY_TOKEN_FILE, SWARM_CANARY_TOKEN_HEADER_FILE for curl -H @FILE); it never
+ * enters the pipeline's state, its log or a command line, and the directory is deleted after.
  */
 private void verifyCanary(Map plan) {
     String tokenDir = "${pwd(tmp: true)}/swarm-canary/verify-${UUID.randomUUID()}"
     String tokenFile = "${tokenDir}/canary-token"
-    List<String> args = ['--app', plan.app, '--env', plan.env, '--ttl', VERIFY_TOKEN_TTL, '--out', tokenFile]
+    String headerFile = "${tokenDir}/canary-token-header"
+    List<String> args = ['--app', plan.app, '--env', plan.env, '--ttl', VERIFY_TOKEN_TTL, '--out', tokenFile, '--header-out', headerFile]
     if (plan.target.edge) {
         args += ['--edge', plan.target.edge]
     }
@@ -216,9 +217,11 @@ private void verifyCanary(Map plan) {
             error "swarmCanaryDeploy: verify needs the edge ${token.edge} to let a token reach the canary: run " +
                   "'swarm-canary edge ensure --edge ${token.edge} --force-canary on' once, then re-run"
         }
-        withEnv(["SWARM_CANARY_TOKEN_FILE=${tokenFile}", "SWARM_CANARY_TOKEN_HEADER=${token.header}"]) {
-            echo "swarmCanaryDeploy: verifying ${plan.version} before it takes traffic: requests with the header " +
-                 "${token.header}: \$(cat \$SWARM_CANARY_TOKEN_FILE) reach it (token valid ${VERIFY_TOKEN_TTL})"
+        // the header file for curl -H @FILE: sh runs with -x, so a token expanded on a command line would be in the log
+        withEnv(["SWARM_CANARY_TOKEN_FILE=${tokenFile}", "SWARM_CANARY_TOKEN_HEADER_FILE=${headerFile}",
+                 "SWARM_CANARY_TOKEN_HEADER=${token.header}"]) {
+            echo "swarmCanaryDeploy: verifying ${plan.version} before it takes traffic: requests with the header in " +
+                 "\$SWARM_CANARY_TOKEN_HEADER_FILE (curl -H @\"\$SWARM_CANARY_TOKEN_HEADER_FILE\") reach it (token valid ${VERIFY_TOKEN_TTL})"
             plan.verify.call()
         }
     } finally {

@@ -36,6 +36,7 @@ import picocli.CommandLine.Spec;
                 "  swarm-canary canary-token --app files --env webdev --ttl 10m",
                 "  # for a script or a pipeline: the token in a file only its owner reads, the JSON without it",
                 "  swarm-canary canary-token --app files --env webdev --out \"$TMP/token\" --output json",
+                "  swarm-canary canary-token --app files --env webdev --header-out \"$TMP/h\" && curl -H @\"$TMP/h\" https://files.example.com/",
                 "  # a token for Prometheus scraping the stats host (Host swarm-canary-stats, GET /stats/prometheus),",
                 "  # as its bearer token; renew it before it expires (at most 31 days)",
                 "  swarm-canary canary-token --stats --ttl 30d > /etc/prometheus/edge-token"})
@@ -54,6 +55,9 @@ public final class CanaryTokenCommand implements Callable<Integer>, SwarmCanary.
             description = "Write the token to FILE (created or replaced, readable by its owner only; a missing directory is"
                     + " made, for its owner only) instead of stdout;"
                     + " --output json then says where it is and never carries the token.") Path outFile;
+    @Option(names = "--header-out", paramLabel = "FILE",
+            description = "Also write the whole header line ('" + EnvoyConfigRenderer.TOKEN_HEADER + ": TOKEN') to FILE, owner-only,"
+                    + " for curl -H @FILE: the token then appears in no command line nor shell trace.") Path headerFile;
 
     @Override
     public Output output() {
@@ -89,13 +93,20 @@ public final class CanaryTokenCommand implements Callable<Integer>, SwarmCanary.
             if (outFile != null) {
                 writeOwnerOnly(outFile, token);
             }
+            if (headerFile != null) {
+                writeOwnerOnly(headerFile, EnvoyConfigRenderer.TOKEN_HEADER + ": " + token);
+            }
             PrintWriter out = spec.commandLine().getOut();
             if (output.json()) {
                 Map<String, Object> json = new LinkedHashMap<>();
-                if (outFile == null) {
+                if (outFile == null && headerFile == null) {
                     json.put("token", token);
-                } else {
+                }
+                if (outFile != null) {
                     json.put("file", outFile.toAbsolutePath().toString());
+                }
+                if (headerFile != null) {
+                    json.put("headerFile", headerFile.toAbsolutePath().toString());
                 }
                 json.put("audience", audience);
                 json.put("header", EnvoyConfigRenderer.TOKEN_HEADER);
@@ -105,17 +116,18 @@ public final class CanaryTokenCommand implements Callable<Integer>, SwarmCanary.
                     json.put("edgeForcesCanary", forcing != null && forcing);
                 }
                 output.printJson(out, json);
-            } else if (outFile == null) {
+            } else if (outFile == null && headerFile == null) {
                 out.println(token);
             } else {
-                out.println("token for " + audience + " written to " + outFile + " (expires " + now.plus(ttl) + ")");
+                out.println("token for " + audience + " written to " + (outFile != null ? outFile : headerFile)
+                        + (outFile != null && headerFile != null ? " and " + headerFile : "") + " (expires " + now.plus(ttl) + ")");
             }
             return 0;
         }
     }
 
     /** The token never exists with wider permissions, not even for a moment: the file is made 0600 before it is written. */
-    private static void writeOwnerOnly(Path file, String token) {
+    private static void writeOwnerOnly(Path file, String content) {
         try {
             Path dir = file.toAbsolutePath().getParent();
             if (!Files.isDirectory(dir)) { // a directory of its own for a pipeline's token: only its owner may list it
@@ -123,10 +135,14 @@ public final class CanaryTokenCommand implements Callable<Integer>, SwarmCanary.
             }
             Path tmp = Files.createTempFile(dir, ".canary-token", ".tmp",
                     PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-            Files.writeString(tmp, token + "\n");
-            Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            try {
+                Files.writeString(tmp, content + "\n");
+                Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            } finally {
+                Files.deleteIfExists(tmp); // gone after the move; left only by a failed write or move
+            }
         } catch (IOException e) {
-            throw new UserInputException("cannot write the token to --out " + file + ": " + e.getMessage()
+            throw new UserInputException("cannot write the token to " + file + ": " + e.getMessage()
                     + ". Give a file in a directory this user can write. Nothing was changed.");
         }
     }

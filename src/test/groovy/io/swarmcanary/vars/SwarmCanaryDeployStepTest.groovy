@@ -58,7 +58,8 @@ class SwarmCanaryDeployStepTest extends PipelineTestSupport {
         if (script == SMOKE_TEST) {
             timeline << 'verify'
             verified << [file: env.SWARM_CANARY_TOKEN_FILE, header: env.SWARM_CANARY_TOKEN_HEADER, blocks: new ArrayList(blocks),
-                         token: readAgentFile(env.SWARM_CANARY_TOKEN_FILE)]
+                         token: readAgentFile(env.SWARM_CANARY_TOKEN_FILE),
+                         headerLine: readAgentFile(env.SWARM_CANARY_TOKEN_HEADER_FILE), headerFile: env.SWARM_CANARY_TOKEN_HEADER_FILE]
             return smokeTestExit
         }
         if (!script.contains('"@$SWARM_CANARY_ARGS"')) {
@@ -126,8 +127,10 @@ class SwarmCanaryDeployStepTest extends PipelineTestSupport {
             case 'canary-token':
                 // as the CLI does: the token into --out (a file only its owner reads), the JSON without it
                 String out = args[args.indexOf('--out') + 1]
+                String header = args[args.indexOf('--header-out') + 1]
                 tokenFiles << out
                 writeAgentFile(out, 'eyJhbGciOiJFUzI1NiJ9.eyJhdWQiOiJmaWxlcy13ZWJkZXYifQ.c2lnbmF0dXJl\n')
+                writeAgentFile(header, 'x-canary-token: eyJhbGciOiJFUzI1NiJ9.eyJhdWQiOiJmaWxlcy13ZWJkZXYifQ.c2lnbmF0dXJl\n')
                 return cliJsonWith('canary-token') { Map token -> token.file = out; token.edgeForcesCanary = edgeForcesCanary }
             case 'analyze':
                 return cliJson(RECORDED_ANALYSES[verdicts.get(lastShift, 'pass')])
@@ -399,12 +402,14 @@ class SwarmCanaryDeployStepTest extends PipelineTestSupport {
         assertThat(seen.token).startsWith('eyJ')
         assertThat(tokenFiles).containsExactly(seen.file)
         assertThat(seen.file).as('in the workspace@tmp, not the workspace the job archives').contains('@tmp/swarm-canary/verify-')
-        assertThat(files).as('removed after verify').doesNotContainKey(seen.file)
+        assertThat(seen.headerLine).isEqualTo('x-canary-token: ' + seen.token)
+        assertThat(files).as('removed after verify').doesNotContainKeys(seen.file, seen.headerFile)
         String token = seen.token.trim()
         assertThat(cliRuns + shScripts() + log()).as('the token is on no command line, script or log line')
                 .noneMatch(matching { it.contains(token) })
         List<String> tokenCall = agentArgFiles.find { it[0] == 'canary-token' }
-        assertThat(tokenCall).containsSubsequence('--app', 'files', '--env', 'webdev', '--ttl', '30m', '--out')
+        assertThat(tokenCall).containsSubsequence('--app', 'files', '--env', 'webdev', '--ttl', '30m', '--out', seen.file,
+                '--header-out', seen.headerFile)
     }
 
     @Test

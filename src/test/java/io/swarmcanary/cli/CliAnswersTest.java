@@ -201,7 +201,8 @@ class CliAnswersTest {
         assertThat(cli("edge", "ensure", "--edge", EDGE, "--port", "10000", "--force-canary", "on").exit()).isZero();
         Path file = dir.resolve("token");
 
-        Answer answer = cli(on("canary-token", "--ttl", "15m", "--out", file.toString()));
+        Path header = dir.resolve("header");
+        Answer answer = cli(on("canary-token", "--ttl", "15m", "--out", file.toString(), "--header-out", header.toString()));
 
         assertThat(answer.exit()).isZero();
         String token = Files.readString(file).trim();
@@ -211,6 +212,13 @@ class CliAnswersTest {
         assertThat(answer.text()).doesNotContain(token);
         assertThat(answer.json().get("file").asText()).isEqualTo(file.toAbsolutePath().toString());
         assertThat(answer.json().get("edgeForcesCanary").asBoolean()).isTrue();
+        // for curl -H @FILE: the token in no argv nor shell trace
+        assertThat(Files.readString(header)).isEqualTo("x-canary-token: " + token + "\n");
+        assertThat(java.nio.file.Files.getPosixFilePermissions(header)).hasSize(2);
+        assertThat(answer.json().get("headerFile").asText()).isEqualTo(header.toAbsolutePath().toString());
+        try (var left = Files.list(dir)) {
+            assertThat(left.map(p -> p.getFileName().toString())).as("no temporary file left").containsExactlyInAnyOrder("token", "header");
+        }
         CliJsonFixtures.check("canary-token", answer.text());
 
         assertThat(cli("edge", "ensure", "--edge", EDGE, "--port", "10000", "--force-canary", "off").exit()).isZero();

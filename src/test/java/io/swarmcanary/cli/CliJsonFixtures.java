@@ -40,15 +40,18 @@ public final class CliJsonFixtures {
      * release is, the temporary directory a file was written to, the token file's path and expiry, and the revision (a hash of the Envoy config, which
      * holds the edge's port: the analyze answers come from an edge on a free port). The steps read none of them.
      */
-    static final Map<String, JsonNode> VOLATILE = Map.of(
-            "seconds", JSON.getNodeFactory().numberNode(0), "planSeconds", JSON.getNodeFactory().numberNode(0.0),
-            "applySeconds", JSON.getNodeFactory().numberNode(0.0), "ageSeconds", JSON.getNodeFactory().numberNode(0),
-            "startedAt", JSON.getNodeFactory().textNode("2026-01-01T00:00:00Z"),
-            "endedAt", JSON.getNodeFactory().textNode("2026-01-01T00:01:00Z"),
-            "out", JSON.getNodeFactory().textNode("swarm-canary-report.html"),
-            "revision", JSON.getNodeFactory().textNode("0123456789ab"),
-            "expires", JSON.getNodeFactory().textNode("2026-01-01T00:15:00Z"),
-            "file", JSON.getNodeFactory().textNode("/tmp/swarm-canary/canary-token"));
+    static final Map<String, JsonNode> VOLATILE = Map.ofEntries(
+            Map.entry("seconds", JSON.getNodeFactory().numberNode(0)),
+            Map.entry("planSeconds", JSON.getNodeFactory().numberNode(0.0)),
+            Map.entry("applySeconds", JSON.getNodeFactory().numberNode(0.0)),
+            Map.entry("ageSeconds", JSON.getNodeFactory().numberNode(0)),
+            Map.entry("startedAt", JSON.getNodeFactory().textNode("2026-01-01T00:00:00Z")),
+            Map.entry("endedAt", JSON.getNodeFactory().textNode("2026-01-01T00:01:00Z")),
+            Map.entry("out", JSON.getNodeFactory().textNode("swarm-canary-report.html")),
+            Map.entry("revision", JSON.getNodeFactory().textNode("0123456789ab")),
+            Map.entry("expires", JSON.getNodeFactory().textNode("2026-01-01T00:15:00Z")),
+            Map.entry("file", JSON.getNodeFactory().textNode("/tmp/swarm-canary/canary-token")),
+            Map.entry("headerFile", JSON.getNodeFactory().textNode("/tmp/swarm-canary/canary-token-header")));
 
     /** The answer with every {@link #VOLATILE} field set to its fixed value (the one place this is done). */
     static JsonNode normalised(JsonNode node) {

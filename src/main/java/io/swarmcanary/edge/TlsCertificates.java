@@ -127,6 +127,12 @@ public final class TlsCertificates {
             throw new UserInputException(where + "the certificate in " + spec.certFile() + " is not valid before "
                     + leaf.getNotBefore().toInstant() + ". Nothing was changed.");
         }
+        String servable = servableKey(leaf.getPublicKey());
+        if (servable != null) {
+            throw new UserInputException(where + "the certificate in " + spec.certFile() + " has " + servable
+                    + ": Envoy serves RSA keys of 2048 bits or more and ECDSA keys on P-256, P-384 or P-521 only (every Envoy"
+                    + " of the edge would refuse the config). Nothing was changed.");
+        }
         PrivateKey key = privateKey(keyPem, where + "key file " + spec.keyFile());
         if (!fits(key, leaf)) {
             throw new UserInputException(where + "the key in " + spec.keyFile() + " does not belong to the certificate in "
@@ -239,6 +245,20 @@ public final class TlsCertificates {
     private static PEMParser parser(byte[] pem) {
         Reader reader = new StringReader(new String(pem, StandardCharsets.UTF_8));
         return new PEMParser(reader);
+    }
+
+    /** Why Envoy would refuse to serve a certificate with this public key, or null when it serves it. */
+    static String servableKey(java.security.PublicKey key) {
+        if (key instanceof java.security.interfaces.RSAPublicKey rsa) {
+            int bits = rsa.getModulus().bitLength();
+            return bits >= 2048 ? null : "a " + bits + "-bit RSA key";
+        }
+        if (key instanceof java.security.interfaces.ECPublicKey ec) {
+            String curve = ec.getParams().toString(); // the JDK names its curves: "secp256r1 [NIST P-256, ...] (oid)"
+            boolean nist = curve.contains("NIST P-256") || curve.contains("NIST P-384") || curve.contains("NIST P-521");
+            return nist ? null : "an EC key on a curve Envoy does not serve (" + curve + ")";
+        }
+        return "an " + key.getAlgorithm() + " (" + key.getFormat() + ") key, not RSA or ECDSA";
     }
 
     /** A key fits a certificate when what it signs the certificate's public key verifies: RSA, EC and EdDSA alike. */

@@ -51,7 +51,7 @@ class TlsCertificatesTest {
     }
 
     @Test
-    void refusesEachBadInputWithExit2AndNeverQuotesTheKey() {
+    void refusesEachBadInputWithExit2AndNeverQuotesTheKey() throws Exception {
         TestCertificates certs = new TestCertificates(dir);
         KeyPair keys = TestCertificates.keys("RSA");
         KeyPair other = TestCertificates.keys("RSA");
@@ -73,6 +73,18 @@ class TlsCertificatesTest {
         String missing = "shop.example.com=" + dir.resolve("nope.crt") + "," + dir.resolve("nope.key");
         String good1 = certs.files("shop.example.com", good, keys);
 
+        java.security.KeyPairGenerator small = java.security.KeyPairGenerator.getInstance("RSA");
+        small.initialize(1024);
+        KeyPair weak = small.generateKeyPair();
+        String weakRsa = certs.files("weak.example.com", certs.leaf(weak, "weak.example.com"), weak);
+        KeyPair edwards = java.security.KeyPairGenerator.getInstance("Ed25519").generateKeyPair();
+        String ed25519 = "ed.example.com=" + certs.write("ed.crt", TestCertificates.pem(certs.leaf(edwards, "ed.example.com")))
+                + "," + certs.write("ed.key", TestCertificates.pkcs8(edwards.getPrivate()));
+
+        assertRefused(weakRsa, "a 1024-bit RSA key");
+        assertRefused(ed25519, "key, not RSA or ECDSA");
+        assertThat(TlsCertificates.servableKey(TestCertificates.keys("EC").getPublic())).isNull();
+        assertThat(TlsCertificates.servableKey(keys.getPublic())).isNull();
         assertRefused(expired, "expired");
         assertRefused(notYet, "not valid before");
         assertRefused(mismatched, "does not belong to the certificate");

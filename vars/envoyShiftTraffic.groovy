@@ -1,12 +1,18 @@
 import com.cloudbees.groovy.cps.NonCPS
 
 /*
- * Moves a track's traffic between its releases by weight (swarm-canary shift) and returns the CLI's JSON result.
+ * Moves a track's traffic between its releases by weight (swarm-canary shift), sends an A/B audience to its canary
+ * (swarm-canary route) or mirrors a share of its traffic there (swarm-canary mirror), and returns the CLI's JSON result.
  * Parameters are checked here first, so a typo fails the build before anything touches the edge.
  */
 
 @groovy.transform.Field
-static final Set<String> PARAMETERS = ['app', 'env', 'weight', 'weights', 'edge', 'dockerHost', 'dockerCredentialsId'] as Set
+static final Set<String> PARAMETERS = ['app', 'env', 'weight', 'weights', 'match', 'clearMatch', 'mirrorPercent', 'edge',
+        'dockerHost', 'dockerCredentialsId'] as Set
+
+/** Exactly one of these says what the step does. */
+@groovy.transform.Field
+static final List<String> ACTIONS = Collections.unmodifiableList(['weight', 'weights', 'match', 'clearMatch', 'mirrorPercent'])
 
 def call(Map config = [:]) {
     config = swarmCanaryConfig.withDefaults(config, ['dockerHost', 'dockerCredentialsId', 'edge']) // the shared configuration: vars/swarmCanaryConfig
@@ -16,8 +22,17 @@ def call(Map config = [:]) {
     } catch (Exception e) {
         error "envoyShiftTraffic: ${e.message}"
     }
-    return swarmCanaryExecute(verb: 'shift', args: args,
+    return swarmCanaryExecute(verb: verbOf(config), args: args,
             dockerHost: config.dockerHost, dockerCredentialsId: config.dockerCredentialsId)
+}
+
+/** shift for weights, route for an A/B match, mirror for mirroring. */
+@NonCPS
+static String verbOf(Map config) {
+    if (config.match != null || config.clearMatch) {
+        return 'route'
+    }
+    return config.mirrorPercent != null ? 'mirror' : 'shift'
 }
 
 /** The CLI arguments for shift; an Exception says what is wrong with the parameters. */
@@ -32,14 +47,28 @@ static List<String> shiftArgs(Map config) {
             throw new Exception("'${name}' is required, e.g. envoyShiftTraffic(app: 'files', env: 'webdev', weight: 25)")
         }
     }
-    boolean hasWeight = config.containsKey('weight') && config.weight != null
-    boolean hasWeights = config.containsKey('weights') && config.weights != null
-    if (hasWeight == hasWeights) {
-        throw new Exception("give either 'weight' (the canary's share, 0-100) or 'weights' (a map version: weight), not " +
-                (hasWeight ? 'both' : 'neither'))
+    List<String> given = ACTIONS.findAll { config[it] != null && config[it] != false }
+    if (given.size() != 1) {
+        throw new Exception("give either 'weight' (the canary's share, 0-100) or 'weights' (a map version: weight), or 'match' " +
+                "(A/B: a list such as ['header:x-beta=1']), 'clearMatch: true' or 'mirrorPercent' (0 stops mirroring), not " +
+                (given ? 'both ' + given.join(' and ') : 'neither'))
     }
+    boolean hasWeight = given[0] == 'weight'
     List<String> args = ['--app', config.app.toString(), '--env', config.env.toString()]
-    if (hasWeight) {
+    if (given[0] == 'match') {
+        args += matchArgs(config.match)
+    } else if (given[0] == 'clearMatch') {
+        if (config.clearMatch != true) {
+            throw new Exception("'clearMatch' is true or absent; was '${config.clearMatch}'")
+        }
+        args << '--clear'
+    } else if (given[0] == 'mirrorPercent') {
+        int percent = wholeNumber('mirrorPercent', config.mirrorPercent)
+        if (percent < 0 || percent > 100) {
+            throw new Exception("'mirrorPercent' is the share of the traffic copied to the canary, 0-100 (0 stops mirroring); was ${percent}")
+        }
+        args += percent == 0 ? ['--off'] : ['--percent', percent.toString()]
+    } else if (hasWeight) {
         int weight = wholeNumber('weight', config.weight)
         if (weight < 0 || weight > 100) {
             throw new Exception("'weight' is the canary's share in percent, 0-100; was ${weight}")
@@ -54,6 +83,19 @@ static List<String> shiftArgs(Map config) {
         }
         args += ['--edge', config.edge.toString()]
     }
+    return args
+}
+
+/** --match for each; the CLI checks each one's syntax (header names, RE2 regex) and refuses a bad one with exit 2. */
+@NonCPS
+static List<String> matchArgs(def match) {
+    List matches = match instanceof CharSequence ? [match] : match instanceof List ? match : null
+    if (!matches || matches.any { !(it instanceof CharSequence) || !it.toString().trim() }) {
+        throw new Exception("'match' is a list of header:NAME=VALUE, header:NAME^=PREFIX, header:NAME~REGEX or cookie:NAME=VALUE " +
+                "(all must hold), e.g. ['header:x-beta=1']; was ${match}")
+    }
+    List<String> args = []
+    matches.each { args += ['--match', it.toString()] }
     return args
 }
 

@@ -12,7 +12,11 @@ import com.cloudbees.groovy.cps.NonCPS
 static final Set<String> PARAMETERS = ['app', 'env', 'version', 'image', 'secrets', 'weights', 'approval', 'submitter',
         'approvalTimeout', 'replicas', 'port', 'domains', 'networks', 'envVars', 'healthCmd', 'healthStartPeriod',
         'constraints', 'deployTimeout', 'edge', 'dockerHost', 'dockerCredentialsId', 'replaceCanary', 'imageCheck', 'compose', 'composeStash', 'service', 'stack', 'nodeLabel',
-        'analysis', 'milestone', 'agentTimeout', 'registry', 'registryCredentialsId', 'verify'] as Set
+        'analysis', 'milestone', 'agentTimeout', 'registry', 'registryCredentialsId', 'verify', 'strategy', 'match', 'mirrorPercent'] as Set
+
+/** canary: by weight only; ab: an audience (match) reaches the canary first; mirror: a share of the traffic is copied to it. */
+@groovy.transform.Field
+static final List<String> STRATEGIES = Collections.unmodifiableList(['canary', 'ab', 'mirror'])
 
 @groovy.transform.Field
 static final List<Integer> DEFAULT_WEIGHTS = Collections.unmodifiableList([5, 25, 50, 100])
@@ -132,9 +136,21 @@ private Map lifecycle(Map plan) {
         if (first == 'deploy') {
             error "swarmCanaryDeploy: ${plan.version} was deployed, but the track now says: ${actions[0].reason}"
         }
-        if (plan.verify) {
+        if (plan.verify) { // before any audience, mirror or weight reaches it
             doing = "verifying ${plan.version} through the edge before it takes traffic"
             onAgent(plan) { verifyCanary(plan) }
+        }
+        if (plan.strategy != 'canary') {
+            // inside the try: a failure here rolls the canary back like any other
+            doing = plan.strategy == 'ab' ? "routing ${plan.match.join(' AND ')} to ${plan.version}"
+                    : "mirroring ${plan.mirrorPercent}% of the traffic to ${plan.version}"
+            Map traffic = plan.strategy == 'ab' ? [match: plan.match] : [mirrorPercent: plan.mirrorPercent]
+            result.canaryTraffic = onAgent(plan) { envoyShiftTraffic(plan.target + traffic) }
+            // a gate for the audience or the mirror before any weight, unless the canary is already past 0% (a re-run)
+            if (plan.approval && (answers.next.weight ?: 0) == 0 && first != 'gate') {
+                doing = "at the ${plan.strategy} gate '${gateId(plan.app, plan.env, 0)}'"
+                result.approvals << gate(plan, 0, weightOfNextShift(actions, -1))
+            }
         }
         for (int i = 0; i < actions.size(); i++) {   // an index loop: the iterator of Jenkins' JSONArray is not serializable
             String action = actions[i].action
@@ -519,10 +535,25 @@ static Map planOf(Map config) {
     int time = approvalTimeout.time as int
     String unit = approvalTimeout.unit.toLowerCase()
     String submitter = text(config, 'submitter')
+    String strategy = config.strategy == null ? 'canary' : config.strategy.toString()
+    if (!(strategy in STRATEGIES)) {
+        throw new Exception("'strategy' is one of ${STRATEGIES}; was '${config.strategy}'")
+    }
+    if ((strategy == 'ab') != (config.match != null)) {
+        throw new Exception(strategy == 'ab' ? "strategy: 'ab' needs 'match', e.g. match: ['header:x-beta=1']"
+                : "'match' goes with strategy: 'ab'")
+    }
+    if ((strategy == 'mirror') != (config.mirrorPercent != null)) {
+        throw new Exception(strategy == 'mirror' ? "strategy: 'mirror' needs 'mirrorPercent', e.g. mirrorPercent: 10"
+                : "'mirrorPercent' goes with strategy: 'mirror'")
+    }
+    List<String> match = strategy == 'ab' ? matchesOf(config.match) : null
+    Integer mirrorPercent = strategy == 'mirror' ? inRange('mirrorPercent', config.mirrorPercent, 1, 100) : null
 
     return [app: app, env: env, version: version, track: "${app}-${env}".toString(),
             deployArgs: args, secrets: secretsOf(config.secrets), weights: weights,
             approval: approval, submitter: submitter, approvalTimeout: approvalTimeout,
+            strategy: strategy, match: match, mirrorPercent: mirrorPercent,
             approvalTimeoutText: "${time} ${time == 1 ? unit[0..-2] : unit}".toString(),
             nodeLabel: text(config, 'nodeLabel'), milestone: flag(config, 'milestone', true),
             agentTimeout: config.agentTimeout == null ? 60 : inRange('agentTimeout', config.agentTimeout, 1, 1440), lockResource: "swarm-canary/${app}-${env}".toString(),
@@ -668,6 +699,17 @@ private static boolean flag(Map config, String name, boolean otherwise) {
         throw new Exception("'${name}' is true or false; was '${value}'")
     }
     return value
+}
+
+/** strategy 'ab': the matches as texts; the CLI checks each one's syntax and refuses a bad one (exit 2) before any change. */
+@NonCPS
+private static List<String> matchesOf(def match) {
+    List matches = match instanceof CharSequence ? [match] : match instanceof List ? match : null
+    if (!matches || matches.any { !(it instanceof CharSequence) || !it.toString().trim() }) {
+        throw new Exception("'match' is a list of header:NAME=VALUE, header:NAME^=PREFIX, header:NAME~REGEX or cookie:NAME=VALUE " +
+                "(all must hold), e.g. ['header:x-beta=1']; was ${match}")
+    }
+    return matches.collect { it.toString() }
 }
 
 @NonCPS

@@ -28,7 +28,8 @@ import picocli.CommandLine.Command;
             "Exit codes: 0 done, 1 failed, 2 bad input (nothing changed), 3 conflict: someone else changed the",
             "cluster (re-run), or the track already has a canary; analyze: 4 not enough data.",
             "Docker is reached like the docker CLI does: DOCKER_HOST, DOCKER_TLS_VERIFY, DOCKER_CERT_PATH."},
-        subcommands = {DeployCommand.class, StatusCommand.class, ShiftCommand.class, PromoteCommand.class,
+        subcommands = {DeployCommand.class, StatusCommand.class, ShiftCommand.class, RouteCommand.class, MirrorCommand.class,
+            PromoteCommand.class,
             RollbackCommand.class, AnalyzeCommand.class, ReportCommand.class, PruneCommand.class, EdgeCommand.class,
             NextCommand.class, // read-only: what a pipeline does next (vars/swarmCanaryDeploy)
             EnvoyCommand.class, ControlPlaneCommand.class, CanaryTokenCommand.class, CommandLine.HelpCommand.class})

@@ -475,9 +475,16 @@ public final class EdgeManager {
         }
         Map<String, Integer> before = effectiveWeights(releases, current);
         Map<String, Integer> after = effectiveWeights(releases, next);
-        return after.entrySet().stream()
+        List<String> gaining = new ArrayList<>(after.entrySet().stream()
                 .filter(e -> e.getValue() > 0 && before.getOrDefault(e.getKey(), 0) == 0)
-                .map(Map.Entry::getKey).toList();
+                .map(Map.Entry::getKey).toList());
+        // a canary at weight 0 that an A/B match now reaches gets traffic too
+        if (next.canary() != null && !next.match().isEmpty() && (current == null || current.match().isEmpty())
+                && before.getOrDefault(next.canary(), 0) == 0 && !gaining.contains(next.canary())
+                && releases.stream().anyMatch(r -> r.name().equals(next.canary()))) {
+            gaining.add(next.canary());
+        }
+        return gaining;
     }
 
     /**

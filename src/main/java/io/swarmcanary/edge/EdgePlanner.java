@@ -1,10 +1,12 @@
 package io.swarmcanary.edge;
 
 import io.swarmcanary.UserInputException;
+import io.swarmcanary.envoy.CanaryTraffic;
 import io.swarmcanary.envoy.EdgeRoutes;
 import io.swarmcanary.envoy.EnvoyConfigRenderer;
 import io.swarmcanary.envoy.EnvoyConfigValidator;
 import io.swarmcanary.envoy.ReleaseRoute;
+import io.swarmcanary.envoy.RouteMatch;
 import io.swarmcanary.envoy.TrackRoutes;
 import io.swarmcanary.envoy.ValidationResult;
 import io.swarmcanary.envoy.XdsConfig;
@@ -72,7 +74,7 @@ final class EdgePlanner {
                     .toList();
             ServiceInfo first = releases.get(0);
             TrackRoutes routesOfTrack = new TrackRoutes(first.labels().get(Labels.APP), first.labels().get(Labels.ENV),
-                    List.copyOf(domains), rr, canary);
+                    List.copyOf(domains), rr, canary, canaryTraffic(entry, releases));
             tracks.add(routesOfTrack);
             Map<String, String> since = new HashMap<>();
             releases.forEach(r -> Labels.domains(r.labels()).forEach(d -> since.merge(d, r.createdAt(),
@@ -115,6 +117,16 @@ final class EdgePlanner {
             }
         }
         return new EdgeManager.Plan(settings, routes, edgeRoutes, yaml, revision, List.copyOf(warnings), bootstrap, unrouted);
+    }
+
+    /** The A/B matches and mirroring of a track, while its canary runs; null when it has none. */
+    static CanaryTraffic canaryTraffic(RouteTable.TrackEntry entry, List<ServiceInfo> live) {
+        if (entry == null || entry.canary() == null || (entry.match().isEmpty() && entry.mirror() == null)
+                || live.stream().noneMatch(r -> r.name().equals(entry.canary()))) {
+            return null;
+        }
+        return new CanaryTraffic(entry.canary(), entry.match().stream().map(RouteMatch::parse).toList(),
+                entry.mirror() == null ? 0 : entry.mirror());
     }
 
     private static String controlPlaneHost(EdgeSettings settings) {

@@ -125,7 +125,8 @@ public final class Lifecycle {
         }
         // the new canary runs: the rollback window of the last promote ends here, not at the claim
         return current.previous() == null ? current
-                : new RouteTable.TrackEntry(current.weights(), current.canary(), current.stable(), null, current.retiring());
+                : new RouteTable.TrackEntry(current.weights(), current.canary(), current.stable(), null, current.retiring())
+                        .keepingCanaryTrafficOf(current);
     }
 
     /** After a failed deploy removed its service: frees the canary slot it claimed. */

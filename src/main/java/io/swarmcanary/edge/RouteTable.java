@@ -30,17 +30,38 @@ public record RouteTable(Map<String, TrackEntry> tracks) {
      * @param stable   the release that takes all traffic when the canary is rolled back
      * @param previous after a promote: the stable before it, kept at weight 0 as the rollback target
      * @param retiring releases a rollback took out of the route table and removes (a re-run finishes the removal)
+     * @param match    {@code route --match} specs: requests meeting all of them go to the canary (only while there is one)
+     * @param mirror   {@code mirror --percent}: the share of the weighted traffic copied to the canary, null for none
      */
     @JsonInclude(JsonInclude.Include.NON_EMPTY)
-    public record TrackEntry(Map<String, Integer> weights, String canary, String stable, String previous, List<String> retiring) {
+    public record TrackEntry(Map<String, Integer> weights, String canary, String stable, String previous, List<String> retiring,
+                             List<String> match, Integer mirror) {
         public TrackEntry {
             // NON_EMPTY leaves empty weights out of the JSON (a failed first deploy frees its claim): read them back as none
             weights = weights == null ? Map.of() : Map.copyOf(new TreeMap<>(weights));
             retiring = retiring == null ? List.of() : List.copyOf(new TreeSet<>(retiring));
+            match = match == null ? List.of() : List.copyOf(new TreeSet<>(match));
+            mirror = mirror == null || mirror == 0 ? null : mirror;
+        }
+
+        /** An entry without A/B matches or mirroring: what a promote, a rollback or a new canary leaves. */
+        public TrackEntry(Map<String, Integer> weights, String canary, String stable, String previous, List<String> retiring) {
+            this(weights, canary, stable, previous, retiring, List.of(), null);
         }
 
         public TrackEntry(Map<String, Integer> weights, String canary) {
             this(weights, canary, null, null, List.of());
+        }
+
+        /** The same entry with these matches ({@code route --match} specs) and mirror percentage (null or 0: none). */
+        public TrackEntry withCanaryTraffic(List<String> match, Integer mirror) {
+            return new TrackEntry(weights, canary, stable, previous, retiring, match, mirror);
+        }
+
+        /** The same entry sending the canary what this one sends it besides its weight (matches, mirroring). */
+        public TrackEntry keepingCanaryTrafficOf(TrackEntry other) {
+            return other == null || canary == null || !canary.equals(other.canary()) ? this
+                    : withCanaryTraffic(other.match(), other.mirror());
         }
 
         public int weightOf(String service) {

@@ -98,7 +98,7 @@ public final class TrafficShift {
             return new RouteTable.TrackEntry(weights, null, Lifecycle.stableOf(null, live), null, List.of());
         }
         return new RouteTable.TrackEntry(weights, current.canary(), Lifecycle.stableOf(current, live), current.previous(),
-                current.retiring());
+                current.retiring()).keepingCanaryTrafficOf(current); // a shift moves weights only
     }
 
     /**

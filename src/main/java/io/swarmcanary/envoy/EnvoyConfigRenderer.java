@@ -37,6 +37,8 @@ public final class EnvoyConfigRenderer {
     public static final String STATS_AUDIENCE = "swarm-canary:stats";
     /** A forced request's cluster: the canary's endpoints under another name, so analysis never counts it. */
     public static final String FORCED_SUFFIX = "--forced";
+    /** A mirrored request's cluster: the canary's endpoints under another name, so analysis counts mirrored requests apart. */
+    public static final String MIRROR_SUFFIX = "--mirror";
     static final String JWT_FILTER = "envoy.filters.http.jwt_authn";
     static final String RATE_LIMIT_FILTER = "envoy.filters.http.local_ratelimit";
     /** Where jwt_authn puts a verified token's claims, in the filter's dynamic metadata. */
@@ -157,7 +159,11 @@ public final class EnvoyConfigRenderer {
             track.releases().forEach(release -> clusters.add(cluster(track, release)));
             if (forcing) {
                 track.releases().stream().filter(r -> r.service().equals(track.canaryService())).findFirst()
-                        .ifPresent(canary -> clusters.add(forcedCluster(track, canary)));
+                        .ifPresent(canary -> clusters.add(aliasCluster(track, canary, FORCED_SUFFIX, "forced")));
+            }
+            if (track.mirrorCluster() != null) {
+                track.releases().stream().filter(r -> r.service().equals(track.canaryTraffic().service())).findFirst()
+                        .ifPresent(canary -> clusters.add(aliasCluster(track, canary, MIRROR_SUFFIX, "mirror")));
             }
         }
         JsonNode admin = root.at("/admin/address/socket_address");
@@ -444,12 +450,27 @@ public final class EnvoyConfigRenderer {
             audience.putObject("value").putObject("string_match").put("exact", track.name());
             routeAction(forced).put("cluster", track.canaryService() + FORCED_SUFFIX);
         }
+        CanaryTraffic traffic = track.canaryTraffic();
+        if (traffic != null && !traffic.matches().isEmpty()) {
+            // after the forced route (a token still wins), before the weighted one; Envoy ANDs a route's header matchers
+            ObjectNode ab = routes.addObject().put("name", track.name() + "-match");
+            ArrayNode headers = ab.putObject("match").put("prefix", "/").putArray("headers");
+            traffic.matches().forEach(m -> headers.add(m.headerMatcher()));
+            routeAction(ab).put("cluster", traffic.service());
+        }
         ObjectNode weighted = routes.addObject().put("name", track.name());
         weighted.putObject("match").put("prefix", "/");
         // Weights are relative, so no total_weight. Weight-0 releases stay listed: a shift or a
         // rollback then only changes numbers, and Envoy accepts 0 as long as the sum is > 0.
-        ArrayNode clusters = routeAction(weighted).putObject("weighted_clusters").putArray("clusters");
+        ObjectNode action = routeAction(weighted);
+        ArrayNode clusters = action.putObject("weighted_clusters").putArray("clusters");
         track.releases().forEach(r -> clusters.addObject().put("name", r.service()).put("weight", r.weight()));
+        if (track.mirrorCluster() != null) {
+            // Envoy sends the copy and drops its answer; the client gets the weighted route's answer only
+            action.putArray("request_mirror_policies").addObject().put("cluster", track.mirrorCluster())
+                    .putObject("runtime_fraction").putObject("default_value")
+                    .put("numerator", traffic.mirrorPercent()).put("denominator", "HUNDRED");
+        }
         return host;
     }
 
@@ -470,12 +491,25 @@ public final class EnvoyConfigRenderer {
         return action;
     }
 
-    /** The canary's endpoints under another name: forced requests are not the canary's traffic to analysis. */
-    private static ObjectNode forcedCluster(TrackRoutes track, ReleaseRoute canary) {
+    /**
+     * The canary's endpoints under another name (forced or mirrored requests): analysis reads a release's own cluster,
+     * so they are never counted as the canary's real traffic.
+     */
+    private static ObjectNode aliasCluster(TrackRoutes track, ReleaseRoute canary, String suffix, String why) {
         ObjectNode cluster = cluster(track, canary);
-        cluster.put("name", canary.service() + FORCED_SUFFIX);
-        ((ObjectNode) cluster.get("load_assignment")).put("cluster_name", canary.service() + FORCED_SUFFIX);
-        ((ObjectNode) cluster.at("/metadata/filter_metadata/swarm_canary")).put("forced", true);
+        cluster.put("name", canary.service() + suffix);
+        ((ObjectNode) cluster.get("load_assignment")).put("cluster_name", canary.service() + suffix);
+        ((ObjectNode) cluster.at("/metadata/filter_metadata/swarm_canary")).put(why, true);
+        return cluster;
+    }
+
+    /** The release service whose tasks a cluster reaches: its own, or the canary's for a forced or mirror cluster. */
+    public static String serviceOfCluster(String cluster) {
+        for (String suffix : List.of(FORCED_SUFFIX, MIRROR_SUFFIX)) {
+            if (cluster.endsWith(suffix)) {
+                return cluster.substring(0, cluster.length() - suffix.length());
+            }
+        }
         return cluster;
     }
 

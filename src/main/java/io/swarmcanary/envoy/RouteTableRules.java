@@ -91,9 +91,20 @@ final class RouteTableRules {
             throw new InvalidRoutesException("canary service " + quote(canary) + " of track " + name
                     + " is not one of its releases");
         }
+        CanaryTraffic traffic = track.canaryTraffic();
+        if (traffic != null) {
+            if (track.releases().stream().noneMatch(r -> r.service().equals(traffic.service()))) {
+                throw new InvalidRoutesException("the canary " + quote(traffic.service()) + " that --match or mirror of track "
+                        + name + " reach is not one of its releases");
+            }
+            if (traffic.mirrorPercent() < 0 || traffic.mirrorPercent() > MAX_WEIGHT) {
+                throw new InvalidRoutesException("mirror percentage " + traffic.mirrorPercent() + " of track " + name
+                        + " is outside 0-" + MAX_WEIGHT);
+            }
+        }
         List<ReleaseRoute> releases = new ArrayList<>(track.releases());
         releases.sort(Comparator.comparing(ReleaseRoute::service));
-        return new TrackRoutes(track.app(), track.env(), domains, releases, canary);
+        return new TrackRoutes(track.app(), track.env(), domains, releases, canary, traffic);
     }
 
     /** Normalises, de-duplicates and sorts domains; a domain claimed by two owners is an error naming both. */

@@ -146,8 +146,8 @@ public final class XdsConfig {
      * only every 5 s: a new task would wait for it, a gone one would keep getting requests).
      *
      * @param releaseServices the clusters to serve over CDS; a template's own static clusters stay static
-     * @param taskAddresses   each release service's running task addresses on the edge's networks (a forced
-     *                        cluster, {@code <service>}{@value EnvoyConfigRenderer#FORCED_SUFFIX}, takes its service's)
+     * @param taskAddresses   each release service's running task addresses on the edge's networks (a forced or mirror
+     *                        cluster, {@code <service>--forced} or {@code --mirror}, takes its service's)
      */
     public Resources resources(String renderedYaml, Collection<String> releaseServices, String routesVersion,
                                Map<String, List<String>> taskAddresses) {
@@ -193,9 +193,7 @@ public final class XdsConfig {
                     .setEdsClusterConfig(Cluster.EdsClusterConfig.newBuilder().setEdsConfig(ConfigSource.newBuilder()
                             .setAds(AggregatedConfigSource.getDefaultInstance()).setResourceApiVersion(ApiVersion.V3)))
                     .build());
-            String service = dns.getName().endsWith(EnvoyConfigRenderer.FORCED_SUFFIX)
-                    ? dns.getName().substring(0, dns.getName().length() - EnvoyConfigRenderer.FORCED_SUFFIX.length())
-                    : dns.getName();
+            String service = EnvoyConfigRenderer.serviceOfCluster(dns.getName());
             // always one, even empty: Envoy keeps a new EDS cluster warming until its first assignment arrives
             LocalityLbEndpoints.Builder locality = LocalityLbEndpoints.newBuilder();
             taskAddresses.getOrDefault(service, List.of()).stream().sorted().forEach(a -> locality.addLbEndpoints(

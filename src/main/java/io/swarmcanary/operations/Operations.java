@@ -45,6 +45,14 @@ public final class Operations {
         return new ShiftOperation(this);
     }
 
+    public CanaryTrafficOperation route() {
+        return CanaryTrafficOperation.route(this);
+    }
+
+    public CanaryTrafficOperation mirror() {
+        return CanaryTrafficOperation.mirror(this);
+    }
+
     public TrackStepOperation promote() {
         return TrackStepOperation.promote(this);
     }

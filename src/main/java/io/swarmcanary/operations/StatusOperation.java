@@ -29,7 +29,10 @@ public final class StatusOperation {
             RouteTable.TrackEntry entry = e.routes().tracks().get(t);
             weights.putAll(EdgeManager.effectiveWeights(Lifecycle.live(entry, releases), entry));
             Lifecycle.Phase phase = Lifecycle.phase(entry, releases);
-            positions.put(t, new StatusReader.Position(phase.describe(), phase.stable(), phase.canary(), phase.previous()));
+            // matches and mirroring are in force only while the canary they reach is
+            boolean canary = phase.canary() != null && phase.canaryDeployed();
+            positions.put(t, new StatusReader.Position(phase.describe(), phase.stable(), phase.canary(), phase.previous(),
+                    canary ? entry.match() : List.of(), canary && entry.mirror() != null ? entry.mirror() : 0));
         }));
         List<StatusReader.TrackStatus> tracks = new StatusReader(ops.swarm(), Clock.systemUTC()).read(track, weights, positions);
         EdgeManager.DeliveryStatus delivery = edge.map(ops.edges()::deliveryStatus).orElse(null);

@@ -39,6 +39,13 @@ public record StatusResult(List<StatusReader.TrackStatus> tracks, @JsonInclude(J
             lines.add("track " + t.track() + " (app " + t.app() + ", env " + t.env() + ")"
                     + (delivery != null ? ", edge " + edgeName + " (delivery " + delivery + ")" : ", no edge " + edgeName)
                     + (t.phase() == null ? "" : ": " + t.phase()));
+            if (!t.match().isEmpty()) {
+                lines.add("  A/B: requests with " + String.join(" AND ", t.match()) + " go to the canary " + t.canary());
+            }
+            if (t.mirrorPercent() > 0) {
+                lines.add("  mirror: " + t.mirrorPercent() + "% of the weighted traffic copied to the canary " + t.canary()
+                        + " (answers discarded, not counted by analyze)");
+            }
             lines.add(String.format("  %-32s %-12s %-7s %-9s %-9s %-8s %s", "RELEASE", "VERSION", "WEIGHT", "REPLICAS", "HEALTH",
                     "AGE", "SECRETS"));
             for (StatusReader.ReleaseStatus r : t.releases()) {

@@ -25,11 +25,16 @@ public final class StatusReader {
                                 List<String> secrets, Integer weight) {}
 
     /** @param phase where the track is in its lifecycle on the edge ("stable", "canary at 25%", "promoted"); null without an edge */
+    /**
+     * @param match         the A/B matches sending requests to the canary (all must hold), as route --match specs
+     * @param mirrorPercent the share of the weighted traffic mirrored to the canary, 0 for none
+     */
     public record TrackStatus(String track, String app, String env, String phase, String stable, String canary,
-                              String rollbackTarget, List<ReleaseStatus> releases) {}
+                              String rollbackTarget, List<ReleaseStatus> releases, List<String> match, int mirrorPercent) {}
 
-    /** A track's lifecycle position as the edge records it. */
-    public record Position(String phase, String stable, String canary, String rollbackTarget) {}
+    /** A track's lifecycle position as the edge records it, with what reaches its canary besides its weight. */
+    public record Position(String phase, String stable, String canary, String rollbackTarget, List<String> match,
+                           int mirrorPercent) {}
 
     /** @param trackFilter null for all tracks */
     public List<TrackStatus> read(Track trackFilter) {
@@ -50,9 +55,9 @@ public final class StatusReader {
                     .map(s -> release(s, weights.get(s.name())))
                     .toList();
             ServiceInfo first = list.get(0);
-            Position p = positions.getOrDefault(track, new Position(null, null, null, null));
+            Position p = positions.getOrDefault(track, new Position(null, null, null, null, List.of(), 0));
             result.add(new TrackStatus(track, first.labels().get(Labels.APP), first.labels().get(Labels.ENV), p.phase(),
-                    p.stable(), p.canary(), p.rollbackTarget(), releases));
+                    p.stable(), p.canary(), p.rollbackTarget(), releases, p.match(), p.mirrorPercent()));
         });
         return result;
     }

@@ -136,6 +136,14 @@ public final class HtmlReport {
             } else if (e.type().equals("rollback")) {
                 html.append("<tr><td>").append(CLOCK.format(e.time())).append("</td><td>rollback</td><td></td><td></td><td></td>"
                         + "<td></td><td></td><td>").append(esc(f.path("reason").asText(""))).append("</td></tr>\n");
+            } else if (e.type().equals("route") || e.type().equals("mirror")) {
+                // what reached the canary besides its weight from then on
+                List<String> match = new ArrayList<>();
+                f.path("match").forEach(m -> match.add(m.asText()));
+                String what = (match.isEmpty() ? "no A/B match" : "A/B: " + String.join(" AND ", match)) + "; "
+                        + (f.path("mirrorPercent").asInt() == 0 ? "no mirroring" : "mirroring " + f.path("mirrorPercent").asInt() + "%");
+                html.append("<tr><td>").append(CLOCK.format(e.time())).append("</td><td>").append(esc(e.type()))
+                        .append("</td><td></td><td></td><td></td><td></td><td></td><td>").append(esc(what)).append("</td></tr>\n");
             }
         }
         html.append("</table>\n");

@@ -17,7 +17,6 @@ import io.grpc.ServerInterceptor;
 import io.grpc.ServerInterceptors;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.swarmcanary.envoy.EdgeRoutes;
-import io.swarmcanary.envoy.EnvoyConfigRenderer;
 import io.swarmcanary.envoy.ReleaseRoute;
 import io.swarmcanary.envoy.XdsConfig;
 import java.io.IOException;
@@ -200,8 +199,7 @@ public final class ControlPlane implements AutoCloseable {
             Served plan = source.get();
             List<String> services = plan.routes().tracks().stream()
                     .flatMap(t -> java.util.stream.Stream.concat(t.releases().stream().map(ReleaseRoute::service),
-                            // a forced request's cluster, when the edge forces canaries
-                            java.util.stream.Stream.ofNullable(t.canaryService()).map(c -> c + EnvoyConfigRenderer.FORCED_SUFFIX)))
+                            t.aliasClusters().stream()))
                     .toList();
             XdsConfig.Resources resources = xds.resources(plan.yaml(), services, plan.revision(), plan.taskAddresses());
             if (!resources.routesVersion().equals(routesVersion) || !resources.clustersVersion().equals(clustersVersion)

@@ -40,6 +40,40 @@ class EnvoyShiftTrafficStepTest extends PipelineTestSupport {
     }
 
     @Test
+    void sendsAnAbAudienceToTheCanaryWithRoute() {
+        cliStdout = cliJson('route-ab')
+        def result = runStep('envoyShiftTraffic', [app: 'files', env: 'webdev', match: ['header:x-beta=1', 'cookie:beta=yes']])
+        assertThat(result.match).isEqualTo(['cookie:beta=yes', 'header:x-beta=1'])
+        assertThat(result.canary).isEqualTo('1.0.10')
+        assertThat(runnerCall().verb).isEqualTo('route')
+        assertThat(runnerCall().args).isEqualTo(['--app', 'files', '--env', 'webdev', '--match', 'header:x-beta=1',
+                                                 '--match', 'cookie:beta=yes'])
+        assertThat(cliRuns[0]).startsWith('"route"\n"--app"')
+    }
+
+    @Test
+    void clearsTheAudienceAndMirrorsAndStopsMirroring() {
+        runStep('envoyShiftTraffic', [app: 'files', env: 'webdev', clearMatch: true])
+        assertThat(calls('swarmCanaryExecute')[0].args[0].verb).isEqualTo('route')
+        assertThat(calls('swarmCanaryExecute')[0].args[0].args).containsSequence('--clear')
+        cliStdout = cliJson('mirror-10')
+        def result = runStep('envoyShiftTraffic', [app: 'files', env: 'webdev', mirrorPercent: 10])
+        assertThat(result.mirrorPercent).isEqualTo(10)
+        assertThat(calls('swarmCanaryExecute')[1].args[0].verb).isEqualTo('mirror')
+        assertThat(calls('swarmCanaryExecute')[1].args[0].args).containsSequence('--percent', '10')
+        runStep('envoyShiftTraffic', [app: 'files', env: 'webdev', mirrorPercent: 0])
+        assertThat(calls('swarmCanaryExecute')[2].args[0].args).containsSequence('--off')
+    }
+
+    @Test
+    void aBadMatchIsTheClisExitTwo() {
+        cliExit = 2
+        cliStdout = cliError('bad-input', '--match header "x-r": "(" is not an RE2 regular expression')
+        assertThatThrownBy { runStep('envoyShiftTraffic', [app: 'files', env: 'webdev', match: ['header:x-r~(']]) }
+                .isInstanceOf(StepFailure).hasMessageContaining('swarm-canary route (exit 2, bad input').hasMessageContaining('not an RE2 regular expression')
+    }
+
+    @Test
     void acceptsAWeightGivenAsText() {
         runStep('envoyShiftTraffic', [app: 'files', env: 'webdev', weight: '50'])   // e.g. from a build parameter
         assertThat(runnerCall().args).containsSequence('--weight', '50')
@@ -71,6 +105,13 @@ class EnvoyShiftTrafficStepTest extends PipelineTestSupport {
             [[app: 'files', env: 'webdev', weights: ['1.0.9,1.0.10': 100]], "invalid version '1.0.9,1.0.10'"],
             [[app: 'files', env: 'webdev', weight: 25, edge: ''], "'edge' is the name"],
             [[app: 'files', env: 'webdev', weigth: 25], 'unknown parameter(s) [weigth]'],
+            [[app: 'files', env: 'webdev', weight: 25, match: ['header:x=1']], 'not both weight and match'],
+            [[app: 'files', env: 'webdev', match: []], "'match' is a list"],
+            [[app: 'files', env: 'webdev', match: [' ']], "'match' is a list"],
+            [[app: 'files', env: 'webdev', match: [[name: 'x']]], "'match' is a list"],
+            [[app: 'files', env: 'webdev', clearMatch: 'yes'], "'clearMatch' is true"],
+            [[app: 'files', env: 'webdev', mirrorPercent: 101], "'mirrorPercent' is the share"],
+            [[app: 'files', env: 'webdev', mirrorPercent: 'half'], "'mirrorPercent' must be a whole number"],
         ].collect { it as Object[] }
     }
 

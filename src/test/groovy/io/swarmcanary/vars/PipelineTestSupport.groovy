@@ -253,7 +253,7 @@ abstract class PipelineTestSupport extends BasePipelineTest {
     /** The recorded answer each verb gives when a test does not set one: its common, successful case. */
     static final Map<String, String> RECORDED_ANSWERS = [deploy: 'deploy-canary', next: 'next-canary-at-0', shift: 'shift-25',
             promote: 'promote', rollback: 'rollback', analyze: 'analyze-pass', status: 'status', prune: 'prune',
-            report: 'report', 'edge ensure': 'edge-ensure']
+            report: 'report', 'edge ensure': 'edge-ensure', route: 'route-ab', mirror: 'mirror-10']
 
     /** What the real CLI answered to this verb (prune --dry-run: its plan); a verb without a recording fails the test. */
     static String recordedAnswer(List<String> args) {

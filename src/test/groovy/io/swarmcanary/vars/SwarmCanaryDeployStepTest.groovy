@@ -100,7 +100,9 @@ class SwarmCanaryDeployStepTest extends PipelineTestSupport {
     }
 
     static String cliCall(List<String> args) {
-        args[0] == 'shift' ? "shift ${args[args.indexOf('--weight') + 1]}".toString() : args[0]
+        args[0] == 'shift' ? "shift ${args[args.indexOf('--weight') + 1]}".toString()
+                : args[0] == 'route' ? "route ${args.findAll { it.contains(':') }.join(' ')}".toString()
+                : args[0] == 'mirror' ? "mirror ${args[args.indexOf('--percent') + 1]}".toString() : args[0]
     }
 
     /** The real deploy's recorded answers, by the weights it reports (the situations io.swarmcanary.cli.CliAnswersTest records). */
@@ -138,6 +140,10 @@ class SwarmCanaryDeployStepTest extends PipelineTestSupport {
             case 'rollback':
             case 'report':
                 return cliJson(args[0])
+            case 'route':
+                return cliJson('route-ab')
+            case 'mirror':
+                return cliJson('mirror-10')
             default:
                 throw new AssertionError("unexpected CLI call ${args}")
         }
@@ -456,6 +462,33 @@ class SwarmCanaryDeployStepTest extends PipelineTestSupport {
     }
 
     @Test
+    void anAbAudienceReachesTheCanaryAndIsApprovedBeforeAnyWeight() {
+        def result = deploy(strategy: 'ab', match: ['header:x-beta=1', 'cookie:beta=yes'], weights: [25, 100])
+        assertThat(events()).containsExactly('deploy', 'next', 'route header:x-beta=1 cookie:beta=yes', 'input files-webdev-0',
+                'shift 25', 'input files-webdev-25', 'shift 100', 'input files-webdev-100', 'promote')
+        assertThat(inputCalls[0].args.message.toString()).isEqualTo('files 1.0.10 takes 0% of webdev. Shift 1.0.10 to 25%?')
+        assertThat(result.canaryTraffic.match).isEqualTo(['cookie:beta=yes', 'header:x-beta=1'])
+        assertThat(result.outcome).isEqualTo('promoted')
+    }
+
+    @Test
+    void mirroringStartsRightAfterTheDeployAndARejectionAtItsGateRollsBack() {
+        Throwable stop = new FlowInterruptedException(new Rejection('bob'))
+        inputAnswer = { Map m -> if (m.id == 'files-webdev-0') { throw stop }; 'alice' }
+        assertThatThrownBy { deploy(strategy: 'mirror', mirrorPercent: 10) }.isSameAs(stop)
+        assertThat(events()).containsExactly('deploy', 'next', 'mirror 10', 'input files-webdev-0', 'rollback')
+        assertThat(log()).anyMatch(matching { it.contains("at the mirror gate 'files-webdev-0'") && it.contains('rolled back') })
+    }
+
+    @Test
+    void aRefusedMatchRollsTheCanaryBack() {
+        failAt = 'route header:x-r~('
+        assertThatThrownBy { deploy(strategy: 'ab', match: ['header:x-r~(']) }.isInstanceOf(StepFailure)
+                .hasMessageContaining('while routing header:x-r~( to 1.0.10; rolled back')
+        assertThat(events().takeRight(2)).containsExactly('route header:x-r~(', 'rollback')
+    }
+
+    @Test
     void abortedWhileShiftingRollsBack() {
         abortAt = 'shift 50'
         assertThatThrownBy { deploy() }.isInstanceOf(FlowInterruptedException)
@@ -698,6 +731,13 @@ class SwarmCanaryDeployStepTest extends PipelineTestSupport {
     static List<Object[]> badParameters() {
         [
             [[app: null], "'app' is required"],
+            [[strategy: 'bluegreen'], "'strategy' is one of [canary, ab, mirror]"],
+            [[strategy: 'ab'], "strategy: 'ab' needs 'match'"],
+            [[match: ['header:x=1']], "'match' goes with strategy: 'ab'"],
+            [[strategy: 'ab', match: []], "'match' is a list"],
+            [[strategy: 'mirror'], "strategy: 'mirror' needs 'mirrorPercent'"],
+            [[strategy: 'mirror', mirrorPercent: 0], "'mirrorPercent' must be a whole number 1-100"],
+            [[mirrorPercent: 5], "'mirrorPercent' goes with strategy: 'mirror'"],
             [[env: ' '], "'env' is required"],
             [[version: null], "'version' is required"],
             [[version: 1.1], "'version' is required"],

@@ -62,16 +62,7 @@ class AnalyzeXdsIT {
         swarm.removeTrack(APP + "-webdev");
         swarm.service(EDGE + "-xds").ifPresent(s -> swarm.docker.removeServiceCmd(s.getId()).exec());
         swarm.removeEdge(EDGE);
-        for (int attempt = 0; attempt < 60; attempt++) { // in use until the control plane's containers are reaped
-            try {
-                swarm.docker.removeImageCmd(IMAGE).exec();
-                break;
-            } catch (com.github.dockerjava.api.exception.NotFoundException gone) {
-                break;
-            } catch (RuntimeException inUse) {
-                TestSwarm.sleep(500);
-            }
-        }
+        swarm.removeImageWhenFree(IMAGE); // in use until the control plane's containers are reaped
         Bed.removeCliImage(IMAGE);
         swarm.close();
     }

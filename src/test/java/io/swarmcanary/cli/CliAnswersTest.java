@@ -168,6 +168,23 @@ class CliAnswersTest {
     }
 
     @Test
+    void abRoutingAndMirroringOfACanary() {
+        anEdge(10000);
+        aCanary();
+        Answer routed = cli(on("route", "--match", "header:x-beta=1", "--match", "cookie:beta=yes"));
+        assertThat(routed.exit()).isZero();
+        assertThat(routed.json().get("match").toString()).isEqualTo("[\"cookie:beta=yes\",\"header:x-beta=1\"]");
+        CliJsonFixtures.check("route-ab", routed.text());
+        Answer mirrored = cli(on("mirror", "--percent", "10"));
+        assertThat(mirrored.json().get("mirrorPercent").asInt()).isEqualTo(10);
+        CliJsonFixtures.check("mirror-10", mirrored.text());
+        Answer badRegex = cli(on("route", "--match", "header:x-beta~(unclosed"));
+        assertThat(badRegex.exit()).isEqualTo(SwarmCanary.EXIT_BAD_INPUT);
+        assertThat(cli(on("route", "--clear")).json().get("match").size()).isZero();
+        assertThat(cli(on("mirror", "--off")).json().get("mirrorPercent").asInt()).isZero();
+    }
+
+    @Test
     void promoteAndRollback() {
         anEdge(10000);
         aCanary();

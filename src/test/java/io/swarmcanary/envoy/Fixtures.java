@@ -78,6 +78,20 @@ final class Fixtures {
                 List.of(release(app, env, "1.0.10", 95), canary), canary.service());
     }
 
+    /**
+     * {@link #withCanary} plus A/B matches of every kind (all must hold), the longest cookie a match takes, and 10% of
+     * the weighted route mirrored to the canary.
+     */
+    static TrackRoutes withMatchesAndMirror(String app, String env, String... domains) {
+        TrackRoutes track = withCanary(app, env, domains);
+        String cookieName = "beta-" + "n".repeat(10);
+        List<RouteMatch> matches = List.of(RouteMatch.parse("header:x-beta=1"), RouteMatch.parse("header:user-agent^=Mozilla/"),
+                RouteMatch.parse("header:x-region~eu-(west|north)-[0-9]+"), RouteMatch.parse("header::method=GET"),
+                RouteMatch.parse("cookie:" + cookieName + "=" + "v".repeat(RouteMatch.MAX_COOKIE - cookieName.length())));
+        return new TrackRoutes(app, env, track.domains(), track.releases(), track.canaryService(),
+                new CanaryTraffic(track.canaryService(), matches, 10));
+    }
+
     static EdgeRoutes edge(TrackRoutes... tracks) {
         return new EdgeRoutes(10000, List.of(tracks));
     }
@@ -118,6 +132,11 @@ final class Fixtures {
         shapes.put("the edge's config with the edge key: forced canary, token-only stats host", keyed.render(edge(
                 withCanary("files", "webdev", "files.webdev.example.com"),
                 stableOnly("docs", "prod", "docs.example.com")), Optional.empty()));
+        shapes.put("A/B matches and mirroring, with the edge key and the stats host", keyed.render(edge(
+                withMatchesAndMirror("files", "webdev", "files.webdev.example.com"),
+                stableOnly("docs", "prod", "docs.example.com")), Optional.empty()));
+        shapes.put("A/B matches and mirroring without the edge key", renderer.render(edge(
+                withMatchesAndMirror("files", "webdev", "files.webdev.example.com")), Optional.empty()));
         shapes.put("user template with the edge key", keyed.render(edge(
                 withCanary("files", "prod", "files.example.com")), Optional.of(TEMPLATE)));
         return shapes;

@@ -40,6 +40,17 @@ class HtmlReportTest {
     }
 
     @Test
+    void showsTheAbMatchesAndMirroringInForce() throws Exception {
+        Path run = dir.resolve("ab.jsonl");
+        Files.writeString(run, """
+                {"time":"2024-05-01T10:00:00Z","type":"route","track":"files-webdev","command":"route","match":["header:x-beta=1"],"mirrorPercent":0,"weights":{"1.0.0":100,"2.0.0":0}}
+                {"time":"2024-05-01T10:01:00Z","type":"mirror","track":"files-webdev","command":"mirror","match":["header:x-beta=1"],"mirrorPercent":10,"weights":{"1.0.0":100,"2.0.0":0}}
+                """);
+        String html = HtmlReport.render("files 2.0.0", Events.read(run));
+        assertThat(html).contains("A/B: header:x-beta=1; no mirroring").contains("A/B: header:x-beta=1; mirroring 10%");
+    }
+
+    @Test
     void chartsWeightsSuccessAndLatencyPerRelease() throws Exception {
         String html = HtmlReport.render("files 2.0.0", recorded());
         assertThat(html).startsWith("<!DOCTYPE html>").doesNotContain("<script").doesNotContain("src=").doesNotContain("href=");

@@ -166,6 +166,20 @@ public final class TestSwarm implements AutoCloseable {
         }
     }
 
+    /** Removes an image a test built, waiting while it is in use (until a removed service's containers are reaped). */
+    public void removeImageWhenFree(String image) {
+        for (int attempt = 0; attempt < 60; attempt++) {
+            try {
+                docker.removeImageCmd(image).exec();
+                return;
+            } catch (NotFoundException gone) {
+                return;
+            } catch (RuntimeException inUse) {
+                sleep(500);
+            }
+        }
+    }
+
     public static void sleep(long millis) {
         try {
             Thread.sleep(millis);

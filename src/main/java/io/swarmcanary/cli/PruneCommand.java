@@ -124,6 +124,9 @@ public final class PruneCommand implements Callable<Integer>, SwarmCanary.JsonEr
             requireKnown(policy, state);
             // the job's nodes pull with this run's login: a wrong one is exit 2 naming the registry; the digest
             // pins what gets docker.sock on every node to the bytes checked now
+            if (images) {
+                io.swarmcanary.release.ImageResolver.unqualifiedWarning(pruneImage, "--prune-image").ifPresent(progress::info);
+            }
             String jobImage = !images ? pruneImage : io.swarmcanary.release.ImageResolver.resolve(swarm, pruneImage,
                     !noImageCheck, true, "--prune-image", "Nothing was removed.", progress).reference();
             PrunePlanner planner = new PrunePlanner();

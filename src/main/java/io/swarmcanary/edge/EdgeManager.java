@@ -233,6 +233,7 @@ public final class EdgeManager {
         // --no-image-check: the nodes could not pull either), then the node
         ImageResolver.resolve(swarm, settings.image(), checkImage, false, "image", "Nothing was changed.", progress);
         if (settings.usesXds()) { // it gets docker.sock: pinned to the digest a registry gives, so no tag move reaches it
+            ImageResolver.unqualifiedWarning(settings.xds().image(), "control plane image").ifPresent(progress::info);
             String pinned = ImageResolver.resolve(swarm, settings.xds().image(), checkImage, true, "control plane image",
                     "Build it (docker build -t " + settings.xds().image() + " .) or pass --control-plane-image. Nothing was changed.",
                     progress).reference();

@@ -140,15 +140,6 @@ final class XdsDelivery implements Delivery {
     }
 
     /**
-     * The control plane's service: no published port; only the network it shares with the Envoys, so no release can
-     * reach ADS or the status endpoint; a read-only root filesystem and no Linux capability (it only reads the cluster and
-     * serves two ports above 1024). It needs docker.sock to read the edge's service, its releases and their tasks; the
-     * bind is read-only, which keeps the socket file from being replaced but does not make the Docker API read-only: the
-     * socket still takes writes, so the process in it is as trusted as any Docker API user. No-new-privileges cannot be
-     * asked for a service before Engine API 1.46 (Privileges.NoNewPrivileges); the image has no setuid binary, and with
-     * every capability dropped there is nothing to gain.
-     */
-    /**
      * The control plane's JVM: a fixed small heap (it holds one edge's rendered config and a snapshot per poll) and
      * bounded off-heap areas, so its memory does not grow with the manager's; XdsEdgeIT prints its RSS.
      */
@@ -157,6 +148,15 @@ final class XdsDelivery implements Delivery {
     /** Above what those bounds add up to: reached only by a leak, which Swarm then restarts instead of the manager paying. */
     static final long MEMORY_LIMIT = 384L << 20;
 
+    /**
+     * The control plane's service: no published port; only the network it shares with the Envoys, so no release can
+     * reach ADS or the status endpoint; a read-only root filesystem and no Linux capability (it only reads the cluster and
+     * serves two ports above 1024). It needs docker.sock to read the edge's service, its releases and their tasks; the
+     * bind is read-only, which keeps the socket file from being replaced but does not make the Docker API read-only: the
+     * socket still takes writes, so the process in it is as trusted as any Docker API user. No-new-privileges cannot be
+     * asked for a service before Engine API 1.46 (Privileges.NoNewPrivileges); the image has no setuid binary, and with
+     * every capability dropped there is nothing to gain.
+     */
     static ServiceDefinition controlPlaneDefinition(EdgeSettings settings) {
         String name = XdsConfig.controlPlaneService(settings.name());
         Map<String, String> labels = Map.of(Labels.MANAGED_BY, Labels.MANAGER, Labels.KIND, Labels.Kind.CONTROL_PLANE,

@@ -54,6 +54,18 @@ class DefaultImagesTest {
                 .isEqualTo("docker.io/library/docker:27-cli");
     }
 
+    @Test
+    void anImageThatGetsDockerSockAndNamesNoRegistryIsWarnedAbout() {
+        assertThat(io.swarmcanary.release.ImageResolver.unqualifiedWarning("swarm-canary/cli:latest", "control plane image"))
+                .hasValueSatisfying(w -> assertThat(w).contains("pulls docker.io/swarm-canary/cli:latest"));
+        assertThat(io.swarmcanary.release.ImageResolver.unqualifiedWarning("docker:27-cli", "--prune-image"))
+                .hasValueSatisfying(w -> assertThat(w).contains("docker.io/library/docker:27-cli"));
+        for (String qualified : List.of(ProductVersion.controlPlaneImage(), "docker.io/library/docker:27-cli",
+                "198.18.0.1:5000/swarm-canary/cli:latest", "localhost/swarm-canary/cli:latest")) {
+            assertThat(io.swarmcanary.release.ImageResolver.unqualifiedWarning(qualified, "image")).as(qualified).isEmpty();
+        }
+    }
+
     static ImageLookup found(String registry) {
         return new ImageLookup(ImageLookup.Result.FOUND, registry, DIGEST, List.of(), null, false);
     }

@@ -38,5 +38,14 @@ class ControlPlaneServiceTest {
         assertThat(d.env()).containsExactly("JAVA_TOOL_OPTIONS=-Xmx96m -Xss512k -XX:MaxMetaspaceSize=96m"
                 + " -XX:ReservedCodeCacheSize=48m -XX:MaxDirectMemorySize=64m");
         assertThat(d.options().limits().memoryBytes()).isEqualTo(384L << 20);
+        // the JVM's bounds (heap, metaspace, code cache, direct memory) add up to well under the limit
+        long bounded = 0;
+        for (String option : XdsDelivery.JVM_OPTIONS.split(" ")) {
+            java.util.regex.Matcher m = java.util.regex.Pattern.compile("(?:-Xmx|Size=)(\\d+)m").matcher(option);
+            if (m.find()) {
+                bounded += Long.parseLong(m.group(1)) << 20;
+            }
+        }
+        assertThat(bounded).isEqualTo((96L + 96 + 48 + 64) << 20).isLessThan(d.options().limits().memoryBytes());
     }
 }

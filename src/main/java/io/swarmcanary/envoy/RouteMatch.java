@@ -22,7 +22,14 @@ public record RouteMatch(Kind kind, String name, Op op, String value) {
 
     static final int MAX_VALUE = 256;
     static final int MAX_REGEX = 100;
-    /** Envoy refuses a regex whose RE2 program exceeds 100 instructions (runtime re2.max_program_size.error_level). */
+    /** The largest repetition count a regex may have, and it may have one: see the edge's re2.max_program_size. */
+    static final int MAX_COUNT = 10;
+    /** {n}, {n,} or {n,m}, not escaped (an escaped brace is a literal one). */
+    private static final java.util.regex.Pattern COUNTED = java.util.regex.Pattern.compile("(?<!\\\\)\\{(\\d+)(?:,(\\d*))?}");
+    /**
+     * A cookie match is a regex: kept under Envoy's default RE2 program size (100 instructions), which an edge made
+     * from a user's template keeps (the built-in bootstrap raises it to 1000).
+     */
     static final int MAX_COOKIE = 48;
     /** RFC 7230 token: the characters a header (and RFC 6265 a cookie) name may have. */
     private static final java.util.regex.Pattern TOKEN = java.util.regex.Pattern.compile("[!#$%&'*+.^_`|~0-9A-Za-z-]+");
@@ -148,6 +155,19 @@ public record RouteMatch(Kind kind, String name, Op op, String value) {
             } catch (PatternSyntaxException e) {
                 throw new InvalidRoutesException("--match header " + quote(name) + ": " + quote(value)
                         + " is not an RE2 regular expression (Envoy's syntax): " + e.getDescription());
+            }
+            // a repetition count multiplies the compiled program: Envoy refuses one over its size limit (the edge's
+            // runtime sets 1000 instructions) on every node at once, so counts stay small and alone
+            java.util.regex.Matcher counted = COUNTED.matcher(value);
+            int counts = 0;
+            while (counted.find()) {
+                counts++;
+                int n = Integer.parseInt(counted.group(2) != null && !counted.group(2).isEmpty() ? counted.group(2) : counted.group(1));
+                if (n > MAX_COUNT || counts > 1) {
+                    throw new InvalidRoutesException("--match header " + quote(name) + ": " + quote(value) + " repeats by count"
+                            + (counts > 1 ? " more than once" : " over " + MAX_COUNT) + "; Envoy would refuse the compiled"
+                            + " regex on every node. Use + or * (e.g. [0-9a-f]+), or one count of at most " + MAX_COUNT);
+                }
             }
         }
     }

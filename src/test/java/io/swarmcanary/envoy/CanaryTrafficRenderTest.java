@@ -121,6 +121,17 @@ class CanaryTrafficRenderTest {
     }
 
     @Test
+    void refusesRepetitionCountsThatWouldBlowUpTheCompiledRegex() {
+        for (String heavy : List.of("header:x~[0-9a-f]{64}", "header:x~a{2,11}", "header:x~(ab{3}){4}", "header:x~a{11,}")) {
+            assertThatThrownBy(() -> RouteMatch.parse(heavy)).as(heavy).isInstanceOf(InvalidRoutesException.class)
+                    .hasMessageContaining("repeats by count").hasMessageContaining("Use + or *");
+        }
+        for (String fine : List.of("header:x~[0-9a-f]{10}", "header:x~a{2,10}b+", "header:x~a\\{64}")) {
+            assertThat(RouteMatch.parse(fine).value()).as(fine).isNotEmpty();
+        }
+    }
+
+    @Test
     void refusesTooLongValuesThatEnvoyWouldNotTake() {
         assertThatThrownBy(() -> RouteMatch.parse("cookie:beta=" + "v".repeat(RouteMatch.MAX_COOKIE)))
                 .hasMessageContaining("over " + RouteMatch.MAX_COOKIE);

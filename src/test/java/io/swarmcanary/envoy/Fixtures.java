@@ -137,6 +137,12 @@ final class Fixtures {
                 stableOnly("docs", "prod", "docs.example.com")), Optional.empty()));
         shapes.put("A/B matches and mirroring without the edge key", renderer.render(edge(
                 withMatchesAndMirror("files", "webdev", "files.webdev.example.com")), Optional.empty()));
+        TrackRoutes plain = withCanary("files", "webdev", "files.webdev.example.com");
+        // as heavy as a regex may be: 99 characters, negated classes, one count of 10 (the built-in bootstrap's RE2 limit)
+        shapes.put("the heaviest regex match allowed", keyed.render(edge(new TrackRoutes("files", "webdev", plain.domains(),
+                plain.releases(), plain.canaryService(), new CanaryTraffic(plain.canaryService(), List.of(RouteMatch.parse(
+                "header:x-heavy~^[^;,]{10}-(alpha|beta|gamma|delta)-[0-9a-f]+\\.[^/]+/(v1|v2|v3)/[A-Za-z0-9_-]+\\.(json|xml|csv|txt)$")),
+                0))), Optional.empty()));
         shapes.put("user template with the edge key", keyed.render(edge(
                 withCanary("files", "prod", "files.example.com")), Optional.of(TEMPLATE)));
         return shapes;

@@ -140,7 +140,9 @@ private Map lifecycle(Map plan) {
             doing = "verifying ${plan.version} through the edge before it takes traffic"
             onAgent(plan) { verifyCanary(plan) }
         }
-        if (plan.strategy != 'canary') {
+        // mirroring tests a canary that has no traffic of its own; once it has weight, copies would double its requests
+        boolean mirroring = plan.strategy == 'mirror' && (answers.next.weight ?: 0) == 0
+        if (plan.strategy == 'ab' || mirroring) {
             // inside the try: a failure here rolls the canary back like any other
             doing = plan.strategy == 'ab' ? "routing ${plan.match.join(' AND ')} to ${plan.version}"
                     : "mirroring ${plan.mirrorPercent}% of the traffic to ${plan.version}"
@@ -159,6 +161,11 @@ private Map lifecycle(Map plan) {
                 doing = "at the ${weight}% gate '${gateId(plan.app, plan.env, weight)}'"
                 result.approvals << gate(plan, weight, weightOfNextShift(actions, i))
             } else if (action == 'shift') {
+                if (mirroring) {
+                    doing = "stopping the mirror before ${plan.version} takes real traffic"
+                    onAgent(plan) { envoyShiftTraffic(plan.target + [mirrorPercent: 0]) }
+                    mirroring = false
+                }
                 doing = "shifting to ${weight}%"
                 onAgent(plan) { envoyShiftTraffic(plan.target + [weight: weight]) }
                 if (plan.analysisArgs) {

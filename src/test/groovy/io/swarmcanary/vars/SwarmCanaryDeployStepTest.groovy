@@ -102,7 +102,8 @@ class SwarmCanaryDeployStepTest extends PipelineTestSupport {
     static String cliCall(List<String> args) {
         args[0] == 'shift' ? "shift ${args[args.indexOf('--weight') + 1]}".toString()
                 : args[0] == 'route' ? "route ${args.findAll { it.contains(':') }.join(' ')}".toString()
-                : args[0] == 'mirror' ? "mirror ${args[args.indexOf('--percent') + 1]}".toString() : args[0]
+                : args[0] == 'mirror' ? (args.contains('--off') ? 'mirror off' : "mirror ${args[args.indexOf('--percent') + 1]}".toString())
+                : args[0]
     }
 
     /** The real deploy's recorded answers, by the weights it reports (the situations io.swarmcanary.cli.CliAnswersTest records). */
@@ -478,6 +479,13 @@ class SwarmCanaryDeployStepTest extends PipelineTestSupport {
         assertThatThrownBy { deploy(strategy: 'mirror', mirrorPercent: 10) }.isSameAs(stop)
         assertThat(events()).containsExactly('deploy', 'next', 'mirror 10', 'input files-webdev-0', 'rollback')
         assertThat(log()).anyMatch(matching { it.contains("at the mirror gate 'files-webdev-0'") && it.contains('rolled back') })
+    }
+
+    @Test
+    void mirroringStopsBeforeTheCanaryTakesRealTrafficAndIsNotRestartedOnAReRunPastZero() {
+        deploy(strategy: 'mirror', mirrorPercent: 10, weights: [25, 100])
+        assertThat(events()).containsExactly('deploy', 'next', 'mirror 10', 'input files-webdev-0', 'mirror off', 'shift 25',
+                'input files-webdev-25', 'shift 100', 'input files-webdev-100', 'promote')
     }
 
     @Test

@@ -74,7 +74,7 @@ final class EdgePlanner {
                     .toList();
             ServiceInfo first = releases.get(0);
             TrackRoutes routesOfTrack = new TrackRoutes(first.labels().get(Labels.APP), first.labels().get(Labels.ENV),
-                    List.copyOf(domains), rr, canary, canaryTraffic(entry, releases));
+                    List.copyOf(domains), rr, canary, canaryTraffic(track, entry, releases, warnings));
             tracks.add(routesOfTrack);
             Map<String, String> since = new HashMap<>();
             releases.forEach(r -> Labels.domains(r.labels()).forEach(d -> since.merge(d, r.createdAt(),
@@ -119,14 +119,24 @@ final class EdgePlanner {
         return new EdgeManager.Plan(settings, routes, edgeRoutes, yaml, revision, List.copyOf(warnings), bootstrap, unrouted);
     }
 
-    /** The A/B matches and mirroring of a track, while its canary runs; null when it has none. */
-    static CanaryTraffic canaryTraffic(RouteTable.TrackEntry entry, List<ServiceInfo> live) {
+    /**
+     * The A/B matches and mirroring of a track, while its canary runs; null when it has none, or when a stored match no
+     * longer reads (a hand-edited label, a stricter rule of a later version): that track then routes by weight alone,
+     * with a warning, and every other team's writes go on.
+     */
+    static CanaryTraffic canaryTraffic(String track, RouteTable.TrackEntry entry, List<ServiceInfo> live, List<String> warnings) {
         if (entry == null || entry.canary() == null || (entry.match().isEmpty() && entry.mirror() == null)
                 || live.stream().noneMatch(r -> r.name().equals(entry.canary()))) {
             return null;
         }
-        return new CanaryTraffic(entry.canary(), entry.match().stream().map(RouteMatch::parse).toList(),
-                entry.mirror() == null ? 0 : entry.mirror());
+        try {
+            return new CanaryTraffic(entry.canary(), entry.match().stream().map(RouteMatch::parse).toList(),
+                    entry.mirror() == null ? 0 : entry.mirror());
+        } catch (io.swarmcanary.envoy.InvalidRoutesException bad) {
+            warnings.add("track " + track + ": its A/B match no longer reads (" + bad.getMessage() + "); it routes by weight"
+                    + " only until 'swarm-canary route --app A --env E --clear' or a new --match");
+            return null;
+        }
     }
 
     private static String controlPlaneHost(EdgeSettings settings) {

@@ -92,11 +92,24 @@ class CanaryTrafficChangeTest {
     void thePlannerGivesTheRendererTheCanarysTrafficOnlyWhileTheCanaryRuns() {
         var both = CanaryTrafficChange.mirror(track, 10, CanaryTrafficChange.route(track, beta, canary, List.of(v1, v2)),
                 List.of(v1, v2));
-        var traffic = EdgePlanner.canaryTraffic(both, List.of(v1, v2));
+        var traffic = EdgePlanner.canaryTraffic("files-webdev", both, List.of(v1, v2), new java.util.ArrayList<>());
         assertThat(traffic.service()).isEqualTo(v2.name());
         assertThat(traffic.matches()).hasSize(2);
         assertThat(traffic.mirrorPercent()).isEqualTo(10);
-        assertThat(EdgePlanner.canaryTraffic(both, List.of(v1))).isNull();
-        assertThat(EdgePlanner.canaryTraffic(canary, List.of(v1, v2))).isNull();
+        assertThat(EdgePlanner.canaryTraffic("files-webdev", both, List.of(v1), new java.util.ArrayList<>())).isNull();
+        assertThat(EdgePlanner.canaryTraffic("files-webdev", canary, List.of(v1, v2), new java.util.ArrayList<>())).isNull();
+    }
+
+    @Test
+    void aStoredMatchThatNoLongerReadsLeavesThatTrackOnItsWeightsAndEveryOtherTrackServed() {
+        var stale = new RouteTable.TrackEntry(both().weights(), both().canary(), both().stable(), both().previous(),
+                both().retiring(), List.of("header:x-r~a{64}"), null);
+        List<String> warnings = new java.util.ArrayList<>();
+        assertThat(EdgePlanner.canaryTraffic("files-webdev", stale, List.of(v1, v2), warnings)).isNull();
+        assertThat(warnings).singleElement().asString().contains("files-webdev").contains("no longer reads").contains("--clear");
+    }
+
+    private RouteTable.TrackEntry both() {
+        return CanaryTrafficChange.route(track, beta, canary, List.of(v1, v2));
     }
 }

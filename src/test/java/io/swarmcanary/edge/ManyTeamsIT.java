@@ -66,6 +66,19 @@ class ManyTeamsIT {
         assertThat(ensure.exitCode()).as(ensure.toString()).isZero();
     }
 
+    /** The control plane's own log (docker service logs), its last 200 lines. */
+    private static String controlPlaneLog() {
+        try {
+            Process p = new ProcessBuilder("docker", "service", "logs", "--raw", "--tail", "200", EDGE + "-xds")
+                    .redirectErrorStream(true).start();
+            String out = new String(p.getInputStream().readAllBytes());
+            p.waitFor(1, TimeUnit.MINUTES);
+            return out;
+        } catch (Exception e) {
+            return "(could not read it: " + e + ")";
+        }
+    }
+
     @AfterAll
     static void cleanUp() {
         for (int t = 0; t < TRACKS; t++) {
@@ -171,9 +184,15 @@ class ManyTeamsIT {
                     return log.toString();
                 }));
             }
-            for (int t = 0; t < TRACKS; t++) {
-                System.out.println("pipeline " + app(t) + ": " + pipelines.get(t).get(30, TimeUnit.MINUTES)
-                        + " (P promote, R rollback)");
+            try {
+                for (int t = 0; t < TRACKS; t++) {
+                    System.out.println("pipeline " + app(t) + ": " + pipelines.get(t).get(30, TimeUnit.MINUTES)
+                            + " (P promote, R rollback)");
+                }
+            } catch (java.util.concurrent.ExecutionException pipelineFailed) {
+                // what the control plane served and logged, before the clean-up removes it: the failure's other half
+                System.out.println("control plane log of " + EDGE + "-xds:\n" + controlPlaneLog());
+                throw pipelineFailed;
             }
             TestSwarm.sleep(2000); // the load goes on a little after the last step
         } finally {

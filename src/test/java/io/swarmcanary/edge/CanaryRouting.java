@@ -181,11 +181,12 @@ abstract class CanaryRouting {
         assertThat(r.path("mirrorPercent").asInt()).isEqualTo(percent);
         String canary = bed.track + "-1_0_1";
         String token = ok(cli().run("canary-token", "--stats", "--ttl", "5m")).stdout().strip();
-        EnvoyStats before = stats(token);
+        // the load goes round every node's Envoy: each counts its own share, so the counts are summed over the nodes
+        long mirroredBefore = requests(token, canary + "--mirror");
+        long realBefore = requests(token, canary);
         assertThat(sample(N, Map.of())).containsExactlyEntriesOf(Map.of(STABLE, N));
-        EnvoyStats after = awaitMirrored(token, before, canary);
-        long mirrored = after.of(canary + "--mirror").minus(before.of(canary + "--mirror")).requests();
-        long real = after.of(canary).minus(before.of(canary)).requests();
+        long mirrored = awaitMirrored(token, canary) - mirroredBefore;
+        long real = requests(token, canary) - realBefore;
         double mean = N * percent / 100.0;
         double sigma = Math.sqrt(N * (percent / 100.0) * (1 - percent / 100.0));
         System.out.printf("mirror %d%%: %d of %d requests mirrored (expected %.0f, 3 sigma %.1f); canary's own cluster %d%n",
@@ -199,12 +200,13 @@ abstract class CanaryRouting {
     }
 
     /** Mirrored requests are sent after the client's answer: wait until the counters stop moving. */
-    private EnvoyStats awaitMirrored(String token, EnvoyStats before, String canary) throws Exception {
-        EnvoyStats last = stats(token);
+    /** The mirror cluster's request count once it stops growing (mirrored requests are sent after the answer). */
+    private long awaitMirrored(String token, String canary) throws Exception {
+        long last = requests(token, canary + "--mirror");
         for (int i = 0; i < 20; i++) {
             TestSwarm.sleep(500);
-            EnvoyStats now = stats(token);
-            if (now.of(canary + "--mirror").requests() == last.of(canary + "--mirror").requests()) {
+            long now = requests(token, canary + "--mirror");
+            if (now == last) {
                 return now;
             }
             last = now;
@@ -212,11 +214,16 @@ abstract class CanaryRouting {
         return last;
     }
 
-    private EnvoyStats stats(String token) throws Exception {
-        HttpResponse<String> r = StatsHost.get(Bed.PROBE_HOST, bed.port, StatsHost.ANALYSIS_PATH, token, Duration.ofSeconds(2),
-                Duration.ofSeconds(10));
-        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
-        return EnvoyStats.parse(r.body());
+    /** A cluster's requests, summed over every node's Envoy. */
+    private long requests(String token, String cluster) throws Exception {
+        long sum = 0;
+        for (String node : Bed.NODE_HOSTS) {
+            HttpResponse<String> r = StatsHost.get(node, bed.port, StatsHost.ANALYSIS_PATH, token, Duration.ofSeconds(2),
+                    Duration.ofSeconds(10));
+            assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+            sum += EnvoyStats.parse(r.body()).of(cluster).requests();
+        }
+        return sum;
     }
 
     @Order(5)

@@ -153,15 +153,7 @@ public final class TlsCertificates {
      * Partial-label wildcards ({@code f*.example.com}) and wildcards over a single label ({@code *.com}) cover nothing.
      */
     static boolean covers(String certName, String domain) {
-        String name = DomainNames.normalize(certName);
-        if (name.equals(domain)) {
-            return !name.contains("*") || (name.startsWith("*.") && name.indexOf('*', 1) < 0 && name.substring(2).contains("."));
-        }
-        if (!name.startsWith("*.") || name.indexOf('*', 1) >= 0 || !name.substring(2).contains(".") || domain.startsWith("*.")) {
-            return false;
-        }
-        int dot = domain.indexOf('.');
-        return dot > 0 && domain.substring(dot + 1).equals(name.substring(2));
+        return DomainNames.covers(certName, domain);
     }
 
     private static byte[] read(Path file, String where, String what) {

@@ -136,18 +136,7 @@ public record HttpsListener(int port, List<Domain> domains, boolean redirect, in
 
     /** Whether a virtual host's domain (maybe with a port) is one a certificate is served for: exact, or one label under a wildcard. */
     boolean covered(String virtualHostDomain) {
-        int colon = virtualHostDomain.lastIndexOf(':');
-        String host = (colon > 0 ? virtualHostDomain.substring(0, colon) : virtualHostDomain).toLowerCase(java.util.Locale.ROOT);
-        for (Domain d : domains) {
-            String name = d.name().toLowerCase(java.util.Locale.ROOT);
-            if (name.equals(host)) {
-                return true;
-            }
-            if (name.startsWith("*.") && !host.startsWith("*") && host.endsWith(name.substring(1))
-                    && host.indexOf('.') == host.length() - name.length() + 1) {
-                return true;
-            }
-        }
-        return false;
+        String host = io.swarmcanary.release.DomainNames.host(virtualHostDomain);
+        return domains.stream().anyMatch(d -> io.swarmcanary.release.DomainNames.covers(d.name(), host));
     }
 }

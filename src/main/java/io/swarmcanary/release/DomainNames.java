@@ -34,6 +34,23 @@ public final class DomainNames {
         return colon < 0 ? normal : normal.substring(0, colon);
     }
 
+    /**
+     * Whether a certificate's DNS name covers a (normalised) host as browsers match (RFC 6125 as applied by them): equal,
+     * or a {@code *.} name covering exactly one more leftmost label; a wildcard host only by the same wildcard.
+     * Partial-label wildcards ({@code f*.example.com}) and wildcards over a single label ({@code *.com}) cover nothing.
+     */
+    public static boolean covers(String certName, String host) {
+        String name = normalize(certName);
+        if (name.equals(host)) {
+            return !name.contains("*") || (name.startsWith("*.") && name.indexOf('*', 1) < 0 && name.substring(2).contains("."));
+        }
+        if (!name.startsWith("*.") || name.indexOf('*', 1) >= 0 || !name.substring(2).contains(".") || host.startsWith("*.")) {
+            return false;
+        }
+        int dot = host.indexOf('.');
+        return dot > 0 && host.substring(dot + 1).equals(name.substring(2));
+    }
+
     public static boolean isReserved(String domain) {
         return RESERVED.contains(host(domain));
     }

@@ -234,7 +234,12 @@ public final class XdsConfig {
     private static List<ObjectNode> hcmsWithRouteConfig(ObjectNode root, String routeConfig) {
         List<ObjectNode> found = new ArrayList<>();
         for (JsonNode listener : root.path("static_resources").path("listeners")) {
-            for (JsonNode chain : listener.path("filter_chains")) {
+            List<JsonNode> chains = new ArrayList<>();
+            listener.path("filter_chains").forEach(chains::add);
+            if (listener.has("default_filter_chain")) {
+                chains.add(listener.get("default_filter_chain"));
+            }
+            for (JsonNode chain : chains) {
                 for (JsonNode filter : chain.path("filters")) {
                     JsonNode config = filter.path("typed_config");
                     if (EnvoyConfigRenderer.HCM_TYPE.equals(config.path("@type").asText())
@@ -249,23 +254,8 @@ public final class XdsConfig {
 
     /** The HttpConnectionManager typed_config holding the route_config named swarm_canary. */
     private static ObjectNode hcmWithRouteConfig(ObjectNode root) {
-        for (JsonNode listener : root.path("static_resources").path("listeners")) {
-            List<JsonNode> chains = new ArrayList<>();
-            listener.path("filter_chains").forEach(chains::add);
-            if (listener.has("default_filter_chain")) {
-                chains.add(listener.get("default_filter_chain"));
-            }
-            for (JsonNode chain : chains) {
-                for (JsonNode filter : chain.path("filters")) {
-                    JsonNode config = filter.path("typed_config");
-                    if (EnvoyConfigRenderer.HCM_TYPE.equals(config.path("@type").asText())
-                            && EnvoyConfigRenderer.ROUTE_CONFIG_NAME.equals(config.path("route_config").path("name").asText())) {
-                        return (ObjectNode) config;
-                    }
-                }
-            }
-        }
         // the renderer has already refused a template without it
-        throw new IllegalStateException("no route_config named " + EnvoyConfigRenderer.ROUTE_CONFIG_NAME);
+        return hcmsWithRouteConfig(root, EnvoyConfigRenderer.ROUTE_CONFIG_NAME).stream().findFirst()
+                .orElseThrow(() -> new IllegalStateException("no route_config named " + EnvoyConfigRenderer.ROUTE_CONFIG_NAME));
     }
 }

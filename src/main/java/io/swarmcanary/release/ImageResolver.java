@@ -32,9 +32,7 @@ public final class ImageResolver {
      * it pulls it from Docker Hub's namespace of that name (Swarm tries a pull before every task); empty when qualified.
      */
     public static java.util.Optional<String> unqualifiedWarning(String image, String what) {
-        String first = image.split("/", 2)[0];
-        boolean qualified = image.contains("/") && (first.contains(".") || first.contains(":") || first.equals("localhost"));
-        return qualified ? java.util.Optional.empty() : java.util.Optional.of("warning: " + what + " '" + image + "' names no"
+        return RegistryCredentials.namesRegistry(image) ? java.util.Optional.empty() : java.util.Optional.of("warning: " + what + " '" + image + "' names no"
                 + " registry: a node that lacks it pulls docker.io/" + (image.contains("/") ? image : "library/" + image)
                 + ", and it gets docker.sock; name its registry (e.g. registry.example.com/" + image + ")");
     }

@@ -96,6 +96,16 @@ public final class RegistryCredentials {
         }
     }
 
+    /** Whether an image reference names its registry host (its first path part has a '.' or ':', or is localhost). */
+    public static boolean namesRegistry(String image) {
+        int slash = image.indexOf('/');
+        return slash > 0 && isRegistryHost(image.substring(0, slash));
+    }
+
+    private static boolean isRegistryHost(String first) {
+        return first.contains(".") || first.contains(":") || first.equals("localhost");
+    }
+
     /** The registry host of an image reference, as the docker CLI parses it: "docker.io" when the name has none. */
     public static String registryOf(String image) {
         String name = image;
@@ -108,7 +118,7 @@ public final class RegistryCredentials {
             return HUB;
         }
         String first = name.substring(0, slash);
-        if (first.contains(".") || first.contains(":") || first.equals("localhost")) {
+        if (isRegistryHost(first)) {
             return normalize(first);
         }
         return HUB;

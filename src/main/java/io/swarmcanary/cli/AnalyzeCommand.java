@@ -26,6 +26,7 @@ import picocli.CommandLine.Spec;
             "  swarm-canary analyze --app files --env webdev --window 5m --min-requests 500 --max-error-rate 0.5%% --max-p99 300ms",
             "  swarm-canary analyze --app files --env webdev --rollback-on-fail --events run.jsonl --output json",
             "  swarm-canary analyze --app files --env webdev --source prometheus --prometheus-url http://prom:9090",
+            "  swarm-canary analyze --app files --env webdev --traffic mirrored     # after 'mirror --percent 20'",
             "",
             "Exit codes: 0 pass, 1 fail (the reason names the limit, the measured and the allowed value; with",
             "--rollback-on-fail the canary is rolled back first) or the stats could not be read (then the JSON has",
@@ -56,6 +57,10 @@ public final class AnalyzeCommand implements Callable<Integer>, SwarmCanary.Json
                     + " increase() over the window from --prometheus-url.") AnalyzeOperation.Source source;
     @Option(names = "--prometheus-url", paramLabel = "URL", description = "Prometheus scraping the edge's /stats/prometheus,"
             + " e.g. http://prometheus:9090.") String prometheusUrl;
+    @Option(names = "--traffic", defaultValue = "real", paramLabel = "real|mirrored",
+            description = "real: the requests the canary answers for users (its weight, 'route' audiences; default);"
+                    + " mirrored: the copies 'mirror --percent' sends it, whose answers no user sees (a canary at 0%%,"
+                    + " e.g. blue/green, judged under real load before it takes any).") AnalyzeOperation.Traffic traffic;
     @Option(names = "--rollback-on-fail", description = "On 'fail', roll the canary back at once (as 'swarm-canary rollback')"
             + " and say why.") boolean rollbackOnFail;
 
@@ -74,7 +79,7 @@ public final class AnalyzeCommand implements Callable<Integer>, SwarmCanary.Json
         URI prometheus = prometheusUri();
         try (Cluster cluster = CommandContext.of(spec).connect()) {
             AnalyzeResult r = edgeOptions.operations(cluster).analyze().run(new AnalyzeOperation.Request(track, window, limits,
-                    source, prometheus, rollbackOnFail, edgeOptions.probeHost, cluster.probeHost()),
+                    source, prometheus, rollbackOnFail, edgeOptions.probeHost, cluster.probeHost(), traffic),
                     events::record, output.progress());
             output.print(spec.commandLine().getOut(), r, r.text(track));
             return r.exitCode();

@@ -12,6 +12,7 @@ import io.swarmcanary.edge.EdgeKey;
 import io.swarmcanary.edge.EdgeManager;
 import io.swarmcanary.edge.Lifecycle;
 import io.swarmcanary.edge.RouteTable;
+import io.swarmcanary.envoy.EnvoyConfigRenderer;
 import io.swarmcanary.release.Progress;
 import io.swarmcanary.release.Track;
 import io.swarmcanary.swarm.ServiceInfo;
@@ -39,6 +40,9 @@ public final class AnalyzeOperation {
 
     public enum Source { envoy, prometheus }
 
+    /** Which of the canary's requests are judged: its real ones (its weight, matches), or the copies {@code mirror} sends it. */
+    public enum Traffic { real, mirrored }
+
     /** Where the moments of an analysis are recorded for the report. */
     @FunctionalInterface
     public interface Events {
@@ -51,7 +55,7 @@ public final class AnalyzeOperation {
      * @param fallbackHost a node's address when Swarm does not know it (the Docker host)
      */
     public record Request(Track track, Duration window, Limits limits, Source source, URI prometheus, boolean rollbackOnFail,
-                          String probeHost, String fallbackHost) {}
+                          String probeHost, String fallbackHost, Traffic traffic) {}
 
     public AnalyzeResult run(Request request, Events events, Progress progress) {
         Track track = request.track();
@@ -64,6 +68,16 @@ public final class AnalyzeOperation {
             throw new UserInputException("track " + track.name() + " on edge " + ops.edge() + " has no canary to analyze"
                     + " (phase: " + phase.describe() + "); deploy a new version and shift traffic to it first. Nothing was changed.");
         }
+        // mirrored copies are counted by the mirror's cluster (the canary's endpoints under another name), real ones by its own
+        String canaryCluster = phase.canary();
+        if (request.traffic() == Traffic.mirrored) {
+            if (entry == null || entry.mirror() == null) {
+                throw new UserInputException("track " + track.name() + " mirrors nothing to its canary, so there are no mirrored"
+                        + " requests to analyze; run 'swarm-canary mirror --app " + track.app() + " --env " + track.env()
+                        + " --percent P' first, or analyze its real traffic (without --traffic mirrored). Nothing was changed.");
+            }
+            canaryCluster = phase.canary() + EnvoyConfigRenderer.MIRROR_SUFFIX;
+        }
         Map<String, Integer> weights = EdgeManager.effectiveWeights(releases, entry);
         String canaryVersion = Lifecycle.versionOf(releases, phase.canary());
         String stableVersion = Lifecycle.versionOf(releases, phase.stable());
@@ -74,12 +88,13 @@ public final class AnalyzeOperation {
                     ::statsToken);
             case prometheus -> new PrometheusSource(request.prometheus());
         };
-        progress.info("analyzing " + track.name() + ": canary " + canaryVersion + " at " + weights.get(phase.canary())
-                + "% against stable " + stableVersion + " for " + window.toSeconds() + "s (source " + request.source() + ")");
+        progress.info("analyzing " + track.name() + ": canary " + canaryVersion + (request.traffic() == Traffic.mirrored
+                ? " (the " + entry.mirror() + "% of the traffic mirrored to it)" : " at " + weights.get(phase.canary()) + "%")
+                + " against stable " + stableVersion + " for " + window.toSeconds() + "s (source " + request.source() + ")");
         Instant started = Instant.now();
-        MetricsSource.Window measured = metrics.measure(List.of(phase.canary(), phase.stable()), window, progress);
-        Analysis.ReleaseResult canary = result("canary", canaryVersion, phase.canary(), weights, measured);
-        Analysis.ReleaseResult stable = result("stable", stableVersion, phase.stable(), weights, measured);
+        MetricsSource.Window measured = metrics.measure(List.of(canaryCluster, phase.stable()), window, progress);
+        Analysis.ReleaseResult canary = result("canary", canaryVersion, phase.canary(), canaryCluster, weights, measured);
+        Analysis.ReleaseResult stable = result("stable", stableVersion, phase.stable(), phase.stable(), weights, measured);
         Analysis.Result verdict = Analysis.judge(canary, stable, request.limits(), window.toSeconds());
         Instant ended = Instant.now();
 
@@ -90,7 +105,7 @@ public final class AnalyzeOperation {
         weights.forEach((service, w) -> versionWeights.put(Lifecycle.versionOf(releases, service), w));
         events.record("analysis", track.name(), Map.of("verdict", verdict.verdict().name(), "reason", verdict.reason(),
                 "canary", canaryVersion, "stable", stableVersion, "windowSeconds", window.toSeconds(),
-                "source", request.source().name(), "releases", byVersion, "weights", versionWeights));
+                "source", request.source().name(), "traffic", request.traffic().name(), "releases", byVersion, "weights", versionWeights));
         measured.warnings().forEach(w -> progress.info("warning: " + w));
 
         AnalyzeResult.Rollback rollback = null;
@@ -105,13 +120,13 @@ public final class AnalyzeOperation {
         Limits limits = request.limits();
         return new AnalyzeResult(track.name(), verdict.verdict().name(), verdict.reason(), verdict.breaches(), canary, stable,
                 new AnalyzeResult.LimitsJson(limits.minRequests(), limits.maxErrorRate(), limits.maxP99().toMillis()),
-                window.toSeconds(), request.source().name(), measured.readers(), measured.warnings(), started.toString(),
+                window.toSeconds(), request.source().name(), request.traffic().name(), measured.readers(), measured.warnings(), started.toString(),
                 ended.toString(), rollback, verdict.verdict().exitCode());
     }
 
-    private static Analysis.ReleaseResult result(String role, String version, String service, Map<String, Integer> weights,
-                                                 MetricsSource.Window measured) {
-        ReleaseCounters c = measured.clusters().getOrDefault(service, ReleaseCounters.zero());
+    private static Analysis.ReleaseResult result(String role, String version, String service, String cluster,
+                                                 Map<String, Integer> weights, MetricsSource.Window measured) {
+        ReleaseCounters c = measured.clusters().getOrDefault(cluster, ReleaseCounters.zero());
         return Analysis.ReleaseResult.of(role, version, service, weights.getOrDefault(service, 0), c);
     }
 

@@ -16,7 +16,7 @@ import java.util.Map;
  */
 public record AnalyzeResult(String track, String verdict, String reason, List<Analysis.Breach> breaches, Analysis.ReleaseResult canary,
                             Analysis.ReleaseResult stable, LimitsJson limits, long windowSeconds, String source,
-                            int readers, List<String> warnings, String startedAt, String endedAt,
+                            String traffic, int readers, List<String> warnings, String startedAt, String endedAt,
                             @JsonInclude(JsonInclude.Include.NON_NULL) Rollback rollback, @JsonIgnore int exitCode) {
     public record LimitsJson(long minRequests, double maxErrorRate, long maxP99Ms) {}
 
@@ -28,7 +28,7 @@ public record AnalyzeResult(String track, String verdict, String reason, List<An
         lines.add(verdict.toUpperCase() + " " + track + ": " + reason);
         for (Analysis.ReleaseResult r : List.of(stable, canary)) {
             lines.add(String.format("  %-6s %-12s weight %3d%%  requests %6d  failed %5d of %6d attempts  success %s  p99 %s",
-                    r.role(), r.version(), r.weight(), r.requests(), r.failed(), r.attempts(),
+                    r == canary && "mirrored".equals(traffic) ? "mirror" : r.role(), r.version(), r.weight(), r.requests(), r.failed(), r.attempts(),
                     r.successRate() == null ? "-" : String.format("%.2f%%", r.successRate() * 100),
                     r.p99Ms() == null ? "-" : String.format("%.0fms", r.p99Ms())));
         }

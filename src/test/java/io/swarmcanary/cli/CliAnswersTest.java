@@ -266,13 +266,18 @@ class CliAnswersTest {
      * requests), before and after the window, on the port the edge publishes; cluster names made this track's.
      */
     int envoyServingRecordedStats() throws IOException {
+        return envoyServingRecordedStats("files-webdev-1_0_10");
+    }
+
+    /** The same, the canary's counters under {@code canaryCluster} (its mirror cluster: the copies mirror sends it). */
+    int envoyServingRecordedStats(String canaryCluster) throws IOException {
         AtomicInteger reads = new AtomicInteger();
         stats = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
         stats.createContext("/", exchange -> {
             // an analysis reads twice before its window (a flush, then the stats) and twice after
             String name = reads.getAndIncrement() % 4 < 2 ? "envoy-1.40-before.json" : "envoy-1.40-after.json";
             byte[] body = recorded(name).replace("sctest-an-man-webdev-1_0_0", "files-webdev-1_0_9")
-                    .replace("sctest-an-man-webdev-2_0_0", "files-webdev-1_0_10").getBytes(StandardCharsets.UTF_8);
+                    .replace("sctest-an-man-webdev-2_0_0", canaryCluster).getBytes(StandardCharsets.UTF_8);
             exchange.sendResponseHeaders(200, body.length);
             exchange.getResponseBody().write(body);
             exchange.close();
@@ -315,6 +320,23 @@ class CliAnswersTest {
         assertThat(fail.exit()).isEqualTo(SwarmCanary.EXIT_FAILED);
         assertThat(fail.json().get("rollback").get("removed").toString()).isEqualTo("[\"files-webdev-1_0_10\"]");
         CliJsonFixtures.check("analyze-fail-rolled-back", fail.text());
+    }
+
+    @Test
+    void analyzeJudgesTheCopiesMirroredToACanaryAtZeroPercent() throws IOException {
+        anEdge(envoyServingRecordedStats("files-webdev-1_0_10--mirror"));
+        aCanary();
+        Answer nothingMirrored = analyze("--traffic", "mirrored");
+        assertThat(nothingMirrored.exit()).isEqualTo(SwarmCanary.EXIT_BAD_INPUT);
+        assertThat(nothingMirrored.text()).contains("mirrors nothing to its canary").contains("Nothing was changed");
+
+        cli(on("mirror", "--percent", "50"));
+        Answer pass = analyze("--traffic", "mirrored", "--min-requests", "50", "--max-error-rate", "20%", "--max-p99", "1s");
+        assertThat(pass.exit()).as(pass.text()).isZero();
+        assertThat(pass.json().get("traffic").asText()).isEqualTo("mirrored");
+        assertThat(pass.json().get("canary").get("requests").asLong()).isEqualTo(93); // the mirror cluster's, not the canary's own (0)
+        assertThat(pass.json().get("canary").get("weight").asInt()).isZero();
+        CliJsonFixtures.check("analyze-mirrored-pass", pass.text());
     }
 
     /** Four releases of files-webdev: 1.0.10 promoted, 1.0.9 its rollback target, 1.0.7 and 1.0.8 retired. */

@@ -14,9 +14,12 @@ static final Set<String> PARAMETERS = ['app', 'env', 'version', 'image', 'secret
         'constraints', 'deployTimeout', 'edge', 'dockerHost', 'dockerCredentialsId', 'replaceCanary', 'imageCheck', 'compose', 'composeStash', 'service', 'stack', 'nodeLabel',
         'analysis', 'milestone', 'agentTimeout', 'registry', 'registryCredentialsId', 'verify', 'strategy', 'match', 'mirrorPercent'] as Set
 
-/** canary: by weight only; ab: an audience (match) reaches the canary first; mirror: a share of the traffic is copied to it. */
+/**
+ * canary: by weight only; ab: an audience (match) reaches the canary first; mirror: a share of the traffic is copied to it;
+ * bluegreen: tested at 0% (verify, mirrored traffic), one approval, then all traffic in one shift.
+ */
 @groovy.transform.Field
-static final List<String> STRATEGIES = Collections.unmodifiableList(['canary', 'ab', 'mirror'])
+static final List<String> STRATEGIES = Collections.unmodifiableList(['canary', 'ab', 'mirror', 'bluegreen'])
 
 @groovy.transform.Field
 static final List<Integer> DEFAULT_WEIGHTS = Collections.unmodifiableList([5, 25, 50, 100])
@@ -141,8 +144,29 @@ private Map lifecycle(Map plan) {
             onAgent(plan) { verifyCanary(plan) }
         }
         // mirroring tests a canary that has no traffic of its own; once it has weight, copies would double its requests
-        boolean mirroring = plan.strategy == 'mirror' && (answers.next.weight ?: 0) == 0
-        if (plan.strategy == 'ab' || mirroring) {
+        boolean mirroring = plan.mirrorPercent != null && (answers.next.weight ?: 0) == 0
+        if (plan.strategy == 'bluegreen') {
+            if (mirroring) {
+                doing = "mirroring ${plan.mirrorPercent}% of the traffic to ${plan.version}"
+                result.canaryTraffic = onAgent(plan) { envoyShiftTraffic(plan.target + [mirrorPercent: plan.mirrorPercent]) }
+                if (plan.analysisArgs) { // judged on the copies before any user reaches it; a fail is rolled back by the CLI
+                    doing = "analysing ${plan.version} on mirrored traffic"
+                    Map verdict = analyse(plan, 0, ['--traffic', 'mirrored'])
+                    result.analyses << verdict
+                    if (verdict.verdict == 'fail') {
+                        result.outcome = 'rolled back by analysis'
+                        writeReport(plan, result)
+                        error "swarmCanaryDeploy: ${plan.version} of ${plan.track} failed analysis on mirrored traffic, before any " +
+                              "user reached it: ${verdict.reason}; rolled back automatically: the stable release takes all traffic"
+                    }
+                }
+            }
+            // the one approval, before the switch; a re-run that finds the switch made goes on to the promote
+            if (plan.approval && (answers.next.weight ?: 0) == 0) {
+                doing = "at the blue/green gate '${gateId(plan.app, plan.env, 0)}'"
+                result.approvals << gate(plan, 0, 100)
+            }
+        } else if (plan.strategy == 'ab' || mirroring) {
             // inside the try: a failure here rolls the canary back like any other
             doing = plan.strategy == 'ab' ? "routing ${plan.match.join(' AND ')} to ${plan.version}"
                     : "mirroring ${plan.mirrorPercent}% of the traffic to ${plan.version}"
@@ -264,7 +288,7 @@ private Map nextSteps(Map plan) {
     if (plan.target.edge) {
         args += ['--edge', plan.target.edge]
     }
-    if (!plan.approval) {
+    if (!plan.approval || plan.strategy == 'bluegreen') { // blue/green's one gate comes before its switch, not after
         args << '--no-gates'
     }
     return swarmCanaryExecute(verb: 'next', args: args, dockerHost: plan.target.dockerHost, dockerCredentialsId: plan.target.dockerCredentialsId)
@@ -297,11 +321,11 @@ static boolean isInterruption(Throwable failure) {
  * Compares canary and stable over the window (swarm-canary analyze). A fail has already been rolled back by the CLI;
  * "not enough data" is never a pass: with approval gates a human decides, without them the build fails.
  */
-private Map analyse(Map plan, int weight) {
+private Map analyse(Map plan, int weight, List<String> extraArgs = []) {
     // the run's record lives in the pipeline (plan.events), not in a workspace: each node gets it, the CLI appends, it comes back
     def answer = onAgent(plan) {
         writeFile(file: EVENTS_FILE, encoding: 'UTF-8', text: plan.events)
-        def verdict = swarmCanaryExecute(verb: 'analyze', args: plan.analysisArgs, okExitCodes: [1, 4],
+        def verdict = swarmCanaryExecute(verb: 'analyze', args: plan.analysisArgs + extraArgs, okExitCodes: [1, 4],
                 dockerHost: plan.target.dockerHost, dockerCredentialsId: plan.target.dockerCredentialsId)
         plan.events = readFile(file: EVENTS_FILE, encoding: 'UTF-8')
         verdict
@@ -356,13 +380,15 @@ private def onAgent(Map plan, Closure body) {
 /** One approval, outside any node; returns who approved. Throws what input or timeout throw. */
 private Map gate(Map plan, int weight, Integer next) {
     String id = gateId(plan.app, plan.env, weight)
-    String question = next == null ? "Promote ${plan.version} (make it the stable release)?" : "Shift ${plan.version} to ${next}%?"
+    String question = next == null ? "Promote ${plan.version} (make it the stable release)?"
+            : plan.strategy == 'bluegreen' ? "Switch all traffic to ${plan.version} (blue/green; the release it replaces is kept for rollback)?"
+            : "Shift ${plan.version} to ${next}%?"
     echo "swarmCanaryDeploy: ${plan.version} takes ${weight}% of ${plan.track}; waiting up to ${plan.approvalTimeoutText} " +
          "for approval '${id}'" + (plan.submitter ? " by ${plan.submitter}" : '')
     def answer
     timeout(time: plan.approvalTimeout.time, unit: plan.approvalTimeout.unit) {
         answer = input(id: id, message: "${plan.app} ${plan.version} takes ${weight}% of ${plan.env}. ${question}",
-                       ok: next == null ? 'Promote' : "Shift to ${next}%", submitter: plan.submitter, submitterParameter: APPROVER)
+                       ok: next == null ? 'Promote' : plan.strategy == 'bluegreen' ? 'Switch' : "Shift to ${next}%", submitter: plan.submitter, submitterParameter: APPROVER)
     }
     String approver = answer instanceof Map ? answer[APPROVER]?.toString() : answer?.toString()
     echo "swarmCanaryDeploy: gate '${id}' approved by ${approver ?: 'unknown'}"
@@ -550,12 +576,24 @@ static Map planOf(Map config) {
         throw new Exception(strategy == 'ab' ? "strategy: 'ab' needs 'match', e.g. match: ['header:x-beta=1']"
                 : "'match' goes with strategy: 'ab'")
     }
-    if ((strategy == 'mirror') != (config.mirrorPercent != null)) {
-        throw new Exception(strategy == 'mirror' ? "strategy: 'mirror' needs 'mirrorPercent', e.g. mirrorPercent: 10"
-                : "'mirrorPercent' goes with strategy: 'mirror'")
+    if (strategy == 'mirror' && config.mirrorPercent == null) {
+        throw new Exception("strategy: 'mirror' needs 'mirrorPercent', e.g. mirrorPercent: 10")
+    }
+    if (!(strategy in ['mirror', 'bluegreen']) && config.mirrorPercent != null) {
+        throw new Exception("'mirrorPercent' goes with strategy: 'mirror' or 'bluegreen'")
     }
     List<String> match = strategy == 'ab' ? matchesOf(config.match) : null
-    Integer mirrorPercent = strategy == 'mirror' ? inRange('mirrorPercent', config.mirrorPercent, 1, 100) : null
+    Integer mirrorPercent = config.mirrorPercent == null ? null : inRange('mirrorPercent', config.mirrorPercent, 1, 100)
+    if (strategy == 'bluegreen') {
+        if (config.containsKey('weights') && weights != [100]) {
+            throw new Exception("strategy: 'bluegreen' switches all traffic in one shift: leave 'weights' out (or give [100]); was ${config.weights}")
+        }
+        weights = [100]
+        if (config.analysis != null && mirrorPercent == null) {
+            throw new Exception("strategy: 'bluegreen' with 'analysis' needs 'mirrorPercent': the new release is judged on mirrored " +
+                    "traffic before the switch (and on all of it after), e.g. mirrorPercent: 100")
+        }
+    }
 
     return [app: app, env: env, version: version, track: "${app}-${env}".toString(),
             deployArgs: args, secrets: secretsOf(config.secrets), weights: weights,

@@ -103,6 +103,7 @@ class SwarmCanaryDeployStepTest extends PipelineTestSupport {
         args[0] == 'shift' ? "shift ${args[args.indexOf('--weight') + 1]}".toString()
                 : args[0] == 'route' ? "route ${args.findAll { it.contains(':') }.join(' ')}".toString()
                 : args[0] == 'mirror' ? (args.contains('--off') ? 'mirror off' : "mirror ${args[args.indexOf('--percent') + 1]}".toString())
+                : args[0] == 'analyze' && args.contains('--traffic') ? "analyze ${args[args.indexOf('--traffic') + 1]}".toString()
                 : args[0]
     }
 
@@ -136,7 +137,8 @@ class SwarmCanaryDeployStepTest extends PipelineTestSupport {
                 writeAgentFile(header, 'x-canary-token: eyJhbGciOiJFUzI1NiJ9.eyJhdWQiOiJmaWxlcy13ZWJkZXYifQ.c2lnbmF0dXJl\n')
                 return cliJsonWith('canary-token') { Map token -> token.file = out; token.edgeForcesCanary = edgeForcesCanary }
             case 'analyze':
-                return cliJson(RECORDED_ANALYSES[verdicts.get(lastShift, 'pass')])
+                String verdict = verdicts.get(lastShift, 'pass')
+                return cliJson(verdict == 'pass' && args.contains('mirrored') ? 'analyze-mirrored-pass' : RECORDED_ANALYSES[verdict])
             case 'promote':
             case 'rollback':
             case 'report':
@@ -489,6 +491,40 @@ class SwarmCanaryDeployStepTest extends PipelineTestSupport {
     }
 
     @Test
+    void blueGreenIsJudgedOnMirroredTrafficThenSwitchesAllTrafficInOneShiftAfterOneApproval() {
+        def result = deploy(strategy: 'bluegreen', mirrorPercent: 100, analysis: ANALYSIS)
+        assertThat(events()).containsExactly('deploy', 'next', 'mirror 100', 'analyze mirrored', 'input files-webdev-0',
+                'mirror off', 'shift 100', 'analyze', 'promote', 'report')
+        assertThat(inputCalls).hasSize(1)
+        assertThat(inputCalls[0].args.message.toString()).isEqualTo('files 1.0.10 takes 0% of webdev. Switch all traffic to ' +
+                '1.0.10 (blue/green; the release it replaces is kept for rollback)?')
+        assertThat(inputCalls[0].args.ok.toString()).isEqualTo('Switch')
+        assertThat(result.analyses*.weight).containsExactly(0, 100)
+        assertThat(result.outcome).isEqualTo('promoted')
+        // next is asked without gates: blue/green's one gate is its own, before the switch
+        assertThat(agentArgFiles.find { it[0] == 'next' }).contains('--no-gates').containsSequence('--steps', '100')
+    }
+
+    @Test
+    void blueGreenFailingOnMirroredTrafficIsRolledBackBeforeAnyoneIsAsked() {
+        verdicts[0] = 'fail'
+        assertThatThrownBy { deploy(strategy: 'bluegreen', mirrorPercent: 50, analysis: ANALYSIS) }.isInstanceOf(StepFailure)
+                .hasMessageContaining('failed analysis on mirrored traffic, before any user reached it')
+        assertThat(events()).containsExactly('deploy', 'next', 'mirror 50', 'analyze mirrored', 'report')
+        assertThat(inputCalls).isEmpty()
+    }
+
+    @Test
+    void blueGreenWithAVerifyBlockAndARejectedSwitchRollsBack() {
+        Throwable stop = new FlowInterruptedException(new Rejection('bob'))
+        inputAnswer = { Map m -> throw stop }
+        assertThatThrownBy { deployVerified(strategy: 'bluegreen') }.isSameAs(stop)
+        assertThat(events()).containsExactly('deploy', 'next', 'canary-token', 'verify', 'token removed', 'input files-webdev-0', 'rollback')
+        assertThat(verified).hasSize(1)
+        assertThat(log()).anyMatch(matching { it.contains("at the blue/green gate 'files-webdev-0'") && it.contains('rolled back') })
+    }
+
+    @Test
     void aRefusedMatchRollsTheCanaryBack() {
         failAt = 'route header:x-r~('
         assertThatThrownBy { deploy(strategy: 'ab', match: ['header:x-r~(']) }.isInstanceOf(StepFailure)
@@ -739,13 +775,15 @@ class SwarmCanaryDeployStepTest extends PipelineTestSupport {
     static List<Object[]> badParameters() {
         [
             [[app: null], "'app' is required"],
-            [[strategy: 'bluegreen'], "'strategy' is one of [canary, ab, mirror]"],
+            [[strategy: 'green'], "'strategy' is one of [canary, ab, mirror, bluegreen]"],
+            [[strategy: 'bluegreen', weights: [25, 100]], "strategy: 'bluegreen' switches all traffic in one shift"],
+            [[strategy: 'bluegreen', analysis: [window: '1m']], "strategy: 'bluegreen' with 'analysis' needs 'mirrorPercent'"],
             [[strategy: 'ab'], "strategy: 'ab' needs 'match'"],
             [[match: ['header:x=1']], "'match' goes with strategy: 'ab'"],
             [[strategy: 'ab', match: []], "'match' is a list"],
             [[strategy: 'mirror'], "strategy: 'mirror' needs 'mirrorPercent'"],
             [[strategy: 'mirror', mirrorPercent: 0], "'mirrorPercent' must be a whole number 1-100"],
-            [[mirrorPercent: 5], "'mirrorPercent' goes with strategy: 'mirror'"],
+            [[mirrorPercent: 5], "'mirrorPercent' goes with strategy: 'mirror' or 'bluegreen'"],
             [[env: ' '], "'env' is required"],
             [[version: null], "'version' is required"],
             [[version: 1.1], "'version' is required"],

@@ -17,7 +17,7 @@ class AnalyzeCommandTest {
     void helpTeachesByExampleAndItsPercentSignsFormat() {
         String analyze = usage("analyze");
         assertThat(analyze).contains("--rollback-on-fail").contains("Exit codes: 0 pass, 1 fail")
-                .contains("4 not enough data").contains("(default: 1%)").doesNotContain("%%");
+                .contains("4 not enough data").contains("(default: 1%)").contains("--traffic mirrored").doesNotContain("%%");
         assertThat(usage("report")).contains("\"type\":\"approval\"").contains("\"step\":\"25%\"")
                 .contains("+%Y-%m-%dT%H:%M:%SZ").doesNotContain("%%");
     }

@@ -8,7 +8,7 @@ import com.cloudbees.groovy.cps.NonCPS
 
 @groovy.transform.Field
 static final Set<String> PARAMETERS = ['app', 'env', 'weight', 'weights', 'match', 'clearMatch', 'mirrorPercent', 'edge',
-        'dockerHost', 'dockerCredentialsId'] as Set
+        'dockerHost', 'dockerCredentialsId', 'events'] as Set
 
 /** Exactly one of these says what the step does. */
 @groovy.transform.Field
@@ -82,6 +82,12 @@ static List<String> shiftArgs(Map config) {
             throw new Exception("'edge' is the name of the Envoy service, e.g. 'envoy'; was '${config.edge}'")
         }
         args += ['--edge', config.edge.toString()]
+    }
+    if (config.events != null) { // the run's record for 'swarm-canary report': the change is appended to this file
+        if (!(config.events instanceof CharSequence) || !config.events.toString().trim()) {
+            throw new Exception("'events' is a file in the workspace the change is recorded in, e.g. 'swarm-canary-events.jsonl'; was '${config.events}'")
+        }
+        args += ['--events', config.events.toString()]
     }
     return args
 }

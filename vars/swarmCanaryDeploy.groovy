@@ -148,7 +148,7 @@ private Map lifecycle(Map plan) {
         if (plan.strategy == 'bluegreen') {
             if (mirroring) {
                 doing = "mirroring ${plan.mirrorPercent}% of the traffic to ${plan.version}"
-                result.canaryTraffic = onAgent(plan) { envoyShiftTraffic(plan.target + [mirrorPercent: plan.mirrorPercent]) }
+                result.canaryTraffic = changeTraffic(plan, [mirrorPercent: plan.mirrorPercent])
                 if (plan.analysisArgs) { // judged on the copies before any user reaches it; a fail is rolled back by the CLI
                     doing = "analysing ${plan.version} on mirrored traffic"
                     Map verdict = analyse(plan, 0, ['--traffic', 'mirrored'])
@@ -171,7 +171,7 @@ private Map lifecycle(Map plan) {
             doing = plan.strategy == 'ab' ? "routing ${plan.match.join(' AND ')} to ${plan.version}"
                     : "mirroring ${plan.mirrorPercent}% of the traffic to ${plan.version}"
             Map traffic = plan.strategy == 'ab' ? [match: plan.match] : [mirrorPercent: plan.mirrorPercent]
-            result.canaryTraffic = onAgent(plan) { envoyShiftTraffic(plan.target + traffic) }
+            result.canaryTraffic = changeTraffic(plan, traffic)
             // a gate for the audience or the mirror before any weight, unless the canary is already past 0% (a re-run)
             if (plan.approval && (answers.next.weight ?: 0) == 0 && first != 'gate') {
                 doing = "at the ${plan.strategy} gate '${gateId(plan.app, plan.env, 0)}'"
@@ -187,11 +187,11 @@ private Map lifecycle(Map plan) {
             } else if (action == 'shift') {
                 if (mirroring) {
                     doing = "stopping the mirror before ${plan.version} takes real traffic"
-                    onAgent(plan) { envoyShiftTraffic(plan.target + [mirrorPercent: 0]) }
+                    changeTraffic(plan, [mirrorPercent: 0])
                     mirroring = false
                 }
                 doing = "shifting to ${weight}%"
-                onAgent(plan) { envoyShiftTraffic(plan.target + [weight: weight]) }
+                changeTraffic(plan, [weight: weight])
                 if (plan.analysisArgs) {
                     doing = "analysing the canary at ${weight}%"
                     Map verdict = analyse(plan, weight)
@@ -344,6 +344,19 @@ private Map analyse(Map plan, int weight, List<String> extraArgs = []) {
         echo "swarmCanaryDeploy: the analysis at ${weight}% had not enough data (${verdict.reason}): asking a human"
     }
     return verdict
+}
+
+/** envoyShiftTraffic on an agent; with analysis the change goes into the run's record too, so the report shows it. */
+private def changeTraffic(Map plan, Map change) {
+    return onAgent(plan) {
+        if (!plan.analysisArgs) {
+            return envoyShiftTraffic(plan.target + change)
+        }
+        writeFile(file: EVENTS_FILE, encoding: 'UTF-8', text: plan.events)
+        def answer = envoyShiftTraffic(plan.target + change + [events: EVENTS_FILE])
+        plan.events = readFile(file: EVENTS_FILE, encoding: 'UTF-8')
+        return answer
+    }
 }
 
 /** The HTML report of the run (weights, analyses, approvals), archived with its events; a failure here fails nothing, a Stop stops. */

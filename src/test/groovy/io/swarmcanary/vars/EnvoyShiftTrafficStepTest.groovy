@@ -74,6 +74,14 @@ class EnvoyShiftTrafficStepTest extends PipelineTestSupport {
     }
 
     @Test
+    void recordsTheChangeInAnEventsFileForTheReport() {
+        runStep('envoyShiftTraffic', [app: 'files', env: 'webdev', mirrorPercent: 20, events: 'run.jsonl'])
+        assertThat(runnerCall().args).isEqualTo(['--app', 'files', '--env', 'webdev', '--percent', '20', '--events', 'run.jsonl'])
+        assertThatThrownBy { runStep('envoyShiftTraffic', [app: 'files', env: 'webdev', weight: 5, events: ' ']) }
+                .hasMessageContaining("'events' is a file in the workspace")
+    }
+
+    @Test
     void acceptsAWeightGivenAsText() {
         runStep('envoyShiftTraffic', [app: 'files', env: 'webdev', weight: '50'])   // e.g. from a build parameter
         assertThat(runnerCall().args).containsSequence('--weight', '50')

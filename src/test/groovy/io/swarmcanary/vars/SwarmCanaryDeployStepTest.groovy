@@ -86,6 +86,12 @@ class SwarmCanaryDeployStepTest extends PipelineTestSupport {
             writeAgentFile(events, (agentFileExists(events) ? readAgentFile(events) : '') +
                     "{\"type\":\"analysis\",\"step\":\"${lastShift}%\",\"agent\":\"${agent}\"}\n")
         }
+        if (args[0] in ['shift', 'route', 'mirror'] && args.contains('--events') && call != failAt) {
+            // as the CLI does: the change is appended to the events file, in this agent's workspace
+            String events = agentPath(args[args.indexOf('--events') + 1])
+            writeAgentFile(events, (agentFileExists(events) ? readAgentFile(events) : '') +
+                    "{\"type\":\"${args[0] == 'shift' ? 'weights' : args[0]}\",\"call\":\"${call}\",\"agent\":\"${agent}\"}\n")
+        }
         if (args[0] == 'report') {
             String events = agentPath(args[args.indexOf('--events') + 1])
             reportedEvents = agentFileExists(events) ? readAgentFile(events) : null
@@ -278,6 +284,9 @@ class SwarmCanaryDeployStepTest extends PipelineTestSupport {
         List<String> lines = reportedEvents.readLines()
         assertThat(lines.findAll { it.contains('"type":"analysis"') }).hasSize(4).noneMatch(matching { it.contains('an older one') })
         assertThat(lines.findAll { it.contains('"type":"approval"') }).hasSize(4)
+        // every shift is in the record too, whichever agent made it: the report draws the weights over time from them
+        assertThat(lines.findAll { it.contains('"type":"weights"') }.collect { it.find(/shift \d+/) })
+                .containsExactly('shift 5', 'shift 25', 'shift 50', 'shift 100')
         assertThat(archived).hasSize(1)
     }
 
@@ -500,6 +509,9 @@ class SwarmCanaryDeployStepTest extends PipelineTestSupport {
                 '1.0.10 (blue/green; the release it replaces is kept for rollback)?')
         assertThat(inputCalls[0].args.ok.toString()).isEqualTo('Switch')
         assertThat(result.analyses*.weight).containsExactly(0, 100)
+        // the mirror and the switch are in the run's record, for the report
+        assertThat(reportedEvents.readLines().collect { it.find(/"call":"([^"]+)"/) { all, call -> call } }.findAll())
+                .containsExactly('mirror 100', 'mirror off', 'shift 100')
         assertThat(result.outcome).isEqualTo('promoted')
         // next is asked without gates: blue/green's one gate is its own, before the switch
         assertThat(agentArgFiles.find { it[0] == 'next' }).contains('--no-gates').containsSequence('--steps', '100')

@@ -250,6 +250,47 @@ class CanaryPipelineIT extends PipelineTestSupport {
         assertThat(new File(workspace, 'swarm-canary-report.html').text).contains('1.0.4')
     }
 
+    @Test
+    @Order(5)
+    void blueGreenIsJudgedOnMirroredTrafficThenSwitchesAfterOneApprovalAndRollsBackInOneStep() {
+        Map<String, Integer> atGate = null
+        inputAnswer = { Map m ->
+            atGate = sample()
+            return 'alice'
+        }
+        Map<String, String> blueGreen = [
+            'weights: [5, 25, 50, 100],': "strategy: 'bluegreen', mirrorPercent: 100, analysis: [window: '8s', minRequests: 20, maxErrorRate: 1],",
+        ]
+        boolean running = true
+        Thread load = Thread.start { // real requests for the mirror to copy
+            while (running) {
+                try {
+                    Traffic.get(PORT, DOMAIN, [:])
+                } catch (Exception ignored) {
+                    // a redeploy edge restarts Envoy on each change: BlueGreenIT counts failures on an xds edge
+                }
+                sleep 20
+            }
+        }
+        try {
+            build(5, blueGreen)
+        } finally {
+            running = false
+            load.join(10_000)
+        }
+        assertThat(inputCalls*.args*.id*.toString()).containsExactly("${TRACK}-0".toString())
+        println "requests per version at the blue/green gate: ${atGate}"
+        assertThat(atGate).as('before the switch users reach only the old release').isEqualTo(['version=1.0.2': REQUESTS])
+        assertThat(echoes()).contains('files 1.0.5 in webdev: promoted; approved by [alice]')
+        assertThat(echoes()).anyMatch(matching { it.contains('analysis at 0% passed') })
+        assertThat(sample()).as('switched: all traffic on the new release').isEqualTo(['version=1.0.5': REQUESTS])
+        def status = runStep('swarmCanaryStatus', [app: APP, env: 'webdev', edge: EDGE])
+        assertThat(status.tracks[0].rollbackTarget).isEqualTo("${TRACK}-1_0_2".toString())
+
+        runStep('swarmCanaryRollback', [app: APP, env: 'webdev', edge: EDGE])
+        assertThat(sample()).as('rolled back in one step').isEqualTo(['version=1.0.2': REQUESTS])
+    }
+
     static void run(List<String> command) {
         Process p = new ProcessBuilder(command).redirectErrorStream(true).start()
         String out = p.inputStream.text

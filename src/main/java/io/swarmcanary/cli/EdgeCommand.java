@@ -71,6 +71,10 @@ public final class EdgeCommand {
                 "named <edge>-tls-crt|key-<keyed hash>; an ensure without --tls keeps them; rotate by giving --tls again with the",
                 "new files; --tls-remove DOMAIN stops serving one. Bad files are exit 2 with nothing changed:",
                 "  swarm-canary edge ensure --tls shop.example.com=shop.crt,shop.key --tls '*.example.com=wild.crt,wild.key'",
+                "From a stack file: the Envoy service's x-swarm-canary-tls names each domain's certificate and key as top-level",
+                "secrets with file: (read and checked the same way), and a port with target 10443 is the HTTPS port:",
+                "  ports: [\"80:10000\", \"443:10443\"]",
+                "  x-swarm-canary-tls: {shop.example.com: {certificate: shop_crt, key: shop_key}}   # secrets: shop_crt: {file: shop.crt}",
                 "", "Releases reach the edge over a shared network: deploy attaches them to the edge's first network."})
     static final class Ensure implements Callable<Integer>, SwarmCanary.JsonErrors {
         @Spec CommandSpec spec;
@@ -176,6 +180,7 @@ public final class EdgeCommand {
                 templateText = Optional.of(Files.readString(template));
             }
             List<String> composeWarnings = List.of();
+            List<TlsCertificates.Spec> tlsSpecs = new ArrayList<>(tls.stream().map(TlsCertificates.Spec::parse).toList());
             if (compose != null) {
                 ComposeEdge fromFile = ComposeEdge.of(compose, composeService, edgeOptions.edge, stack,
                         CommandContext.of(spec).environment());
@@ -185,6 +190,10 @@ public final class EdgeCommand {
                 port = parsed.hasMatchedOption("--port") || fromFile.port() == null ? port : fromFile.port();
                 networks = new ArrayList<>(new java.util.LinkedHashSet<>(concat(fromFile.networks(), networks)));
                 constraints = new ArrayList<>(new java.util.LinkedHashSet<>(concat(fromFile.constraints(), constraints)));
+                tlsPort = tlsPort != null ? tlsPort : fromFile.tlsPort();
+                // a domain given with --tls takes that certificate instead of the file's
+                java.util.Set<String> flagged = tlsSpecs.stream().map(TlsCertificates.Spec::domain).collect(java.util.stream.Collectors.toSet());
+                fromFile.tls().stream().filter(t -> !flagged.contains(t.domain())).forEach(tlsSpecs::add);
                 composeWarnings = fromFile.warnings();
                 composeWarnings.forEach(w -> output.progress().info("warning: " + w));
             } else if (composeService != null || stack != null) {
@@ -200,8 +209,7 @@ public final class EdgeCommand {
             }
             EdgeSettings settings = new EdgeSettings(edgeOptions.edge, image, port, nets, constraints, null, delivery, xds, forceCanary);
             // every certificate is read and checked before the cluster is touched
-            TlsRequest tlsRequest = new TlsRequest(TlsCertificates.load(tls.stream().map(TlsCertificates.Spec::parse).toList(),
-                    java.time.Instant.now()), tlsRemove, tlsPort, httpsRedirect, hstsSeconds(hsts));
+            TlsRequest tlsRequest = new TlsRequest(TlsCertificates.load(tlsSpecs, java.time.Instant.now()), tlsRemove, tlsPort, httpsRedirect, hstsSeconds(hsts));
             try (Cluster cluster = CommandContext.of(spec).connect()) {
                 EdgeEnsureOperation ensure = edgeOptions.operations(cluster).ensureEdge();
                 EdgeEnsureOperation.Request request = new EdgeEnsureOperation.Request(settings, templateText, !noImageCheck,

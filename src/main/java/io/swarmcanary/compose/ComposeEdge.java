@@ -1,6 +1,8 @@
 package io.swarmcanary.compose;
 
 import io.swarmcanary.edge.EdgeSettings;
+import io.swarmcanary.edge.TlsCertificates;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -9,14 +11,21 @@ import java.util.Optional;
 
 /**
  * The edge as the team's own Envoy stack file describes it ({@code edge ensure --compose}): image, networks,
- * placement constraints, global mode, the published port. The config is always the generated one; what the
- * file says beyond these is in {@link #warnings()}.
+ * placement constraints, global mode, the published ports, HTTPS certificates. The config is always the generated one;
+ * what the file says beyond these is in {@link #warnings()}.
  *
- * @param image null when the file has none
- * @param port  the published port, null when the file publishes none
+ * @param image   null when the file has none
+ * @param port    the published HTTP port, null when the file publishes none
+ * @param tlsPort the published HTTPS port (target {@value EdgeSettings#TLS_LISTENER_PORT}), null when the file has none
+ * @param tls     the certificates of {@value #TLS_KEY}: each domain's certificate and key files, from top-level secrets
  */
 public record ComposeEdge(String service, String image, Integer port, List<String> networks, List<String> constraints,
-                          List<String> warnings) {
+                          List<String> warnings, Integer tlsPort, List<TlsCertificates.Spec> tls) {
+    /**
+     * The service's extension naming each domain's certificate and key, as top-level secrets with a {@code file:}:
+     * {@code x-swarm-canary-tls: {shop.example.com: {certificate: shop_crt, key: shop_key}}}.
+     */
+    public static final String TLS_KEY = "x-swarm-canary-tls";
 
     /** @param service null: the service named like the edge, or the file's only service */
     public static ComposeEdge of(Path composeFile, String service, String edge, String stack, Map<String, String> environment) {
@@ -43,9 +52,17 @@ public record ComposeEdge(String service, String image, Integer port, List<Strin
                     .map(ComposeFile.Value::strings).orElse(List.of());
         }
         Integer port = null;
+        Integer tlsPort = null;
         for (ComposeFile.Value p : s.get("ports").map(ComposeFile.Value::items).orElse(List.of())) {
             Values.Port parsed = Values.port(p);
             p.use();
+            if (parsed.target() == EdgeSettings.TLS_LISTENER_PORT && parsed.published() != null && tlsPort == null) {
+                tlsPort = parsed.published(); // the HTTPS listener's port
+                if (!"host".equals(parsed.mode())) {
+                    warnings.add(p.where() + ": mode " + parsed.mode() + " not honoured: the edge publishes in host mode");
+                }
+                continue;
+            }
             if (port != null || parsed.published() == null) {
                 warnings.add(p.where() + ": not honoured: the edge publishes one port (--port), "
                         + (port != null ? "the first one, " + port : "and this entry publishes none"));
@@ -72,7 +89,46 @@ public record ComposeEdge(String service, String image, Integer port, List<Strin
                 warnings.add(c.where() + ": not honoured: Envoy runs with -c /etc/envoy/envoy.yaml --log-level warn");
             });
         }
+        List<TlsCertificates.Spec> tls = tls(file, s);
+        if (tls.isEmpty() && tlsPort != null) {
+            warnings.add("services." + name + ".ports: HTTPS port " + tlsPort + " (target " + EdgeSettings.TLS_LISTENER_PORT
+                    + ") is published only once a certificate is given (" + TLS_KEY + " or --tls)");
+        }
         warnings.addAll(0, ComposeRelease.unhonoured(s, "edge"));
-        return new ComposeEdge(name, image, port, networks, constraints, List.copyOf(warnings));
+        return new ComposeEdge(name, image, port, networks, constraints, List.copyOf(warnings), tlsPort, tls);
+    }
+
+    /** {@value #TLS_KEY}: domain to {certificate, key}, each a top-level secret read from its file. */
+    private static List<TlsCertificates.Spec> tls(ComposeFile file, ComposeFile.Value service) {
+        Optional<ComposeFile.Value> section = service.get(TLS_KEY);
+        if (section.isEmpty()) {
+            return List.of();
+        }
+        if (!section.get().isMap()) {
+            throw section.get().error("expected a mapping of domain to {certificate: SECRET, key: SECRET}, e.g."
+                    + " shop.example.com: {certificate: shop_crt, key: shop_key}");
+        }
+        List<TlsCertificates.Spec> specs = new ArrayList<>();
+        section.get().entries().forEach((domain, pair) -> {
+            if (!pair.isMap() || !pair.entries().keySet().equals(java.util.Set.of("certificate", "key"))) {
+                throw pair.error("expected {certificate: SECRET, key: SECRET}: the names of two top-level secrets with 'file:'");
+            }
+            specs.add(new TlsCertificates.Spec(TlsCertificates.domain(domain), secretFile(file, pair.get("certificate").get()),
+                    secretFile(file, pair.get("key").get())));
+        });
+        return List.copyOf(specs);
+    }
+
+    /** The file of a top-level secret: the CLI reads the certificate itself and stores it under its own name. */
+    private static Path secretFile(ComposeFile file, ComposeFile.Value ref) {
+        String name = ref.text();
+        ComposeFile.Value top = ComposeRelease.topLevel(file, "secrets", name, ref);
+        ComposeFile.Value f = top.get("file").orElseThrow(() -> top.error("a certificate or key for the edge needs 'file:'"
+                + " (swarm-canary reads and checks it, then keeps it as a Swarm secret named by its content)"));
+        Path path = file.directory().resolve(f.text()).normalize();
+        if (!Files.isRegularFile(path) || !Files.isReadable(path)) {
+            throw f.error("file " + path + " does not exist or is not readable");
+        }
+        return path;
     }
 }

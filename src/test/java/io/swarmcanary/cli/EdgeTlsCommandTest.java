@@ -107,6 +107,52 @@ class EdgeTlsCommandTest {
                 .anySatisfy(yaml -> assertThat(yaml).contains("/etc/envoy/tls/shop.example.com.key").contains("TLSv1_2"));
     }
 
+    /** A team's Envoy stack file giving HTTPS the compose way: the certificate files as top-level secrets. */
+    Path stackFile(String extension) throws java.io.IOException {
+        String[] files = shop.substring(shop.indexOf('=') + 1).split(",");
+        return java.nio.file.Files.writeString(dir.resolve("envoy-stack.yml"), """
+                services:
+                  envoy:
+                    image: docker.io/envoyproxy/envoy:v1.34-latest
+                    ports: ["10080:10000", "10443:10443"]
+                %s
+                secrets:
+                  shop_crt: {file: %s}
+                  shop_key: {file: %s}
+                  other: {external: true}
+                """.formatted(extension, files[0], files[1]));
+    }
+
+    @Test
+    void aStackFileGivesTheCertificatesAsSecretsWithFilesAndTheHttpsPortAsTarget10443() throws Exception {
+        Answer a = cli("--compose", stackFile("    x-swarm-canary-tls: {shop.example.com: {certificate: shop_crt, key: shop_key}}").toString());
+
+        assertThat(a.exit()).as(a.text()).isZero();
+        EdgeSettings.Https https = settings().https();
+        assertThat(https.port()).isEqualTo(10443);
+        assertThat(https.certificates()).containsOnlyKeys("shop.example.com");
+        assertThat(swarm.definitions.get(EDGE).ports()).containsExactly(
+                new io.swarmcanary.swarm.ServiceDefinition.PublishedPort(10080, EdgeSettings.LISTENER_PORT),
+                new io.swarmcanary.swarm.ServiceDefinition.PublishedPort(10443, EdgeSettings.TLS_LISTENER_PORT));
+        // the same file again changes nothing
+        assertThat(cli("--compose", dir.resolve("envoy-stack.yml").toString()).json().get("outcome").asText()).isEqualTo("unchanged");
+    }
+
+    @Test
+    void aStackFileCertificateThatCannotBeReadIsExit2WithNothingChanged() throws Exception {
+        for (String bad : List.of("    x-swarm-canary-tls: {shop.example.com: {certificate: other, key: shop_key}}",
+                "    x-swarm-canary-tls: {shop.example.com: {certificate: nope, key: shop_key}}",
+                "    x-swarm-canary-tls: {shop.example.com: {certificate: shop_crt}}",
+                "    x-swarm-canary-tls: [shop.example.com]",
+                "    x-swarm-canary-tls: {api.example.com: {certificate: shop_crt, key: shop_key}}")) {
+            Answer a = cli("--compose", stackFile(bad).toString());
+            assertThat(a.exit()).as(bad + ": " + a.text()).isEqualTo(2);
+            assertThat(a.text()).doesNotContain("PRIVATE");
+            assertThat(swarm.services).as(bad).isEmpty();
+            assertThat(swarm.secrets).as(bad).isEmpty();
+        }
+    }
+
     @Test
     void anXdsEdgeServesHttpsTooItsDryRunSaysSoAndChangesNothing() {
         swarm.images.add("swarm-canary/cli:latest");

@@ -69,7 +69,8 @@ public final class EdgeCommand {
                 "certificate by SNI on --tls-port (443), TLS 1.2 and up; plain HTTP then answers with a redirect to https",
                 "(--no-https-redirect keeps serving it), HSTS only with --hsts MAX_AGE. Certificates are stored as Swarm secrets",
                 "named <edge>-tls-crt|key-<keyed hash>; an ensure without --tls keeps them; rotate by giving --tls again with the",
-                "new files; --tls-remove DOMAIN stops serving one. Bad files are exit 2 with nothing changed:",
+                "new files; --tls-remove DOMAIN stops serving one; --tls-default DOMAIN answers clients without SNI with that",
+                "domain's certificate (none by default: no handshake). Bad files are exit 2 with nothing changed:",
                 "  swarm-canary edge ensure --tls shop.example.com=shop.crt,shop.key --tls '*.example.com=wild.crt,wild.key'",
                 "From a stack file: the Envoy service's x-swarm-canary-tls names each domain's certificate and key as top-level",
                 "secrets with file: (read and checked the same way), and a port with target 10443 is the HTTPS port:",
@@ -124,6 +125,9 @@ public final class EdgeCommand {
         @Option(names = "--https-redirect", negatable = true, description = "With a certificate, plain HTTP answers every"
                 + " host with a redirect to https (default: on); --no-https-redirect serves plain HTTP too.")
         Boolean httpsRedirect;
+        @Option(names = "--tls-default", paramLabel = "DOMAIN|off", description = "The domain whose certificate answers"
+                + " clients that send no SNI (or a name no certificate covers); default: none, they get no handshake.")
+        String tlsDefault;
         @Option(names = "--hsts", paramLabel = "MAX_AGE|off", description = "Send Strict-Transport-Security: max-age=MAX_AGE"
                 + " (seconds) over HTTPS; off stops it. Default: the edge's, none for a new one.")
         String hsts;
@@ -209,7 +213,7 @@ public final class EdgeCommand {
             }
             EdgeSettings settings = new EdgeSettings(edgeOptions.edge, image, port, nets, constraints, null, delivery, xds, forceCanary);
             // every certificate is read and checked before the cluster is touched
-            TlsRequest tlsRequest = new TlsRequest(TlsCertificates.load(tlsSpecs, java.time.Instant.now()), tlsRemove, tlsPort, httpsRedirect, hstsSeconds(hsts));
+            TlsRequest tlsRequest = new TlsRequest(TlsCertificates.load(tlsSpecs, java.time.Instant.now()), tlsRemove, tlsPort, httpsRedirect, hstsSeconds(hsts), tlsDefault);
             try (Cluster cluster = CommandContext.of(spec).connect()) {
                 EdgeEnsureOperation ensure = edgeOptions.operations(cluster).ensureEdge();
                 EdgeEnsureOperation.Request request = new EdgeEnsureOperation.Request(settings, templateText, !noImageCheck,

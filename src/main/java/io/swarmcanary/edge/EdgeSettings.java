@@ -48,10 +48,18 @@ public record EdgeSettings(String name, String image, int port, List<String> net
      * @param certificates  domain (lower case, maybe {@code *.example.com}) -> its secrets, sorted
      * @param redirect      whether the plain listener answers with a redirect to https (on unless the user turns it off)
      * @param hstsMaxAge    seconds of Strict-Transport-Security sent over HTTPS; null sends none (opt-in)
+     * @param defaultDomain the domain whose certificate answers clients without SNI (or with a name no certificate
+     *                      covers); null: they get no handshake (opt-in)
      */
     @JsonIgnoreProperties(ignoreUnknown = true)
-    public record Https(int port, java.util.SortedMap<String, Certificate> certificates, boolean redirect, Long hstsMaxAge) {
+    public record Https(int port, java.util.SortedMap<String, Certificate> certificates, boolean redirect, Long hstsMaxAge,
+                        @com.fasterxml.jackson.annotation.JsonInclude(com.fasterxml.jackson.annotation.JsonInclude.Include.NON_NULL)
+                        String defaultDomain) {
         public static final int DEFAULT_PORT = 443;
+
+        public Https(int port, java.util.SortedMap<String, Certificate> certificates, boolean redirect, Long hstsMaxAge) {
+            this(port, certificates, redirect, hstsMaxAge, null);
+        }
 
         public Https {
             certificates = java.util.Collections.unmodifiableSortedMap(new java.util.TreeMap<>(certificates));

@@ -43,17 +43,26 @@ final class EdgeTls {
         }
         if (certificates.isEmpty()) {
             if (request.tunes()) {
-                throw new UserInputException("--tls-port, --https-redirect and --hsts apply to an edge with a certificate:"
-                        + " give one with --tls DOMAIN=CERT_FILE,KEY_FILE. Nothing was changed.");
+                throw new UserInputException("--tls-port, --https-redirect, --hsts and --tls-default apply to an edge with a"
+                        + " certificate: give one with --tls DOMAIN=CERT_FILE,KEY_FILE. Nothing was changed.");
             }
             return null;
+        }
+        String defaultDomain = request.defaultDomain() == null ? (current == null ? null : current.defaultDomain())
+                : request.defaultDomain().equals(TlsRequest.DEFAULT_OFF) ? null : request.defaultDomain();
+        if (defaultDomain != null && !certificates.containsKey(defaultDomain)) {
+            throw new UserInputException(request.defaultDomain() == null
+                    ? defaultDomain + " answers clients without SNI (--tls-default), so its certificate stays: give --tls-default"
+                            + " with another domain, or off, to remove it. Nothing was changed."
+                    : "--tls-default " + defaultDomain + " has no certificate on this edge (it has: " + String.join(", ",
+                            certificates.keySet()) + "); give it with --tls too. Nothing was changed.");
         }
         int port = request.port() != null ? request.port()
                 : current != null ? current.port() : EdgeSettings.Https.DEFAULT_PORT;
         boolean redirect = request.redirect() != null ? request.redirect() : current == null || current.redirect();
         Long hsts = request.hsts() == null ? (current == null ? null : current.hstsMaxAge())
                 : request.hsts() == TlsRequest.HSTS_OFF ? null : request.hsts();
-        return new EdgeSettings.Https(port, certificates, redirect, hsts);
+        return new EdgeSettings.Https(port, certificates, redirect, hsts, defaultDomain);
     }
 
     /** {@code <edge>-tls-crt-<12 hex of HMAC(naming key, bytes)>}: same file, same name; the name tells nothing of a key. */
@@ -113,6 +122,6 @@ final class EdgeTls {
                 TlsCertificates.target(domain, "crt"), TlsCertificates.target(domain, "key"),
                 c.certSecret() + "+" + c.keySecret())));
         return new io.swarmcanary.envoy.HttpsListener(EdgeSettings.TLS_LISTENER_PORT, domains, https.redirect(), https.port(),
-                https.hstsMaxAge());
+                https.hstsMaxAge(), https.defaultDomain());
     }
 }

@@ -12,12 +12,20 @@ import java.util.List;
  * @param port     --tls-port
  * @param redirect --https-redirect / --no-https-redirect
  * @param hsts     --hsts: max-age seconds, {@link #HSTS_OFF} to stop sending it
+ * @param defaultDomain --tls-default: the domain answering clients without SNI, {@link #DEFAULT_OFF} for none
  */
-public record TlsRequest(List<TlsCertificates.Loaded> add, List<String> remove, Integer port, Boolean redirect, Long hsts) {
+public record TlsRequest(List<TlsCertificates.Loaded> add, List<String> remove, Integer port, Boolean redirect, Long hsts,
+                         String defaultDomain) {
     public static final long HSTS_OFF = -1;
-    public static final TlsRequest KEEP = new TlsRequest(List.of(), List.of(), null, null, null);
+    public static final String DEFAULT_OFF = "off";
+    public static final TlsRequest KEEP = new TlsRequest(List.of(), List.of(), null, null, null, null);
+
+    public TlsRequest(List<TlsCertificates.Loaded> add, List<String> remove, Integer port, Boolean redirect, Long hsts) {
+        this(add, remove, port, redirect, hsts, null);
+    }
 
     public TlsRequest {
+        defaultDomain = defaultDomain == null || defaultDomain.equals(DEFAULT_OFF) ? defaultDomain : TlsCertificates.domain(defaultDomain);
         add = List.copyOf(add);
         remove = remove.stream().map(TlsCertificates::domain).toList();
         for (TlsCertificates.Loaded l : add) {
@@ -29,6 +37,6 @@ public record TlsRequest(List<TlsCertificates.Loaded> add, List<String> remove, 
 
     /** Whether an option other than the certificates themselves was given. */
     boolean tunes() {
-        return port != null || redirect != null || hsts != null;
+        return port != null || redirect != null || hsts != null || (defaultDomain != null && !defaultDomain.equals(DEFAULT_OFF));
     }
 }

@@ -9,7 +9,8 @@ import java.util.List;
 /**
  * HTTPS at the edge, added to a rendered bootstrap: a second listener that terminates TLS (1.2 and up, ALPN h2 and
  * http/1.1) with one filter chain per domain chosen by SNI, each running a copy of the plain listener's
- * HttpConnectionManager (same tracks, stats host, forcing rules); and, when asked, the plain listener answering every
+ * HttpConnectionManager (same tracks, stats host, forcing rules), and the default domain's chain for clients that send no
+ * SNI or a name no certificate covers (none: no handshake for them); and, when asked, the plain listener answering every
  * host with a redirect to https but the two the CLI reads through (the smoke host's revision and the stats host).
  *
  * @param port        the TLS listener's port inside the container
@@ -17,8 +18,11 @@ import java.util.List;
  * @param redirect    whether plain HTTP redirects to https
  * @param publicPort  the https port clients reach (published on the node), for the redirect's Location
  * @param hstsMaxAge  Strict-Transport-Security max-age sent over https; null sends none
+ * @param defaultDomain the domain (one of {@code domains}) whose certificate answers clients without SNI or with a name
+ *                      no certificate covers; null: they get no handshake
  */
-public record HttpsListener(int port, List<Domain> domains, boolean redirect, int publicPort, Long hstsMaxAge) {
+public record HttpsListener(int port, List<Domain> domains, boolean redirect, int publicPort, Long hstsMaxAge,
+                            String defaultDomain) {
     public static final String LISTENER_NAME = "edge_https";
     /** The TLS listener's copy of the route table, named apart so the plain one stays the only {@code swarm_canary}. */
     public static final String ROUTE_CONFIG_NAME = "swarm_canary_https";
@@ -38,6 +42,13 @@ public record HttpsListener(int port, List<Domain> domains, boolean redirect, in
 
     public HttpsListener {
         domains = List.copyOf(domains);
+        if (defaultDomain != null && domains.stream().noneMatch(d -> d.name().equals(defaultDomain))) {
+            throw new IllegalArgumentException("the default domain " + defaultDomain + " has no certificate");
+        }
+    }
+
+    public HttpsListener(int port, List<Domain> domains, boolean redirect, int publicPort, Long hstsMaxAge) {
+        this(port, domains, redirect, publicPort, hstsMaxAge, null);
     }
 
     /** Adds the TLS listener next to the one holding {@code hcm}, and the redirect to that one when asked. */
@@ -71,17 +82,14 @@ public record HttpsListener(int port, List<Domain> domains, boolean redirect, in
                 .putObject("typed_config").put("@type", TLS_INSPECTOR_TYPE);
         ArrayNode chains = listener.putArray("filter_chains");
         for (Domain d : domains) {
-            ObjectNode chain = chains.addObject().put("name", d.chain());
+            ObjectNode chain = chains.addObject();
             chain.putObject("filter_chain_match").putArray("server_names").add(d.name());
-            ObjectNode common = chain.putObject("transport_socket").put("name", "envoy.transport_sockets.tls")
-                    .putObject("typed_config").put("@type", TLS_CONTEXT_TYPE).putObject("common_tls_context");
-            common.putObject("tls_params").put("tls_minimum_protocol_version", "TLSv1_2");
-            common.putArray("alpn_protocols").add("h2").add("http/1.1");
-            ObjectNode cert = common.putArray("tls_certificates").addObject();
-            cert.putObject("certificate_chain").put("filename", d.certFile());
-            cert.putObject("private_key").put("filename", d.keyFile());
-            chain.putArray("filters").addObject().put("name", "envoy.filters.network.http_connection_manager")
-                    .set("typed_config", tlsHcm.deepCopy());
+            fillChain(chain, d, tlsHcm);
+            if (d.name().equals(defaultDomain)) {
+                // no SNI, or a name no chain matches: this certificate, the same routes (a virtual host still picks by Host)
+                fillChain(listener.putObject("default_filter_chain"), d, tlsHcm);
+                ((ObjectNode) listener.get("default_filter_chain")).put("name", "default " + d.chain());
+            }
         }
         if (plain != null) {
             sameConnectionLimit(root, plain.path("name").asText());
@@ -89,6 +97,19 @@ public record HttpsListener(int port, List<Domain> domains, boolean redirect, in
         if (redirect) {
             redirectPlain((ObjectNode) hcm.get("route_config"));
         }
+    }
+
+    private static void fillChain(ObjectNode chain, Domain d, ObjectNode tlsHcm) {
+        chain.put("name", d.chain());
+        ObjectNode common = chain.putObject("transport_socket").put("name", "envoy.transport_sockets.tls")
+                .putObject("typed_config").put("@type", TLS_CONTEXT_TYPE).putObject("common_tls_context");
+        common.putObject("tls_params").put("tls_minimum_protocol_version", "TLSv1_2");
+        common.putArray("alpn_protocols").add("h2").add("http/1.1");
+        ObjectNode cert = common.putArray("tls_certificates").addObject();
+        cert.putObject("certificate_chain").put("filename", d.certFile());
+        cert.putObject("private_key").put("filename", d.keyFile());
+        chain.putArray("filters").addObject().put("name", "envoy.filters.network.http_connection_manager")
+                .set("typed_config", tlsHcm.deepCopy());
     }
 
     /** The plain listener's connection limit (a runtime key per listener name) holds for the TLS listener too. */

@@ -24,16 +24,20 @@ public record EdgeEnsureResult(String edge, String outcome, String revision, Str
      *
      * @param redirect   whether plain HTTP answers with a redirect to https
      * @param hstsMaxAge Strict-Transport-Security max-age, null when none is sent
+     * @param defaultDomain whose certificate answers clients without SNI; null: they get no handshake
      */
-    public record Https(int port, Map<String, EdgeSettings.Certificate> certificates, boolean redirect, Long hstsMaxAge) {
+    public record Https(int port, Map<String, EdgeSettings.Certificate> certificates, boolean redirect, Long hstsMaxAge,
+                        @JsonInclude(JsonInclude.Include.NON_NULL) String defaultDomain) {
         public static Https of(EdgeSettings.Https https) {
-            return https == null ? null : new Https(https.port(), https.certificates(), https.redirect(), https.hstsMaxAge());
+            return https == null ? null : new Https(https.port(), https.certificates(), https.redirect(), https.hstsMaxAge(),
+                    https.defaultDomain());
         }
 
         List<String> text() {
             List<String> lines = new ArrayList<>();
             lines.add("  https on port " + port + ": plain http " + (redirect ? "redirects to https" : "served too")
-                    + ", HSTS " + (hstsMaxAge == null ? "off" : "max-age=" + hstsMaxAge));
+                    + ", HSTS " + (hstsMaxAge == null ? "off" : "max-age=" + hstsMaxAge)
+                    + (defaultDomain == null ? "" : ", clients without SNI get " + defaultDomain + "'s certificate"));
             certificates.forEach((domain, c) -> lines.add("    " + domain + ": secrets " + c.certSecret() + ", " + c.keySecret()));
             return lines;
         }

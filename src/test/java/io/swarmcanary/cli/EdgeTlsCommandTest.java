@@ -154,6 +154,34 @@ class EdgeTlsCommandTest {
     }
 
     @Test
+    void aDefaultDomainIsOneWithACertificateAndStaysUntilChanged() {
+        KeyPair wildKeys = TestCertificates.keys("EC");
+        String wild = certs.files("*.example.org", certs.leaf(wildKeys, "*.example.org"), wildKeys);
+        assertThat(cli("--tls", shop, "--tls", wild).exit()).isZero();
+        assertThat(settings().https().defaultDomain()).as("none unless asked").isNull();
+
+        Answer a = cli("--tls-default", "SHOP.example.com");
+        assertThat(a.exit()).as(a.text()).isZero();
+        assertThat(a.json().path("https").path("defaultDomain").asText()).isEqualTo("shop.example.com");
+        assertThat(settings().https().defaultDomain()).isEqualTo("shop.example.com");
+        assertThat(swarm.configs.values().stream().filter(c -> c.name().startsWith(EDGE + "-config-"))
+                .map(c -> new String(c.data(), StandardCharsets.UTF_8))).anySatisfy(yaml -> assertThat(yaml).contains("default_filter_chain"));
+        assertThat(cli().json().get("outcome").asText()).as("a re-run keeps it").isEqualTo("unchanged");
+
+        EdgeSettings before = settings();
+        for (String[] bad : List.of(new String[] {"--tls-default", "api.example.com"}, new String[] {"--tls-remove", "shop.example.com"},
+                new String[] {"--tls-default", "not a name"})) {
+            Answer refused = cli(bad);
+            assertThat(refused.exit()).as(List.of(bad) + ": " + refused.text()).isEqualTo(2);
+            assertThat(settings()).isEqualTo(before);
+        }
+        assertThat(cli("--tls-remove", "shop.example.com", "--tls-default", "*.example.org").exit()).isZero();
+        assertThat(settings().https().defaultDomain()).isEqualTo("*.example.org");
+        assertThat(cli("--tls-default", "off").exit()).isZero();
+        assertThat(settings().https().defaultDomain()).isNull();
+    }
+
+    @Test
     void anXdsEdgeServesHttpsTooItsDryRunSaysSoAndChangesNothing() {
         swarm.images.add("swarm-canary/cli:latest");
         Answer a = cli("--delivery", "xds", "--control-plane-image", "swarm-canary/cli:latest", "--tls", shop, "--dry-run");

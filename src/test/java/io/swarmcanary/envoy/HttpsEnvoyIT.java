@@ -41,6 +41,9 @@ class HttpsEnvoyIT {
     private static final ReleaseRoute STABLE = Fixtures.release("files", "prod", "1.0.10", 100);
 
     private static Process envoy;
+    /** A second Envoy whose edge answers clients without SNI with the shop's certificate (--tls-default). */
+    private static Process envoyWithDefault;
+    private static int defaultTlsPort;
     private static HttpServer app;
     private static int port;
     private static int tlsPort;
@@ -65,26 +68,34 @@ class HttpsEnvoyIT {
         app.start();
         port = freePort();
         tlsPort = freePort();
+        envoy = startEnvoy(port, tlsPort, null);
+        defaultTlsPort = freePort();
+        envoyWithDefault = startEnvoy(freePort(), defaultTlsPort, SHOP);
+    }
+
+    private static Process startEnvoy(int port, int tlsPort, String defaultDomain) throws Exception {
         int adminPort = freePort();
         HttpsListener https = new HttpsListener(tlsPort, List.of(
                 new HttpsListener.Domain(SHOP, dir.resolve("shop.crt").toString(), dir.resolve("shop.key").toString(), "shop"),
                 new HttpsListener.Domain(WILD, dir.resolve("wild.crt").toString(), dir.resolve("wild.key").toString(), "wild")),
-                true, tlsPort, 600L);
+                true, tlsPort, 600L, defaultDomain);
         String yaml = new EnvoyConfigRenderer().withStatsHost().withEdgeKey(Fixtures.KEY.publicJwks()).withHttps(https).render(
                 new EdgeRoutes(port, List.of(new TrackRoutes("files", "prod", List.of(SHOP, "a.example.org"), List.of(STABLE),
                         null))), Optional.empty());
         String local = Fixtures.local(yaml, adminPort, name -> app.getAddress().getPort());
         Process validate = new ProcessBuilder(Fixtures.envoyBinary().toString(), "--mode", "validate", "-c",
-                Files.writeString(dir.resolve("validate.yaml"), local).toString()).redirectErrorStream(true).start();
+                Files.writeString(dir.resolve("validate-" + tlsPort + ".yaml"), local).toString()).redirectErrorStream(true).start();
         String validation = new String(validate.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertThat(validate.waitFor()).as(validation).isZero();
         assertThat(validation).doesNotContainIgnoringCase("deprecated");
-        envoy = Fixtures.startEnvoy(dir, local, port);
+        Path own = Files.createDirectories(dir.resolve("envoy-" + tlsPort));
+        return Fixtures.startEnvoy(own, local, port);
     }
 
     @AfterAll
     static void stop() throws Exception {
         Fixtures.stop(envoy);
+        Fixtures.stop(envoyWithDefault);
         if (app != null) {
             app.stop(0);
         }
@@ -117,6 +128,22 @@ class HttpsEnvoyIT {
     @Test
     void aNameWithoutACertificateGetsNoHandshake() {
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> https("other.example.com"))
+                .isInstanceOf(IOException.class);
+    }
+
+    @Test
+    void withADefaultDomainAClientWithoutSniOrWithAnUncoveredNameGetsItsCertificateAndTheRoutes() throws Exception {
+        io.swarmcanary.testing.Openssl.Answer noSni = certs.getWithoutSni("127.0.0.1", defaultTlsPort, SHOP, "/");
+
+        assertThat(noSni.certificate().getSubjectX500Principal().getName()).isEqualTo("CN=" + SHOP);
+        assertThat(noSni.response()).startsWith("HTTP/1.1 200").contains("app answers " + SHOP + " proto=https");
+        // SNI still picks each domain's own certificate
+        assertThat(certs.get("127.0.0.1", defaultTlsPort, "a.example.org", "/").certificate().getSubjectX500Principal().getName())
+                .isEqualTo("CN=wildcard.example.org");
+        // a name no certificate covers gets the default's too (a browser would then say the name does not match)
+        assertThat(certs.sClient("127.0.0.1", defaultTlsPort, "other.example.com", "-tls1_2")).contains("CN = " + SHOP);
+        // and without a default a client without SNI gets no handshake
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> certs.getWithoutSni("127.0.0.1", tlsPort, SHOP, "/"))
                 .isInstanceOf(IOException.class);
     }
 

@@ -105,6 +105,23 @@ class HttpsListenerTest {
     }
 
     @Test
+    void aDefaultDomainAnswersClientsWithoutSniWithItsCertificateAndTheSameRoutes() {
+        ObjectNode without = tree(render(new HttpsListener(10443, List.of(SHOP, WILD), true, 443, null)));
+        assertThat(without.at("/static_resources/listeners/1").has("default_filter_chain")).isFalse();
+
+        ObjectNode root = tree(render(new HttpsListener(10443, List.of(SHOP, WILD), true, 443, null, WILD.name())));
+        JsonNode tls = root.at("/static_resources/listeners/1");
+        JsonNode fallback = tls.get("default_filter_chain");
+        assertThat(fallback.has("filter_chain_match")).isFalse();
+        assertThat(fallback.at("/transport_socket/typed_config/common_tls_context/tls_certificates/0/certificate_chain/filename")
+                .asText()).isEqualTo(WILD.certFile());
+        assertThat(fallback.at("/filters/0/typed_config")).isEqualTo(tls.at("/filter_chains/1/filters/0/typed_config"));
+        assertThat(tls.get("filter_chains")).hasSize(2);
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> new HttpsListener(10443, List.of(SHOP), true, 443, null, "x.example.com"))
+                .hasMessageContaining("has no certificate");
+    }
+
+    @Test
     void theRedirectNamesAnOtherHttpsPort() {
         ObjectNode root = tree(render(new HttpsListener(10443, List.of(SHOP), true, 8443, null)));
         JsonNode plainRoutes = root.at("/static_resources/listeners/0/filter_chains/0/filters/0/typed_config/route_config");

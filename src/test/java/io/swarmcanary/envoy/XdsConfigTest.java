@@ -68,6 +68,13 @@ class XdsConfigTest {
         // without certificates, one route table as before
         assertThat(xds.resources(renderer.render(routes(10), Optional.empty()), List.of("files-webdev-1", "files-webdev-2"),
                 "abc123", TASKS).routeConfigs()).hasSize(1);
+        // a default certificate for clients without SNI: its chain takes the https route table over RDS too
+        HttpsListener withDefault = new HttpsListener(10443, https.domains(), true, 443, 600L, "files.test");
+        String defaulted = xds.bootstrap("envoy", 10000, Optional.empty(), "tasks.envoy-xds", 18000,
+                Optional.of(Fixtures.KEY.publicJwks()), withDefault);
+        assertThat(new EnvoyConfigValidator().validate(defaulted).describe()).as(defaulted).isEqualTo("valid");
+        assertThat(defaulted).contains("default_filter_chain").doesNotContain("virtual_hosts");
+        assertThat(defaulted.split("route_config_name: \"" + HttpsListener.ROUTE_CONFIG_NAME + "\"", -1)).hasSize(3);
     }
 
     @Test

@@ -60,7 +60,6 @@ class AnalyzeXdsIT {
     @AfterAll
     static void cleanUp() {
         swarm.removeTrack(APP + "-webdev");
-        swarm.service(EDGE + "-xds").ifPresent(s -> swarm.docker.removeServiceCmd(s.getId()).exec());
         swarm.removeEdge(EDGE);
         swarm.removeImageWhenFree(IMAGE); // in use until the control plane's containers are reaped
         Bed.removeCliImage(IMAGE);
@@ -68,12 +67,7 @@ class AnalyzeXdsIT {
     }
 
     private static Cli.Result deploy(String version, String... env) {
-        List<String> args = new ArrayList<>(List.of("deploy", "--edge", EDGE, "--app", APP, "--env", "webdev", "--version",
-                version, "--image", TestSwarm.TESTAPP, "--env", "APP_VERSION=" + version, "--domain", HOST, "-q"));
-        for (String e : env) {
-            args.addAll(List.of("--env", e));
-        }
-        return cli().run(args.toArray(String[]::new));
+        return cli().deployTestApp(EDGE, APP, HOST, version, env);
     }
 
     private static Cli.Result ok(Cli.Result r) {

@@ -65,7 +65,6 @@ class NodeFaultsIT {
             Bed.docker("node", "update", "--availability", "active", Bed.nodeName(i));
         }
         swarm.removeTrack(APP + "-prod");
-        swarm.service(EDGE + "-xds").ifPresent(s -> swarm.docker.removeServiceCmd(s.getId()).exec());
         swarm.removeEdge(EDGE);
         Bed.removeCliImage(IMAGE);
         swarm.close();

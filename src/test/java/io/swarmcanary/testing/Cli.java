@@ -52,6 +52,19 @@ public final class Cli {
         return start(args).await();
     }
 
+    /**
+     * {@code deploy} of the test app as {@code version} of the track {@code app}-webdev behind {@code edge} on {@code host}
+     * (APP_VERSION set to the version), with more {@code NAME=VALUE} variables for the app (e.g. ERROR_RATE=30).
+     */
+    public Result deployTestApp(String edge, String app, String host, String version, String... env) {
+        List<String> args = new ArrayList<>(List.of("deploy", "--edge", edge, "--app", app, "--env", "webdev", "--version",
+                version, "--image", TestSwarm.TESTAPP, "--env", "APP_VERSION=" + version, "--domain", host, "-q"));
+        for (String e : env) {
+            args.addAll(List.of("--env", e));
+        }
+        return run(args.toArray(String[]::new));
+    }
+
     /** Starts the CLI and returns at once, for races and for killing it mid-run. */
     public Running start(String... args) {
         List<String> command = new ArrayList<>(List.of("java", "-jar", jar().toString()));

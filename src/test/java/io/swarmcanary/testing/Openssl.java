@@ -91,29 +91,23 @@ public final class Openssl {
 
     /** GET path over TLS to address:port sending no SNI (Host: host), trusting only the CA; the caller checks the certificate. */
     public Answer getWithoutSni(String address, int port, String host, String path) throws Exception {
-        try (Socket raw = new Socket(address, port);
-             SSLSocket tls = (SSLSocket) trustingTheCa.getSocketFactory().createSocket(raw, address, port, true)) {
-            SSLParameters params = tls.getSSLParameters();
-            params.setServerNames(List.of());
-            params.setApplicationProtocols(new String[] {"http/1.1"});
-            tls.setSSLParameters(params);
-            tls.setSoTimeout(10000);
-            tls.startHandshake();
-            OutputStream out = tls.getOutputStream();
-            out.write(("GET " + path + " HTTP/1.1\r\nHost: " + host + "\r\nConnection: close\r\n\r\n")
-                    .getBytes(StandardCharsets.US_ASCII));
-            out.flush();
-            String response = new String(tls.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            return new Answer((X509Certificate) tls.getSession().getPeerCertificates()[0], tls.getSession().getProtocol(), response);
-        }
+        return get(address, port, host, path, false);
     }
 
     /** GET path over TLS to address:port with SNI and host-name checking for host, trusting only the CA. */
     public Answer get(String address, int port, String host, String path) throws Exception {
+        return get(address, port, host, path, true);
+    }
+
+    private Answer get(String address, int port, String host, String path, boolean sni) throws Exception {
         try (Socket raw = new Socket(address, port);
-             SSLSocket tls = (SSLSocket) trustingTheCa.getSocketFactory().createSocket(raw, host, port, true)) {
+             SSLSocket tls = (SSLSocket) trustingTheCa.getSocketFactory().createSocket(raw, sni ? host : address, port, true)) {
             SSLParameters params = tls.getSSLParameters();
-            params.setEndpointIdentificationAlgorithm("HTTPS");
+            if (sni) {
+                params.setEndpointIdentificationAlgorithm("HTTPS");
+            } else {
+                params.setServerNames(List.of());
+            }
             params.setApplicationProtocols(new String[] {"http/1.1"});
             tls.setSSLParameters(params);
             tls.setSoTimeout(10000);

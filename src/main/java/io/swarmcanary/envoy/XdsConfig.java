@@ -151,6 +151,37 @@ public final class XdsConfig {
      */
     public Resources resources(String renderedYaml, Collection<String> releaseServices, String routesVersion,
                                Map<String, List<String>> taskAddresses) {
+        Set<String> wanted = Set.copyOf(releaseServices);
+        Parsed parsed = lastParsed;
+        // the control plane asks every poll; the config changes far more rarely than the tasks: parse it only then
+        if (parsed == null || !parsed.wanted().equals(wanted) || !parsed.yaml().equals(renderedYaml)) {
+            parsed = parse(renderedYaml, wanted);
+            lastParsed = parsed;
+        }
+        List<ClusterLoadAssignment> endpoints = new ArrayList<>();
+        for (int i = 0; i < parsed.clusters().size(); i++) {
+            String cluster = parsed.clusters().get(i).getName();
+            int port = parsed.ports().get(i);
+            String service = EnvoyConfigRenderer.serviceOfCluster(cluster);
+            // always one, even empty: Envoy keeps a new EDS cluster warming until its first assignment arrives
+            LocalityLbEndpoints.Builder locality = LocalityLbEndpoints.newBuilder();
+            taskAddresses.getOrDefault(service, List.of()).stream().sorted().forEach(a -> locality.addLbEndpoints(
+                    LbEndpoint.newBuilder().setEndpoint(Endpoint.newBuilder().setAddress(Address.newBuilder()
+                            .setSocketAddress(SocketAddress.newBuilder().setAddress(a).setPortValue(port))))));
+            endpoints.add(ClusterLoadAssignment.newBuilder().setClusterName(cluster).addEndpoints(locality).build());
+        }
+        // content-derived versions: a restarted control plane offers the versions Envoy already has
+        return new Resources(parsed.routeConfigs().get(0), parsed.clusters(), endpoints, routesVersion, parsed.clustersVersion(),
+                versionOf(endpoints), parsed.routeConfigs());
+    }
+
+    /** What a rendered config makes for ADS besides the endpoints: its route tables, and its release clusters as EDS. */
+    private record Parsed(String yaml, Set<String> wanted, List<RouteConfiguration> routeConfigs, List<Cluster> clusters,
+                          List<Integer> ports, String clustersVersion) {}
+
+    private volatile Parsed lastParsed;
+
+    private static Parsed parse(String renderedYaml, Set<String> wanted) {
         Bootstrap bootstrap = parse(renderedYaml);
         RouteConfiguration routes = null;
         RouteConfiguration httpsRoutes = null;
@@ -179,31 +210,22 @@ public final class XdsConfig {
         if (routes == null) {
             throw new IllegalStateException("the rendered config has no route_config named " + EnvoyConfigRenderer.ROUTE_CONFIG_NAME);
         }
-        Set<String> wanted = Set.copyOf(releaseServices);
         List<Cluster> clusters = new ArrayList<>();
-        List<ClusterLoadAssignment> endpoints = new ArrayList<>();
+        List<Integer> ports = new ArrayList<>();
         for (Cluster dns : bootstrap.getStaticResources().getClustersList()) {
             if (!wanted.contains(dns.getName())) {
                 continue;
             }
-            int port = dns.getLoadAssignment().getEndpoints(0).getLbEndpoints(0).getEndpoint().getAddress()
-                    .getSocketAddress().getPortValue();
+            ports.add(dns.getLoadAssignment().getEndpoints(0).getLbEndpoints(0).getEndpoint().getAddress()
+                    .getSocketAddress().getPortValue());
             clusters.add(dns.toBuilder().clearLoadAssignment().clearDnsLookupFamily()
                     .setType(Cluster.DiscoveryType.EDS)
                     .setEdsClusterConfig(Cluster.EdsClusterConfig.newBuilder().setEdsConfig(ConfigSource.newBuilder()
                             .setAds(AggregatedConfigSource.getDefaultInstance()).setResourceApiVersion(ApiVersion.V3)))
                     .build());
-            String service = EnvoyConfigRenderer.serviceOfCluster(dns.getName());
-            // always one, even empty: Envoy keeps a new EDS cluster warming until its first assignment arrives
-            LocalityLbEndpoints.Builder locality = LocalityLbEndpoints.newBuilder();
-            taskAddresses.getOrDefault(service, List.of()).stream().sorted().forEach(a -> locality.addLbEndpoints(
-                    LbEndpoint.newBuilder().setEndpoint(Endpoint.newBuilder().setAddress(Address.newBuilder()
-                            .setSocketAddress(SocketAddress.newBuilder().setAddress(a).setPortValue(port))))));
-            endpoints.add(ClusterLoadAssignment.newBuilder().setClusterName(dns.getName()).addEndpoints(locality).build());
         }
-        // content-derived versions: a restarted control plane offers the versions Envoy already has
         List<RouteConfiguration> routeConfigs = httpsRoutes == null ? List.of(routes) : List.of(routes, httpsRoutes);
-        return new Resources(routes, clusters, endpoints, routesVersion, versionOf(clusters), versionOf(endpoints), routeConfigs);
+        return new Parsed(renderedYaml, wanted, routeConfigs, List.copyOf(clusters), List.copyOf(ports), versionOf(clusters));
     }
 
     private static String versionOf(List<? extends com.google.protobuf.Message> resources) {

@@ -44,6 +44,27 @@ class XdsConfigTest {
     }
 
     @Test
+    void anUnchangedConfigIsNotParsedAgainButNewTaskAddressesAreServedAndAChangedOneIs() {
+        XdsConfig x = new XdsConfig();
+        List<String> services = List.of("files-webdev-1", "files-webdev-2");
+        String yaml = renderer.render(routes(10), Optional.empty());
+        XdsConfig.Resources first = x.resources(yaml, services, "v1", TASKS);
+        XdsConfig.Resources again = x.resources(new String(yaml), services, "v1",
+                Map.of("files-webdev-1", List.of("10.0.1.5"), "files-webdev-2", List.of("10.0.1.9")));
+        // the same parsed clusters and routes (not re-parsed), the new endpoints
+        assertThat(again.clusters()).isSameAs(first.clusters());
+        assertThat(again.routes()).isSameAs(first.routes());
+        assertThat(again.clustersVersion()).isEqualTo(first.clustersVersion());
+        assertThat(again.endpointsVersion()).isNotEqualTo(first.endpointsVersion());
+        assertThat(again.endpoints().get(1).getEndpoints(0).getLbEndpointsList()).hasSize(1);
+        // a changed config, or another set of releases, is parsed again: the same as a fresh parse
+        XdsConfig.Resources shifted = x.resources(renderer.render(routes(50), Optional.empty()), services, "v2", TASKS);
+        assertThat(shifted.routes()).isNotEqualTo(first.routes()).isEqualTo(new XdsConfig()
+                .resources(renderer.render(routes(50), Optional.empty()), services, "v2", TASKS).routes());
+        assertThat(x.resources(yaml, List.of("files-webdev-1"), "v1", TASKS).clusters()).hasSize(1);
+    }
+
+    @Test
     void anEdgeWithCertificatesHasItsHttpsListenerStaticAndBothRouteTablesOverRds() {
         HttpsListener https = new HttpsListener(10443, List.of(new HttpsListener.Domain("files.test",
                 "/etc/envoy/tls/files.test.crt", "/etc/envoy/tls/files.test.key", "chain-1")),

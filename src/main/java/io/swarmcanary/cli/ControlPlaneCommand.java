@@ -2,17 +2,22 @@ package io.swarmcanary.cli;
 
 import io.swarmcanary.UserInputException;
 import io.swarmcanary.edge.EdgeEndpoints;
+import io.swarmcanary.edge.EdgeKey;
 import io.swarmcanary.edge.EdgeManager;
 import io.swarmcanary.edge.EdgeProbe;
 import io.swarmcanary.envoy.XdsConfig;
 import io.swarmcanary.swarm.DockerConnection;
 import io.swarmcanary.swarm.DockerSwarmGateway;
+import io.swarmcanary.swarm.ServiceInfo;
 import io.swarmcanary.xds.ControlPlane;
 import io.swarmcanary.xds.ControlPlaneClient;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
+import java.util.function.Supplier;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -71,8 +76,12 @@ public final class ControlPlaneCommand implements Callable<Integer> {
             DockerSwarmGateway swarm = new DockerSwarmGateway(docker);
             EdgeManager edges = new EdgeManager(swarm, p -> Optional.empty(),
                     ControlPlaneClient.NONE, Clock.systemUTC(), Duration.ZERO);
+            LastPlan last = new LastPlan();
             ControlPlane controlPlane = new ControlPlane(edge, () -> {
-                EdgeManager.Plan plan = edges.currentPlan(edge);
+                EdgeManager.EdgeState state = edges.require(edge);
+                Map<String, List<ServiceInfo>> releases = edges.releasesByTrack(edge);
+                EdgeManager.Plan plan = last.of(List.of(state.service(), releases,
+                        EdgeKey.read(swarm).map(EdgeKey::publicJwks).orElse("")), () -> edges.plan(state, releases));
                 return new ControlPlane.Served(plan.edgeRoutes(), plan.yaml(), plan.revision(),
                         EdgeEndpoints.read(swarm, plan.edgeRoutes(), plan.settings().networks()));
             }, System.err);
@@ -80,6 +89,20 @@ public final class ControlPlaneCommand implements Callable<Integer> {
             controlPlane.start(port, statusPort, interval);
             controlPlane.awaitTermination();
             return 0;
+        }
+    }
+
+    /** The last plan and what it was made from: rendering 100 tracks every poll costs more than reading them. */
+    static final class LastPlan {
+        private List<Object> inputs;
+        private EdgeManager.Plan plan;
+
+        synchronized EdgeManager.Plan of(List<Object> read, Supplier<EdgeManager.Plan> render) {
+            if (!read.equals(inputs)) {
+                plan = render.get();
+                inputs = read;
+            }
+            return plan;
         }
     }
 }

@@ -545,7 +545,12 @@ public final class EdgeManager {
     /** The config the edge would run now, rendered from the cluster. */
     public Plan currentPlan(String edge) {
         EdgeState state = require(edge);
-        return plan(state.settings(), state.routes(), Optional.empty(), releasesByTrack(edge));
+        return plan(state, releasesByTrack(edge));
+    }
+
+    /** The edge's config as these reads of it (its service, its releases) make it. */
+    public Plan plan(EdgeState state, Map<String, List<ServiceInfo>> releasesByTrack) {
+        return plan(state.settings(), state.routes(), Optional.empty(), releasesByTrack);
     }
 
     /**

@@ -1,0 +1,29 @@
+package io.swarmcanary.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.swarmcanary.edge.EdgeManager;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+
+/** The control plane renders the edge again only when a read of it differs from the last one. */
+class ControlPlaneLastPlanTest {
+    @Test
+    void theSameReadsKeepThePlanAndAnyChangeRendersAgain() {
+        ControlPlaneCommand.LastPlan last = new ControlPlaneCommand.LastPlan();
+        AtomicInteger renders = new AtomicInteger();
+        EdgeManager.Plan[] plans = {null};
+        java.util.function.Supplier<EdgeManager.Plan> render = () -> {
+            renders.incrementAndGet();
+            return plans[0];
+        };
+        last.of(List.of("edge@5", List.of("files-1.0.0@3")), render);
+        last.of(List.of("edge@5", List.of("files-1.0.0@3")), render);
+        assertThat(renders).hasValue(1);
+        last.of(List.of("edge@6", List.of("files-1.0.0@3")), render); // a shift: the edge service's new version
+        last.of(List.of("edge@6", List.of("files-1.0.0@3", "files-1.0.1@1")), render); // a new release
+        last.of(List.of("edge@6", List.of("files-1.0.0@3", "files-1.0.1@1")), render);
+        assertThat(renders).hasValue(3);
+    }
+}

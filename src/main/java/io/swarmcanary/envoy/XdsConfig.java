@@ -71,6 +71,11 @@ public final class XdsConfig {
         return edge + "-xds-net";
     }
 
+    /** The identity (a URI SAN) of an xds edge's Envoys in their ADS client certificate; the control plane takes no other. */
+    public static String envoyIdentity(String edge) {
+        return "spiffe://swarm-canary/" + edge + "/envoy";
+    }
+
     /** Name of the control plane's Swarm service for an edge; Envoy resolves {@code tasks.<it>}. */
     public static String controlPlaneService(String edge) {
         return edge + "-xds";

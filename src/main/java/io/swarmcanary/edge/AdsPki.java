@@ -88,6 +88,12 @@ public final class AdsPki {
         return "tasks." + XdsConfig.controlPlaneService(edge);
     }
 
+    /** What the bootstrap tells Envoy: its files and the name it checks. */
+    public static XdsConfig.AdsTls envoySide(String edge) {
+        return new XdsConfig.AdsTls(ENVOY_DIR + Part.CA.file, ENVOY_DIR + Part.CLIENT_CERT.file,
+                ENVOY_DIR + Part.CLIENT_KEY.file, controlPlaneHost(edge));
+    }
+
     /**
      * A generation made in memory, not stored yet. Its bytes (two private keys among them) never appear in
      * {@link #toString()}.
@@ -261,6 +267,12 @@ public final class AdsPki {
     static List<SecretMount> controlPlaneMounts(SwarmGateway swarm, String edge, String generation) {
         return generation == null ? List.of() : mounts(swarm, edge, generation, CONTROL_PLANE_DIR, "0",
                 List.of(Part.CA, Part.SERVER_CERT, Part.SERVER_KEY));
+    }
+
+    /** The control plane's command-line options naming its files. */
+    static List<String> controlPlaneOptions(String generation) {
+        return generation == null ? List.of() : List.of("--tls-ca", CONTROL_PLANE_DIR + Part.CA.file,
+                "--tls-cert", CONTROL_PLANE_DIR + Part.SERVER_CERT.file, "--tls-key", CONTROL_PLANE_DIR + Part.SERVER_KEY.file);
     }
 
     private static List<SecretMount> mounts(SwarmGateway swarm, String edge, String generation, String dir, String uid,

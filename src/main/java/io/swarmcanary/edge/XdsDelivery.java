@@ -181,6 +181,7 @@ final class XdsDelivery implements Delivery {
     private static List<String> command(EdgeSettings settings) {
         List<String> command = new java.util.ArrayList<>(List.of("control-plane", "--edge", settings.name(),
                 "--port", String.valueOf(XdsConfig.DEFAULT_GRPC_PORT), "--status-port", String.valueOf(XdsConfig.STATUS_PORT)));
+        command.addAll(AdsPki.controlPlaneOptions(settings.xds().pki()));
         return command;
     }
 }

@@ -133,6 +133,9 @@ class AdsPkiTest {
         EdgeSettings settings = new EdgeSettings("shop", "envoy:1", 10000, List.of("shop-net"), List.of(), null,
                 EdgeSettings.XDS, new EdgeSettings.Xds("swarm-canary/cli:latest", G.id()));
         assertThat(EdgeSettings.fromJson(settings.toJson())).isEqualTo(settings);
+        assertThat(XdsDelivery.controlPlaneDefinition(settings, AdsPki.controlPlaneMounts(swarm, "shop", G.id())).args())
+                .containsSubsequence("--tls-ca", "/run/secrets/xds/ca.crt", "--tls-cert", "/run/secrets/xds/server.crt",
+                        "--tls-key", "/run/secrets/xds/server.key");
     }
 
     static Progress recording(List<String> printed) {

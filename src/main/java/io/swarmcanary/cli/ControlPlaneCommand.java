@@ -33,12 +33,16 @@ import picocli.CommandLine.Option;
             "both over the edge's network, and commands read the status through the edge's stats host",
             "(GET /swarm-canary/control-plane/status with a stats token).",
             "",
+            "With --tls-ca, --tls-cert and --tls-key, ADS is mutual TLS: only a client certificate of that CA",
+            "naming spiffe://swarm-canary/<edge>/envoy opens a stream ('edge ensure' makes them per edge).",
+            "",
             "You do not normally start it yourself: 'edge ensure --delivery xds' runs it as the Swarm service",
             "<edge>-xds (one task on a manager, docker.sock mounted)."},
         footer = {"", "Examples:",
             "  swarm-canary edge ensure --edge envoy --delivery xds        # creates and runs envoy-xds",
             "  swarm-canary control-plane --edge envoy                      # by hand, e.g. to debug",
             "  swarm-canary control-plane --edge envoy --port 18000 --status-port 18001 --interval 500ms",
+            "  swarm-canary control-plane --edge envoy --tls-ca ca.crt --tls-cert server.crt --tls-key server.key",
             "  curl -s localhost:18001/status                               # by hand: what each Envoy has ACKed",
             "  curl -s -x <node>:10000 -H \"x-canary-token: $(swarm-canary canary-token --stats)\" \\",
             "      http://swarm-canary-stats/swarm-canary/control-plane/status   # the edge's, through its Envoy"})
@@ -57,6 +61,14 @@ public final class ControlPlaneCommand implements Callable<Integer> {
     @Option(names = "--interval", defaultValue = "1s", converter = Durations.class, paramLabel = "DURATION",
             description = "How often the edge is re-read from the cluster (default: ${DEFAULT-VALUE}).")
     Duration interval;
+    @Option(names = "--tls-ca", paramLabel = "FILE",
+            description = "PEM CA whose client certificates alone may open an ADS stream (with --tls-cert and --tls-key:"
+                    + " ADS over mutual TLS; 'edge ensure' sets all three from the edge's Swarm secrets).")
+    java.io.File tlsCa;
+    @Option(names = "--tls-cert", paramLabel = "FILE", description = "PEM certificate the control plane serves ADS with.")
+    java.io.File tlsCert;
+    @Option(names = "--tls-key", paramLabel = "FILE", description = "PEM (PKCS#8) private key of --tls-cert.")
+    java.io.File tlsKey;
 
     @Override
     public Integer call() throws Exception {
@@ -71,6 +83,12 @@ public final class ControlPlaneCommand implements Callable<Integer> {
         if (interval.toMillis() < 100) {
             throw new UserInputException("--interval must be at least 100ms, got " + interval.toMillis() + "ms");
         }
+        long tlsFiles = java.util.stream.Stream.of(tlsCa, tlsCert, tlsKey).filter(java.util.Objects::nonNull).count();
+        if (tlsFiles != 0 && tlsFiles != 3) {
+            throw new UserInputException("--tls-ca, --tls-cert and --tls-key go together (mutual TLS on ADS needs all three)");
+        }
+        ControlPlane.Tls tls = tlsFiles == 0 ? null
+                : new ControlPlane.Tls(tlsCa, tlsCert, tlsKey, XdsConfig.envoyIdentity(edge));
         try (DockerConnection docker = DockerConnection.fromEnvironment()) {
             // only reads: no probe, no control plane client, no waits
             DockerSwarmGateway swarm = new DockerSwarmGateway(docker);
@@ -86,7 +104,7 @@ public final class ControlPlaneCommand implements Callable<Integer> {
                         EdgeEndpoints.read(swarm, plan.edgeRoutes(), plan.settings().networks()));
             }, System.err);
             Runtime.getRuntime().addShutdownHook(new Thread(controlPlane::close, "control-plane-shutdown"));
-            controlPlane.start(port, statusPort, interval);
+            controlPlane.start(port, statusPort, interval, tls);
             controlPlane.awaitTermination();
             return 0;
         }

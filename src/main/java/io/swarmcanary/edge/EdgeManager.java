@@ -160,10 +160,15 @@ public final class EdgeManager {
      */
     public record EnsurePlan(Optional<EdgeState> current, EdgeSettings requested, EdgeSettings settings,
                              Optional<String> template, Plan plan, List<String> networksToCreate, boolean createsTemplate,
-                             String controlPlane, List<TlsSecret> tlsSecrets, io.swarmcanary.release.NamingKey.Key namingKey) {
-        /** The edge's certificate and key secrets that do not exist yet, created before the edge is updated. */
+                             String controlPlane, List<TlsSecret> tlsSecrets, io.swarmcanary.release.NamingKey.Key namingKey,
+                             List<AdsPki.Generation> adsPki) {
+        /**
+         * The edge's certificate and key secrets that do not exist yet, created before the edge is updated; likewise a
+         * new generation of ADS certificates (none while the edge's are fresh).
+         */
         public EnsurePlan {
             tlsSecrets = List.copyOf(tlsSecrets);
+            adsPki = List.copyOf(adsPki);
         }
 
         /** create, update or unchanged */
@@ -232,12 +237,16 @@ public final class EdgeManager {
         // the registry is asked with this run's login (a wrong one is exit 2 naming the registry, even with
         // --no-image-check: the nodes could not pull either), then the node
         ImageResolver.resolve(swarm, settings.image(), checkImage, false, "image", "Nothing was changed.", progress);
+        List<AdsPki.Generation> adsPki = new ArrayList<>();
         if (settings.usesXds()) { // it gets docker.sock: pinned to the digest a registry gives, so no tag move reaches it
             ImageResolver.unqualifiedWarning(settings.xds().image(), "control plane image").ifPresent(progress::info);
             String pinned = ImageResolver.resolve(swarm, settings.xds().image(), checkImage, true, "control plane image",
                     "Build it (docker build -t " + settings.xds().image() + " .) or pass --control-plane-image. Nothing was changed.",
                     progress).reference();
-            settings = settings.withDelivery(EdgeSettings.XDS, new EdgeSettings.Xds(pinned));
+            // the ADS certificates: the edge's while fresh, else a new generation (both services then move to it)
+            String pki = AdsPki.choose(swarm, settings.name(), current.map(c -> c.settings().xds()).map(EdgeSettings.Xds::pki)
+                    .orElse(null), clock.instant(), adsPki);
+            settings = settings.withDelivery(EdgeSettings.XDS, new EdgeSettings.Xds(pinned, pki));
         }
         RouteTable routes = current.map(EdgeState::routes).orElse(RouteTable.empty());
         // render and validate before touching anything
@@ -248,7 +257,7 @@ public final class EdgeManager {
         String controlPlaneAction = settings.usesXds() ? (controlPlane.isEmpty() ? "create" : "update")
                 : controlPlane.filter(s -> Labels.Kind.CONTROL_PLANE.equals(s.labels().get(Labels.KIND))).isPresent() ? "remove" : "none";
         return new EnsurePlan(current, requested, settings, template, plan, networksToCreate, createsTemplate, controlPlaneAction,
-                tlsSecrets, namingKey);
+                tlsSecrets, namingKey, adsPki);
     }
 
     public Result ensure(EdgeSettings requested, Optional<String> template, boolean checkImage, Progress progress) {
@@ -265,7 +274,7 @@ public final class EdgeManager {
             planned = new EnsurePlan(planned.current(), planned.requested(), planned.settings(), planned.template(),
                     plan(planned.settings(), planned.plan().routes(), template, releasesByTrack(planned.settings().name())),
                     planned.networksToCreate(), planned.createsTemplate(), planned.controlPlane(), planned.tlsSecrets(),
-                    planned.namingKey());
+                    planned.namingKey(), planned.adsPki());
         }
         Optional<EdgeState> current = planned.current();
         EdgeSettings settings = planned.settings();
@@ -282,6 +291,15 @@ public final class EdgeManager {
         if (!planned.tlsSecrets().isEmpty()) {
             io.swarmcanary.release.NamingKey.store(swarm, planned.namingKey()); // the names were made with it
             EdgeTls.createSecrets(swarm, settings.name(), planned.tlsSecrets(), progress);
+        }
+        for (AdsPki.Generation g : planned.adsPki()) {
+            AdsPki.create(swarm, g, progress);
+            progress.info(current.map(c -> c.settings().xds()).map(EdgeSettings.Xds::pki).isPresent()
+                    ? "the edge's ADS certificates end within " + AdsPki.RENEW_BEFORE.toDays() + " days or are missing:"
+                    + " control plane " + XdsConfig.controlPlaneService(settings.name()) + " and Envoy service "
+                    + settings.name() + " are updated to the new ones (both restart)"
+                    : "ADS between Envoy and control plane " + XdsConfig.controlPlaneService(settings.name())
+                    + " becomes mutual TLS: both services are updated to use the new certificates");
         }
         if (settings.usesXds()) {
             xdsDelivery.ensureControlPlane(settings, progress); // before Envoy, which connects to it on start
@@ -887,11 +905,18 @@ public final class EdgeManager {
         labels.put(CONFIG, config.name());
         labels.put(REVISION, revision == null ? "" : revision);
         return new ServiceDefinition(settings.name(), settings.image(), 0, labels, Map.of(EDGE, settings.name()),
-                List.of(), envoyNetworks(settings), EdgeTls.mounts(swarm, settings), List.of(), null, settings.constraints(), true,
+                List.of(), envoyNetworks(settings), envoyMounts(swarm, settings), List.of(), null, settings.constraints(), true,
                 EdgeTls.ports(settings),
                 List.of(new ServiceDefinition.ConfigMount(config.id(), config.name(), CONFIG_TARGET)),
                 List.of("-c", CONFIG_TARGET, "--log-level", "warn"));
     }
 
-
+    /** The edge's certificates, and an xds edge's ADS client certificate, key and CA. */
+    private static List<io.swarmcanary.swarm.SecretMount> envoyMounts(SwarmGateway swarm, EdgeSettings settings) {
+        List<io.swarmcanary.swarm.SecretMount> mounts = new ArrayList<>(EdgeTls.mounts(swarm, settings));
+        if (settings.usesXds()) {
+            mounts.addAll(AdsPki.envoyMounts(swarm, settings.name(), settings.xds().pki()));
+        }
+        return mounts;
+    }
 }

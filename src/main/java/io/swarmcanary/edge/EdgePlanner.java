@@ -108,7 +108,7 @@ final class EdgePlanner {
         // an xds Envoy starts from a bootstrap without the route table: that comes from the control plane
         String bootstrap = !settings.usesXds() ? yaml : xds.bootstrap(settings.name(), EdgeSettings.LISTENER_PORT,
                 Optional.ofNullable(templateText), controlPlaneHost(settings), XdsConfig.DEFAULT_GRPC_PORT, jwks,
-                EdgeTls.listener(settings));
+                EdgeTls.listener(settings), settings.xds().pki() == null ? null : AdsPki.envoySide(settings.name()));
         if (settings.usesXds()) {
             ValidationResult bootstrapValidation = validator.validate(bootstrap);
             if (!bootstrapValidation.isValid()) {
@@ -140,7 +140,7 @@ final class EdgePlanner {
     }
 
     private static String controlPlaneHost(EdgeSettings settings) {
-        return "tasks." + XdsConfig.controlPlaneService(settings.name());
+        return AdsPki.controlPlaneHost(settings.name());
     }
 
     /**

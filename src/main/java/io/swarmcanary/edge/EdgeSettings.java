@@ -31,13 +31,27 @@ public record EdgeSettings(String name, String image, int port, List<String> net
      * The control plane's Swarm service: its image (the swarm-canary CLI image). It publishes no port: commands read
      * what every Envoy has ACKed through the edge's stats host. An edge stored by an older version also has a
      * {@code statusPort} (then published on the manager): ignored, and gone at its next {@code edge ensure}.
+     *
+     * @param pki the generation of ADS certificates ({@link AdsPki}) its Envoys and control plane authenticate each other
+     *            with; null on an edge made by a version without them (plaintext ADS until its next {@code edge ensure})
      */
     @JsonIgnoreProperties(ignoreUnknown = true)
-    public record Xds(String image) {
+    public record Xds(String image,
+                      @com.fasterxml.jackson.annotation.JsonInclude(com.fasterxml.jackson.annotation.JsonInclude.Include.NON_NULL)
+                      String pki) {
         public Xds {
             if (image == null || image.isBlank()) {
                 throw new UserInputException("--control-plane-image must not be empty");
             }
+        }
+
+        public Xds(String image) {
+            this(image, null);
+        }
+
+        /** The same control plane on this generation of ADS certificates. */
+        public Xds withPki(String generation) {
+            return new Xds(image, generation);
         }
     }
 

@@ -123,7 +123,8 @@ final class XdsDelivery implements Delivery {
      * An unchanged spec does not restart it.
      */
     void ensureControlPlane(EdgeSettings settings, Progress progress) {
-        ServiceDefinition definition = controlPlaneDefinition(settings);
+        ServiceDefinition definition = controlPlaneDefinition(settings,
+                AdsPki.controlPlaneMounts(swarm, settings.name(), settings.xds().pki()));
         String name = definition.name();
         Optional<ServiceInfo> existing = swarm.service(name);
         if (existing.isPresent() && !Labels.Kind.CONTROL_PLANE.equals(existing.get().labels().get(Labels.KIND))) {
@@ -158,6 +159,11 @@ final class XdsDelivery implements Delivery {
      * every capability dropped there is nothing to gain.
      */
     static ServiceDefinition controlPlaneDefinition(EdgeSettings settings) {
+        return controlPlaneDefinition(settings, List.of());
+    }
+
+    /** @param adsSecrets its ADS server certificate, key and CA: with them it serves ADS over mutual TLS only */
+    static ServiceDefinition controlPlaneDefinition(EdgeSettings settings, List<io.swarmcanary.swarm.SecretMount> adsSecrets) {
         String name = XdsConfig.controlPlaneService(settings.name());
         Map<String, String> labels = Map.of(Labels.MANAGED_BY, Labels.MANAGER, Labels.KIND, Labels.Kind.CONTROL_PLANE,
                 Labels.EDGE, settings.name());
@@ -165,11 +171,17 @@ final class XdsDelivery implements Delivery {
         ServiceOptions readOnlyRoot = new ServiceOptions(List.of(), null, null, null, null, true, null, null, null, null,
                 new ServiceOptions.Resources(null, MEMORY_LIMIT), null, List.of(), null, null, null, null);
         return new ServiceDefinition(name, settings.xds().image(), 1, labels, labels, List.of("JAVA_TOOL_OPTIONS=" + JVM_OPTIONS),
-                List.of(XdsConfig.controlPlaneNetwork(settings.name())), List.of(), List.of(), null,
+                List.of(XdsConfig.controlPlaneNetwork(settings.name())), adsSecrets, List.of(), null,
                 List.of("node.role==manager"), false, List.of(), List.of(),
-                List.of("control-plane", "--edge", settings.name(), "--port", String.valueOf(XdsConfig.DEFAULT_GRPC_PORT),
-                        "--status-port", String.valueOf(XdsConfig.STATUS_PORT)),
+                command(settings),
                 List.of(new ServiceDefinition.BindMount("/var/run/docker.sock", "/var/run/docker.sock", true)),
                 readOnlyRoot, List.of(), List.of("ALL"));
+    }
+
+    private static List<String> command(EdgeSettings settings) {
+        List<String> command = new java.util.ArrayList<>(List.of("control-plane", "--edge", settings.name(),
+                "--port", String.valueOf(XdsConfig.DEFAULT_GRPC_PORT), "--status-port", String.valueOf(XdsConfig.STATUS_PORT)));
+        command.addAll(AdsPki.controlPlaneOptions(settings.xds().pki()));
+        return command;
     }
 }

@@ -71,6 +71,11 @@ public final class XdsConfig {
         return edge + "-xds-net";
     }
 
+    /** The identity (a URI SAN) of an xds edge's Envoys in their ADS client certificate; the control plane takes no other. */
+    public static String envoyIdentity(String edge) {
+        return "spiffe://swarm-canary/" + edge + "/envoy";
+    }
+
     /** Name of the control plane's Swarm service for an edge; Envoy resolves {@code tasks.<it>}. */
     public static String controlPlaneService(String edge) {
         return edge + "-xds";
@@ -97,6 +102,18 @@ public final class XdsConfig {
      */
     public String bootstrap(String edge, int listenerPort, Optional<String> template, String controlPlaneHost, int grpcPort,
                             Optional<String> edgeJwks, HttpsListener https) {
+        return bootstrap(edge, listenerPort, template, controlPlaneHost, grpcPort, edgeJwks, https, null);
+    }
+
+    /**
+     * Envoy's side of mutual TLS on ADS: its client certificate and key, the edge's ADS CA, and the name the control
+     * plane's certificate must carry (also sent as SNI). Files, mounted from Swarm secrets: the bootstrap holds no key.
+     */
+    public record AdsTls(String caFile, String certFile, String keyFile, String serverName) {}
+
+    /** @param adsTls mutual TLS on the connection to the control plane; null for plaintext (an edge of an older version) */
+    public String bootstrap(String edge, int listenerPort, Optional<String> template, String controlPlaneHost, int grpcPort,
+                            Optional<String> edgeJwks, HttpsListener https, AdsTls adsTls) {
         EnvoyConfigRenderer renderer = edgeJwks.map(this.renderer::withEdgeKey).orElse(this.renderer)
                 .withControlPlane(controlPlaneHost, STATUS_PORT) // its cluster is static; the routes to it come over RDS
                 .withHttps(https);
@@ -137,7 +154,33 @@ public final class XdsConfig {
                 .put("@type", "type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions")
                 .putObject("explicit_http_config").putObject("http2_protocol_options")
                 .putObject("connection_keepalive").put("interval", "10s").put("timeout", "5s");
+        if (adsTls != null) {
+            cluster.set("transport_socket", adsTransportSocket(adsTls));
+        }
         return YamlTrees.write(root);
+    }
+
+    /**
+     * TLS 1.2+ to the control plane with Envoy's client certificate; the control plane must show a certificate of the
+     * edge's ADS CA naming {@code serverName}. ALPN h2: gRPC's server refuses a TLS connection without it.
+     */
+    private static ObjectNode adsTransportSocket(AdsTls tls) {
+        ObjectNode socket = com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode();
+        socket.put("name", "envoy.transport_sockets.tls");
+        ObjectNode context = socket.putObject("typed_config")
+                .put("@type", "type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext")
+                .put("sni", tls.serverName());
+        ObjectNode common = context.putObject("common_tls_context");
+        common.putObject("tls_params").put("tls_minimum_protocol_version", "TLSv1_2");
+        common.putArray("alpn_protocols").add("h2");
+        ObjectNode certificate = common.putArray("tls_certificates").addObject();
+        certificate.putObject("certificate_chain").put("filename", tls.certFile());
+        certificate.putObject("private_key").put("filename", tls.keyFile());
+        ObjectNode validation = common.putObject("validation_context");
+        validation.putObject("trusted_ca").put("filename", tls.caFile());
+        ObjectNode san = validation.putArray("match_typed_subject_alt_names").addObject().put("san_type", "DNS");
+        san.putObject("matcher").put("exact", tls.serverName());
+        return socket;
     }
 
     /**

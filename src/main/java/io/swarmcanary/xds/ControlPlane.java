@@ -101,8 +101,19 @@ public final class ControlPlane implements AutoCloseable {
         this.log = log;
     }
 
-    /** Reads the edge once, then starts serving ADS on {@code grpcPort} and the status on {@code statusPort}. */
+    /**
+     * Mutual TLS on ADS: the control plane's certificate and key, and the edge's ADS CA, whose certificates alone are
+     * accepted, and of those only the one naming {@code clientIdentity} (a URI SAN): the edge's Envoys.
+     */
+    public record Tls(java.io.File ca, java.io.File cert, java.io.File key, String clientIdentity) {}
+
+    /** Reads the edge once, then starts serving ADS (plaintext) on {@code grpcPort} and the status on {@code statusPort}. */
     public void start(int grpcPort, int statusPort, Duration interval) throws IOException {
+        start(grpcPort, statusPort, interval, null);
+    }
+
+    /** @param tls mutual TLS on ADS; null for plaintext (by hand, to debug) */
+    public void start(int grpcPort, int statusPort, Duration interval, Tls tls) throws IOException {
         refresh();
         V3DiscoveryServer server = new V3DiscoveryServer(new AckTracker(), cache);
         ServerInterceptor peer = new ServerInterceptor() {
@@ -110,10 +121,19 @@ public final class ControlPlane implements AutoCloseable {
             public <Q, A> io.grpc.ServerCall.Listener<Q> interceptCall(io.grpc.ServerCall<Q, A> call, io.grpc.Metadata headers,
                                                                        io.grpc.ServerCallHandler<Q, A> next) {
                 SocketAddress remote = call.getAttributes().get(Grpc.TRANSPORT_ATTR_REMOTE_ADDR);
+                if (tls != null && !identified(call.getAttributes().get(Grpc.TRANSPORT_ATTR_SSL_SESSION), tls.clientIdentity())) {
+                    log.println("refused an ADS call from " + remote + ": its certificate does not name " + tls.clientIdentity());
+                    call.close(io.grpc.Status.UNAUTHENTICATED.withDescription("not an Envoy of this edge"), new io.grpc.Metadata());
+                    return new io.grpc.ServerCall.Listener<>() {};
+                }
                 return Contexts.interceptCall(Context.current().withValue(PEER, remote), call, headers, next);
             }
         };
-        grpc = limited(NettyServerBuilder.forPort(grpcPort))
+        NettyServerBuilder builder = limited(NettyServerBuilder.forPort(grpcPort));
+        if (tls != null) {
+            builder.sslContext(sslContext(tls));
+        }
+        grpc = builder
                 .addService(ServerInterceptors.intercept(server.getAggregatedDiscoveryServiceImpl(), peer))
                 .build().start();
         boundHttpServers();
@@ -130,8 +150,42 @@ public final class ControlPlane implements AutoCloseable {
         http.setExecutor(Executors.newFixedThreadPool(HTTP_THREADS));
         http.start();
         poller.scheduleWithFixedDelay(this::refreshQuietly, interval.toMillis(), interval.toMillis(), TimeUnit.MILLISECONDS);
-        log.println("control plane for edge " + edge + ": ADS on :" + grpcPort + ", status on :" + statusPort
+        log.println("control plane for edge " + edge + ": ADS on :" + grpcPort + (tls == null ? " (plaintext)"
+                : " (mutual TLS: clients " + tls.clientIdentity() + " of the CA in " + tls.ca() + ")") + ", status on :" + statusPort
                 + ", reading the edge every " + interval.toMillis() + " ms");
+    }
+
+    /**
+     * TLS 1.2 and up, ALPN h2 (gRPC's defaults), a client certificate required and checked against the edge's ADS CA
+     * alone (not the JDK's trust store). A file that cannot be read fails the start, before any port opens.
+     */
+    static io.grpc.netty.shaded.io.netty.handler.ssl.SslContext sslContext(Tls tls) throws IOException {
+        try {
+            return io.grpc.netty.shaded.io.grpc.netty.GrpcSslContexts.forServer(tls.cert(), tls.key())
+                    .trustManager(tls.ca())
+                    .clientAuth(io.grpc.netty.shaded.io.netty.handler.ssl.ClientAuth.REQUIRE)
+                    .protocols("TLSv1.3", "TLSv1.2")
+                    .build();
+        } catch (IllegalArgumentException | javax.net.ssl.SSLException e) {
+            // Netty's message names the file, never its content
+            throw new IOException("cannot read the ADS certificate, key or CA (" + tls.cert() + ", " + tls.key() + ", "
+                    + tls.ca() + "): " + e.getMessage(), e);
+        }
+    }
+
+    /** Whether the TLS peer's certificate (the CA is checked by the handshake) carries this URI SAN. */
+    static boolean identified(javax.net.ssl.SSLSession session, String identity) {
+        try {
+            if (session == null || session.getPeerCertificates().length == 0
+                    || !(session.getPeerCertificates()[0] instanceof java.security.cert.X509Certificate cert)
+                    || cert.getSubjectAlternativeNames() == null) {
+                return false;
+            }
+            return cert.getSubjectAlternativeNames().stream()
+                    .anyMatch(san -> Integer.valueOf(6).equals(san.get(0)) && identity.equals(san.get(1)));
+        } catch (javax.net.ssl.SSLPeerUnverifiedException | java.security.cert.CertificateParsingException e) {
+            return false;
+        }
     }
 
     /**

@@ -232,6 +232,144 @@ class ControlPlaneAttackIT {
         assertThat(normal.failed()).as("failed normal requests of %d", normal.sent()).isZero();
     }
 
+    /**
+     * Mutual TLS on ADS: a process in an Envoy's own network namespace (the one place that reaches ADS; it has the same
+     * address as that Envoy, so the peer-address check alone would count its ACKs as the Envoy's) runs a real gRPC ADS
+     * client (Envoy itself, without the Envoy's secret files): plaintext, TLS without a client certificate, and a client
+     * certificate of another CA. None opens a stream (no stream of theirs in the control plane's status, so no fake
+     * ACK or NACK), while the edge's Envoys stay connected and a shift still converges.
+     */
+    @Test
+    void withoutTheEdgesClientCertificateNothingOpensAnAdsStream() throws Exception {
+        assertThat(ensured.stderr() + ensured.stdout()).contains("creating ADS certificates");
+        JsonNode cp = JSON.readTree(Bed.docker("service", "inspect", "--format", "{{json .Spec.TaskTemplate.ContainerSpec}}",
+                CONTROL_PLANE));
+        assertThat(cp.path("Args").toString()).contains("--tls-ca").contains("--tls-cert").contains("--tls-key");
+        assertThat(cp.path("Secrets").size()).isEqualTo(3);
+        JsonNode envoySpec = JSON.readTree(Bed.docker("service", "inspect", "--format",
+                "{{json .Spec.TaskTemplate.ContainerSpec}}", EDGE));
+        assertThat(envoySpec.path("Secrets").toString()).contains("/etc/envoy/xds/client.key").contains("\"Mode\":256");
+        String header = EnvoyConfigRenderer.TOKEN_HEADER;
+        String stats = statsToken();
+        String status = EnvoyConfigRenderer.CONTROL_PLANE_STATUS_PATH;
+        AdsPki.Generation foreign = AdsPki.issue(EDGE, Instant.now()); // same edge name and identity, another CA
+        Map<String, com.fasterxml.jackson.databind.node.ObjectNode> attackers = new LinkedHashMap<>();
+        attackers.put("plaintext gRPC", null);
+        attackers.put("TLS without a client certificate", tls(null));
+        attackers.put("a client certificate of another CA", tls(foreign));
+        StringBuilder script = new StringBuilder("mkdir -p /tmp/atk && cd /tmp/atk\n");
+        for (AdsPki.Part p : List.of(AdsPki.Part.CLIENT_CERT, AdsPki.Part.CLIENT_KEY)) {
+            script.append("cat > ").append(p.file).append(" <<'PEM'\n")
+                    .append(new String(foreign.pem().get(p), StandardCharsets.US_ASCII)).append("PEM\n");
+        }
+        int i = 0;
+        for (var a : attackers.entrySet()) {
+            script.append("cat > a").append(i).append(".yaml <<'YAML'\n").append(JSON.writeValueAsString(attacker(i, a.getValue())))
+                    .append("\nYAML\n");
+            script.append("timeout 20 envoy -c a").append(i).append(".yaml --disable-hot-restart -l info > a").append(i)
+                    .append(".log 2>&1 &\n");
+            i++;
+        }
+        script.append("wait\nfor f in a*.log; do echo \"== $f\"; grep -ciE 'ssl|tls|stream closed|remote reset' $f; done\n");
+        String envoyContainer = Bed.docker("ps", "-q", "--filter", "label=com.docker.swarm.service.name=" + EDGE).strip()
+                .lines().findFirst().orElseThrow();
+        java.util.concurrent.CompletableFuture<String> run = java.util.concurrent.CompletableFuture.supplyAsync(() ->
+                Bed.docker("run", "-i", "--rm", "--network", "container:" + envoyContainer, "--entrypoint", "/bin/sh",
+                        TestSwarm.ENVOY, "-s", "<<" + script));
+        java.util.Set<String> seenNodes = new java.util.TreeSet<>();
+        int maxStreams = 0;
+        Traffic.Steady normal = new Traffic.Steady(PORT, HOST);
+        try {
+            while (!run.isDone()) {
+                String r = Traffic.raw(PORT, EnvoyConfigRenderer.STATS_HOST, "GET", status, Map.of(header, stats));
+                if (r.startsWith("HTTP/1.1 200")) {
+                    JsonNode envoys = JSON.readTree(r.split("\r\n\r\n", 2)[1]).path("envoys");
+                    maxStreams = Math.max(maxStreams, envoys.size());
+                    envoys.forEach(e -> seenNodes.add(e.path("node").asText()));
+                }
+                Thread.sleep(500);
+            }
+            System.out.println("ADS attackers ran: " + run.get().replace('\n', ' '));
+            Cli.Result shifted = cli().run("shift", "--edge", EDGE, "--probe-host", Bed.PROBE_HOST, "--app", APP,
+                    "--env", "webdev", "--weight", "50", "--converge-timeout", "60s");
+            shifted.ok();
+            cli().run("shift", "--edge", EDGE, "--probe-host", Bed.PROBE_HOST, "--app", APP, "--env", "webdev",
+                    "--weight", "0").ok();
+        } finally {
+            normal.close();
+        }
+        long envoyTasks = new DockerSwarmGateway(DockerConnection.fromEnvironment()).tasks(EDGE).stream()
+                .filter(t -> t.wanted() && t.running()).count();
+        Map<String, Boolean> attacks = new LinkedHashMap<>();
+        i = 0;
+        for (String attack : attackers.keySet()) {
+            attacks.put("an ADS stream (and so an ACK) with " + attack, seenNodes.contains("attacker-" + i++));
+        }
+        attacks.put("more ADS streams than Envoy tasks (" + envoyTasks + ")", maxStreams > envoyTasks);
+        long succeeded = attacks.values().stream().filter(b -> b).count();
+        System.out.println("ADS attacks tried: " + attacks.size() + ", succeeded: " + succeeded + "; nodes seen " + seenNodes
+                + "; normal requests " + normal.sent() + ", failed " + normal.failed());
+        assertThat(seenNodes).as("the edge's Envoys kept their streams").contains(EDGE);
+        assertThat(attacks).as("attacks that succeeded").allSatisfy((attack, worked) -> assertThat(worked).as(attack).isFalse());
+        assertThat(normal.failed()).as("failed normal requests of %d", normal.sent()).isZero();
+    }
+
+    @Test
+    void aSecondEnsureReusesTheAdsCertificatesAndRestartsNothing() {
+        String envoyVersion = Bed.docker("service", "inspect", "--format", "{{.Version.Index}}", EDGE).strip();
+        String secrets = Bed.docker("secret", "ls", "-q", "--filter", "label=io.swarm-canary.kind=" + AdsPki.KIND,
+                "--filter", "label=io.swarm-canary.edge=" + EDGE).strip();
+        String cpTasks = Bed.docker("service", "ps", "-q", "--filter", "desired-state=running", CONTROL_PLANE).strip();
+        Cli.Result again = cli().run("edge", "ensure", "--edge", EDGE, "--port", String.valueOf(PORT), "--image",
+                TestSwarm.ENVOY, "--delivery", "xds", "--control-plane-image", Bed.cliImage(IMAGE), "--probe-host",
+                Bed.PROBE_HOST).ok();
+        assertThat(again.stderr() + again.stdout()).doesNotContain("ADS certificates");
+        assertThat(Bed.docker("secret", "ls", "-q", "--filter", "label=io.swarm-canary.kind=" + AdsPki.KIND,
+                "--filter", "label=io.swarm-canary.edge=" + EDGE).strip()).isEqualTo(secrets).isNotEmpty();
+        assertThat(secrets.lines().count()).isEqualTo(5);
+        assertThat(Bed.docker("service", "inspect", "--format", "{{.Version.Index}}", EDGE).strip()).isEqualTo(envoyVersion);
+        assertThat(Bed.docker("service", "ps", "-q", "--filter", "desired-state=running", CONTROL_PLANE).strip())
+                .isEqualTo(cpTasks);
+    }
+
+    /** An upstream TLS socket to the control plane: h2, no check of its certificate (an attacker does not care). */
+    private static com.fasterxml.jackson.databind.node.ObjectNode tls(AdsPki.Generation client) {
+        com.fasterxml.jackson.databind.node.ObjectNode socket = JSON.createObjectNode().put("name", "envoy.transport_sockets.tls");
+        com.fasterxml.jackson.databind.node.ObjectNode common = socket.putObject("typed_config")
+                .put("@type", "type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext")
+                .putObject("common_tls_context");
+        common.putArray("alpn_protocols").add("h2");
+        if (client != null) {
+            com.fasterxml.jackson.databind.node.ObjectNode cert = common.putArray("tls_certificates").addObject();
+            cert.putObject("certificate_chain").put("filename", "/tmp/atk/" + AdsPki.Part.CLIENT_CERT.file);
+            cert.putObject("private_key").put("filename", "/tmp/atk/" + AdsPki.Part.CLIENT_KEY.file);
+        }
+        return socket;
+    }
+
+    /** A bootstrap that only opens ADS to the edge's control plane as node attacker-N. */
+    private static com.fasterxml.jackson.databind.node.ObjectNode attacker(int n,
+                                                                          com.fasterxml.jackson.databind.node.ObjectNode socket) {
+        com.fasterxml.jackson.databind.node.ObjectNode root = JSON.createObjectNode();
+        root.putObject("node").put("id", "attacker-" + n).put("cluster", "attacker");
+        com.fasterxml.jackson.databind.node.ObjectNode dynamic = root.putObject("dynamic_resources");
+        dynamic.putObject("ads_config").put("api_type", "GRPC").put("transport_api_version", "V3")
+                .putArray("grpc_services").addObject().putObject("envoy_grpc").put("cluster_name", "xds");
+        dynamic.putObject("cds_config").put("resource_api_version", "V3").putObject("ads");
+        com.fasterxml.jackson.databind.node.ObjectNode cluster = root.putObject("static_resources").putArray("clusters")
+                .addObject().put("name", "xds").put("type", "STRICT_DNS").put("connect_timeout", "2s");
+        cluster.putObject("typed_extension_protocol_options").putObject("envoy.extensions.upstreams.http.v3.HttpProtocolOptions")
+                .put("@type", "type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions")
+                .putObject("explicit_http_config").putObject("http2_protocol_options");
+        cluster.putObject("load_assignment").put("cluster_name", "xds").putArray("endpoints").addObject()
+                .putArray("lb_endpoints").addObject().putObject("endpoint").putObject("address").putObject("socket_address")
+                .put("address", "tasks." + CONTROL_PLANE).put("port_value", XdsConfig.DEFAULT_GRPC_PORT);
+        if (socket != null) {
+            cluster.set("transport_socket", socket);
+        }
+        return root;
+    }
+
     private static List<String> concat(List<String> a, List<String> b) {
         List<String> all = new ArrayList<>(a);
         all.addAll(b);

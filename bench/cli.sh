@@ -28,19 +28,7 @@ WORK=$(mktemp -d)
 # shellcheck source=bench/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-cleanup() {
-  local services
-  services=$(docker service ls --format '{{.Name}}' | grep -E "^($APP-|$EDGE)" || true)
-  # shellcheck disable=SC2086 # one name per word
-  [[ -z $services ]] || docker service rm $services >/dev/null || true
-  for _ in $(seq 1 120); do
-    docker network rm "$EDGE-net" "$EDGE-xds-net" >/dev/null 2>&1 || true
-    docker network ls --format '{{.Name}}' | grep -qE "^$EDGE-" || break
-    sleep 0.5
-  done
-  docker config ls --format '{{.Name}}' | grep -E "^$EDGE" | xargs -r docker config rm >/dev/null 2>&1 || true
-  bench_rm_cli_image "$EDGE-cli:latest"
-}
+cleanup() { bench_rm_edge "$EDGE" "^($APP-|$EDGE)"; }
 on_exit() {
   local rc=$?
   trap - EXIT INT TERM HUP

@@ -65,19 +65,7 @@ stop_poller() {
     POLL_PID=
   fi
 }
-cleanup() {
-  local services
-  services=$(docker service ls --format '{{.Name}}' | grep -E "^($APP"'t[0-9]+-|'"$EDGE(-xds)?\$)" || true)
-  # shellcheck disable=SC2086 # one name per word
-  [[ -z $services ]] || docker service rm $services >/dev/null || true
-  for _ in $(seq 1 240); do # the networks and configs stay in use until the containers are gone
-    docker network rm "$EDGE-net" "$EDGE-xds-net" >/dev/null 2>&1 || true
-    docker network ls --format '{{.Name}}' | grep -qE "^$EDGE-" || break
-    sleep 0.5
-  done
-  docker config ls --format '{{.Name}}' | grep -E "^$EDGE" | xargs -r docker config rm >/dev/null 2>&1 || true
-  bench_rm_cli_image "$EDGE-cli:latest"
-}
+cleanup() { bench_rm_edge "$EDGE" "^(${APP}t[0-9]+-|$EDGE(-xds)?\$)"; }
 on_exit() {
   local rc=$?
   trap - EXIT INT TERM HUP
@@ -96,11 +84,7 @@ trap on_exit EXIT
 trap 'exit 130' INT TERM HUP
 
 cd "$ROOT"
-bench_bed
-if curl -s -m 1 -o /dev/null "http://$PROBE:$PORT/"; then
-  die "port $PORT already answers; is another edge running there? (docker service ls)"
-fi
-copy_jar
+bench_start "$PORT"
 # what a user runs: bin/swarm-canary (tuned JVM + the class-data-sharing archive it makes next to the jar)
 export SWARM_CANARY_JAR=$WORK/swarm-canary.jar
 sc() { bin/swarm-canary "$@"; }

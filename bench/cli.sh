@@ -28,17 +28,11 @@ WORK=$(mktemp -d)
 # shellcheck source=bench/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-cleanup() { bench_rm_edge "$EDGE" "^($APP-|$EDGE)"; }
-on_exit() {
-  local rc=$?
-  trap - EXIT INT TERM HUP
+cleanup() {
   say "cleaning up $EDGE and $APP"
-  cleanup || true
-  rm -rf "$WORK"
-  exit "$rc"
+  bench_rm_edge "$EDGE" "^($APP-|$EDGE)"
 }
-trap on_exit EXIT
-trap 'exit 130' INT TERM HUP
+bench_traps
 
 cd "$ROOT"
 bench_bed

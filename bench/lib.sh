@@ -114,3 +114,18 @@ bench_rm_edge() {
   docker config ls --format '{{.Name}}' | grep -E "^$edge" | xargs -r docker config rm >/dev/null 2>&1 || true
   bench_rm_cli_image "$edge-cli:latest"
 }
+
+# bench_traps: on exit, or INT/TERM/HUP, runs the script's on_stop (if it has one: stop its load or pollers) and its
+# cleanup, removes WORK and keeps the exit code
+bench_traps() {
+  trap bench_exit EXIT
+  trap 'exit 130' INT TERM HUP
+}
+bench_exit() {
+  local rc=$?
+  trap - EXIT INT TERM HUP
+  ! declare -F on_stop >/dev/null || on_stop
+  cleanup || true
+  rm -rf "$WORK"
+  exit "$rc"
+}

@@ -55,6 +55,7 @@ stop_load() {
 mine_services() { docker service ls --format '{{.Name}}' | grep -E "^($EDGE|$EDGE-xds|$TRACK-.*)\$" || true; }
 cleanup() {
   local services _ configs secrets
+  say "cleaning up edge $EDGE and track $TRACK"
   services=$(mine_services)
   # shellcheck disable=SC2086 # one name per word
   [[ -z $services ]] || docker service rm $services >/dev/null || true
@@ -75,17 +76,8 @@ cleanup() {
     fi
   done
 }
-on_exit() {
-  local rc=$?
-  trap - EXIT INT TERM HUP
-  stop_load
-  say "cleaning up edge $EDGE and track $TRACK"
-  cleanup
-  rm -rf "$WORK"
-  exit "$rc"
-}
-trap on_exit EXIT
-trap 'exit 130' INT TERM HUP
+on_stop() { stop_load; }
+bench_traps
 
 cd "$ROOT"
 bench_start "$PORT"

@@ -65,23 +65,17 @@ stop_poller() {
     POLL_PID=
   fi
 }
-cleanup() { bench_rm_edge "$EDGE" "^(${APP}t[0-9]+-|$EDGE(-xds)?\$)"; }
-on_exit() {
-  local rc=$?
-  trap - EXIT INT TERM HUP
-  stop_poller
+cleanup() {
   if [[ $KEEP == true ]]; then
     say "--keep: edge $EDGE (port $PORT) and tracks ${APP}t*-$ENVNAME left in place; remove them with:"
     say "  docker service rm \$(docker service ls -q --filter name=${APP}t) $EDGE $EDGE-xds; docker network rm $EDGE-net $EDGE-xds-net"
-  else
-    say "cleaning up $EDGE and its tracks"
-    cleanup || true
+    return
   fi
-  rm -rf "$WORK"
-  exit "$rc"
+  say "cleaning up $EDGE and its tracks"
+  bench_rm_edge "$EDGE" "^(${APP}t[0-9]+-|$EDGE(-xds)?\$)"
 }
-trap on_exit EXIT
-trap 'exit 130' INT TERM HUP
+on_stop() { stop_poller; }
+bench_traps
 
 cd "$ROOT"
 bench_start "$PORT"

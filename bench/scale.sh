@@ -13,7 +13,7 @@
 # One-node bed only (the control plane's CPU and memory are read from this host's /proc and cgroups).
 # Tracks are made with the product's own commands (deploy 1.0.0, deploy 2.0.0, shift --weight 10), BENCH_PARALLEL tracks
 # at a time: the edge's optimistic concurrency makes them retry each other's writes, as pipelines of several teams do.
-# Their releases run the test app with its health check off (bench/scale-app.yml): 200 Docker health checks a second
+# Their releases run the test app with its health check off (a compose file written here): 200 Docker health checks a second
 # would measure dockerd, not swarm-canary, on a 2-core machine.
 # Prints a table and the ratios; writes bench/results/scale-<timestamp>.json.
 set -euo pipefail

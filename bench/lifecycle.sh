@@ -119,7 +119,7 @@ cluster_stats() {
   local target sum=(0 0 0) v
   for target in ${TARGETS//,/ }; do
     v=$(curl -s -m 5 -x "http://$target:$PORT" -H @"$WORK/stats.header" \
-      "http://swarm-canary-stats:$PORT/stats/prometheus" | awk '
+      "http://swarm-canary-stats:$PORT/stats/prometheus" | awk '{ sub(/\{\}$/, "", $1) } # a counter without tags: name{} value
         $1 == "envoy_cluster_manager_cluster_modified" { m = $2 } $1 == "envoy_cluster_manager_cluster_added" { a = $2 }
         $1 == "envoy_cluster_manager_cluster_removed" { r = $2 } END { if (m != "") print m, a, r }') || true
     [[ -n $v ]] || { echo "- - -"; return; }

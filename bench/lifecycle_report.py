@@ -150,7 +150,7 @@ def main():
         deltas = {n: None if b is None or c is None else c - b for n, b, c in zip(names, before, after)}
         modified = deltas["cluster_modified"]
         print("Envoy cluster_manager over the run: " + ", ".join(
-            f"{n} {'unread' if d is None else f'+{d}'} (now {c})" for (n, d), c in zip(deltas.items(), after))
+            f"{n} unread" if d is None else f"{n} +{d} (now {c})" for (n, d), c in zip(deltas.items(), after))
               + ("" if modified is None else "  [goal: cluster_modified stays 0: " + ("met]" if modified == 0 else "MISSED]")))
     if a.load_average:
         print(f"load average at the end: {a.load_average}")

@@ -88,3 +88,44 @@ bench_rm_cli_image() {
     [[ -z ${SC_REGISTRY:-} || ${SC_BED:-1} != 3 ]] || docker rmi "$SC_REGISTRY/$1" >/dev/null 2>&1 || true
   )
 }
+
+# bench_start PORT: the bed up (bench_bed), nothing answering on PORT yet (else the figures would be another edge's),
+# and this run's copy of the jar
+bench_start() {
+  bench_bed
+  if curl -s -m 1 -o /dev/null "http://$PROBE:$1/"; then
+    die "port $1 already answers; is another edge running there? (docker service ls)"
+  fi
+  copy_jar
+}
+
+# bench_rm_edge EDGE SERVICES_ERE: removes the services whose names match SERVICES_ERE (the edge, its control plane, the
+# tracks), then, once their containers are gone, the edge's networks and configs and bench_cli_image's image
+bench_rm_edge() {
+  local edge=$1 services
+  services=$(docker service ls --format '{{.Name}}' | grep -E "$2" || true)
+  # shellcheck disable=SC2086 # one name per word
+  [[ -z $services ]] || docker service rm $services >/dev/null || true
+  for _ in $(seq 1 240); do # the networks and configs stay in use until the containers are gone
+    docker network rm "$edge-net" "$edge-xds-net" >/dev/null 2>&1 || true
+    docker network ls --format '{{.Name}}' | grep -qE "^$edge-" || break
+    sleep 0.5
+  done
+  docker config ls --format '{{.Name}}' | grep -E "^$edge" | xargs -r docker config rm >/dev/null 2>&1 || true
+  bench_rm_cli_image "$edge-cli:latest"
+}
+
+# bench_traps: on exit, or INT/TERM/HUP, runs the script's on_stop (if it has one: stop its load or pollers) and its
+# cleanup, removes WORK and keeps the exit code
+bench_traps() {
+  trap bench_exit EXIT
+  trap 'exit 130' INT TERM HUP
+}
+bench_exit() {
+  local rc=$?
+  trap - EXIT INT TERM HUP
+  ! declare -F on_stop >/dev/null || on_stop
+  cleanup || true
+  rm -rf "$WORK"
+  exit "$rc"
+}

@@ -2,13 +2,22 @@
 # Benchmark: a whole canary lifecycle, and separately a rollback, under constant load through Envoy.
 # Usage: bench/lifecycle.sh
 # Env knobs: BENCH_PORT (10202), BENCH_RATE (150 req/s), BENCH_STEADY (8 s of load after each step returns),
+#            BENCH_BASELINE (6 s: the first baseline's "step"; the last one lasts the run's median step),
 #            BENCH_DELIVERY (redeploy; xds builds a private control-plane image and uses BENCH_PORT+1 for its status).
 # Scenario: a private edge (benchedge<id>) and track (benchlife<id>-bench) with v1.0.0 (2 replicas) at 100%;
 # bench/load.py sends BENCH_RATE req/s to the track's domain for the whole run. Lifecycle: deploy v2.0.0 (canary at 0),
 # shift 5, 25, 50, 100, promote, old release removed (docker service rm of v1.0.0: prune is not here yet). Rollback:
 # deploy v3.0.0, shift 25, rollback. Per phase (the step's command, then BENCH_STEADY s of steady load) it reports the
 # requests, the failed ones (while the command ran / in the steady part after it) and the new release's observed share
-# of the 200s in the steady part against the configured weight.
+# of the 200s in the steady part against the configured weight, and the CLI's CPU seconds (user+sys) for the step.
+# Two baseline phases bracket the run: the same load with no step running (a sleep as long as a step, then the steady
+# part): a step's failures count against the product only at a rate the baseline serves without failures.
+# Every failed request is attributed: Envoy's access log line of that request (joined by the User-Agent load.py sends)
+# gives its response code and flags (UH no healthy upstream, UF upstream connection failure, UO overflow, UT upstream
+# timeout, URX retries exhausted, NR no route, ...); a request Envoy did not log failed at the client (refused, reset,
+# timeout). Envoy's cluster_manager.cluster_modified over the run is printed too: a CDS update must never re-create an
+# unchanged cluster, so it should stay 0.
+# Commands run through bin/swarm-canary (the tuned JVM and class-data-sharing archive users get).
 # Prints a table; writes bench/results/lifecycle-<timestamp>.json (+ .load.tsv, the raw per-request log).
 set -euo pipefail
 shopt -s inherit_errexit
@@ -16,6 +25,7 @@ shopt -s inherit_errexit
 PORT=${BENCH_PORT:-10202}
 RATE=${BENCH_RATE:-150}
 STEADY=${BENCH_STEADY:-8}
+BASELINE=${BENCH_BASELINE:-6}
 DELIVERY=${BENCH_DELIVERY:-redeploy}
 [[ $DELIVERY == redeploy || $DELIVERY == xds ]] || { echo "BENCH_DELIVERY must be redeploy or xds, got '$DELIVERY'" >&2; exit 2; }
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -45,6 +55,7 @@ stop_load() {
 mine_services() { docker service ls --format '{{.Name}}' | grep -E "^($EDGE|$EDGE-xds|$TRACK-.*)\$" || true; }
 cleanup() {
   local services _ configs secrets
+  say "cleaning up edge $EDGE and track $TRACK"
   services=$(mine_services)
   # shellcheck disable=SC2086 # one name per word
   [[ -z $services ]] || docker service rm $services >/dev/null || true
@@ -65,25 +76,13 @@ cleanup() {
     fi
   done
 }
-on_exit() {
-  local rc=$?
-  trap - EXIT INT TERM HUP
-  stop_load
-  say "cleaning up edge $EDGE and track $TRACK"
-  cleanup
-  rm -rf "$WORK"
-  exit "$rc"
-}
-trap on_exit EXIT
-trap 'exit 130' INT TERM HUP
+on_stop() { stop_load; }
+bench_traps
 
 cd "$ROOT"
-bench_bed
-if curl -s -m 1 -o /dev/null "http://$PROBE:$PORT/"; then
-  die "port $PORT already answers; is another edge running there? (docker service ls)"
-fi
-copy_jar
-sc() { java -jar "$WORK/swarm-canary.jar" "$@"; }
+bench_start "$PORT"
+export SWARM_CANARY_JAR=$WORK/swarm-canary.jar # its class-data-sharing archive is made next to it by the first command
+sc() { bin/swarm-canary "$@"; }
 now() { echo "$EPOCHREALTIME"; }
 deploy() { # deploy VERSION
   sc deploy --edge "$EDGE" --app "$APP" --env "$ENVNAME" --version "$1" --image "$IMAGE" --env "APP_VERSION=$1" \
@@ -92,21 +91,42 @@ deploy() { # deploy VERSION
 track() { sc "$1" --edge "$EDGE" --app "$APP" --env "$ENVNAME" "${@:2}" -q; }
 
 # phase SCENARIO NAME NEW_VERSION EXPECTED_SHARE COMMAND...: runs the step, then STEADY s of load; one line per phase
+# with the step's CPU seconds (user+sys of it and its children: the CLI's JVM)
 PHASES=$WORK/phases.tsv
+TIMEFORMAT='%U %S'
 phase() {
-  local scenario=$1 name=$2 version=$3 expected=$4 a b rc
+  local scenario=$1 name=$2 version=$3 expected=$4 a b rc cpu
   shift 4
   kill -0 "$LOAD_PID" 2>/dev/null || { cat "$WORK/load.err" >&2; die "load generator died"; }
   a=$(now)
   set +e
-  "$@" >"$WORK/step.out" 2>&1
+  cpu=$({ time "$@" >"$WORK/step.out" 2>&1; } 2>&1)
   rc=$?
   set -e
   b=$(now)
   ((rc == 0)) || { cat "$WORK/step.out" >&2; die "$scenario/$name failed (exit $rc)"; }
-  say "$scenario: $name took $(awk -v a="$a" -v b="$b" 'BEGIN { printf "%.1f", b - a }')s"
+  cpu=$(awk '{ printf "%.2f", $1 + $2 }' <<<"$cpu")
+  say "$scenario: $name took $(awk -v a="$a" -v b="$b" 'BEGIN { printf "%.1f", b - a }')s, ${cpu} CPU s"
   sleep "$STEADY"
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$scenario" "$name" "$version" "$expected" "$a" "$b" "$(now)" >>"$PHASES"
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$scenario" "$name" "$version" "$expected" "$a" "$b" "$(now)" "$cpu" >>"$PHASES"
+}
+# stats_token: the header with a stats token for the edge's stats host, in a file (never on a command line)
+stats_token() {
+  sc canary-token --stats --edge "$EDGE" --probe-host "$PROBE" --ttl 2h --header-out "$WORK/stats.header" -q >/dev/null
+}
+# cluster_stats: "<cluster_modified> <cluster_added> <cluster_removed>" summed over every node's Envoy ("- - -" if unread)
+cluster_stats() {
+  local target sum=(0 0 0) v
+  for target in ${TARGETS//,/ }; do
+    v=$(curl -s -m 5 -x "http://$target:$PORT" -H @"$WORK/stats.header" \
+      "http://swarm-canary-stats:$PORT/stats/prometheus" | awk '{ sub(/\{\}$/, "", $1) } # a counter without tags: name{} value
+        $1 == "envoy_cluster_manager_cluster_modified" { m = $2 } $1 == "envoy_cluster_manager_cluster_added" { a = $2 }
+        $1 == "envoy_cluster_manager_cluster_removed" { r = $2 } END { if (m != "") print m, a, r }') || true
+    [[ -n $v ]] || { echo "- - -"; return; }
+    read -r -a v <<<"$v"
+    sum=($((sum[0] + v[0])) $((sum[1] + v[1])) $((sum[2] + v[2])))
+  done
+  echo "${sum[*]}"
 }
 
 say "run $RUN_ID: edge $EDGE on port $PORT (delivery $DELIVERY), track $TRACK, $RATE req/s, ${STEADY}s steady after each step"
@@ -131,7 +151,10 @@ python3 bench/load.py --target "$TARGETS" --port "$PORT" --host-header "$DOMAIN"
   2>"$WORK/load.err" &
 LOAD_PID=$!
 sleep 3
+stats_token || die "canary-token --stats failed"
+read -r -a STATS_BEFORE < <(cluster_stats)
 
+phase baseline "baseline" 1.0.0 100 sleep "$BASELINE"
 phase lifecycle "deploy 2.0.0" 2.0.0 0 deploy 2.0.0
 for w in 5 25 50 100; do
   phase lifecycle "shift $w" 2.0.0 "$w" track shift --weight "$w"
@@ -141,12 +164,21 @@ phase lifecycle "remove 1.0.0" 2.0.0 100 docker service rm "$TRACK-1_0_0"
 phase rollback "deploy 3.0.0" 3.0.0 0 deploy 3.0.0
 phase rollback "shift 25" 3.0.0 25 track shift --weight 25
 phase rollback "rollback" 3.0.0 0 track rollback
+# as long as the run's median step, the same load again with nothing running (2.0.0 is the stable release now)
+median=$(awk -F'\t' '$1 != "baseline" { print $6 - $5 }' "$PHASES" | sort -g | awk '{ v[NR] = $1 }
+  END { printf "%.1f", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }')
+phase baseline "baseline (end)" 2.0.0 100 sleep "$median"
+read -r -a STATS_AFTER < <(cluster_stats)
 stop_load
+# Envoy's access log (stdout of every Envoy task of the edge): the lines of this run's requests
+docker service logs --raw "$EDGE" 2>/dev/null | grep -F 'swarm-canary-bench-load/' >"$WORK/access.log" || true
+say "Envoy access log: $(wc -l <"$WORK/access.log") lines of this run's requests"
 
 mkdir -p bench/results
 stamp=$(date -u +%Y%m%dT%H%M%SZ)
 out=bench/results/lifecycle-$DELIVERY-$stamp.json
 python3 bench/lifecycle_report.py "$PHASES" "$LOAD_LOG" "$out" --rate "$RATE" --run "$RUN_ID" --delivery "$DELIVERY" \
-  --commit "$(git rev-parse --short HEAD)"
+  --commit "$(git rev-parse --short HEAD)" --access-log "$WORK/access.log" \
+  --cluster-stats "${STATS_BEFORE[*]}" "${STATS_AFTER[*]}" --load-average "$(cut -d' ' -f1-3 /proc/loadavg)"
 cp "$LOAD_LOG" "${out%.json}.load.tsv"
 say "results: $out (raw per-request log: ${out%.json}.load.tsv)"

@@ -14,7 +14,8 @@ flight). Stdlib only; refuses targets outside loopback and the three-node bed's 
 --target takes a comma-separated list: request i goes to target i mod n (every node's Envoy on the bed).
 
 Log (tab-separated, one line per request, '#' header):
-  sched     scheduled send time (epoch seconds)
+  sched     scheduled send time (epoch seconds); also sent as the User-Agent swarm-canary-bench-load/<sched>, which
+            Envoy's access log records, so each request's line there can be found
   start     actual send time (epoch seconds)
   status    HTTP status code, or the exception type (ConnectionRefusedError, RemoteDisconnected, timeout...)
   version   the "version=<v>" from the body, "-" if none
@@ -68,8 +69,9 @@ def one_request(a, sched, target):
     status, version = None, "-"
     conn = http.client.HTTPConnection(target, a.port, timeout=a.timeout)
     try:
+        # the scheduled time in the User-Agent joins this line with Envoy's access log line of the same request
         conn.request("GET", a.path, headers={"Host": a.host_header, "Connection": "close",
-                                             "User-Agent": "swarm-canary-bench-load"})
+                                             "User-Agent": f"swarm-canary-bench-load/{sched:.6f}"})
         resp = conn.getresponse()
         body = resp.read()
         status = str(resp.status)

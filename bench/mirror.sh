@@ -31,32 +31,13 @@ WORK=$(mktemp -d)
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 cleanup() {
-  local services
-  services=$(docker service ls --format '{{.Name}}' | grep -E "^($APP-|$EDGE)" || true)
-  # shellcheck disable=SC2086 # one name per word
-  [[ -z $services ]] || docker service rm $services >/dev/null || true
-  for _ in $(seq 1 120); do
-    docker network rm "$EDGE-net" "$EDGE-xds-net" >/dev/null 2>&1 || true
-    docker network ls --format '{{.Name}}' | grep -qE "^$EDGE-" || break
-    sleep 0.5
-  done
-  docker config ls --format '{{.Name}}' | grep -E "^$EDGE" | xargs -r docker config rm >/dev/null 2>&1 || true
-  bench_rm_cli_image "$EDGE-cli:latest"
-}
-on_exit() {
-  local rc=$?
-  trap - EXIT INT TERM HUP
   say "cleaning up $EDGE and $APP"
-  cleanup || true
-  rm -rf "$WORK"
-  exit "$rc"
+  bench_rm_edge "$EDGE" "^($APP-|$EDGE)"
 }
-trap on_exit EXIT
-trap 'exit 130' INT TERM HUP
+bench_traps
 
 cd "$ROOT"
-bench_bed
-copy_jar
+bench_start "$PORT"
 sc() { java -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -jar "$WORK/swarm-canary.jar" "$@"; }
 track() { sc "$@" --edge "$EDGE" --probe-host "$PROBE" --app "$APP" --env "$ENVNAME"; }
 say "swarm-canary $(sc --version), run id $RUN_ID: edge $EDGE (xds) on port $PORT, $ROUNDS rounds of off+on," \

@@ -142,10 +142,12 @@ final class XdsDelivery implements Delivery {
 
     /**
      * The control plane's JVM: a fixed small heap (it holds one edge's rendered config and a snapshot per poll) and
-     * bounded off-heap areas, so its memory does not grow with the manager's; XdsEdgeIT prints its RSS.
+     * bounded off-heap areas, so its memory does not grow with the manager's; XdsEdgeIT prints its RSS. C1 only: at 100
+     * tracks the C2 compiler's code and threads cost 47 MB of RSS and 42% more CPU for a loop that mostly waits
+     * (bench/scale.sh, bench/README).
      */
     static final String JVM_OPTIONS = "-Xmx96m -Xss512k -XX:MaxMetaspaceSize=96m -XX:ReservedCodeCacheSize=48m"
-            + " -XX:MaxDirectMemorySize=64m";
+            + " -XX:MaxDirectMemorySize=64m -XX:TieredStopAtLevel=1";
     /** Above what those bounds add up to: reached only by a leak, which Swarm then restarts instead of the manager paying. */
     static final long MEMORY_LIMIT = 384L << 20;
 

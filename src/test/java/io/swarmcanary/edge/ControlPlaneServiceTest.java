@@ -36,7 +36,7 @@ class ControlPlaneServiceTest {
     void itsMemoryIsBoundedNotSizedByTheManagers() {
         ServiceDefinition d = XdsDelivery.controlPlaneDefinition(settings);
         assertThat(d.env()).containsExactly("JAVA_TOOL_OPTIONS=-Xmx96m -Xss512k -XX:MaxMetaspaceSize=96m"
-                + " -XX:ReservedCodeCacheSize=48m -XX:MaxDirectMemorySize=64m");
+                + " -XX:ReservedCodeCacheSize=48m -XX:MaxDirectMemorySize=64m -XX:TieredStopAtLevel=1");
         assertThat(d.options().limits().memoryBytes()).isEqualTo(384L << 20);
         // the JVM's bounds (heap, metaspace, code cache, direct memory) add up to well under the limit
         long bounded = 0;

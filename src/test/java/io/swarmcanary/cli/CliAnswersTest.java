@@ -207,6 +207,13 @@ class CliAnswersTest {
                 StandardCharsets.UTF_8);
         assertThat(config).contains("shop-v=").contains("Max-Age=1800").doesNotContain("shop-v=1.0.10").doesNotContain("shop-v=1_0");
         assertThat(cli(on("shift", "--weight", "50")).json().get("sticky").get("cookie").asText()).isEqualTo("shop-v");
+        Answer status = cli(on("status"));
+        assertThat(status.json().at("/tracks/0/sticky").toString()).isEqualTo("{\"cookie\":\"shop-v\",\"ttlSeconds\":1800}");
+        CommandLine text = new FakeCluster(swarm, edges).commandLine(SECRETS);
+        StringWriter out = new StringWriter();
+        text.setOut(new PrintWriter(out));
+        assertThat(text.execute(on("status"))).isZero();
+        assertThat(out.toString()).contains("  sticky: clients keep the release the weights chose (cookie shop-v, 1800s)");
         Answer off = cli(on("shift", "--no-sticky"));
         assertThat(off.json().has("sticky")).isFalse();
         assertThat(off.json().get("weights")).isEqualTo(CliJsonFixtures.parse("{\"1.0.9\":50,\"1.0.10\":50}"));

@@ -1,5 +1,7 @@
 package io.swarmcanary.envoy;
 
+import static io.swarmcanary.envoy.CanaryTrafficRenderTest.names;
+import static io.swarmcanary.envoy.CanaryTrafficRenderTest.track;
 import static io.swarmcanary.envoy.Fixtures.at;
 import static io.swarmcanary.envoy.Fixtures.edge;
 import static io.swarmcanary.envoy.Fixtures.render;
@@ -11,7 +13,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.google.re2j.Pattern;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -21,7 +22,6 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 /** shift --sticky as Envoy config: the cookie each weighted cluster sets, the routes that read it, and what is refused. */
 class StickySessionsRenderTest {
-    private static final String HOSTS = Fixtures.ROUTE_CONFIG + "/virtual_hosts";
     private static final String CANARY = "files-webdev-1_0_11";
     private static final String STABLE = "files-webdev-1_0_10";
 
@@ -29,7 +29,7 @@ class StickySessionsRenderTest {
     void stickyRoutesComeAfterTheForcedAndTheMatchRoutesAndBeforeTheWeightedOneTheCanarysFirst() {
         TrackRoutes track = withSticky("files", "webdev", "files.example.com");
         String yaml = render(edge(track, stableOnly("docs", "prod", "docs.example.com")));
-        JsonNode routes = host(yaml, "files-webdev").path("routes");
+        JsonNode routes = track(yaml, "files-webdev").path("routes");
         assertThat(names(routes)).containsExactly("files-webdev-force-canary", "files-webdev-match",
                 "files-webdev-sticky-" + CANARY, "files-webdev-sticky-" + STABLE, "files-webdev");
         StickySessions sticky = track.canaryTraffic().sticky();
@@ -48,14 +48,14 @@ class StickySessionsRenderTest {
             String other = sticky.values().get(i == 2 ? STABLE : CANARY);
             assertThat(Pattern.matches(regex, sticky.cookie() + "=" + other)).isFalse();
         }
-        assertThat(names(host(yaml, "docs-prod").path("routes"))).containsExactly("docs-prod");
+        assertThat(names(track(yaml, "docs-prod").path("routes"))).containsExactly("docs-prod");
     }
 
     @Test
     void eachWeightedClusterAppendsItsOwnCookieSoTheApplicationsSetCookieStays() {
         TrackRoutes track = withSticky("files", "webdev", "files.example.com");
         StickySessions sticky = track.canaryTraffic().sticky();
-        JsonNode weighted = host(render(edge(track)), "files-webdev").path("routes").get(4);
+        JsonNode weighted = track(render(edge(track)), "files-webdev").path("routes").get(4);
         assertThat(weighted.path("name").asText()).isEqualTo("files-webdev");
         for (JsonNode cluster : weighted.at("/route/weighted_clusters/clusters")) {
             JsonNode add = cluster.at("/response_headers_to_add/0");
@@ -65,7 +65,7 @@ class StickySessionsRenderTest {
                     + sticky.values().get(cluster.path("name").asText()) + "; Path=/; Max-Age=3600; HttpOnly; SameSite=Lax");
         }
         // the sticky routes set no cookie: a client keeps the one it has until it expires
-        assertThat(host(render(edge(track)), "files-webdev").path("routes").get(2).has("response_headers_to_add")).isFalse();
+        assertThat(track(render(edge(track)), "files-webdev").path("routes").get(2).has("response_headers_to_add")).isFalse();
     }
 
     @Test
@@ -78,7 +78,7 @@ class StickySessionsRenderTest {
         StickySessions stableOnly = new StickySessions("sc", 3600, Map.of(STABLE, "0123456789abcdef0123"));
         String yaml = render(edge(new TrackRoutes("files", "webdev", plain.domains(), plain.releases(), plain.canaryService(),
                 new CanaryTraffic(plain.canaryService(), List.of(), 0, stableOnly))));
-        assertThat(names(host(yaml, "files-webdev").path("routes"))).containsExactly("files-webdev-force-canary",
+        assertThat(names(track(yaml, "files-webdev").path("routes"))).containsExactly("files-webdev-force-canary",
                 "files-webdev-sticky-" + STABLE, "files-webdev");
     }
 
@@ -154,20 +154,5 @@ class StickySessionsRenderTest {
             }
         }
         throw new AssertionError("no weighted route");
-    }
-
-    private static JsonNode host(String yaml, String name) {
-        for (JsonNode host : at(yaml, HOSTS)) {
-            if (host.path("name").asText().equals(name)) {
-                return host;
-            }
-        }
-        throw new AssertionError("no virtual host " + name);
-    }
-
-    private static List<String> names(JsonNode routes) {
-        List<String> names = new ArrayList<>();
-        routes.forEach(r -> names.add(r.path("name").asText()));
-        return names;
     }
 }

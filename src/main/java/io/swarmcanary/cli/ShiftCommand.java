@@ -56,7 +56,8 @@ public final class ShiftCommand implements Callable<Integer>, SwarmCanary.JsonEr
     @Option(names = "--cookie", paramLabel = "NAME", description = "The sticky cookie's name (with --sticky; default "
             + StickySessions.DEFAULT_COOKIE + ").") String cookie;
     @Option(names = "--ttl", paramLabel = "DURATION", converter = Durations.class, description = "How long a client keeps its"
-            + " version without coming back, 1m-7d (with --sticky; default 1h).") Duration ttl;
+            + " version: the cookie's Max-Age from the answer that set it, 1m-7d (with --sticky; default 1h); then the"
+            + " weights choose again.") Duration ttl;
 
     /** What to make of the track's stickiness, checked before the cluster is read; null keeps it. */
     private TrafficShift.StickyChange stickyChange() {

@@ -51,7 +51,7 @@ public record StickySessions(String cookie, long ttlSeconds, Map<String, String>
         }
         if (ttlSeconds < MIN_TTL.toSeconds() || ttlSeconds > MAX_TTL.toSeconds()) {
             throw new InvalidRoutesException("--ttl " + ttlSeconds + "s is outside " + MIN_TTL.toMinutes() + "m-"
-                    + MAX_TTL.toDays() + "d: a client stays on its version at most that long without a new request");
+                    + MAX_TTL.toDays() + "d (the cookie's Max-Age: how long a client keeps its version)");
         }
     }
 

@@ -3,12 +3,13 @@ import com.cloudbees.groovy.cps.NonCPS
 /*
  * Moves a track's traffic between its releases by weight (swarm-canary shift), sends an A/B audience to its canary
  * (swarm-canary route) or mirrors a share of its traffic there (swarm-canary mirror), and returns the CLI's JSON result.
+ * A shift can also keep each client on the release the weights chose for it (sticky, swarm-canary shift --sticky).
  * Parameters are checked here first, so a typo fails the build before anything touches the edge.
  */
 
 @groovy.transform.Field
 static final Set<String> PARAMETERS = ['app', 'env', 'weight', 'weights', 'match', 'clearMatch', 'mirrorPercent', 'edge',
-        'dockerHost', 'dockerCredentialsId', 'events'] as Set
+        'dockerHost', 'dockerCredentialsId', 'events', 'sticky', 'stickyCookie', 'stickyTtl'] as Set
 
 /** Exactly one of these says what the step does. */
 @groovy.transform.Field
@@ -77,6 +78,7 @@ static List<String> shiftArgs(Map config) {
     } else {
         args += ['--weights', weightsArg(config.weights)]
     }
+    args += stickyArgs(config, given[0] in ['weight', 'weights'])
     if (config.edge != null) {
         if (!(config.edge instanceof CharSequence) || !config.edge.toString().trim()) {
             throw new Exception("'edge' is the name of the Envoy service, e.g. 'envoy'; was '${config.edge}'")
@@ -88,6 +90,44 @@ static List<String> shiftArgs(Map config) {
             throw new Exception("'events' is a file in the workspace the change is recorded in, e.g. 'swarm-canary-events.jsonl'; was '${config.events}'")
         }
         args += ['--events', config.events.toString()]
+    }
+    return args
+}
+
+/** --sticky [--cookie NAME] [--ttl DURATION] or --no-sticky, with a shift only; the CLI checks the name and the ttl. */
+@NonCPS
+static List<String> stickyArgs(Map config, boolean shifting) {
+    if (config.sticky == null) {
+        if (config.stickyCookie != null || config.stickyTtl != null) {
+            throw new Exception("'stickyCookie' and 'stickyTtl' go with 'sticky: true'")
+        }
+        return []
+    }
+    if (!(config.sticky instanceof Boolean)) {
+        throw new Exception("'sticky' is true (clients keep the release the weights chose for them) or false; was '${config.sticky}'")
+    }
+    if (!shifting) {
+        throw new Exception("'sticky' goes with 'weight' or 'weights' (a shift)")
+    }
+    if (!config.sticky) {
+        if (config.stickyCookie != null || config.stickyTtl != null) {
+            throw new Exception("'stickyCookie' and 'stickyTtl' go with 'sticky: true'")
+        }
+        return ['--no-sticky']
+    }
+    List<String> args = ['--sticky']
+    if (config.stickyCookie != null) {
+        if (!(config.stickyCookie instanceof CharSequence) || !config.stickyCookie.toString().trim()) {
+            throw new Exception("'stickyCookie' is the cookie's name, e.g. 'shop-v'; was '${config.stickyCookie}'")
+        }
+        args += ['--cookie', config.stickyCookie.toString()]
+    }
+    if (config.stickyTtl != null) {
+        String ttl = config.stickyTtl.toString().trim()
+        if (!(config.stickyTtl instanceof CharSequence || config.stickyTtl instanceof Integer) || !(ttl ==~ /(\d+[smhd]?)+/)) {
+            throw new Exception("'stickyTtl' is how long a client keeps its version, e.g. '1h', '30m' or seconds; was '${config.stickyTtl}'")
+        }
+        args += ['--ttl', ttl]
     }
     return args
 }

@@ -12,7 +12,8 @@ import com.cloudbees.groovy.cps.NonCPS
 static final Set<String> PARAMETERS = ['app', 'env', 'version', 'image', 'secrets', 'weights', 'approval', 'submitter',
         'approvalTimeout', 'replicas', 'port', 'domains', 'networks', 'envVars', 'healthCmd', 'healthStartPeriod',
         'constraints', 'deployTimeout', 'edge', 'dockerHost', 'dockerCredentialsId', 'replaceCanary', 'imageCheck', 'compose', 'composeStash', 'service', 'stack', 'nodeLabel',
-        'analysis', 'milestone', 'agentTimeout', 'registry', 'registryCredentialsId', 'verify', 'strategy', 'match', 'mirrorPercent'] as Set
+        'analysis', 'milestone', 'agentTimeout', 'registry', 'registryCredentialsId', 'verify', 'strategy', 'match', 'mirrorPercent',
+        'sticky', 'stickyCookie', 'stickyTtl'] as Set
 
 /**
  * canary: by weight only; ab: an audience (match) reaches the canary first; mirror: a share of the traffic is copied to it;
@@ -191,7 +192,7 @@ private Map lifecycle(Map plan) {
                     mirroring = false
                 }
                 doing = "shifting to ${weight}%"
-                changeTraffic(plan, [weight: weight])
+                changeTraffic(plan, [weight: weight] + plan.sticky)
                 if (plan.analysisArgs) {
                     doing = "analysing the canary at ${weight}%"
                     Map verdict = analyse(plan, weight)
@@ -596,6 +597,10 @@ static Map planOf(Map config) {
         throw new Exception("'mirrorPercent' goes with strategy: 'mirror' or 'bluegreen'")
     }
     List<String> match = strategy == 'ab' ? matchesOf(config.match) : null
+    if (strategy == 'bluegreen' && config.sticky == true) {
+        throw new Exception("'sticky' keeps clients on the release the weights chose for them; blue/green moves all traffic " +
+                "in one shift, so there is nothing to keep: leave 'sticky' out")
+    }
     Integer mirrorPercent = config.mirrorPercent == null ? null : inRange('mirrorPercent', config.mirrorPercent, 1, 100)
     if (strategy == 'bluegreen') {
         if (config.containsKey('weights') && weights != [100]) {
@@ -611,7 +616,7 @@ static Map planOf(Map config) {
     return [app: app, env: env, version: version, track: "${app}-${env}".toString(),
             deployArgs: args, secrets: secretsOf(config.secrets), weights: weights,
             approval: approval, submitter: submitter, approvalTimeout: approvalTimeout,
-            strategy: strategy, match: match, mirrorPercent: mirrorPercent,
+            strategy: strategy, match: match, mirrorPercent: mirrorPercent, sticky: stickyOf(config),
             approvalTimeoutText: "${time} ${time == 1 ? unit[0..-2] : unit}".toString(),
             nodeLabel: text(config, 'nodeLabel'), milestone: flag(config, 'milestone', true),
             agentTimeout: config.agentTimeout == null ? 60 : inRange('agentTimeout', config.agentTimeout, 1, 1440), lockResource: "swarm-canary/${app}-${env}".toString(),
@@ -768,6 +773,34 @@ private static List<String> matchesOf(def match) {
                 "(all must hold), e.g. ['header:x-beta=1']; was ${match}")
     }
     return matches.collect { it.toString() }
+}
+
+/** sticky: true (with stickyCookie, stickyTtl) goes with every shift; the CLI checks the name's length and the ttl's bounds. */
+@NonCPS
+private static Map stickyOf(Map config) {
+    if (config.sticky != null && !(config.sticky instanceof Boolean)) {
+        throw new Exception("'sticky' is true (each client keeps the release the weights chose for it) or false; was '${config.sticky}'")
+    }
+    if (config.sticky != true) {
+        if (config.stickyCookie != null || config.stickyTtl != null) {
+            throw new Exception("'stickyCookie' and 'stickyTtl' go with 'sticky: true'")
+        }
+        return [:]
+    }
+    Map sticky = [sticky: true]
+    if (config.stickyCookie != null) {
+        if (!(config.stickyCookie instanceof CharSequence) || !(config.stickyCookie.toString() ==~ /[A-Za-z0-9._-]+/)) {
+            throw new Exception("'stickyCookie' is the cookie's name: letters, digits, '.', '_' or '-'; was '${config.stickyCookie}'")
+        }
+        sticky.stickyCookie = config.stickyCookie.toString()
+    }
+    if (config.stickyTtl != null) {
+        if (!(config.stickyTtl.toString().trim() ==~ /(\d+[smhd]?)+/)) {
+            throw new Exception("'stickyTtl' is how long a client keeps its version, e.g. '1h' or '30m'; was '${config.stickyTtl}'")
+        }
+        sticky.stickyTtl = config.stickyTtl.toString().trim()
+    }
+    return sticky
 }
 
 @NonCPS

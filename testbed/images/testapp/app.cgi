@@ -5,6 +5,7 @@
 #   APP_VERSION  body of every response contains "version=$APP_VERSION host=<hostname>"
 #   READY_DELAY  seconds after container start during which /health answers 503 (then 200)
 #   ERROR_RATE   percent (0-100) of requests to any path but /health answered with 500
+#   APP_SET_COOKIE  when set, every response carries "Set-Cookie: $APP_SET_COOKIE" (the app's own cookie)
 # Paths:
 #   /health          200 "status=ok ..." or 503 "status=starting ..." (never injected errors)
 #   /secret/<name>   200 + sha256 hex of /run/secrets/<name> (never the content), 404 if missing
@@ -16,8 +17,10 @@ ver=${APP_VERSION:-unknown}
 host=$(hostname)
 
 respond() { # respond STATUS BODY
-  printf 'Status: %s\r\nContent-Type: text/plain\r\nContent-Length: %d\r\nConnection: close\r\nX-App-Version: %s\r\n\r\n%s\n' \
-    "$1" $((${#2} + 1)) "$ver" "$2"
+  printf 'Status: %s\r\nContent-Type: text/plain\r\nContent-Length: %d\r\nConnection: close\r\nX-App-Version: %s\r\n' \
+    "$1" $((${#2} + 1)) "$ver"
+  [ -z "${APP_SET_COOKIE:-}" ] || printf 'Set-Cookie: %s\r\n' "$APP_SET_COOKIE"
+  printf '\r\n%s\n' "$2"
   exit 0
 }
 num() { case $1 in '' | *[!0-9]*) echo 0 ;; *) echo "$1" ;; esac; }

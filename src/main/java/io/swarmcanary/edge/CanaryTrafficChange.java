@@ -35,7 +35,7 @@ public final class CanaryTrafficChange {
         return current.withCanaryTraffic(current.match(), percent);
     }
 
-    private static void requireCanary(Track track, RouteTable.TrackEntry current, List<ServiceInfo> releases, String what) {
+    static void requireCanary(Track track, RouteTable.TrackEntry current, List<ServiceInfo> releases, String what) {
         Lifecycle.Phase phase = Lifecycle.phase(current, Lifecycle.live(current, releases));
         if (phase.canary() == null) {
             throw new UserInputException("track " + track.name() + " has no canary (phase: " + phase.describe()

@@ -7,6 +7,7 @@ import io.swarmcanary.envoy.EnvoyConfigRenderer;
 import io.swarmcanary.envoy.EnvoyConfigValidator;
 import io.swarmcanary.envoy.ReleaseRoute;
 import io.swarmcanary.envoy.RouteMatch;
+import io.swarmcanary.envoy.StickySessions;
 import io.swarmcanary.envoy.TrackRoutes;
 import io.swarmcanary.envoy.ValidationResult;
 import io.swarmcanary.envoy.XdsConfig;
@@ -45,6 +46,10 @@ final class EdgePlanner {
         List<String> warnings = new ArrayList<>();
         List<TrackRoutes> tracks = new ArrayList<>();
         Map<String, Map<String, String>> claimed = new HashMap<>(); // track -> domain -> since when it has it
+        // read once, and only when a track is sticky
+        java.util.concurrent.atomic.AtomicReference<Optional<byte[]>> namingKey = new java.util.concurrent.atomic.AtomicReference<>();
+        java.util.function.Supplier<Optional<byte[]>> key = () -> namingKey.updateAndGet(
+                k -> k != null ? k : io.swarmcanary.release.NamingKey.read(swarm));
         releasesByTrack.forEach((track, all) -> {
             RouteTable.TrackEntry entry = routes.tracks().get(track);
             // a release being removed by a rollback gets no traffic, not even as a fallback
@@ -74,7 +79,7 @@ final class EdgePlanner {
                     .toList();
             ServiceInfo first = releases.get(0);
             TrackRoutes routesOfTrack = new TrackRoutes(first.labels().get(Labels.APP), first.labels().get(Labels.ENV),
-                    List.copyOf(domains), rr, canary, canaryTraffic(track, entry, releases, warnings));
+                    List.copyOf(domains), rr, canary, canaryTraffic(track, entry, releases, weights, key, warnings));
             tracks.add(routesOfTrack);
             Map<String, String> since = new HashMap<>();
             releases.forEach(r -> Labels.domains(r.labels()).forEach(d -> since.merge(d, r.createdAt(),
@@ -125,16 +130,58 @@ final class EdgePlanner {
      * with a warning, and every other team's writes go on.
      */
     static CanaryTraffic canaryTraffic(String track, RouteTable.TrackEntry entry, List<ServiceInfo> live, List<String> warnings) {
-        if (entry == null || entry.canary() == null || (entry.match().isEmpty() && entry.mirror() == null)
+        return canaryTraffic(track, entry, live, Map.of(), Optional::empty, warnings);
+    }
+
+    /**
+     * @param weights   the track's weights in force (sticky cookies go only to releases with weight)
+     * @param namingKey the cluster's naming key, which the sticky cookie values are made with
+     */
+    static CanaryTraffic canaryTraffic(String track, RouteTable.TrackEntry entry, List<ServiceInfo> live,
+                                       Map<String, Integer> weights, java.util.function.Supplier<Optional<byte[]>> namingKey,
+                                       List<String> warnings) {
+        if (entry == null || entry.canary() == null || (entry.match().isEmpty() && entry.mirror() == null && entry.sticky() == null)
                 || live.stream().noneMatch(r -> r.name().equals(entry.canary()))) {
             return null;
         }
+        List<RouteMatch> matches;
         try {
-            return new CanaryTraffic(entry.canary(), entry.match().stream().map(RouteMatch::parse).toList(),
-                    entry.mirror() == null ? 0 : entry.mirror());
+            matches = entry.match().stream().map(RouteMatch::parse).toList();
         } catch (io.swarmcanary.envoy.InvalidRoutesException bad) {
             warnings.add("track " + track + ": its A/B match no longer reads (" + bad.getMessage() + "); it routes by weight"
                     + " only until 'swarm-canary route --app A --env E --clear' or a new --match");
+            return null;
+        }
+        return new CanaryTraffic(entry.canary(), matches, entry.mirror() == null ? 0 : entry.mirror(),
+                sticky(track, entry.sticky(), live, weights, namingKey, warnings));
+    }
+
+    /**
+     * A track's sticky sessions: a cookie value for each release with weight, while two or more have weight (with one
+     * there is nothing to keep a client on). Null, with a warning, when the stored setting no longer reads or the naming
+     * key is gone: the track then routes by weight alone.
+     */
+    static StickySessions sticky(String track, RouteTable.Sticky stored, List<ServiceInfo> live, Map<String, Integer> weights,
+                                 java.util.function.Supplier<Optional<byte[]>> namingKey, List<String> warnings) {
+        if (stored == null) {
+            return null;
+        }
+        List<ServiceInfo> weighted = live.stream().filter(r -> weights.getOrDefault(r.name(), 0) > 0).toList();
+        Map<String, String> values = new TreeMap<>();
+        if (weighted.size() > 1) {
+            Optional<byte[]> key = namingKey.get();
+            if (key.isEmpty()) {
+                warnings.add("track " + track + ": sticky sessions need the cluster's naming key, which does not exist yet"
+                        + " ('swarm-canary shift --sticky' creates it); it routes by weight only");
+                return null;
+            }
+            weighted.forEach(r -> values.put(r.name(), StickySessions.value(key.get(), track, r.name(), r.id())));
+        }
+        try {
+            return new StickySessions(stored.cookie(), stored.ttlSeconds(), values);
+        } catch (io.swarmcanary.envoy.InvalidRoutesException bad) {
+            warnings.add("track " + track + ": its sticky setting no longer reads (" + bad.getMessage() + "); it routes by"
+                    + " weight only until 'swarm-canary shift --app A --env E --no-sticky' or a new --sticky");
             return null;
         }
     }

@@ -54,10 +54,11 @@ public record RouteTable(Map<String, TrackEntry> tracks, Map<String, ObjectNode>
      * @param retiring releases a rollback took out of the route table and removes (a re-run finishes the removal)
      * @param match    {@code route --match} specs: requests meeting all of them go to the canary (only while there is one)
      * @param mirror   {@code mirror --percent}: the share of the weighted traffic copied to the canary, null for none
+     * @param sticky   {@code shift --sticky}: clients keep the release the weights chose for them, null for none
      */
     @JsonInclude(JsonInclude.Include.NON_EMPTY)
     public record TrackEntry(Map<String, Integer> weights, String canary, String stable, String previous, List<String> retiring,
-                             List<String> match, Integer mirror) {
+                             List<String> match, Integer mirror, Sticky sticky) {
         public TrackEntry {
             // NON_EMPTY leaves empty weights out of the JSON (a failed first deploy frees its claim): read them back as none
             weights = weights == null ? Map.of() : Map.copyOf(new TreeMap<>(weights));
@@ -68,7 +69,12 @@ public record RouteTable(Map<String, TrackEntry> tracks, Map<String, ObjectNode>
 
         /** An entry without A/B matches or mirroring: what a promote, a rollback or a new canary leaves. */
         public TrackEntry(Map<String, Integer> weights, String canary, String stable, String previous, List<String> retiring) {
-            this(weights, canary, stable, previous, retiring, List.of(), null);
+            this(weights, canary, stable, previous, retiring, List.of(), null, null);
+        }
+
+        public TrackEntry(Map<String, Integer> weights, String canary, String stable, String previous, List<String> retiring,
+                          List<String> match, Integer mirror) {
+            this(weights, canary, stable, previous, retiring, match, mirror, null);
         }
 
         public TrackEntry(Map<String, Integer> weights, String canary) {
@@ -77,19 +83,27 @@ public record RouteTable(Map<String, TrackEntry> tracks, Map<String, ObjectNode>
 
         /** The same entry with these matches ({@code route --match} specs) and mirror percentage (null or 0: none). */
         public TrackEntry withCanaryTraffic(List<String> match, Integer mirror) {
-            return new TrackEntry(weights, canary, stable, previous, retiring, match, mirror);
+            return new TrackEntry(weights, canary, stable, previous, retiring, match, mirror, sticky);
         }
 
-        /** The same entry sending the canary what this one sends it besides its weight (matches, mirroring). */
+        /** The same entry with these sticky sessions (null: none). */
+        public TrackEntry withSticky(Sticky sticky) {
+            return new TrackEntry(weights, canary, stable, previous, retiring, match, mirror, sticky);
+        }
+
+        /** The same entry sending the canary what this one sends it besides its weight (matches, mirroring, stickiness). */
         public TrackEntry keepingCanaryTrafficOf(TrackEntry other) {
             return other == null || canary == null || !canary.equals(other.canary()) ? this
-                    : withCanaryTraffic(other.match(), other.mirror());
+                    : withCanaryTraffic(other.match(), other.mirror()).withSticky(other.sticky());
         }
 
         public int weightOf(String service) {
             return weights.getOrDefault(service, 0);
         }
     }
+
+    /** {@code shift --sticky}: the cookie's name and Max-Age in seconds. */
+    public record Sticky(String cookie, long ttlSeconds) {}
 
     public static RouteTable empty() {
         return new RouteTable(Map.of());

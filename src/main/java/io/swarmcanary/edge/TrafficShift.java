@@ -49,6 +49,32 @@ public final class TrafficShift {
      */
     public static RouteTable.TrackEntry entry(Track track, List<ServiceInfo> releases, RouteTable.TrackEntry current,
                                               Integer canaryWeight, Map<String, Integer> versionWeights) {
+        return entry(track, releases, current, canaryWeight, versionWeights, null);
+    }
+
+    /**
+     * {@code shift --sticky} / {@code --no-sticky}: {@code to} the sticky sessions to have, null to have none. Turning
+     * them on needs a deployed canary (a promote, a rollback and a new canary end them).
+     */
+    public record StickyChange(RouteTable.Sticky to) {
+        public static final StickyChange OFF = new StickyChange(null);
+    }
+
+    /** @param sticky what to make of the track's sticky sessions, null to keep them as they are */
+    public static RouteTable.TrackEntry entry(Track track, List<ServiceInfo> releases, RouteTable.TrackEntry current,
+                                              Integer canaryWeight, Map<String, Integer> versionWeights, StickyChange sticky) {
+        if (sticky != null && sticky.to() != null) {
+            CanaryTrafficChange.requireCanary(track, current, releases, "keep clients on with --sticky");
+        }
+        if (sticky != null && canaryWeight == null && versionWeights == null) {
+            return current == null ? null : current.withSticky(sticky.to()); // the weights stay as they are
+        }
+        RouteTable.TrackEntry entry = weighted(track, releases, current, canaryWeight, versionWeights);
+        return sticky == null || entry.canary() == null ? entry : entry.withSticky(sticky.to());
+    }
+
+    private static RouteTable.TrackEntry weighted(Track track, List<ServiceInfo> releases, RouteTable.TrackEntry current,
+                                                  Integer canaryWeight, Map<String, Integer> versionWeights) {
         if ((canaryWeight == null) == (versionWeights == null)) {
             throw new UserInputException("give either --weight W (the canary's share) or --weights VERSION=W,...");
         }

@@ -458,13 +458,28 @@ public final class EnvoyConfigRenderer {
             traffic.matches().forEach(m -> headers.add(m.headerMatcher()));
             routeAction(ab).put("cluster", traffic.service());
         }
+        StickySessions sticky = traffic == null ? null : traffic.sticky();
+        if (sticky != null) {
+            // after the audience (it goes to the canary anyway), before the weighted route; the canary's first
+            java.util.stream.Stream.concat(java.util.stream.Stream.of(traffic.service()), sticky.values().keySet().stream())
+                    .distinct().filter(sticky.values()::containsKey).forEach(service -> {
+                        ObjectNode route = routes.addObject().put("name", track.name() + "-sticky-" + service);
+                        route.putObject("match").put("prefix", "/").putArray("headers").add(sticky.matcher(service));
+                        routeAction(route).put("cluster", service);
+                    });
+        }
         ObjectNode weighted = routes.addObject().put("name", track.name());
         weighted.putObject("match").put("prefix", "/");
         // Weights are relative, so no total_weight. Weight-0 releases stay listed: a shift or a
         // rollback then only changes numbers, and Envoy accepts 0 as long as the sum is > 0.
         ObjectNode action = routeAction(weighted);
         ArrayNode clusters = action.putObject("weighted_clusters").putArray("clusters");
-        track.releases().forEach(r -> clusters.addObject().put("name", r.service()).put("weight", r.weight()));
+        track.releases().forEach(r -> {
+            ObjectNode cluster = clusters.addObject().put("name", r.service()).put("weight", r.weight());
+            if (sticky != null) {
+                sticky.addTo(cluster);
+            }
+        });
         if (track.mirrorCluster() != null) {
             // Envoy sends the copy and drops its answer; the client gets the weighted route's answer only
             action.putArray("request_mirror_policies").addObject().put("cluster", track.mirrorCluster())

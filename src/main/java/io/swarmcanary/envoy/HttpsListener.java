@@ -64,6 +64,7 @@ public record HttpsListener(int port, List<Domain> domains, boolean redirect, in
         tlsHcm.put("stat_prefix", LISTENER_NAME);
         ObjectNode routeConfig = (ObjectNode) tlsHcm.get("route_config");
         routeConfig.put("name", ROUTE_CONFIG_NAME);
+        StickySessions.secure(routeConfig);
         if (hstsMaxAge != null) {
             JsonNode existing = routeConfig.get("response_headers_to_add");
             ArrayNode headers = existing instanceof ArrayNode a ? a : routeConfig.putArray("response_headers_to_add");

@@ -101,6 +101,15 @@ final class RouteTableRules {
                 throw new InvalidRoutesException("mirror percentage " + traffic.mirrorPercent() + " of track " + name
                         + " is outside 0-" + MAX_WEIGHT);
             }
+            if (traffic.sticky() != null) {
+                // a cookie route to a release without weight would keep clients on what the weights took away
+                for (String service : traffic.sticky().values().keySet()) {
+                    if (track.releases().stream().noneMatch(r -> r.service().equals(service) && r.weight() > 0)) {
+                        throw new InvalidRoutesException("the sticky cookie of track " + name + " names " + quote(service)
+                                + ", which is not one of its releases with weight");
+                    }
+                }
+            }
         }
         List<ReleaseRoute> releases = new ArrayList<>(track.releases());
         releases.sort(Comparator.comparing(ReleaseRoute::service));

@@ -1,5 +1,7 @@
 package io.swarmcanary.operations;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
+import io.swarmcanary.edge.RouteTable;
 import java.util.List;
 import java.util.Map;
 
@@ -11,13 +13,15 @@ import java.util.Map;
  * @param before   by version, now
  * @param revision the revision the edge would serve; currentRevision is the one it has
  * @param gaining  releases that would get traffic they do not have now (the shift waits for Envoy to find them)
+ * @param sticky   the sticky sessions the track would have, null for none
  */
 public record ShiftPlan(String track, String edge, boolean dryRun, String outcome, Map<String, Integer> weights,
                         Map<String, Integer> before, String revision, String currentRevision, List<String> gaining,
-                        List<String> warnings) {
+                        List<String> warnings, @JsonInclude(JsonInclude.Include.NON_NULL) RouteTable.Sticky sticky) {
     public List<String> text() {
         return List.of(("unchanged".equals(outcome) ? "dry run: already serving " : "dry run: would shift ") + track + ": "
-                        + weights + " (now " + before + "; edge " + edge + ", revision " + currentRevision + " -> " + revision + ")",
+                        + weights + ShiftResult.stickyText(sticky) + " (now " + before + "; edge " + edge + ", revision "
+                        + currentRevision + " -> " + revision + ")",
                 "  nothing was changed");
     }
 }

@@ -32,7 +32,9 @@ public final class StatusOperation {
             // matches and mirroring are in force only while the canary they reach is
             boolean canary = phase.canary() != null && phase.canaryDeployed();
             positions.put(t, new StatusReader.Position(phase.describe(), phase.stable(), phase.canary(), phase.previous(),
-                    canary ? entry.match() : List.of(), canary && entry.mirror() != null ? entry.mirror() : 0));
+                    canary ? entry.match() : List.of(), canary && entry.mirror() != null ? entry.mirror() : 0,
+                    canary && entry.sticky() != null ? new StatusReader.Sticky(entry.sticky().cookie(), entry.sticky().ttlSeconds())
+                            : null));
         }));
         List<StatusReader.TrackStatus> tracks = new StatusReader(ops.swarm(), Clock.systemUTC()).read(track, weights, positions);
         EdgeManager.DeliveryStatus delivery = edge.map(ops.edges()::deliveryStatus).orElse(null);

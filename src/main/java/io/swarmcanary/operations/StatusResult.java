@@ -46,6 +46,10 @@ public record StatusResult(List<StatusReader.TrackStatus> tracks, @JsonInclude(J
                 lines.add("  mirror: " + t.mirrorPercent() + "% of the weighted traffic copied to the canary " + t.canary()
                         + " (answers discarded, not counted by analyze)");
             }
+            if (t.sticky() != null) {
+                lines.add("  sticky: clients keep the release the weights chose (cookie " + t.sticky().cookie() + ", "
+                        + t.sticky().ttlSeconds() + "s)");
+            }
             lines.add(String.format("  %-32s %-12s %-7s %-9s %-9s %-8s %s", "RELEASE", "VERSION", "WEIGHT", "REPLICAS", "HEALTH",
                     "AGE", "SECRETS"));
             for (StatusReader.ReleaseStatus r : t.releases()) {

@@ -57,10 +57,15 @@ public final class Names {
 
     /** 12 hex of HMAC-SHA256(cluster key, value): what a secret's name carries of its value. */
     public static String keyedHash(byte[] key, byte[] value) {
+        return keyedHash(key, value, 12);
+    }
+
+    /** The first {@code hexChars} hex of HMAC-SHA256(key, value). */
+    public static String keyedHash(byte[] key, byte[] value, int hexChars) {
         try {
             javax.crypto.Mac mac = javax.crypto.Mac.getInstance("HmacSHA256");
             mac.init(new javax.crypto.spec.SecretKeySpec(key, "HmacSHA256"));
-            return HexFormat.of().formatHex(mac.doFinal(value)).substring(0, 12);
+            return HexFormat.of().formatHex(mac.doFinal(value)).substring(0, hexChars);
         } catch (java.security.GeneralSecurityException e) {
             throw new IllegalStateException(e);
         }

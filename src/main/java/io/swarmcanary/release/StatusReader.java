@@ -28,13 +28,19 @@ public final class StatusReader {
     /**
      * @param match         the A/B matches sending requests to the canary (all must hold), as route --match specs
      * @param mirrorPercent the share of the weighted traffic mirrored to the canary, 0 for none
+     * @param sticky        the sticky sessions in force ({@code shift --sticky}), absent for none
      */
     public record TrackStatus(String track, String app, String env, String phase, String stable, String canary,
-                              String rollbackTarget, List<ReleaseStatus> releases, List<String> match, int mirrorPercent) {}
+                              String rollbackTarget, List<ReleaseStatus> releases, List<String> match, int mirrorPercent,
+                              @com.fasterxml.jackson.annotation.JsonInclude(com.fasterxml.jackson.annotation.JsonInclude.Include.NON_NULL)
+                              Sticky sticky) {}
+
+    /** Sticky sessions: the cookie's name and its Max-Age. */
+    public record Sticky(String cookie, long ttlSeconds) {}
 
     /** A track's lifecycle position as the edge records it, with what reaches its canary besides its weight. */
     public record Position(String phase, String stable, String canary, String rollbackTarget, List<String> match,
-                           int mirrorPercent) {}
+                           int mirrorPercent, Sticky sticky) {}
 
     /** @param trackFilter null for all tracks */
     public List<TrackStatus> read(Track trackFilter) {
@@ -55,9 +61,9 @@ public final class StatusReader {
                     .map(s -> release(s, weights.get(s.name())))
                     .toList();
             ServiceInfo first = list.get(0);
-            Position p = positions.getOrDefault(track, new Position(null, null, null, null, List.of(), 0));
+            Position p = positions.getOrDefault(track, new Position(null, null, null, null, List.of(), 0, null));
             result.add(new TrackStatus(track, first.labels().get(Labels.APP), first.labels().get(Labels.ENV), p.phase(),
-                    p.stable(), p.canary(), p.rollbackTarget(), releases, p.match(), p.mirrorPercent()));
+                    p.stable(), p.canary(), p.rollbackTarget(), releases, p.match(), p.mirrorPercent(), p.sticky()));
         });
         return result;
     }

@@ -144,6 +144,13 @@ public final class HtmlReport {
                         + (f.path("mirrorPercent").asInt() == 0 ? "no mirroring" : "mirroring " + f.path("mirrorPercent").asInt() + "%");
                 html.append("<tr><td>").append(CLOCK.format(e.time())).append("</td><td>").append(esc(e.type()))
                         .append("</td><td></td><td></td><td></td><td></td><td></td><td>").append(esc(what)).append("</td></tr>\n");
+            } else if (e.type().equals("weights") && f.has("sticky")) {
+                // a shift that turned sticky sessions on or off (one that keeps them records no sticky field)
+                JsonNode sticky = f.path("sticky");
+                String what = sticky.has("cookie") ? "sticky sessions: cookie " + sticky.path("cookie").asText() + ", "
+                        + sticky.path("ttlSeconds").asLong() + "s" : "sticky sessions off";
+                html.append("<tr><td>").append(CLOCK.format(e.time())).append("</td><td>shift</td><td></td><td></td><td></td>"
+                        + "<td></td><td></td><td>").append(esc(what)).append("</td></tr>\n");
             }
         }
         html.append("</table>\n");

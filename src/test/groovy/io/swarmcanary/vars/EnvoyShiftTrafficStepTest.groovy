@@ -66,6 +66,29 @@ class EnvoyShiftTrafficStepTest extends PipelineTestSupport {
     }
 
     @Test
+    void aStickyShiftPassesItsCookieAndTtlAndReturnsTheStickinessInForce() {
+        cliStdout = cliJson('shift-sticky')
+        def result = runStep('envoyShiftTraffic', [app: 'files', env: 'webdev', weight: 20, sticky: true,
+                                                   stickyCookie: 'shop-v', stickyTtl: '30m'])
+        assertThat(result.sticky).isEqualTo([cookie: 'shop-v', ttlSeconds: 1800])
+        assertThat(result.weights).isEqualTo(['1.0.9': 80, '1.0.10': 20])
+        assertThat(runnerCall().args).isEqualTo(['--app', 'files', '--env', 'webdev', '--weight', '20', '--sticky',
+                                                 '--cookie', 'shop-v', '--ttl', '30m'])
+        runStep('envoyShiftTraffic', [app: 'files', env: 'webdev', weights: ['1.0.9': 50, '1.0.10': 50], sticky: false])
+        assertThat(calls('swarmCanaryExecute')[1].args[0].args).endsWith('--no-sticky')
+        runStep('envoyShiftTraffic', [app: 'files', env: 'webdev', weight: 50, sticky: true, stickyTtl: 3600])
+        assertThat(calls('swarmCanaryExecute')[2].args[0].args).endsWith('--weight', '50', '--sticky', '--ttl', '3600')
+    }
+
+    @Test
+    void aBadStickyCookieIsTheClisExitTwo() {
+        cliExit = 2
+        cliStdout = cliError('bad-input', 'invalid --cookie "a;b": use 1-28 letters, digits, \'.\', \'_\' or \'-\'')
+        assertThatThrownBy { runStep('envoyShiftTraffic', [app: 'files', env: 'webdev', weight: 20, sticky: true, stickyCookie: 'a;b']) }
+                .isInstanceOf(StepFailure).hasMessageContaining('swarm-canary shift (exit 2, bad input').hasMessageContaining('--cookie')
+    }
+
+    @Test
     void aBadMatchIsTheClisExitTwo() {
         cliExit = 2
         cliStdout = cliError('bad-input', '--match header "x-r": "(" is not an RE2 regular expression')
@@ -120,6 +143,12 @@ class EnvoyShiftTrafficStepTest extends PipelineTestSupport {
             [[app: 'files', env: 'webdev', clearMatch: 'yes'], "'clearMatch' is true"],
             [[app: 'files', env: 'webdev', mirrorPercent: 101], "'mirrorPercent' is the share"],
             [[app: 'files', env: 'webdev', mirrorPercent: 'half'], "'mirrorPercent' must be a whole number"],
+            [[app: 'files', env: 'webdev', weight: 20, sticky: 'yes'], "'sticky' is true"],
+            [[app: 'files', env: 'webdev', weight: 20, stickyCookie: 'sc'], "go with 'sticky: true'"],
+            [[app: 'files', env: 'webdev', weight: 20, sticky: false, stickyTtl: '1h'], "go with 'sticky: true'"],
+            [[app: 'files', env: 'webdev', match: ['header:x=1'], sticky: true], "'sticky' goes with 'weight' or 'weights'"],
+            [[app: 'files', env: 'webdev', weight: 20, sticky: true, stickyCookie: ' '], "'stickyCookie' is the cookie's name"],
+            [[app: 'files', env: 'webdev', weight: 20, sticky: true, stickyTtl: 'an hour'], "'stickyTtl' is how long"],
         ].collect { it as Object[] }
     }
 

@@ -123,7 +123,7 @@ class SandboxTest {
             'env envVars error events exe exitCode failed image imageLabel images insideNode jar keep key kind lockResource maxErrorRate maxP99 ' +
             'minRequests name nodeLabel okExitCodes olderThan outcome port previous prometheusUrl pruneImage reason releases ' +
             'removed replicas report rollback routing skipIfLocked milestone agentTimeout secrets service source stable submitter target time track tracks type unit ' +
-            'variable verb verdict version weights weight window canaryTraffic clearMatch match mirrorPercent strategy').split(' ') as Set
+            'variable verb verdict version weights weight window canaryTraffic clearMatch match mirrorPercent strategy sticky stickyCookie stickyTtl').split(' ') as Set
 
     /** Every call and read in vars/, by signature, with where it is (file.method). */
     static Map<String, Set<String>> callsInVars() {

@@ -106,7 +106,7 @@ class SwarmCanaryDeployStepTest extends PipelineTestSupport {
     }
 
     static String cliCall(List<String> args) {
-        args[0] == 'shift' ? "shift ${args[args.indexOf('--weight') + 1]}".toString()
+        args[0] == 'shift' ? "shift ${args[args.indexOf('--weight') + 1]}${args.contains('--sticky') ? ' sticky' : ''}".toString()
                 : args[0] == 'route' ? "route ${args.findAll { it.contains(':') }.join(' ')}".toString()
                 : args[0] == 'mirror' ? (args.contains('--off') ? 'mirror off' : "mirror ${args[args.indexOf('--percent') + 1]}".toString())
                 : args[0] == 'analyze' && args.contains('--traffic') ? "analyze ${args[args.indexOf('--traffic') + 1]}".toString()
@@ -129,9 +129,10 @@ class SwarmCanaryDeployStepTest extends PipelineTestSupport {
                 String recorded = RECORDED_DEPLOYS[deployedWeights]
                 return recorded ? cliJson(recorded) : cliJsonWith('deploy-resumed') { Map deploy -> deploy.weights = deployedWeights }
             case 'shift':
-                // the recorded shift to 25%, with the weights of the shift asked for
+                // the recorded shift to 25% (or the sticky one), with the weights of the shift asked for
                 int w = args[args.indexOf('--weight') + 1] as int
-                return cliJsonWith('shift-25') { Map shift -> shift.weights = ['1.0.9': 100 - w, '1.0.10': w] }
+                return cliJsonWith(args.contains('--sticky') ? 'shift-sticky' : 'shift-25') { Map shift ->
+                    shift.weights = ['1.0.9': 100 - w, '1.0.10': w] }
             case 'next':
                 return next(args)
             case 'canary-token':
@@ -356,6 +357,26 @@ class SwarmCanaryDeployStepTest extends PipelineTestSupport {
     void anApproverAmongOtherInputValuesIsFound() {
         inputAnswer = { Map m -> [approver: 'erin', comment: 'metrics fine'] }
         assertThat(deploy(weights: [50]).approvals).containsExactly([gate: 'files-webdev-50', weight: 50, approver: 'erin'])
+    }
+
+    @Test
+    void stickySessionsGoWithEveryShift() {
+        deploy(weights: [10, 50, 100], sticky: true, stickyCookie: 'shop-v', stickyTtl: '30m')
+        assertThat(events()).containsExactly('deploy', 'next', 'shift 10 sticky', 'input files-webdev-10', 'shift 50 sticky',
+                'input files-webdev-50', 'shift 100 sticky', 'input files-webdev-100', 'promote')
+        List<List<String>> shifts = agentArgFiles.findAll { it[0] == 'shift' }
+        assertThat(shifts).hasSize(3)
+        for (List<String> args : shifts) {
+            assertThat(args).containsSequence('--sticky', '--cookie', 'shop-v', '--ttl', '30m')
+        }
+    }
+
+    @Test
+    void stickyFalseIsAShiftAsAlways() {
+        deploy(weights: [10, 100], sticky: false)
+        for (List<String> args : agentArgFiles.findAll { it[0] == 'shift' }) {
+            assertThat(args).doesNotContain('--sticky', '--no-sticky')
+        }
     }
 
     @Test
@@ -796,6 +817,11 @@ class SwarmCanaryDeployStepTest extends PipelineTestSupport {
             [[strategy: 'mirror'], "strategy: 'mirror' needs 'mirrorPercent'"],
             [[strategy: 'mirror', mirrorPercent: 0], "'mirrorPercent' must be a whole number 1-100"],
             [[mirrorPercent: 5], "'mirrorPercent' goes with strategy: 'mirror' or 'bluegreen'"],
+            [[sticky: 'yes'], "'sticky' is true"],
+            [[stickyCookie: 'shop-v'], "'stickyCookie' and 'stickyTtl' go with 'sticky: true'"],
+            [[sticky: true, stickyCookie: 'a;b'], "'stickyCookie' is the cookie's name"],
+            [[sticky: true, stickyTtl: 'an hour'], "'stickyTtl' is how long"],
+            [[strategy: 'bluegreen', sticky: true], "blue/green moves all traffic in one shift"],
             [[env: ' '], "'env' is required"],
             [[version: null], "'version' is required"],
             [[version: 1.1], "'version' is required"],

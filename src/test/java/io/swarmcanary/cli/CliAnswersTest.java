@@ -185,6 +185,41 @@ class CliAnswersTest {
     }
 
     @Test
+    void stickySessionsOfACanary() {
+        anEdge(10000);
+        aCanary();
+        long index = swarm.services.get(EDGE).versionIndex();
+        for (String[] bad : List.of(new String[] {"--weight", "20", "--sticky", "--cookie", "a;b"},
+                new String[] {"--weight", "20", "--sticky", "--ttl", "30s"},
+                new String[] {"--weight", "20", "--cookie", "sc"}, new String[] {"--weight", "20", "--sticky", "--ttl", "8d"})) {
+            List<String> argv = new ArrayList<>(List.of(on("shift")));
+            argv.addAll(List.of(bad));
+            Answer refused = cli(argv.toArray(String[]::new));
+            assertThat(refused.exit()).as(String.join(" ", bad)).isEqualTo(SwarmCanary.EXIT_BAD_INPUT);
+            assertThat(swarm.services.get(EDGE).versionIndex()).isEqualTo(index);
+        }
+        Answer sticky = cli(on("shift", "--weight", "20", "--sticky", "--cookie", "shop-v", "--ttl", "30m"));
+        assertThat(sticky.exit()).isZero();
+        assertThat(sticky.json().get("sticky").toString()).isEqualTo("{\"cookie\":\"shop-v\",\"ttlSeconds\":1800}");
+        CliJsonFixtures.check("shift-sticky", sticky.text());
+        // the rendered config: a cookie per weighted release, never naming a version
+        String config = new String(swarm.config(swarm.services.get(EDGE).labels().get(EdgeManager.CONFIG)).orElseThrow().data(),
+                StandardCharsets.UTF_8);
+        assertThat(config).contains("shop-v=").contains("Max-Age=1800").doesNotContain("shop-v=1.0.10").doesNotContain("shop-v=1_0");
+        assertThat(cli(on("shift", "--weight", "50")).json().get("sticky").get("cookie").asText()).isEqualTo("shop-v");
+        Answer status = cli(on("status"));
+        assertThat(status.json().at("/tracks/0/sticky").toString()).isEqualTo("{\"cookie\":\"shop-v\",\"ttlSeconds\":1800}");
+        CommandLine text = new FakeCluster(swarm, edges).commandLine(SECRETS);
+        StringWriter out = new StringWriter();
+        text.setOut(new PrintWriter(out));
+        assertThat(text.execute(on("status"))).isZero();
+        assertThat(out.toString()).contains("  sticky: clients keep the release the weights chose (cookie shop-v, 1800s)");
+        Answer off = cli(on("shift", "--no-sticky"));
+        assertThat(off.json().has("sticky")).isFalse();
+        assertThat(off.json().get("weights")).isEqualTo(CliJsonFixtures.parse("{\"1.0.9\":50,\"1.0.10\":50}"));
+    }
+
+    @Test
     void promoteAndRollback() {
         anEdge(10000);
         aCanary();

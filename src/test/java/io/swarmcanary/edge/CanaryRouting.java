@@ -25,9 +25,11 @@ import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.TestMethodOrder;
 
 /**
- * route --match and mirror on the real swarm and the real Envoy, on a redeploy edge ({@link CanaryRoutingIT}) and an xds
+ * route --match, mirror and shift --sticky on the real swarm and the real Envoy, on a redeploy edge ({@link CanaryRoutingIT}) and an xds
  * one ({@link CanaryRoutingXdsIT}): exact counts of who reaches which release, a clear and a rollback that take matched clients back at
- * once, and mirrored requests counted by the canary's mirror cluster while clients see only the stable.
+ * once, and mirrored requests counted by the canary's mirror cluster while clients see only the stable; sticky clients
+ * that never flip versions (through a shift, back at weight 0, and to the stable at a rollback) while new ones are split
+ * by the weights, the application's own Set-Cookie kept.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
@@ -87,9 +89,13 @@ abstract class CanaryRouting {
         swarm.removeEdge(bed.edge);
     }
 
-    Cli.Result deploy(String version) {
-        return cli().run("deploy", "--edge", bed.edge, "--app", bed.app, "--env", "webdev", "--version", version,
-                "--image", TestSwarm.TESTAPP, "--env", "APP_VERSION=" + version, "--domain", bed.host, "-q");
+    Cli.Result deploy(String version, String... env) {
+        List<String> args = new ArrayList<>(List.of("deploy", "--edge", bed.edge, "--app", bed.app, "--env", "webdev",
+                "--version", version, "--image", TestSwarm.TESTAPP, "--env", "APP_VERSION=" + version, "--domain", bed.host, "-q"));
+        for (String e : env) {
+            args.addAll(List.of("--env", e));
+        }
+        return cli().run(args.toArray(String[]::new));
     }
 
     Cli.Result run(String verb, String... extra) {
@@ -241,5 +247,128 @@ abstract class CanaryRouting {
         assertThat(r.stdout()).contains("has no canary");
         assertThat(run("mirror", "--percent", "5").exitCode()).isEqualTo(2);
         assertThat(edgeVersion()).isEqualTo(before);
+    }
+
+    // ---- shift --sticky (a new canary after the rollback above; its app sets a cookie of its own)
+
+    private static final String STICKY = "sc-sticky";
+    private static final String NEXT = "version=1.0.2";
+    private static final java.util.regex.Pattern STICKY_COOKIE = java.util.regex.Pattern.compile(
+            STICKY + "=([0-9a-f]{20}); Path=/; Max-Age=3600; HttpOnly; SameSite=Lax");
+    private static final int CLIENTS = 50;
+    private static final int REQUESTS = 20;
+    /** Clients that keep their cookie, by the version they were first sent to (each holds that version's cookie value). */
+    private final Map<String, String> cookieOf = new java.util.TreeMap<>();
+
+    /** One request as a client with this cookie header (none: a new client): the version and the Set-Cookie values. */
+    private static Answer request(Bedding bed, String cookie) throws Exception {
+        HttpResponse<String> r = Traffic.get(bed.port, bed.host, cookie == null ? Map.of() : Map.of("cookie", cookie));
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+        return new Answer(r.body().trim().split(" ")[0], r.headers().allValues("set-cookie"));
+    }
+
+    private record Answer(String version, List<String> setCookies) {
+        /** The sticky cookie's value this answer set, or null. */
+        String sticky() {
+            return setCookies.stream().map(STICKY_COOKIE::matcher).filter(java.util.regex.Matcher::matches)
+                    .map(m -> m.group(1)).findFirst().orElse(null);
+        }
+    }
+
+    /** Every kept-cookie client makes REQUESTS requests: the versions each got (exact: one version per client). */
+    private Map<String, java.util.Set<String>> stickyClientsVersions(int requests) throws Exception {
+        Map<String, java.util.Set<String>> seen = new java.util.TreeMap<>();
+        for (Map.Entry<String, String> c : cookieOf.entrySet()) {
+            for (int i = 0; i < requests; i++) {
+                // the client's other cookies around it, as a browser sends them
+                Answer a = request(bed, "app-session=42; " + STICKY + "=" + c.getValue() + "; lang=en");
+                seen.computeIfAbsent(c.getKey(), k -> new java.util.TreeSet<>()).add(a.version());
+                // a kept client gets no new cookie; at weight 0 or after a rollback nobody gets one
+                assertThat(a.sticky()).as("a sticky client gets no new cookie").isNull();
+            }
+        }
+        return seen;
+    }
+
+    @Order(6)
+    @Test
+    void stickyBadInputIsExitTwoAndChangesNothing() throws Exception {
+        ok(deploy("1.0.2", "APP_SET_COOKIE=app-session=42; Path=/"));
+        long before = edgeVersion();
+        for (String[] bad : List.of(new String[] {"--weight", "20", "--sticky", "--cookie", "a;b"},
+                new String[] {"--weight", "20", "--sticky", "--cookie", "s".repeat(29)},
+                new String[] {"--weight", "20", "--sticky", "--ttl", "30s"}, new String[] {"--weight", "20", "--sticky", "--ttl", "8d"},
+                new String[] {"--weight", "20", "--cookie", STICKY}, new String[] {"--sticky", "--no-sticky"})) {
+            Cli.Result r = run("shift", bad);
+            assertThat(r.exitCode()).as(r.toString()).isEqualTo(2);
+        }
+        JsonNode dry = JSON.readTree(ok(run("shift", "--weight", "20", "--sticky", "--cookie", STICKY, "--dry-run")).stdout());
+        assertThat(dry.path("outcome").asText()).isEqualTo("planned");
+        assertThat(dry.path("sticky").path("cookie").asText()).isEqualTo(STICKY);
+        assertThat(edgeVersion()).isEqualTo(before);
+    }
+
+    @Order(7)
+    @Test
+    void newClientsAreSplitByTheWeightsAndStickyClientsNeverFlipVersion() throws Exception {
+        JsonNode r = JSON.readTree(ok(run("shift", "--weight", "20", "--sticky", "--cookie", STICKY)).stdout());
+        assertThat(r.path("sticky").toString()).isEqualTo("{\"cookie\":\"" + STICKY + "\",\"ttlSeconds\":3600}");
+        JsonNode status = JSON.readTree(ok(cli().run("status", "--edge", bed.edge, "--app", bed.app, "--env", "webdev",
+                "-o", "json")).stdout()).path("tracks").get(0);
+        assertThat(status.path("sticky").path("cookie").asText()).isEqualTo(STICKY);
+        Map<String, Integer> split = new java.util.TreeMap<>();
+        Map<String, java.util.Set<String>> valuesByVersion = new java.util.TreeMap<>();
+        for (int i = 0; i < N; i++) {
+            Answer a = request(bed, null);
+            split.merge(a.version(), 1, Integer::sum);
+            assertThat(a.sticky()).as("a new client gets the sticky cookie: %s", a.setCookies()).isNotNull();
+            valuesByVersion.computeIfAbsent(a.version(), k -> new java.util.TreeSet<>()).add(a.sticky());
+            if (a.version().equals(NEXT)) { // the app's own Set-Cookie is still there, beside ours
+                assertThat(a.setCookies()).contains("app-session=42; Path=/").hasSize(2);
+            }
+            // half the kept clients from each release
+            if (cookieOf.keySet().stream().filter(k -> k.startsWith(a.version() + "#")).count() < CLIENTS / 2) {
+                cookieOf.put(a.version() + "#" + i, a.sticky());
+            }
+        }
+        double mean = N * 0.2;
+        double sigma = Math.sqrt(N * 0.2 * 0.8);
+        System.out.printf("sticky at 20%%: %s of %d new clients (canary expected %.0f, 3 sigma %.1f)%n", split, N, mean, 3 * sigma);
+        assertThat(split.keySet()).containsExactlyInAnyOrder(STABLE, NEXT);
+        assertThat((double) split.get(NEXT)).isBetween(mean - 3 * sigma, mean + 3 * sigma);
+        // one value per release, the two apart, neither naming a version
+        assertThat(valuesByVersion.get(STABLE)).hasSize(1);
+        assertThat(valuesByVersion.get(NEXT)).hasSize(1).doesNotContainAnyElementsOf(valuesByVersion.get(STABLE));
+        assertThat(cookieOf).hasSize(CLIENTS);
+        Map<String, java.util.Set<String>> seen = stickyClientsVersions(REQUESTS);
+        seen.forEach((client, versions) -> assertThat(versions).as(client).containsExactly(client.substring(0, client.indexOf('#'))));
+        System.out.printf("sticky at 20%%: %d clients x %d requests, none flipped%n", CLIENTS, REQUESTS);
+    }
+
+    @Order(8)
+    @Test
+    void aShiftKeepsEveryStickyClientWhereItWasAndWeightZeroSendsTheCanarysToTheStable() throws Exception {
+        JsonNode r = JSON.readTree(ok(run("shift", "--weight", "50")).stdout());
+        assertThat(r.path("sticky").path("cookie").asText()).isEqualTo(STICKY);
+        stickyClientsVersions(REQUESTS).forEach((client, versions) ->
+                assertThat(versions).as(client).containsExactly(client.substring(0, client.indexOf('#'))));
+        // at weight 0 there is no canary route: its cookie holders are on the stable at their next request
+        ok(run("shift", "--weight", "0"));
+        stickyClientsVersions(3).forEach((client, versions) -> assertThat(versions).as(client).containsExactly(STABLE));
+        ok(run("shift", "--weight", "50"));
+        stickyClientsVersions(3).forEach((client, versions) ->
+                assertThat(versions).as(client).containsExactly(client.substring(0, client.indexOf('#'))));
+    }
+
+    @Order(9)
+    @Test
+    void aRollbackSendsTheCanarysStickyClientsToTheStableOnTheirNextRequest() throws Exception {
+        ok(run("rollback"));
+        stickyClientsVersions(5).forEach((client, versions) -> assertThat(versions).as(client).containsExactly(STABLE));
+        JsonNode status = JSON.readTree(ok(cli().run("status", "--edge", bed.edge, "--app", bed.app, "--env", "webdev",
+                "-o", "json")).stdout()).path("tracks").get(0);
+        assertThat(status.has("sticky")).isFalse();
+        // and no sticky cookie is handed out any more
+        assertThat(request(bed, null).sticky()).isNull();
     }
 }

@@ -5,14 +5,19 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.swarmcanary.UserInputException;
 import io.swarmcanary.envoy.RouteMatch;
+import io.swarmcanary.envoy.StickySessions;
 import io.swarmcanary.release.Labels;
 import io.swarmcanary.release.Track;
 import io.swarmcanary.swarm.ServiceInfo;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 
-/** route --match and mirror on a track's entry: only with a canary, kept by a shift, dropped by promote and rollback. */
+/** route --match, mirror and shift --sticky on a track's entry: only with a canary, kept by a shift, dropped by promote and rollback. */
 class CanaryTrafficChangeTest {
     private final Track track = new Track("files", "webdev");
     private final ServiceInfo v1 = release("1.0.1", "2026-01-01T00:00:00Z");
@@ -111,5 +116,102 @@ class CanaryTrafficChangeTest {
 
     private RouteTable.TrackEntry both() {
         return CanaryTrafficChange.route(track, beta, canary, List.of(v1, v2));
+    }
+
+    /** shift --sticky on a track's entry: only with a canary, kept by a shift, ended by promote, rollback and a new canary. */
+    @Nested
+    class ShiftSticky {
+        private final RouteTable.Sticky sticky = new RouteTable.Sticky("sc", 3600);
+        private final TrafficShift.StickyChange on = new TrafficShift.StickyChange(sticky);
+        private final byte[] key = new byte[32];
+
+        @Test
+        void aStickyShiftStoresItInTheTrackEntryAndItSurvivesItsJsonAndTheNextShift() {
+            var shifted = TrafficShift.entry(track, List.of(v1, v2), canary, 20, null, on);
+            assertThat(shifted.sticky()).isEqualTo(sticky);
+            assertThat(shifted.weights()).isEqualTo(Map.of(v1.name(), 80, v2.name(), 20));
+            RouteTable table = RouteTable.empty().with(track.name(), shifted);
+            assertThat(table.toJson()).contains("\"sticky\":{\"cookie\":\"sc\",\"ttlSeconds\":3600}");
+            assertThat(RouteTable.fromJson(table.toJson())).isEqualTo(table);
+            // a shift without --sticky or --no-sticky keeps it; route and mirror keep it too
+            var next = TrafficShift.entry(track, List.of(v1, v2), shifted, 50, null, null);
+            assertThat(next.sticky()).isEqualTo(sticky);
+            assertThat(CanaryTrafficChange.mirror(track, 10, next, List.of(v1, v2)).sticky()).isEqualTo(sticky);
+            // --no-sticky ends it; an entry without it writes the JSON it always wrote
+            var off = TrafficShift.entry(track, List.of(v1, v2), next, 50, null, TrafficShift.StickyChange.OFF);
+            assertThat(off.sticky()).isNull();
+            assertThat(RouteTable.empty().with(track.name(), off).toJson()).doesNotContain("sticky");
+        }
+
+        @Test
+        void stickyAloneKeepsTheWeights() {
+            var shifted = TrafficShift.entry(track, List.of(v1, v2), canary, 20, null, null);
+            var sticky = TrafficShift.entry(track, List.of(v1, v2), shifted, null, null, on);
+            assertThat(sticky.weights()).isEqualTo(shifted.weights());
+            assertThat(sticky.sticky()).isEqualTo(this.sticky);
+            assertThat(TrafficShift.entry(track, List.of(v1, v2), sticky, null, null, TrafficShift.StickyChange.OFF))
+                    .isEqualTo(shifted);
+            assertThatThrownBy(() -> TrafficShift.entry(track, List.of(v1, v2), shifted, null, null, null))
+                    .isInstanceOf(UserInputException.class);
+        }
+
+        @Test
+        void withoutADeployedCanaryThereIsNothingToKeepClientsOn() {
+            var stable = new RouteTable.TrackEntry(Map.of(v1.name(), 100), null, v1.name(), null, List.of());
+            assertThatThrownBy(() -> TrafficShift.entry(track, List.of(v1), stable, null, Map.of("1.0.1", 100), on))
+                    .isInstanceOf(UserInputException.class).hasMessageContaining("has no canary");
+            assertThatThrownBy(() -> TrafficShift.entry(track, List.of(v1), canary, 20, null, on))
+                    .isInstanceOf(UserInputException.class).hasMessageContaining("does not exist");
+            // turning off what is not there changes nothing
+            assertThat(TrafficShift.entry(track, List.of(v1), stable, null, null, TrafficShift.StickyChange.OFF)).isEqualTo(stable);
+        }
+
+        @Test
+        void promoteRollbackAndANewCanaryEndIt() {
+            var sticky = TrafficShift.entry(track, List.of(v1, v2), canary, 20, null, on);
+            assertThat(Lifecycle.promote(track, sticky, List.of(v1, v2)).sticky()).isNull();
+            assertThat(Lifecycle.rollback(track, sticky, List.of(v1, v2)).sticky()).isNull();
+            var promoted = Lifecycle.promote(track, sticky, List.of(v1, v2));
+            assertThat(Lifecycle.claim(track, v3.name(), "1.0.3", promoted, List.of(v1, v2), false).sticky()).isNull();
+        }
+
+        @Test
+        void cookiesGoToTheReleasesWithWeightOnlyWhileTwoHaveIt() {
+            List<String> warnings = new ArrayList<>();
+            AtomicInteger keyReads = new AtomicInteger();
+            java.util.function.Supplier<Optional<byte[]>> namingKey = () -> {
+                keyReads.incrementAndGet();
+                return Optional.of(key);
+            };
+            var at20 = EdgePlanner.sticky(track.name(), sticky, List.of(v1, v2), Map.of(v1.name(), 80, v2.name(), 20), namingKey,
+                    warnings);
+            assertThat(at20.values()).containsOnlyKeys(v1.name(), v2.name());
+            assertThat(at20.values().get(v2.name())).isEqualTo(StickySessions.value(key, track.name(), v2.name(), v2.id()));
+            // weight 0: no cookie for the canary, and with one weighted release none at all (no route to keep anyone on)
+            var at0 = EdgePlanner.sticky(track.name(), sticky, List.of(v1, v2), Map.of(v1.name(), 100, v2.name(), 0), namingKey,
+                    warnings);
+            assertThat(at0.values()).isEmpty();
+            // a shift keeps every value: the same clients stay where they are
+            var at50 = EdgePlanner.sticky(track.name(), sticky, List.of(v1, v2), Map.of(v1.name(), 50, v2.name(), 50), namingKey,
+                    warnings);
+            assertThat(at50.values()).isEqualTo(at20.values());
+            assertThat(warnings).isEmpty();
+            assertThat(keyReads.get()).isEqualTo(2);
+        }
+
+        @Test
+        void withoutTheNamingKeyOrWithAStoredSettingThatNoLongerReadsTheTrackRoutesByWeightWithAWarning() {
+            List<String> warnings = new ArrayList<>();
+            Map<String, Integer> weights = Map.of(v1.name(), 80, v2.name(), 20);
+            assertThat(EdgePlanner.sticky(track.name(), sticky, List.of(v1, v2), weights, Optional::empty, warnings)).isNull();
+            assertThat(EdgePlanner.sticky(track.name(), new RouteTable.Sticky("a b", 3600), List.of(v1, v2), weights,
+                    () -> Optional.of(key), warnings)).isNull();
+            assertThat(warnings).hasSize(2).allSatisfy(w -> assertThat(w).contains("files-webdev").contains("by weight only"));
+            // through the planner's entry point: the canary traffic is still made, matches and mirroring kept
+            var entry = TrafficShift.entry(track, List.of(v1, v2), canary, 20, null, on).withCanaryTraffic(List.of(), 10);
+            var traffic = EdgePlanner.canaryTraffic(track.name(), entry, List.of(v1, v2), weights, () -> Optional.of(key), warnings);
+            assertThat(traffic.mirrorPercent()).isEqualTo(10);
+            assertThat(traffic.sticky().values()).hasSize(2);
+        }
     }
 }

@@ -155,7 +155,7 @@ class CanaryTrafficRenderTest {
         assertThat(dots.matches("aXb=xxy")).isFalse();
     }
 
-    private static JsonNode track(String yaml, String name) {
+    static JsonNode track(String yaml, String name) {
         for (JsonNode host : at(yaml, HOSTS)) {
             if (host.path("name").asText().equals(name)) {
                 return host;
@@ -173,7 +173,7 @@ class CanaryTrafficRenderTest {
         throw new AssertionError("no cluster " + name);
     }
 
-    private static List<String> names(JsonNode routes) {
+    static List<String> names(JsonNode routes) {
         List<String> names = new ArrayList<>();
         routes.forEach(r -> names.add(r.path("name").asText()));
         return names;

@@ -92,6 +92,22 @@ final class Fixtures {
                 new CanaryTraffic(track.canaryService(), matches, 10));
     }
 
+    /** The longest sticky cookie name allowed, with a value for each weighted release, made with this key. */
+    static StickySessions sticky(TrackRoutes track, byte[] key) {
+        java.util.Map<String, String> values = new java.util.TreeMap<>();
+        track.releases().stream().filter(r -> r.weight() > 0)
+                .forEach(r -> values.put(r.service(), StickySessions.value(key, track.name(), r.service(), "id-" + r.service())));
+        return new StickySessions("s".repeat(StickySessions.MAX_NAME), 3600, values);
+    }
+
+    /** {@link #withMatchesAndMirror} with sticky sessions on both releases. */
+    static TrackRoutes withSticky(String app, String env, String... domains) {
+        TrackRoutes track = withMatchesAndMirror(app, env, domains);
+        CanaryTraffic t = track.canaryTraffic();
+        return new TrackRoutes(app, env, track.domains(), track.releases(), track.canaryService(),
+                new CanaryTraffic(t.service(), t.matches(), t.mirrorPercent(), sticky(track, new byte[32])));
+    }
+
     static EdgeRoutes edge(TrackRoutes... tracks) {
         return new EdgeRoutes(10000, List.of(tracks));
     }
@@ -135,6 +151,12 @@ final class Fixtures {
         shapes.put("A/B matches and mirroring, with the edge key and the stats host", keyed.render(edge(
                 withMatchesAndMirror("files", "webdev", "files.webdev.example.com"),
                 stableOnly("docs", "prod", "docs.example.com")), Optional.empty()));
+        shapes.put("sticky sessions with A/B matches and mirroring, the edge key and the stats host", keyed.render(edge(
+                withSticky("files", "webdev", "files.webdev.example.com"),
+                stableOnly("docs", "prod", "docs.example.com")), Optional.empty()));
+        // a user's template keeps Envoy's default RE2 program size, which the longest cookie match must stay under
+        shapes.put("sticky sessions in a user template", renderer.render(edge(
+                withSticky("files", "prod", "files.example.com")), Optional.of(TEMPLATE)));
         shapes.put("A/B matches and mirroring without the edge key", renderer.render(edge(
                 withMatchesAndMirror("files", "webdev", "files.webdev.example.com")), Optional.empty()));
         TrackRoutes plain = withCanary("files", "webdev", "files.webdev.example.com");

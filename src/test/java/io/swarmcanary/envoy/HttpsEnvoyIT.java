@@ -38,7 +38,9 @@ import org.junit.jupiter.api.Test;
 class HttpsEnvoyIT {
     private static final String SHOP = "shop.example.com";
     private static final String WILD = "*.example.org";
-    private static final ReleaseRoute STABLE = Fixtures.release("files", "prod", "1.0.10", 100);
+    private static final ReleaseRoute STABLE = Fixtures.release("files", "prod", "1.0.10", 50);
+    /** A second release at 50, both sticky: each answer over https carries a Secure cookie (the app is behind both). */
+    private static final ReleaseRoute CANARY = Fixtures.release("files", "prod", "1.0.11", 50);
 
     private static Process envoy;
     /** A second Envoy whose edge answers clients without SNI with the shop's certificate (--tls-default). */
@@ -60,6 +62,7 @@ class HttpsEnvoyIT {
         app.createContext("/", exchange -> {
             byte[] body = ("app answers " + exchange.getRequestHeaders().getFirst("host") + " proto="
                     + exchange.getRequestHeaders().getFirst("x-forwarded-proto") + "\n").getBytes(StandardCharsets.UTF_8);
+            exchange.getResponseHeaders().add("Set-Cookie", "app-session=42; Path=/");
             exchange.sendResponseHeaders(200, body.length);
             try (OutputStream out = exchange.getResponseBody()) {
                 out.write(body);
@@ -80,8 +83,8 @@ class HttpsEnvoyIT {
                 new HttpsListener.Domain(WILD, dir.resolve("wild.crt").toString(), dir.resolve("wild.key").toString(), "wild")),
                 true, tlsPort, 600L, defaultDomain);
         String yaml = new EnvoyConfigRenderer().withStatsHost().withEdgeKey(Fixtures.KEY.publicJwks()).withHttps(https).render(
-                new EdgeRoutes(port, List.of(new TrackRoutes("files", "prod", List.of(SHOP, "a.example.org"), List.of(STABLE),
-                        null))), Optional.empty());
+                new EdgeRoutes(port, List.of(sticky(new TrackRoutes("files", "prod", List.of(SHOP, "a.example.org"),
+                        List.of(STABLE, CANARY), null)))), Optional.empty());
         String local = Fixtures.local(yaml, adminPort, name -> app.getAddress().getPort());
         Process validate = new ProcessBuilder(Fixtures.envoyBinary().toString(), "--mode", "validate", "-c",
                 Files.writeString(dir.resolve("validate-" + tlsPort + ".yaml"), local).toString()).redirectErrorStream(true).start();
@@ -90,6 +93,11 @@ class HttpsEnvoyIT {
         assertThat(validation).doesNotContainIgnoringCase("deprecated");
         Path own = Files.createDirectories(dir.resolve("envoy-" + tlsPort));
         return Fixtures.startEnvoy(own, local, port);
+    }
+
+    private static TrackRoutes sticky(TrackRoutes track) {
+        return new TrackRoutes(track.app(), track.env(), track.domains(), track.releases(), null,
+                new CanaryTraffic(CANARY.service(), List.of(), 0, Fixtures.sticky(track, new byte[32])));
     }
 
     @AfterAll
@@ -123,6 +131,16 @@ class HttpsEnvoyIT {
         assertThat(wild.response()).startsWith("HTTP/1.1 200").contains("app answers a.example.org");
         // HSTS when asked, over https only
         assertThat(shop.response().toLowerCase()).contains("strict-transport-security: max-age=600");
+    }
+
+    @Test
+    void overHttpsTheStickyCookieIsSecureAndTheAppsOwnSetCookieStays() throws Exception {
+        String response = https(SHOP).response();
+        List<String> cookies = response.lines().filter(l -> l.toLowerCase().startsWith("set-cookie:")).toList();
+        assertThat(cookies).hasSize(2);
+        assertThat(cookies).anySatisfy(c -> assertThat(c).isEqualTo("set-cookie: app-session=42; Path=/"));
+        assertThat(cookies).anySatisfy(c -> assertThat(c).matches(
+                "set-cookie: s+=[0-9a-f]{20}; Path=/; Max-Age=3600; HttpOnly; SameSite=Lax; Secure"));
     }
 
     @Test

@@ -51,6 +51,19 @@ class HtmlReportTest {
     }
 
     @Test
+    void showsWhenAShiftTurnedStickySessionsOnAndOff() throws Exception {
+        Path run = dir.resolve("sticky.jsonl");
+        Files.writeString(run, """
+                {"time":"2024-05-01T10:00:00Z","type":"weights","track":"files-webdev","command":"shift","weights":{"1.0.0":80,"2.0.0":20},"sticky":{"cookie":"shop-v","ttlSeconds":1800}}
+                {"time":"2024-05-01T10:01:00Z","type":"weights","track":"files-webdev","command":"shift","weights":{"1.0.0":50,"2.0.0":50}}
+                {"time":"2024-05-01T10:02:00Z","type":"weights","track":"files-webdev","command":"shift","weights":{"1.0.0":50,"2.0.0":50},"sticky":{}}
+                """);
+        String html = HtmlReport.render("files 2.0.0", Events.read(run));
+        assertThat(html).contains("sticky sessions: cookie shop-v, 1800s").contains("sticky sessions off");
+        assertThat(html.split("sticky sessions", -1)).hasSize(3); // the shift that kept them adds no row
+    }
+
+    @Test
     void chartsWeightsSuccessAndLatencyPerRelease() throws Exception {
         String html = HtmlReport.render("files 2.0.0", recorded());
         assertThat(html).startsWith("<!DOCTYPE html>").doesNotContain("<script").doesNotContain("src=").doesNotContain("href=");

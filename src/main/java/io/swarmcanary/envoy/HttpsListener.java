@@ -83,7 +83,8 @@ public record HttpsListener(int port, List<Domain> domains, boolean redirect, in
                 .putObject("typed_config").put("@type", TLS_INSPECTOR_TYPE);
         ArrayNode chains = listener.putArray("filter_chains");
         for (Domain d : domains) {
-            ObjectNode chain = chains.addObject();
+            // name first, as before --tls-default: the rendered YAML (the revision) of an unchanged edge stays the same
+            ObjectNode chain = chains.addObject().put("name", d.chain());
             chain.putObject("filter_chain_match").putArray("server_names").add(d.name());
             fillChain(chain, d, tlsHcm);
             if (d.name().equals(defaultDomain)) {

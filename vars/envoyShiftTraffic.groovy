@@ -124,7 +124,7 @@ static List<String> stickyArgs(Map config, boolean shifting) {
     }
     if (config.stickyTtl != null) {
         String ttl = config.stickyTtl.toString().trim()
-        if (!(config.stickyTtl instanceof CharSequence || config.stickyTtl instanceof Integer) || !(ttl ==~ /(\d+[smhd]?)+/)) {
+        if (!(config.stickyTtl instanceof CharSequence || config.stickyTtl instanceof Integer) || !(ttl ==~ /\d+|(\d+[smhd])+/)) {
             throw new Exception("'stickyTtl' is how long a client keeps its version, e.g. '1h', '30m' or seconds; was '${config.stickyTtl}'")
         }
         args += ['--ttl', ttl]

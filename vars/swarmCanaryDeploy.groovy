@@ -162,10 +162,12 @@ private Map lifecycle(Map plan) {
                     }
                 }
             }
-            // the one approval, before the switch; a re-run that finds the switch made goes on to the promote
-            if (plan.approval && (answers.next.weight ?: 0) == 0) {
-                doing = "at the blue/green gate '${gateId(plan.app, plan.env, 0)}'"
-                result.approvals << gate(plan, 0, 100)
+            // the one approval, before the switch (also for a canary someone left part way); a re-run that finds the
+            // switch made goes on to the promote
+            int now = (answers.next.weight ?: 0) as int
+            if (plan.approval && now < 100) {
+                doing = "at the blue/green gate '${gateId(plan.app, plan.env, now)}'"
+                result.approvals << gate(plan, now, 100)
             }
         } else if (plan.strategy == 'ab' || mirroring) {
             // inside the try: a failure here rolls the canary back like any other
@@ -789,13 +791,13 @@ private static Map stickyOf(Map config) {
     }
     Map sticky = [sticky: true]
     if (config.stickyCookie != null) {
-        if (!(config.stickyCookie instanceof CharSequence) || !(config.stickyCookie.toString() ==~ /[A-Za-z0-9._-]+/)) {
-            throw new Exception("'stickyCookie' is the cookie's name: letters, digits, '.', '_' or '-'; was '${config.stickyCookie}'")
+        if (!(config.stickyCookie instanceof CharSequence) || !(config.stickyCookie.toString() ==~ /[A-Za-z0-9._-]{1,28}/)) {
+            throw new Exception("'stickyCookie' is the cookie's name: up to 28 letters, digits, '.', '_' or '-'; was '${config.stickyCookie}'")
         }
         sticky.stickyCookie = config.stickyCookie.toString()
     }
     if (config.stickyTtl != null) {
-        if (!(config.stickyTtl.toString().trim() ==~ /(\d+[smhd]?)+/)) {
+        if (!(config.stickyTtl.toString().trim() ==~ /\d+|(\d+[smhd])+/)) {
             throw new Exception("'stickyTtl' is how long a client keeps its version, e.g. '1h' or '30m'; was '${config.stickyTtl}'")
         }
         sticky.stickyTtl = config.stickyTtl.toString().trim()

@@ -539,6 +539,13 @@ class SwarmCanaryDeployStepTest extends PipelineTestSupport {
     }
 
     @Test
+    void blueGreenFindingItsReleasePartWayAsksBeforeTheSwitchToo() {
+        deployedWeights = ['1.0.9': 75, '1.0.10': 25] // someone shifted it by hand
+        deploy(strategy: 'bluegreen')
+        assertThat(events()).containsExactly('deploy', 'next', 'input files-webdev-25', 'shift 100', 'promote')
+    }
+
+    @Test
     void blueGreenFailingOnMirroredTrafficIsRolledBackBeforeAnyoneIsAsked() {
         verdicts[0] = 'fail'
         assertThatThrownBy { deploy(strategy: 'bluegreen', mirrorPercent: 50, analysis: ANALYSIS) }.isInstanceOf(StepFailure)

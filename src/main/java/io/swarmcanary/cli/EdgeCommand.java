@@ -194,10 +194,11 @@ public final class EdgeCommand {
                 port = parsed.hasMatchedOption("--port") || fromFile.port() == null ? port : fromFile.port();
                 networks = new ArrayList<>(new java.util.LinkedHashSet<>(concat(fromFile.networks(), networks)));
                 constraints = new ArrayList<>(new java.util.LinkedHashSet<>(concat(fromFile.constraints(), constraints)));
-                tlsPort = tlsPort != null ? tlsPort : fromFile.tlsPort();
                 // a domain given with --tls takes that certificate instead of the file's
                 java.util.Set<String> flagged = tlsSpecs.stream().map(TlsCertificates.Spec::domain).collect(java.util.stream.Collectors.toSet());
                 fromFile.tls().stream().filter(t -> !flagged.contains(t.domain())).forEach(tlsSpecs::add);
+                // the file's HTTPS port goes with certificates given now (without any, the file warned it is not published)
+                tlsPort = tlsPort != null || tlsSpecs.isEmpty() ? tlsPort : fromFile.tlsPort();
                 composeWarnings = fromFile.warnings();
                 composeWarnings.forEach(w -> output.progress().info("warning: " + w));
             } else if (composeService != null || stack != null) {

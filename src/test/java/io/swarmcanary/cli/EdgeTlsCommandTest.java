@@ -139,6 +139,15 @@ class EdgeTlsCommandTest {
     }
 
     @Test
+    void aStackFileWithAnHttpsPortButNoCertificateMakesAPlainEdge() throws Exception {
+        Answer a = cli("--compose", stackFile("").toString());
+        assertThat(a.exit()).as(a.text()).isZero();
+        assertThat(settings().https()).isNull();
+        assertThat(swarm.definitions.get(EDGE).ports()).containsExactly(
+                new io.swarmcanary.swarm.ServiceDefinition.PublishedPort(10080, EdgeSettings.LISTENER_PORT));
+    }
+
+    @Test
     void aStackFileCertificateThatCannotBeReadIsExit2WithNothingChanged() throws Exception {
         for (String bad : List.of("    x-swarm-canary-tls: {shop.example.com: {certificate: other, key: shop_key}}",
                 "    x-swarm-canary-tls: {shop.example.com: {certificate: nope, key: shop_key}}",

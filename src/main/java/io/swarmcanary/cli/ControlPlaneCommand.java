@@ -6,6 +6,8 @@ import io.swarmcanary.edge.EdgeKey;
 import io.swarmcanary.edge.EdgeManager;
 import io.swarmcanary.edge.EdgeProbe;
 import io.swarmcanary.envoy.XdsConfig;
+import io.swarmcanary.release.NamingKey;
+import io.swarmcanary.release.Names;
 import io.swarmcanary.swarm.DockerConnection;
 import io.swarmcanary.swarm.DockerSwarmGateway;
 import io.swarmcanary.swarm.ServiceInfo;
@@ -98,8 +100,11 @@ public final class ControlPlaneCommand implements Callable<Integer> {
             ControlPlane controlPlane = new ControlPlane(edge, () -> {
                 EdgeManager.EdgeState state = edges.require(edge);
                 Map<String, List<ServiceInfo>> releases = edges.releasesByTrack(edge);
+                // the keys the config is made with too: the token key, and the naming key of sticky cookies (hashed:
+                // arrays compare by identity)
                 EdgeManager.Plan plan = last.of(List.of(state.service(), releases,
-                        EdgeKey.read(swarm).map(EdgeKey::publicJwks).orElse("")), () -> edges.plan(state, releases));
+                        EdgeKey.read(swarm).map(EdgeKey::publicJwks).orElse(""),
+                        NamingKey.read(swarm).map(Names::sha256).orElse("")), () -> edges.plan(state, releases));
                 return new ControlPlane.Served(plan.edgeRoutes(), plan.yaml(), plan.revision(),
                         EdgeEndpoints.read(swarm, plan.edgeRoutes(), plan.settings().networks()));
             }, System.err);

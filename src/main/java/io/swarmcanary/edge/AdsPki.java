@@ -167,7 +167,7 @@ public final class AdsPki {
     private static X509CertificateHolder certificate(X500Name subject, PublicKey key, X500Name issuer, PrivateKey signer,
                                                      Instant now, Instant notAfter, Extensions extensions)
             throws IOException, GeneralSecurityException, OperatorCreationException {
-        // a minute back: the nodes' clocks differ a little, and a certificate "not valid yet" fails the handshake
+        // five minutes back: the nodes' clocks differ a little, and a certificate "not valid yet" fails the handshake
         JcaX509v3CertificateBuilder b = new JcaX509v3CertificateBuilder(issuer, new BigInteger(128, new SecureRandom()),
                 Date.from(now.minus(Duration.ofMinutes(5))), Date.from(notAfter), subject, key);
         b.addExtension(Extension.subjectKeyIdentifier, false, new JcaX509ExtensionUtils().createSubjectKeyIdentifier(key));

@@ -114,6 +114,9 @@ final class EdgePlanner {
         String bootstrap = !settings.usesXds() ? yaml : xds.bootstrap(settings.name(), EdgeSettings.LISTENER_PORT,
                 Optional.ofNullable(templateText), controlPlaneHost(settings), XdsConfig.DEFAULT_GRPC_PORT, jwks,
                 EdgeTls.listener(settings), settings.xds().pki() == null ? null : AdsPki.envoySide(settings.name()));
+        if (settings.usesXds() && settings.xds().pki() != null) {
+            adsCertificatesEnding(settings, java.time.Instant.now()).ifPresent(warnings::add);
+        }
         if (settings.usesXds()) {
             ValidationResult bootstrapValidation = validator.validate(bootstrap);
             if (!bootstrapValidation.isValid()) {
@@ -129,6 +132,18 @@ final class EdgePlanner {
      * longer reads (a hand-edited label, a stricter rule of a later version): that track then routes by weight alone,
      * with a warning, and every other team's writes go on.
      */
+    /**
+     * A warning when the ADS certificates the edge uses end within {@link AdsPki#RENEW_BEFORE}: past their end, an Envoy
+     * or control plane that reconnects (a restart, a manager reboot) gets no config. Every write and status says it.
+     */
+    Optional<String> adsCertificatesEnding(EdgeSettings settings, java.time.Instant now) {
+        return AdsPki.stored(swarm, settings.name()).stream().filter(g -> g.id().equals(settings.xds().pki())).findFirst()
+                .filter(g -> g.notAfter().isBefore(now.plus(AdsPki.RENEW_BEFORE)))
+                .map(g -> "edge " + settings.name() + ": its ADS certificates " + (g.notAfter().isBefore(now) ? "ended " : "end ")
+                        + g.notAfter() + "; run 'swarm-canary edge ensure --edge " + settings.name() + "' to renew them"
+                        + " (past their end, an Envoy or control plane that reconnects gets no config)");
+    }
+
     static CanaryTraffic canaryTraffic(String track, RouteTable.TrackEntry entry, List<ServiceInfo> live, List<String> warnings) {
         return canaryTraffic(track, entry, live, Map.of(), Optional::empty, warnings);
     }

@@ -107,6 +107,20 @@ class AdsPkiTest {
     }
 
     @Test
+    void everyPlanWarnsWhenTheEdgesCertificatesNearTheirEnd() {
+        FakeSwarm swarm = new FakeSwarm();
+        AdsPki.create(swarm, G, recording(new ArrayList<>()));
+        EdgeSettings settings = new EdgeSettings("shop", "envoy:1", 10000, List.of("shop-net"), List.of(), null,
+                EdgeSettings.XDS, new EdgeSettings.Xds("swarm-canary/cli:latest", G.id()));
+        EdgePlanner planner = new EdgePlanner(swarm);
+        assertThat(planner.adsCertificatesEnding(settings, NOW.plus(Duration.ofDays(300)))).isEmpty();
+        assertThat(planner.adsCertificatesEnding(settings, NOW.plus(Duration.ofDays(340)))).get().asString()
+                .contains("edge shop: its ADS certificates end " + G.notAfter()).contains("edge ensure --edge shop");
+        assertThat(planner.adsCertificatesEnding(settings, NOW.plus(Duration.ofDays(400)))).get().asString()
+                .contains("ended").contains("gets no config");
+    }
+
+    @Test
     void anIncompleteGenerationIsNotUsed() {
         FakeSwarm swarm = new FakeSwarm();
         AdsPki.create(swarm, G, recording(new ArrayList<>()));

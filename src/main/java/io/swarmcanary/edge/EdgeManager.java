@@ -304,6 +304,36 @@ public final class EdgeManager {
         if (settings.usesXds()) {
             xdsDelivery.ensureControlPlane(settings, progress); // before Envoy, which connects to it on start
         }
+        Optional<EdgeSettings> controlPlaneBack = controlPlaneToPutBack(current.map(EdgeState::settings).orElse(null), settings);
+        try {
+            return applySettings(current, plan, settings, requested, template, start, progress);
+        } catch (RuntimeException failed) {
+            if (controlPlaneBack.isPresent()) {
+                // Envoy stays on (or was put back to) the previous settings: so must its control plane, or after an ADS
+                // certificate rotation neither side trusts the other and a restarted Envoy gets no config
+                progress.info("putting control plane " + XdsConfig.controlPlaneService(settings.name())
+                        + " back to the edge's previous settings, as Envoy is");
+                try {
+                    xdsDelivery.ensureControlPlane(controlPlaneBack.get(), progress);
+                } catch (RuntimeException alsoFailed) {
+                    failed.addSuppressed(alsoFailed);
+                }
+            }
+            throw failed;
+        }
+    }
+
+    /**
+     * The control plane to put back when this ensure's Envoy update fails: the previous settings' one, when this ensure
+     * moved it (another image, other ADS certificates) and the edge was on xds before; empty otherwise.
+     */
+    static Optional<EdgeSettings> controlPlaneToPutBack(EdgeSettings before, EdgeSettings after) {
+        return before != null && before.usesXds() && after.usesXds() && !before.xds().equals(after.xds())
+                ? Optional.of(before) : Optional.empty();
+    }
+
+    private Result applySettings(Optional<EdgeState> current, Plan plan, EdgeSettings settings, EdgeSettings requested,
+                                 Optional<String> template, java.time.Instant start, Progress progress) {
         Result result;
         for (int attempt = 1; ; attempt++) {
             try {

@@ -33,6 +33,22 @@ class ControlPlaneServiceTest {
     }
 
     @Test
+    void anEnsureWhoseEnvoyUpdateFailsPutsBackTheControlPlaneItMoved() {
+        EdgeSettings rotated = new EdgeSettings("envoy", "envoy:1", 10000, List.of("envoy-net"), List.of(), null,
+                EdgeSettings.XDS, new EdgeSettings.Xds("swarm-canary/cli:latest", "0123456789ab"));
+        EdgeSettings before = new EdgeSettings("envoy", "envoy:1", 10000, List.of("envoy-net"), List.of(), null,
+                EdgeSettings.XDS, new EdgeSettings.Xds("swarm-canary/cli:latest", "ba9876543210"));
+        // other ADS certificates (or a first move to mutual TLS, or another image): back to the previous ones
+        assertThat(EdgeManager.controlPlaneToPutBack(before, rotated)).contains(before);
+        assertThat(EdgeManager.controlPlaneToPutBack(settings, rotated)).contains(settings);
+        // the same control plane, a new edge, or an edge that was not on xds: nothing to put back
+        assertThat(EdgeManager.controlPlaneToPutBack(rotated, rotated)).isEmpty();
+        assertThat(EdgeManager.controlPlaneToPutBack(null, rotated)).isEmpty();
+        EdgeSettings redeploy = new EdgeSettings("envoy", "envoy:1", 10000, List.of("envoy-net"), List.of(), null, "redeploy");
+        assertThat(EdgeManager.controlPlaneToPutBack(redeploy, rotated)).isEmpty();
+    }
+
+    @Test
     void itsMemoryIsBoundedNotSizedByTheManagers() {
         ServiceDefinition d = XdsDelivery.controlPlaneDefinition(settings);
         assertThat(d.env()).containsExactly("JAVA_TOOL_OPTIONS=-Xmx96m -Xss512k -XX:MaxMetaspaceSize=96m"

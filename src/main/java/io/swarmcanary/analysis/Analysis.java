@@ -66,6 +66,31 @@ public final class Analysis {
                 canary, stable);
     }
 
+    /**
+     * For mirrored copies, a passing verdict also needs the canary's share of 4xx answers within the error limit of the
+     * stable's: Envoy sends a copy with its Host suffixed {@code -shadow}, and an app that checks its host names answers
+     * every copy 4xx, which the 5xx-based error rate would let pass.
+     *
+     * @param canary4xx the canary's 4xx answers, of {@code canary.requests()}; {@code stable4xx} likewise
+     */
+    public static Result judgeMirrored(Result verdict, long canary4xx, long stable4xx, Limits limits) {
+        ReleaseResult canary = verdict.canary();
+        ReleaseResult stable = verdict.stable();
+        if (verdict.verdict() != Verdict.pass || canary.requests() == 0) {
+            return verdict;
+        }
+        double mine = (double) canary4xx / canary.requests();
+        double theirs = stable == null || stable.requests() == 0 ? 0 : (double) stable4xx / stable.requests();
+        if (mine - theirs <= limits.maxErrorRate()) {
+            return verdict;
+        }
+        Breach breach = new Breach("mirrored-4xx", mine, theirs + limits.maxErrorRate(), "the canary " + canary.version()
+                + " answered 4xx to " + percent(mine) + " of the mirrored copies" + compare(stable, percent(theirs))
+                + ": copies reach it with the Host suffixed '-shadow', so an app that checks its host names refuses them;"
+                + " let it answer that host, or judge it on real traffic");
+        return new Result(Verdict.fail, breach.message(), List.of(breach), canary, stable);
+    }
+
     private static String compare(ReleaseResult stable, String value) {
         return stable == null || value == null ? "" : " (stable " + stable.version() + ": " + value + ")";
     }

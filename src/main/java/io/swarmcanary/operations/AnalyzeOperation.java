@@ -96,6 +96,10 @@ public final class AnalyzeOperation {
         Analysis.ReleaseResult canary = result("canary", canaryVersion, phase.canary(), canaryCluster, weights, measured);
         Analysis.ReleaseResult stable = result("stable", stableVersion, phase.stable(), phase.stable(), weights, measured);
         Analysis.Result verdict = Analysis.judge(canary, stable, request.limits(), window.toSeconds());
+        if (request.traffic() == Traffic.mirrored) {
+            verdict = Analysis.judgeMirrored(verdict, counters(measured, canaryCluster).responses()[3],
+                    counters(measured, phase.stable()).responses()[3], request.limits());
+        }
         Instant ended = Instant.now();
 
         Map<String, Object> byVersion = new LinkedHashMap<>();
@@ -126,8 +130,12 @@ public final class AnalyzeOperation {
 
     private static Analysis.ReleaseResult result(String role, String version, String service, String cluster,
                                                  Map<String, Integer> weights, MetricsSource.Window measured) {
-        ReleaseCounters c = measured.clusters().getOrDefault(cluster, ReleaseCounters.zero());
+        ReleaseCounters c = counters(measured, cluster);
         return Analysis.ReleaseResult.of(role, version, service, weights.getOrDefault(service, 0), c);
+    }
+
+    private static ReleaseCounters counters(MetricsSource.Window measured, String cluster) {
+        return measured.clusters().getOrDefault(cluster, ReleaseCounters.zero());
     }
 
     /** host:port of every node running an Envoy task of the edge (the port is published in host mode on each). */

@@ -85,6 +85,22 @@ class AnalysisTest {
     }
 
     @Test
+    void mirroredCopiesAnswered4xxFailAPassingCanaryAndNameTheShadowHost() {
+        Limits limits = new Limits(50, 0.20, Duration.ofMillis(500));
+        Analysis.Result pass = Analysis.judge(result("canary", CANARY, 0), result("stable", STABLE, 50), limits, 10);
+        long requests = pass.canary().requests();
+        // within the limit of the stable's own 4xx share: still a pass
+        assertThat(Analysis.judgeMirrored(pass, requests / 10, 0, limits).verdict()).isEqualTo(Analysis.Verdict.pass);
+        Analysis.Result refused = Analysis.judgeMirrored(pass, requests, 0, limits);
+        assertThat(refused.verdict()).isEqualTo(Analysis.Verdict.fail);
+        assertThat(refused.reason()).contains("answered 4xx to 100% of the mirrored copies").contains("-shadow");
+        assertThat(refused.breaches()).extracting(Analysis.Breach::limit).containsExactly("mirrored-4xx");
+        // a fail or not enough data stays what it was
+        Analysis.Result fail = Analysis.judge(result("canary", CANARY, 0), result("stable", STABLE, 50), LIMITS, 10);
+        assertThat(Analysis.judgeMirrored(fail, 0, 0, LIMITS)).isSameAs(fail);
+    }
+
+    @Test
     void aSlowCanaryFailsOnP99() {
         Analysis.Result r = Analysis.judge(result("canary", CANARY, 50), result("stable", STABLE, 50),
                 new Limits(50, 0.20, Duration.ofMillis(2)), 10);

@@ -6,14 +6,11 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.lang.reflect.RecordComponent;
-import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
-import java.util.stream.Collectors;
 import java.util.TreeMap;
 import java.util.TreeSet;
 
@@ -21,28 +18,34 @@ import java.util.TreeSet;
  * For every track on an edge: which release (service name) gets which weight, and which release is the
  * canary. Stored as one JSON label on the edge service, so every change is one service update.
  *
- * @param unknownFields per track, the fields of its entry this version does not know (a newer CLI's, e.g. another team's
- *                      pipeline on a later release): written back as they were, so a write to one track never drops
- *                      what a newer writer keeps in another; a track this writer changes loses its own unknown fields
+ * @param asRead per track not changed since it was read, its entry's JSON as read: written back as it was, so a write to
+ *               one track never drops what a newer writer (another team's pipeline on a later release) keeps in another,
+ *               however deep; a track this writer changes is written as this version knows it
  */
-public record RouteTable(Map<String, TrackEntry> tracks, Map<String, ObjectNode> unknownFields) {
+public record RouteTable(Map<String, TrackEntry> tracks, Map<String, ObjectNode> asRead) {
     private static final ObjectMapper JSON = new ObjectMapper()
             .configure(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS, true)
             .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false); // a newer CLI may add fields
-    /** The entry fields this version reads and writes. */
-    private static final Set<String> KNOWN_FIELDS = Arrays.stream(TrackEntry.class.getRecordComponents())
-            .map(RecordComponent::getName).collect(Collectors.toUnmodifiableSet());
-
     public RouteTable {
         tracks = Map.copyOf(tracks);
-        Map<String, ObjectNode> kept = new TreeMap<>(unknownFields == null ? Map.of() : unknownFields);
+        Map<String, ObjectNode> kept = new TreeMap<>(asRead == null ? Map.of() : asRead);
         kept.keySet().retainAll(tracks.keySet());
-        kept.values().removeIf(ObjectNode::isEmpty);
-        unknownFields = Collections.unmodifiableMap(kept);
+        asRead = Collections.unmodifiableMap(kept);
     }
 
     public RouteTable(Map<String, TrackEntry> tracks) {
         this(tracks, Map.of());
+    }
+
+    /** Two tables are the same when they route the same: how an entry was read does not make it another one. */
+    @Override
+    public boolean equals(Object other) {
+        return other instanceof RouteTable t && tracks.equals(t.tracks);
+    }
+
+    @Override
+    public int hashCode() {
+        return tracks.hashCode();
     }
 
     /**
@@ -109,7 +112,7 @@ public record RouteTable(Map<String, TrackEntry> tracks, Map<String, ObjectNode>
         return new RouteTable(Map.of());
     }
 
-    /** The same table with this track's entry replaced (its unknown fields dropped if it changed); null removes the track. */
+    /** The same table with this track's entry replaced (written as this version knows it if it changed); null removes it. */
     public RouteTable with(String track, TrackEntry entry) {
         Map<String, TrackEntry> copy = new TreeMap<>(tracks);
         if (entry == null) {
@@ -117,23 +120,19 @@ public record RouteTable(Map<String, TrackEntry> tracks, Map<String, ObjectNode>
         } else {
             copy.put(track, entry);
         }
-        Map<String, ObjectNode> unknown = new TreeMap<>(unknownFields);
+        Map<String, ObjectNode> read = new TreeMap<>(asRead);
         if (!Objects.equals(tracks.get(track), entry)) { // the same entry again is no change to this track
-            unknown.remove(track);
+            read.remove(track);
         }
-        return new RouteTable(copy, unknown);
+        return new RouteTable(copy, read);
     }
 
     public String toJson() {
         try {
             ObjectNode root = JSON.createObjectNode();
             for (Map.Entry<String, TrackEntry> track : new TreeMap<>(tracks).entrySet()) {
-                ObjectNode entry = JSON.valueToTree(track.getValue());
-                ObjectNode unknown = unknownFields.get(track.getKey());
-                if (unknown != null) {
-                    unknown.fields().forEachRemaining(f -> entry.set(f.getKey(), f.getValue().deepCopy()));
-                }
-                root.set(track.getKey(), entry);
+                ObjectNode read = asRead.get(track.getKey());
+                root.set(track.getKey(), read != null ? read.deepCopy() : JSON.valueToTree(track.getValue()));
             }
             return JSON.writeValueAsString(root);
         } catch (Exception e) {
@@ -148,14 +147,10 @@ public record RouteTable(Map<String, TrackEntry> tracks, Map<String, ObjectNode>
         try {
             Map<String, ObjectNode> raw = JSON.readValue(json, new TypeReference<Map<String, ObjectNode>>() {});
             Map<String, TrackEntry> tracks = new TreeMap<>();
-            Map<String, ObjectNode> unknown = new TreeMap<>();
             for (Map.Entry<String, ObjectNode> track : raw.entrySet()) {
                 tracks.put(track.getKey(), JSON.treeToValue(track.getValue(), TrackEntry.class));
-                ObjectNode rest = track.getValue().deepCopy();
-                rest.remove(KNOWN_FIELDS);
-                unknown.put(track.getKey(), rest);
             }
-            return new RouteTable(tracks, unknown);
+            return new RouteTable(tracks, raw);
         } catch (Exception e) {
             throw new IllegalStateException("the edge's route table label does not parse: " + e.getMessage(), e);
         }

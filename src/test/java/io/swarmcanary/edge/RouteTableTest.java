@@ -14,14 +14,14 @@ class RouteTableTest {
     @Test
     void aTableThisVersionWroteReadsAndWritesBackByteForByte() {
         assertThat(RouteTable.fromJson(KNOWN).toJson()).isEqualTo(KNOWN);
-        assertThat(RouteTable.fromJson(KNOWN).unknownFields()).isEmpty();
+        assertThat(RouteTable.fromJson(KNOWN).with("b-webdev", null).toJson()).isEqualTo(KNOWN.substring(0, KNOWN.indexOf(",\"b-webdev\"")) + "}");
     }
 
     @Test
     void aWriteToOneTrackKeepsTheFieldsANewerWriterKeepsInAnother() {
         // b's pipeline runs a newer CLI that stores fields this version does not know
         String shared = KNOWN.replace("\"stable\":\"b-webdev-2_0_0\"}",
-                "\"stable\":\"b-webdev-2_0_0\",\"sticky\":{\"cookie\":\"sc\",\"ttlSeconds\":3600},\"futureField\":[1,2]}");
+                "\"stable\":\"b-webdev-2_0_0\",\"sticky\":{\"cookie\":\"sc\",\"ttlSeconds\":3600,\"sameSite\":\"Strict\"},\"futureField\":[1,2]}");
         RouteTable table = RouteTable.fromJson(shared);
         assertThat(table.tracks().get("b-webdev").stable()).isEqualTo("b-webdev-2_0_0");
         assertThat(table.toJson()).isEqualTo(shared);
@@ -33,7 +33,7 @@ class RouteTableTest {
         String written = table.with("a-webdev", shifted).toJson();
         assertThat(written).contains("\"a-webdev-1_0_1\":25")
                 .contains("\"b-webdev\":{\"weights\":{\"b-webdev-2_0_0\":100},\"stable\":\"b-webdev-2_0_0\","
-                        + "\"sticky\":{\"cookie\":\"sc\",\"ttlSeconds\":3600},\"futureField\":[1,2]}");
+                        + "\"sticky\":{\"cookie\":\"sc\",\"ttlSeconds\":3600,\"sameSite\":\"Strict\"},\"futureField\":[1,2]}");
         assertThat(RouteTable.fromJson(written).with("a-webdev", null).toJson()).doesNotContain("a-webdev").contains("futureField");
     }
 

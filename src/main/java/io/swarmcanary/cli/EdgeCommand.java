@@ -54,11 +54,12 @@ public final class EdgeCommand {
                 "  swarm-canary edge ensure --compose envoy-compose.yml [--service envoy] [--template envoy.yaml]",
                 "  # flags override the file (--image, --port); --network and --constraint add to the file's",
                 "  swarm-canary edge ensure --delivery xds --dry-run          # what would be created or updated",
-                "", "Delivery: 'redeploy' (default for a new edge) ships each new config as a Swarm config and restarts",
-                "the Envoy tasks. 'xds' runs the control plane <edge>-xds (the swarm-canary image, on a manager) that",
-                "pushes routes and weights to every Envoy over ADS; shift/promote/rollback then return once every",
-                "Envoy has ACKed the new version, which they read through the stats host (no control-plane port is",
-                "published). Without --delivery an existing edge keeps its delivery.",
+                "", "Delivery: 'xds' (default for a new edge) runs the control plane <edge>-xds (the swarm-canary image,",
+                "--control-plane-image, on a manager) that pushes routes and weights to every Envoy over ADS with mutual",
+                "TLS, without restarting Envoy; shift/promote/rollback return once every Envoy has ACKed the new version,",
+                "which they read through the stats host (no control-plane port is published). 'redeploy' needs no control",
+                "plane: it ships each new config as a Swarm config and restarts the Envoy tasks (requests in flight on a",
+                "restarting Envoy can fail). Without --delivery an existing edge keeps its delivery.",
                 "", "Forcing the canary is off unless --force-canary on: then a request with the header x-canary-token",
                 "carrying 'swarm-canary canary-token --app A --env E' reaches that track's canary (cluster <release>--forced,",
                 "never counted by analysis); any other request is routed by weight, and the header never reaches an app.",
@@ -98,7 +99,7 @@ public final class EdgeCommand {
         @Option(names = "--no-image-check", description = "Do not require the image on this node.")
         boolean noImageCheck;
         @Option(names = "--delivery", paramLabel = "redeploy|xds",
-                description = "How configs reach Envoy: redeploy (restarts Envoy) or xds (control plane, no restart). Default: the edge's current delivery, redeploy for a new edge.")
+                description = "How configs reach Envoy: xds (control plane, no restart) or redeploy (restarts Envoy). Default: the edge's current delivery, xds for a new edge.")
         String delivery;
         @Option(names = "--control-plane-image", paramLabel = "IMAGE",
                 description = "xds: image of the control plane, the swarm-canary image built from this repository's Dockerfile"
@@ -216,7 +217,13 @@ public final class EdgeCommand {
             // every certificate is read and checked before the cluster is touched
             TlsRequest tlsRequest = new TlsRequest(TlsCertificates.load(tlsSpecs, java.time.Instant.now()), tlsRemove, tlsPort, httpsRedirect, hstsSeconds(hsts), tlsDefault);
             try (Cluster cluster = CommandContext.of(spec).connect()) {
-                EdgeEnsureOperation ensure = edgeOptions.operations(cluster).ensureEdge();
+                io.swarmcanary.operations.Operations ops = edgeOptions.operations(cluster);
+                if (delivery == null && !xdsAsked && ops.edges().read(edgeOptions.edge).isEmpty()) {
+                    // a new edge without --delivery gets xds (no Envoy restart on every change); an existing one keeps its own
+                    settings = settings.withDelivery(EdgeSettings.XDS, new EdgeSettings.Xds(
+                            controlPlaneImage != null ? controlPlaneImage : io.swarmcanary.ProductVersion.controlPlaneImage()));
+                }
+                EdgeEnsureOperation ensure = ops.ensureEdge();
                 EdgeEnsureOperation.Request request = new EdgeEnsureOperation.Request(settings, templateText, !noImageCheck,
                         composeWarnings, tlsRequest);
                 PrintWriter out = spec.commandLine().getOut();

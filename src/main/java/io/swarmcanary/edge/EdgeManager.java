@@ -241,7 +241,8 @@ public final class EdgeManager {
         if (settings.usesXds()) { // it gets docker.sock: pinned to the digest a registry gives, so no tag move reaches it
             ImageResolver.unqualifiedWarning(settings.xds().image(), "control plane image").ifPresent(progress::info);
             String pinned = ImageResolver.resolve(swarm, settings.xds().image(), checkImage, true, "control plane image",
-                    "Build it (docker build -t " + settings.xds().image() + " .) or pass --control-plane-image. Nothing was changed.",
+                    "Build it (docker build -t " + settings.xds().image() + " .), pass --control-plane-image, or choose --delivery"
+                            + " redeploy (no control plane; Envoy restarts on every change). Nothing was changed.",
                     progress).reference();
             // the ADS certificates: the edge's while fresh, else a new generation (both services then move to it)
             String pki = AdsPki.choose(swarm, settings.name(), current.map(c -> c.settings().xds()).map(EdgeSettings.Xds::pki)

@@ -53,7 +53,7 @@ class CanaryPipelineIT extends PipelineTestSupport {
     static void edge() {
         assert JAR.isFile() : 'target/swarm-canary.jar is missing: run mvn verify (it packages before integration tests)'
         assert ['docker', 'info'].execute().waitFor() == 0 : 'no Docker daemon: run testbed/up.sh'
-        run(['java', '-jar', JAR.path, 'edge', 'ensure', '--edge', EDGE, '--port', PORT.toString(), '--image', TestSwarm.ENVOY, '-q'])
+        run(['java', '-jar', JAR.path, 'edge', 'ensure', '--edge', EDGE, '--port', PORT.toString(), '--image', TestSwarm.ENVOY, '--delivery', 'redeploy', '-q'])
     }
 
     @AfterAll

@@ -53,7 +53,7 @@ class AnalyzeIT {
 
     @BeforeAll
     static void anEdgeAndAStableRelease() {
-        ok(cli().run("edge", "ensure", "--edge", EDGE, "--port", String.valueOf(PORT), "--image", TestSwarm.ENVOY));
+        ok(cli().run("edge", "ensure", "--edge", EDGE, "--port", String.valueOf(PORT), "--image", TestSwarm.ENVOY, "--delivery", "redeploy"));
         ok(deploy("1.0.0"));
     }
 

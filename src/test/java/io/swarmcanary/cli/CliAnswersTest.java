@@ -130,7 +130,7 @@ class CliAnswersTest {
 
     void anEdge(int port) {
         swarm.images.add("docker.io/envoyproxy/envoy:v1.34-latest");
-        Answer ensured = cli("edge", "ensure", "--edge", EDGE, "--port", String.valueOf(port));
+        Answer ensured = cli("edge", "ensure", "--edge", EDGE, "--port", String.valueOf(port), "--delivery", "redeploy");
         assertThat(ensured.exit()).isZero();
         if (port == 10000) {
             CliJsonFixtures.check("edge-ensure", ensured.text());
@@ -250,7 +250,7 @@ class CliAnswersTest {
     void aCanaryTokenForAPipelineIsWrittenToAFileOnlyItsOwnerReadsAndNeverPrinted() throws IOException {
         anEdge(10000);
         aCanary();
-        assertThat(cli("edge", "ensure", "--edge", EDGE, "--port", "10000", "--force-canary", "on").exit()).isZero();
+        assertThat(cli("edge", "ensure", "--edge", EDGE, "--port", "10000", "--delivery", "redeploy", "--force-canary", "on").exit()).isZero();
         Path file = dir.resolve("token");
 
         Path header = dir.resolve("header");
@@ -273,7 +273,7 @@ class CliAnswersTest {
         }
         CliJsonFixtures.check("canary-token", answer.text());
 
-        assertThat(cli("edge", "ensure", "--edge", EDGE, "--port", "10000", "--force-canary", "off").exit()).isZero();
+        assertThat(cli("edge", "ensure", "--edge", EDGE, "--port", "10000", "--delivery", "redeploy", "--force-canary", "off").exit()).isZero();
         Answer notForcing = cli(on("canary-token", "--out", file.toString()));
         assertThat(notForcing.json().get("edgeForcesCanary").asBoolean()).isFalse();
         assertThat(Files.readString(file).trim()).isNotEqualTo(token); // replaced, not appended

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.swarmcanary.ProductVersion;
 import io.swarmcanary.edge.EdgeManager;
 import io.swarmcanary.edge.EdgeProbe;
+import io.swarmcanary.edge.EdgeSettings;
 import io.swarmcanary.swarm.ImageLookup;
 import io.swarmcanary.testing.FakeSwarm;
 import java.io.PrintWriter;
@@ -33,6 +34,44 @@ class DefaultImagesTest {
         String plan = cli("edge", "ensure", "--edge", "envoy", "--delivery", "xds", "--dry-run");
 
         assertThat(plan).contains("control plane: would create it (image " + image + "@" + DIGEST + ")");
+        assertThat(swarm.services).isEmpty();
+    }
+
+    @Test
+    void aNewEdgeWithoutDeliveryGetsXdsAndThisVersionsControlPlane() {
+        String image = ProductVersion.controlPlaneImage();
+        swarm.images.add("docker.io/envoyproxy/envoy:v1.34-latest");
+        swarm.registry.put(image, found("ghcr.io"));
+
+        String plan = cli("edge", "ensure", "--edge", "envoy", "--dry-run");
+
+        assertThat(plan).contains("(delivery xds,").contains("control plane: would create it (image " + image + "@" + DIGEST + ")");
+        assertThat(swarm.services).isEmpty();
+    }
+
+    @Test
+    void anExistingRedeployEdgeKeepsItsDeliveryWithoutTheFlag() {
+        swarm.images.add("envoy");
+        new EdgeManager(swarm, swarm.liveEdge("envoy"), Clock.systemUTC(), Duration.ofMillis(400)).ensure(
+                new EdgeSettings("envoy", "envoy", 10000, List.of("envoy-net"), List.of(), null, EdgeSettings.REDEPLOY),
+                Optional.empty(), false, io.swarmcanary.release.Progress.SILENT);
+
+        String plan = cli("edge", "ensure", "--edge", "envoy", "--image", "envoy", "--dry-run");
+
+        assertThat(plan).contains("(delivery redeploy,").doesNotContain("control plane: would create");
+    }
+
+    @Test
+    void aNewEdgeWhoseControlPlaneImageIsNowhereIsRefusedNamingTheWaysOut() {
+        swarm.images.add("docker.io/envoyproxy/envoy:v1.34-latest");
+        CommandLine cli = new FakeCluster(swarm, edges).commandLine(Map.of());
+        StringWriter err = new StringWriter();
+        cli.setOut(new PrintWriter(new StringWriter()));
+        cli.setErr(new PrintWriter(err));
+
+        assertThat(cli.execute("edge", "ensure", "--edge", "envoy")).isEqualTo(2);
+
+        assertThat(err.toString()).contains("--control-plane-image").contains("--delivery redeploy").contains("Nothing was changed");
         assertThat(swarm.services).isEmpty();
     }
 

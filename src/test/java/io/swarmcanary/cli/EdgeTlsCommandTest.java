@@ -48,6 +48,9 @@ class EdgeTlsCommandTest {
     Answer cli(String... argv) {
         List<String> args = new ArrayList<>(List.of("edge", "ensure", "--edge", EDGE));
         args.addAll(List.of(argv));
+        if (!args.contains("--delivery")) { // certificates on the restart delivery, unless a test asks for xds
+            args.addAll(List.of("--delivery", "redeploy"));
+        }
         args.addAll(List.of("--output", "json", "--quiet"));
         CommandLine cli = new FakeCluster(swarm, edges).commandLine(Map.of());
         StringWriter out = new StringWriter();

@@ -51,7 +51,7 @@ class NextIT {
     @Test
     void aPipelineFollowsTheCanaryThroughTheCluster() {
         assertThat(plan(next("1.0.0"))).as("no edge, nothing deployed").containsExactly("deploy");
-        Cli.Result edge = cli().run("edge", "ensure", "--edge", EDGE, "--port", String.valueOf(PORT), "--image", TestSwarm.ENVOY);
+        Cli.Result edge = cli().run("edge", "ensure", "--edge", EDGE, "--port", String.valueOf(PORT), "--image", TestSwarm.ENVOY, "--delivery", "redeploy");
         assertThat(edge.exitCode()).as(edge.toString()).isZero();
         deploy("1.0.0");
         assertThat(plan(next("1.0.0"))).containsExactly("done 100");

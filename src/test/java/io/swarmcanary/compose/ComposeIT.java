@@ -117,7 +117,7 @@ class ComposeIT {
                     file: ./secrets/db_password
                 """.replace("image: swarm-canary/", "image: " + Bed.image("swarm-canary/")));
         edge = run(cli(), "edge", "ensure", "--compose", dir.resolve("envoy-compose.yml").toString(), "--service", "envoy",
-                "--edge", EDGE, "--probe-host", Bed.PROBE_HOST, "--output", "json");
+                "--edge", EDGE, "--delivery", "redeploy", "--probe-host", Bed.PROBE_HOST, "--output", "json");
         for (String env : ENVS) {
             deploy(env, "1.0.0");
         }

@@ -34,7 +34,7 @@ class EdgeAttackIT {
 
     @BeforeAll
     static void anEdgeThatForcesCanaries() {
-        ok(cli().run("edge", "ensure", "--edge", EDGE, "--port", String.valueOf(PORT), "--image", TestSwarm.ENVOY,
+        ok(cli().run("edge", "ensure", "--edge", EDGE, "--port", String.valueOf(PORT), "--image", TestSwarm.ENVOY, "--delivery", "redeploy",
                 "--force-canary", "on"));
         ok(deploy("1.0.0"));
         ok(deploy("2.0.0")); // the canary, at weight 0

@@ -50,7 +50,7 @@ class EdgeHttpsIT {
         certs = new Openssl(dir);
         certs.leaf("host", HOST, "rsa");
         certs.leaf("wild", WILD, "ec");
-        ok(cli().run("edge", "ensure", "--edge", EDGE, "--port", String.valueOf(PORT), "--image", TestSwarm.ENVOY,
+        ok(cli().run("edge", "ensure", "--edge", EDGE, "--port", String.valueOf(PORT), "--image", TestSwarm.ENVOY, "--delivery", "redeploy",
                 "--tls", certs.tls(HOST, "host"), "--tls", certs.tls(WILD, "wild"), "--tls-port", String.valueOf(TLS_PORT),
                 "--hsts", "600"));
         ok(cli().run("deploy", "--edge", EDGE, "--probe-host", Bed.PROBE_HOST, "--app", APP, "--env", "webdev",
@@ -118,7 +118,7 @@ class EdgeHttpsIT {
         String mismatched = HOST + "=" + certs.file("host.crt") + "," + certs.file("other.key");
 
         for (String bad : List.of(expired, mismatched, HOST + "=" + dir.resolve("missing.crt") + "," + certs.file("host.key"))) {
-            Cli.Result r = cli().run("edge", "ensure", "--edge", EDGE, "--port", String.valueOf(PORT), "--image", TestSwarm.ENVOY,
+            Cli.Result r = cli().run("edge", "ensure", "--edge", EDGE, "--port", String.valueOf(PORT), "--image", TestSwarm.ENVOY, "--delivery", "redeploy",
                     "--tls", bad);
             assertThat(r.exitCode()).as(r.toString()).isEqualTo(2);
             assertThat(r.all()).doesNotContain("PRIVATE KEY-----");
@@ -134,10 +134,10 @@ class EdgeHttpsIT {
         java.math.BigInteger old = https(HOST).certificate().getSerialNumber();
         certs.leaf("host2", HOST, "rsa");
 
-        ok(cli().run("edge", "ensure", "--edge", EDGE, "--port", String.valueOf(PORT), "--image", TestSwarm.ENVOY,
+        ok(cli().run("edge", "ensure", "--edge", EDGE, "--port", String.valueOf(PORT), "--image", TestSwarm.ENVOY, "--delivery", "redeploy",
                 "--tls", certs.tls(HOST, "host2")));
         Cli.Result again = ok(cli().run("edge", "ensure", "--edge", EDGE, "--port", String.valueOf(PORT), "--image",
-                TestSwarm.ENVOY, "--output", "json"));
+                TestSwarm.ENVOY, "--delivery", "redeploy", "--output", "json"));
 
         Openssl.Answer now = https(HOST);
         assertThat(now.certificate().getSerialNumber()).isNotEqualTo(old);

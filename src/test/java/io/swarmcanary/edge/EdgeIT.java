@@ -40,7 +40,7 @@ class EdgeIT {
     @BeforeAll
     static void edgeWithTwoTracks() {
         // forcing the canary is opt-in: these tests reach a weight-0 canary with a token
-        ok(cli().run("edge", "ensure", "--edge", EDGE, "--port", String.valueOf(PORT), "--image", TestSwarm.ENVOY,
+        ok(cli().run("edge", "ensure", "--edge", EDGE, "--port", String.valueOf(PORT), "--image", TestSwarm.ENVOY, "--delivery", "redeploy",
                 "--force-canary", "on"));
         ok(deploy("webdev", "1.0.0"));
         ok(deploy("webdev", "1.0.1"));
@@ -166,7 +166,7 @@ class EdgeIT {
         long version = edgeVersion();
         Path bad = dir.resolve("bad.yaml");
         Files.writeString(bad, "static_resources:\n  listeners:\n  - name: x\n    bogus_field: 1\n");
-        Cli.Result r = cli().run("edge", "ensure", "--edge", EDGE, "--port", String.valueOf(PORT), "--image", TestSwarm.ENVOY,
+        Cli.Result r = cli().run("edge", "ensure", "--edge", EDGE, "--port", String.valueOf(PORT), "--image", TestSwarm.ENVOY, "--delivery", "redeploy",
                 "--template", bad.toString());
         assertThat(r.exitCode()).as(r.toString()).isEqualTo(2);
         assertThat(edgeVersion()).isEqualTo(version);

@@ -53,7 +53,7 @@ class LifecycleFaultIT {
 
     @BeforeAll
     static void anEdgeWithAStableRelease() {
-        ok(cli().run("edge", "ensure", "--edge", EDGE, "--port", String.valueOf(PORT), "--image", TestSwarm.ENVOY));
+        ok(cli().run("edge", "ensure", "--edge", EDGE, "--port", String.valueOf(PORT), "--image", TestSwarm.ENVOY, "--delivery", "redeploy"));
         ok(deployCli("1.0.0").run(deployArgs("1.0.0")));
     }
 

@@ -38,7 +38,7 @@ class LifecycleIT {
     @BeforeAll
     static void anEdge() {
         // forcing the canary is opt-in: these tests reach a weight-0 canary with a token
-        ok(cli().run("edge", "ensure", "--edge", EDGE, "--port", String.valueOf(PORT), "--image", TestSwarm.ENVOY,
+        ok(cli().run("edge", "ensure", "--edge", EDGE, "--port", String.valueOf(PORT), "--image", TestSwarm.ENVOY, "--delivery", "redeploy",
                 "--force-canary", "on"));
     }
 
@@ -153,7 +153,7 @@ class LifecycleIT {
         assertThat(json(ok(step("promote", "--dry-run"))).path("weights").path("1.0.1").asInt()).isEqualTo(100);
         assertThat(json(ok(step("rollback", "--dry-run"))).path("remove").get(0).asText()).isEqualTo(APP + "-webdev-1_0_1");
         JsonNode ensure = json(ok(cli().run("edge", "ensure", "--edge", EDGE, "--port", String.valueOf(PORT), "--image",
-                TestSwarm.ENVOY, "--dry-run", "--output", "json")));
+                TestSwarm.ENVOY, "--delivery", "redeploy", "--dry-run", "--output", "json")));
         assertThat(ensure.path("outcome").asText()).isEqualTo("unchanged");
         Cli.Result text = ok(cli().run("shift", "--edge", EDGE, "--app", APP, "--env", "webdev", "--weight", "30", "--dry-run"));
         assertThat(text.stdout()).contains("would shift " + TRACK).contains("nothing was changed");

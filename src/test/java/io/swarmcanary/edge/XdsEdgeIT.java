@@ -43,7 +43,6 @@ class XdsEdgeIT {
 
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final int PORT = 10162;
-    private static final int STATUS_PORT = 10163;
     private static final TestSwarm swarm = new TestSwarm();
     private static final String APP = TestSwarm.uniqueApp("sctest-xds-");
     private static final String EDGE = APP + "-edge";
@@ -57,9 +56,9 @@ class XdsEdgeIT {
     @BeforeAll
     static void xdsEdgeWithACanary() throws Exception {
         controlPlaneImage = Bed.cliImage(IMAGE);
+        // no --delivery: a new edge gets xds by default (statusShowsEveryEnvoyConnectedAndUpToDate checks it)
         ok(cli().run("edge", "ensure", "--edge", EDGE, "--port", String.valueOf(PORT), "--image", TestSwarm.ENVOY,
-                "--delivery", "xds", "--control-plane-image", controlPlaneImage, "--xds-status-port", String.valueOf(STATUS_PORT),
-                "--probe-host", Bed.PROBE_HOST));
+                "--control-plane-image", controlPlaneImage, "--probe-host", Bed.PROBE_HOST));
         ok(deploy("1"));
         ok(deploy("2"));
     }

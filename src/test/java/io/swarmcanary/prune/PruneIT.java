@@ -68,7 +68,7 @@ class PruneIT {
         // the shared base on every node, so that prune is seen to leave it alone everywhere
         Bed.pullOnEveryNode(TestSwarm.TESTAPP);
         SECRET_VALUES.forEach((k, value) -> SECRETS.put(k, swarm.secretName(APP, "webdev", "db", value)));
-        ok(cli().run("edge", "ensure", "--edge", EDGE, "--port", String.valueOf(PORT), "--image", TestSwarm.ENVOY, "-q"));
+        ok(cli().run("edge", "ensure", "--edge", EDGE, "--port", String.valueOf(PORT), "--image", TestSwarm.ENVOY, "--delivery", "redeploy", "-q"));
         ok(deploy(1, "A"));
         ok(deploy(2, "A"));
         ok(step("promote"));

@@ -638,7 +638,9 @@ public final class EdgeManager {
      */
     public record DeliveryStatus(String edge, String delivery, String revision, long envoyTasks, String controlPlane,
                                  Integer statusPort, boolean controlPlaneAnswering, Long connected, Long ackedRevision,
-                                 String readError, List<String> rejections, boolean upToDate) {
+                                 String readError, List<String> rejections, boolean upToDate,
+                                 @com.fasterxml.jackson.annotation.JsonInclude(com.fasterxml.jackson.annotation.JsonInclude.Include.NON_NULL)
+                                 String controlPlaneVersion) {
         public String describe() {
             if (!EdgeSettings.XDS.equals(delivery)) {
                 return "edge " + edge + ": delivery " + delivery + ", revision " + revision + ", " + envoyTasks + " Envoy tasks";
@@ -648,7 +650,8 @@ public final class EdgeManager {
                         + " not answering through the edge's stats host" + (statusPort == null ? "" : " nor on port " + statusPort)
                         + " (Envoy keeps its last config; an edge made by an older swarm-canary: run 'edge ensure' again)";
             }
-            return "edge " + edge + ": delivery xds, revision " + revision + ", control plane " + controlPlane + ": "
+            return "edge " + edge + ": delivery xds, revision " + revision + ", control plane " + controlPlane
+                    + " (swarm-canary " + controlPlaneVersion + "): "
                     + connected + "/" + envoyTasks + " Envoys connected, " + ackedRevision + " up to date"
                     + (upToDate ? "" : " (NOT up to date)")
                     + (readError == null ? "" : "; cannot read the edge: " + readError)

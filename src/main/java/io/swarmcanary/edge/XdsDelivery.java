@@ -52,7 +52,8 @@ final class XdsDelivery implements Delivery {
         String rejection = rejected.isPresent() && current ? "Envoy " + rejected.get().address()
                 + " rejected the new config and keeps its previous one: " + rejected.get().nack() : null;
         if (!current) {
-            return new Look(seen, false, rejection);
+            return new Look(seen + status.flatMap(s -> s.versionMismatch(settings.name())).map(m -> "; " + m).orElse(""),
+                    false, rejection);
         }
         XdsStatus s = status.get();
         List<String> behind = running.stream().filter(t -> !acked(t, s))
@@ -113,7 +114,8 @@ final class XdsDelivery implements Delivery {
                 status.map(XdsStatus::readError).orElse(null),
                 status.map(s -> ours(s, running).stream().filter(e -> e.nack() != null).map(e -> e.address() + ": " + e.nack()).toList())
                         .orElse(List.of()),
-                status.isPresent() && envoys > 0 && acked >= envoys);
+                status.isPresent() && envoys > 0 && acked >= envoys,
+                status.map(s -> s.version() == null ? "unknown (older than the field)" : s.version()).orElse(null));
     }
 
     /**

@@ -10,11 +10,31 @@ import java.util.List;
  * @param routesVersion   the RDS version served now (the edge's revision), null before the first read
  * @param clustersVersion the CDS version served now
  * @param readError       why the last read of the edge failed (the last good config is still served), or null
+ * @param version         the control plane's swarm-canary version; null from one older than the field
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
-public record XdsStatus(String edge, String routesVersion, String clustersVersion, String readError, List<Envoy> envoys) {
+public record XdsStatus(String edge, String routesVersion, String clustersVersion, String readError, List<Envoy> envoys,
+                        String version) {
     public XdsStatus {
         envoys = envoys == null ? List.of() : List.copyOf(envoys);
+    }
+
+    public XdsStatus(String edge, String routesVersion, String clustersVersion, String readError, List<Envoy> envoys) {
+        this(edge, routesVersion, clustersVersion, readError, envoys, io.swarmcanary.ProductVersion.current());
+    }
+
+    /**
+     * Said when a change does not converge and the control plane runs another version than this CLI: it renders the
+     * route table with its own code, so its revision need not be the one this CLI computed. Empty when they match.
+     */
+    public java.util.Optional<String> versionMismatch(String edge) {
+        String cli = io.swarmcanary.ProductVersion.current();
+        if (cli.equals(version)) {
+            return java.util.Optional.empty();
+        }
+        return java.util.Optional.of("the control plane runs swarm-canary " + (version == null ? "of an older version (it does not say which)" : version)
+                + " and this CLI is " + cli + ": it renders the edge with its own code and may not know this change; update it"
+                + " to this version with 'swarm-canary edge ensure --edge " + edge + " --delivery xds --control-plane-image IMAGE:" + cli + "'");
     }
 
     /**

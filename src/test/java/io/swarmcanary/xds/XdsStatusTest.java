@@ -1,0 +1,40 @@
+package io.swarmcanary.xds;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.swarmcanary.ProductVersion;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** The control plane's status names its version, so a CLI of another version can say why a change does not converge. */
+class XdsStatusTest {
+    final ObjectMapper json = new ObjectMapper();
+
+    @Test
+    void theControlPlaneReportsItsOwnVersion() throws Exception {
+        XdsStatus served = new XdsStatus("envoy", "r1", "c1", null, List.of());
+        XdsStatus read = json.readValue(json.writeValueAsString(served), XdsStatus.class);
+
+        assertThat(read.version()).isEqualTo(ProductVersion.current());
+        assertThat(read.versionMismatch("envoy")).isEmpty();
+    }
+
+    @Test
+    void aControlPlaneOlderThanTheFieldReadsAsUnknownAndIsNamedWithTheWayToUpdateIt() throws Exception {
+        XdsStatus old = json.readValue("{\"edge\":\"envoy\",\"routesVersion\":\"r1\",\"clustersVersion\":\"c1\",\"envoys\":[]}",
+                XdsStatus.class);
+
+        assertThat(old.version()).isNull();
+        assertThat(old.versionMismatch("envoy")).hasValueSatisfying(m -> assertThat(m)
+                .contains("of an older version").contains("this CLI is " + ProductVersion.current())
+                .contains("swarm-canary edge ensure --edge envoy --delivery xds --control-plane-image IMAGE:" + ProductVersion.current()));
+    }
+
+    @Test
+    void anotherVersionIsNamed() {
+        XdsStatus other = new XdsStatus("envoy", "r1", "c1", null, List.of(), "0.0.9");
+
+        assertThat(other.versionMismatch("envoy")).hasValueSatisfying(m -> assertThat(m).contains("runs swarm-canary 0.0.9"));
+    }
+}

@@ -104,8 +104,10 @@ final class EdgePlanner {
                 : keyed;
         // the revision names the config without itself in it, so the config is rendered once to hash, once to ship
         String revision = Names.sha256(renderer.render(edgeRoutes, Optional.ofNullable(templateText))).substring(0, 12);
-        String yaml = renderer.render(edgeRoutes.withRevision(revision), Optional.ofNullable(templateText));
-        ValidationResult validation = validator.validate(yaml);
+        com.fasterxml.jackson.databind.node.ObjectNode tree = renderer.renderTree(edgeRoutes.withRevision(revision),
+                Optional.ofNullable(templateText));
+        ValidationResult validation = validator.validateRendered(tree);
+        String yaml = EnvoyConfigRenderer.yaml(tree);
         if (!validation.isValid()) {
             throw new UserInputException("the generated Envoy config is invalid, so it was not applied; the live edge is"
                     + " untouched:\n" + validation.describe());

@@ -93,14 +93,19 @@ public final class EdgeManager {
      * @param yaml      the full config (what redeploy ships; what the control plane of an xds edge serves from)
      * @param bootstrap the file Envoy starts with: {@code yaml} for redeploy, the static xDS bootstrap for xds
      */
-    public record Plan(EdgeSettings settings, RouteTable routes, EdgeRoutes edgeRoutes, String yaml, String revision,
-                       List<String> warnings, String bootstrap, Map<String, String> unrouted) {
+    public record Plan(EdgeSettings settings, RouteTable routes, EdgeRoutes edgeRoutes, java.util.function.Supplier<String> yamlText,
+                       String revision, List<String> warnings, String bootstrap, Map<String, String> unrouted) {
         /**
+         * @param yamlText the config's YAML, written when first asked for (an xds shift never ships it) from the validated tree
          * @param unrouted tracks left out of the config because they cannot be routed (a domain another track had first,
          *                 a reserved host, an invalid name...), with the reason: every other track is still served
          */
         public Plan {
             unrouted = Map.copyOf(unrouted);
+        }
+
+        public String yaml() {
+            return yamlText.get();
         }
     }
 

@@ -104,14 +104,17 @@ final class EdgePlanner {
                 : keyed;
         // the revision names the config without itself in it, so the config is rendered once to hash, once to ship
         String revision = Names.sha256(renderer.render(edgeRoutes, Optional.ofNullable(templateText))).substring(0, 12);
-        String yaml = renderer.render(edgeRoutes.withRevision(revision), Optional.ofNullable(templateText));
-        ValidationResult validation = validator.validate(yaml);
+        com.fasterxml.jackson.databind.node.ObjectNode tree = renderer.renderTree(edgeRoutes.withRevision(revision),
+                Optional.ofNullable(templateText));
+        ValidationResult validation = validator.validateRendered(tree);
         if (!validation.isValid()) {
             throw new UserInputException("the generated Envoy config is invalid, so it was not applied; the live edge is"
                     + " untouched:\n" + validation.describe());
         }
+        // written once, when asked for: the CLI of an xds edge ships only the bootstrap, so a shift never pays for it
+        java.util.function.Supplier<String> yaml = once(() -> EnvoyConfigRenderer.yaml(tree));
         // an xds Envoy starts from a bootstrap without the route table: that comes from the control plane
-        String bootstrap = !settings.usesXds() ? yaml : xds.bootstrap(settings.name(), EdgeSettings.LISTENER_PORT,
+        String bootstrap = !settings.usesXds() ? yaml.get() : xds.bootstrap(settings.name(), EdgeSettings.LISTENER_PORT,
                 Optional.ofNullable(templateText), controlPlaneHost(settings), XdsConfig.DEFAULT_GRPC_PORT, jwks,
                 EdgeTls.listener(settings), settings.xds().pki() == null ? null : AdsPki.envoySide(settings.name()));
         if (settings.usesXds() && settings.xds().pki() != null) {
@@ -125,6 +128,19 @@ final class EdgePlanner {
             }
         }
         return new EdgeManager.Plan(settings, routes, edgeRoutes, yaml, revision, List.copyOf(warnings), bootstrap, unrouted);
+    }
+
+    /** The value of {@code compute}, computed on the first call and kept; the tree it writes is not changed after. */
+    static java.util.function.Supplier<String> once(java.util.function.Supplier<String> compute) {
+        String[] kept = new String[1];
+        return () -> {
+            synchronized (kept) {
+                if (kept[0] == null) {
+                    kept[0] = compute.get();
+                }
+                return kept[0];
+            }
+        };
     }
 
     /**

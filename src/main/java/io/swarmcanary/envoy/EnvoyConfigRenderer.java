@@ -132,6 +132,14 @@ public final class EnvoyConfigRenderer {
      * @throws InvalidTemplateException if the template does not parse or has no place for the routes
      */
     public String render(EdgeRoutes routes, Optional<String> templateYaml) {
+        return YamlTrees.write(renderTree(routes, templateYaml));
+    }
+
+    /**
+     * The config as the tree {@link #render} writes as YAML, for {@link EnvoyConfigValidator#validateRendered}: checking
+     * the tree saves parsing back a text that grows with every track on the edge.
+     */
+    public ObjectNode renderTree(EdgeRoutes routes, Optional<String> templateYaml) {
         EdgeRoutes table = RouteTableRules.canonical(routes);
         ObjectNode root = templateYaml.isPresent() ? template(templateYaml.get()) : builtIn(table.listenerPort());
 
@@ -179,7 +187,12 @@ public final class EnvoyConfigRenderer {
         if (https != null) { // last: its listener copies the finished route table
             https.addTo(root, hcm);
         }
-        return YamlTrees.write(root);
+        return root;
+    }
+
+    /** The YAML text of a tree from {@link #renderTree}: what Envoy (or the control plane) gets. */
+    public static String yaml(ObjectNode tree) {
+        return YamlTrees.write(tree);
     }
 
     private static ObjectNode builtIn(int listenerPort) {

@@ -1,6 +1,7 @@
 package io.swarmcanary.envoy;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.util.JsonFormat;
 import io.envoyproxy.envoy.config.bootstrap.v3.Bootstrap;
@@ -22,6 +23,26 @@ public final class EnvoyConfigValidator {
         } catch (JsonProcessingException e) {
             return failure("cannot convert the YAML to JSON: " + e.getOriginalMessage());
         }
+        return validateJson(json);
+    }
+
+    /**
+     * Checks a config the renderer made as a tree ({@link EnvoyConfigRenderer#renderTree}) without writing it as YAML and
+     * parsing that back: the YAML written from a tree reads back as that very tree (every string quoted, no repeated key
+     * in a tree, one mapping; EnvoyConfigValidatorTest checks it on rendered configs), so this is what Envoy gets.
+     */
+    public ValidationResult validateRendered(JsonNode tree) {
+        if (!(tree instanceof com.fasterxml.jackson.databind.node.ObjectNode)) {
+            return failure("expected an Envoy bootstrap mapping");
+        }
+        try {
+            return validateJson(YamlTrees.JSON.writeValueAsString(tree));
+        } catch (JsonProcessingException e) {
+            return failure("cannot convert the config to JSON: " + e.getOriginalMessage());
+        }
+    }
+
+    private ValidationResult validateJson(String json) {
         Bootstrap.Builder bootstrap = Bootstrap.newBuilder();
         try {
             JsonFormat.parser().usingTypeRegistry(EnvoyTypes.REGISTRY).merge(json, bootstrap);

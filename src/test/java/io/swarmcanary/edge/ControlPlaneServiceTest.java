@@ -51,8 +51,9 @@ class ControlPlaneServiceTest {
     @Test
     void itsMemoryIsBoundedNotSizedByTheManagers() {
         ServiceDefinition d = XdsDelivery.controlPlaneDefinition(settings);
-        assertThat(d.env()).containsExactly("JAVA_TOOL_OPTIONS=-Xmx96m -Xss512k -XX:MaxMetaspaceSize=96m"
-                + " -XX:ReservedCodeCacheSize=48m -XX:MaxDirectMemorySize=64m -XX:TieredStopAtLevel=1");
+        assertThat(d.env()).containsExactly("JAVA_TOOL_OPTIONS=-Xmx64m -XX:+UseSerialGC -XX:MinHeapFreeRatio=10"
+                + " -XX:MaxHeapFreeRatio=30 -XX:+ExitOnOutOfMemoryError -Xss512k -XX:MaxMetaspaceSize=96m"
+                + " -XX:ReservedCodeCacheSize=32m -XX:MaxDirectMemorySize=64m -XX:TieredStopAtLevel=1");
         assertThat(d.options().limits().memoryBytes()).isEqualTo(384L << 20);
         // the JVM's bounds (heap, metaspace, code cache, direct memory) add up to well under the limit
         long bounded = 0;
@@ -62,6 +63,6 @@ class ControlPlaneServiceTest {
                 bounded += Long.parseLong(m.group(1)) << 20;
             }
         }
-        assertThat(bounded).isEqualTo((96L + 96 + 48 + 64) << 20).isLessThan(d.options().limits().memoryBytes());
+        assertThat(bounded).isEqualTo((64L + 96 + 32 + 64) << 20).isLessThan(d.options().limits().memoryBytes());
     }
 }

@@ -27,6 +27,33 @@ class EnvoyConfigValidatorTest {
     }
 
     @Test
+    void theRenderedTreeIsWhatItsYamlReadsBackAsSoCheckingTheTreeChecksTheText() {
+        // the shortcut of EdgePlanner: the tree is validated, its YAML is what Envoy gets
+        Fixtures.shapes().forEach((name, yaml) -> {
+            ObjectNode tree = Fixtures.tree(yaml);
+            assertThat(Fixtures.tree(EnvoyConfigRenderer.yaml(tree))).as(name).isEqualTo(tree);
+            assertThat(validator.validateRendered(tree).problems()).as(name).isEqualTo(validator.validate(yaml).problems());
+        });
+        EnvoyConfigRenderer renderer = new EnvoyConfigRenderer().withStatsHost().withEdgeKey(Fixtures.KEY.publicJwks());
+        EdgeRoutes routes = edge(withCanary("files", "webdev", "files.example.com"), stableOnly("docs", "prod", "docs.example.com"));
+        ObjectNode rendered = renderer.renderTree(routes, java.util.Optional.empty());
+        assertThat(EnvoyConfigRenderer.yaml(rendered)).isEqualTo(renderer.render(routes, java.util.Optional.empty()));
+    }
+
+    @Test
+    void aRenderedTreeGetsEveryCheckTheTextGets() {
+        String unknownField = mutate(GOOD, root -> root.putObject("static_resourcez"));
+        String zeroSum = mutate(GOOD, root -> ((ArrayNode) root.at(WEIGHTED)).forEach(c -> ((ObjectNode) c).put("weight", 0)));
+        for (String bad : java.util.List.of(unknownField, zeroSum)) {
+            ValidationResult fromTree = validator.validateRendered(Fixtures.tree(bad));
+            assertThat(fromTree.isValid()).isFalse();
+            assertThat(fromTree.problems()).isEqualTo(validator.validate(bad).problems());
+        }
+        assertThat(validator.validateRendered(com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.arrayNode())
+                .isValid()).isFalse();
+    }
+
+    @Test
     void acceptsAUserTemplateAsIs() {
         assertThat(validator.validate(Fixtures.TEMPLATE).isValid()).isTrue();
     }

@@ -1,0 +1,78 @@
+package io.swarmcanary.edge;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.swarmcanary.UserInputException;
+import io.swarmcanary.envoy.EdgeRoutes;
+import io.swarmcanary.envoy.EnvoyConfigRenderer;
+import io.swarmcanary.envoy.EnvoyConfigValidator;
+import io.swarmcanary.release.Labels;
+import io.swarmcanary.swarm.ServiceInfo;
+import io.swarmcanary.testing.FakeSwarm;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+
+/** The plan's shortcuts (#19): the tree is validated instead of its YAML read back, and the YAML is written when asked for. */
+class EdgePlannerTest {
+    final FakeSwarm swarm = new FakeSwarm();
+    final EdgeSettings xds = new EdgeSettings("edge", "envoy", 10000, List.of("edge-net"), List.of(), null, EdgeSettings.XDS,
+            new EdgeSettings.Xds("cp"));
+    final Map<String, List<ServiceInfo>> releases = new TreeMap<>();
+    RouteTable routes = RouteTable.empty();
+
+    EdgePlannerTest() {
+        EdgeKey.of(swarm);
+        for (int i = 1; i <= 3; i++) {
+            track("t" + i);
+        }
+    }
+
+    void track(String app) {
+        List<ServiceInfo> both = new ArrayList<>();
+        for (String v : List.of("1.0.0", "2.0.0")) {
+            String name = app + "-prod-" + v.replace('.', '_');
+            Map<String, String> labels = new HashMap<>(Map.of(Labels.APP, app, Labels.ENV, "prod", Labels.TRACK, app + "-prod",
+                    Labels.VERSION, v, Labels.PORT, "8080", Labels.DOMAINS, app + ".example.com", Labels.EDGE, "edge"));
+            both.add(new ServiceInfo("id-" + name, name, 1, labels, "img", 1, List.of(), List.of(), "2026-01-0" + v.charAt(0) + "T00:00:00Z"));
+        }
+        releases.put(app + "-prod", both);
+        routes = routes.with(app + "-prod", new RouteTable.TrackEntry(Map.of(both.get(0).name(), 90, both.get(1).name(), 10),
+                both.get(1).name()));
+    }
+
+    @Test
+    void theYamlIsWrittenOnlyWhenAskedForAndOnce() {
+        AtomicInteger writes = new AtomicInteger();
+        java.util.function.Supplier<String> yaml = EdgePlanner.once(() -> "text " + writes.incrementAndGet());
+        assertThat(writes).hasValue(0);
+        assertThat(yaml.get()).isEqualTo("text 1");
+        assertThat(yaml.get()).isEqualTo("text 1");
+        assertThat(writes).hasValue(1);
+    }
+
+    @Test
+    void theYamlOfAPlanIsTheValidatedConfigWithItsRevision() {
+        EdgeManager.Plan plan = new EdgePlanner(swarm).plan(xds, routes, Optional.empty(), releases);
+        assertThat(new EnvoyConfigValidator().validate(plan.yaml()).problems()).isEmpty();
+        assertThat(plan.yaml()).contains(EnvoyConfigRenderer.REVISION_HEADER).contains(plan.revision())
+                .contains("t1-prod-2_0_0", "t2-prod-2_0_0", "t3-prod-2_0_0");
+        // the revision still names the config without itself in it, as before: CLIs and control planes of other versions agree
+        assertThat(new EdgePlanner(swarm).plan(xds, routes, Optional.empty(), releases).revision()).isEqualTo(plan.revision());
+    }
+
+    @Test
+    void aConfigEnvoyWouldRefuseIsStillRefusedWhateverTheTracks() {
+        String empty = new EnvoyConfigRenderer().render(new EdgeRoutes(10000, List.of(), List.of()), Optional.empty());
+        // parses and renders, but Envoy knows no such field: only validating the whole result catches it
+        String template = empty + "static_resourcez: {}\n";
+        assertThatThrownBy(() -> new EdgePlanner(swarm).plan(xds, routes, Optional.of(template), releases))
+                .isInstanceOf(UserInputException.class).hasMessageContaining("invalid").hasMessageContaining("static_resourcez");
+    }
+}

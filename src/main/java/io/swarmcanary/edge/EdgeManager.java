@@ -302,6 +302,12 @@ public final class EdgeManager {
                     : "ADS between Envoy and control plane " + XdsConfig.controlPlaneService(settings.name())
                     + " becomes mutual TLS: both services are updated to use the new certificates");
         }
+        if (current.isPresent() && EdgeTls.overSds(settings) && current.get().settings().servesHttps()
+                && current.get().settings().https().certificates().values().stream()
+                        .anyMatch(c -> current.get().service().secretNames().contains(c.certSecret()))) {
+            progress.info("edge " + settings.name() + ": its certificates move from files in Envoy to SDS from control plane "
+                    + XdsConfig.controlPlaneService(settings.name()) + "; Envoy restarts this once, a later rotation does not");
+        }
         if (settings.usesXds()) {
             xdsDelivery.ensureControlPlane(settings, progress); // before Envoy, which connects to it on start
         }

@@ -125,8 +125,10 @@ final class XdsDelivery implements Delivery {
      * An unchanged spec does not restart it.
      */
     void ensureControlPlane(EdgeSettings settings, Progress progress) {
-        ServiceDefinition definition = controlPlaneDefinition(settings,
+        List<io.swarmcanary.swarm.SecretMount> mounts = new java.util.ArrayList<>(
                 AdsPki.controlPlaneMounts(swarm, settings.name(), settings.xds().pki()));
+        mounts.addAll(EdgeTls.controlPlaneMounts(swarm, settings)); // it serves them to Envoy over SDS
+        ServiceDefinition definition = controlPlaneDefinition(settings, mounts);
         String name = definition.name();
         Optional<ServiceInfo> existing = swarm.service(name);
         if (existing.isPresent() && !Labels.Kind.CONTROL_PLANE.equals(existing.get().labels().get(Labels.KIND))) {
@@ -166,7 +168,10 @@ final class XdsDelivery implements Delivery {
         return controlPlaneDefinition(settings, List.of());
     }
 
-    /** @param adsSecrets its ADS server certificate, key and CA: with them it serves ADS over mutual TLS only */
+    /**
+     * @param adsSecrets its ADS server certificate, key and CA: with them it serves ADS over mutual TLS only; and the
+     *                   edge's certificates and keys it serves over SDS
+     */
     static ServiceDefinition controlPlaneDefinition(EdgeSettings settings, List<io.swarmcanary.swarm.SecretMount> adsSecrets) {
         String name = XdsConfig.controlPlaneService(settings.name());
         Map<String, String> labels = Map.of(Labels.MANAGED_BY, Labels.MANAGER, Labels.KIND, Labels.Kind.CONTROL_PLANE,
@@ -186,6 +191,7 @@ final class XdsDelivery implements Delivery {
         List<String> command = new java.util.ArrayList<>(List.of("control-plane", "--edge", settings.name(),
                 "--port", String.valueOf(XdsConfig.DEFAULT_GRPC_PORT), "--status-port", String.valueOf(XdsConfig.STATUS_PORT)));
         command.addAll(AdsPki.controlPlaneOptions(settings.xds().pki()));
+        command.addAll(EdgeTls.controlPlaneOptions(settings));
         return command;
     }
 }

@@ -332,10 +332,12 @@ public final class EdgeManager {
 
     /**
      * The control plane to put back when this ensure's Envoy update fails: the previous settings' one, when this ensure
-     * moved it (another image, other ADS certificates) and the edge was on xds before; empty otherwise.
+     * moved it (another image, other ADS certificates, other certificates served over SDS) and the edge was on xds
+     * before; empty otherwise.
      */
     static Optional<EdgeSettings> controlPlaneToPutBack(EdgeSettings before, EdgeSettings after) {
-        return before != null && before.usesXds() && after.usesXds() && !before.xds().equals(after.xds())
+        return before != null && before.usesXds() && after.usesXds() && (!before.xds().equals(after.xds())
+                || !Objects.equals(EdgeTls.sdsVersion(before), EdgeTls.sdsVersion(after)))
                 ? Optional.of(before) : Optional.empty();
     }
 

@@ -32,8 +32,8 @@ final class XdsDelivery implements Delivery {
     }
 
     /**
-     * Delivery xds: served when every running Envoy task has ACKed the revision (RDS) and the clusters served
-     * with it (CDS), as its control plane reports. Each task is matched to its own ADS stream by address (the stream's
+     * Delivery xds: served when every running Envoy task has ACKed the revision (RDS), the clusters served
+     * with it (CDS) and, with SDS, the edge's certificates of these settings, as its control plane reports. Each task is matched to its own ADS stream by address (the stream's
      * peer is the task's address on the control-plane network), so a stale stream of a gone task, two streams of one
      * Envoy, or a stream from anything that is not a running Envoy task of this edge never stand for a task that has not
      * ACKed; a task whose addresses the engine has not reported yet is waited for. A NACK is a rejection (Envoy keeps its
@@ -46,8 +46,12 @@ final class XdsDelivery implements Delivery {
             // ask for a read now rather than at the control plane's next poll
             status = ask(settings, running, ControlPlaneClient::refresh);
         }
-        String seen = status.map(s -> s.describe(running.size())).orElse(notAnswering(settings)) + " (want routes " + revision + ")";
-        boolean current = status.isPresent() && revision.equals(status.get().routesVersion());
+        // with SDS, also the certificates of these settings: a control plane still serving the previous ones is not current
+        String certificates = EdgeTls.sdsVersion(settings);
+        String seen = status.map(s -> s.describe(running.size())).orElse(notAnswering(settings)) + " (want routes " + revision
+                + (certificates == null ? "" : ", certificates " + certificates) + ")";
+        boolean current = status.isPresent() && revision.equals(status.get().routesVersion())
+                && (certificates == null || certificates.equals(status.get().secretsVersion()));
         Optional<XdsStatus.Envoy> rejected = status.flatMap(s -> ours(s, running).stream().filter(e -> e.nack() != null).findFirst());
         String rejection = rejected.isPresent() && current ? "Envoy " + rejected.get().address()
                 + " rejected the new config and keeps its previous one: " + rejected.get().nack() : null;

@@ -167,14 +167,17 @@ final class Fixtures {
                 0))), Optional.empty()));
         shapes.put("user template with the edge key", keyed.render(edge(
                 withCanary("files", "prod", "files.example.com")), Optional.of(TEMPLATE)));
-        // an xds edge's bootstrap with HTTPS over SDS: each chain (and the default one) names its domain's secret on ADS
+        return shapes;
+    }
+
+    /** An xds edge's bootstrap with HTTPS over SDS: each chain (and the default one) names its domain's secret on ADS. */
+    static String xdsBootstrapWithSds() {
         HttpsListener sds = new HttpsListener(10443, List.of(
                 new HttpsListener.Domain("files.example.com", null, null, "tls:files.example.com", "tls:files.example.com"),
                 new HttpsListener.Domain("*.example.org", null, null, "tls:*.example.org", "tls:*.example.org")),
                 true, 443, 600L, "files.example.com");
-        shapes.put("xds bootstrap with HTTPS certificates over SDS", new XdsConfig().bootstrap("envoy", 10000, Optional.empty(),
-                "tasks.envoy-xds", 18000, Optional.of(KEY.publicJwks()), sds));
-        return shapes;
+        return new XdsConfig().bootstrap("envoy", 10000, Optional.empty(), "tasks.envoy-xds", 18000,
+                Optional.of(KEY.publicJwks()), sds);
     }
 
     /** One edge key for every test of a run: Envoy gets its public half, tests sign with it. */

@@ -37,6 +37,9 @@ import picocli.CommandLine.Option;
             "",
             "With --tls-ca, --tls-cert and --tls-key, ADS is mutual TLS: only a client certificate of that CA",
             "naming spiffe://swarm-canary/<edge>/envoy opens a stream ('edge ensure' makes them per edge).",
+            "With --sds, it serves each domain's certificate and key to Envoy over SDS (on that same ADS stream),",
+            "as the secret tls:<domain>: 'edge ensure --tls' on an xds edge mounts them here, not into Envoy, so a",
+            "rotation restarts only this control plane and Envoy keeps every connection.",
             "",
             "You do not normally start it yourself: 'edge ensure --delivery xds' runs it as the Swarm service",
             "<edge>-xds (one task on a manager, docker.sock mounted)."},
@@ -71,6 +74,10 @@ public final class ControlPlaneCommand implements Callable<Integer> {
     java.io.File tlsCert;
     @Option(names = "--tls-key", paramLabel = "FILE", description = "PEM (PKCS#8) private key of --tls-cert.")
     java.io.File tlsKey;
+    @Option(names = "--sds", paramLabel = "DOMAIN=CERT_FILE,KEY_FILE",
+            description = "Serve this domain's PEM certificate chain and key over SDS as tls:DOMAIN (repeatable; needs"
+                    + " --tls-ca, --tls-cert and --tls-key: a key travels only over mutual TLS).")
+    java.util.List<String> sds = new java.util.ArrayList<>();
 
     @Override
     public Integer call() throws Exception {
@@ -91,6 +98,19 @@ public final class ControlPlaneCommand implements Callable<Integer> {
         }
         ControlPlane.Tls tls = tlsFiles == 0 ? null
                 : new ControlPlane.Tls(tlsCa, tlsCert, tlsKey, XdsConfig.envoyIdentity(edge));
+        if (!sds.isEmpty() && tls == null) {
+            throw new UserInputException("--sds needs --tls-ca, --tls-cert and --tls-key: a key goes to Envoy over mutual TLS only");
+        }
+        List<io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.Secret> secrets = new java.util.ArrayList<>();
+        java.util.TreeMap<String, String> sdsFiles = new java.util.TreeMap<>();
+        for (String option : sds) {
+            String[] parts = option.split("[=,]", -1);
+            if (parts.length != 3 || parts[0].isEmpty() || parts[1].isEmpty() || parts[2].isEmpty()) {
+                throw new UserInputException("--sds takes DOMAIN=CERT_FILE,KEY_FILE, got " + option);
+            }
+            secrets.add(XdsConfig.sdsSecret(parts[0], readFile(parts[1]), readFile(parts[2])));
+            sdsFiles.put(parts[0], parts[1] + "," + parts[2]);
+        }
         try (DockerConnection docker = DockerConnection.fromEnvironment()) {
             // only reads: no probe, no control plane client, no waits
             DockerSwarmGateway swarm = new DockerSwarmGateway(docker);
@@ -108,10 +128,22 @@ public final class ControlPlaneCommand implements Callable<Integer> {
                 return new ControlPlane.Served(plan.edgeRoutes(), plan.yaml(), plan.revision(),
                         EdgeEndpoints.read(swarm, plan.edgeRoutes(), plan.settings().networks()));
             }, System.err);
+            if (!secrets.isEmpty()) {
+                controlPlane.serveCertificates(secrets, XdsConfig.sdsVersion(sdsFiles));
+            }
             Runtime.getRuntime().addShutdownHook(new Thread(controlPlane::close, "control-plane-shutdown"));
             controlPlane.start(port, statusPort, interval, tls);
             controlPlane.awaitTermination();
             return 0;
+        }
+    }
+
+    /** A certificate or key file's bytes; the error names the file, never what it holds. */
+    private static byte[] readFile(String file) {
+        try {
+            return java.nio.file.Files.readAllBytes(java.nio.file.Path.of(file));
+        } catch (java.io.IOException | RuntimeException e) {
+            throw new UserInputException("cannot read " + file + " (--sds): " + e.getClass().getSimpleName());
         }
     }
 

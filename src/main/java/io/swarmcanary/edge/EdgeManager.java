@@ -307,6 +307,12 @@ public final class EdgeManager {
                     : "ADS between Envoy and control plane " + XdsConfig.controlPlaneService(settings.name())
                     + " becomes mutual TLS: both services are updated to use the new certificates");
         }
+        if (current.isPresent() && EdgeTls.overSds(settings) && current.get().settings().servesHttps()
+                && current.get().settings().https().certificates().values().stream()
+                        .anyMatch(c -> current.get().service().secretNames().contains(c.certSecret()))) {
+            progress.info("edge " + settings.name() + ": its certificates move from files in Envoy to SDS from control plane "
+                    + XdsConfig.controlPlaneService(settings.name()) + "; Envoy restarts this once, a later rotation does not");
+        }
         if (settings.usesXds()) {
             xdsDelivery.ensureControlPlane(settings, progress); // before Envoy, which connects to it on start
         }
@@ -331,10 +337,12 @@ public final class EdgeManager {
 
     /**
      * The control plane to put back when this ensure's Envoy update fails: the previous settings' one, when this ensure
-     * moved it (another image, other ADS certificates) and the edge was on xds before; empty otherwise.
+     * moved it (another image, other ADS certificates, other certificates served over SDS) and the edge was on xds
+     * before; empty otherwise.
      */
     static Optional<EdgeSettings> controlPlaneToPutBack(EdgeSettings before, EdgeSettings after) {
-        return before != null && before.usesXds() && after.usesXds() && !before.xds().equals(after.xds())
+        return before != null && before.usesXds() && after.usesXds() && (!before.xds().equals(after.xds())
+                || !Objects.equals(EdgeTls.sdsVersion(before), EdgeTls.sdsVersion(after)))
                 ? Optional.of(before) : Optional.empty();
     }
 

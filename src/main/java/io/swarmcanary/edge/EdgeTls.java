@@ -85,9 +85,20 @@ final class EdgeTls {
         }
     }
 
+    /** Where the control plane finds the certificates it serves over SDS. */
+    static final String CONTROL_PLANE_DIR = "/run/secrets/sds/";
+
+    /**
+     * Whether the edge's certificates go to Envoy over SDS: with the xds delivery once ADS is mutual TLS (the key then
+     * travels only inside it); a redeploy edge mounts the files into Envoy and restarts it on a rotation.
+     */
+    static boolean overSds(EdgeSettings settings) {
+        return settings.servesHttps() && settings.usesXds() && settings.xds().pki() != null;
+    }
+
     /** Each domain's certificate and key at {@code /etc/envoy/tls/<domain>.crt|.key}, readable by Envoy's user alone. */
     static List<SecretMount> mounts(SwarmGateway swarm, EdgeSettings settings) {
-        if (!settings.servesHttps()) {
+        if (!settings.servesHttps() || overSds(settings)) {
             return List.of();
         }
         List<SecretMount> mounts = new ArrayList<>();
@@ -98,10 +109,51 @@ final class EdgeTls {
         return mounts;
     }
 
+    /**
+     * With SDS, the control plane's mounts: each certificate and key under its secret's own name (the name is what
+     * the control plane's SDS version is made of), readable by its user (root in its image) alone.
+     */
+    static List<SecretMount> controlPlaneMounts(SwarmGateway swarm, EdgeSettings settings) {
+        if (!overSds(settings)) {
+            return List.of();
+        }
+        List<SecretMount> mounts = new ArrayList<>();
+        settings.https().certificates().forEach((domain, c) -> {
+            mounts.add(mount(swarm, c.certSecret(), CONTROL_PLANE_DIR + c.certSecret(), "0"));
+            mounts.add(mount(swarm, c.keySecret(), CONTROL_PLANE_DIR + c.keySecret(), "0"));
+        });
+        return mounts;
+    }
+
+    /** With SDS, the control plane's {@code --sds DOMAIN=CERT_FILE,KEY_FILE} options naming its files; none otherwise. */
+    static List<String> controlPlaneOptions(EdgeSettings settings) {
+        List<String> options = new ArrayList<>();
+        sdsFiles(settings).forEach((domain, files) -> options.addAll(List.of("--sds", domain + "=" + files)));
+        return options;
+    }
+
+    /** The SDS version the control plane serves with these settings' certificates; null without SDS. */
+    static String sdsVersion(EdgeSettings settings) {
+        return io.swarmcanary.envoy.XdsConfig.sdsVersion(sdsFiles(settings));
+    }
+
+    private static TreeMap<String, String> sdsFiles(EdgeSettings settings) {
+        TreeMap<String, String> files = new TreeMap<>();
+        if (overSds(settings)) {
+            settings.https().certificates().forEach((domain, c) -> files.put(domain,
+                    CONTROL_PLANE_DIR + c.certSecret() + "," + CONTROL_PLANE_DIR + c.keySecret()));
+        }
+        return files;
+    }
+
     private static SecretMount mount(SwarmGateway swarm, String name, String target) {
+        return mount(swarm, name, target, TlsCertificates.ENVOY_UID);
+    }
+
+    private static SecretMount mount(SwarmGateway swarm, String name, String target, String uid) {
         String id = swarm.secret(name).orElseThrow(() -> new IllegalStateException("the edge's TLS secret " + name
                 + " is missing; give the certificate again with 'edge ensure --tls DOMAIN=CERT_FILE,KEY_FILE'")).id();
-        return new SecretMount(id, name, target, TlsCertificates.ENVOY_UID, TlsCertificates.ENVOY_UID, TlsCertificates.KEY_MODE);
+        return new SecretMount(id, name, target, uid, uid, TlsCertificates.KEY_MODE);
     }
 
     /** The plain listener's port, and the TLS listener's once the edge has a certificate; both in host mode. */
@@ -111,16 +163,22 @@ final class EdgeTls {
                 : List.of(plain, new ServiceDefinition.PublishedPort(settings.https().port(), EdgeSettings.TLS_LISTENER_PORT));
     }
 
-    /** What the renderer adds for this edge's HTTPS: each domain's files at their stable targets; null without any. */
+    /**
+     * What the renderer adds for this edge's HTTPS: each domain's SDS secret, or its files at their stable targets; null
+     * without any. Over SDS nothing in it names a secret: a rotation leaves the listener (and Envoy's bootstrap) as is.
+     */
     static io.swarmcanary.envoy.HttpsListener listener(EdgeSettings settings) {
         if (!settings.servesHttps()) {
             return null;
         }
         EdgeSettings.Https https = settings.https();
         List<io.swarmcanary.envoy.HttpsListener.Domain> domains = new ArrayList<>();
-        https.certificates().forEach((domain, c) -> domains.add(new io.swarmcanary.envoy.HttpsListener.Domain(domain,
-                TlsCertificates.target(domain, "crt"), TlsCertificates.target(domain, "key"),
-                c.certSecret() + "+" + c.keySecret())));
+        boolean sds = overSds(settings);
+        https.certificates().forEach((domain, c) -> domains.add(sds
+                ? new io.swarmcanary.envoy.HttpsListener.Domain(domain, null, null,
+                        io.swarmcanary.envoy.XdsConfig.sdsSecretName(domain), io.swarmcanary.envoy.XdsConfig.sdsSecretName(domain))
+                : new io.swarmcanary.envoy.HttpsListener.Domain(domain, TlsCertificates.target(domain, "crt"),
+                        TlsCertificates.target(domain, "key"), c.certSecret() + "+" + c.keySecret())));
         return new io.swarmcanary.envoy.HttpsListener(EdgeSettings.TLS_LISTENER_PORT, domains, https.redirect(), https.port(),
                 https.hstsMaxAge(), https.defaultDomain());
     }

@@ -32,8 +32,8 @@ final class XdsDelivery implements Delivery {
     }
 
     /**
-     * Delivery xds: served when every running Envoy task has ACKed the revision (RDS) and the clusters served
-     * with it (CDS), as its control plane reports. Each task is matched to its own ADS stream by address (the stream's
+     * Delivery xds: served when every running Envoy task has ACKed the revision (RDS), the clusters served
+     * with it (CDS) and, with SDS, the edge's certificates of these settings, as its control plane reports. Each task is matched to its own ADS stream by address (the stream's
      * peer is the task's address on the control-plane network), so a stale stream of a gone task, two streams of one
      * Envoy, or a stream from anything that is not a running Envoy task of this edge never stand for a task that has not
      * ACKed; a task whose addresses the engine has not reported yet is waited for. A NACK is a rejection (Envoy keeps its
@@ -46,8 +46,12 @@ final class XdsDelivery implements Delivery {
             // ask for a read now rather than at the control plane's next poll
             status = ask(settings, running, ControlPlaneClient::refresh);
         }
-        String seen = status.map(s -> s.describe(running.size())).orElse(notAnswering(settings)) + " (want routes " + revision + ")";
-        boolean current = status.isPresent() && revision.equals(status.get().routesVersion());
+        // with SDS, also the certificates of these settings: a control plane still serving the previous ones is not current
+        String certificates = EdgeTls.sdsVersion(settings);
+        String seen = status.map(s -> s.describe(running.size())).orElse(notAnswering(settings)) + " (want routes " + revision
+                + (certificates == null ? "" : ", certificates " + certificates) + ")";
+        boolean current = status.isPresent() && revision.equals(status.get().routesVersion())
+                && (certificates == null || certificates.equals(status.get().secretsVersion()));
         Optional<XdsStatus.Envoy> rejected = status.flatMap(s -> ours(s, running).stream().filter(e -> e.nack() != null).findFirst());
         String rejection = rejected.isPresent() && current ? "Envoy " + rejected.get().address()
                 + " rejected the new config and keeps its previous one: " + rejected.get().nack() : null;
@@ -125,8 +129,10 @@ final class XdsDelivery implements Delivery {
      * An unchanged spec does not restart it.
      */
     void ensureControlPlane(EdgeSettings settings, Progress progress) {
-        ServiceDefinition definition = controlPlaneDefinition(settings,
+        List<io.swarmcanary.swarm.SecretMount> mounts = new java.util.ArrayList<>(
                 AdsPki.controlPlaneMounts(swarm, settings.name(), settings.xds().pki()));
+        mounts.addAll(EdgeTls.controlPlaneMounts(swarm, settings)); // it serves them to Envoy over SDS
+        ServiceDefinition definition = controlPlaneDefinition(settings, mounts);
         String name = definition.name();
         Optional<ServiceInfo> existing = swarm.service(name);
         if (existing.isPresent() && !Labels.Kind.CONTROL_PLANE.equals(existing.get().labels().get(Labels.KIND))) {
@@ -170,7 +176,10 @@ final class XdsDelivery implements Delivery {
         return controlPlaneDefinition(settings, List.of());
     }
 
-    /** @param adsSecrets its ADS server certificate, key and CA: with them it serves ADS over mutual TLS only */
+    /**
+     * @param adsSecrets its ADS server certificate, key and CA: with them it serves ADS over mutual TLS only; and the
+     *                   edge's certificates and keys it serves over SDS
+     */
     static ServiceDefinition controlPlaneDefinition(EdgeSettings settings, List<io.swarmcanary.swarm.SecretMount> adsSecrets) {
         String name = XdsConfig.controlPlaneService(settings.name());
         Map<String, String> labels = Map.of(Labels.MANAGED_BY, Labels.MANAGER, Labels.KIND, Labels.Kind.CONTROL_PLANE,
@@ -190,6 +199,7 @@ final class XdsDelivery implements Delivery {
         List<String> command = new java.util.ArrayList<>(List.of("control-plane", "--edge", settings.name(),
                 "--port", String.valueOf(XdsConfig.DEFAULT_GRPC_PORT), "--status-port", String.valueOf(XdsConfig.STATUS_PORT)));
         command.addAll(AdsPki.controlPlaneOptions(settings.xds().pki()));
+        command.addAll(EdgeTls.controlPlaneOptions(settings));
         return command;
     }
 }

@@ -37,8 +37,14 @@ public record HttpsListener(int port, List<Domain> domains, boolean redirect, in
     /**
      * @param chain the filter chain's name: it carries the secrets' names, so a rotated certificate is a new revision
      *              even though Envoy reads it from the same file
+     * @param sdsSecret with the xds delivery, the SDS secret (over ADS) holding the certificate and key, named by domain
+     *                  so that a rotation changes the secret's content and never the listener; null: the files
      */
-    public record Domain(String name, String certFile, String keyFile, String chain) {}
+    public record Domain(String name, String certFile, String keyFile, String chain, String sdsSecret) {
+        public Domain(String name, String certFile, String keyFile, String chain) {
+            this(name, certFile, keyFile, chain, null);
+        }
+    }
 
     public HttpsListener {
         domains = List.copyOf(domains);
@@ -107,9 +113,15 @@ public record HttpsListener(int port, List<Domain> domains, boolean redirect, in
                 .putObject("typed_config").put("@type", TLS_CONTEXT_TYPE).putObject("common_tls_context");
         common.putObject("tls_params").put("tls_minimum_protocol_version", "TLSv1_2");
         common.putArray("alpn_protocols").add("h2").add("http/1.1");
-        ObjectNode cert = common.putArray("tls_certificates").addObject();
-        cert.putObject("certificate_chain").put("filename", d.certFile());
-        cert.putObject("private_key").put("filename", d.keyFile());
+        if (d.sdsSecret() != null) {
+            // Envoy keeps the listener warming until the secret arrives: a new Envoy serves no HTTPS without it
+            ObjectNode sds = common.putArray("tls_certificate_sds_secret_configs").addObject().put("name", d.sdsSecret());
+            sds.putObject("sds_config").put("resource_api_version", "V3").putObject("ads");
+        } else {
+            ObjectNode cert = common.putArray("tls_certificates").addObject();
+            cert.putObject("certificate_chain").put("filename", d.certFile());
+            cert.putObject("private_key").put("filename", d.keyFile());
+        }
         chain.putArray("filters").addObject().put("name", "envoy.filters.network.http_connection_manager")
                 .set("typed_config", tlsHcm.deepCopy());
     }

@@ -76,6 +76,42 @@ public final class XdsConfig {
         return "spiffe://swarm-canary/" + edge + "/envoy";
     }
 
+    /**
+     * The SDS secret of a domain's certificate: named by the domain alone, so a rotation changes what the secret holds
+     * and never the listener that names it (Envoy keeps every connection; new handshakes get the new certificate).
+     */
+    public static String sdsSecretName(String domain) {
+        return "tls:" + domain;
+    }
+
+    /**
+     * The version of the certificates an xds edge's control plane serves over SDS: a hash of each domain's files, whose
+     * names are the content-addressed (keyed) secrets' names, so the CLI knows it from the edge's settings and the
+     * control plane from its command line, and it tells nothing of a key. Null without certificates.
+     *
+     * @param files each domain's "CERT_FILE,KEY_FILE"
+     */
+    public static String sdsVersion(java.util.SortedMap<String, String> files) {
+        if (files.isEmpty()) {
+            return null;
+        }
+        StringBuilder text = new StringBuilder();
+        files.forEach((domain, f) -> text.append(domain).append('=').append(f).append('\n'));
+        return Names.sha256(text.toString().getBytes(StandardCharsets.UTF_8)).substring(0, 12);
+    }
+
+    /** A domain's certificate chain and key as an SDS secret; the key's bytes stay inside it (never printed, never logged). */
+    public static io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.Secret sdsSecret(String domain, byte[] certPem,
+                                                                                            byte[] keyPem) {
+        return io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.Secret.newBuilder().setName(sdsSecretName(domain))
+                .setTlsCertificate(io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.TlsCertificate.newBuilder()
+                        .setCertificateChain(io.envoyproxy.envoy.config.core.v3.DataSource.newBuilder()
+                                .setInlineBytes(com.google.protobuf.ByteString.copyFrom(certPem)))
+                        .setPrivateKey(io.envoyproxy.envoy.config.core.v3.DataSource.newBuilder()
+                                .setInlineBytes(com.google.protobuf.ByteString.copyFrom(keyPem))))
+                .build();
+    }
+
     /** Name of the control plane's Swarm service for an edge; Envoy resolves {@code tasks.<it>}. */
     public static String controlPlaneService(String edge) {
         return edge + "-xds";
@@ -96,8 +132,8 @@ public final class XdsConfig {
     }
 
     /**
-     * @param https the edge's HTTPS listener, null for none: its filter chains (one per domain, certificates from files
-     *              mounted into Envoy) are static like the plain listener, and their route table comes over RDS too, as
+     * @param https the edge's HTTPS listener, null for none: its filter chains (one per domain, certificates over SDS
+     *              from the control plane, or files of an edge without ADS certificates) are static like the plain listener, and their route table comes over RDS too, as
      *              {@value HttpsListener#ROUTE_CONFIG_NAME}
      */
     public String bootstrap(String edge, int listenerPort, Optional<String> template, String controlPlaneHost, int grpcPort,

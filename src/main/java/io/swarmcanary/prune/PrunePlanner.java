@@ -290,6 +290,20 @@ public final class PrunePlanner {
         }
     }
 
+    /** The certificate and key secrets an edge's settings label names (a label that does not parse was refused above). */
+    static List<String> certificatesOf(String settings) {
+        List<String> names = new ArrayList<>();
+        try {
+            JSON.readTree(settings).path("https").path("certificates").forEach(c -> {
+                names.add(c.path("certSecret").asText());
+                names.add(c.path("keySecret").asText());
+            });
+        } catch (java.io.IOException e) {
+            return List.of();
+        }
+        return names;
+    }
+
     /** Who mounts each secret and config, in a spec or a previous spec; one pass over the services. */
     private static final class References {
         private final Map<String, String> secrets = new HashMap<>();
@@ -325,6 +339,8 @@ public final class PrunePlanner {
                 if (template != null) {
                     configs.putIfAbsent(template, "template of edge " + edge + when);
                 }
+                // over SDS the control plane mounts them, not Envoy: the settings keep them even while it is replaced
+                certificatesOf(settings).forEach(name -> secrets.putIfAbsent(name, "certificate of edge " + edge + when));
             }
         }
 

@@ -50,6 +50,7 @@ public final class ControlPlane implements AutoCloseable {
     private static final String NODE_GROUP = "edge"; // every Envoy of the edge gets the same config
     private static final String CDS = "type.googleapis.com/envoy.config.cluster.v3.Cluster";
     private static final String RDS = "type.googleapis.com/envoy.config.route.v3.RouteConfiguration";
+    private static final String SDS = "type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.Secret";
     private static final Context.Key<SocketAddress> PEER = Context.key("swarm-canary-peer");
     private static final ObjectMapper JSON = new ObjectMapper();
     /** Envoy's stats host is its only client; a few threads are plenty, and each request is time-bounded. */
@@ -72,6 +73,9 @@ public final class ControlPlane implements AutoCloseable {
     private volatile String clustersVersion;
     private volatile String endpointsVersion;
     private volatile String readError;
+    /** The edge's certificates (SDS), read once from the files this task was started with; they never change in it. */
+    private volatile List<io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.Secret> secrets = List.of();
+    private volatile String secretsVersion;
     private long lastReadStarted = System.nanoTime() - TimeUnit.DAYS.toNanos(1); // guarded by this
 
     /** One Envoy's ADS stream; fields are written by gRPC threads, read by the status endpoint. */
@@ -82,6 +86,7 @@ public final class ControlPlane implements AutoCloseable {
         volatile String node;
         volatile String routes;
         volatile String clusters;
+        volatile String secrets;
         volatile String nack;
 
         Stream(long id) {
@@ -106,6 +111,20 @@ public final class ControlPlane implements AutoCloseable {
      * accepted, and of those only the one naming {@code clientIdentity} (a URI SAN): the edge's Envoys.
      */
     public record Tls(java.io.File ca, java.io.File cert, java.io.File key, String clientIdentity) {}
+
+    /**
+     * Serves these certificates over SDS (with every snapshot), under names that stay across rotations; called before
+     * {@link #start}. A rotation is a new task of the control plane with other files, hence another version.
+     *
+     * @param version what the CLI expects Envoy to ACK: made of the secrets' names, never of a key
+     */
+    public void serveCertificates(List<io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.Secret> secrets, String version) {
+        this.secrets = List.copyOf(secrets);
+        this.secretsVersion = secrets.isEmpty() ? null : version;
+        // names only: the resources hold the keys
+        log.println("serving certificates over SDS: " + secrets.stream().map(
+                io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.Secret::getName).toList() + " (version " + version + ")");
+    }
 
     /** Reads the edge once, then starts serving ADS (plaintext) on {@code grpcPort} and the status on {@code statusPort}. */
     public void start(int grpcPort, int statusPort, Duration interval) throws IOException {
@@ -262,7 +281,8 @@ public final class ControlPlane implements AutoCloseable {
                 // names new clusters. Each type has its own version: Envoy is sent only the types that changed.
                 cache.setSnapshot(NODE_GROUP, Snapshot.create(resources.clusters(), resources.clustersVersion(),
                         resources.endpoints(), resources.endpointsVersion(), List.of(), "",
-                        resources.routeConfigs(), resources.routesVersion(), List.of(), ""));
+                        resources.routeConfigs(), resources.routesVersion(), secrets,
+                        secretsVersion == null ? "" : secretsVersion));
                 if (!resources.routesVersion().equals(routesVersion) || !resources.clustersVersion().equals(clustersVersion)) {
                     log.println("serving routes " + resources.routesVersion() + ", clusters " + resources.clustersVersion()
                             + " (" + resources.clusters().size() + " release clusters)");
@@ -299,8 +319,9 @@ public final class ControlPlane implements AutoCloseable {
     public XdsStatus status() {
         List<XdsStatus.Envoy> envoys = new ArrayList<>();
         streams.values().stream().sorted(Comparator.comparingLong(s -> s.id)).forEach(s -> envoys.add(new XdsStatus.Envoy(
-                s.id, s.address, s.node, s.connectedAt.toString(), s.routes, s.clusters, s.nack)));
-        return new XdsStatus(edge, routesVersion, clustersVersion, readError, envoys);
+                s.id, s.address, s.node, s.connectedAt.toString(), s.routes, s.clusters, s.nack, s.secrets)));
+        return new XdsStatus(edge, routesVersion, clustersVersion, readError, envoys, io.swarmcanary.ProductVersion.current(),
+                secretsVersion);
     }
 
     private static void respond(HttpExchange exchange, XdsStatus status) throws IOException {
@@ -377,6 +398,8 @@ public final class ControlPlane implements AutoCloseable {
                 s.routes = version;
             } else if (CDS.equals(request.getTypeUrl())) {
                 s.clusters = version;
+            } else if (SDS.equals(request.getTypeUrl())) {
+                s.secrets = version;
             } else {
                 return;
             }
@@ -397,7 +420,7 @@ public final class ControlPlane implements AutoCloseable {
         }
 
         private String kind(String typeUrl) {
-            return RDS.equals(typeUrl) ? "routes" : "clusters";
+            return RDS.equals(typeUrl) ? "routes" : SDS.equals(typeUrl) ? "certificates" : "clusters";
         }
 
         private String address(SocketAddress address) {

@@ -11,16 +11,22 @@ import java.util.List;
  * @param clustersVersion the CDS version served now
  * @param readError       why the last read of the edge failed (the last good config is still served), or null
  * @param version         the control plane's swarm-canary version; null from one older than the field
+ * @param secretsVersion  the SDS version of the certificates served (names only, never a key), null without any
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
 public record XdsStatus(String edge, String routesVersion, String clustersVersion, String readError, List<Envoy> envoys,
-                        String version) {
+                        String version, String secretsVersion) {
     public XdsStatus {
         envoys = envoys == null ? List.of() : List.copyOf(envoys);
     }
 
     public XdsStatus(String edge, String routesVersion, String clustersVersion, String readError, List<Envoy> envoys) {
-        this(edge, routesVersion, clustersVersion, readError, envoys, io.swarmcanary.ProductVersion.current());
+        this(edge, routesVersion, clustersVersion, readError, envoys, io.swarmcanary.ProductVersion.current(), null);
+    }
+
+    public XdsStatus(String edge, String routesVersion, String clustersVersion, String readError, List<Envoy> envoys,
+                     String version) {
+        this(edge, routesVersion, clustersVersion, readError, envoys, version, null);
     }
 
     /**
@@ -43,10 +49,16 @@ public record XdsStatus(String edge, String routesVersion, String clustersVersio
      */
     @JsonIgnoreProperties(ignoreUnknown = true)
     public record Envoy(long stream, String address, String node, String connectedAt, String routesVersion,
-                        String clustersVersion, String nack) {
+                        String clustersVersion, String nack, String secretsVersion) {
+        public Envoy(long stream, String address, String node, String connectedAt, String routesVersion,
+                     String clustersVersion, String nack) {
+            this(stream, address, node, connectedAt, routesVersion, clustersVersion, nack, null);
+        }
+
         public boolean upToDate(XdsStatus served) {
             return nack == null && served.routesVersion() != null && served.routesVersion().equals(routesVersion)
-                    && served.clustersVersion().equals(clustersVersion);
+                    && served.clustersVersion().equals(clustersVersion)
+                    && (served.secretsVersion() == null || served.secretsVersion().equals(secretsVersion));
         }
     }
 
@@ -58,7 +70,7 @@ public record XdsStatus(String edge, String routesVersion, String clustersVersio
     /** "2/2 Envoys connected, 1 up to date (routes 3f2a..., clusters 9c1b...)". */
     public String describe(long expected) {
         return envoys.size() + "/" + expected + " Envoys connected, " + upToDate() + " up to date (routes "
-                + routesVersion + ", clusters " + clustersVersion + ")"
+                + routesVersion + ", clusters " + clustersVersion + (secretsVersion == null ? "" : ", certificates " + secretsVersion) + ")"
                 + (readError == null ? "" : "; last read failed: " + readError);
     }
 }

@@ -49,6 +49,34 @@ class ControlPlaneServiceTest {
     }
 
     @Test
+    void overSdsTheCertificatesGoToTheControlPlaneAndARotationChangesItAloneNeverEnvoysListener() {
+        EdgeSettings xds = new EdgeSettings("envoy", "envoy:1", 10000, List.of("envoy-net"), List.of(), null,
+                EdgeSettings.XDS, new EdgeSettings.Xds("swarm-canary/cli:latest", "0123456789ab"));
+        EdgeSettings https = xds.withHttps(new EdgeSettings.Https(443, new java.util.TreeMap<>(java.util.Map.of("shop.test",
+                new EdgeSettings.Certificate("envoy-tls-crt-aaa", "envoy-tls-key-bbb"))), true, null));
+        EdgeSettings rotated = xds.withHttps(new EdgeSettings.Https(443, new java.util.TreeMap<>(java.util.Map.of("shop.test",
+                new EdgeSettings.Certificate("envoy-tls-crt-ccc", "envoy-tls-key-ddd"))), true, null));
+
+        assertThat(EdgeTls.overSds(https)).isTrue();
+        assertThat(XdsDelivery.controlPlaneDefinition(https).args()).containsSubsequence("--sds",
+                "shop.test=/run/secrets/sds/envoy-tls-crt-aaa,/run/secrets/sds/envoy-tls-key-bbb");
+        // Envoy's listener names the domain's secret, no file and no secret's name: the same before and after a rotation
+        assertThat(EdgeTls.listener(https)).isEqualTo(EdgeTls.listener(rotated));
+        assertThat(EdgeTls.listener(https).domains().get(0).sdsSecret()).isEqualTo("tls:shop.test");
+        assertThat(EdgeTls.listener(https).domains().get(0).certFile()).isNull();
+        // the CLI waits for the version the new control plane serves; a failed rotation puts the previous one back
+        assertThat(EdgeTls.sdsVersion(https)).isNotNull().isNotEqualTo(EdgeTls.sdsVersion(rotated));
+        assertThat(EdgeManager.controlPlaneToPutBack(https, rotated)).contains(https);
+        // redeploy, or xds without ADS certificates (no mutual TLS for the key): files in Envoy as before
+        EdgeSettings redeploy = https.withDelivery(EdgeSettings.REDEPLOY, null);
+        assertThat(EdgeTls.overSds(redeploy)).isFalse();
+        assertThat(EdgeTls.listener(redeploy).domains().get(0).certFile()).isEqualTo("/etc/envoy/tls/shop.test.crt");
+        assertThat(EdgeTls.sdsVersion(redeploy)).isNull();
+        assertThat(EdgeTls.overSds(https.withDelivery(EdgeSettings.XDS, new EdgeSettings.Xds("swarm-canary/cli:latest"))))
+                .isFalse();
+    }
+
+    @Test
     void itsMemoryIsBoundedNotSizedByTheManagers() {
         ServiceDefinition d = XdsDelivery.controlPlaneDefinition(settings);
         assertThat(d.env()).containsExactly("JAVA_TOOL_OPTIONS=-Xmx64m -XX:+UseSerialGC -XX:MinHeapFreeRatio=10"

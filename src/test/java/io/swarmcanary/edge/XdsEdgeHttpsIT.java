@@ -21,8 +21,8 @@ import org.junit.jupiter.api.TestMethodOrder;
 
 /**
  * HTTPS on an xds edge, on the real swarm and Envoy: the TLS listener is static in Envoy's bootstrap (certificates
- * mounted from the edge's secrets), its route table comes from the control plane like the plain one, so a shift reaches
- * https clients without restarting Envoy.
+ * over SDS from the control plane, under the domain's name), its route table comes from the control plane like the plain
+ * one, so neither a shift nor a certificate's rotation restarts Envoy or closes a connection.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class XdsEdgeHttpsIT {
@@ -88,15 +88,66 @@ class XdsEdgeHttpsIT {
 
     @Test
     @Order(2)
-    void aRotatedCertificateReachesNewHandshakesAndTheRoutesStayTheControlPlanes() throws Exception {
+    void aRotatedCertificateIsAnSdsUpdateThatKeepsEveryConnectionAndRestartsNoEnvoy() throws Exception {
         java.math.BigInteger old = certs.get(Bed.PROBE_HOST, TLS_PORT, HOST, "/").certificate().getSerialNumber();
+        String envoyTasks = envoyTasks();
+        String envoyConfig = envoySpec().getTaskTemplate().toString();
         certs.leaf("host2", HOST, "rsa");
-        ok(cli().run("edge", "ensure", "--edge", EDGE, "--port", String.valueOf(PORT), "--image", TestSwarm.ENVOY,
-                "--probe-host", Bed.PROBE_HOST, "--tls", certs.tls(HOST, "host2")));
+        java.util.concurrent.atomic.AtomicInteger answered = new java.util.concurrent.atomic.AtomicInteger();
+        List<String> failed = new java.util.concurrent.CopyOnWriteArrayList<>();
+        java.util.concurrent.atomic.AtomicBoolean rotating = new java.util.concurrent.atomic.AtomicBoolean(true);
+        Cli.Result rotation;
+        // one keep-alive connection, asked all along the rotation: it must never be closed nor fail
+        try (Openssl.KeepAlive kept = certs.keepAlive(Bed.PROBE_HOST, TLS_PORT, HOST)) {
+            assertThat(kept.certificate().getSerialNumber()).isEqualTo(old);
+            Thread requests = new Thread(() -> {
+                while (rotating.get() && failed.isEmpty()) {
+                    try {
+                        String r = kept.get("/");
+                        if (!r.startsWith("HTTP/1.1 200") || r.toLowerCase().contains("connection: close")) {
+                            failed.add(r.lines().findFirst().orElse("") + (r.toLowerCase().contains("connection: close")
+                                    ? " (connection: close)" : ""));
+                        } else {
+                            answered.incrementAndGet();
+                        }
+                        Thread.sleep(50);
+                    } catch (Exception e) {
+                        failed.add(e.toString());
+                    }
+                }
+            });
+            requests.start();
+            long started = System.nanoTime();
+            rotation = ok(cli().run("edge", "ensure", "--edge", EDGE, "--port", String.valueOf(PORT), "--image", TestSwarm.ENVOY,
+                    "--probe-host", Bed.PROBE_HOST, "--tls", certs.tls(HOST, "host2")));
+            System.out.println("XdsEdgeHttpsIT: the rotation's edge ensure took " + (System.nanoTime() - started) / 1_000_000 + " ms");
+            Thread.sleep(2000); // and a while after it
+            rotating.set(false);
+            requests.join(15000);
+            // the same connection answers still, with the certificate of its handshake
+            assertThat(kept.get("/")).startsWith("HTTP/1.1 200");
+            assertThat(kept.certificate().getSerialNumber()).isEqualTo(old);
+        }
+        System.out.println("XdsEdgeHttpsIT: rotation: " + answered.get() + " requests on one kept connection, "
+                + failed.size() + " failed");
+        assertThat(failed).as("requests on the kept connection during the rotation").isEmpty();
+        assertThat(answered.get()).isGreaterThan(10);
+        assertThat(envoyTasks()).as("Envoy tasks before and after the rotation").isEqualTo(envoyTasks);
+        assertThat(envoySpec().getTaskTemplate().toString()).as("Envoy's task spec").isEqualTo(envoyConfig);
+        assertThat(rotation.stderr() + rotation.stdout()).doesNotContain("PRIVATE KEY").doesNotContain("restarts");
 
-        Openssl.Answer now = certs.get(Bed.PROBE_HOST, TLS_PORT, HOST, "/");
-        assertThat(now.certificate().getSerialNumber()).isNotEqualTo(old);
-        assertThat(now.response()).startsWith("HTTP/1.1 200").contains("version=1");
+        // every Envoy's new handshakes get the new certificate, checked against the CA
+        for (String node : Bed.NODE_HOSTS) {
+            Openssl.Answer now = certs.get(node, TLS_PORT, HOST, "/");
+            assertThat(now.certificate().getSerialNumber()).as("certificate on " + node).isNotEqualTo(old);
+            assertThat(now.response()).startsWith("HTTP/1.1 200").contains("version=1");
+        }
+        // the key went to the control plane alone: Envoy mounts no certificate, and nothing of a key is in a label
+        com.github.dockerjava.api.model.ServiceSpec envoy = envoySpec();
+        assertThat(String.valueOf(envoy.getTaskTemplate().getContainerSpec().getSecrets())).doesNotContain("-tls-");
+        assertThat(String.valueOf(envoy.getLabels())).doesNotContain("PRIVATE KEY");
+        com.github.dockerjava.api.model.ServiceSpec controlPlane = swarm.docker.inspectServiceCmd(EDGE + "-xds").exec().getSpec();
+        assertThat(String.valueOf(controlPlane.getTaskTemplate().getContainerSpec().getSecrets())).contains("-tls-key-");
         shift(100);
         assertThat(certs.get(Bed.PROBE_HOST, TLS_PORT, HOST, "/").response()).contains("version=2");
     }
@@ -128,6 +179,10 @@ class XdsEdgeHttpsIT {
                 s.close();
             }
         }
+    }
+
+    private static com.github.dockerjava.api.model.ServiceSpec envoySpec() {
+        return swarm.docker.inspectServiceCmd(EDGE).exec().getSpec();
     }
 
     /** Each running Envoy task's ID and its container's start time: a restart changes one of them. */

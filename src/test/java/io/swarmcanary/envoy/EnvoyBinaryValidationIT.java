@@ -56,6 +56,18 @@ class EnvoyBinaryValidationIT {
     }
 
     @Test
+    void envoyAcceptsAnXdsBootstrapWhoseHttpsChainsTakeTheirCertificatesOverSds() throws Exception {
+        String yaml = Fixtures.xdsBootstrapWithSds();
+        assertThat(new EnvoyConfigValidator().validate(yaml).describe()).isEqualTo("valid");
+        Run run = validateWithEnvoy(yaml);
+        assertThat(run.exitCode()).as("envoy --mode validate:%n%s", run.output()).isZero();
+        assertThat(run.output()).contains("OK");
+        // every xds bootstrap's control-plane cluster sets dns_refresh_rate (deprecated, older than SDS): nothing else
+        assertThat(run.output().lines().filter(l -> !l.contains("dns_refresh_rate")).toList().toString())
+                .doesNotContainIgnoringCase("deprecated");
+    }
+
+    @Test
     void envoyAndValidatorRejectARouteToAnUndefinedCluster() throws Exception {
         String broken = mutate(good(), root -> ((ObjectNode) root.at(WEIGHTED + "/0")).put("name", "files-webdev-9_9_9"));
         assertBothReject(broken, "files-webdev-9_9_9");

@@ -170,6 +170,16 @@ final class Fixtures {
         return shapes;
     }
 
+    /** An xds edge's bootstrap with HTTPS over SDS: each chain (and the default one) names its domain's secret on ADS. */
+    static String xdsBootstrapWithSds() {
+        HttpsListener sds = new HttpsListener(10443, List.of(
+                new HttpsListener.Domain("files.example.com", null, null, "tls:files.example.com", "tls:files.example.com"),
+                new HttpsListener.Domain("*.example.org", null, null, "tls:*.example.org", "tls:*.example.org")),
+                true, 443, 600L, "files.example.com");
+        return new XdsConfig().bootstrap("envoy", 10000, Optional.empty(), "tasks.envoy-xds", 18000,
+                Optional.of(KEY.publicJwks()), sds);
+    }
+
     /** One edge key for every test of a run: Envoy gets its public half, tests sign with it. */
     static final io.swarmcanary.edge.EdgeKey KEY = io.swarmcanary.edge.EdgeKey.generate();
 

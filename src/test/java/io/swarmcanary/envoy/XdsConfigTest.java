@@ -99,6 +99,35 @@ class XdsConfigTest {
     }
 
     @Test
+    void overSdsEachChainNamesItsDomainsSecretOverAdsAndNoFileNorKeyAndARotationLeavesTheBootstrapAsIs() {
+        HttpsListener https = new HttpsListener(10443, List.of(new HttpsListener.Domain("files.test", null, null,
+                XdsConfig.sdsSecretName("files.test"), XdsConfig.sdsSecretName("files.test"))), true, 443, null, "files.test");
+        XdsConfig.AdsTls ads = new XdsConfig.AdsTls("/run/secrets/ads/ca.crt", "/run/secrets/ads/envoy.crt",
+                "/run/secrets/ads/envoy.key", "envoy-xds");
+        String bootstrap = xds.bootstrap("envoy", 10000, Optional.empty(), "tasks.envoy-xds", 18000,
+                Optional.of(Fixtures.KEY.publicJwks()), https, ads);
+
+        assertThat(new EnvoyConfigValidator().validate(bootstrap).describe()).as(bootstrap).isEqualTo("valid");
+        // the SNI chain and the default chain both take tls:files.test over ADS
+        assertThat(bootstrap.split("tls_certificate_sds_secret_configs", -1)).hasSize(3);
+        assertThat(bootstrap).contains("name: \"tls:files.test\"").contains("resource_api_version: \"V3\"")
+                .doesNotContain("/etc/envoy/tls/").doesNotContain("PRIVATE KEY").doesNotContain("inline_bytes");
+        // only ADS's own client certificate is a file: no tls_certificates in the HTTPS listener
+        assertThat(bootstrap.split("tls_certificates", -1)).hasSize(2);
+
+        // the secret: named by the domain, the key inside it alone; its version is made of file (secret) names
+        io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.Secret secret = XdsConfig.sdsSecret("files.test",
+                "CERT".getBytes(), "KEY".getBytes());
+        assertThat(secret.getName()).isEqualTo("tls:files.test");
+        assertThat(secret.getTlsCertificate().getPrivateKey().getInlineBytes().toStringUtf8()).isEqualTo("KEY");
+        java.util.TreeMap<String, String> files = new java.util.TreeMap<>(Map.of("files.test", "/s/crt-1,/s/key-1"));
+        java.util.TreeMap<String, String> rotated = new java.util.TreeMap<>(Map.of("files.test", "/s/crt-2,/s/key-2"));
+        assertThat(XdsConfig.sdsVersion(files)).hasSize(12).isNotEqualTo(XdsConfig.sdsVersion(rotated))
+                .isEqualTo(XdsConfig.sdsVersion(new java.util.TreeMap<>(files)));
+        assertThat(XdsConfig.sdsVersion(new java.util.TreeMap<>())).isNull();
+    }
+
+    @Test
     void aTemplateKeepsItsOwnStaticClustersAndItsVirtualHostsGoOverRds() {
         String bootstrap = xds.bootstrap("envoy", 10000, Optional.of(Fixtures.TEMPLATE), "tasks.envoy-xds", 18000);
         assertThat(new EnvoyConfigValidator().validate(bootstrap).isValid()).as(bootstrap).isTrue();

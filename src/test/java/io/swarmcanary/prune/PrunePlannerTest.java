@@ -155,6 +155,23 @@ class PrunePlannerTest {
     }
 
     @Test
+    void anEdgesCertificatesStayWhileItsSettingsNameThemEvenWithNoServiceMountingThem() {
+        // over SDS the control plane mounts them; while it is being replaced only the edge's settings name them
+        io.swarmcanary.edge.EdgeSettings https = io.swarmcanary.edge.EdgeSettings.fromJson(Cluster.settings("envoy", null))
+                .withHttps(new io.swarmcanary.edge.EdgeSettings.Https(443, new TreeMap<>(Map.of("shop.test",
+                        new io.swarmcanary.edge.EdgeSettings.Certificate("envoy-tls-crt-aaa", "envoy-tls-key-bbb"))), true, null));
+        cluster.edge("envoy", RouteTable.empty(), "envoy-config-now", null, new TreeMap<>(Map.of(EdgeManager.SETTINGS, https.toJson())));
+        for (String name : List.of("envoy-tls-crt-aaa", "envoy-tls-key-bbb", "envoy-tls-crt-old")) {
+            cluster.secrets.add(new io.swarmcanary.swarm.SecretInfo("id-" + name, name, Map.of(io.swarmcanary.release.Labels.MANAGED_BY,
+                    io.swarmcanary.release.Labels.MANAGER, io.swarmcanary.release.Labels.EDGE, "envoy"),
+                    Cluster.ago(Duration.ofDays(3)).toString()));
+        }
+        PrunePlan plan = plan(keep(0));
+        assertThat(names(plan.remove(), "secret")).containsExactly("envoy-tls-crt-old");
+        assertThat(reason(plan.keep(), "envoy-tls-key-bbb")).isEqualTo("certificate of edge envoy before its last update");
+    }
+
+    @Test
     void theSecretNamingKeyOutlivesEveryRelease() {
         cluster.configs.add(new io.swarmcanary.swarm.ConfigInfo("id-key", io.swarmcanary.release.NamingKey.CONFIG,
                 Map.of(io.swarmcanary.release.Labels.MANAGED_BY, io.swarmcanary.release.Labels.MANAGER, io.swarmcanary.release.Labels.KIND, io.swarmcanary.release.NamingKey.KIND), new byte[32],

@@ -121,4 +121,84 @@ public final class Openssl {
             return new Answer((X509Certificate) tls.getSession().getPeerCertificates()[0], tls.getSession().getProtocol(), response);
         }
     }
+
+    /**
+     * One TLS connection kept open (HTTP/1.1 keep-alive), with SNI and host-name checking for host, trusting only the
+     * CA: each {@link KeepAlive#get} is one more request on the same connection.
+     */
+    public KeepAlive keepAlive(String address, int port, String host) throws Exception {
+        SSLSocket tls = (SSLSocket) trustingTheCa.getSocketFactory().createSocket(new Socket(address, port), host, port, true);
+        SSLParameters params = tls.getSSLParameters();
+        params.setEndpointIdentificationAlgorithm("HTTPS");
+        params.setApplicationProtocols(new String[] {"http/1.1"});
+        tls.setSSLParameters(params);
+        tls.setSoTimeout(10000);
+        tls.startHandshake();
+        return new KeepAlive(tls, host);
+    }
+
+    /** A kept-open HTTPS connection; a response that closes it (or any error) fails the next request. */
+    public static final class KeepAlive implements AutoCloseable {
+        private final SSLSocket tls;
+        private final String host;
+        private final InputStream in;
+
+        KeepAlive(SSLSocket tls, String host) throws java.io.IOException {
+            this.tls = tls;
+            this.host = host;
+            this.in = new java.io.BufferedInputStream(tls.getInputStream());
+        }
+
+        public X509Certificate certificate() throws Exception {
+            return (X509Certificate) tls.getSession().getPeerCertificates()[0];
+        }
+
+        /** The status line, headers and body of one GET on this connection (Content-Length or chunked). */
+        public String get(String path) throws java.io.IOException {
+            OutputStream out = tls.getOutputStream();
+            out.write(("GET " + path + " HTTP/1.1\r\nHost: " + host + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            StringBuilder head = new StringBuilder();
+            String line;
+            long length = -1;
+            boolean chunked = false;
+            while (!(line = line()).isEmpty()) {
+                head.append(line).append("\n");
+                String lower = line.toLowerCase(java.util.Locale.ROOT);
+                if (lower.startsWith("content-length:")) {
+                    length = Long.parseLong(lower.substring(15).trim());
+                } else if (lower.startsWith("transfer-encoding:") && lower.contains("chunked")) {
+                    chunked = true;
+                }
+            }
+            StringBuilder body = new StringBuilder();
+            if (chunked) {
+                for (long size; (size = Long.parseLong(line().split(";")[0].trim(), 16)) > 0; line()) {
+                    body.append(new String(in.readNBytes((int) size), StandardCharsets.UTF_8));
+                }
+                line(); // the empty line after the last chunk
+            } else if (length >= 0) {
+                body.append(new String(in.readNBytes((int) length), StandardCharsets.UTF_8));
+            }
+            return head + "\n" + body;
+        }
+
+        private String line() throws java.io.IOException {
+            StringBuilder line = new StringBuilder();
+            for (int c; (c = in.read()) != '\n'; ) {
+                if (c < 0) {
+                    throw new java.io.EOFException("the server closed the connection");
+                }
+                if (c != '\r') {
+                    line.append((char) c);
+                }
+            }
+            return line.toString();
+        }
+
+        @Override
+        public void close() throws java.io.IOException {
+            tls.close();
+        }
+    }
 }

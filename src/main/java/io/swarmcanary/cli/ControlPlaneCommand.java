@@ -109,7 +109,10 @@ public final class ControlPlaneCommand implements Callable<Integer> {
                 throw new UserInputException("--sds takes DOMAIN=CERT_FILE,KEY_FILE, got " + option);
             }
             secrets.add(XdsConfig.sdsSecret(parts[0], readFile(parts[1]), readFile(parts[2])));
-            sdsFiles.put(parts[0], parts[1] + "," + parts[2]);
+            // twice one domain would make the snapshot's map fail with both secrets (keys) in its message
+            if (sdsFiles.put(parts[0], parts[1] + "," + parts[2]) != null) {
+                throw new UserInputException("--sds names domain " + parts[0] + " twice");
+            }
         }
         try (DockerConnection docker = DockerConnection.fromEnvironment()) {
             // only reads: no probe, no control plane client, no waits

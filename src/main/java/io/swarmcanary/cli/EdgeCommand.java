@@ -104,7 +104,7 @@ public final class EdgeCommand {
                 description = "How configs reach Envoy: xds (control plane, no restart) or redeploy (restarts Envoy). Default: the edge's current delivery, xds for a new edge.")
         String delivery;
         @Option(names = "--control-plane-image", paramLabel = "IMAGE",
-                description = "xds: image of the control plane, the swarm-canary image built from this repository's Dockerfile"
+                description = "xds (giving it asks for xds): image of the control plane, the swarm-canary image built from this repository's Dockerfile"
                         + " (default: ghcr.io/swarm-canary/cli:VERSION, this CLI's --version). Pinned to its digest when a registry knows it.")
         String controlPlaneImage;
         @Option(names = "--xds-status-port", paramLabel = "PORT",
@@ -208,6 +208,12 @@ public final class EdgeCommand {
                 throw new UserInputException("--service and --stack need --compose FILE. Nothing was changed.");
             }
             List<String> nets = networks.isEmpty() ? List.of(EdgeManager.defaultNetwork(edgeOptions.edge)) : networks;
+            if (controlPlaneImage != null && EdgeSettings.REDEPLOY.equals(delivery)) {
+                throw new UserInputException("--control-plane-image is the xds delivery's control plane: drop it, or use"
+                        + " --delivery xds. Nothing was changed.");
+            }
+            // a control-plane image asks for xds (on an existing xds edge: the way to update its control plane)
+            String delivery = this.delivery == null && controlPlaneImage != null ? EdgeSettings.XDS : this.delivery;
             boolean xdsAsked = EdgeSettings.XDS.equals(delivery) || xdsStatusPort != null;
             EdgeSettings.Xds xds = xdsAsked ? new EdgeSettings.Xds(
                     controlPlaneImage != null ? controlPlaneImage : io.swarmcanary.ProductVersion.controlPlaneImage()) : null;

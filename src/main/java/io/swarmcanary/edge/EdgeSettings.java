@@ -34,24 +34,44 @@ public record EdgeSettings(String name, String image, int port, List<String> net
      *
      * @param pki the generation of ADS certificates ({@link AdsPki}) its Envoys and control plane authenticate each other
      *            with; null on an edge made by a version without them (plaintext ADS until its next {@code edge ensure})
+     * @param sds whether its control plane serves the HTTPS certificates over SDS: true once an {@code edge ensure} of a
+     *            version that has it set the control plane; null on an edge stored before (its control plane may not
+     *            know {@code --sds}: certificates stay files in Envoy until the image is set again)
      */
     @JsonIgnoreProperties(ignoreUnknown = true)
     public record Xds(String image,
                       @com.fasterxml.jackson.annotation.JsonInclude(com.fasterxml.jackson.annotation.JsonInclude.Include.NON_NULL)
-                      String pki) {
+                      String pki,
+                      @com.fasterxml.jackson.annotation.JsonInclude(com.fasterxml.jackson.annotation.JsonInclude.Include.NON_NULL)
+                      Boolean sds) {
         public Xds {
             if (image == null || image.isBlank()) {
                 throw new UserInputException("--control-plane-image must not be empty");
             }
         }
 
+        /** A control plane as asked for: {@code edge ensure} gives it its ADS certificates and says whether it serves SDS. */
         public Xds(String image) {
-            this(image, null);
+            this(image, null, null);
+        }
+
+        /** A control plane of this version (it serves certificates over SDS) on this generation of ADS certificates. */
+        public Xds(String image, String pki) {
+            this(image, pki, true);
         }
 
         /** The same control plane on this generation of ADS certificates. */
         public Xds withPki(String generation) {
-            return new Xds(image, generation);
+            return new Xds(image, generation, sds);
+        }
+
+        /** The same control plane, set by this version: it serves the certificates over SDS. */
+        public Xds withSds() {
+            return new Xds(image, pki, true);
+        }
+
+        public boolean servesCertificates() {
+            return Boolean.TRUE.equals(sds);
         }
     }
 

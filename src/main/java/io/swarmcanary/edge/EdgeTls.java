@@ -93,7 +93,7 @@ final class EdgeTls {
      * travels only inside it); a redeploy edge mounts the files into Envoy and restarts it on a rotation.
      */
     static boolean overSds(EdgeSettings settings) {
-        return settings.servesHttps() && settings.usesXds() && settings.xds().pki() != null;
+        return settings.servesHttps() && settings.usesXds() && settings.xds().pki() != null && settings.xds().servesCertificates();
     }
 
     /** Each domain's certificate and key at {@code /etc/envoy/tls/<domain>.crt|.key}, readable by Envoy's user alone. */

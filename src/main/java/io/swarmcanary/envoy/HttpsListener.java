@@ -114,7 +114,7 @@ public record HttpsListener(int port, List<Domain> domains, boolean redirect, in
         common.putObject("tls_params").put("tls_minimum_protocol_version", "TLSv1_2");
         common.putArray("alpn_protocols").add("h2").add("http/1.1");
         if (d.sdsSecret() != null) {
-            // Envoy keeps the listener warming until the secret arrives: a new Envoy serves no HTTPS without it
+            // a new Envoy waits for its first answers, this secret's too, before it serves (initial_fetch_timeout, 15 s)
             ObjectNode sds = common.putArray("tls_certificate_sds_secret_configs").addObject().put("name", d.sdsSecret());
             sds.putObject("sds_config").put("resource_api_version", "V3").putObject("ads");
         } else {

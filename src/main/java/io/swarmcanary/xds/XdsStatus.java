@@ -21,7 +21,7 @@ public record XdsStatus(String edge, String routesVersion, String clustersVersio
     }
 
     public XdsStatus(String edge, String routesVersion, String clustersVersion, String readError, List<Envoy> envoys) {
-        this(edge, routesVersion, clustersVersion, readError, envoys, io.swarmcanary.ProductVersion.current(), null);
+        this(edge, routesVersion, clustersVersion, readError, envoys, null, null);
     }
 
     public XdsStatus(String edge, String routesVersion, String clustersVersion, String readError, List<Envoy> envoys,

@@ -62,6 +62,24 @@ class DefaultImagesTest {
     }
 
     @Test
+    void aControlPlaneImageAsksForXdsAndIsRefusedWithRedeploy() {
+        swarm.images.add("envoy");
+        swarm.images.add("swarm-canary/cli:latest");
+        new EdgeManager(swarm, swarm.liveEdge("envoy"), Clock.systemUTC(), Duration.ofMillis(400)).ensure(
+                new EdgeSettings("envoy", "envoy", 10000, List.of("envoy-net"), List.of(), null, EdgeSettings.REDEPLOY),
+                Optional.empty(), false, io.swarmcanary.release.Progress.SILENT);
+
+        assertThat(cli("edge", "ensure", "--edge", "envoy", "--image", "envoy", "--control-plane-image",
+                "swarm-canary/cli:latest", "--dry-run")).contains("(delivery xds,").contains("control plane: would create it");
+        CommandLine cli = new FakeCluster(swarm, edges).commandLine(Map.of());
+        StringWriter err = new StringWriter();
+        cli.setErr(new PrintWriter(err));
+        assertThat(cli.execute("edge", "ensure", "--edge", "envoy", "--delivery", "redeploy", "--control-plane-image",
+                "swarm-canary/cli:latest")).isEqualTo(2);
+        assertThat(err.toString()).contains("--control-plane-image is the xds delivery's control plane");
+    }
+
+    @Test
     void aNewEdgeWhoseControlPlaneImageIsNowhereIsRefusedNamingTheWaysOut() {
         swarm.images.add("docker.io/envoyproxy/envoy:v1.34-latest");
         CommandLine cli = new FakeCluster(swarm, edges).commandLine(Map.of());

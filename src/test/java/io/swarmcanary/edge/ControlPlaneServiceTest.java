@@ -77,6 +77,25 @@ class ControlPlaneServiceTest {
     }
 
     @Test
+    void anXdsEdgeStoredBeforeSdsKeepsItsCertificatesAsFilesUntilItsControlPlaneIsSetAgain() throws Exception {
+        // the settings label of an xds edge made by the previous version: its control plane has no --sds
+        EdgeSettings.Xds stored = new com.fasterxml.jackson.databind.ObjectMapper().readValue(
+                "{\"image\":\"swarm-canary/cli:0.0.9\",\"pki\":\"0123456789ab\"}", EdgeSettings.Xds.class);
+        EdgeSettings https = new EdgeSettings("envoy", "envoy:1", 10000, List.of("envoy-net"), List.of(), null,
+                EdgeSettings.XDS, stored).withHttps(new EdgeSettings.Https(443, new java.util.TreeMap<>(java.util.Map.of(
+                "shop.test", new EdgeSettings.Certificate("envoy-tls-crt-aaa", "envoy-tls-key-bbb"))), true, null));
+
+        assertThat(stored.servesCertificates()).isFalse();
+        assertThat(EdgeTls.overSds(https)).isFalse();
+        assertThat(XdsDelivery.controlPlaneDefinition(https).args()).doesNotContain("--sds");
+        assertThat(EdgeTls.listener(https).domains().get(0).certFile()).isEqualTo("/etc/envoy/tls/shop.test.crt");
+        // set again by this version: SDS, and a failed ensure puts the old control plane back
+        EdgeSettings moved = https.withDelivery(EdgeSettings.XDS, stored.withPki("0123456789ab").withSds());
+        assertThat(EdgeTls.overSds(moved)).isTrue();
+        assertThat(EdgeManager.controlPlaneToPutBack(https, moved)).contains(https);
+    }
+
+    @Test
     void itsMemoryIsBoundedNotSizedByTheManagers() {
         ServiceDefinition d = XdsDelivery.controlPlaneDefinition(settings);
         assertThat(d.env()).containsExactly("JAVA_TOOL_OPTIONS=-Xmx64m -XX:+UseSerialGC -XX:MinHeapFreeRatio=10"

@@ -56,7 +56,7 @@ class XdsEdgeIT {
     @BeforeAll
     static void xdsEdgeWithACanary() throws Exception {
         controlPlaneImage = Bed.cliImage(IMAGE);
-        // no --delivery: a new edge gets xds by default (statusShowsEveryEnvoyConnectedAndUpToDate checks it)
+        // no --delivery: the control-plane image asks for xds (statusShowsEveryEnvoyConnectedAndUpToDate checks it)
         ok(cli().run("edge", "ensure", "--edge", EDGE, "--port", String.valueOf(PORT), "--image", TestSwarm.ENVOY,
                 "--control-plane-image", controlPlaneImage, "--probe-host", Bed.PROBE_HOST));
         ok(deploy("1"));

@@ -13,7 +13,7 @@ class XdsStatusTest {
 
     @Test
     void theControlPlaneReportsItsOwnVersion() throws Exception {
-        XdsStatus served = new XdsStatus("envoy", "r1", "c1", null, List.of());
+        XdsStatus served = new ControlPlane("envoy", () -> null, System.err).status();
         XdsStatus read = json.readValue(json.writeValueAsString(served), XdsStatus.class);
 
         assertThat(read.version()).isEqualTo(ProductVersion.current());

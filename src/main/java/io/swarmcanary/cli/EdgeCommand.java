@@ -215,8 +215,9 @@ public final class EdgeCommand {
             // a control-plane image asks for xds (on an existing xds edge: the way to update its control plane)
             String delivery = this.delivery == null && controlPlaneImage != null ? EdgeSettings.XDS : this.delivery;
             boolean xdsAsked = EdgeSettings.XDS.equals(delivery) || xdsStatusPort != null;
-            EdgeSettings.Xds xds = xdsAsked ? new EdgeSettings.Xds(
-                    controlPlaneImage != null ? controlPlaneImage : io.swarmcanary.ProductVersion.controlPlaneImage()) : null;
+            EdgeSettings.Xds xdsAsAsked = new EdgeSettings.Xds(
+                    controlPlaneImage != null ? controlPlaneImage : io.swarmcanary.ProductVersion.controlPlaneImage());
+            EdgeSettings.Xds xds = xdsAsked ? xdsAsAsked : null;
             if (xdsStatusPort != null) { // accepted so existing pipelines keep working; nothing is published any more
                 composeWarnings = concat(composeWarnings, List.of("--xds-status-port is no longer used: the control plane"
                         + " publishes no port, its status is read through the edge's stats host (with a stats token)"));
@@ -228,8 +229,7 @@ public final class EdgeCommand {
                 io.swarmcanary.operations.Operations ops = edgeOptions.operations(cluster);
                 if (delivery == null && !xdsAsked && ops.edges().read(edgeOptions.edge).isEmpty()) {
                     // a new edge without --delivery gets xds (no Envoy restart on every change); an existing one keeps its own
-                    settings = settings.withDelivery(EdgeSettings.XDS, new EdgeSettings.Xds(
-                            controlPlaneImage != null ? controlPlaneImage : io.swarmcanary.ProductVersion.controlPlaneImage()));
+                    settings = settings.withDelivery(EdgeSettings.XDS, xdsAsAsked);
                 }
                 EdgeEnsureOperation ensure = ops.ensureEdge();
                 EdgeEnsureOperation.Request request = new EdgeEnsureOperation.Request(settings, templateText, !noImageCheck,

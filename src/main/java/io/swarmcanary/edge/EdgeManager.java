@@ -254,10 +254,9 @@ public final class EdgeManager {
                     .orElse(null), clock.instant(), adsPki);
             // certificates over SDS only from a control plane this run sets (its image named now, or this version's
             // default) or one that already serves them: the image an older version stored may not know --sds
-            boolean sds = requested.xds() != null || current.map(c -> c.settings().xds()).filter(x -> x != null)
+            boolean sds = requested.xds() != null || current.map(c -> c.settings().xds())
                     .map(EdgeSettings.Xds::servesCertificates).orElse(false);
-            EdgeSettings.Xds xds = new EdgeSettings.Xds(pinned, null, null).withPki(pki);
-            settings = settings.withDelivery(EdgeSettings.XDS, sds ? xds.withSds() : xds);
+            settings = settings.withDelivery(EdgeSettings.XDS, new EdgeSettings.Xds(pinned, pki, sds ? true : null));
         }
         RouteTable routes = current.map(EdgeState::routes).orElse(RouteTable.empty());
         // render and validate before touching anything

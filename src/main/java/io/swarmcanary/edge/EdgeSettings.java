@@ -65,11 +65,6 @@ public record EdgeSettings(String name, String image, int port, List<String> net
             return new Xds(image, generation, sds);
         }
 
-        /** The same control plane, set by this version: it serves the certificates over SDS. */
-        public Xds withSds() {
-            return new Xds(image, pki, true);
-        }
-
         public boolean servesCertificates() {
             return Boolean.TRUE.equals(sds);
         }

@@ -24,11 +24,6 @@ public record XdsStatus(String edge, String routesVersion, String clustersVersio
         this(edge, routesVersion, clustersVersion, readError, envoys, null, null);
     }
 
-    public XdsStatus(String edge, String routesVersion, String clustersVersion, String readError, List<Envoy> envoys,
-                     String version) {
-        this(edge, routesVersion, clustersVersion, readError, envoys, version, null);
-    }
-
     /**
      * Said when a change does not converge and the control plane runs another version than this CLI: it renders the
      * route table with its own code, so its revision need not be the one this CLI computed. Empty when they match.

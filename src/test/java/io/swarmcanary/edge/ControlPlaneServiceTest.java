@@ -90,7 +90,7 @@ class ControlPlaneServiceTest {
         assertThat(XdsDelivery.controlPlaneDefinition(https).args()).doesNotContain("--sds");
         assertThat(EdgeTls.listener(https).domains().get(0).certFile()).isEqualTo("/etc/envoy/tls/shop.test.crt");
         // set again by this version: SDS, and a failed ensure puts the old control plane back
-        EdgeSettings moved = https.withDelivery(EdgeSettings.XDS, stored.withPki("0123456789ab").withSds());
+        EdgeSettings moved = https.withDelivery(EdgeSettings.XDS, new EdgeSettings.Xds(stored.image(), stored.pki(), true));
         assertThat(EdgeTls.overSds(moved)).isTrue();
         assertThat(EdgeManager.controlPlaneToPutBack(https, moved)).contains(https);
     }

@@ -11,6 +11,7 @@ import io.swarmcanary.release.Names;
 import io.swarmcanary.swarm.DockerConnection;
 import io.swarmcanary.swarm.DockerSwarmGateway;
 import io.swarmcanary.swarm.ServiceInfo;
+import io.swarmcanary.swarm.SwarmEvents;
 import io.swarmcanary.xds.ControlPlane;
 import io.swarmcanary.xds.ControlPlaneClient;
 import java.time.Clock;
@@ -28,7 +29,10 @@ import picocli.CommandLine.Option;
         description = {
             "Run the xDS control plane of an edge (a long-running server). It reads the edge's route table and",
             "releases from the cluster and serves them to every Envoy of the edge over ADS (gRPC): release",
-            "clusters over CDS, routes and weights over RDS, so a shift reaches Envoy without a restart.",
+            "clusters over CDS, their running tasks over EDS, routes and weights over RDS, so a shift reaches",
+            "Envoy without a restart. It follows the engine's events: a change to a service, secret or node",
+            "is read at once (the whole edge again every --resync, in case one was missed); where the tasks",
+            "run is read every --interval (Swarm sends no event for a task).",
             "It keeps no state: restarted, it serves the same versions and Envoy sees no change; while it is",
             "away, Envoy keeps its last good config. GET /status on --status-port shows what every Envoy has",
             "ACKed (or rejected); POST /refresh re-reads the edge at once. Neither port is published: Envoy reaches",
@@ -64,8 +68,14 @@ public final class ControlPlaneCommand implements Callable<Integer> {
             description = "HTTP port of GET /status and POST /refresh (default: ${DEFAULT-VALUE}).")
     int statusPort;
     @Option(names = "--interval", defaultValue = "1s", converter = Durations.class, paramLabel = "DURATION",
-            description = "How often the edge is re-read from the cluster (default: ${DEFAULT-VALUE}).")
+            description = "How often where the releases' tasks run is read (Swarm sends no event for a task; default:"
+                    + " ${DEFAULT-VALUE}).")
     Duration interval;
+    @Option(names = "--resync", defaultValue = "30s", converter = Durations.class, paramLabel = "DURATION",
+            description = "How often the whole edge (route table, releases, keys) is read without a change event: the"
+                    + " engine's events (services, secrets, nodes) and POST /refresh make a read at once; this is the"
+                    + " safety net for a missed one (default: ${DEFAULT-VALUE}).")
+    Duration resync;
     @Option(names = "--tls-ca", paramLabel = "FILE",
             description = "PEM CA whose client certificates alone may open an ADS stream (with --tls-cert and --tls-key:"
                     + " ADS over mutual TLS; 'edge ensure' sets all three from the edge's Swarm secrets).")
@@ -91,6 +101,10 @@ public final class ControlPlaneCommand implements Callable<Integer> {
         }
         if (interval.toMillis() < 100) {
             throw new UserInputException("--interval must be at least 100ms, got " + interval.toMillis() + "ms");
+        }
+        if (resync.compareTo(interval) < 0) {
+            throw new UserInputException("--resync (" + resync.toMillis() + "ms) must be at least --interval ("
+                    + interval.toMillis() + "ms)");
         }
         long tlsFiles = java.util.stream.Stream.of(tlsCa, tlsCert, tlsKey).filter(java.util.Objects::nonNull).count();
         if (tlsFiles != 0 && tlsFiles != 3) {
@@ -120,14 +134,17 @@ public final class ControlPlaneCommand implements Callable<Integer> {
             EdgeManager edges = new EdgeManager(swarm, p -> Optional.empty(),
                     ControlPlaneClient.NONE, Clock.systemUTC(), Duration.ZERO);
             LastPlan last = new LastPlan();
-            ControlPlane controlPlane = new ControlPlane(edge, () -> {
-                EdgeManager.EdgeState state = edges.require(edge);
-                Map<String, List<ServiceInfo>> releases = edges.releasesByTrack(edge);
-                // the keys the config is made with too: the token key, and the naming key of sticky cookies (hashed:
-                // arrays compare by identity)
-                EdgeManager.Plan plan = last.of(List.of(state.service(), releases,
-                        EdgeKey.read(swarm).map(EdgeKey::publicJwks).orElse(""),
-                        NamingKey.read(swarm).map(Names::sha256).orElse("")), () -> edges.plan(state, releases));
+            ControlPlane controlPlane = new ControlPlane(edge, whole -> {
+                EdgeManager.Plan plan = last.plan();
+                if (whole || plan == null) {
+                    EdgeManager.EdgeState state = edges.require(edge);
+                    Map<String, List<ServiceInfo>> releases = edges.releasesByTrack(edge);
+                    // the keys the config is made with too: the token key, and the naming key of sticky cookies
+                    // (hashed: arrays compare by identity)
+                    plan = last.of(List.of(state.service(), releases,
+                            EdgeKey.read(swarm).map(EdgeKey::publicJwks).orElse(""),
+                            NamingKey.read(swarm).map(Names::sha256).orElse("")), () -> edges.plan(state, releases));
+                }
                 return new ControlPlane.Served(plan.edgeRoutes(), plan.yaml(), plan.revision(),
                         EdgeEndpoints.read(swarm, plan.edgeRoutes(), plan.settings().networks()));
             }, System.err);
@@ -135,8 +152,12 @@ public final class ControlPlaneCommand implements Callable<Integer> {
                 controlPlane.serveCertificates(secrets, XdsConfig.sdsVersion(sdsFiles));
             }
             Runtime.getRuntime().addShutdownHook(new Thread(controlPlane::close, "control-plane-shutdown"));
-            controlPlane.start(port, statusPort, interval, tls);
-            controlPlane.awaitTermination();
+            controlPlane.start(port, statusPort, interval, resync, tls);
+            // a release deployed or removed, a shift (the edge's service), a key rotated, a node drained: read at once
+            try (SwarmEvents events = SwarmEvents.follow(docker, List.of("service", "secret", "node"), controlPlane::changed,
+                    System.err::println)) {
+                controlPlane.awaitTermination();
+            }
             return 0;
         }
     }
@@ -154,6 +175,11 @@ public final class ControlPlaneCommand implements Callable<Integer> {
     static final class LastPlan {
         private List<Object> inputs;
         private EdgeManager.Plan plan;
+
+        /** The last plan made; null before the first. */
+        synchronized EdgeManager.Plan plan() {
+            return plan;
+        }
 
         synchronized EdgeManager.Plan of(List<Object> read, Supplier<EdgeManager.Plan> render) {
             if (!read.equals(inputs)) {

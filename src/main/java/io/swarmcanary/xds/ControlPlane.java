@@ -39,9 +39,10 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
 /**
- * The xDS control plane of one edge: reads the edge's route table and releases from the cluster (every
- * {@code interval}, or at once on {@code POST /refresh}), serves them over ADS (java-control-plane's
- * SimpleCache, CDS + RDS) and tracks what every Envoy has ACKed or NACKed ({@code GET /status}).
+ * The xDS control plane of one edge: reads the edge's route table and releases from the cluster (at once on a change
+ * event or {@code POST /refresh}, and every {@code resync} as a safety net), where their tasks run every
+ * {@code interval} (Swarm sends no event for a task), serves them over ADS (java-control-plane's SimpleCache, CDS, EDS,
+ * RDS, SDS) and tracks what every Envoy has ACKed or NACKed ({@code GET /status}).
  *
  * <p>It holds no state of its own: versions are derived from content, so a restarted control plane
  * offers Envoy exactly the versions it already has, and Envoy sees no change.
@@ -57,7 +58,7 @@ public final class ControlPlane implements AutoCloseable {
     static final int HTTP_THREADS = 8;
 
     private final String edge;
-    private final Supplier<Served> source;
+    private final Source source;
     private final PrintStream log;
     private final XdsConfig xds = new XdsConfig();
     private final SimpleCache<String> cache = new SimpleCache<>(node -> NODE_GROUP);
@@ -77,6 +78,10 @@ public final class ControlPlane implements AutoCloseable {
     private volatile List<io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.Secret> secrets = List.of();
     private volatile String secretsVersion;
     private long lastReadStarted = System.nanoTime() - TimeUnit.DAYS.toNanos(1); // guarded by this
+    /** Set by a change event, cleared when a whole read starts: an event during a read brings another. */
+    private volatile boolean wholeReadDue = true;
+    private final java.util.concurrent.atomic.AtomicBoolean readQueued = new java.util.concurrent.atomic.AtomicBoolean();
+    private volatile Duration resync = Duration.ZERO;
 
     /** One Envoy's ADS stream; fields are written by gRPC threads, read by the status endpoint. */
     private static final class Stream {
@@ -100,7 +105,20 @@ public final class ControlPlane implements AutoCloseable {
      */
     public record Served(EdgeRoutes routes, String yaml, String revision, Map<String, List<String>> taskAddresses) {}
 
+    /**
+     * Reads the edge: {@code whole}, its route table, releases and keys and where their tasks run; otherwise only where
+     * the tasks run, the rest as the last whole read found it (the first read is always whole).
+     */
+    public interface Source {
+        Served read(boolean whole);
+    }
+
+    /** Reads the whole edge every time. */
     public ControlPlane(String edge, Supplier<Served> source, PrintStream log) {
+        this(edge, whole -> source.get(), log);
+    }
+
+    public ControlPlane(String edge, Source source, PrintStream log) {
         this.edge = edge;
         this.source = source;
         this.log = log;
@@ -131,8 +149,17 @@ public final class ControlPlane implements AutoCloseable {
         start(grpcPort, statusPort, interval, null);
     }
 
-    /** @param tls mutual TLS on ADS; null for plaintext (by hand, to debug) */
+    /** Reads the whole edge every {@code interval}. @param tls mutual TLS on ADS; null for plaintext (by hand, to debug) */
     public void start(int grpcPort, int statusPort, Duration interval, Tls tls) throws IOException {
+        start(grpcPort, statusPort, interval, interval, tls);
+    }
+
+    /**
+     * @param interval how often where the releases' tasks run is read
+     * @param resync   how often the whole edge is read without a {@link #changed()} (a safety net for a missed event)
+     */
+    public void start(int grpcPort, int statusPort, Duration interval, Duration resync, Tls tls) throws IOException {
+        this.resync = resync;
         refresh();
         V3DiscoveryServer server = new V3DiscoveryServer(new AckTracker(), cache);
         ServerInterceptor peer = new ServerInterceptor() {
@@ -168,10 +195,11 @@ public final class ControlPlane implements AutoCloseable {
         });
         http.setExecutor(Executors.newFixedThreadPool(HTTP_THREADS));
         http.start();
-        poller.scheduleWithFixedDelay(this::refreshQuietly, interval.toMillis(), interval.toMillis(), TimeUnit.MILLISECONDS);
+        poller.scheduleWithFixedDelay(this::tickQuietly, interval.toMillis(), interval.toMillis(), TimeUnit.MILLISECONDS);
         log.println("control plane for edge " + edge + ": ADS on :" + grpcPort + (tls == null ? " (plaintext)"
                 : " (mutual TLS: clients " + tls.clientIdentity() + " of the CA in " + tls.ca() + ")") + ", status on :" + statusPort
-                + ", reading the edge every " + interval.toMillis() + " ms");
+                + ", reading the edge's tasks every " + interval.toMillis() + " ms"
+                + (resync.equals(interval) ? "" : ", the whole edge on a change and every " + resync.toMillis() + " ms"));
     }
 
     /**
@@ -261,15 +289,45 @@ public final class ControlPlane implements AutoCloseable {
             if (lastReadStarted - asked > 0) {
                 return status();
             }
-            lastReadStarted = System.nanoTime();
-            read();
+            read(true);
         }
         return status();
     }
 
-    private void read() {
+    /**
+     * Something the edge is made of may have changed (a change event of the cluster): the whole edge is read at once,
+     * on the poller's thread. Events that come while a read waits to start make no more reads.
+     */
+    public void changed() {
+        wholeReadDue = true;
+        if (readQueued.compareAndSet(false, true)) {
+            try {
+                poller.execute(() -> {
+                    readQueued.set(false);
+                    tickQuietly();
+                });
+            } catch (java.util.concurrent.RejectedExecutionException closing) {
+                readQueued.set(false);
+            }
+        }
+    }
+
+    /** The poller's read: the whole edge when a change asked for it or {@code resync} has passed, else its tasks. */
+    private void tick() {
+        synchronized (this) {
+            boolean whole = wholeReadDue || System.nanoTime() - lastReadStarted >= resync.toNanos();
+            read(whole);
+        }
+    }
+
+    /** guarded by this */
+    private void read(boolean whole) {
+        if (whole) {
+            lastReadStarted = System.nanoTime();
+            wholeReadDue = false;
+        }
         try {
-            Served plan = source.get();
+            Served plan = source.read(whole);
             List<String> services = plan.routes().tracks().stream()
                     .flatMap(t -> java.util.stream.Stream.concat(t.releases().stream().map(ReleaseRoute::service),
                             t.aliasClusters().stream()))
@@ -300,6 +358,7 @@ public final class ControlPlane implements AutoCloseable {
             }
             readError = null;
         } catch (RuntimeException e) {
+            wholeReadDue |= whole; // a whole read that failed is tried again at the next tick
             String message = String.valueOf(e.getMessage());
             if (!message.equals(readError)) {
                 log.println("cannot read edge " + edge + " (Envoy keeps the last config served): " + message);
@@ -308,9 +367,9 @@ public final class ControlPlane implements AutoCloseable {
         }
     }
 
-    private void refreshQuietly() {
+    private void tickQuietly() {
         try {
-            refresh();
+            tick();
         } catch (Throwable t) {
             log.println("refresh failed: " + t); // never let the schedule die
         }

@@ -202,6 +202,9 @@ class XdsEdgeIT {
         String container = output(List.of("docker", "ps", "-q", "-f", "label=com.docker.swarm.service.name=" + CONTROL_PLANE));
         String jvm = output(List.of("docker", "inspect", "-f", "{{range .Config.Env}}{{println .}}{{end}}", container));
         assertThat(jvm).contains("JAVA_TOOL_OPTIONS=-Xmx64m -XX:+UseSerialGC");
+        // it follows the engine's change events through its docker.sock (a change is read at once, not at a resync)
+        String log = output(List.of("docker", "logs", container));
+        assertThat(log).contains("following the engine's events: service, secret, node").doesNotContain("cannot follow");
         System.out.println("XdsEdgeIT control plane memory (docker stats): "
                 + output(List.of("docker", "stats", "--no-stream", "--format", "{{.MemUsage}}", container)));
     }

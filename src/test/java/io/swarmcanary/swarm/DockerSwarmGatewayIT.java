@@ -62,6 +62,40 @@ class DockerSwarmGatewayIT {
         assertThat(gateway.imageExists(track + "-no-such-image:1")).isFalse();
     }
 
+    /**
+     * The control plane's change events from the real engine: one call at connect (whatever happened before), then one
+     * per service or secret event, none of another type, none after close.
+     */
+    @Test
+    void swarmEventsReportServiceAndSecretChangesUntilClosed() {
+        java.util.concurrent.atomic.AtomicInteger changes = new java.util.concurrent.atomic.AtomicInteger();
+        List<String> log = new java.util.concurrent.CopyOnWriteArrayList<>();
+        SwarmEvents events = SwarmEvents.follow(connection, List.of("service", "secret"), changes::incrementAndGet, log::add);
+        try {
+            org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10)).until(() -> changes.get() >= 1);
+            TestSwarm.sleep(500);
+            int connected = changes.get();
+            gateway.createConfig(track + "-c", new byte[] {1}, labels); // a config: not followed
+            SecretInfo secret = gateway.createSecret(track + "-s", new byte[] {1}, labels);
+            org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10)).until(() -> changes.get() > connected);
+            TestSwarm.sleep(500);
+            assertThat(changes.get()).as("the secret's event, not the config's").isEqualTo(connected + 1);
+            gateway.createService(ServiceDefinition.replicated(track, TestSwarm.TESTAPP, 0, labels, Map.of(), List.of(),
+                    List.of(), List.of(), List.of(), null, List.of()));
+            org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10)).until(() -> changes.get() >= connected + 2);
+            events.close();
+            TestSwarm.sleep(300);
+            int closed = changes.get();
+            gateway.removeService(track);
+            gateway.removeSecret(secret.id());
+            TestSwarm.sleep(1500);
+            assertThat(changes.get()).as("no call after close").isEqualTo(closed);
+            assertThat(log).as("no trouble following").containsExactly("following the engine's events: service, secret");
+        } finally {
+            events.close();
+        }
+    }
+
     /** The task logs as callers get them: stdout and stderr as text, each frame whole, however long. */
     @Test
     void serviceLogsComeOutAsText() {

@@ -65,9 +65,63 @@ public final class Cli {
         return run(args.toArray(String[]::new));
     }
 
+    /** The archive being made, while one command makes it (the first of the test run that reads the cluster). */
+    private static final java.util.concurrent.atomic.AtomicReference<Path> TRAINING = new java.util.concurrent.atomic.AtomicReference<>();
+
+    /**
+     * The JVM users' commands run on (bin/swarm-canary and the Jenkins runner pass the same options): C1 only and the
+     * serial collector, from a class-data-sharing archive of this jar that the first command reading the cluster makes,
+     * as bin/swarm-canary does (same file, same options, so either may make it for the other). The JVM's own messages go
+     * to stderr, never into stdout's JSON; a stale archive is skipped silently (the JVM checks it against the jar).
+     *
+     * @param archive set to where this command writes a new archive (moved in when it ends), or left null
+     */
+    static List<String> jvm(Path jar, List<String> args, Path[] archive) {
+        List<String> jvm = new ArrayList<>(List.of("java", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Xlog:disable"));
+        Path jsa = Path.of(jar + ".jsa");
+        try {
+            if (Files.isRegularFile(jsa) && !Files.getLastModifiedTime(jar).toInstant().isAfter(Files.getLastModifiedTime(jsa).toInstant())) {
+                jvm.addAll(List.of("-XX:SharedArchiveFile=" + jsa, "-Xlog:all=warning,cds=off,cds+dynamic=off:stderr"));
+                return jvm;
+            }
+        } catch (IOException e) {
+            // no archive then
+        }
+        boolean trains = !args.isEmpty() && args.stream().noneMatch(a -> List.of("-h", "--help", "-V", "--version", "help").contains(a));
+        Path tmp = Path.of(jsa + "." + ProcessHandle.current().pid() + "-" + System.nanoTime() + ".tmp");
+        if (trains && Files.isWritable(jar.getParent()) && TRAINING.compareAndSet(null, tmp)) {
+            archive[0] = tmp;
+            jvm.addAll(List.of("-XX:ArchiveClassesAtExit=" + tmp, "-Xlog:all=warning,cds=off,cds+dynamic=off:stderr"));
+        } else {
+            jvm.add("-Xlog:all=warning:stderr");
+        }
+        return jvm;
+    }
+
+    /** Moves a finished command's archive in whole (a concurrent command never reads half of one), or drops it. */
+    static void archived(Path tmp, boolean finished) {
+        if (tmp == null) {
+            return;
+        }
+        try {
+            if (finished && Files.isRegularFile(tmp) && Files.size(tmp) > 0) {
+                Files.move(tmp, Path.of(tmp.toString().replaceFirst("\\.[0-9]+-[0-9]+\\.tmp$", "")),
+                        java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+            } else {
+                Files.deleteIfExists(tmp);
+            }
+        } catch (IOException e) {
+            // the next command makes one
+        } finally {
+            TRAINING.compareAndSet(tmp, null);
+        }
+    }
+
     /** Starts the CLI and returns at once, for races and for killing it mid-run. */
     public Running start(String... args) {
-        List<String> command = new ArrayList<>(List.of("java", "-jar", jar().toString()));
+        Path[] archive = {null};
+        List<String> command = jvm(jar(), List.of(args), archive);
+        command.addAll(List.of("-jar", jar().toString()));
         command.addAll(List.of(args));
         ProcessBuilder pb = new ProcessBuilder(command);
         pb.environment().putAll(env);
@@ -76,13 +130,15 @@ public final class Cli {
             Path out = Files.createTempFile("cli", ".out");
             Path err = Files.createTempFile("cli", ".err");
             pb.redirectOutput(out.toFile()).redirectError(err.toFile());
-            return new Running(pb.start(), command, out, err);
+            return new Running(pb.start(), command, out, err, archive[0]);
         } catch (IOException e) {
+            archived(archive[0], false);
             throw new IllegalStateException(e);
         }
     }
 
-    public record Running(Process process, List<String> command, Path out, Path err) {
+    /** @param archive the class-data-sharing archive this command makes at exit, or null */
+    public record Running(Process process, List<String> command, Path out, Path err, Path archive) {
         /** SIGKILL, like a Jenkins agent dying: no shutdown hooks, no cleanup. @return whether it was still running */
         public boolean kill() {
             boolean alive = process.isAlive();
@@ -92,6 +148,7 @@ public final class Cli {
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
+            archived(archive, false);
             return alive;
         }
 
@@ -99,8 +156,10 @@ public final class Cli {
             try {
                 if (!process.waitFor(10, TimeUnit.MINUTES)) {
                     process.destroyForcibly();
+                    archived(archive, false);
                     throw new IllegalStateException("CLI did not finish: " + command);
                 }
+                archived(archive, true);
                 Result r = new Result(process.exitValue(), Files.readString(out, StandardCharsets.UTF_8),
                         Files.readString(err, StandardCharsets.UTF_8));
                 Files.delete(out);

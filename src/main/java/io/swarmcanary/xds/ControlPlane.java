@@ -358,7 +358,9 @@ public final class ControlPlane implements AutoCloseable {
             }
             readError = null;
         } catch (RuntimeException e) {
-            wholeReadDue |= whole; // a whole read that failed is tried again at the next tick
+            if (whole) {
+                wholeReadDue = true; // a whole read that failed is tried again at the next tick
+            }
             String message = String.valueOf(e.getMessage());
             if (!message.equals(readError)) {
                 log.println("cannot read edge " + edge + " (Envoy keeps the last config served): " + message);

@@ -30,7 +30,7 @@ import picocli.CommandLine.Option;
             "Run the xDS control plane of an edge (a long-running server). It reads the edge's route table and",
             "releases from the cluster and serves them to every Envoy of the edge over ADS (gRPC): release",
             "clusters over CDS, their running tasks over EDS, routes and weights over RDS, so a shift reaches",
-            "Envoy without a restart. It follows the engine's events: a change to a service, secret or node",
+            "Envoy without a restart. It follows the engine's events: a change to a service, config or node",
             "is read at once (the whole edge again every --resync, in case one was missed); where the tasks",
             "run is read every --interval (Swarm sends no event for a task).",
             "It keeps no state: restarted, it serves the same versions and Envoy sees no change; while it is",
@@ -73,7 +73,7 @@ public final class ControlPlaneCommand implements Callable<Integer> {
     Duration interval;
     @Option(names = "--resync", defaultValue = "30s", converter = Durations.class, paramLabel = "DURATION",
             description = "How often the whole edge (route table, releases, keys) is read without a change event: the"
-                    + " engine's events (services, secrets, nodes) and POST /refresh make a read at once; this is the"
+                    + " engine's events (services, configs, nodes) and POST /refresh make a read at once; this is the"
                     + " safety net for a missed one (default: ${DEFAULT-VALUE}).")
     Duration resync;
     @Option(names = "--tls-ca", paramLabel = "FILE",
@@ -153,9 +153,19 @@ public final class ControlPlaneCommand implements Callable<Integer> {
             }
             Runtime.getRuntime().addShutdownHook(new Thread(controlPlane::close, "control-plane-shutdown"));
             controlPlane.start(port, statusPort, interval, resync, tls);
-            // a release deployed or removed, a shift (the edge's service), a key rotated, a node drained: read at once
-            try (SwarmEvents events = SwarmEvents.follow(docker, List.of("service", "secret", "node"), controlPlane::changed,
-                    System.err::println)) {
+            // a release deployed or removed, a shift (the edge's service), the edge or naming key rotated (configs), a node
+            // drained: read at once
+            try (SwarmEvents events = SwarmEvents.follow(docker, List.of("service", "config", "node"), new SwarmEvents.Listener() {
+                @Override
+                public void changed() {
+                    controlPlane.changed();
+                }
+
+                @Override
+                public void following(boolean following) {
+                    controlPlane.followingEvents(following);
+                }
+            }, System.err::println)) {
                 controlPlane.awaitTermination();
             }
             return 0;

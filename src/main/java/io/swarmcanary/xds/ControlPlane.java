@@ -77,11 +77,14 @@ public final class ControlPlane implements AutoCloseable {
     /** The edge's certificates (SDS), read once from the files this task was started with; they never change in it. */
     private volatile List<io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.Secret> secrets = List.of();
     private volatile String secretsVersion;
-    private long lastReadStarted = System.nanoTime() - TimeUnit.DAYS.toNanos(1); // guarded by this
+    private volatile long lastReadStarted = System.nanoTime() - TimeUnit.DAYS.toNanos(1); // written under this' lock
     /** Set by a change event, cleared when a whole read starts: an event during a read brings another. */
     private volatile boolean wholeReadDue = true;
     private final java.util.concurrent.atomic.AtomicBoolean readQueued = new java.util.concurrent.atomic.AtomicBoolean();
     private volatile Duration resync = Duration.ZERO;
+    private volatile Duration interval = Duration.ofSeconds(1);
+    /** Whether a stream of the engine's events is open: until then, and whenever it is not, every tick reads it all. */
+    private volatile boolean followingEvents;
 
     /** One Envoy's ADS stream; fields are written by gRPC threads, read by the status endpoint. */
     private static final class Stream {
@@ -160,6 +163,7 @@ public final class ControlPlane implements AutoCloseable {
      */
     public void start(int grpcPort, int statusPort, Duration interval, Duration resync, Tls tls) throws IOException {
         this.resync = resync;
+        this.interval = interval;
         refresh();
         V3DiscoveryServer server = new V3DiscoveryServer(new AckTracker(), cache);
         ServerInterceptor peer = new ServerInterceptor() {
@@ -295,27 +299,40 @@ public final class ControlPlane implements AutoCloseable {
     }
 
     /**
-     * Something the edge is made of may have changed (a change event of the cluster): the whole edge is read at once,
-     * on the poller's thread. Events that come while a read waits to start make no more reads.
+     * Something the edge is made of may have changed (a change event of the cluster): the whole edge is read on the
+     * poller's thread, at once, or half an interval after the last whole read began (a busy swarm's stream of events
+     * costs at most two whole reads an interval). Events that come while a read waits to start make no more reads.
      */
     public void changed() {
         wholeReadDue = true;
         if (readQueued.compareAndSet(false, true)) {
+            long wait = Math.max(0, lastReadStarted + interval.toNanos() / 2 - System.nanoTime());
             try {
-                poller.execute(() -> {
+                poller.schedule(() -> {
                     readQueued.set(false);
                     tickQuietly();
-                });
+                }, wait, TimeUnit.NANOSECONDS);
             } catch (java.util.concurrent.RejectedExecutionException closing) {
                 readQueued.set(false);
             }
         }
     }
 
-    /** The poller's read: the whole edge when a change asked for it or {@code resync} has passed, else its tasks. */
+    /**
+     * Whether the engine's events reach this control plane now (an event stream is open). While they do not, every tick
+     * reads the whole edge, as if each tick were an event: a change is never left for the resync.
+     */
+    public void followingEvents(boolean following) {
+        followingEvents = following;
+        if (following) {
+            changed(); // whatever happened while no stream was open
+        }
+    }
+
+    /** The poller's read: the whole edge when a change asked for it, events do not reach us, or resync has passed. */
     private void tick() {
         synchronized (this) {
-            boolean whole = wholeReadDue || System.nanoTime() - lastReadStarted >= resync.toNanos();
+            boolean whole = wholeReadDue || !followingEvents || System.nanoTime() - lastReadStarted >= resync.toNanos();
             read(whole);
         }
     }
@@ -382,7 +399,7 @@ public final class ControlPlane implements AutoCloseable {
         streams.values().stream().sorted(Comparator.comparingLong(s -> s.id)).forEach(s -> envoys.add(new XdsStatus.Envoy(
                 s.id, s.address, s.node, s.connectedAt.toString(), s.routes, s.clusters, s.nack, s.secrets)));
         return new XdsStatus(edge, routesVersion, clustersVersion, readError, envoys, io.swarmcanary.ProductVersion.current(),
-                secretsVersion);
+                secretsVersion, followingEvents);
     }
 
     private static void respond(HttpExchange exchange, XdsStatus status) throws IOException {

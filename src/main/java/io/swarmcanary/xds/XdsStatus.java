@@ -12,16 +12,18 @@ import java.util.List;
  * @param readError       why the last read of the edge failed (the last good config is still served), or null
  * @param version         the control plane's swarm-canary version; null from one older than the field
  * @param secretsVersion  the SDS version of the certificates served (names only, never a key), null without any
+ * @param followingEvents whether it follows the engine's events now (a change is read at once); while not, it reads
+ *                        the whole edge every poll. Null from a control plane older than the field
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
 public record XdsStatus(String edge, String routesVersion, String clustersVersion, String readError, List<Envoy> envoys,
-                        String version, String secretsVersion) {
+                        String version, String secretsVersion, Boolean followingEvents) {
     public XdsStatus {
         envoys = envoys == null ? List.of() : List.copyOf(envoys);
     }
 
     public XdsStatus(String edge, String routesVersion, String clustersVersion, String readError, List<Envoy> envoys) {
-        this(edge, routesVersion, clustersVersion, readError, envoys, null, null);
+        this(edge, routesVersion, clustersVersion, readError, envoys, null, null, null);
     }
 
     /**

@@ -105,7 +105,7 @@ public final class Cli {
         }
         try {
             if (finished && Files.isRegularFile(tmp) && Files.size(tmp) > 0) {
-                Files.move(tmp, Path.of(tmp.toString().replaceFirst("\\.[0-9]+-[0-9]+\\.tmp$", "")),
+                Files.move(tmp, Path.of(jar() + ".jsa"),
                         java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
             } else {
                 Files.deleteIfExists(tmp);
@@ -148,7 +148,7 @@ public final class Cli {
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
-            archived(archive, false);
+            archived(archive, !alive && process.exitValue() == 0); // one that had finished made its archive
             return alive;
         }
 
@@ -159,7 +159,7 @@ public final class Cli {
                     archived(archive, false);
                     throw new IllegalStateException("CLI did not finish: " + command);
                 }
-                archived(archive, true);
+                archived(archive, process.exitValue() == 0); // a refused command loads few of the classes
                 Result r = new Result(process.exitValue(), Files.readString(out, StandardCharsets.UTF_8),
                         Files.readString(err, StandardCharsets.UTF_8));
                 Files.delete(out);
@@ -168,6 +168,8 @@ public final class Cli {
             } catch (IOException e) {
                 throw new IllegalStateException(e);
             } catch (InterruptedException e) {
+                process.destroyForcibly();
+                archived(archive, false);
                 Thread.currentThread().interrupt();
                 throw new IllegalStateException(e);
             }

@@ -51,36 +51,71 @@ class ControlPlaneReadsTest {
     @Test
     void ticksReadOnlyTheTasksUntilAChangeComesAndThenTheWholeEdgeAtOnce() throws Exception {
         plane().start(freePort(), freePort(), Duration.ofMillis(100), Duration.ofHours(1), null);
-        assertThat(reads.get(0)).isTrue(); // the start reads everything
+        plane.followingEvents(true);
         await().atMost(Duration.ofSeconds(10)).until(() -> tasksOnly() >= 5);
-        assertThat(whole()).isEqualTo(1);
+        assertThat(reads.get(0)).isTrue(); // the start reads everything
+        assertThat(reads.stream().skip(1).filter(w -> w)).as("the events' stream opening: one read of it all").hasSize(1);
+        long before = whole();
 
         plane.changed();
-        await().atMost(Duration.ofSeconds(5)).until(() -> whole() == 2);
+        await().atMost(Duration.ofSeconds(5)).until(() -> whole() == before + 1);
         long after = reads.size();
         await().atMost(Duration.ofSeconds(10)).until(() -> reads.size() >= after + 3);
-        assertThat(whole()).as("one change, one whole read").isEqualTo(2);
+        assertThat(whole()).as("one change, one whole read").isEqualTo(before + 1);
 
         plane.refresh(); // POST /refresh: a whole read before it answers
-        assertThat(whole()).isEqualTo(3);
+        assertThat(whole()).isEqualTo(before + 2);
     }
 
     @Test
-    void aBurstOfEventsMakesFewWholeReadsNotOneEach() throws Exception {
-        plane().start(freePort(), freePort(), Duration.ofHours(1), Duration.ofHours(1), null);
-        for (int i = 0; i < 200; i++) {
-            plane.changed();
-        }
+    void whileNoEventsArriveEveryTickReadsTheWholeEdge() throws Exception {
+        plane().start(freePort(), freePort(), Duration.ofMillis(100), Duration.ofHours(1), null);
+        await().atMost(Duration.ofSeconds(10)).until(() -> reads.size() >= 4);
+        assertThat(tasksOnly()).as("no event stream open yet").isZero();
+        plane.followingEvents(true);
+        await().atMost(Duration.ofSeconds(10)).until(() -> tasksOnly() >= 2);
+        plane.followingEvents(false); // the stream broke
+        long wholeBefore = whole();
+        await().atMost(Duration.ofSeconds(10)).until(() -> whole() >= wholeBefore + 3);
+    }
+
+    @Test
+    void eventsDuringAReadMakeOneMoreWholeReadNotOneEach() throws Exception {
+        java.util.concurrent.CountDownLatch inRead = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.atomic.AtomicBoolean block = new java.util.concurrent.atomic.AtomicBoolean();
+        plane = new ControlPlane("reads", whole -> {
+            reads.add(whole);
+            if (whole && block.getAndSet(false)) {
+                inRead.countDown();
+                try {
+                    release.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            return new ControlPlane.Served(new EdgeRoutes(10000, List.of(), List.of()), YAML, "r1", Map.of());
+        }, new PrintStream(OutputStream.nullOutputStream()));
+        plane.start(freePort(), freePort(), Duration.ofMillis(200), Duration.ofHours(1), null);
+        plane.followingEvents(true);
         await().atMost(Duration.ofSeconds(5)).until(() -> whole() >= 2);
-        Thread.sleep(300);
-        // one read queued at a time: a read that starts after an event covers every event before it
-        assertThat(whole()).isBetween(2L, 3L);
-        assertThat(tasksOnly()).isZero();
+        block.set(true); // the next whole read blocks in the source above
+        plane.changed();
+        assertThat(inRead.await(5, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+        long whileBlocked = whole();
+        for (int i = 0; i < 200; i++) {
+            plane.changed(); // they came after the blocked read began: it may not have seen them
+        }
+        release.countDown();
+        await().atMost(Duration.ofSeconds(5)).until(() -> whole() == whileBlocked + 1);
+        Thread.sleep(500);
+        assertThat(whole()).as("200 events during one read: exactly one more whole read").isEqualTo(whileBlocked + 1);
     }
 
     @Test
     void theWholeEdgeIsReadAgainEveryResyncWithoutAnyEvent() throws Exception {
         plane().start(freePort(), freePort(), Duration.ofMillis(100), Duration.ofMillis(700), null);
+        plane.followingEvents(true);
         await().atMost(Duration.ofSeconds(15)).until(() -> whole() >= 3);
         assertThat(tasksOnly()).as("ticks in between read the tasks only").isGreaterThanOrEqualTo(4);
     }
@@ -97,12 +132,15 @@ class ControlPlaneReadsTest {
             return new ControlPlane.Served(new EdgeRoutes(10000, List.of(), List.of()), YAML, "r1", Map.of());
         }, new PrintStream(OutputStream.nullOutputStream()));
         plane.start(freePort(), freePort(), Duration.ofMillis(100), Duration.ofHours(1), null);
+        plane.followingEvents(true);
+        await().atMost(Duration.ofSeconds(10)).until(() -> whole() >= 2);
         fail[0] = true;
         plane.changed();
         // the next tick after the failed one reads the whole edge again, not only its tasks
-        await().atMost(Duration.ofSeconds(10)).until(() -> whole() >= 3 && plane.status().readError() == null);
-        int failed = reads.subList(1, reads.size()).indexOf(true) + 1;
-        assertThat(reads.get(failed + 1)).isTrue();
+        await().atMost(Duration.ofSeconds(10)).until(() -> whole() >= 4 && plane.status().readError() == null);
+        int failed = reads.lastIndexOf(true) - 1; // the failed one, then its retry
+        assertThat(reads.get(failed)).isTrue();
+        assertThat(reads.subList(failed, reads.size())).startsWith(true, true);
     }
 
     private static int freePort() throws Exception {

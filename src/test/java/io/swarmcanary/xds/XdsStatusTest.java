@@ -33,7 +33,7 @@ class XdsStatusTest {
 
     @Test
     void anotherVersionIsNamed() {
-        XdsStatus other = new XdsStatus("envoy", "r1", "c1", null, List.of(), "0.0.9", null);
+        XdsStatus other = new XdsStatus("envoy", "r1", "c1", null, List.of(), "0.0.9", null, true);
 
         assertThat(other.versionMismatch("envoy")).hasValueSatisfying(m -> assertThat(m).contains("runs swarm-canary 0.0.9"));
     }

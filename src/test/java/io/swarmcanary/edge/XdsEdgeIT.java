@@ -46,6 +46,8 @@ class XdsEdgeIT {
     private static final TestSwarm swarm = new TestSwarm();
     private static final String APP = TestSwarm.uniqueApp("sctest-xds-");
     private static final String EDGE = APP + "-edge";
+    /** Another team's track on the same edge. */
+    private static final String OTHER = APP + "o";
     private static final String CONTROL_PLANE = EDGE + "-xds";
     private static final String IMAGE = APP + "-cli:latest";
     private static String controlPlaneImage;
@@ -66,6 +68,7 @@ class XdsEdgeIT {
     @AfterAll
     static void cleanUp() throws Exception {
         swarm.removeTrack(APP + "-webdev");
+        swarm.removeTrack(OTHER + "-webdev");
         for (String service : List.of(EDGE, CONTROL_PLANE)) {
             swarm.service(service).ifPresent(s -> swarm.docker.removeServiceCmd(s.getId()).exec());
         }
@@ -204,7 +207,7 @@ class XdsEdgeIT {
         assertThat(jvm).contains("JAVA_TOOL_OPTIONS=-Xmx64m -XX:+UseSerialGC");
         // it follows the engine's change events through its docker.sock (a change is read at once, not at a resync)
         String log = output(List.of("docker", "logs", container));
-        assertThat(log).contains("following the engine's events: service, secret, node").doesNotContain("cannot follow");
+        assertThat(log).contains("following the engine's events: service, config, node").doesNotContain("cannot follow");
         System.out.println("XdsEdgeIT control plane memory (docker stats): "
                 + output(List.of("docker", "stats", "--no-stream", "--format", "{{.MemUsage}}", container)));
     }
@@ -322,6 +325,37 @@ class XdsEdgeIT {
         assertThat(sent).isGreaterThan(20);
         // a task Swarm stops leaves every Envoy within the control plane's poll (1 s) and a push, not a 5 s DNS refresh
         assertThat(seconds.get("scale 3 -> 1")).isLessThan(4.0);
+
+        // a change made outside swarm-canary (no command asks the control plane to read): another track's only release
+        // removed with the docker CLI. The engine's service event makes the control plane read the edge at once, so its
+        // cluster leaves every Envoy in seconds; without the event it would stay until the next resync (30 s)
+        String other = OTHER + "-webdev-1";
+        ok(cli().run("deploy", "--edge", EDGE, "--probe-host", Bed.PROBE_HOST, "--app", OTHER, "--env", "webdev",
+                "--version", "1", "--image", TestSwarm.TESTAPP, "--domain", OTHER + ".webdev.test", "-q"));
+        assertThat(clusterOnEveryNode(token, other)).containsOnly(true);
+        run(List.of("docker", "service", "rm", other));
+        long removed = System.nanoTime();
+        while (clusterOnEveryNode(token, other).contains(true) && System.nanoTime() - removed < 15_000_000_000L) {
+            TestSwarm.sleep(200);
+        }
+        System.out.println("XdsEdgeIT: " + other + " removed with the docker CLI left every Envoy's clusters after "
+                + (System.nanoTime() - removed) / 1_000_000 + " ms");
+        assertThat(clusterOnEveryNode(token, other)).as(other + "'s cluster 15 s after its service was removed").containsOnly(false);
+    }
+
+    /** Whether every node's Envoy has this cluster (its membership gauge), read through the stats host with a stats token. */
+    private static List<Boolean> clusterOnEveryNode(String token, String cluster) throws Exception {
+        List<Boolean> present = new ArrayList<>();
+        for (String node : Bed.NODE_HOSTS) {
+            HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://" + node + ":" + PORT
+                            + io.swarmcanary.envoy.StatsHost.PROMETHEUS_PATH))
+                    .header("Host", io.swarmcanary.envoy.EnvoyConfigRenderer.STATS_HOST)
+                    .header(io.swarmcanary.envoy.EnvoyConfigRenderer.TOKEN_HEADER, token)
+                    .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(r.statusCode()).as("stats of the Envoy on " + node).isEqualTo(200);
+            present.add(r.body().contains("envoy_cluster_membership_total{envoy_cluster_name=\"" + cluster + "\"}"));
+        }
+        return present;
     }
 
     @Order(6)

@@ -27,10 +27,10 @@ public final class SwarmEvents implements AutoCloseable {
 
     /** What the events tell. Called on the follower's own thread. */
     public interface Listener {
-        /** An event came, or a stream opened (whatever happened while none was open is unknown). */
+        /** An event came. */
         void changed();
 
-        /** A stream is open (true) or has ended (false, until the next one opens). */
+        /** A stream is open (true: whatever happened while none was open is unknown) or has ended (false). */
         void following(boolean following);
     }
 

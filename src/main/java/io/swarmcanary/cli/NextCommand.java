@@ -60,7 +60,7 @@ public final class NextCommand implements Callable<Integer>, SwarmCanary.JsonErr
     NextStep.Decision decide(EdgeManager edges, Track track) {
         var edge = edges.read(edgeOptions.edge);
         List<ServiceInfo> releases = edges.releasesByTrack(edgeOptions.edge).getOrDefault(track.name(), List.of());
-        String unrouted = edge.isEmpty() || releases.isEmpty() ? null : edges.currentPlan(edgeOptions.edge).unrouted().get(track.name());
+        String unrouted = edge.isEmpty() || releases.isEmpty() ? null : edges.unrouted(edgeOptions.edge).get(track.name());
         return NextStep.decide(track, version, steps, !noGates, edgeOptions.edge, edge.isPresent(),
                 edge.map(e -> e.routes().tracks().get(track.name())).orElse(null), releases, unrouted);
     }

@@ -614,6 +614,15 @@ public final class EdgeManager {
         return plan(state, releasesByTrack(edge));
     }
 
+    /**
+     * The tracks the edge cannot route now, with why (see {@link Plan#unrouted}): what status and next ask, from the same
+     * reads as {@link #currentPlan} without rendering or validating the config (most of a status command's CPU).
+     */
+    public Map<String, String> unrouted(String edge) {
+        EdgeState state = require(edge);
+        return Map.copyOf(planner.routing(state.settings(), state.routes(), releasesByTrack(edge)).unrouted());
+    }
+
     /** The edge's config as these reads of it (its service, its releases) make it. */
     public Plan plan(EdgeState state, Map<String, List<ServiceInfo>> releasesByTrack) {
         return plan(state.settings(), state.routes(), Optional.empty(), releasesByTrack);

@@ -41,8 +41,57 @@ final class EdgePlanner {
         this.swarm = swarm;
     }
 
+    /** Which tracks the edge serves and which it cannot route (with why), from these reads: nothing rendered. */
+    record Routing(List<TrackRoutes> served, Map<String, String> unrouted, List<String> warnings) {}
+
     EdgeManager.Plan plan(EdgeSettings settings, RouteTable routes, Optional<String> newTemplate,
               Map<String, List<ServiceInfo>> releasesByTrack) {
+        Routing routing = routing(settings, routes, releasesByTrack);
+        List<String> warnings = new ArrayList<>(routing.warnings());
+        List<TrackRoutes> served = routing.served();
+        Map<String, String> unrouted = routing.unrouted();
+        String templateText = newTemplate.orElseGet(() -> settings.templateConfig() == null ? null
+                : new String(swarm.config(settings.templateConfig()).map(ConfigInfo::data)
+                        .orElseThrow(() -> new IllegalStateException("the edge's template config " + settings.templateConfig()
+                                + " is missing; re-run 'edge ensure --template FILE'")), StandardCharsets.UTF_8));
+        EdgeRoutes edgeRoutes = new EdgeRoutes(EdgeSettings.LISTENER_PORT, null, served);
+        // Envoy checks tokens with the cluster's edge key; without one (an edge no ensure of this version has seen) no
+        // token is accepted: no stats host, no forcing
+        Optional<String> jwks = EdgeKey.read(swarm).map(EdgeKey::publicJwks);
+        EnvoyConfigRenderer keyed = jwks.map(this.renderer::withEdgeKey).orElse(this.renderer).withHttps(EdgeTls.listener(settings));
+        // an xds edge's stats host also answers the control plane's status (RDS carries those routes)
+        EnvoyConfigRenderer renderer = settings.usesXds() ? keyed.withControlPlane(controlPlaneHost(settings), XdsConfig.STATUS_PORT)
+                : keyed;
+        // the revision names the config without itself in it, so the config is rendered once to hash, once to ship
+        String revision = Names.sha256(renderer.render(edgeRoutes, Optional.ofNullable(templateText))).substring(0, 12);
+        com.fasterxml.jackson.databind.node.ObjectNode tree = renderer.renderTree(edgeRoutes.withRevision(revision),
+                Optional.ofNullable(templateText));
+        ValidationResult validation = validator.validateRendered(tree);
+        if (!validation.isValid()) {
+            throw new UserInputException("the generated Envoy config is invalid, so it was not applied; the live edge is"
+                    + " untouched:\n" + validation.describe());
+        }
+        // written once, when asked for: the CLI of an xds edge ships only the bootstrap, so a shift never pays for it
+        java.util.function.Supplier<String> yaml = once(() -> EnvoyConfigRenderer.yaml(tree));
+        // an xds Envoy starts from a bootstrap without the route table: that comes from the control plane
+        String bootstrap = !settings.usesXds() ? yaml.get() : xds.bootstrap(settings.name(), EdgeSettings.LISTENER_PORT,
+                Optional.ofNullable(templateText), controlPlaneHost(settings), XdsConfig.DEFAULT_GRPC_PORT, jwks,
+                EdgeTls.listener(settings), settings.xds().pki() == null ? null : AdsPki.envoySide(settings.name()));
+        if (settings.usesXds() && settings.xds().pki() != null) {
+            adsCertificatesEnding(settings, java.time.Instant.now()).ifPresent(warnings::add);
+        }
+        if (settings.usesXds()) {
+            ValidationResult bootstrapValidation = validator.validate(bootstrap);
+            if (!bootstrapValidation.isValid()) {
+                throw new UserInputException("the xDS bootstrap for this edge is invalid, so it was not applied; the live"
+                        + " edge is untouched:\n" + bootstrapValidation.describe());
+            }
+        }
+        return new EdgeManager.Plan(settings, routes, edgeRoutes, yaml, revision, List.copyOf(warnings), bootstrap, unrouted);
+    }
+
+    /** The routing part of {@link #plan}: what a read-only command (status, next) asks of it, without rendering. */
+    Routing routing(EdgeSettings settings, RouteTable routes, Map<String, List<ServiceInfo>> releasesByTrack) {
         List<String> warnings = new ArrayList<>();
         List<TrackRoutes> tracks = new ArrayList<>();
         Map<String, Map<String, String>> claimed = new HashMap<>(); // track -> domain -> since when it has it
@@ -90,44 +139,7 @@ final class EdgePlanner {
         List<TrackRoutes> served = routable(tracks, claimed, unrouted);
         unrouted.forEach((track, why) -> warnings.add("track " + track + " is not routed: " + why
                 + "; every other track is served"));
-        String templateText = newTemplate.orElseGet(() -> settings.templateConfig() == null ? null
-                : new String(swarm.config(settings.templateConfig()).map(ConfigInfo::data)
-                        .orElseThrow(() -> new IllegalStateException("the edge's template config " + settings.templateConfig()
-                                + " is missing; re-run 'edge ensure --template FILE'")), StandardCharsets.UTF_8));
-        EdgeRoutes edgeRoutes = new EdgeRoutes(EdgeSettings.LISTENER_PORT, null, served);
-        // Envoy checks tokens with the cluster's edge key; without one (an edge no ensure of this version has seen) no
-        // token is accepted: no stats host, no forcing
-        Optional<String> jwks = EdgeKey.read(swarm).map(EdgeKey::publicJwks);
-        EnvoyConfigRenderer keyed = jwks.map(this.renderer::withEdgeKey).orElse(this.renderer).withHttps(EdgeTls.listener(settings));
-        // an xds edge's stats host also answers the control plane's status (RDS carries those routes)
-        EnvoyConfigRenderer renderer = settings.usesXds() ? keyed.withControlPlane(controlPlaneHost(settings), XdsConfig.STATUS_PORT)
-                : keyed;
-        // the revision names the config without itself in it, so the config is rendered once to hash, once to ship
-        String revision = Names.sha256(renderer.render(edgeRoutes, Optional.ofNullable(templateText))).substring(0, 12);
-        com.fasterxml.jackson.databind.node.ObjectNode tree = renderer.renderTree(edgeRoutes.withRevision(revision),
-                Optional.ofNullable(templateText));
-        ValidationResult validation = validator.validateRendered(tree);
-        if (!validation.isValid()) {
-            throw new UserInputException("the generated Envoy config is invalid, so it was not applied; the live edge is"
-                    + " untouched:\n" + validation.describe());
-        }
-        // written once, when asked for: the CLI of an xds edge ships only the bootstrap, so a shift never pays for it
-        java.util.function.Supplier<String> yaml = once(() -> EnvoyConfigRenderer.yaml(tree));
-        // an xds Envoy starts from a bootstrap without the route table: that comes from the control plane
-        String bootstrap = !settings.usesXds() ? yaml.get() : xds.bootstrap(settings.name(), EdgeSettings.LISTENER_PORT,
-                Optional.ofNullable(templateText), controlPlaneHost(settings), XdsConfig.DEFAULT_GRPC_PORT, jwks,
-                EdgeTls.listener(settings), settings.xds().pki() == null ? null : AdsPki.envoySide(settings.name()));
-        if (settings.usesXds() && settings.xds().pki() != null) {
-            adsCertificatesEnding(settings, java.time.Instant.now()).ifPresent(warnings::add);
-        }
-        if (settings.usesXds()) {
-            ValidationResult bootstrapValidation = validator.validate(bootstrap);
-            if (!bootstrapValidation.isValid()) {
-                throw new UserInputException("the xDS bootstrap for this edge is invalid, so it was not applied; the live"
-                        + " edge is untouched:\n" + bootstrapValidation.describe());
-            }
-        }
-        return new EdgeManager.Plan(settings, routes, edgeRoutes, yaml, revision, List.copyOf(warnings), bootstrap, unrouted);
+        return new Routing(served, unrouted, warnings);
     }
 
     /** The value of {@code compute}, computed on the first call and kept; the tree it writes is not changed after. */

@@ -39,7 +39,7 @@ public final class StatusOperation {
         List<StatusReader.TrackStatus> tracks = new StatusReader(ops.swarm(), Clock.systemUTC()).read(track, weights, positions);
         EdgeManager.DeliveryStatus delivery = edge.map(ops.edges()::deliveryStatus).orElse(null);
         // tracks the edge leaves out of its config (a domain another track had first, a reserved host...)
-        Map<String, String> unrouted = new TreeMap<>(edge.isEmpty() ? Map.of() : ops.edges().currentPlan(ops.edge()).unrouted());
+        Map<String, String> unrouted = new TreeMap<>(edge.isEmpty() ? Map.of() : ops.edges().unrouted(ops.edge()));
         if (track != null) {
             unrouted.keySet().retainAll(List.of(track.name()));
         }

@@ -619,8 +619,12 @@ public final class EdgeManager {
      * reads as {@link #currentPlan} without rendering or validating the config (most of a status command's CPU).
      */
     public Map<String, String> unrouted(String edge) {
-        EdgeState state = require(edge);
-        return Map.copyOf(planner.routing(state.settings(), state.routes(), releasesByTrack(edge)).unrouted());
+        return unrouted(require(edge), releasesByTrack(edge));
+    }
+
+    /** {@link #unrouted(String)} from reads the caller has already made. */
+    public Map<String, String> unrouted(EdgeState state, Map<String, List<ServiceInfo>> releasesByTrack) {
+        return Map.copyOf(planner.routing(state.settings(), state.routes(), releasesByTrack).unrouted());
     }
 
     /** The edge's config as these reads of it (its service, its releases) make it. */

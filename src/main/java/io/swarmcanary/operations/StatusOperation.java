@@ -5,6 +5,7 @@ import io.swarmcanary.edge.Lifecycle;
 import io.swarmcanary.edge.RouteTable;
 import io.swarmcanary.release.StatusReader;
 import io.swarmcanary.release.Track;
+import io.swarmcanary.swarm.ServiceInfo;
 import java.time.Clock;
 import java.util.HashMap;
 import java.util.List;
@@ -25,7 +26,9 @@ public final class StatusOperation {
         Map<String, Integer> weights = new HashMap<>();
         Map<String, StatusReader.Position> positions = new HashMap<>();
         Optional<EdgeManager.EdgeState> edge = ops.edges().read(ops.edge());
-        edge.ifPresent(e -> ops.edges().releasesByTrack(ops.edge()).forEach((t, releases) -> {
+        // one read of the edge and one of its releases serve the weights, the phases and the unrouted tracks
+        Map<String, List<ServiceInfo>> releasesByTrack = edge.isEmpty() ? Map.of() : ops.edges().releasesByTrack(ops.edge());
+        edge.ifPresent(e -> releasesByTrack.forEach((t, releases) -> {
             RouteTable.TrackEntry entry = e.routes().tracks().get(t);
             weights.putAll(EdgeManager.effectiveWeights(Lifecycle.live(entry, releases), entry));
             Lifecycle.Phase phase = Lifecycle.phase(entry, releases);
@@ -39,7 +42,7 @@ public final class StatusOperation {
         List<StatusReader.TrackStatus> tracks = new StatusReader(ops.swarm(), Clock.systemUTC()).read(track, weights, positions);
         EdgeManager.DeliveryStatus delivery = edge.map(ops.edges()::deliveryStatus).orElse(null);
         // tracks the edge leaves out of its config (a domain another track had first, a reserved host...)
-        Map<String, String> unrouted = new TreeMap<>(edge.isEmpty() ? Map.of() : ops.edges().unrouted(ops.edge()));
+        Map<String, String> unrouted = new TreeMap<>(edge.isEmpty() ? Map.of() : ops.edges().unrouted(edge.get(), releasesByTrack));
         if (track != null) {
             unrouted.keySet().retainAll(List.of(track.name()));
         }

@@ -263,17 +263,21 @@ class XdsEdgeIT {
         assertThat(swarm.service(EDGE).orElseThrow().getVersion().getIndex()).isEqualTo(version);
     }
 
+    /** The Envoy on this node's stats in Prometheus format, through the stats host with a stats token. */
+    private static HttpResponse<String> prometheusStats(String token, String node) throws Exception {
+        return http.send(HttpRequest.newBuilder(URI.create("http://" + node + ":" + PORT + io.swarmcanary.envoy.StatsHost.PROMETHEUS_PATH))
+                .header("Host", io.swarmcanary.envoy.EnvoyConfigRenderer.STATS_HOST)
+                .header(io.swarmcanary.envoy.EnvoyConfigRenderer.TOKEN_HEADER, token)
+                .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
     /** Every Envoy's host count of a cluster, read through the stats host with a stats token (Prometheus format). */
     private static List<Integer> hostsOnEveryNode(String token, String cluster) throws Exception {
         List<Integer> counts = new ArrayList<>();
         java.util.regex.Pattern line = java.util.regex.Pattern.compile(
                 "envoy_cluster_membership_total\\{envoy_cluster_name=\"" + java.util.regex.Pattern.quote(cluster) + "\"} (\\d+)");
         for (String node : Bed.NODE_HOSTS) {
-            HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://" + node + ":" + PORT
-                            + io.swarmcanary.envoy.StatsHost.PROMETHEUS_PATH))
-                    .header("Host", io.swarmcanary.envoy.EnvoyConfigRenderer.STATS_HOST)
-                    .header(io.swarmcanary.envoy.EnvoyConfigRenderer.TOKEN_HEADER, token)
-                    .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString());
+            HttpResponse<String> r = prometheusStats(token, node);
             java.util.regex.Matcher m = line.matcher(r.body());
             counts.add(r.statusCode() == 200 && m.find() ? Integer.parseInt(m.group(1)) : -1);
         }
@@ -347,11 +351,7 @@ class XdsEdgeIT {
     private static List<Boolean> clusterOnEveryNode(String token, String cluster) throws Exception {
         List<Boolean> present = new ArrayList<>();
         for (String node : Bed.NODE_HOSTS) {
-            HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://" + node + ":" + PORT
-                            + io.swarmcanary.envoy.StatsHost.PROMETHEUS_PATH))
-                    .header("Host", io.swarmcanary.envoy.EnvoyConfigRenderer.STATS_HOST)
-                    .header(io.swarmcanary.envoy.EnvoyConfigRenderer.TOKEN_HEADER, token)
-                    .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString());
+            HttpResponse<String> r = prometheusStats(token, node);
             assertThat(r.statusCode()).as("stats of the Envoy on " + node).isEqualTo(200);
             present.add(r.body().contains("envoy_cluster_membership_total{envoy_cluster_name=\"" + cluster + "\"}"));
         }

@@ -551,12 +551,14 @@ public final class EnvoyConfigRenderer {
         cluster.put("type", "STRICT_DNS");
         cluster.put("dns_lookup_family", "V4_ONLY"); // Swarm overlay networks are IPv4
         cluster.put("lb_policy", "ROUND_ROBIN");
-        cluster.putObject("circuit_breakers").putArray("thresholds").addObject()
+        ObjectNode thresholds = cluster.putObject("circuit_breakers").putArray("thresholds").addObject()
                 .put("priority", "DEFAULT")
                 .put("max_connections", 1024)
                 .put("max_pending_requests", 1024)
-                .put("max_requests", 1024)
-                .put("max_retries", 16);
+                .put("max_requests", 1024);
+        // retries (only the always-safe ones, see routeAction) at most a fifth of the requests in flight, at least 3 at
+        // once: a release in trouble is not sent a second wave of its own traffic (it replaces a fixed max_retries)
+        thresholds.putObject("retry_budget").put("min_retry_concurrency", 3).putObject("budget_percent").put("value", 20.0);
         // No active health check: Swarm lists a task in tasks.<service> only once its HEALTHCHECK passes.
         cluster.putObject("outlier_detection")
                 .put("consecutive_5xx", 5)

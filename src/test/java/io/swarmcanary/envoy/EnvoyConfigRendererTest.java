@@ -232,6 +232,10 @@ class EnvoyConfigRendererTest {
             assertThat(socket.path("port_value").asInt()).isEqualTo(8080);
             assertThat(cluster.path("connect_timeout").asText()).isNotEmpty();
             assertThat(cluster.at("/circuit_breakers/thresholds/0/max_connections").asInt()).isPositive();
+            // retries within a budget of the requests in flight, not a fixed count (Envoy ignores max_retries then)
+            assertThat(cluster.at("/circuit_breakers/thresholds/0/retry_budget/budget_percent/value").asDouble()).isEqualTo(20.0);
+            assertThat(cluster.at("/circuit_breakers/thresholds/0/retry_budget/min_retry_concurrency").asInt()).isEqualTo(3);
+            assertThat(cluster.at("/circuit_breakers/thresholds/0").has("max_retries")).isFalse();
             assertThat(cluster.at("/outlier_detection/consecutive_5xx").asInt()).isPositive();
             assertThat(cluster.at("/metadata/filter_metadata/swarm_canary/version").asText()).isEqualTo("1.0.10");
         }

@@ -51,9 +51,10 @@ for v in 1.0.0 2.0.0; do
   sc deploy --edge "$EDGE" --probe-host "$PROBE" --app "$APP" --env "$ENVNAME" --version "$v" --image "$IMAGE" \
     --env "APP_VERSION=$v" --domain "$DOMAIN" -q >"$WORK/deploy.out" 2>&1 || { cat "$WORK/deploy.out" >&2; die "deploy $v"; }
 done
-# the archive as bin/swarm-canary makes it: by the first command that reads the cluster
-java "${TUNED[@]}" -XX:ArchiveClassesAtExit="$WORK/cli.jsa" -jar "$JAR" status --edge "$EDGE" --probe-host "$PROBE" \
-  >/dev/null 2>&1 || die "status (making the archive) failed"
+# the archive as bin/swarm-canary makes it: by the first command that changes the edge (it loads the planner and
+# Envoy's types, which status no longer does)
+java "${TUNED[@]}" -XX:ArchiveClassesAtExit="$WORK/cli.jsa" -jar "$JAR" shift --edge "$EDGE" --probe-host "$PROBE" \
+  --app "$APP" --env "$ENVNAME" --weight 5 -q >/dev/null 2>&1 || die "shift (making the archive) failed"
 [[ -s $WORK/cli.jsa ]] || die "no class-data-sharing archive was written"
 
 # timed CMD...: appends "<name> <wall> <cpu>" to $WORK/times; the command's failure fails the run

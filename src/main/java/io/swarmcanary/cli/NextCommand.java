@@ -59,8 +59,10 @@ public final class NextCommand implements Callable<Integer>, SwarmCanary.JsonErr
 
     NextStep.Decision decide(EdgeManager edges, Track track) {
         var edge = edges.read(edgeOptions.edge);
-        List<ServiceInfo> releases = edges.releasesByTrack(edgeOptions.edge).getOrDefault(track.name(), List.of());
-        String unrouted = edge.isEmpty() || releases.isEmpty() ? null : edges.unrouted(edgeOptions.edge).get(track.name());
+        // one read of the edge and one of its releases serve this track's releases and the unrouted tracks
+        java.util.Map<String, List<ServiceInfo>> releasesByTrack = edges.releasesByTrack(edgeOptions.edge);
+        List<ServiceInfo> releases = releasesByTrack.getOrDefault(track.name(), List.of());
+        String unrouted = edge.isEmpty() || releases.isEmpty() ? null : edges.unrouted(edge.get(), releasesByTrack).get(track.name());
         return NextStep.decide(track, version, steps, !noGates, edgeOptions.edge, edge.isPresent(),
                 edge.map(e -> e.routes().tracks().get(track.name())).orElse(null), releases, unrouted);
     }

@@ -615,14 +615,10 @@ public final class EdgeManager {
     }
 
     /**
-     * The tracks the edge cannot route now, with why (see {@link Plan#unrouted}): what status and next ask, from the same
-     * reads as {@link #currentPlan} without rendering or validating the config (most of a status command's CPU).
+     * The tracks the edge cannot route, with why (see {@link Plan#unrouted}), from reads of the edge and its releases the
+     * caller has made: what status and next ask, without rendering or validating the config (most of a status command's
+     * CPU).
      */
-    public Map<String, String> unrouted(String edge) {
-        return unrouted(require(edge), releasesByTrack(edge));
-    }
-
-    /** {@link #unrouted(String)} from reads the caller has already made. */
     public Map<String, String> unrouted(EdgeState state, Map<String, List<ServiceInfo>> releasesByTrack) {
         return Map.copyOf(planner.routing(state.settings(), state.routes(), releasesByTrack).unrouted());
     }

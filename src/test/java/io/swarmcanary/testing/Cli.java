@@ -70,7 +70,7 @@ public final class Cli {
 
     /**
      * The JVM users' commands run on (bin/swarm-canary and the Jenkins runner pass the same options): C1 only and the
-     * serial collector, from a class-data-sharing archive of this jar that the first command reading the cluster makes,
+     * serial collector, from a class-data-sharing archive of this jar that the first command changing the edge makes,
      * as bin/swarm-canary does (same file, same options, so either may make it for the other). The JVM's own messages go
      * to stderr, never into stdout's JSON; a stale archive is skipped silently (the JVM checks it against the jar).
      *
@@ -87,7 +87,9 @@ public final class Cli {
         } catch (IOException e) {
             // no archive then
         }
-        boolean trains = !args.isEmpty() && args.stream().noneMatch(a -> List.of("-h", "--help", "-V", "--version", "help").contains(a));
+        // as bin/swarm-canary: a command that changes the edge loads the planner and Envoy's types (status does not)
+        boolean trains = !args.isEmpty() && List.of("deploy", "shift", "promote", "rollback", "route", "mirror", "edge").contains(args.get(0))
+                && args.stream().noneMatch(a -> List.of("-h", "--help", "-V", "--version", "help").contains(a));
         Path tmp = Path.of(jsa + "." + ProcessHandle.current().pid() + "-" + System.nanoTime() + ".tmp");
         if (trains && Files.isWritable(jar.getParent()) && TRAINING.compareAndSet(null, tmp)) {
             archive[0] = tmp;

@@ -10,6 +10,7 @@
 #   --edge     measure against this existing xds edge instead of making one (e.g. bench/scale.sh --keep's)
 # Env knobs: BENCH_PORT (10231; the edge's listener when this run makes one).
 # One-node bed only. Writes bench/results/cp-reads-<timestamp>.json.
+# For a test machine: the two control planes' ADS (plaintext) and status ports bind every interface while they run.
 set -euo pipefail
 shopt -s inherit_errexit
 

@@ -87,9 +87,10 @@ public final class Cli {
         } catch (IOException e) {
             // no archive then
         }
-        // as bin/swarm-canary: a command that changes the edge loads the planner and Envoy's types (status does not)
+        // as bin/swarm-canary: a command that changes the edge loads the planner and Envoy's types (status does not);
+        // only help is excluded: deploy's --version names the release (the CLI's own --version comes first, not a command)
         boolean trains = !args.isEmpty() && List.of("deploy", "shift", "promote", "rollback", "route", "mirror", "edge").contains(args.get(0))
-                && args.stream().noneMatch(a -> List.of("-h", "--help", "-V", "--version", "help").contains(a));
+                && args.stream().noneMatch(a -> List.of("-h", "--help", "help").contains(a));
         Path tmp = Path.of(jsa + "." + ProcessHandle.current().pid() + "-" + System.nanoTime() + ".tmp");
         if (trains && Files.isWritable(jar.getParent()) && TRAINING.compareAndSet(null, tmp)) {
             archive[0] = tmp;

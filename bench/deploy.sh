@@ -1,15 +1,26 @@
 #!/usr/bin/env bash
 # Benchmark: deploy→healthy time of `swarm-canary deploy` against the raw docker CLI doing the same work
 # (new secret + 2-replica service from swarm-canary/testapp, wait until both tasks are running and healthy).
-# Usage: bench/deploy.sh [ROUNDS]   (default 5). Needs the test bed (run here) and target/swarm-canary.jar.
+# Usage: bench/deploy.sh [ROUNDS] [--edge]   (default 5 rounds). Needs the test bed (run here) and target/swarm-canary.jar.
+# --edge: deploy → routable. swarm-canary deploys with a --domain onto an xds edge this run creates (port BENCH_PORT,
+# default 10250) and returns once the edge routes the release (every Envoy has ACKed it and found a healthy task of it);
+# the raw side is unchanged (create + healthy: what #19's goal compares, the edge's work is swarm-canary's extra).
 # SC_BED=3 runs it on the three-node bed (images from its registry with the login; raw docker resolves the digest and
 # sends the login too, as swarm-canary does, and its health is read on every node).
 # Prints per-round times, median/min/max and the median ratio; writes bench/results/deploy-<timestamp>.json.
 set -euo pipefail
 shopt -s inherit_errexit  # a failure inside $(...) must fail the run, not yield a bogus time
 
-ROUNDS=${1:-5}
-[[ $ROUNDS =~ ^[1-9][0-9]*$ ]] || { echo "usage: $0 [ROUNDS]  (a positive integer)" >&2; exit 2; }
+ROUNDS=5
+EDGE_MODE=false
+for arg in "$@"; do
+  case $arg in
+    --edge) EDGE_MODE=true ;;
+    *) [[ $arg =~ ^[1-9][0-9]*$ ]] || { echo "usage: $0 [ROUNDS] [--edge]  (ROUNDS: a positive integer)" >&2; exit 2; }
+      ROUNDS=$arg ;;
+  esac
+done
+PORT=${BENCH_PORT:-10250}
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 IMAGE=swarm-canary/testapp:latest
@@ -20,6 +31,7 @@ RAW_TIMEOUT=300      # seconds, like swarm-canary's default --timeout 5m
 RUN_ID=$(printf '%04x%04x' "$$" "$RANDOM")
 SC_PREFIX=benchsc$RUN_ID
 RAW_PREFIX=benchraw$RUN_ID
+EDGE=benchdeployedge$RUN_ID
 
 say() { echo "bench: $*" >&2; }
 die() { say "ERROR: $*"; exit 1; }
@@ -43,6 +55,7 @@ cleanup() {
     # shellcheck disable=SC2086 # one name per word
     docker secret rm $secrets >/dev/null || say "could not remove secrets: $secrets"
   fi
+  ! $EDGE_MODE || bench_rm_edge "$EDGE" "^$EDGE(-xds)?\$"
 }
 # Secrets stay "in use" until the tasks' containers are gone; also keeps teardown out of the next timing.
 wait_containers_gone() {
@@ -72,18 +85,32 @@ bench_bed
 # one node: no registry, the image is on the node (as --no-resolve-image); the bed: resolved and pulled with the login
 RAW_IMAGE_FLAGS=(--no-resolve-image)
 [[ ${SC_BED:-1} != 3 ]] || RAW_IMAGE_FLAGS=(--with-registry-auth)
-copy_jar
+if $EDGE_MODE; then
+  bench_start "$PORT"
+else
+  copy_jar
+fi
 export SWARM_CANARY_JAR=$WORK/swarm-canary.jar
 SC_VERSION=$(java -jar "$SWARM_CANARY_JAR" --version)
 # Recorded because the JVM side is CPU-bound and moves with machine load; the raw side mostly sleeps.
 LOAD_START=$(cut -d' ' -f1 /proc/loadavg)
 
+EDGE_FLAGS=()
+if $EDGE_MODE; then
+  CP_IMAGE=$(bench_cli_image "$EDGE-cli:latest" 2>"$WORK/image.out") || { cat "$WORK/image.out" >&2; die "control plane image"; }
+  bin/swarm-canary edge ensure --edge "$EDGE" --port "$PORT" --image "$ENVOY_IMAGE" --delivery xds \
+    --control-plane-image "$CP_IMAGE" --probe-host "$PROBE" -q >"$WORK/edge.out" 2>&1 ||
+    { cat "$WORK/edge.out" >&2; die "edge ensure failed"; }
+  say "xds edge $EDGE on port $PORT: swarm-canary's side returns once the edge routes each release"
+fi
+
 # ------------------------------------------------------------------ the two contenders
 # swarm-canary: one command, returns when every task is running and healthy.
 run_sc() { # round
+  $EDGE_MODE && EDGE_FLAGS=(--edge "$EDGE" --probe-host "$PROBE" --domain "$SC_PREFIX$1.bench.test")
   BENCH_SECRET="bench-$RUN_ID-$1-$RANDOM" bin/swarm-canary deploy --app "$SC_PREFIX$1" --env bench \
     --version "1.0.$1" --image "$IMAGE" --replicas "$REPLICAS" --secret db_password=env:BENCH_SECRET \
-    --env READY_DELAY=0 -q >"$WORK/sc.out" 2>&1 || { cat "$WORK/sc.out" >&2; die "swarm-canary deploy failed"; }
+    --env READY_DELAY=0 "${EDGE_FLAGS[@]}" -q >"$WORK/sc.out" 2>&1 || { cat "$WORK/sc.out" >&2; die "swarm-canary deploy failed"; }
 }
 
 # Raw docker: create secret + service, then poll until REPLICAS tasks are Running and their containers healthy.
@@ -178,7 +205,11 @@ done
 row median "" "$sc_med" "$raw_med" "$rawc_med" "$raww_med" "$jvm_med"
 row min "" "$sc_min" "$raw_min" "$rawc_min" "$raww_min" "$jvm_min"
 row max "" "$sc_max" "$raw_max" "$rawc_max" "$raww_max" "$jvm_max"
-echo "(seconds, wall clock from start to healthy; raw = raw:create + raw:wait)"
+if $EDGE_MODE; then
+  echo "(seconds, wall clock: swarm-canary from start to routable by the xds edge, raw from start to healthy; raw = raw:create + raw:wait)"
+else
+  echo "(seconds, wall clock from start to healthy; raw = raw:create + raw:wait)"
+fi
 echo "ratio swarm-canary/raw = $ratio"
 LOAD_END=$(cut -d' ' -f1 /proc/loadavg)
 echo "(1-min load average: $LOAD_START at start, $LOAD_END at end, on $(nproc) CPUs)"
@@ -193,13 +224,14 @@ jq -n --arg stamp "$stamp" --arg run "$RUN_ID" --arg scv "$SC_VERSION" --arg com
   --arg orders "${ORDER[*]:1}" --argjson sc "$(nums "${SC[@]}")" --argjson raw "$(nums "${RAW[@]}")" \
   --argjson rawc "$(nums "${RAWC[@]}")" --argjson raww "$(nums "${RAWW[@]}")" --argjson jvm "$(nums "${JVM[@]}")" \
   --argjson ratio "$ratio" --argjson load0 "$LOAD_START" --argjson load1 "$LOAD_END" --argjson cpus "$(nproc)" \
-  --argjson nodes "$(docker node ls -q | wc -l)" --arg image "$IMAGE" '
+  --argjson nodes "$(docker node ls -q | wc -l)" --arg image "$IMAGE" \
+  --arg mode "$($EDGE_MODE && echo routable-by-xds-edge || echo healthy)" '
   def summary(v): (v | sort) as $s | {
     median: (if ($s | length) % 2 == 1 then $s[($s | length - 1) / 2]
              else ($s[($s | length) / 2 - 1] + $s[($s | length) / 2]) / 2 end),
     min: $s[0], max: $s[-1], rounds: v };
   { benchmark: "deploy", timestamp: $stamp, run_id: $run, swarm_canary_version: $scv, git_commit: $commit,
-    docker_version: $docker, nodes: $nodes, rounds: $rounds, replicas: $replicas, image: $image,
+    docker_version: $docker, nodes: $nodes, rounds: $rounds, replicas: $replicas, image: $image, swarm_canary_until: $mode,
     order: ($orders | split(" ")), unit: "seconds",
     swarm_canary: summary($sc), raw: summary($raw), raw_create: summary($rawc), raw_wait: summary($raww),
     jvm_startup: summary($jvm), ratio_median_swarm_canary_over_raw: $ratio,

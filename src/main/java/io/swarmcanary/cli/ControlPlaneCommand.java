@@ -145,7 +145,7 @@ public final class ControlPlaneCommand implements Callable<Integer> {
                             EdgeKey.read(swarm).map(EdgeKey::publicJwks).orElse(""),
                             NamingKey.read(swarm).map(Names::sha256).orElse("")), () -> edges.plan(state, releases));
                 }
-                return new ControlPlane.Served(plan.edgeRoutes(), plan.yaml(), plan.revision(),
+                return new ControlPlane.Served(plan.edgeRoutes(), plan.config(), plan.revision(),
                         EdgeEndpoints.read(swarm, plan.edgeRoutes(), plan.settings().networks()));
             }, System.err);
             if (!secrets.isEmpty()) {

@@ -17,6 +17,12 @@ sealed interface Delivery permits RedeployDelivery, XdsDelivery {
     /** How often a wait for the live Envoys asks again. */
     long pollMillis();
 
+    /**
+     * Between two looks of a wait: returns when what the live Envoys show may have changed, at most about a second
+     * later; a delivery that cannot be told sleeps {@link #pollMillis()}.
+     */
+    void awaitChange(EdgeSettings settings, List<TaskInfo> running);
+
     /** Whether every Envoy has the edge's revision, as this delivery can tell. */
     EdgeManager.DeliveryStatus status(EdgeManager.EdgeState state, List<TaskInfo> running);
 }

@@ -94,9 +94,11 @@ public final class EdgeManager {
      * @param bootstrap the file Envoy starts with: {@code yaml} for redeploy, the static xDS bootstrap for xds
      */
     public record Plan(EdgeSettings settings, RouteTable routes, EdgeRoutes edgeRoutes, java.util.function.Supplier<String> yamlText,
-                       String revision, List<String> warnings, String bootstrap, Map<String, String> unrouted) {
+                       io.envoyproxy.envoy.config.bootstrap.v3.Bootstrap config, String revision, List<String> warnings,
+                       String bootstrap, Map<String, String> unrouted) {
         /**
          * @param yamlText the config's YAML, written when first asked for (an xds shift never ships it) from the validated tree
+         * @param config   the same config as Envoy's own types, as validation parsed it: what an xds control plane serves from
          * @param unrouted tracks left out of the config because they cannot be routed (a domain another track had first,
          *                 a reserved host, an invalid name...), with the reason: every other track is still served
          */
@@ -567,7 +569,9 @@ public final class EdgeManager {
         List<TaskInfo> envoys = swarm.tasks(settings.name()).stream().filter(t -> t.wanted() && t.running()).toList();
         Map<String, EdgeProbe> probes = EveryEnvoy.probes(probe, swarm, envoys);
         List<String> missing = new ArrayList<>(services); // as of the last look, "<cluster> on <node>" on several nodes
-        boolean over = Wait.upTo(timeout, clock).every(Duration.ofMillis(250)).onInterrupt(EdgeManager::interrupted).until(e -> {
+        // as often as the delivery's own wait asks: with xds the endpoints arrive by push, a look costs one stats read per node
+        boolean over = Wait.upTo(timeout, clock).every(Duration.ofMillis(delivery(settings).pollMillis()))
+                .onInterrupt(EdgeManager::interrupted).until(e -> {
             Map<String, Optional<Map<String, Long>>> healthy = new LinkedHashMap<>();
             probes.forEach((node, p) -> healthy.put(node, p.healthyHosts(settings.port(), services)));
             if (healthy.values().stream().allMatch(Optional::isEmpty)) {
@@ -876,7 +880,7 @@ public final class EdgeManager {
     }
 
     private void awaitConverged(EdgeSettings settings, String revision, Write ours, Duration timeout, Progress progress) {
-        awaitLive(settings, timeout, delivery(settings).pollMillis(), progress, running -> look(settings, revision, ours, running));
+        awaitLive(settings, timeout, progress, running -> look(settings, revision, ours, running));
     }
 
     /**
@@ -915,14 +919,22 @@ public final class EdgeManager {
      * Waits until the rollout is complete, every wanted Envoy task runs and the delivery's look says the revision is
      * served; fails at once on a rollout rollback/pause or a rejection, else at the deadline.
      */
-    private void awaitLive(EdgeSettings settings, Duration timeout, long pollMillis, Progress progress,
+    private void awaitLive(EdgeSettings settings, Duration timeout, Progress progress,
                            java.util.function.Function<List<TaskInfo>, Look> look) {
         String[] last = {""}; // what the last look saw, for the timeout's message
-        boolean live = Wait.upTo(timeout, clock).every(Duration.ofMillis(pollMillis)).onInterrupt(EdgeManager::interrupted)
+        List<List<TaskInfo>> lastRunning = new ArrayList<>(); // the Envoy tasks the last look saw; none before the first
+        // the delivery paces the looks: it returns when what the Envoys show may have changed (xds: the control plane
+        // answers a held status request on an ACK), else after its poll interval
+        boolean live = Wait.upTo(timeout, clock).every(Duration.ZERO).onInterrupt(EdgeManager::interrupted)
                 .until(e -> {
+                    if (!lastRunning.isEmpty()) {
+                        delivery(settings).awaitChange(settings, lastRunning.get(0));
+                    }
                     String state = swarm.updateState(settings.name());
                     List<TaskInfo> tasks = swarm.tasks(settings.name());
                     List<TaskInfo> runningTasks = tasks.stream().filter(t -> t.wanted() && t.running()).toList();
+                    lastRunning.clear();
+                    lastRunning.add(runningTasks);
                     long running = runningTasks.size();
                     long wanted = tasks.stream().filter(TaskInfo::wanted).count();
                     Look seen;

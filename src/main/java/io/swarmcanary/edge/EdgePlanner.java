@@ -66,7 +66,8 @@ final class EdgePlanner {
         String revision = Names.sha256(renderer.render(edgeRoutes, Optional.ofNullable(templateText))).substring(0, 12);
         com.fasterxml.jackson.databind.node.ObjectNode tree = renderer.renderTree(edgeRoutes.withRevision(revision),
                 Optional.ofNullable(templateText));
-        ValidationResult validation = validator.validateRendered(tree);
+        io.swarmcanary.envoy.EnvoyConfigValidator.Checked checked = validator.checkRendered(tree);
+        ValidationResult validation = checked.result();
         if (!validation.isValid()) {
             throw new UserInputException("the generated Envoy config is invalid, so it was not applied; the live edge is"
                     + " untouched:\n" + validation.describe());
@@ -87,7 +88,8 @@ final class EdgePlanner {
                         + " edge is untouched:\n" + bootstrapValidation.describe());
             }
         }
-        return new EdgeManager.Plan(settings, routes, edgeRoutes, yaml, revision, List.copyOf(warnings), bootstrap, unrouted);
+        return new EdgeManager.Plan(settings, routes, edgeRoutes, yaml, checked.config(), revision, List.copyOf(warnings), bootstrap,
+                unrouted);
     }
 
     /** The routing part of {@link #plan}: what a read-only command (status, next) asks of it, without rendering. */

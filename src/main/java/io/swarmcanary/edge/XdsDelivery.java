@@ -23,8 +23,13 @@ import java.util.function.BiFunction;
  */
 final class XdsDelivery implements Delivery {
 
+    /** How long the control plane may hold a wait's status request for a change (an ACK) before it answers as it is. */
+    static final java.time.Duration CHANGE_WAIT = java.time.Duration.ofSeconds(1);
+
     private final SwarmGateway swarm;
     private final ControlPlaneClient controlPlane;
+    /** The tag of the status the last look saw: the next wait asks to be answered when the status differs from it. */
+    private volatile String seen;
 
     XdsDelivery(SwarmGateway swarm, ControlPlaneClient controlPlane) {
         this.swarm = swarm;
@@ -41,7 +46,10 @@ final class XdsDelivery implements Delivery {
      */
     @Override
     public Look look(EdgeSettings settings, String revision, List<TaskInfo> running) {
-        Optional<XdsStatus> status = ask(settings, running, ControlPlaneClient::status);
+        Optional<ControlPlaneClient.Tagged> tagged = ask(settings, running, (client, port) -> client.status(port, null,
+                java.time.Duration.ZERO));
+        seen = tagged.map(ControlPlaneClient.Tagged::etag).orElse(null);
+        Optional<XdsStatus> status = tagged.map(ControlPlaneClient.Tagged::status);
         if (status.isEmpty() || !revision.equals(status.get().routesVersion())) {
             // ask for a read now rather than at the control plane's next poll
             status = ask(settings, running, ControlPlaneClient::refresh);
@@ -77,10 +85,33 @@ final class XdsDelivery implements Delivery {
         return status.envoys().stream().filter(e -> running.stream().anyMatch(t -> t.addresses().contains(e.address()))).toList();
     }
 
+    /**
+     * Held by the control plane until its status differs from the one the last look saw (an Envoy ACKed, connected,
+     * rejected; a new read), at most {@link #CHANGE_WAIT}. A control plane older than that answers at once: then, as
+     * without an answer, a poll interval is slept instead.
+     */
+    @Override
+    public void awaitChange(EdgeSettings settings, List<TaskInfo> running) {
+        long start = System.nanoTime();
+        String before = seen;
+        if (before != null) {
+            Optional<ControlPlaneClient.Tagged> now = ask(settings, running, (client, port) -> client.status(port, before,
+                    CHANGE_WAIT));
+            String tag = now.map(ControlPlaneClient.Tagged::etag).orElse(null);
+            seen = tag;
+            if (tag != null && (!tag.equals(before) || System.nanoTime() - start >= pollMillis() * 1_000_000L)) {
+                return; // changed, or held as long as a poll would have slept
+            }
+        }
+        long left = pollMillis() - (System.nanoTime() - start) / 1_000_000L;
+        io.swarmcanary.wait.Wait.sleep(java.time.Duration.ofMillis(Math.max(0, left)),
+                () -> new IllegalStateException("interrupted while waiting for the edge"));
+    }
+
     /** Through the probe host's Envoy; when it does not answer, through each node's Envoy in turn. */
-    private Optional<XdsStatus> ask(EdgeSettings settings, List<TaskInfo> running,
-                                    BiFunction<ControlPlaneClient, Integer, Optional<XdsStatus>> call) {
-        Optional<XdsStatus> answer = call.apply(controlPlane, settings.port());
+    private <T> Optional<T> ask(EdgeSettings settings, List<TaskInfo> running,
+                                BiFunction<ControlPlaneClient, Integer, Optional<T>> call) {
+        Optional<T> answer = call.apply(controlPlane, settings.port());
         if (answer.isPresent()) {
             return answer;
         }

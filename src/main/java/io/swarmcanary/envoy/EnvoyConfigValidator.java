@@ -32,24 +32,41 @@ public final class EnvoyConfigValidator {
      * in a tree, one mapping; EnvoyConfigValidatorTest checks it on rendered configs), so this is what Envoy gets.
      */
     public ValidationResult validateRendered(JsonNode tree) {
+        return checkRendered(tree).result();
+    }
+
+    /**
+     * What {@link #validateRendered} says, and the config as Envoy's own types when it parsed: what the control plane
+     * serves from, so it is parsed once.
+     *
+     * @param config null when the tree does not parse as a bootstrap
+     */
+    public record Checked(ValidationResult result, Bootstrap config) {}
+
+    public Checked checkRendered(JsonNode tree) {
         if (!(tree instanceof com.fasterxml.jackson.databind.node.ObjectNode)) {
-            return failure("expected an Envoy bootstrap mapping");
+            return new Checked(failure("expected an Envoy bootstrap mapping"), null);
         }
         try {
-            return validateJson(YamlTrees.JSON.writeValueAsString(tree));
+            return checkJson(YamlTrees.JSON.writeValueAsString(tree));
         } catch (JsonProcessingException e) {
-            return failure("cannot convert the config to JSON: " + e.getOriginalMessage());
+            return new Checked(failure("cannot convert the config to JSON: " + e.getOriginalMessage()), null);
         }
     }
 
     private ValidationResult validateJson(String json) {
+        return checkJson(json).result();
+    }
+
+    private Checked checkJson(String json) {
         Bootstrap.Builder bootstrap = Bootstrap.newBuilder();
         try {
             JsonFormat.parser().usingTypeRegistry(EnvoyTypes.REGISTRY).merge(json, bootstrap);
         } catch (InvalidProtocolBufferException | RuntimeException e) {
-            return failure("not a valid Envoy v3 bootstrap: " + e.getMessage() + hint(e.getMessage()));
+            return new Checked(failure("not a valid Envoy v3 bootstrap: " + e.getMessage() + hint(e.getMessage())), null);
         }
-        return new ValidationResult(BootstrapRules.check(bootstrap.build()));
+        Bootstrap config = bootstrap.build();
+        return new Checked(new ValidationResult(BootstrapRules.check(config)), config);
     }
 
     private static String hint(String message) {

@@ -53,14 +53,22 @@ public final class StatsHost {
     /** GET or POST (no body) {@link #uri} from the Envoy listening at host:port, with a stats token. */
     public static HttpResponse<String> send(String host, int port, String method, String pathAndQuery, String token,
                                             Duration connectTimeout, Duration timeout) throws IOException, InterruptedException {
+        return send(host, port, method, pathAndQuery, token, Map.of(), connectTimeout, timeout);
+    }
+
+    /** As {@link #send}, with more request headers. */
+    public static HttpResponse<String> send(String host, int port, String method, String pathAndQuery, String token,
+                                            Map<String, String> headers, Duration connectTimeout, Duration timeout)
+            throws IOException, InterruptedException {
         // The stats host is chosen by the authority. java.net.http will not set a Host header, so the Envoy task is used
         // as an HTTP proxy: the request line then carries http://swarm-canary-stats:<port>/...
         // one client per Envoy: waits poll ten times a second, and each client holds a thread until it is collected
         HttpClient http = CLIENTS.computeIfAbsent(host + "|" + port + "|" + connectTimeout, k -> HttpClient.newBuilder()
                 .version(HttpClient.Version.HTTP_1_1).connectTimeout(connectTimeout)
                 .proxy(ProxySelector.of(new InetSocketAddress(host, port))).build());
-        return http.send(HttpRequest.newBuilder(uri(port, pathAndQuery)).timeout(timeout)
-                .header(EnvoyConfigRenderer.TOKEN_HEADER, token).method(method, HttpRequest.BodyPublishers.noBody()).build(),
-                HttpResponse.BodyHandlers.ofString());
+        HttpRequest.Builder request = HttpRequest.newBuilder(uri(port, pathAndQuery)).timeout(timeout)
+                .header(EnvoyConfigRenderer.TOKEN_HEADER, token).method(method, HttpRequest.BodyPublishers.noBody());
+        headers.forEach(request::header);
+        return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
     }
 }

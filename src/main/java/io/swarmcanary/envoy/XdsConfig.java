@@ -230,11 +230,18 @@ public final class XdsConfig {
      */
     public Resources resources(String renderedYaml, Collection<String> releaseServices, String routesVersion,
                                Map<String, List<String>> taskAddresses) {
+        return resources(bootstrapOf(renderedYaml), releaseServices, routesVersion, taskAddresses);
+    }
+
+    /** As above, from the config as Envoy's types (the planner's validation parsed it: no YAML written and read back). */
+    public Resources resources(Bootstrap config, Collection<String> releaseServices, String routesVersion,
+                               Map<String, List<String>> taskAddresses) {
         Set<String> wanted = Set.copyOf(releaseServices);
         Parsed parsed = lastParsed;
-        // the control plane asks every poll; the config changes far more rarely than the tasks: parse it only then
-        if (parsed == null || !parsed.wanted().equals(wanted) || !parsed.yaml().equals(renderedYaml)) {
-            parsed = parse(renderedYaml, wanted);
+        // the control plane asks every poll; the config changes far more rarely than the tasks: split it only then (the
+        // same plan is the same object: equals is then at once)
+        if (parsed == null || !parsed.wanted().equals(wanted) || !parsed.config().equals(config)) {
+            parsed = parse(config, wanted);
             lastParsed = parsed;
         }
         List<ClusterLoadAssignment> endpoints = new ArrayList<>();
@@ -255,13 +262,12 @@ public final class XdsConfig {
     }
 
     /** What a rendered config makes for ADS besides the endpoints: its route tables, and its release clusters as EDS. */
-    private record Parsed(String yaml, Set<String> wanted, List<RouteConfiguration> routeConfigs, List<Cluster> clusters,
+    private record Parsed(Bootstrap config, Set<String> wanted, List<RouteConfiguration> routeConfigs, List<Cluster> clusters,
                           List<Integer> ports, String clustersVersion) {}
 
     private volatile Parsed lastParsed;
 
-    private static Parsed parse(String renderedYaml, Set<String> wanted) {
-        Bootstrap bootstrap = parse(renderedYaml);
+    private static Parsed parse(Bootstrap bootstrap, Set<String> wanted) {
         RouteConfiguration routes = null;
         RouteConfiguration httpsRoutes = null;
         for (Listener listener : bootstrap.getStaticResources().getListenersList()) {
@@ -304,7 +310,7 @@ public final class XdsConfig {
                     .build());
         }
         List<RouteConfiguration> routeConfigs = httpsRoutes == null ? List.of(routes) : List.of(routes, httpsRoutes);
-        return new Parsed(renderedYaml, wanted, routeConfigs, List.copyOf(clusters), List.copyOf(ports), versionOf(clusters));
+        return new Parsed(bootstrap, wanted, routeConfigs, List.copyOf(clusters), List.copyOf(ports), versionOf(clusters));
     }
 
     private static String versionOf(List<? extends com.google.protobuf.Message> resources) {
@@ -313,7 +319,8 @@ public final class XdsConfig {
         return Names.sha256(text.toString().getBytes(StandardCharsets.UTF_8)).substring(0, 12);
     }
 
-    private static Bootstrap parse(String yaml) {
+    /** A rendered config's YAML as Envoy's bootstrap type. */
+    public static Bootstrap bootstrapOf(String yaml) {
         try {
             String json = YamlTrees.JSON.writeValueAsString(YamlTrees.readMapping(yaml));
             Bootstrap.Builder builder = Bootstrap.newBuilder();

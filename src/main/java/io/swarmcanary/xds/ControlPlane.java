@@ -56,6 +56,9 @@ public final class ControlPlane implements AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
     /** Envoy's stats host is its only client; a few threads are plenty, and each request is time-bounded. */
     static final int HTTP_THREADS = 8;
+    /** Status requests held until the status changes ({@code Prefer: wait}): at most half the threads, at most this long. */
+    static final int MAX_STATUS_WAITERS = HTTP_THREADS / 2;
+    static final Duration MAX_STATUS_WAIT = Duration.ofSeconds(2);
 
     private final String edge;
     private final Source source;
@@ -85,6 +88,10 @@ public final class ControlPlane implements AutoCloseable {
     private volatile Duration interval = Duration.ofSeconds(1);
     /** Whether a stream of the engine's events is open: until then, and whenever it is not, every tick reads it all. */
     private volatile boolean followingEvents;
+    /** Counts the changes of what {@link #status()} says; status requests waiting for a change wait on it. */
+    private final Object statusChanges = new Object();
+    private long statusGeneration; // guarded by statusChanges
+    private final java.util.concurrent.atomic.AtomicInteger statusWaiters = new java.util.concurrent.atomic.AtomicInteger();
 
     /** One Envoy's ADS stream; fields are written by gRPC threads, read by the status endpoint. */
     private static final class Stream {
@@ -106,7 +113,13 @@ public final class ControlPlane implements AutoCloseable {
      * What the control plane serves, as the edge's planner renders it: the routes, the full config and its revision.
      * The edge hands it over, so this package needs nothing of the edge's (no package cycle).
      */
-    public record Served(EdgeRoutes routes, String yaml, String revision, Map<String, List<String>> taskAddresses) {}
+    public record Served(EdgeRoutes routes, io.envoyproxy.envoy.config.bootstrap.v3.Bootstrap config, String revision,
+                         Map<String, List<String>> taskAddresses) {
+        /** From the config's YAML (parsed here). */
+        public Served(EdgeRoutes routes, String yaml, String revision, Map<String, List<String>> taskAddresses) {
+            this(routes, XdsConfig.bootstrapOf(yaml), revision, taskAddresses);
+        }
+    }
 
     /**
      * Reads the edge: {@code whole}, its route table, releases and keys and where their tasks run; otherwise only where
@@ -188,7 +201,7 @@ public final class ControlPlane implements AutoCloseable {
                 .build().start();
         boundHttpServers();
         http = HttpServer.create(new InetSocketAddress(statusPort), 16);
-        http.createContext("/status", exchange -> respond(exchange, status()));
+        http.createContext("/status", this::respondStatus);
         http.createContext("/refresh", exchange -> {
             if (!"POST".equals(exchange.getRequestMethod())) {
                 exchange.sendResponseHeaders(405, -1);
@@ -324,6 +337,7 @@ public final class ControlPlane implements AutoCloseable {
      */
     public void followingEvents(boolean following) {
         followingEvents = following;
+        statusChanged();
         if (following) {
             changed(); // whatever happened while no stream was open
         }
@@ -349,7 +363,7 @@ public final class ControlPlane implements AutoCloseable {
                     .flatMap(t -> java.util.stream.Stream.concat(t.releases().stream().map(ReleaseRoute::service),
                             t.aliasClusters().stream()))
                     .toList();
-            XdsConfig.Resources resources = xds.resources(plan.yaml(), services, plan.revision(), plan.taskAddresses());
+            XdsConfig.Resources resources = xds.resources(plan.config(), services, plan.revision(), plan.taskAddresses());
             if (!resources.routesVersion().equals(routesVersion) || !resources.clustersVersion().equals(clustersVersion)
                     || !resources.endpointsVersion().equals(endpointsVersion)) {
                 // clusters, endpoints and routes in one snapshot; ADS lets Envoy apply CDS and EDS before the RDS that
@@ -383,6 +397,8 @@ public final class ControlPlane implements AutoCloseable {
                 log.println("cannot read edge " + edge + " (Envoy keeps the last config served): " + message);
             }
             readError = message;
+        } finally {
+            statusChanged(); // versions or the read error may have changed
         }
     }
 
@@ -403,11 +419,91 @@ public final class ControlPlane implements AutoCloseable {
     }
 
     private static void respond(HttpExchange exchange, XdsStatus status) throws IOException {
-        byte[] body = JSON.writeValueAsBytes(status);
+        respond(exchange, JSON.writeValueAsBytes(status));
+    }
+
+    private static void respond(HttpExchange exchange, byte[] body) throws IOException {
         exchange.getResponseHeaders().add("Content-Type", "application/json");
+        exchange.getResponseHeaders().add("ETag", etag(body));
         exchange.sendResponseHeaders(200, body.length);
         try (OutputStream out = exchange.getResponseBody()) {
             out.write(body);
+        }
+    }
+
+    /**
+     * GET /status. A client that waits for a change (an Envoy's ACK) sends the ETag of the status it saw as
+     * {@code If-None-Match} and {@code Prefer: wait=N} (RFC 7240): the answer comes once the status differs from it, or
+     * after N seconds (at most {@link #MAX_STATUS_WAIT}) as it is; a notification instead of polling.
+     */
+    private void respondStatus(HttpExchange exchange) throws IOException {
+        String seen = exchange.getRequestHeaders().getFirst("If-None-Match");
+        Duration wait = preferredWait(exchange.getRequestHeaders().getFirst("Prefer"));
+        try {
+            respond(exchange, seen == null || wait.isZero() ? JSON.writeValueAsBytes(status()) : statusOtherThan(seen, wait));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            exchange.sendResponseHeaders(503, -1);
+            exchange.close();
+        }
+    }
+
+    /** The status as JSON once its ETag is not {@code seen}, or when {@code wait} is over; too many waiting: at once. */
+    byte[] statusOtherThan(String seen, Duration wait) throws IOException, InterruptedException {
+        long deadline = System.nanoTime() + wait.toNanos();
+        if (statusWaiters.incrementAndGet() > MAX_STATUS_WAITERS) {
+            statusWaiters.decrementAndGet();
+            return JSON.writeValueAsBytes(status());
+        }
+        try {
+            while (true) {
+                long generation;
+                synchronized (statusChanges) {
+                    generation = statusGeneration;
+                }
+                byte[] body = JSON.writeValueAsBytes(status());
+                long left = deadline - System.nanoTime();
+                if (!etag(body).equals(seen.startsWith("W/") ? seen.substring(2) : seen) || left <= 0) {
+                    return body;
+                }
+                synchronized (statusChanges) {
+                    if (statusGeneration == generation) { // nothing changed since the status above was made
+                        TimeUnit.NANOSECONDS.timedWait(statusChanges, left);
+                    }
+                }
+            }
+        } finally {
+            statusWaiters.decrementAndGet();
+        }
+    }
+
+    private void statusChanged() {
+        synchronized (statusChanges) {
+            statusGeneration++;
+            statusChanges.notifyAll();
+        }
+    }
+
+    /** {@code Prefer: wait=N} (RFC 7240), N seconds, capped; zero when absent or malformed. */
+    static Duration preferredWait(String prefer) {
+        if (prefer == null) {
+            return Duration.ZERO;
+        }
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("(?:^|[,;\\s])wait=\"?([0-9]{1,6})\"?").matcher(prefer);
+        if (!m.find()) {
+            return Duration.ZERO;
+        }
+        Duration asked = Duration.ofSeconds(Long.parseLong(m.group(1)));
+        return asked.compareTo(MAX_STATUS_WAIT) > 0 ? MAX_STATUS_WAIT : asked;
+    }
+
+    /** A strong ETag of a status body: the status is the same exactly when its JSON is. */
+    static String etag(byte[] body) {
+        try {
+            byte[] digest = java.security.MessageDigest.getInstance("SHA-256").digest(body);
+            return "\"" + java.util.HexFormat.of().formatHex(digest, 0, 12) + "\"";
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
         }
     }
 
@@ -443,6 +539,7 @@ public final class ControlPlane implements AutoCloseable {
             s.address = address(PEER.get());
             streams.put(streamId, s);
             log.println("Envoy connected: stream " + streamId + " from " + s.address);
+            statusChanged();
         }
 
         @Override
@@ -458,6 +555,7 @@ public final class ControlPlane implements AutoCloseable {
         private void closed(long streamId, String why) {
             Stream s = streams.remove(streamId);
             log.println("Envoy disconnected: stream " + streamId + (s == null ? "" : " from " + s.address) + " " + why);
+            statusChanged();
         }
 
         @Override
@@ -490,6 +588,7 @@ public final class ControlPlane implements AutoCloseable {
                 }
                 log.println("Envoy " + s.address + " ACKed " + kind(request.getTypeUrl()) + " " + version);
             }
+            statusChanged();
         }
 
         @Override

@@ -5,6 +5,7 @@ import io.swarmcanary.envoy.EnvoyConfigRenderer;
 import io.swarmcanary.envoy.StatsHost;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.Map;
 import java.util.Optional;
 import java.util.function.Supplier;
 
@@ -19,6 +20,20 @@ public interface ControlPlaneClient {
 
     /** Asks the control plane to re-read the edge now instead of at its next poll. */
     Optional<XdsStatus> refresh(int listenerPort);
+
+    /**
+     * A status and its ETag: a control plane of this version or later tags every status, an older one does not (null).
+     */
+    record Tagged(XdsStatus status, String etag) {}
+
+    /**
+     * The status, and its tag. With {@code seen} (a tag of an earlier answer) the control plane answers once its status
+     * differs from that one, or after {@code wait} as it is: how a wait learns of an Envoy's ACK without polling. An
+     * older control plane answers at once, untagged.
+     */
+    default Optional<Tagged> status(int listenerPort, String seen, Duration wait) {
+        return status(listenerPort).map(s -> new Tagged(s, null));
+    }
 
     /** The same client asking through the Envoy at another host (a node's address); fakes answer as themselves. */
     default ControlPlaneClient at(String host) {
@@ -36,12 +51,20 @@ public interface ControlPlaneClient {
         return new ControlPlaneClient() {
             @Override
             public Optional<XdsStatus> status(int listenerPort) {
-                return send(listenerPort, "GET", EnvoyConfigRenderer.CONTROL_PLANE_STATUS_PATH);
+                return status(listenerPort, null, Duration.ZERO).map(Tagged::status);
+            }
+
+            @Override
+            public Optional<Tagged> status(int listenerPort, String seen, Duration wait) {
+                Map<String, String> headers = seen == null || wait.isZero() ? Map.of()
+                        : Map.of("If-None-Match", seen, "Prefer", "wait=" + wait.toSeconds());
+                return send(listenerPort, "GET", EnvoyConfigRenderer.CONTROL_PLANE_STATUS_PATH, headers, wait);
             }
 
             @Override
             public Optional<XdsStatus> refresh(int listenerPort) {
-                return send(listenerPort, "POST", EnvoyConfigRenderer.CONTROL_PLANE_REFRESH_PATH);
+                return send(listenerPort, "POST", EnvoyConfigRenderer.CONTROL_PLANE_REFRESH_PATH, Map.of(), Duration.ZERO)
+                        .map(Tagged::status);
             }
 
             @Override
@@ -49,16 +72,18 @@ public interface ControlPlaneClient {
                 return throughEdge(other, statsToken);
             }
 
-            private Optional<XdsStatus> send(int port, String method, String path) {
+            private Optional<Tagged> send(int port, String method, String path, Map<String, String> headers, Duration wait) {
                 Optional<String> token = statsToken.get();
                 if (token.isEmpty()) {
                     return Optional.empty();
                 }
                 try {
-                    HttpResponse<String> response = StatsHost.send(host, port, method, path, token.get(),
-                            Duration.ofSeconds(1), Duration.ofSeconds(5));
+                    HttpResponse<String> response = StatsHost.send(host, port, method, path, token.get(), headers,
+                            Duration.ofSeconds(1), Duration.ofSeconds(5).plus(wait));
                     return response.statusCode() == 200
-                            ? Optional.of(json.readValue(response.body(), XdsStatus.class)) : Optional.empty();
+                            ? Optional.of(new Tagged(json.readValue(response.body(), XdsStatus.class),
+                                    response.headers().firstValue("ETag").orElse(null)))
+                            : Optional.empty();
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                     return Optional.empty();

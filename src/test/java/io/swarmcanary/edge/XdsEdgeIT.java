@@ -210,6 +210,18 @@ class XdsEdgeIT {
         assertThat(log).contains("following the engine's events: service, config, node").doesNotContain("cannot follow");
         System.out.println("XdsEdgeIT control plane memory (docker stats): "
                 + output(List.of("docker", "stats", "--no-stream", "--format", "{{.MemUsage}}", container)));
+
+        // a wait for an ACK is told through the real Envoy's stats host: the tag of the status seen and Prefer: wait
+        // reach the control plane, which holds the answer while nothing changes (an idle edge here)
+        String token = ok(cli().run("canary-token", "--edge", EDGE, "--stats", "--ttl", "10m")).stdout().strip();
+        io.swarmcanary.xds.ControlPlaneClient client = io.swarmcanary.xds.ControlPlaneClient.throughEdge(Bed.PROBE_HOST,
+                () -> java.util.Optional.of(token));
+        String tag = client.status(PORT, null, Duration.ZERO).orElseThrow().etag();
+        assertThat(tag).as("the status is tagged").isNotBlank();
+        long asked = System.nanoTime();
+        io.swarmcanary.xds.ControlPlaneClient.Tagged held = client.status(PORT, tag, Duration.ofSeconds(1)).orElseThrow();
+        assertThat(Duration.ofNanos(System.nanoTime() - asked)).as("held while nothing changed").isGreaterThanOrEqualTo(Duration.ofMillis(900));
+        assertThat(held.etag()).isEqualTo(tag);
     }
 
     @Order(3)

@@ -65,6 +65,24 @@ class XdsConfigTest {
     }
 
     @Test
+    void theConfigAsValidationParsedItServesWhatItsYamlWould() {
+        // the control plane serves from the planner's validated config, no longer from its YAML written and read back
+        EdgeRoutes routes = routes(30);
+        EnvoyConfigValidator.Checked checked = new EnvoyConfigValidator().checkRendered(renderer.renderTree(routes, Optional.empty()));
+        assertThat(checked.result().isValid()).isTrue();
+        List<String> services = List.of("files-webdev-1", "files-webdev-2");
+        XdsConfig.Resources fromTree = new XdsConfig().resources(checked.config(), services, "v1", TASKS);
+        XdsConfig.Resources fromYaml = new XdsConfig().resources(renderer.render(routes, Optional.empty()), services, "v1", TASKS);
+        assertThat(fromTree.routeConfigs()).isEqualTo(fromYaml.routeConfigs());
+        assertThat(fromTree.clusters()).isEqualTo(fromYaml.clusters());
+        assertThat(fromTree.endpoints()).isEqualTo(fromYaml.endpoints());
+        assertThat(fromTree.clustersVersion()).isEqualTo(fromYaml.clustersVersion());
+        assertThat(new EnvoyConfigValidator().checkRendered(new com.fasterxml.jackson.databind.node.ObjectNode(
+                com.fasterxml.jackson.databind.node.JsonNodeFactory.instance).put("nonsense", 1)).config())
+                .as("no config from a tree that does not parse").isNull();
+    }
+
+    @Test
     void anEdgeWithCertificatesHasItsHttpsListenerStaticAndBothRouteTablesOverRds() {
         HttpsListener https = new HttpsListener(10443, List.of(new HttpsListener.Domain("files.test",
                 "/etc/envoy/tls/files.test.crt", "/etc/envoy/tls/files.test.key", "chain-1")),

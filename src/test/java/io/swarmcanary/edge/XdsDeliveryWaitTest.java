@@ -1,0 +1,72 @@
+package io.swarmcanary.edge;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.swarmcanary.swarm.TaskInfo;
+import io.swarmcanary.testing.FakeSwarm;
+import io.swarmcanary.xds.ControlPlaneClient;
+import io.swarmcanary.xds.XdsStatus;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Between two looks of a wait, xds asks the control plane to answer when its status differs from the one the last look
+ * saw (its tag); a control plane that does not tag its status (older) is polled as before.
+ */
+class XdsDeliveryWaitTest {
+    private static final EdgeSettings XDS_EDGE = new EdgeSettings("envoy", "envoy:1", 10000, List.of("envoy-net"), List.of(),
+            null, EdgeSettings.XDS, new EdgeSettings.Xds("swarm-canary/cli:latest"));
+    private static final List<TaskInfo> RUNNING = List.of(new TaskInfo("task-a", 0, "n1", "running", "running", "started",
+            null, "c-a", "2026-11-29T00:00:00Z", List.of("10.0.1.5")));
+    private static final XdsStatus BEHIND = new XdsStatus("envoy", "rev-new", "c1", null,
+            List.of(new XdsStatus.Envoy(1, "10.0.1.5", "envoy", "2026-11-29T00:00:00Z", "rev-old", "c1", null)));
+
+    /** What the wait asked: the tag it sent and how long it let the control plane hold the answer. */
+    private record Asked(String seen, Duration held) {}
+
+    private final List<Asked> asked = new CopyOnWriteArrayList<>();
+
+    private XdsDelivery delivery(boolean tags) {
+        ControlPlaneClient client = new ControlPlaneClient() {
+            @Override public Optional<XdsStatus> status(int port) { return Optional.of(BEHIND); }
+            @Override public Optional<XdsStatus> refresh(int port) { return Optional.of(BEHIND); }
+
+            @Override
+            public Optional<Tagged> status(int port, String seen, Duration wait) {
+                asked.add(new Asked(seen, wait));
+                if (!tags) {
+                    return Optional.of(new Tagged(BEHIND, null));
+                }
+                // a held request comes back changed (an Envoy ACKed meanwhile): another tag
+                return Optional.of(new Tagged(BEHIND, seen == null ? "\"t1\"" : "\"t2\""));
+            }
+        };
+        return new XdsDelivery(new FakeSwarm(), client);
+    }
+
+    @Test
+    void theWaitAfterALookAsksToBeToldOfAChangeAndGoesOnAtOnceWhenTold() {
+        XdsDelivery xds = delivery(true);
+        assertThat(xds.look(XDS_EDGE, "rev-new", RUNNING).served()).isFalse();
+        assertThat(asked).containsExactly(new Asked(null, Duration.ZERO)); // the look itself is not held
+
+        xds.awaitChange(XDS_EDGE, RUNNING);
+        assertThat(asked).last().isEqualTo(new Asked("\"t1\"", XdsDelivery.CHANGE_WAIT));
+
+        xds.awaitChange(XDS_EDGE, RUNNING); // the tag of the answer that said a change is the next one sent
+        assertThat(asked).last().isEqualTo(new Asked("\"t2\"", XdsDelivery.CHANGE_WAIT));
+    }
+
+    @Test
+    void aControlPlaneThatDoesNotTagItsStatusIsPolled() {
+        XdsDelivery xds = delivery(false);
+        xds.look(XDS_EDGE, "rev-new", RUNNING);
+        long start = System.nanoTime();
+        xds.awaitChange(XDS_EDGE, RUNNING);
+        assertThat(asked).as("nothing to wait on: no held request").containsExactly(new Asked(null, Duration.ZERO));
+        assertThat(Duration.ofNanos(System.nanoTime() - start)).isGreaterThanOrEqualTo(Duration.ofMillis(xds.pollMillis() - 5));
+    }
+}

@@ -100,7 +100,7 @@ bench_start() {
 }
 
 # bench_rm_edge EDGE SERVICES_ERE: removes the services whose names match SERVICES_ERE (the edge, its control plane, the
-# tracks), then, once their containers are gone, the edge's networks and configs and bench_cli_image's image
+# tracks), then, once their containers are gone, the edge's networks, configs and ADS secrets and bench_cli_image's image
 bench_rm_edge() {
   local edge=$1 services
   services=$(docker service ls --format '{{.Name}}' | grep -E "$2" || true)
@@ -112,6 +112,8 @@ bench_rm_edge() {
     sleep 0.5
   done
   docker config ls --format '{{.Name}}' | grep -E "^$edge" | xargs -r docker config rm >/dev/null 2>&1 || true
+  # an xds edge's ADS certificates and keys (<edge>-xds-<id>-ca, -srv-key, ...)
+  docker secret ls --format '{{.Name}}' | grep -E "^$edge-xds-" | xargs -r docker secret rm >/dev/null 2>&1 || true
   bench_rm_cli_image "$edge-cli:latest"
 }
 

@@ -1,0 +1,160 @@
+#!/usr/bin/env bash
+# Benchmark (#19 item 6): tasks going away under constant load on an xds edge (endpoints from Swarm's task state, EDS).
+# Usage: bench/tasks_away.sh          SC_BED=3 bench/tasks_away.sh (adds the drain of a node that runs canary tasks)
+# Env knobs: BENCH_PORT (10270), BENCH_RATE (100 req/s), BENCH_STEADY (6 s of load after each event),
+#            BENCH_BASELINE (6 s: the first baseline; the last one lasts the run's median event).
+# Scenario: a private xds edge (benchaway<id>) and track (benchaway<id>app-bench): v1.0.0 with 4 replicas at 90%,
+# v2.0.0 (the canary) with 2 replicas at 10%. bench/load.py sends BENCH_RATE req/s to the track's domain (round every
+# node's published port on the three-node bed) for the whole run. Events, each followed by BENCH_STEADY s of load:
+#   scale 4->1    docker service scale of the stable release down to 1 (three tasks stop)
+#   force stable  docker service update --force of the stable release (its task replaced)
+#   force canary  the same for the canary's two tasks
+#   drain node    (SC_BED=3) docker node update --availability drain of a node running a canary task, until no task of
+#                 the track runs there; the node is made active again before the next event (untimed)
+#   canary to 0   swarm-canary shift --weight 0 (the product's own step)
+#   rm weight-0   docker service rm of the canary, now at weight 0
+# Two baseline phases (same load, no event) bracket them: an event's failures count against the product only at a rate
+# the baseline serves with 0 failures. Every failed request is attributed (Envoy's access log flags, or the client's
+# error), per node on the bed. Goal: 0 failed requests for each event (a drained node's own Envoy stops with the drain,
+# so requests sent to that node's port fail until a load balancer in front stops sending there: read the per-node lines).
+# Prints a table (bench/lifecycle_report.py); writes bench/results/tasks-away-<timestamp>.json (+ .load.tsv).
+set -euo pipefail
+shopt -s inherit_errexit
+
+PORT=${BENCH_PORT:-10270}
+RATE=${BENCH_RATE:-100}
+STEADY=${BENCH_STEADY:-6}
+BASELINE=${BENCH_BASELINE:-6}
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+RUN_ID=$(printf '%04x%04x' "$$" "$RANDOM")
+EDGE=benchaway$RUN_ID
+APP=benchaway${RUN_ID}app
+ENVNAME=bench
+TRACK=$APP-$ENVNAME
+DOMAIN=$APP.bench.test
+IMAGE=swarm-canary/testapp:latest
+ENVOY_IMAGE=swarm-canary/envoy:latest
+
+say() { echo "bench: $*" >&2; }
+die() { say "ERROR: $*"; exit 1; }
+# shellcheck source=bench/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+WORK=$(mktemp -d)
+LOAD_PID=
+DRAINED=
+stop_load() {
+  if [[ -n $LOAD_PID ]]; then
+    kill -TERM "$LOAD_PID" 2>/dev/null || true
+    wait "$LOAD_PID" 2>/dev/null || true
+    LOAD_PID=
+  fi
+}
+undrain() {
+  if [[ -n $DRAINED ]]; then
+    docker node update --availability active "$DRAINED" >/dev/null || say "could not make node $DRAINED active again"
+    DRAINED=
+  fi
+}
+cleanup() {
+  local secrets
+  undrain
+  say "cleaning up edge $EDGE and track $TRACK"
+  bench_rm_edge "$EDGE" "^($EDGE(-xds)?|$TRACK-.*)\$"
+  secrets=$(docker secret ls --format '{{.Name}}' | grep -E "^$TRACK-" || true)
+  # shellcheck disable=SC2086 # one name per word
+  [[ -z $secrets ]] || docker secret rm $secrets >/dev/null || say "could not remove secrets: $secrets"
+}
+on_stop() { stop_load; }
+bench_traps
+
+cd "$ROOT"
+bench_start "$PORT"
+export SWARM_CANARY_JAR=$WORK/swarm-canary.jar # its class-data-sharing archive is made next to it by the first command
+sc() { bin/swarm-canary "$@"; }
+now() { echo "$EPOCHREALTIME"; }
+deploy() { # deploy VERSION REPLICAS
+  sc deploy --edge "$EDGE" --probe-host "$PROBE" --app "$APP" --env "$ENVNAME" --version "$1" --image "$IMAGE" \
+    --env "APP_VERSION=$1" --domain "$DOMAIN" --replicas "$2" -q
+}
+release() { echo "$TRACK-${1//./_}"; }
+
+# phase NAME EXPECTED_CANARY_SHARE COMMAND...: runs the event, then STEADY s of load; one line per phase
+PHASES=$WORK/phases.tsv
+TIMEFORMAT='%U %S'
+phase() {
+  local name=$1 expected=$2 a b rc cpu
+  shift 2
+  kill -0 "$LOAD_PID" 2>/dev/null || { cat "$WORK/load.err" >&2; die "load generator died"; }
+  a=$(now)
+  set +e
+  cpu=$({ time "$@" >"$WORK/step.out" 2>&1; } 2>&1)
+  rc=$?
+  set -e
+  b=$(now)
+  ((rc == 0)) || { cat "$WORK/step.out" >&2; die "$name failed (exit $rc)"; }
+  cpu=$(awk '{ printf "%.2f", $1 + $2 }' <<<"$cpu")
+  say "$name took $(awk -v a="$a" -v b="$b" 'BEGIN { printf "%.1f", b - a }')s"
+  sleep "$STEADY"
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$([[ $name == baseline* ]] && echo baseline || echo away)" "$name" 2.0.0 \
+    "$expected" "$a" "$b" "$(now)" "$cpu" >>"$PHASES"
+}
+
+# the events (each returns once Swarm has done it)
+scale_stable() { docker service scale --detach=false "$(release 1.0.0)=1"; }
+force() { docker service update --force --detach=false --quiet "$(release "$1")"; }
+drain_canary_node() {
+  local node
+  node=$(docker service ps "$(release 2.0.0)" --filter desired-state=running --format '{{.Node}}' | sort -u | tail -1)
+  [[ -n $node ]] || { echo "no node runs a canary task" >&2; return 1; }
+  DRAINED=$node
+  echo "draining $node" >&2
+  docker node update --availability drain "$node" >/dev/null
+  for _ in $(seq 1 240); do # done when no task of the track runs there any more
+    docker service ps "$(release 1.0.0)" "$(release 2.0.0)" --filter desired-state=running --filter "node=$node" -q |
+      grep -q . || return 0
+    sleep 0.25
+  done
+  echo "tasks still on $node after 60 s" >&2
+  return 1
+}
+remove_canary() { docker service rm "$(release 2.0.0)"; }
+
+say "run $RUN_ID: xds edge $EDGE on port $PORT, track $TRACK, $RATE req/s, ${STEADY}s steady after each event"
+CP_IMAGE=$(bench_cli_image "$EDGE-cli:latest" 2>"$WORK/image.out") || { cat "$WORK/image.out" >&2; die "control-plane image"; }
+sc edge ensure --edge "$EDGE" --port "$PORT" --image "$ENVOY_IMAGE" --delivery xds --control-plane-image "$CP_IMAGE" \
+  --probe-host "$PROBE" -q >"$WORK/edge.out" 2>&1 || { cat "$WORK/edge.out" >&2; die "edge ensure failed"; }
+{ deploy 1.0.0 4 && deploy 2.0.0 2 && sc shift --edge "$EDGE" --probe-host "$PROBE" --app "$APP" --env "$ENVNAME" \
+  --weight 10 -q; } >"$WORK/setup.out" 2>&1 || { cat "$WORK/setup.out" >&2; die "set-up of the track failed"; }
+
+LOAD_LOG=$WORK/load.tsv
+python3 bench/load.py --target "$TARGETS" --port "$PORT" --host-header "$DOMAIN" --rate "$RATE" --duration 1800 \
+  --out "$LOAD_LOG" 2>"$WORK/load.err" &
+LOAD_PID=$!
+sleep 3
+
+phase baseline 10 sleep "$BASELINE"
+phase "scale 4->1" 10 scale_stable
+phase "force stable" 10 force 1.0.0
+phase "force canary" 10 force 2.0.0
+if [[ ${SC_BED:-1} == 3 ]]; then
+  phase "drain node" 10 drain_canary_node
+  undrain
+  sleep 2 # the node's Envoy task back before the next event
+fi
+phase "canary to 0" 0 sc shift --edge "$EDGE" --probe-host "$PROBE" --app "$APP" --env "$ENVNAME" --weight 0 -q
+phase "rm weight-0" 0 remove_canary
+median=$(awk -F'\t' '$1 != "baseline" { print $6 - $5 }' "$PHASES" | sort -g | awk '{ v[NR] = $1 }
+  END { printf "%.1f", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }')
+phase "baseline (end)" 0 sleep "$median"
+stop_load
+docker service logs --raw "$EDGE" 2>/dev/null | grep -F 'swarm-canary-bench-load/' >"$WORK/access.log" || true
+say "Envoy access log: $(wc -l <"$WORK/access.log") lines of this run's requests"
+
+mkdir -p bench/results
+stamp=$(date -u +%Y%m%dT%H%M%SZ)
+out=bench/results/tasks-away-$stamp.json
+python3 bench/lifecycle_report.py "$PHASES" "$LOAD_LOG" "$out" --rate "$RATE" --run "$RUN_ID" --delivery xds \
+  --commit "$(git rev-parse --short HEAD)" --access-log "$WORK/access.log" --load-average "$(cut -d' ' -f1-3 /proc/loadavg)"
+cp "$LOAD_LOG" "${out%.json}.load.tsv"
+say "results: $out (raw per-request log: ${out%.json}.load.tsv)"

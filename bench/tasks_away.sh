@@ -6,11 +6,12 @@
 # Scenario: a private xds edge (benchaway<id>) and track (benchaway<id>app-bench): v1.0.0 with 4 replicas at 90%,
 # v2.0.0 (the canary) with 2 replicas at 10%. bench/load.py sends BENCH_RATE req/s to the track's domain (round every
 # node's published port on the three-node bed) for the whole run. Events, each followed by BENCH_STEADY s of load:
+#   drain node    (SC_BED=3, first: the stable still has 4 replicas) docker node update --availability drain of a node
+#                 running a canary task, until no task of the track runs there and both releases run all their
+#                 replicas elsewhere; the node is made active again, its Envoy back, before the next event (untimed)
 #   scale 4->1    docker service scale of the stable release down to 1 (three tasks stop)
 #   force stable  docker service update --force of the stable release (its task replaced)
 #   force canary  the same for the canary's two tasks
-#   drain node    (SC_BED=3) docker node update --availability drain of a node running a canary task, until no task of
-#                 the track runs there; the node is made active again before the next event (untimed)
 #   canary to 0   swarm-canary shift --weight 0 (the product's own step)
 #   rm weight-0   docker service rm of the canary, now at weight 0
 # Two baseline phases (same load, no event) bracket them: an event's failures count against the product only at a rate
@@ -42,7 +43,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 WORK=$(mktemp -d)
 LOAD_PID=
-DRAINED=
+DRAINED_FILE=$WORK/drained # the drained node's name: phase runs the event in a subshell
 stop_load() {
   if [[ -n $LOAD_PID ]]; then
     kill -TERM "$LOAD_PID" 2>/dev/null || true
@@ -50,11 +51,24 @@ stop_load() {
     LOAD_PID=
   fi
 }
+# undrain: the drained node active again, and (within 60 s) every node's Envoy answering the track
 undrain() {
-  if [[ -n $DRAINED ]]; then
-    docker node update --availability active "$DRAINED" >/dev/null || say "could not make node $DRAINED active again"
-    DRAINED=
-  fi
+  local node
+  [[ -s $DRAINED_FILE ]] || return 0
+  node=$(cat "$DRAINED_FILE")
+  docker node update --availability active "$node" >/dev/null || { say "could not make node $node active again"; return 1; }
+  rm -f "$DRAINED_FILE"
+  local target answered
+  for _ in $(seq 1 240); do # every node's Envoy answers the track again
+    answered=0
+    for target in ${TARGETS//,/ }; do
+      [[ $(curl -s -m 2 -o /dev/null -w '%{http_code}' -H "Host: $DOMAIN" "http://$target:$PORT/") != 200 ]] ||
+        answered=$((answered + 1))
+    done
+    (($(wc -w <<<"${TARGETS//,/ }") == answered)) && return 0
+    sleep 0.25
+  done
+  say "the Envoy of $EDGE on $node does not answer again after 60 s"
 }
 cleanup() {
   local secrets
@@ -103,19 +117,23 @@ phase() {
 # the events (each returns once Swarm has done it)
 scale_stable() { docker service scale --detach=false "$(release 1.0.0)=1"; }
 force() { docker service update --force --detach=false --quiet "$(release "$1")"; }
+running() { docker service ps "$(release "$1")" --filter desired-state=running --format '{{.CurrentState}}' | grep -c '^Running'; }
 drain_canary_node() {
   local node
   node=$(docker service ps "$(release 2.0.0)" --filter desired-state=running --format '{{.Node}}' | sort -u | tail -1)
   [[ -n $node ]] || { echo "no node runs a canary task" >&2; return 1; }
-  DRAINED=$node
+  echo "$node" >"$DRAINED_FILE"
   echo "draining $node" >&2
   docker node update --availability drain "$node" >/dev/null
-  for _ in $(seq 1 240); do # done when no task of the track runs there any more
-    docker service ps "$(release 1.0.0)" "$(release 2.0.0)" --filter desired-state=running --filter "node=$node" -q |
-      grep -q . || return 0
+  # done when no task of the track runs there any more and both releases run all their replicas elsewhere
+  for _ in $(seq 1 240); do
+    if ! docker service ps "$(release 1.0.0)" "$(release 2.0.0)" --filter desired-state=running --filter "node=$node" \
+      --format '{{.CurrentState}}' | grep -q '^Running' && (($(running 1.0.0) == 4 && $(running 2.0.0) == 2)); then
+      return 0
+    fi
     sleep 0.25
   done
-  echo "tasks still on $node after 60 s" >&2
+  echo "the track's tasks did not leave $node within 60 s" >&2
   return 1
 }
 remove_canary() { docker service rm "$(release 2.0.0)"; }
@@ -134,14 +152,15 @@ LOAD_PID=$!
 sleep 3
 
 phase baseline 10 sleep "$BASELINE"
+if [[ ${SC_BED:-1} == 3 ]]; then
+  # while the stable has 4 replicas: with 1, a drain of its node leaves it none until Swarm starts one elsewhere (Swarm
+  # stops a drained node's tasks first), an outage no edge can avoid
+  phase "drain node" 10 drain_canary_node
+  undrain || die "could not undo the drain"
+fi
 phase "scale 4->1" 10 scale_stable
 phase "force stable" 10 force 1.0.0
 phase "force canary" 10 force 2.0.0
-if [[ ${SC_BED:-1} == 3 ]]; then
-  phase "drain node" 10 drain_canary_node
-  undrain
-  sleep 2 # the node's Envoy task back before the next event
-fi
 phase "canary to 0" 0 sc shift --edge "$EDGE" --probe-host "$PROBE" --app "$APP" --env "$ENVNAME" --weight 0 -q
 phase "rm weight-0" 0 remove_canary
 median=$(awk -F'\t' '$1 != "baseline" { print $6 - $5 }' "$PHASES" | sort -g | awk '{ v[NR] = $1 }

@@ -85,11 +85,8 @@ bench_bed
 # one node: no registry, the image is on the node (as --no-resolve-image); the bed: resolved and pulled with the login
 RAW_IMAGE_FLAGS=(--no-resolve-image)
 [[ ${SC_BED:-1} != 3 ]] || RAW_IMAGE_FLAGS=(--with-registry-auth)
-if $EDGE_MODE; then
-  bench_start "$PORT"
-else
-  copy_jar
-fi
+! $EDGE_MODE || bench_port_free "$PORT"
+copy_jar
 export SWARM_CANARY_JAR=$WORK/swarm-canary.jar
 SC_VERSION=$(java -jar "$SWARM_CANARY_JAR" --version)
 # Recorded because the JVM side is CPU-bound and moves with machine load; the raw side mostly sleeps.

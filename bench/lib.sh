@@ -93,10 +93,15 @@ bench_rm_cli_image() {
 # and this run's copy of the jar
 bench_start() {
   bench_bed
+  bench_port_free "$1"
+  copy_jar
+}
+
+# bench_port_free PORT: nothing answers on PORT of the bed's first node (after bench_bed)
+bench_port_free() {
   if curl -s -m 1 -o /dev/null "http://$PROBE:$1/"; then
     die "port $1 already answers; is another edge running there? (docker service ls)"
   fi
-  copy_jar
 }
 
 # bench_rm_edge EDGE SERVICES_ERE: removes the services whose names match SERVICES_ERE (the edge, its control plane, the

@@ -6,7 +6,7 @@
 # Scenario: a private xds edge (benchaway<id>) and track (benchaway<id>app-bench): v1.0.0 with 4 replicas at 90%,
 # v2.0.0 (the canary) with 2 replicas at 10%. bench/load.py sends BENCH_RATE req/s to the track's domain (round every
 # node's published port on the three-node bed) for the whole run. Events, each followed by BENCH_STEADY s of load:
-#   drain node    (SC_BED=3, first: the stable still has 4 replicas) docker node update --availability drain of a node
+#   drain node    (SC_BED=3, first: the stable still has 4 replicas) docker node update --availability drain of a worker
 #                 running a canary task, until no task of the track runs there and both releases run all their
 #                 replicas elsewhere; the node is made active again, its Envoy back, before the next event (untimed)
 #   scale 4->1    docker service scale of the stable release down to 1 (three tasks stop)
@@ -58,8 +58,8 @@ undrain() {
   node=$(cat "$DRAINED_FILE")
   docker node update --availability active "$node" >/dev/null || { say "could not make node $node active again"; return 1; }
   rm -f "$DRAINED_FILE"
-  local target answered
-  for _ in $(seq 1 240); do # every node's Envoy answers the track again
+  local target answered deadline=$((SECONDS + 60))
+  while ((SECONDS < deadline)); do # every node's Envoy answers the track again
     answered=0
     for target in ${TARGETS//,/ }; do
       [[ $(curl -s -m 2 -o /dev/null -w '%{http_code}' -H "Host: $DOMAIN" "http://$target:$PORT/") != 200 ]] ||
@@ -117,20 +117,22 @@ phase() {
 # the events (each returns once Swarm has done it)
 scale_stable() { docker service scale --detach=false "$(release 1.0.0)=1"; }
 force() { docker service update --force --detach=false --quiet "$(release "$1")"; }
-running() { docker service ps "$(release "$1")" --filter desired-state=running --format '{{.CurrentState}}' | grep -c '^Running'; }
+running() { docker service ps "$(release "$1")" --filter desired-state=running --format '{{.CurrentState}}' | grep -c '^Running' || true; }
 drain_canary_node() {
   local node
-  node=$(docker service ps "$(release 2.0.0)" --filter desired-state=running --format '{{.Node}}' | sort -u | tail -1)
-  [[ -n $node ]] || { echo "no node runs a canary task" >&2; return 1; }
+  # a worker: the manager runs the control plane (nowhere else to go) and answers the CLI
+  node=$(comm -12 <(docker service ps "$(release 2.0.0)" --filter desired-state=running --format '{{.Node}}' | sort -u) \
+    <(docker node ls --filter role=worker --format '{{.Hostname}}' | sort -u) | tail -1)
+  [[ -n $node ]] || { echo "no worker node runs a canary task" >&2; return 1; }
   echo "$node" >"$DRAINED_FILE"
   echo "draining $node" >&2
   docker node update --availability drain "$node" >/dev/null
   # done when no task of the track runs there any more and both releases run all their replicas elsewhere
-  for _ in $(seq 1 240); do
-    if ! docker service ps "$(release 1.0.0)" "$(release 2.0.0)" --filter desired-state=running --filter "node=$node" \
-      --format '{{.CurrentState}}' | grep -q '^Running' && (($(running 1.0.0) == 4 && $(running 2.0.0) == 2)); then
-      return 0
-    fi
+  local deadline=$((SECONDS + 60)) there
+  while ((SECONDS < deadline)); do
+    there=$(docker service ps "$(release 1.0.0)" "$(release 2.0.0)" --filter desired-state=running --filter "node=$node" \
+      --format '{{.CurrentState}}' | grep -c '^Running' || true)
+    ((there == 0 && $(running 1.0.0) == 4 && $(running 2.0.0) == 2)) && return 0
     sleep 0.25
   done
   echo "the track's tasks did not leave $node within 60 s" >&2

@@ -18,10 +18,10 @@ sealed interface Delivery permits RedeployDelivery, XdsDelivery {
     long pollMillis();
 
     /**
-     * Between two looks of a wait: returns when what the live Envoys show may have changed, at most about a second
-     * later; a delivery that cannot be told sleeps {@link #pollMillis()}.
+     * Between two looks of a wait for the Envoys: returns when what they show may have changed, at most about a second
+     * later and never after {@code left}; a delivery that cannot be told sleeps {@link #pollMillis()}.
      */
-    void awaitChange(EdgeSettings settings, List<TaskInfo> running);
+    void awaitChange(EdgeSettings settings, List<TaskInfo> running, java.time.Duration left);
 
     /** Whether every Envoy has the edge's revision, as this delivery can tell. */
     EdgeManager.DeliveryStatus status(EdgeManager.EdgeState state, List<TaskInfo> running);

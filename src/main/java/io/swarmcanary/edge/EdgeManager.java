@@ -569,9 +569,8 @@ public final class EdgeManager {
         List<TaskInfo> envoys = swarm.tasks(settings.name()).stream().filter(t -> t.wanted() && t.running()).toList();
         Map<String, EdgeProbe> probes = EveryEnvoy.probes(probe, swarm, envoys);
         List<String> missing = new ArrayList<>(services); // as of the last look, "<cluster> on <node>" on several nodes
-        // as often as the delivery's own wait asks: with xds the endpoints arrive by push, a look costs one stats read per node
-        boolean over = Wait.upTo(timeout, clock).every(Duration.ofMillis(delivery(settings).pollMillis()))
-                .onInterrupt(EdgeManager::interrupted).until(e -> {
+        // every Envoy's stats host is shared by every team and Prometheus (10 requests a second each): not faster
+        boolean over = Wait.upTo(timeout, clock).every(Duration.ofMillis(250)).onInterrupt(EdgeManager::interrupted).until(e -> {
             Map<String, Optional<Map<String, Long>>> healthy = new LinkedHashMap<>();
             probes.forEach((node, p) -> healthy.put(node, p.healthyHosts(settings.port(), services)));
             if (healthy.values().stream().allMatch(Optional::isEmpty)) {
@@ -606,6 +605,10 @@ public final class EdgeManager {
         throw new IllegalStateException(why + ". Nothing was changed: traffic stays where it was. Check the"
                 + " release's tasks ('docker service ps " + missing.get(0) + "') and that they pass their health"
                 + " check and share a network with the edge.");
+    }
+
+    private static Duration min(Duration a, Duration b) {
+        return a.compareTo(b) <= 0 ? a : b;
     }
 
     private static IllegalStateException interrupted() {
@@ -923,12 +926,20 @@ public final class EdgeManager {
                            java.util.function.Function<List<TaskInfo>, Look> look) {
         String[] last = {""}; // what the last look saw, for the timeout's message
         List<List<TaskInfo>> lastRunning = new ArrayList<>(); // the Envoy tasks the last look saw; none before the first
+        boolean[] swarmBehind = {false}; // the last look waited on Swarm (rollout, tasks), not on the Envoys alone
         // the delivery paces the looks: it returns when what the Envoys show may have changed (xds: the control plane
-        // answers a held status request on an ACK), else after its poll interval
+        // answers a held status request on an ACK), else after its poll interval; never past the deadline
         boolean live = Wait.upTo(timeout, clock).every(Duration.ZERO).onInterrupt(EdgeManager::interrupted)
                 .until(e -> {
-                    if (!lastRunning.isEmpty()) {
-                        delivery(settings).awaitChange(settings, lastRunning.get(0));
+                    Duration left = timeout.minus(e);
+                    if (!lastRunning.isEmpty() && !left.isNegative() && !left.isZero()) {
+                        Delivery delivery = delivery(settings);
+                        if (swarmBehind[0]) {
+                            // Swarm sends the control plane nothing of a rollout or a task starting: look again soon
+                            Wait.sleep(min(Duration.ofMillis(delivery.pollMillis()), left), EdgeManager::interrupted);
+                        } else {
+                            delivery.awaitChange(settings, lastRunning.get(0), left);
+                        }
                     }
                     String state = swarm.updateState(settings.name());
                     List<TaskInfo> tasks = swarm.tasks(settings.name());
@@ -956,7 +967,9 @@ public final class EdgeManager {
                         throw new IllegalStateException("edge " + settings.name() + " update " + state + ": " + tasks.stream()
                                 .filter(TaskInfo::failed).map(t -> t.error() == null ? t.message() : t.error()).distinct().toList());
                     }
-                    boolean done = (state == null || state.equals("completed")) && running > 0 && running == wanted && seen.served();
+                    boolean swarmDone = (state == null || state.equals("completed")) && running > 0 && running == wanted;
+                    swarmBehind[0] = !swarmDone;
+                    boolean done = swarmDone && seen.served();
                     return done ? Optional.of(true) : Optional.<Boolean>empty();
                 }).isPresent();
         progress.done();

@@ -44,9 +44,9 @@ final class RedeployDelivery implements Delivery {
     }
 
     @Override
-    public void awaitChange(EdgeSettings settings, List<TaskInfo> running) {
+    public void awaitChange(EdgeSettings settings, List<TaskInfo> running, java.time.Duration left) {
         // Envoy's admin cannot notify: look again after a while
-        io.swarmcanary.wait.Wait.sleep(java.time.Duration.ofMillis(pollMillis()),
+        io.swarmcanary.wait.Wait.sleep(java.time.Duration.ofMillis(Math.min(pollMillis(), left.toMillis())),
                 () -> new IllegalStateException("interrupted while waiting for the edge"));
     }
 

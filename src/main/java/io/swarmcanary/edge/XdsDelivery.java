@@ -56,22 +56,22 @@ final class XdsDelivery implements Delivery {
         }
         // with SDS, also the certificates of these settings: a control plane still serving the previous ones is not current
         String certificates = EdgeTls.sdsVersion(settings);
-        String seen = status.map(s -> s.describe(running.size())).orElse(notAnswering(settings)) + " (want routes " + revision
-                + (certificates == null ? "" : ", certificates " + certificates) + ")";
+        String described = status.map(s -> s.describe(running.size())).orElse(notAnswering(settings)) + " (want routes "
+                + revision + (certificates == null ? "" : ", certificates " + certificates) + ")";
         boolean current = status.isPresent() && revision.equals(status.get().routesVersion())
                 && (certificates == null || certificates.equals(status.get().secretsVersion()));
         Optional<XdsStatus.Envoy> rejected = status.flatMap(s -> ours(s, running).stream().filter(e -> e.nack() != null).findFirst());
         String rejection = rejected.isPresent() && current ? "Envoy " + rejected.get().address()
                 + " rejected the new config and keeps its previous one: " + rejected.get().nack() : null;
         if (!current) {
-            return new Look(seen + status.flatMap(s -> s.versionMismatch(settings.name())).map(m -> "; " + m).orElse(""),
+            return new Look(described + status.flatMap(s -> s.versionMismatch(settings.name())).map(m -> "; " + m).orElse(""),
                     false, rejection);
         }
         XdsStatus s = status.get();
         List<String> behind = running.stream().filter(t -> !acked(t, s))
                 .map(t -> "task " + t.id().substring(0, Math.min(12, t.id().length())) + " on node " + t.nodeId()
                         + (t.addresses().isEmpty() ? " (its address not reported yet)" : "")).toList();
-        return new Look(seen + (behind.isEmpty() ? "" : "; not yet up to date: " + String.join(", ", behind)),
+        return new Look(described + (behind.isEmpty() ? "" : "; not yet up to date: " + String.join(", ", behind)),
                 behind.isEmpty(), rejection);
     }
 
@@ -91,20 +91,21 @@ final class XdsDelivery implements Delivery {
      * without an answer, a poll interval is slept instead.
      */
     @Override
-    public void awaitChange(EdgeSettings settings, List<TaskInfo> running) {
+    public void awaitChange(EdgeSettings settings, List<TaskInfo> running, java.time.Duration left) {
         long start = System.nanoTime();
         String before = seen;
-        if (before != null) {
+        java.time.Duration hold = java.time.Duration.ofSeconds(Math.min(CHANGE_WAIT.toSeconds(), left.toSeconds()));
+        if (before != null && !hold.isZero()) {
             Optional<ControlPlaneClient.Tagged> now = ask(settings, running, (client, port) -> client.status(port, before,
-                    CHANGE_WAIT));
+                    hold));
             String tag = now.map(ControlPlaneClient.Tagged::etag).orElse(null);
             seen = tag;
             if (tag != null && (!tag.equals(before) || System.nanoTime() - start >= pollMillis() * 1_000_000L)) {
                 return; // changed, or held as long as a poll would have slept
             }
         }
-        long left = pollMillis() - (System.nanoTime() - start) / 1_000_000L;
-        io.swarmcanary.wait.Wait.sleep(java.time.Duration.ofMillis(Math.max(0, left)),
+        long rest = Math.min(pollMillis() - (System.nanoTime() - start) / 1_000_000L, left.toMillis());
+        io.swarmcanary.wait.Wait.sleep(java.time.Duration.ofMillis(Math.max(0, rest)),
                 () -> new IllegalStateException("interrupted while waiting for the edge"));
     }
 

@@ -477,6 +477,11 @@ public final class ControlPlane implements AutoCloseable {
         }
     }
 
+    /** How many status requests wait for a change now. */
+    int statusWaiters() {
+        return statusWaiters.get();
+    }
+
     private void statusChanged() {
         synchronized (statusChanges) {
             statusGeneration++;

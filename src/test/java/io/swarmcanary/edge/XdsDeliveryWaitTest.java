@@ -30,6 +30,11 @@ class XdsDeliveryWaitTest {
     private final List<Asked> asked = new CopyOnWriteArrayList<>();
 
     private XdsDelivery delivery(boolean tags) {
+        return delivery(tags, true);
+    }
+
+    /** @param changes whether a held request comes back with another tag (else the same one, at once) */
+    private XdsDelivery delivery(boolean tags, boolean changes) {
         ControlPlaneClient client = new ControlPlaneClient() {
             @Override public Optional<XdsStatus> status(int port) { return Optional.of(BEHIND); }
             @Override public Optional<XdsStatus> refresh(int port) { return Optional.of(BEHIND); }
@@ -41,7 +46,7 @@ class XdsDeliveryWaitTest {
                     return Optional.of(new Tagged(BEHIND, null));
                 }
                 // a held request comes back changed (an Envoy ACKed meanwhile): another tag
-                return Optional.of(new Tagged(BEHIND, seen == null ? "\"t1\"" : "\"t2\""));
+                return Optional.of(new Tagged(BEHIND, seen == null ? "\"t1\"" : changes ? "\"t2\"" : seen));
             }
         };
         return new XdsDelivery(new FakeSwarm(), client);
@@ -53,10 +58,10 @@ class XdsDeliveryWaitTest {
         assertThat(xds.look(XDS_EDGE, "rev-new", RUNNING).served()).isFalse();
         assertThat(asked).containsExactly(new Asked(null, Duration.ZERO)); // the look itself is not held
 
-        xds.awaitChange(XDS_EDGE, RUNNING);
+        xds.awaitChange(XDS_EDGE, RUNNING, Duration.ofMinutes(1));
         assertThat(asked).last().isEqualTo(new Asked("\"t1\"", XdsDelivery.CHANGE_WAIT));
 
-        xds.awaitChange(XDS_EDGE, RUNNING); // the tag of the answer that said a change is the next one sent
+        xds.awaitChange(XDS_EDGE, RUNNING, Duration.ofMinutes(1)); // the tag of the answer that said a change is the next one sent
         assertThat(asked).last().isEqualTo(new Asked("\"t2\"", XdsDelivery.CHANGE_WAIT));
     }
 
@@ -65,8 +70,30 @@ class XdsDeliveryWaitTest {
         XdsDelivery xds = delivery(false);
         xds.look(XDS_EDGE, "rev-new", RUNNING);
         long start = System.nanoTime();
-        xds.awaitChange(XDS_EDGE, RUNNING);
+        xds.awaitChange(XDS_EDGE, RUNNING, Duration.ofMinutes(1));
         assertThat(asked).as("nothing to wait on: no held request").containsExactly(new Asked(null, Duration.ZERO));
         assertThat(Duration.ofNanos(System.nanoTime() - start)).isGreaterThanOrEqualTo(Duration.ofMillis(xds.pollMillis() - 5));
+    }
+
+    @Test
+    void anAnswerThatComesBackAtOnceUnchangedIsNotAskedAgainAtOnce() {
+        // a control plane whose waiting slots are taken, or a proxy that drops the headers: no busy loop
+        XdsDelivery xds = delivery(true, false);
+        xds.look(XDS_EDGE, "rev-new", RUNNING);
+        long start = System.nanoTime();
+        xds.awaitChange(XDS_EDGE, RUNNING, Duration.ofMinutes(1));
+        assertThat(asked).last().isEqualTo(new Asked("\"t1\"", XdsDelivery.CHANGE_WAIT));
+        assertThat(Duration.ofNanos(System.nanoTime() - start)).isGreaterThanOrEqualTo(Duration.ofMillis(xds.pollMillis() - 5));
+    }
+
+    @Test
+    void theWaitNeverOutlastsTheTimeLeft() {
+        XdsDelivery xds = delivery(true, false);
+        xds.look(XDS_EDGE, "rev-new", RUNNING);
+        xds.awaitChange(XDS_EDGE, RUNNING, Duration.ofMillis(400));
+        assertThat(asked).as("less than a second left: no held request").hasSize(1);
+        long start = System.nanoTime();
+        xds.awaitChange(XDS_EDGE, RUNNING, Duration.ofMillis(20));
+        assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofMillis(xds.pollMillis()));
     }
 }

@@ -136,3 +136,34 @@ bench_exit() {
   rm -rf "$WORK"
   exit "$rc"
 }
+
+# Steps under constant load (lifecycle.sh, tasks_away.sh): the script starts bench/load.py as LOAD_PID (its stderr in
+# $WORK/load.err) and sets PHASES (a file) and STEADY (seconds).
+# bench_stop_load: stops the load generator, if running
+bench_stop_load() {
+  if [[ -n ${LOAD_PID:-} ]]; then
+    kill -TERM "$LOAD_PID" 2>/dev/null || true
+    wait "$LOAD_PID" 2>/dev/null || true
+    LOAD_PID=
+  fi
+}
+# bench_phase SCENARIO NAME NEW_VERSION EXPECTED_SHARE COMMAND...: runs the step, then STEADY s of load; one line per
+# phase in PHASES (bench/lifecycle_report.py reads it) with the step's CPU seconds (user+sys of it and its children:
+# the CLI's JVM)
+bench_phase() {
+  local scenario=$1 name=$2 version=$3 expected=$4 a b rc cpu TIMEFORMAT='%U %S'
+  shift 4
+  kill -0 "$LOAD_PID" 2>/dev/null || { cat "$WORK/load.err" >&2; die "load generator died"; }
+  a=$EPOCHREALTIME
+  set +e
+  cpu=$({ time "$@" >"$WORK/step.out" 2>&1; } 2>&1)
+  rc=$?
+  set -e
+  b=$EPOCHREALTIME
+  ((rc == 0)) || { cat "$WORK/step.out" >&2; die "$scenario/$name failed (exit $rc)"; }
+  cpu=$(awk '{ printf "%.2f", $1 + $2 }' <<<"$cpu")
+  say "$scenario: $name took $(awk -v a="$a" -v b="$b" 'BEGIN { printf "%.1f", b - a }')s, ${cpu} CPU s"
+  sleep "$STEADY"
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$scenario" "$name" "$version" "$expected" "$a" "$b" "$EPOCHREALTIME" "$cpu" \
+    >>"$PHASES"
+}

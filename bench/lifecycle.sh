@@ -45,13 +45,6 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 WORK=$(mktemp -d)
 LOAD_PID=
-stop_load() {
-  if [[ -n $LOAD_PID ]]; then
-    kill -TERM "$LOAD_PID" 2>/dev/null || true
-    wait "$LOAD_PID" 2>/dev/null || true
-    LOAD_PID=
-  fi
-}
 mine_services() { docker service ls --format '{{.Name}}' | grep -E "^($EDGE|$EDGE-xds|$TRACK-.*)\$" || true; }
 cleanup() {
   local services _ configs secrets
@@ -76,40 +69,21 @@ cleanup() {
     fi
   done
 }
-on_stop() { stop_load; }
+on_stop() { bench_stop_load; }
 bench_traps
 
 cd "$ROOT"
 bench_start "$PORT"
 export SWARM_CANARY_JAR=$WORK/swarm-canary.jar # its class-data-sharing archive is made next to it by the first command
 sc() { bin/swarm-canary "$@"; }
-now() { echo "$EPOCHREALTIME"; }
 deploy() { # deploy VERSION
   sc deploy --edge "$EDGE" --app "$APP" --env "$ENVNAME" --version "$1" --image "$IMAGE" --env "APP_VERSION=$1" \
     --domain "$DOMAIN" --replicas 2 -q
 }
 track() { sc "$1" --edge "$EDGE" --app "$APP" --env "$ENVNAME" "${@:2}" -q; }
 
-# phase SCENARIO NAME NEW_VERSION EXPECTED_SHARE COMMAND...: runs the step, then STEADY s of load; one line per phase
-# with the step's CPU seconds (user+sys of it and its children: the CLI's JVM)
+# the steps: bench_phase (lib.sh), one line per phase in PHASES
 PHASES=$WORK/phases.tsv
-TIMEFORMAT='%U %S'
-phase() {
-  local scenario=$1 name=$2 version=$3 expected=$4 a b rc cpu
-  shift 4
-  kill -0 "$LOAD_PID" 2>/dev/null || { cat "$WORK/load.err" >&2; die "load generator died"; }
-  a=$(now)
-  set +e
-  cpu=$({ time "$@" >"$WORK/step.out" 2>&1; } 2>&1)
-  rc=$?
-  set -e
-  b=$(now)
-  ((rc == 0)) || { cat "$WORK/step.out" >&2; die "$scenario/$name failed (exit $rc)"; }
-  cpu=$(awk '{ printf "%.2f", $1 + $2 }' <<<"$cpu")
-  say "$scenario: $name took $(awk -v a="$a" -v b="$b" 'BEGIN { printf "%.1f", b - a }')s, ${cpu} CPU s"
-  sleep "$STEADY"
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$scenario" "$name" "$version" "$expected" "$a" "$b" "$(now)" "$cpu" >>"$PHASES"
-}
 # stats_token: the header with a stats token for the edge's stats host, in a file (never on a command line)
 stats_token() {
   sc canary-token --stats --edge "$EDGE" --probe-host "$PROBE" --ttl 2h --header-out "$WORK/stats.header" -q >/dev/null
@@ -154,22 +128,22 @@ sleep 3
 stats_token || die "canary-token --stats failed"
 read -r -a STATS_BEFORE < <(cluster_stats)
 
-phase baseline "baseline" 1.0.0 100 sleep "$BASELINE"
-phase lifecycle "deploy 2.0.0" 2.0.0 0 deploy 2.0.0
+bench_phase baseline "baseline" 1.0.0 100 sleep "$BASELINE"
+bench_phase lifecycle "deploy 2.0.0" 2.0.0 0 deploy 2.0.0
 for w in 5 25 50 100; do
-  phase lifecycle "shift $w" 2.0.0 "$w" track shift --weight "$w"
+  bench_phase lifecycle "shift $w" 2.0.0 "$w" track shift --weight "$w"
 done
-phase lifecycle promote 2.0.0 100 track promote
-phase lifecycle "remove 1.0.0" 2.0.0 100 docker service rm "$TRACK-1_0_0"
-phase rollback "deploy 3.0.0" 3.0.0 0 deploy 3.0.0
-phase rollback "shift 25" 3.0.0 25 track shift --weight 25
-phase rollback "rollback" 3.0.0 0 track rollback
+bench_phase lifecycle promote 2.0.0 100 track promote
+bench_phase lifecycle "remove 1.0.0" 2.0.0 100 docker service rm "$TRACK-1_0_0"
+bench_phase rollback "deploy 3.0.0" 3.0.0 0 deploy 3.0.0
+bench_phase rollback "shift 25" 3.0.0 25 track shift --weight 25
+bench_phase rollback "rollback" 3.0.0 0 track rollback
 # as long as the run's median step, the same load again with nothing running (2.0.0 is the stable release now)
 median=$(awk -F'\t' '$1 != "baseline" { print $6 - $5 }' "$PHASES" | sort -g | awk '{ v[NR] = $1 }
   END { printf "%.1f", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }')
-phase baseline "baseline (end)" 2.0.0 100 sleep "$median"
+bench_phase baseline "baseline (end)" 2.0.0 100 sleep "$median"
 read -r -a STATS_AFTER < <(cluster_stats)
-stop_load
+bench_stop_load
 # Envoy's access log (stdout of every Envoy task of the edge): the lines of this run's requests
 docker service logs --raw "$EDGE" 2>/dev/null | grep -F 'swarm-canary-bench-load/' >"$WORK/access.log" || true
 say "Envoy access log: $(wc -l <"$WORK/access.log") lines of this run's requests"

@@ -43,14 +43,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 WORK=$(mktemp -d)
 LOAD_PID=
-DRAINED_FILE=$WORK/drained # the drained node's name: phase runs the event in a subshell
-stop_load() {
-  if [[ -n $LOAD_PID ]]; then
-    kill -TERM "$LOAD_PID" 2>/dev/null || true
-    wait "$LOAD_PID" 2>/dev/null || true
-    LOAD_PID=
-  fi
-}
+DRAINED_FILE=$WORK/drained # the drained node's name: bench_phase runs the event in a subshell
 # undrain: the drained node active again, and (within 60 s) every node's Envoy answering the track
 undrain() {
   local node
@@ -79,40 +72,24 @@ cleanup() {
   # shellcheck disable=SC2086 # one name per word
   [[ -z $secrets ]] || docker secret rm $secrets >/dev/null || say "could not remove secrets: $secrets"
 }
-on_stop() { stop_load; }
+on_stop() { bench_stop_load; }
 bench_traps
 
 cd "$ROOT"
 bench_start "$PORT"
 export SWARM_CANARY_JAR=$WORK/swarm-canary.jar # its class-data-sharing archive is made next to it by the first command
 sc() { bin/swarm-canary "$@"; }
-now() { echo "$EPOCHREALTIME"; }
 deploy() { # deploy VERSION REPLICAS
   sc deploy --edge "$EDGE" --probe-host "$PROBE" --app "$APP" --env "$ENVNAME" --version "$1" --image "$IMAGE" \
     --env "APP_VERSION=$1" --domain "$DOMAIN" --replicas "$2" -q
 }
 release() { echo "$TRACK-${1//./_}"; }
 
-# phase NAME EXPECTED_CANARY_SHARE COMMAND...: runs the event, then STEADY s of load; one line per phase
+# event NAME EXPECTED_CANARY_SHARE COMMAND...: one phase (bench_phase, lib.sh) of the canary 2.0.0; baseline NAME
+# EXPECTED SECONDS: the same load with no event
 PHASES=$WORK/phases.tsv
-TIMEFORMAT='%U %S'
-phase() {
-  local name=$1 expected=$2 a b rc cpu
-  shift 2
-  kill -0 "$LOAD_PID" 2>/dev/null || { cat "$WORK/load.err" >&2; die "load generator died"; }
-  a=$(now)
-  set +e
-  cpu=$({ time "$@" >"$WORK/step.out" 2>&1; } 2>&1)
-  rc=$?
-  set -e
-  b=$(now)
-  ((rc == 0)) || { cat "$WORK/step.out" >&2; die "$name failed (exit $rc)"; }
-  cpu=$(awk '{ printf "%.2f", $1 + $2 }' <<<"$cpu")
-  say "$name took $(awk -v a="$a" -v b="$b" 'BEGIN { printf "%.1f", b - a }')s"
-  sleep "$STEADY"
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$([[ $name == baseline* ]] && echo baseline || echo away)" "$name" 2.0.0 \
-    "$expected" "$a" "$b" "$(now)" "$cpu" >>"$PHASES"
-}
+event() { bench_phase away "$1" 2.0.0 "${@:2}"; }
+baseline() { bench_phase baseline "$1" 2.0.0 "$2" sleep "$3"; }
 
 # the events (each returns once Swarm has done it)
 scale_stable() { docker service scale --detach=false "$(release 1.0.0)=1"; }
@@ -153,22 +130,22 @@ python3 bench/load.py --target "$TARGETS" --port "$PORT" --host-header "$DOMAIN"
 LOAD_PID=$!
 sleep 3
 
-phase baseline 10 sleep "$BASELINE"
+baseline baseline 10 "$BASELINE"
 if [[ ${SC_BED:-1} == 3 ]]; then
   # while the stable has 4 replicas: with 1, a drain of its node leaves it none until Swarm starts one elsewhere (Swarm
   # stops a drained node's tasks first), an outage no edge can avoid
-  phase "drain node" 10 drain_canary_node
+  event "drain node" 10 drain_canary_node
   undrain || die "could not undo the drain"
 fi
-phase "scale 4->1" 10 scale_stable
-phase "force stable" 10 force 1.0.0
-phase "force canary" 10 force 2.0.0
-phase "canary to 0" 0 sc shift --edge "$EDGE" --probe-host "$PROBE" --app "$APP" --env "$ENVNAME" --weight 0 -q
-phase "rm weight-0" 0 remove_canary
+event "scale 4->1" 10 scale_stable
+event "force stable" 10 force 1.0.0
+event "force canary" 10 force 2.0.0
+event "canary to 0" 0 sc shift --edge "$EDGE" --probe-host "$PROBE" --app "$APP" --env "$ENVNAME" --weight 0 -q
+event "rm weight-0" 0 remove_canary
 median=$(awk -F'\t' '$1 != "baseline" { print $6 - $5 }' "$PHASES" | sort -g | awk '{ v[NR] = $1 }
   END { printf "%.1f", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }')
-phase "baseline (end)" 0 sleep "$median"
-stop_load
+baseline "baseline (end)" 0 "$median"
+bench_stop_load
 docker service logs --raw "$EDGE" 2>/dev/null | grep -F 'swarm-canary-bench-load/' >"$WORK/access.log" || true
 say "Envoy access log: $(wc -l <"$WORK/access.log") lines of this run's requests"
 

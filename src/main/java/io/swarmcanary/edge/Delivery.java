@@ -1,6 +1,8 @@
 package io.swarmcanary.edge;
 
 import io.swarmcanary.swarm.TaskInfo;
+import io.swarmcanary.wait.Wait;
+import java.time.Duration;
 import java.util.List;
 
 /** How an edge's config reaches its Envoys, and how to see that every Envoy has it. */
@@ -19,9 +21,21 @@ sealed interface Delivery permits RedeployDelivery, XdsDelivery {
 
     /**
      * Between two looks of a wait for the Envoys: returns when what they show may have changed, at most about a second
-     * later and never after {@code left}; a delivery that cannot be told sleeps {@link #pollMillis()}.
+     * later and never after {@code left}; a delivery that cannot be told sleeps a poll interval.
      */
-    void awaitChange(EdgeSettings settings, List<TaskInfo> running, java.time.Duration left);
+    default void awaitChange(EdgeSettings settings, List<TaskInfo> running, Duration left) {
+        awaitPoll(left);
+    }
+
+    /** Sleeps {@link #pollMillis()}, never past {@code left}. */
+    default void awaitPoll(Duration left) {
+        pause(Duration.ofMillis(Math.min(pollMillis(), left.toMillis())));
+    }
+
+    /** Sleeps (not at all for a duration that is not positive); an interrupt ends the wait for the edge. */
+    static void pause(Duration duration) {
+        Wait.sleep(duration, EdgeManager::interrupted);
+    }
 
     /** Whether every Envoy has the edge's revision, as this delivery can tell. */
     EdgeManager.DeliveryStatus status(EdgeManager.EdgeState state, List<TaskInfo> running);

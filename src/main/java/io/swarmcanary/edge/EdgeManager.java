@@ -607,11 +607,7 @@ public final class EdgeManager {
                 + " check and share a network with the edge.");
     }
 
-    private static Duration min(Duration a, Duration b) {
-        return a.compareTo(b) <= 0 ? a : b;
-    }
-
-    private static IllegalStateException interrupted() {
+    static IllegalStateException interrupted() {
         return new IllegalStateException("interrupted while waiting for the edge");
     }
 
@@ -925,27 +921,27 @@ public final class EdgeManager {
     private void awaitLive(EdgeSettings settings, Duration timeout, Progress progress,
                            java.util.function.Function<List<TaskInfo>, Look> look) {
         String[] last = {""}; // what the last look saw, for the timeout's message
-        List<List<TaskInfo>> lastRunning = new ArrayList<>(); // the Envoy tasks the last look saw; none before the first
-        boolean[] swarmBehind = {false}; // the last look waited on Swarm (rollout, tasks), not on the Envoys alone
+        // the Envoy tasks the last look saw (none before the first), and whether it waited on Swarm (rollout, tasks)
+        java.util.concurrent.atomic.AtomicReference<List<TaskInfo>> lastRunning = new java.util.concurrent.atomic.AtomicReference<>();
+        boolean[] swarmBehind = {false};
         // the delivery paces the looks: it returns when what the Envoys show may have changed (xds: the control plane
         // answers a held status request on an ACK), else after its poll interval; never past the deadline
         boolean live = Wait.upTo(timeout, clock).every(Duration.ZERO).onInterrupt(EdgeManager::interrupted)
                 .until(e -> {
                     Duration left = timeout.minus(e);
-                    if (!lastRunning.isEmpty() && !left.isNegative() && !left.isZero()) {
+                    if (lastRunning.get() != null && !left.isNegative() && !left.isZero()) {
                         Delivery delivery = delivery(settings);
                         if (swarmBehind[0]) {
                             // Swarm sends the control plane nothing of a rollout or a task starting: look again soon
-                            Wait.sleep(min(Duration.ofMillis(delivery.pollMillis()), left), EdgeManager::interrupted);
+                            delivery.awaitPoll(left);
                         } else {
-                            delivery.awaitChange(settings, lastRunning.get(0), left);
+                            delivery.awaitChange(settings, lastRunning.get(), left);
                         }
                     }
                     String state = swarm.updateState(settings.name());
                     List<TaskInfo> tasks = swarm.tasks(settings.name());
                     List<TaskInfo> runningTasks = tasks.stream().filter(t -> t.wanted() && t.running()).toList();
-                    lastRunning.clear();
-                    lastRunning.add(runningTasks);
+                    lastRunning.set(runningTasks);
                     long running = runningTasks.size();
                     long wanted = tasks.stream().filter(TaskInfo::wanted).count();
                     Look seen;

@@ -44,13 +44,6 @@ final class RedeployDelivery implements Delivery {
     }
 
     @Override
-    public void awaitChange(EdgeSettings settings, List<TaskInfo> running, java.time.Duration left) {
-        // Envoy's admin cannot notify: look again after a while
-        io.swarmcanary.wait.Wait.sleep(java.time.Duration.ofMillis(Math.min(pollMillis(), left.toMillis())),
-                () -> new IllegalStateException("interrupted while waiting for the edge"));
-    }
-
-    @Override
     public EdgeManager.DeliveryStatus status(EdgeManager.EdgeState state, List<TaskInfo> running) {
         EdgeSettings settings = state.settings();
         return new EdgeManager.DeliveryStatus(settings.name(), settings.delivery(),

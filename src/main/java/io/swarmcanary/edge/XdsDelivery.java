@@ -104,9 +104,8 @@ final class XdsDelivery implements Delivery {
                 return; // changed, or held as long as a poll would have slept
             }
         }
-        long rest = Math.min(pollMillis() - (System.nanoTime() - start) / 1_000_000L, left.toMillis());
-        io.swarmcanary.wait.Wait.sleep(java.time.Duration.ofMillis(Math.max(0, rest)),
-                () -> new IllegalStateException("interrupted while waiting for the edge"));
+        Delivery.pause(java.time.Duration.ofMillis(Math.min(pollMillis() - (System.nanoTime() - start) / 1_000_000L,
+                left.toMillis())));
     }
 
     /** Through the probe host's Envoy; when it does not answer, through each node's Envoy in turn. */

@@ -59,6 +59,7 @@ public final class ControlPlane implements AutoCloseable {
     /** Status requests held until the status changes ({@code Prefer: wait}): at most half the threads, at most this long. */
     static final int MAX_STATUS_WAITERS = HTTP_THREADS / 2;
     static final Duration MAX_STATUS_WAIT = Duration.ofSeconds(2);
+    private static final java.util.regex.Pattern PREFER_WAIT = java.util.regex.Pattern.compile("(?:^|[,;\\s])wait=\"?([0-9]{1,6})\"?");
 
     private final String edge;
     private final Source source;
@@ -455,6 +456,7 @@ public final class ControlPlane implements AutoCloseable {
             statusWaiters.decrementAndGet();
             return JSON.writeValueAsBytes(status());
         }
+        String tag = seen.startsWith("W/") ? seen.substring(2) : seen; // a weak tag names the same status
         try {
             while (true) {
                 long generation;
@@ -463,7 +465,7 @@ public final class ControlPlane implements AutoCloseable {
                 }
                 byte[] body = JSON.writeValueAsBytes(status());
                 long left = deadline - System.nanoTime();
-                if (!etag(body).equals(seen.startsWith("W/") ? seen.substring(2) : seen) || left <= 0) {
+                if (!etag(body).equals(tag) || left <= 0) {
                     return body;
                 }
                 synchronized (statusChanges) {
@@ -494,7 +496,7 @@ public final class ControlPlane implements AutoCloseable {
         if (prefer == null) {
             return Duration.ZERO;
         }
-        java.util.regex.Matcher m = java.util.regex.Pattern.compile("(?:^|[,;\\s])wait=\"?([0-9]{1,6})\"?").matcher(prefer);
+        java.util.regex.Matcher m = PREFER_WAIT.matcher(prefer);
         if (!m.find()) {
             return Duration.ZERO;
         }

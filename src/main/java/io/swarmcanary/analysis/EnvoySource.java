@@ -3,7 +3,6 @@ package io.swarmcanary.analysis;
 import io.swarmcanary.envoy.StatsHost;
 import io.swarmcanary.release.Progress;
 import java.net.URI;
-import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -84,7 +83,7 @@ public final class EnvoySource implements MetricsSource {
         int port = Integer.parseInt(endpoint.substring(colon + 1));
         URI uri = StatsHost.uri(port, StatsHost.ANALYSIS_PATH);
         try {
-            HttpResponse<String> r = StatsHost.get(host, port, StatsHost.ANALYSIS_PATH, statsToken.get(), Duration.ofSeconds(3), Duration.ofSeconds(10));
+            StatsHost.Response r = StatsHost.get(host, port, StatsHost.ANALYSIS_PATH, statsToken.get(), Duration.ofSeconds(3), Duration.ofSeconds(10));
             if (r.statusCode() != 200) {
                 throw new IllegalStateException("reading Envoy's stats at " + endpoint + " (" + uri + ") answered HTTP " + r.statusCode() + (r.statusCode() == 404 || r.statusCode() == 401
                         ? ": the edge's config has no stats host, or one without this cluster's edge key; run 'swarm-canary"

@@ -10,7 +10,6 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Collection;
@@ -80,7 +79,7 @@ public interface EdgeProbe {
                     return Optional.empty();
                 }
                 try {
-                    HttpResponse<String> r = StatsHost.get(host, port, StatsHost.HEALTHY_PATH, token.get(),
+                    StatsHost.Response r = StatsHost.get(host, port, StatsHost.HEALTHY_PATH, token.get(),
                             Duration.ofSeconds(1), Duration.ofSeconds(3));
                     if (r.statusCode() == 429 || r.statusCode() >= 500) {
                         // the stats host is there but busy (its rate limit is shared by every pipeline on the edge):

@@ -1,18 +1,17 @@
 package io.swarmcanary.envoy;
 
 import java.io.IOException;
+import java.io.InputStream;
+import java.net.HttpURLConnection;
 import java.net.InetSocketAddress;
-import java.net.ProxySelector;
+import java.net.Proxy;
 import java.net.URI;
 import java.net.URLEncoder;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
+import java.util.Optional;
 
 /**
  * Reads one Envoy's stats through the {@value EnvoyConfigRenderer#STATS_HOST} virtual host of its public listener. The
@@ -31,7 +30,13 @@ public final class StatsHost {
     /** The only path-and-query strings the stats host forwards to admin. */
     public static final List<String> PATHS = List.of(HEALTHY_PATH, ANALYSIS_PATH, PROMETHEUS_PATH);
 
-    private static final Map<String, HttpClient> CLIENTS = new ConcurrentHashMap<>();
+    /** An answer of the stats host: its status, body and headers (names as sent; look them up with {@link #header}). */
+    public record Response(int statusCode, String body, Map<String, List<String>> headers) {
+        public Optional<String> header(String name) {
+            return headers.entrySet().stream().filter(e -> e.getKey() != null && e.getKey().equalsIgnoreCase(name))
+                    .flatMap(e -> e.getValue().stream()).findFirst();
+        }
+    }
 
     private StatsHost() {}
 
@@ -45,30 +50,57 @@ public final class StatsHost {
     }
 
     /** GET {@link #uri} from the Envoy listening at host:port, with a stats token. */
-    public static HttpResponse<String> get(String host, int port, String pathAndQuery, String token, Duration connectTimeout,
-                                           Duration timeout) throws IOException, InterruptedException {
+    public static Response get(String host, int port, String pathAndQuery, String token, Duration connectTimeout,
+                               Duration timeout) throws IOException, InterruptedException {
         return send(host, port, "GET", pathAndQuery, token, connectTimeout, timeout);
     }
 
     /** GET or POST (no body) {@link #uri} from the Envoy listening at host:port, with a stats token. */
-    public static HttpResponse<String> send(String host, int port, String method, String pathAndQuery, String token,
-                                            Duration connectTimeout, Duration timeout) throws IOException, InterruptedException {
+    public static Response send(String host, int port, String method, String pathAndQuery, String token,
+                                Duration connectTimeout, Duration timeout) throws IOException, InterruptedException {
         return send(host, port, method, pathAndQuery, token, Map.of(), connectTimeout, timeout);
     }
 
-    /** As {@link #send}, with more request headers. */
-    public static HttpResponse<String> send(String host, int port, String method, String pathAndQuery, String token,
-                                            Map<String, String> headers, Duration connectTimeout, Duration timeout)
+    /**
+     * As {@link #send}, with more request headers.
+     *
+     * @param timeout for the answer's headers, and again for each read of its body
+     */
+    public static Response send(String host, int port, String method, String pathAndQuery, String token,
+                                Map<String, String> headers, Duration connectTimeout, Duration timeout)
             throws IOException, InterruptedException {
-        // The stats host is chosen by the authority. java.net.http will not set a Host header, so the Envoy task is used
-        // as an HTTP proxy: the request line then carries http://swarm-canary-stats:<port>/...
-        // one client per Envoy: waits poll ten times a second, and each client holds a thread until it is collected
-        HttpClient http = CLIENTS.computeIfAbsent(host + "|" + port + "|" + connectTimeout, k -> HttpClient.newBuilder()
-                .version(HttpClient.Version.HTTP_1_1).connectTimeout(connectTimeout)
-                .proxy(ProxySelector.of(new InetSocketAddress(host, port))).build());
-        HttpRequest.Builder request = HttpRequest.newBuilder(uri(port, pathAndQuery)).timeout(timeout)
-                .header(EnvoyConfigRenderer.TOKEN_HEADER, token).method(method, HttpRequest.BodyPublishers.noBody());
-        headers.forEach(request::header);
-        return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+        // The stats host is chosen by the authority, so the Envoy task is used as an HTTP proxy: the request line then
+        // carries http://swarm-canary-stats:<port>/... and the Host header that name.
+        // HttpURLConnection, not java.net.http: the latter's selector thread waits in native code for the rest of the
+        // JVM's life, and a JVM exiting waits 300 ms for such threads (every CLI command that looked at the edge paid it)
+        HttpURLConnection http = (HttpURLConnection) uri(port, pathAndQuery).toURL()
+                .openConnection(new Proxy(Proxy.Type.HTTP, new InetSocketAddress(host, port)));
+        try {
+            http.setConnectTimeout(Math.toIntExact(connectTimeout.toMillis()));
+            http.setReadTimeout(Math.toIntExact(timeout.toMillis()));
+            http.setUseCaches(false);
+            http.setInstanceFollowRedirects(false);
+            http.setRequestMethod(method);
+            http.setRequestProperty(EnvoyConfigRenderer.TOKEN_HEADER, token);
+            headers.forEach(http::setRequestProperty);
+            if (!method.equals("GET")) {
+                http.setDoOutput(true);
+                http.setFixedLengthStreamingMode(0);
+                http.getOutputStream().close();
+            }
+            int status = http.getResponseCode();
+            String body;
+            // an error status's body comes from the error stream; read whole, so the connection is kept for the next ask
+            try (InputStream in = status >= 400 ? http.getErrorStream() : http.getInputStream()) {
+                body = in == null ? "" : new String(in.readAllBytes(), StandardCharsets.UTF_8);
+            }
+            if (Thread.interrupted()) {
+                throw new InterruptedException();
+            }
+            return new Response(status, body, http.getHeaderFields());
+        } catch (IOException e) {
+            http.disconnect();
+            throw e;
+        }
     }
 }

@@ -3,7 +3,6 @@ package io.swarmcanary.xds;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.swarmcanary.envoy.EnvoyConfigRenderer;
 import io.swarmcanary.envoy.StatsHost;
-import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
@@ -78,11 +77,11 @@ public interface ControlPlaneClient {
                     return Optional.empty();
                 }
                 try {
-                    HttpResponse<String> response = StatsHost.send(host, port, method, path, token.get(), headers,
+                    StatsHost.Response response = StatsHost.send(host, port, method, path, token.get(), headers,
                             Duration.ofSeconds(1), Duration.ofSeconds(5).plus(wait));
                     return response.statusCode() == 200
                             ? Optional.of(new Tagged(json.readValue(response.body(), XdsStatus.class),
-                                    response.headers().firstValue("ETag").orElse(null)))
+                                    response.header("ETag").orElse(null)))
                             : Optional.empty();
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();

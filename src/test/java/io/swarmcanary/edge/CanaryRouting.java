@@ -224,7 +224,7 @@ abstract class CanaryRouting {
     private long requests(String token, String cluster) throws Exception {
         long sum = 0;
         for (String node : Bed.NODE_HOSTS) {
-            HttpResponse<String> r = StatsHost.get(node, bed.port, StatsHost.ANALYSIS_PATH, token, Duration.ofSeconds(2),
+            StatsHost.Response r = StatsHost.get(node, bed.port, StatsHost.ANALYSIS_PATH, token, Duration.ofSeconds(2),
                     Duration.ofSeconds(10));
             assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
             sum += EnvoyStats.parse(r.body()).of(cluster).requests();

@@ -51,8 +51,12 @@ final class XdsDelivery implements Delivery {
         seen = tagged.map(ControlPlaneClient.Tagged::etag).orElse(null);
         Optional<XdsStatus> status = tagged.map(ControlPlaneClient.Tagged::status);
         if (status.isEmpty() || !revision.equals(status.get().routesVersion())) {
-            // ask for a read now rather than at the control plane's next poll
-            status = ask(settings, running, ControlPlaneClient::refresh);
+            // ask for a read now rather than at the control plane's next poll; the next wait asks for a change from its answer
+            Optional<ControlPlaneClient.Tagged> refreshed = ask(settings, running, ControlPlaneClient::refreshTagged);
+            if (refreshed.isPresent()) {
+                seen = refreshed.get().etag();
+            }
+            status = refreshed.map(ControlPlaneClient.Tagged::status);
         }
         // with SDS, also the certificates of these settings: a control plane still serving the previous ones is not current
         String certificates = EdgeTls.sdsVersion(settings);

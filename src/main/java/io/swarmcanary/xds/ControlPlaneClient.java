@@ -34,6 +34,11 @@ public interface ControlPlaneClient {
         return status(listenerPort).map(s -> new Tagged(s, null));
     }
 
+    /** As {@link #refresh}, with the answer's tag: the status after the read, which a wait then asks to differ from. */
+    default Optional<Tagged> refreshTagged(int listenerPort) {
+        return refresh(listenerPort).map(s -> new Tagged(s, null));
+    }
+
     /** The same client asking through the Envoy at another host (a node's address); fakes answer as themselves. */
     default ControlPlaneClient at(String host) {
         return this;
@@ -62,8 +67,12 @@ public interface ControlPlaneClient {
 
             @Override
             public Optional<XdsStatus> refresh(int listenerPort) {
-                return send(listenerPort, "POST", EnvoyConfigRenderer.CONTROL_PLANE_REFRESH_PATH, Map.of(), Duration.ZERO)
-                        .map(Tagged::status);
+                return refreshTagged(listenerPort).map(Tagged::status);
+            }
+
+            @Override
+            public Optional<Tagged> refreshTagged(int listenerPort) {
+                return send(listenerPort, "POST", EnvoyConfigRenderer.CONTROL_PLANE_REFRESH_PATH, Map.of(), Duration.ZERO);
             }
 
             @Override

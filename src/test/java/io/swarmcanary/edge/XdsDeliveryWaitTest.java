@@ -66,6 +66,28 @@ class XdsDeliveryWaitTest {
     }
 
     @Test
+    void theWaitAfterARefreshAsksForAChangeFromTheRefreshsAnswer() {
+        // the control plane still serves an older revision: the look asks it to read now; the status after that read
+        // (its routes the new revision, the Envoy not yet ACKed) is what the wait is told of a change from
+        XdsStatus older = new XdsStatus("envoy", "rev-older", "c1", null, BEHIND.envoys());
+        ControlPlaneClient client = new ControlPlaneClient() {
+            @Override public Optional<XdsStatus> status(int port) { return Optional.of(older); }
+            @Override public Optional<XdsStatus> refresh(int port) { throw new AssertionError("the tagged refresh is used"); }
+            @Override public Optional<Tagged> refreshTagged(int port) { return Optional.of(new Tagged(BEHIND, "\"r1\"")); }
+
+            @Override
+            public Optional<Tagged> status(int port, String seen, Duration wait) {
+                asked.add(new Asked(seen, wait));
+                return Optional.of(seen == null ? new Tagged(older, "\"t0\"") : new Tagged(BEHIND, "\"r2\""));
+            }
+        };
+        XdsDelivery xds = new XdsDelivery(new FakeSwarm(), client);
+        assertThat(xds.look(XDS_EDGE, "rev-new", RUNNING).served()).isFalse();
+        xds.awaitChange(XDS_EDGE, RUNNING, Duration.ofMinutes(1));
+        assertThat(asked).last().isEqualTo(new Asked("\"r1\"", XdsDelivery.CHANGE_WAIT));
+    }
+
+    @Test
     void aControlPlaneThatDoesNotTagItsStatusIsPolled() {
         XdsDelivery xds = delivery(false);
         xds.look(XDS_EDGE, "rev-new", RUNNING);

@@ -38,7 +38,7 @@ cd "$ROOT"
 bench_bed
 copy_jar
 JAR=$WORK/swarm-canary.jar
-TUNED=(-XX:TieredStopAtLevel=1 -XX:CompileThresholdScaling=0.3 -XX:+UseSerialGC)
+TUNED=(-XX:TieredStopAtLevel=1 -XX:+UseSerialGC)
 CDS=(-XX:SharedArchiveFile="$WORK/cli.jsa" -Xlog:cds=off -Xlog:cds+dynamic=off)
 sc() { java "${TUNED[@]}" -jar "$JAR" "$@"; }
 say "swarm-canary $(sc --version), run id $RUN_ID: edge $EDGE (xds) on port $PORT, track $APP-$ENVNAME, $ROUNDS rounds"

@@ -38,7 +38,7 @@ bench_traps
 
 cd "$ROOT"
 bench_start "$PORT"
-sc() { java -XX:TieredStopAtLevel=1 -XX:CompileThresholdScaling=0.3 -XX:+UseSerialGC -jar "$WORK/swarm-canary.jar" "$@"; }
+sc() { java -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -jar "$WORK/swarm-canary.jar" "$@"; }
 track() { sc "$@" --edge "$EDGE" --probe-host "$PROBE" --app "$APP" --env "$ENVNAME"; }
 say "swarm-canary $(sc --version), run id $RUN_ID: edge $EDGE (xds) on port $PORT, $ROUNDS rounds of off+on," \
   "$RATE req/s for ${SECONDS_PER_PHASE}s per phase"

@@ -11,14 +11,13 @@ import com.cloudbees.groovy.cps.NonCPS
 
 /**
  * Runs the CLI found in SWARM_CANARY_RUN_JAR (java -jar) or SWARM_CANARY_RUN_EXE, reading its arguments from a file. A
- * command lives seconds and waits on the network: C1 only and the serial collector halve its CPU on a busy agent, and
- * C1 compiling after a third of the usual calls shortens its loops over a big edge (bin/swarm-canary says more). No
+ * command lives seconds and waits on the network: C1 only and the serial collector halve its CPU on a busy agent. No
  * class-data-sharing archive here: unlike the jar, whose checksum is checked before every use, an archive could not be.
  * The JVM's own warnings go to stderr: unified logging writes to stdout, which is the CLI's JSON.
  */
 @groovy.transform.Field
 static final String RUN_SCRIPT = '''if [ -n "$SWARM_CANARY_RUN_JAR" ]; then
-  java -XX:TieredStopAtLevel=1 -XX:CompileThresholdScaling=0.3 -XX:+UseSerialGC -Xlog:disable -Xlog:all=warning:stderr -jar "$SWARM_CANARY_RUN_JAR" "@$SWARM_CANARY_ARGS" >"$SWARM_CANARY_OUT"
+  java -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Xlog:disable -Xlog:all=warning:stderr -jar "$SWARM_CANARY_RUN_JAR" "@$SWARM_CANARY_ARGS" >"$SWARM_CANARY_OUT"
 else
   "$SWARM_CANARY_RUN_EXE" "@$SWARM_CANARY_ARGS" >"$SWARM_CANARY_OUT"
 fi'''

@@ -77,7 +77,7 @@ public final class Cli {
      * @param archive set to where this command writes a new archive (moved in when it ends), or left null
      */
     static List<String> jvm(Path jar, List<String> args, Path[] archive) {
-        List<String> jvm = new ArrayList<>(List.of("java", "-XX:TieredStopAtLevel=1", "-XX:CompileThresholdScaling=0.3", "-XX:+UseSerialGC", "-Xlog:disable"));
+        List<String> jvm = new ArrayList<>(List.of("java", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Xlog:disable"));
         Path jsa = Path.of(jar + ".jsa");
         try {
             if (Files.isRegularFile(jsa) && !Files.getLastModifiedTime(jar).toInstant().isAfter(Files.getLastModifiedTime(jsa).toInstant())) {

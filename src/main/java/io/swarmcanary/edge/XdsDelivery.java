@@ -52,7 +52,8 @@ final class XdsDelivery implements Delivery {
         Optional<XdsStatus> status = tagged.map(ControlPlaneClient.Tagged::status);
         if (status.isEmpty() || !revision.equals(status.get().routesVersion())) {
             // ask for a read now rather than at the control plane's next poll; the next wait asks for a change from its answer
-            Optional<ControlPlaneClient.Tagged> refreshed = ask(settings, running, ControlPlaneClient::refreshTagged);
+            Optional<ControlPlaneClient.Tagged> refreshed = ask(settings, running,
+                    (client, port) -> client.refreshTagged(port, revision));
             if (refreshed.isPresent()) {
                 seen = refreshed.get().etag();
             }

@@ -54,6 +54,8 @@ public final class ControlPlane implements AutoCloseable {
     private static final String SDS = "type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.Secret";
     private static final Context.Key<SocketAddress> PEER = Context.key("swarm-canary-peer");
     private static final ObjectMapper JSON = new ObjectMapper();
+    /** POST /refresh: the routes version the caller waits for (see {@link #refresh(String)}). */
+    public static final String WANTED_ROUTES_HEADER = "X-Swarm-Canary-Routes";
     /** Envoy's stats host is its only client; a few threads are plenty, and each request is time-bounded. */
     static final int HTTP_THREADS = 8;
     /** Status requests held until the status changes ({@code Prefer: wait}): at most half the threads, at most this long. */
@@ -209,7 +211,7 @@ public final class ControlPlane implements AutoCloseable {
                 exchange.close();
                 return;
             }
-            respond(exchange, refresh());
+            respond(exchange, refresh(exchange.getRequestHeaders().getFirst(WANTED_ROUTES_HEADER)));
         });
         http.setExecutor(Executors.newFixedThreadPool(HTTP_THREADS));
         http.start();
@@ -302,9 +304,17 @@ public final class ControlPlane implements AutoCloseable {
      * shifts cost one read of the cluster at a time.
      */
     public XdsStatus refresh() {
+        return refresh(null);
+    }
+
+    /**
+     * As {@link #refresh()}, for a caller that wrote the edge and waits for these routes: when the read that held this
+     * one up (the write's own event) already serves them, no read more. Unknown or other routes: a read, as always.
+     */
+    public XdsStatus refresh(String wantedRoutes) {
         long asked = System.nanoTime();
         synchronized (this) {
-            if (lastReadStarted - asked > 0) {
+            if (lastReadStarted - asked > 0 || (wantedRoutes != null && wantedRoutes.equals(routesVersion))) {
                 return status();
             }
             read(true);

@@ -34,8 +34,11 @@ public interface ControlPlaneClient {
         return status(listenerPort).map(s -> new Tagged(s, null));
     }
 
-    /** As {@link #refresh}, with the answer's tag: the status after the read, which a wait then asks to differ from. */
-    default Optional<Tagged> refreshTagged(int listenerPort) {
+    /**
+     * As {@link #refresh}, with the answer's tag (the status after the read, which a wait then asks to differ from), for a
+     * caller waiting for these routes: a control plane that serves them once its running read is over reads no more.
+     */
+    default Optional<Tagged> refreshTagged(int listenerPort, String wantedRoutes) {
         return refresh(listenerPort).map(s -> new Tagged(s, null));
     }
 
@@ -67,12 +70,13 @@ public interface ControlPlaneClient {
 
             @Override
             public Optional<XdsStatus> refresh(int listenerPort) {
-                return refreshTagged(listenerPort).map(Tagged::status);
+                return refreshTagged(listenerPort, null).map(Tagged::status);
             }
 
             @Override
-            public Optional<Tagged> refreshTagged(int listenerPort) {
-                return send(listenerPort, "POST", EnvoyConfigRenderer.CONTROL_PLANE_REFRESH_PATH, Map.of(), Duration.ZERO);
+            public Optional<Tagged> refreshTagged(int listenerPort, String wantedRoutes) {
+                return send(listenerPort, "POST", EnvoyConfigRenderer.CONTROL_PLANE_REFRESH_PATH,
+                        wantedRoutes == null ? Map.of() : Map.of(ControlPlane.WANTED_ROUTES_HEADER, wantedRoutes), Duration.ZERO);
             }
 
             @Override

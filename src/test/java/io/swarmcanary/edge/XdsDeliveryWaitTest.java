@@ -73,7 +73,11 @@ class XdsDeliveryWaitTest {
         ControlPlaneClient client = new ControlPlaneClient() {
             @Override public Optional<XdsStatus> status(int port) { return Optional.of(older); }
             @Override public Optional<XdsStatus> refresh(int port) { throw new AssertionError("the tagged refresh is used"); }
-            @Override public Optional<Tagged> refreshTagged(int port) { return Optional.of(new Tagged(BEHIND, "\"r1\"")); }
+            @Override
+            public Optional<Tagged> refreshTagged(int port, String wantedRoutes) {
+                assertThat(wantedRoutes).as("the routes the wait is for").isEqualTo("rev-new");
+                return Optional.of(new Tagged(BEHIND, "\"r1\""));
+            }
 
             @Override
             public Optional<Tagged> status(int port, String seen, Duration wait) {

@@ -113,6 +113,44 @@ class ControlPlaneReadsTest {
     }
 
     @Test
+    void aRefreshForTheRoutesTheReadItWaitedForServesReadsNoMore() throws Exception {
+        // a CLI's write: its event starts a read; the CLI's refresh, asked while that read runs, waits for it
+        java.util.concurrent.CountDownLatch inRead = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.atomic.AtomicBoolean block = new java.util.concurrent.atomic.AtomicBoolean();
+        plane = new ControlPlane("reads", whole -> {
+            reads.add(whole);
+            if (whole && block.getAndSet(false)) {
+                inRead.countDown();
+                try {
+                    release.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            return new ControlPlane.Served(new EdgeRoutes(10000, List.of(), List.of()), YAML, "r1", Map.of());
+        }, new PrintStream(OutputStream.nullOutputStream()));
+        plane.start(freePort(), freePort(), Duration.ofMillis(200), Duration.ofHours(1), null);
+        plane.followingEvents(true);
+        await().atMost(Duration.ofSeconds(5)).until(() -> whole() >= 2);
+        String served = plane.status().routesVersion();
+        block.set(true);
+        plane.changed();
+        assertThat(inRead.await(5, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+        long whileBlocked = whole();
+        java.util.concurrent.CompletableFuture<XdsStatus> wanted =
+                java.util.concurrent.CompletableFuture.supplyAsync(() -> plane.refresh(served));
+        java.util.concurrent.CompletableFuture<XdsStatus> other =
+                java.util.concurrent.CompletableFuture.supplyAsync(() -> plane.refresh("routes-it-does-not-serve"));
+        Thread.sleep(300); // both wait for the running read
+        release.countDown();
+        assertThat(wanted.get(5, java.util.concurrent.TimeUnit.SECONDS).routesVersion()).isEqualTo(served);
+        other.get(5, java.util.concurrent.TimeUnit.SECONDS);
+        assertThat(whole()).as("the refresh for other routes reads once more; the one for the served routes does not")
+                .isEqualTo(whileBlocked + 1);
+    }
+
+    @Test
     void theWholeEdgeIsReadAgainEveryResyncWithoutAnyEvent() throws Exception {
         plane().start(freePort(), freePort(), Duration.ofMillis(100), Duration.ofMillis(700), null);
         plane.followingEvents(true);

@@ -33,6 +33,10 @@ import java.util.function.Supplier;
  * Docker API users can read, like the secret-naming key: whoever can read it can change the edge anyway.
  */
 public final class EdgeKey {
+    /** How long a stats token the CLI mints is valid, and how long one is handed out again before a new one is minted. */
+    static final Duration STATS_TOKEN_TTL = Duration.ofMinutes(5);
+    static final Duration STATS_TOKEN_REUSE = Duration.ofMinutes(1);
+
     public static final String CONFIG = "swarm-canary-edge-key";
     public static final String KIND = Labels.Kind.EDGE_KEY;
     /** The longest a token may live: a forgotten one stops working within a month. */
@@ -109,19 +113,34 @@ public final class EdgeKey {
     }
 
     /**
-     * Fresh stats tokens of the cluster's key, read from the cluster once (on first use); empty while it has none. Each
-     * token is minted when asked for, so a long analysis window never reads with an expired one.
+     * Stats tokens of the cluster's key, read from the cluster once (on first use); empty while it has none. A token is
+     * minted at most once a minute and each one is valid for {@link #STATS_TOKEN_TTL}, so every token handed out has
+     * minutes left (a long analysis window never reads with an expired one), and a wait that asks the control plane ten
+     * times a second does not sign ten tokens a second (ECDSA, 25-50 ms each in a CLI's cold JVM).
      */
     public static Supplier<Optional<String>> statsTokens(SwarmGateway swarm) {
+        return statsTokens(swarm, java.time.Clock.systemUTC());
+    }
+
+    static Supplier<Optional<String>> statsTokens(SwarmGateway swarm, java.time.Clock clock) {
         AtomicReference<Optional<EdgeKey>> key = new AtomicReference<>();
+        AtomicReference<Minted> last = new AtomicReference<>();
         return () -> {
             Optional<EdgeKey> k = key.updateAndGet(known -> known != null && known.isPresent() ? known : read(swarm));
-            return k.map(EdgeKey::statsToken);
+            if (k.isEmpty()) {
+                return Optional.empty();
+            }
+            Instant now = clock.instant();
+            Minted minted = last.updateAndGet(m -> m != null && !now.isBefore(m.at()) && now.isBefore(m.at().plus(STATS_TOKEN_REUSE))
+                    ? m : new Minted(k.get().mint(EnvoyConfigRenderer.STATS_AUDIENCE, STATS_TOKEN_TTL, now), now));
+            return Optional.of(minted.token());
         };
     }
 
+    private record Minted(String token, Instant at) {}
+
     /** A token for reading the stats host, valid for a few minutes. */
     public String statsToken() {
-        return mint(EnvoyConfigRenderer.STATS_AUDIENCE, Duration.ofMinutes(5), Instant.now());
+        return mint(EnvoyConfigRenderer.STATS_AUDIENCE, STATS_TOKEN_TTL, Instant.now());
     }
 }

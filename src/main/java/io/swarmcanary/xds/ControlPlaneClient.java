@@ -52,7 +52,7 @@ public interface ControlPlaneClient {
         @Override public Optional<XdsStatus> refresh(int listenerPort) { return Optional.empty(); }
     };
 
-    /** @param statsToken a fresh stats token each call; empty for none (then nothing is asked) */
+    /** @param statsToken a valid stats token each call; empty for none (then nothing is asked) */
     static ControlPlaneClient throughEdge(String host, Supplier<Optional<String>> statsToken) {
         ObjectMapper json = new ObjectMapper();
         return new ControlPlaneClient() {

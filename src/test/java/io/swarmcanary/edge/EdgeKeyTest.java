@@ -53,4 +53,31 @@ class EdgeKeyTest {
                 .isInstanceOf(UserInputException.class).hasMessageContaining("--ttl");
         assertThatThrownBy(() -> key.mint("files-webdev", Duration.ZERO, Instant.now())).isInstanceOf(UserInputException.class);
     }
+
+    @Test
+    void statsTokensAreMintedAtMostOnceAMinuteAndAlwaysHaveMinutesLeft() throws Exception {
+        FakeSwarm swarm = new FakeSwarm();
+        Instant[] now = {Instant.parse("2026-01-01T00:00:00Z")};
+        java.time.Clock clock = new java.time.Clock() {
+            @Override public java.time.ZoneId getZone() { return java.time.ZoneOffset.UTC; }
+            @Override public java.time.Clock withZone(java.time.ZoneId zone) { return this; }
+            @Override public Instant instant() { return now[0]; }
+        };
+        java.util.function.Supplier<java.util.Optional<String>> tokens = EdgeKey.statsTokens(swarm, clock);
+        assertThat(tokens.get()).as("no cluster key yet: no token").isEmpty();
+        EdgeKey.of(swarm);
+        String first = tokens.get().orElseThrow();
+        now[0] = now[0].plusSeconds(59);
+        assertThat(tokens.get()).contains(first);
+        now[0] = now[0].plusSeconds(1);
+        String second = tokens.get().orElseThrow();
+        assertThat(second).isNotEqualTo(first);
+        SignedJWT jwt = SignedJWT.parse(second);
+        assertThat(jwt.getJWTClaimsSet().getAudience()).containsExactly(io.swarmcanary.envoy.EnvoyConfigRenderer.STATS_AUDIENCE);
+        assertThat(jwt.getJWTClaimsSet().getExpirationTime().toInstant()).isEqualTo(now[0].plus(EdgeKey.STATS_TOKEN_TTL));
+        // every token handed out is valid for at least the TTL less the reuse time
+        assertThat(EdgeKey.STATS_TOKEN_TTL.minus(EdgeKey.STATS_TOKEN_REUSE)).isGreaterThanOrEqualTo(Duration.ofMinutes(4));
+        now[0] = now[0].minusSeconds(3600); // a clock set back: never a token minted "in the future"
+        assertThat(tokens.get().orElseThrow()).isNotEqualTo(second);
+    }
 }

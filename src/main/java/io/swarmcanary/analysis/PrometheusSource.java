@@ -5,9 +5,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.swarmcanary.release.Progress;
 import java.net.URI;
 import java.net.URLEncoder;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
@@ -23,7 +20,6 @@ import java.util.function.BiConsumer;
  * window, then asks for {@code increase(...[window])} at its end, summed over all scraped Envoy tasks.
  */
 public final class PrometheusSource implements MetricsSource {
-    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final URI base;
@@ -129,19 +125,23 @@ public final class PrometheusSource implements MetricsSource {
         URI uri = base.resolve("/api/v1/query?query=" + URLEncoder.encode(promql, StandardCharsets.UTF_8)
                 + "&time=" + at.getEpochSecond() + "." + String.format("%03d", at.getNano() / 1_000_000));
         try {
-            HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(15)).GET().build(),
-                    HttpResponse.BodyHandlers.ofString());
-            JsonNode body = JSON.readTree(r.body());
-            if (r.statusCode() != 200 || !"success".equals(body.path("status").asText())) {
-                throw new IllegalStateException("Prometheus at " + base + " answered HTTP " + r.statusCode() + ": "
-                        + body.path("error").asText(r.body()) + " (query " + promql + "). Nothing was changed.");
+            // HttpURLConnection, not java.net.http, whose selector thread holds a CLI's exit 300 ms (see StatsHost)
+            java.net.HttpURLConnection http = (java.net.HttpURLConnection) uri.toURL().openConnection(java.net.Proxy.NO_PROXY);
+            http.setConnectTimeout(5_000);
+            http.setReadTimeout(15_000);
+            int status = http.getResponseCode();
+            String text;
+            try (java.io.InputStream in = status >= 400 ? http.getErrorStream() : http.getInputStream()) {
+                text = in == null ? "" : new String(in.readAllBytes(), StandardCharsets.UTF_8);
+            }
+            JsonNode body = JSON.readTree(text);
+            if (status != 200 || !"success".equals(body.path("status").asText())) {
+                throw new IllegalStateException("Prometheus at " + base + " answered HTTP " + status + ": "
+                        + body.path("error").asText(text) + " (query " + promql + "). Nothing was changed.");
             }
             return body.path("data").path("result");
         } catch (java.io.IOException e) {
             throw new IllegalStateException("cannot query Prometheus at " + base + ": " + e + ". Nothing was changed.");
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted");
         }
     }
 }

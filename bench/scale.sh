@@ -2,14 +2,17 @@
 # Benchmark: one xds edge with 1, 10 and 100 tracks (2 releases each, the canary at 10%): per size, `shift` wall time
 # of one track (whole process through bin/swarm-canary, JVM start included, median of ROUNDS), the control plane's CPU
 # seconds per change and per second idle, the time from the change (the edge's service update) to every Envoy ACKed
-# (the control plane's own /status, polled through the edge's stats host), and the control plane's memory. Yardstick in
-# the same run: `docker service update --label-add` of the same edge at each size, and the 1-track figures.
+# (the control plane's own /status, polled through the edge's stats host), and the control plane's memory. Yardsticks in
+# the same run: `docker service update --label-add` of the same edge at each size, the 1-track figures, and a shift on
+# a second edge that keeps one track, interleaved with every measured shift (the goal's ratio: the sizes are minutes
+# apart, and a 2-core machine's load drifts more than the effect in that time).
 # Usage: bench/scale.sh [--sizes 1,10,100] [--rounds 3] [--keep]
 #   --sizes   track counts, ascending (tracks are added between sizes, never removed); --sizes 1,10 for a quick run
 #   --rounds  shifts measured per size (median reported; at least 3 for the goal)
 #   --keep    leave the edge and its tracks in place at the end (prints how to remove them)
-# Env knobs: BENCH_PORT (10230; the edge's listener), BENCH_PARALLEL (4: tracks created at once), BENCH_IDLE (10 s of no
-#            change, to measure the control plane's CPU while nothing changes).
+# Env knobs: BENCH_PORT (10230; the edge's listener), BENCH_REF_PORT (10232; the one-track reference edge's listener),
+#            BENCH_PARALLEL (4: tracks created at once), BENCH_IDLE (10 s of no change, to measure the control plane's
+#            CPU while nothing changes).
 # One-node bed only (the control plane's CPU and memory are read from this host's /proc and cgroups).
 # Tracks are made with the product's own commands (deploy 1.0.0, deploy 2.0.0, shift --weight 10), BENCH_PARALLEL tracks
 # at a time: the edge's optimistic concurrency makes them retry each other's writes, as pipelines of several teams do.
@@ -40,12 +43,14 @@ for n in "${SIZE_LIST[@]}"; do
   prev=$n
 done
 PORT=${BENCH_PORT:-10230}
+REF_PORT=${BENCH_REF_PORT:-10232}
 PARALLEL=${BENCH_PARALLEL:-4}
 IDLE=${BENCH_IDLE:-10}
 [[ ${SC_BED:-1} == 1 ]] || { echo "bench/scale.sh runs on the one-node bed only (SC_BED=1)" >&2; exit 2; }
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 RUN_ID=$(printf '%04x%04x' "$$" "$RANDOM")
 EDGE=benchscaleedge$RUN_ID
+REF_EDGE=benchscaleref$RUN_ID # one track all along: the interleaved yardstick of every measured shift
 APP=bsc$RUN_ID # + t<NNN> per track
 ENVNAME=bench
 IMAGE=swarm-canary/testapp:latest
@@ -69,16 +74,18 @@ cleanup() {
   if [[ $KEEP == true ]]; then
     say "--keep: edge $EDGE (port $PORT) and tracks ${APP}t*-$ENVNAME left in place; remove them with:"
     say "  docker service rm \$(docker service ls -q --filter name=${APP}t) $EDGE $EDGE-xds; docker network rm $EDGE-net $EDGE-xds-net"
-    return
+  else
+    say "cleaning up $EDGE and its tracks"
+    bench_rm_edge "$EDGE" "^(${APP}t[0-9]+-|$EDGE(-xds)?\$)"
   fi
-  say "cleaning up $EDGE and its tracks"
-  bench_rm_edge "$EDGE" "^(${APP}t[0-9]+-|$EDGE(-xds)?\$)"
+  bench_rm_edge "$REF_EDGE" "^(${APP}r[0-9]+-|$REF_EDGE(-xds)?\$)"
 }
 on_stop() { stop_poller; }
 bench_traps
 
 cd "$ROOT"
 bench_start "$PORT"
+bench_port_free "$REF_PORT"
 # what a user runs: bin/swarm-canary (tuned JVM + the class-data-sharing archive it makes next to the jar)
 export SWARM_CANARY_JAR=$WORK/swarm-canary.jar
 sc() { bin/swarm-canary "$@"; }
@@ -115,6 +122,8 @@ say "swarm-canary $(java -jar "$SWARM_CANARY_JAR" --version), run $RUN_ID: edge 
 CP_IMAGE=$(bench_cli_image "$EDGE-cli:latest" 2>"$WORK/image.out") || { cat "$WORK/image.out" >&2; die "control plane image"; }
 sc edge ensure --edge "$EDGE" --port "$PORT" --image "$ENVOY_IMAGE" --delivery xds --control-plane-image "$CP_IMAGE" \
   --probe-host "$PROBE" -q >"$WORK/edge.out" 2>&1 || { cat "$WORK/edge.out" >&2; die "edge ensure failed"; }
+sc edge ensure --edge "$REF_EDGE" --port "$REF_PORT" --image "$ENVOY_IMAGE" --delivery xds --control-plane-image "$CP_IMAGE" \
+  --probe-host "$PROBE" -q >"$WORK/ref-edge.out" 2>&1 || { cat "$WORK/ref-edge.out" >&2; die "edge ensure (reference) failed"; }
 CP_CID=$(docker ps -q --no-trunc --filter "label=com.docker.swarm.service.name=$EDGE-xds" | head -1)
 [[ -n $CP_CID ]] || die "no running container of the control plane $EDGE-xds"
 CP_PID=$(docker inspect -f '{{.State.Pid}}' "$CP_CID")
@@ -132,28 +141,30 @@ services:
       resources:
         limits: { cpus: "0.05", memory: 16M }
 YAML
-# make_track I: the product's own three commands for track I; its output in $WORK/track-I.log
+# make_track I [EDGE APP]: the product's own three commands for track I (on the measured edge, or EDGE as APP); its
+# output in $WORK/track-I.log
 make_track() {
-  local i=$1 app
-  app=${APP}t$(printf '%03d' "$1")
+  local i=$1 edge=${2:-$EDGE} app=${3:-${APP}t$(printf '%03d' "$1")}
   {
     for v in 1.0.0 2.0.0; do
-      sc deploy --compose "$WORK/app.yml" --service app --image "$IMAGE" --edge "$EDGE" --probe-host "$PROBE" \
+      sc deploy --compose "$WORK/app.yml" --service app --image "$IMAGE" --edge "$edge" --probe-host "$PROBE" \
         --app "$app" --env "$ENVNAME" --version "$v" --env "APP_VERSION=$v" --domain "$app.scale.test" -q || return 1
     done
-    sc shift --edge "$EDGE" --probe-host "$PROBE" --app "$app" --env "$ENVNAME" --weight 10 -q
+    sc shift --edge "$edge" --probe-host "$PROBE" --app "$app" --env "$ENVNAME" --weight 10 -q
   } >"$WORK/track-$i.log" 2>&1
 }
 export -f make_track sc
 export APP EDGE PROBE ENVNAME IMAGE WORK
 # the class-data-sharing archive, made once before commands run in parallel (untimed)
 sc status --edge "$EDGE" --probe-host "$PROBE" >/dev/null 2>&1 || die "status (making the CDS archive) failed"
+make_track ref "$REF_EDGE" "${APP}r001" || { tail -5 "$WORK/track-ref.log" >&2; die "the reference edge's track failed"; }
 
 : >"$WORK/rounds.tsv"
 : >"$WORK/sizes.tsv"
 TIMEFORMAT='%R %U %S'
 have=0
 weight=10
+ref_weight=10
 for n in "${SIZE_LIST[@]}"; do
   # -------------------------------------------------------------- grow to n tracks
   say "creating tracks $((have + 1))..$n ($PARALLEL at a time)"
@@ -194,16 +205,23 @@ for n in "${SIZE_LIST[@]}"; do
     stop_poller
     ((rc == 0)) || { cut -d' ' -f2- "$WORK/shift-$n-$r.err" >&2; die "shift at $n tracks failed (exit $rc)"; }
     read -r wall user sys <<<"$t"
+    # the yardstick: the same shift on the one-track edge, right after (its control plane is not the one measured)
+    sleep 1
+    ref_weight=$((ref_weight == 20 ? 30 : 20))
+    ref=$({ time sc shift --edge "$REF_EDGE" --probe-host "$PROBE" --app "${APP}r001" --env "$ENVNAME" --weight "$ref_weight" \
+      >/dev/null 2>"$WORK/ref-shift.err"; } 2>&1) || { cat "$WORK/ref-shift.err" >&2; die "shift on the reference edge failed"; }
+    ref_wall=${ref%% *}
     # the change: the CLI's "updating edge ... to revision R" line; ACKed: the first poll with every Envoy on R
     read -r t_change revision < <(awk '/updating edge .* to revision / {
       for (i = 1; i <= NF; i++) if ($i == "revision") { print $1, $(i + 1); exit } }' "$WORK/shift-$n-$r.err") || true
     [[ -n ${revision:-} ]] || die "shift at $n tracks: no 'updating edge ... to revision' line in its progress"
     t_ack=$(awk -F'\t' -v rev="$revision" '!/^#/ && $3 == rev && $5 > 0 && $6 == $5 { print $2; exit }' "$WORK/poll-$n-$r.tsv")
     ack=$(awk -v a="$t_change" -v b="${t_ack:-}" 'BEGIN { if (b == "") print "null"; else printf "%.3f", b - a }')
-    printf '%s\t%s\t%s\t%.3f\t%s\t%s\t%.3f\t%s\n' "$n" "$r" "$wall" "$(awk -v u="$user" -v s="$sys" 'BEGIN { print u + s }')" \
+    printf '%s\t%s\t%s\t%.3f\t%s\t%s\t%.3f\t%s\t%s\n' "$n" "$r" "$wall" "$(awk -v u="$user" -v s="$sys" 'BEGIN { print u + s }')" \
       "$(awk -v x="$ca" -v y="$cb" 'BEGIN { printf "%.3f", y - x }')" "$(awk -v x="$a" -v y="$b" 'BEGIN { printf "%.3f", y - x }')" \
-      "$label_wall" "$ack" >>"$WORK/rounds.tsv"
-    say "$n tracks, round $r: shift ${wall}s (cli cpu $user+$sys s), every Envoy ACKed ${ack}s after the change"
+      "$label_wall" "$ack" "$ref_wall" >>"$WORK/rounds.tsv"
+    say "$n tracks, round $r: shift ${wall}s (cli cpu $user+$sys s), every Envoy ACKed ${ack}s after the change;"\
+" the one-track edge's shift right after ${ref_wall}s"
   done
   read -r rss mem < <(cp_memory)
   printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$n" "$setup_s" "$idle" "$rss" "$mem" "$(cut -d' ' -f1-3 /proc/loadavg)" >>"$WORK/sizes.tsv"

@@ -62,9 +62,9 @@ final class EdgePlanner {
         // an xds edge's stats host also answers the control plane's status (RDS carries those routes)
         EnvoyConfigRenderer renderer = settings.usesXds() ? keyed.withControlPlane(controlPlaneHost(settings), XdsConfig.STATUS_PORT)
                 : keyed;
-        // the revision names the config without itself in it, so the config is rendered once to hash, once to ship;
-        // hashed as JSON, which Jackson writes several times faster than YAML (the CLI's shift, the control plane's change)
-        String revision = Names.sha256(EnvoyConfigRenderer.json(renderer.renderTree(edgeRoutes, Optional.ofNullable(templateText)))).substring(0, 12);
+        // the revision names the config without itself in it, so the config is rendered once to hash, once to ship. It
+        // hashes the YAML: a control plane computes it with its own code, and one of an earlier build must agree with it
+        String revision = Names.sha256(renderer.render(edgeRoutes, Optional.ofNullable(templateText))).substring(0, 12);
         com.fasterxml.jackson.databind.node.ObjectNode tree = renderer.renderTree(edgeRoutes.withRevision(revision),
                 Optional.ofNullable(templateText));
         io.swarmcanary.envoy.EnvoyConfigValidator.Checked checked = validator.checkRendered(tree);

@@ -195,15 +195,6 @@ public final class EnvoyConfigRenderer {
         return YamlTrees.write(tree);
     }
 
-    /** The JSON text of a tree from {@link #renderTree}: the same config, written faster than its YAML. */
-    public static String json(ObjectNode tree) {
-        try {
-            return YamlTrees.JSON.writeValueAsString(tree);
-        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-            throw new IllegalStateException("cannot write the rendered config as JSON", e);
-        }
-    }
-
     private static ObjectNode builtIn(int listenerPort) {
         ObjectNode root = template(builtInText());
         ((ObjectNode) root.at("/static_resources/listeners/0/address/socket_address"))

@@ -4,8 +4,8 @@
 # seconds per change and per second idle, the time from the change (the edge's service update) to every Envoy ACKed
 # (the control plane's own /status, polled through the edge's stats host), and the control plane's memory. Yardsticks in
 # the same run: `docker service update --label-add` of the same edge at each size, the 1-track figures, and a shift on
-# a second edge that keeps one track, interleaved with every measured shift (the goal's ratio: the sizes are minutes
-# apart, and a 2-core machine's load drifts more than the effect in that time).
+# a second edge that keeps one track, next to every measured shift (after it in odd rounds, before it in even ones):
+# the goal's ratio, as the sizes are minutes apart and a 2-core machine's load drifts more than the effect meanwhile.
 # Usage: bench/scale.sh [--sizes 1,10,100] [--rounds 3] [--keep]
 #   --sizes   track counts, ascending (tracks are added between sizes, never removed); --sizes 1,10 for a quick run
 #   --rounds  shifts measured per size (median reported; at least 3 for the goal)
@@ -165,6 +165,15 @@ TIMEFORMAT='%R %U %S'
 have=0
 weight=10
 ref_weight=10
+# ref_shift: the yardstick, the same shift on the one-track edge (its control plane is not the one measured); sets ref_wall
+ref_shift() {
+  local t
+  ref_weight=$((ref_weight == 20 ? 30 : 20))
+  t=$({ time sc shift --edge "$REF_EDGE" --probe-host "$PROBE" --app "${APP}r001" --env "$ENVNAME" --weight "$ref_weight" \
+    >/dev/null 2>"$WORK/ref-shift.err"; } 2>&1) || { cat "$WORK/ref-shift.err" >&2; die "shift on the reference edge failed"; }
+  ref_wall=${t%% *}
+  sleep 1
+}
 for n in "${SIZE_LIST[@]}"; do
   # -------------------------------------------------------------- grow to n tracks
   say "creating tracks $((have + 1))..$n ($PARALLEL at a time)"
@@ -183,6 +192,7 @@ for n in "${SIZE_LIST[@]}"; do
   idle=$(awk -v a="$c0" -v b="$(cp_cpu)" -v s="$IDLE" 'BEGIN { printf "%.4f", (b - a) / s }')
   # -------------------------------------------------------------- rounds: one shift of track 1 each
   for r in $(seq 1 "$ROUNDS"); do
+    ((r % 2 == 1)) || ref_shift # the yardstick before the measured shift in even rounds, after it in odd ones
     t=$({ time docker service update --detach --label-add "bench.round=$n-$r" "$EDGE" >/dev/null 2>&1; } 2>&1) ||
       die "docker service update --label-add failed"
     label_wall=${t%% *}
@@ -205,12 +215,7 @@ for n in "${SIZE_LIST[@]}"; do
     stop_poller
     ((rc == 0)) || { cut -d' ' -f2- "$WORK/shift-$n-$r.err" >&2; die "shift at $n tracks failed (exit $rc)"; }
     read -r wall user sys <<<"$t"
-    # the yardstick: the same shift on the one-track edge, right after (its control plane is not the one measured)
-    sleep 1
-    ref_weight=$((ref_weight == 20 ? 30 : 20))
-    ref=$({ time sc shift --edge "$REF_EDGE" --probe-host "$PROBE" --app "${APP}r001" --env "$ENVNAME" --weight "$ref_weight" \
-      >/dev/null 2>"$WORK/ref-shift.err"; } 2>&1) || { cat "$WORK/ref-shift.err" >&2; die "shift on the reference edge failed"; }
-    ref_wall=${ref%% *}
+    ((r % 2 == 0)) || ref_shift
     # the change: the CLI's "updating edge ... to revision R" line; ACKed: the first poll with every Envoy on R
     read -r t_change revision < <(awk '/updating edge .* to revision / {
       for (i = 1; i <= NF; i++) if ($i == "revision") { print $1, $(i + 1); exit } }' "$WORK/shift-$n-$r.err") || true
@@ -221,7 +226,7 @@ for n in "${SIZE_LIST[@]}"; do
       "$(awk -v x="$ca" -v y="$cb" 'BEGIN { printf "%.3f", y - x }')" "$(awk -v x="$a" -v y="$b" 'BEGIN { printf "%.3f", y - x }')" \
       "$label_wall" "$ack" "$ref_wall" >>"$WORK/rounds.tsv"
     say "$n tracks, round $r: shift ${wall}s (cli cpu $user+$sys s), every Envoy ACKed ${ack}s after the change;"\
-" the one-track edge's shift right after ${ref_wall}s"
+" the one-track edge's shift next to it ${ref_wall}s"
   done
   read -r rss mem < <(cp_memory)
   printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$n" "$setup_s" "$idle" "$rss" "$mem" "$(cut -d' ' -f1-3 /proc/loadavg)" >>"$WORK/sizes.tsv"

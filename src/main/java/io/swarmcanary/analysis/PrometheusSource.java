@@ -125,14 +125,22 @@ public final class PrometheusSource implements MetricsSource {
         URI uri = base.resolve("/api/v1/query?query=" + URLEncoder.encode(promql, StandardCharsets.UTF_8)
                 + "&time=" + at.getEpochSecond() + "." + String.format("%03d", at.getNano() / 1_000_000));
         try {
-            // HttpURLConnection, not java.net.http, whose selector thread holds a CLI's exit 300 ms (see StatsHost)
-            java.net.HttpURLConnection http = (java.net.HttpURLConnection) uri.toURL().openConnection(java.net.Proxy.NO_PROXY);
+            // HttpURLConnection, not java.net.http, whose selector thread holds a CLI's exit 300 ms (see StatsHost); the
+            // JVM's proxy settings apply, as they did, and a redirect is an answer, as it was
+            java.net.HttpURLConnection http = (java.net.HttpURLConnection) uri.toURL().openConnection();
             http.setConnectTimeout(5_000);
             http.setReadTimeout(15_000);
-            int status = http.getResponseCode();
+            http.setInstanceFollowRedirects(false);
+            int status;
             String text;
-            try (java.io.InputStream in = status >= 400 ? http.getErrorStream() : http.getInputStream()) {
-                text = in == null ? "" : new String(in.readAllBytes(), StandardCharsets.UTF_8);
+            try {
+                status = http.getResponseCode();
+                try (java.io.InputStream in = status >= 400 ? http.getErrorStream() : http.getInputStream()) {
+                    text = in == null ? "" : new String(in.readAllBytes(), StandardCharsets.UTF_8);
+                }
+            } catch (java.io.IOException e) {
+                http.disconnect();
+                throw e;
             }
             JsonNode body = JSON.readTree(text);
             if (status != 200 || !"success".equals(body.path("status").asText())) {

@@ -73,6 +73,12 @@ public final class StatsHost {
         // carries http://swarm-canary-stats:<port>/... and the Host header that name.
         // HttpURLConnection, not java.net.http: the latter's selector thread waits in native code for the rest of the
         // JVM's life, and a JVM exiting waits 300 ms for such threads (every CLI command that looked at the edge paid it)
+        if (connectTimeout.toMillis() < 1 || timeout.toMillis() < 1) { // 0 would be "no timeout" to HttpURLConnection
+            throw new IllegalArgumentException("timeouts must be at least 1 ms, got " + connectTimeout + " and " + timeout);
+        }
+        if (Thread.interrupted()) {
+            throw new InterruptedException();
+        }
         HttpURLConnection http = (HttpURLConnection) uri(port, pathAndQuery).toURL()
                 .openConnection(new Proxy(Proxy.Type.HTTP, new InetSocketAddress(host, port)));
         try {

@@ -75,8 +75,6 @@ class EdgeKeyTest {
         SignedJWT jwt = SignedJWT.parse(second);
         assertThat(jwt.getJWTClaimsSet().getAudience()).containsExactly(io.swarmcanary.envoy.EnvoyConfigRenderer.STATS_AUDIENCE);
         assertThat(jwt.getJWTClaimsSet().getExpirationTime().toInstant()).isEqualTo(now[0].plus(EdgeKey.STATS_TOKEN_TTL));
-        // every token handed out is valid for at least the TTL less the reuse time
-        assertThat(EdgeKey.STATS_TOKEN_TTL.minus(EdgeKey.STATS_TOKEN_REUSE)).isGreaterThanOrEqualTo(Duration.ofMinutes(4));
         now[0] = now[0].minusSeconds(3600); // a clock set back: never a token minted "in the future"
         assertThat(tokens.get().orElseThrow()).isNotEqualTo(second);
     }

@@ -114,13 +114,16 @@ class ControlPlaneReadsTest {
 
     @Test
     void aRefreshForTheRoutesTheReadItWaitedForServesReadsNoMore() throws Exception {
-        // a CLI's write: its event starts a read; the CLI's refresh, asked while that read runs, waits for it
+        // a CLI's write: its event starts a read of the new routes; the CLI's refresh, asked while that read runs,
+        // waits for it and then finds them served
         java.util.concurrent.CountDownLatch inRead = new java.util.concurrent.CountDownLatch(1);
         java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
         java.util.concurrent.atomic.AtomicBoolean block = new java.util.concurrent.atomic.AtomicBoolean();
+        java.util.concurrent.atomic.AtomicReference<String> revision = new java.util.concurrent.atomic.AtomicReference<>("r1");
         plane = new ControlPlane("reads", whole -> {
             reads.add(whole);
             if (whole && block.getAndSet(false)) {
+                revision.set("r2"); // the write's new routes
                 inRead.countDown();
                 try {
                     release.await();
@@ -128,26 +131,27 @@ class ControlPlaneReadsTest {
                     Thread.currentThread().interrupt();
                 }
             }
-            return new ControlPlane.Served(new EdgeRoutes(10000, List.of(), List.of()), YAML, "r1", Map.of());
+            return new ControlPlane.Served(new EdgeRoutes(10000, List.of(), List.of()), YAML, revision.get(), Map.of());
         }, new PrintStream(OutputStream.nullOutputStream()));
         plane.start(freePort(), freePort(), Duration.ofMillis(200), Duration.ofHours(1), null);
         plane.followingEvents(true);
         await().atMost(Duration.ofSeconds(5)).until(() -> whole() >= 2);
-        String served = plane.status().routesVersion();
+        assertThat(plane.status().routesVersion()).isEqualTo("r1");
         block.set(true);
         plane.changed();
         assertThat(inRead.await(5, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
         long whileBlocked = whole();
-        java.util.concurrent.CompletableFuture<XdsStatus> wanted =
-                java.util.concurrent.CompletableFuture.supplyAsync(() -> plane.refresh(served));
-        java.util.concurrent.CompletableFuture<XdsStatus> other =
-                java.util.concurrent.CompletableFuture.supplyAsync(() -> plane.refresh("routes-it-does-not-serve"));
-        Thread.sleep(300); // both wait for the running read
+        java.util.concurrent.atomic.AtomicReference<XdsStatus> forNew = new java.util.concurrent.atomic.AtomicReference<>();
+        Thread wantsNew = new Thread(() -> forNew.set(plane.refresh("r2")));
+        wantsNew.start();
+        // it waits for the running read (the routes it reads are not served yet when it asks)
+        await().atMost(Duration.ofSeconds(5)).until(() -> wantsNew.getState() == Thread.State.BLOCKED);
         release.countDown();
-        assertThat(wanted.get(5, java.util.concurrent.TimeUnit.SECONDS).routesVersion()).isEqualTo(served);
-        other.get(5, java.util.concurrent.TimeUnit.SECONDS);
-        assertThat(whole()).as("the refresh for other routes reads once more; the one for the served routes does not")
-                .isEqualTo(whileBlocked + 1);
+        wantsNew.join(5_000);
+        assertThat(forNew.get().routesVersion()).isEqualTo("r2");
+        assertThat(whole()).as("the routes it waits for are served: no read more").isEqualTo(whileBlocked);
+        plane.refresh("routes-no-read-serves");
+        assertThat(whole()).as("other routes: a read, as always").isEqualTo(whileBlocked + 1);
     }
 
     @Test

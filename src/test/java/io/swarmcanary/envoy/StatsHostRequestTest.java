@@ -87,12 +87,18 @@ class StatsHostRequestTest {
         assertThat(r.header("x-none")).isEmpty();
     }
 
-    @Test
-    void aPostSendsAnEmptyBodyAndAnErrorStatusIsAnAnswerWithItsBody() throws Exception {
-        CompletableFuture<Void> served = answerOnce(429, "", "slow down", 0);
+    /** POST /refresh through the stand-in Envoy, answered with this status, header lines and body. */
+    private StatsHost.Response refreshAnswered(int status, String headerLines, String body) throws Exception {
+        CompletableFuture<Void> served = answerOnce(status, headerLines, body, 0);
         StatsHost.Response r = StatsHost.send("127.0.0.1", server.getLocalPort(), "POST",
                 EnvoyConfigRenderer.CONTROL_PLANE_REFRESH_PATH, "tok", Duration.ofSeconds(1), Duration.ofSeconds(3));
         served.get(5, TimeUnit.SECONDS);
+        return r;
+    }
+
+    @Test
+    void aPostSendsAnEmptyBodyAndAnErrorStatusIsAnAnswerWithItsBody() throws Exception {
+        StatsHost.Response r = refreshAnswered(429, "", "slow down");
         assertThat(requestLines.get(0)).startsWith("POST http://" + EnvoyConfigRenderer.STATS_HOST + ":");
         assertThat(header("Content-Length")).isEqualTo("0");
         assertThat(r.statusCode()).isEqualTo(429);
@@ -101,11 +107,7 @@ class StatsHostRequestTest {
 
     @Test
     void aPostAnsweredUnauthorizedIsThatAnswer() throws Exception {
-        CompletableFuture<Void> served = answerOnce(401, "WWW-Authenticate: Bearer\r\n", "Jwt is missing", 0);
-        StatsHost.Response r = StatsHost.send("127.0.0.1", server.getLocalPort(), "POST",
-                EnvoyConfigRenderer.CONTROL_PLANE_REFRESH_PATH, "tok", Duration.ofSeconds(1), Duration.ofSeconds(3));
-        served.get(5, TimeUnit.SECONDS);
-        assertThat(r.statusCode()).isEqualTo(401);
+        assertThat(refreshAnswered(401, "WWW-Authenticate: Bearer\r\n", "Jwt is missing").statusCode()).isEqualTo(401);
     }
 
     @Test

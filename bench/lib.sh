@@ -119,6 +119,10 @@ bench_rm_edge() {
   docker config ls --format '{{.Name}}' | grep -E "^$edge" | xargs -r docker config rm >/dev/null 2>&1 || true
   # an xds edge's ADS certificates and keys (<edge>-xds-<id>-ca, -srv-key, ...)
   docker secret ls --format '{{.Name}}' | grep -E "^$edge-xds-" | xargs -r docker secret rm >/dev/null 2>&1 || true
+  for _ in $(seq 1 60); do # the control plane's container holds its image until Swarm has removed it
+    [[ -n $(docker ps -aq --filter "label=com.docker.swarm.service.name=$edge-xds") ]] || break
+    sleep 0.5
+  done
   bench_rm_cli_image "$edge-cli:latest"
 }
 

@@ -1,5 +1,6 @@
 package io.swarmcanary.analysis;
 
+import io.swarmcanary.HttpAnswer;
 import io.swarmcanary.envoy.StatsHost;
 import io.swarmcanary.release.Progress;
 import java.net.URI;
@@ -83,7 +84,7 @@ public final class EnvoySource implements MetricsSource {
         int port = Integer.parseInt(endpoint.substring(colon + 1));
         URI uri = StatsHost.uri(port, StatsHost.ANALYSIS_PATH);
         try {
-            StatsHost.Response r = StatsHost.get(host, port, StatsHost.ANALYSIS_PATH, statsToken.get(), Duration.ofSeconds(3), Duration.ofSeconds(10));
+            HttpAnswer r = StatsHost.get(host, port, StatsHost.ANALYSIS_PATH, statsToken.get(), Duration.ofSeconds(3), Duration.ofSeconds(10));
             if (r.statusCode() != 200) {
                 throw new IllegalStateException("reading Envoy's stats at " + endpoint + " (" + uri + ") answered HTTP " + r.statusCode() + (r.statusCode() == 404 || r.statusCode() == 401
                         ? ": the edge's config has no stats host, or one without this cluster's edge key; run 'swarm-canary"

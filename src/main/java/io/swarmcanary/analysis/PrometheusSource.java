@@ -2,6 +2,7 @@ package io.swarmcanary.analysis;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.swarmcanary.HttpAnswer;
 import io.swarmcanary.release.Progress;
 import java.net.URI;
 import java.net.URLEncoder;
@@ -125,23 +126,15 @@ public final class PrometheusSource implements MetricsSource {
         URI uri = base.resolve("/api/v1/query?query=" + URLEncoder.encode(promql, StandardCharsets.UTF_8)
                 + "&time=" + at.getEpochSecond() + "." + String.format("%03d", at.getNano() / 1_000_000));
         try {
-            // HttpURLConnection, not java.net.http, whose selector thread holds a CLI's exit 300 ms (see StatsHost); the
-            // JVM's proxy settings apply, as they did, and a redirect is an answer, as it was
+            // HttpURLConnection, not java.net.http (see HttpAnswer); the JVM's proxy settings apply, as they did, and a
+            // redirect is an answer, as it was
             java.net.HttpURLConnection http = (java.net.HttpURLConnection) uri.toURL().openConnection();
             http.setConnectTimeout(5_000);
             http.setReadTimeout(15_000);
             http.setInstanceFollowRedirects(false);
-            int status;
-            String text;
-            try {
-                status = http.getResponseCode();
-                try (java.io.InputStream in = status >= 400 ? http.getErrorStream() : http.getInputStream()) {
-                    text = in == null ? "" : new String(in.readAllBytes(), StandardCharsets.UTF_8);
-                }
-            } catch (java.io.IOException e) {
-                http.disconnect();
-                throw e;
-            }
+            HttpAnswer answer = HttpAnswer.read(http);
+            int status = answer.statusCode();
+            String text = answer.body();
             JsonNode body = JSON.readTree(text);
             if (status != 200 || !"success".equals(body.path("status").asText())) {
                 throw new IllegalStateException("Prometheus at " + base + " answered HTTP " + status + ": "

@@ -2,6 +2,7 @@ package io.swarmcanary.edge;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.swarmcanary.HttpAnswer;
 import io.swarmcanary.envoy.EnvoyConfigRenderer;
 import io.swarmcanary.envoy.StatsHost;
 import io.swarmcanary.swarm.SwarmGateway;
@@ -79,7 +80,7 @@ public interface EdgeProbe {
                     return Optional.empty();
                 }
                 try {
-                    StatsHost.Response r = StatsHost.get(host, port, StatsHost.HEALTHY_PATH, token.get(),
+                    HttpAnswer r = StatsHost.get(host, port, StatsHost.HEALTHY_PATH, token.get(),
                             Duration.ofSeconds(1), Duration.ofSeconds(3));
                     if (r.statusCode() == 429 || r.statusCode() >= 500) {
                         // the stats host is there but busy (its rate limit is shared by every pipeline on the edge):

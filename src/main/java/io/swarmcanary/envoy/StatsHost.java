@@ -1,7 +1,7 @@
 package io.swarmcanary.envoy;
 
+import io.swarmcanary.HttpAnswer;
 import java.io.IOException;
-import java.io.InputStream;
 import java.net.HttpURLConnection;
 import java.net.InetSocketAddress;
 import java.net.Proxy;
@@ -11,7 +11,6 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 
 /**
  * Reads one Envoy's stats through the {@value EnvoyConfigRenderer#STATS_HOST} virtual host of its public listener. The
@@ -30,14 +29,6 @@ public final class StatsHost {
     /** The only path-and-query strings the stats host forwards to admin. */
     public static final List<String> PATHS = List.of(HEALTHY_PATH, ANALYSIS_PATH, PROMETHEUS_PATH);
 
-    /** An answer of the stats host: its status, body and headers (names as sent; look them up with {@link #header}). */
-    public record Response(int statusCode, String body, Map<String, List<String>> headers) {
-        public Optional<String> header(String name) {
-            return headers.entrySet().stream().filter(e -> e.getKey() != null && e.getKey().equalsIgnoreCase(name))
-                    .flatMap(e -> e.getValue().stream()).findFirst();
-        }
-    }
-
     private StatsHost() {}
 
     private static String encode(String value) {
@@ -50,14 +41,14 @@ public final class StatsHost {
     }
 
     /** GET {@link #uri} from the Envoy listening at host:port, with a stats token. */
-    public static Response get(String host, int port, String pathAndQuery, String token, Duration connectTimeout,
-                               Duration timeout) throws IOException, InterruptedException {
+    public static HttpAnswer get(String host, int port, String pathAndQuery, String token, Duration connectTimeout,
+                                 Duration timeout) throws IOException, InterruptedException {
         return send(host, port, "GET", pathAndQuery, token, connectTimeout, timeout);
     }
 
     /** GET or POST (no body) {@link #uri} from the Envoy listening at host:port, with a stats token. */
-    public static Response send(String host, int port, String method, String pathAndQuery, String token,
-                                Duration connectTimeout, Duration timeout) throws IOException, InterruptedException {
+    public static HttpAnswer send(String host, int port, String method, String pathAndQuery, String token,
+                                  Duration connectTimeout, Duration timeout) throws IOException, InterruptedException {
         return send(host, port, method, pathAndQuery, token, Map.of(), connectTimeout, timeout);
     }
 
@@ -66,13 +57,12 @@ public final class StatsHost {
      *
      * @param timeout for the answer's headers, and again for each read of its body
      */
-    public static Response send(String host, int port, String method, String pathAndQuery, String token,
-                                Map<String, String> headers, Duration connectTimeout, Duration timeout)
+    public static HttpAnswer send(String host, int port, String method, String pathAndQuery, String token,
+                                  Map<String, String> headers, Duration connectTimeout, Duration timeout)
             throws IOException, InterruptedException {
         // The stats host is chosen by the authority, so the Envoy task is used as an HTTP proxy: the request line then
         // carries http://swarm-canary-stats:<port>/... and the Host header that name.
-        // HttpURLConnection, not java.net.http: the latter's selector thread waits in native code for the rest of the
-        // JVM's life, and a JVM exiting waits 300 ms for such threads (every CLI command that looked at the edge paid it)
+        // HttpURLConnection, not java.net.http (HttpAnswer says why: every CLI command that looked at the edge exited late)
         if (connectTimeout.toMillis() < 1 || timeout.toMillis() < 1) { // 0 would be "no timeout" to HttpURLConnection
             throw new IllegalArgumentException("timeouts must be at least 1 ms, got " + connectTimeout + " and " + timeout);
         }
@@ -94,19 +84,14 @@ public final class StatsHost {
                 http.setFixedLengthStreamingMode(0);
                 http.getOutputStream().close();
             }
-            int status = http.getResponseCode();
-            String body;
-            // an error status's body comes from the error stream; read whole, so the connection is kept for the next ask
-            try (InputStream in = status >= 400 ? http.getErrorStream() : http.getInputStream()) {
-                body = in == null ? "" : new String(in.readAllBytes(), StandardCharsets.UTF_8);
-            }
-            if (Thread.interrupted()) {
-                throw new InterruptedException();
-            }
-            return new Response(status, body, http.getHeaderFields());
         } catch (IOException e) {
             http.disconnect();
             throw e;
         }
+        HttpAnswer answer = HttpAnswer.read(http);
+        if (Thread.interrupted()) {
+            throw new InterruptedException();
+        }
+        return answer;
     }
 }

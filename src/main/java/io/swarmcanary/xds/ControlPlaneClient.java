@@ -1,6 +1,7 @@
 package io.swarmcanary.xds;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.swarmcanary.HttpAnswer;
 import io.swarmcanary.envoy.EnvoyConfigRenderer;
 import io.swarmcanary.envoy.StatsHost;
 import java.time.Duration;
@@ -90,7 +91,7 @@ public interface ControlPlaneClient {
                     return Optional.empty();
                 }
                 try {
-                    StatsHost.Response response = StatsHost.send(host, port, method, path, token.get(), headers,
+                    HttpAnswer response = StatsHost.send(host, port, method, path, token.get(), headers,
                             Duration.ofSeconds(1), Duration.ofSeconds(5).plus(wait));
                     return response.statusCode() == 200
                             ? Optional.of(new Tagged(json.readValue(response.body(), XdsStatus.class),

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.swarmcanary.HttpAnswer;
 import io.swarmcanary.analysis.EnvoyStats;
 import io.swarmcanary.envoy.StatsHost;
 import io.swarmcanary.testing.Bed;
@@ -224,7 +225,7 @@ abstract class CanaryRouting {
     private long requests(String token, String cluster) throws Exception {
         long sum = 0;
         for (String node : Bed.NODE_HOSTS) {
-            StatsHost.Response r = StatsHost.get(node, bed.port, StatsHost.ANALYSIS_PATH, token, Duration.ofSeconds(2),
+            HttpAnswer r = StatsHost.get(node, bed.port, StatsHost.ANALYSIS_PATH, token, Duration.ofSeconds(2),
                     Duration.ofSeconds(10));
             assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
             sum += EnvoyStats.parse(r.body()).of(cluster).requests();

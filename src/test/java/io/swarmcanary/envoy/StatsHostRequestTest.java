@@ -3,6 +3,7 @@ package io.swarmcanary.envoy;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.swarmcanary.HttpAnswer;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
@@ -71,7 +72,7 @@ class StatsHostRequestTest {
     @Test
     void aGetGoesToTheStatsHostThroughTheEnvoyWithTheTokenAndTheAnswerIsReadWhole() throws Exception {
         CompletableFuture<Void> served = answerOnce(200, "ETag: \"abc\"\r\n", "{\"stats\":[]}", 0);
-        StatsHost.Response r = StatsHost.send("127.0.0.1", server.getLocalPort(), "GET", StatsHost.HEALTHY_PATH, "tok",
+        HttpAnswer r = StatsHost.send("127.0.0.1", server.getLocalPort(), "GET", StatsHost.HEALTHY_PATH, "tok",
                 Map.of("If-None-Match", "\"x\"", "Prefer", "wait=1"), Duration.ofSeconds(1), Duration.ofSeconds(3));
         served.get(5, TimeUnit.SECONDS);
         // the request line carries the stats host's authority: Envoy picks the virtual host by it
@@ -88,9 +89,9 @@ class StatsHostRequestTest {
     }
 
     /** POST /refresh through the stand-in Envoy, answered with this status, header lines and body. */
-    private StatsHost.Response refreshAnswered(int status, String headerLines, String body) throws Exception {
+    private HttpAnswer refreshAnswered(int status, String headerLines, String body) throws Exception {
         CompletableFuture<Void> served = answerOnce(status, headerLines, body, 0);
-        StatsHost.Response r = StatsHost.send("127.0.0.1", server.getLocalPort(), "POST",
+        HttpAnswer r = StatsHost.send("127.0.0.1", server.getLocalPort(), "POST",
                 EnvoyConfigRenderer.CONTROL_PLANE_REFRESH_PATH, "tok", Duration.ofSeconds(1), Duration.ofSeconds(3));
         served.get(5, TimeUnit.SECONDS);
         return r;
@@ -98,7 +99,7 @@ class StatsHostRequestTest {
 
     @Test
     void aPostSendsAnEmptyBodyAndAnErrorStatusIsAnAnswerWithItsBody() throws Exception {
-        StatsHost.Response r = refreshAnswered(429, "", "slow down");
+        HttpAnswer r = refreshAnswered(429, "", "slow down");
         assertThat(requestLines.get(0)).startsWith("POST http://" + EnvoyConfigRenderer.STATS_HOST + ":");
         assertThat(header("Content-Length")).isEqualTo("0");
         assertThat(r.statusCode()).isEqualTo(429);

@@ -4,8 +4,19 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.util.JsonFormat;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.MissingNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.google.protobuf.Any;
+import com.google.protobuf.Message;
 import io.envoyproxy.envoy.config.bootstrap.v3.Bootstrap;
+import io.envoyproxy.envoy.config.cluster.v3.Cluster;
+import io.envoyproxy.envoy.config.route.v3.VirtualHost;
+import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager;
+import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Checks an Envoy bootstrap before it is applied: it must be one YAML mapping without repeated keys,
@@ -44,14 +55,108 @@ public final class EnvoyConfigValidator {
     public record Checked(ValidationResult result, Bootstrap config) {}
 
     public Checked checkRendered(JsonNode tree) {
-        if (!(tree instanceof com.fasterxml.jackson.databind.node.ObjectNode)) {
+        if (!(tree instanceof ObjectNode root)) {
             return new Checked(failure("expected an Envoy bootstrap mapping"), null);
         }
+        Map<JsonNode, Message> parsed = new HashMap<>();
+        Bootstrap config;
         try {
-            return checkJson(YamlTrees.JSON.writeValueAsString(tree));
+            config = parseByParts(root, parsed);
         } catch (JsonProcessingException e) {
             return new Checked(failure("cannot convert the config to JSON: " + e.getOriginalMessage()), null);
+        } catch (InvalidProtocolBufferException | RuntimeException e) {
+            return new Checked(failure("not a valid Envoy v3 bootstrap: " + e.getMessage() + hint(e.getMessage())), null);
         }
+        lastParts = parsed;
+        return new Checked(new ValidationResult(BootstrapRules.check(config)), config);
+    }
+
+    /**
+     * The clusters and virtual hosts the last {@link #checkRendered} parsed, by content: a control plane checks its edge's
+     * config again on every change, and a change touches one track of many, so the others' parts are not parsed again
+     * (#19). Only the last config's parts are kept, so it never holds more than one config.
+     */
+    private volatile Map<JsonNode, Message> lastParts = Map.of();
+
+    /**
+     * The tree as Envoy's types, as one parse of all of it would make them: the clusters and the inline virtual hosts of
+     * each HttpConnectionManager parsed one by one (or taken from {@link #lastParts}), the rest in one parse. The tree is
+     * left as it was: each list is swapped for an empty one while the rest is written, then put back in its place.
+     */
+    private Bootstrap parseByParts(ObjectNode root, Map<JsonNode, Message> parsed)
+            throws JsonProcessingException, InvalidProtocolBufferException {
+        List<ArrayNode> hostLists = new ArrayList<>();   // each inline route config's virtual_hosts, in listener order
+        List<int[]> hostPlaces = new ArrayList<>();      // where its HttpConnectionManager is: listener, chain, filter
+        List<ObjectNode> routeConfigs = new ArrayList<>();
+        ObjectNode statics = root.get("static_resources") instanceof ObjectNode o ? o : null;
+        ArrayNode clusters = statics != null && statics.get("clusters") instanceof ArrayNode a ? a : null;
+        JsonNode listeners = statics == null ? MissingNode.getInstance() : statics.path("listeners");
+        for (int l = 0; l < listeners.size(); l++) {
+            JsonNode chains = listeners.get(l).path("filter_chains");
+            for (int c = 0; c < chains.size(); c++) {
+                JsonNode filters = chains.get(c).path("filters");
+                for (int f = 0; f < filters.size(); f++) {
+                    JsonNode typed = filters.get(f).path("typed_config");
+                    if (EnvoyConfigRenderer.HCM_TYPE.equals(typed.path("@type").asText())
+                            && typed.path("route_config") instanceof ObjectNode routeConfig
+                            && routeConfig.get("virtual_hosts") instanceof ArrayNode hosts) {
+                        hostLists.add(hosts);
+                        hostPlaces.add(new int[] {l, c, f});
+                        routeConfigs.add(routeConfig);
+                    }
+                }
+            }
+        }
+        String rest;
+        try {
+            if (clusters != null) {
+                statics.replace("clusters", clusters.arrayNode());
+            }
+            routeConfigs.forEach(r -> r.replace("virtual_hosts", r.arrayNode()));
+            rest = YamlTrees.JSON.writeValueAsString(root);
+        } finally { // replace keeps a field's place, so the tree writes as before
+            if (clusters != null) {
+                statics.replace("clusters", clusters);
+            }
+            for (int i = 0; i < routeConfigs.size(); i++) {
+                routeConfigs.get(i).replace("virtual_hosts", hostLists.get(i));
+            }
+        }
+        Bootstrap.Builder bootstrap = Bootstrap.newBuilder();
+        parser().merge(rest, bootstrap);
+        if (clusters != null) {
+            for (JsonNode cluster : clusters) {
+                bootstrap.getStaticResourcesBuilder().addClusters((Cluster) part(cluster, Cluster::newBuilder, parsed));
+            }
+        }
+        for (int i = 0; i < hostLists.size(); i++) {
+            int[] at = hostPlaces.get(i);
+            io.envoyproxy.envoy.config.listener.v3.Filter.Builder filter = bootstrap.getStaticResourcesBuilder()
+                    .getListenersBuilder(at[0]).getFilterChainsBuilder(at[1]).getFiltersBuilder(at[2]);
+            HttpConnectionManager.Builder hcm = filter.getTypedConfig().unpack(HttpConnectionManager.class).toBuilder();
+            for (JsonNode host : hostLists.get(i)) {
+                hcm.getRouteConfigBuilder().addVirtualHosts((VirtualHost) part(host, VirtualHost::newBuilder, parsed));
+            }
+            filter.setTypedConfig(Any.newBuilder().setTypeUrl(filter.getTypedConfig().getTypeUrl())
+                    .setValue(hcm.build().toByteString()));
+        }
+        return bootstrap.build();
+    }
+
+    private Message part(JsonNode node, java.util.function.Supplier<Message.Builder> builder, Map<JsonNode, Message> parsed)
+            throws JsonProcessingException, InvalidProtocolBufferException {
+        Message known = lastParts.get(node);
+        if (known == null) {
+            Message.Builder b = builder.get();
+            parser().merge(YamlTrees.JSON.writeValueAsString(node), b);
+            known = b.build();
+        }
+        parsed.put(node, known);
+        return known;
+    }
+
+    private static JsonFormat.Parser parser() {
+        return JsonFormat.parser().usingTypeRegistry(EnvoyTypes.REGISTRY);
     }
 
     private ValidationResult validateJson(String json) {
@@ -61,7 +166,7 @@ public final class EnvoyConfigValidator {
     private Checked checkJson(String json) {
         Bootstrap.Builder bootstrap = Bootstrap.newBuilder();
         try {
-            JsonFormat.parser().usingTypeRegistry(EnvoyTypes.REGISTRY).merge(json, bootstrap);
+            parser().merge(json, bootstrap);
         } catch (InvalidProtocolBufferException | RuntimeException e) {
             return new Checked(failure("not a valid Envoy v3 bootstrap: " + e.getMessage() + hint(e.getMessage())), null);
         }

@@ -54,6 +54,58 @@ class EnvoyConfigValidatorTest {
     }
 
     @Test
+    void theConfigParsedPartByPartIsTheConfigParsedWholeAndTheTreeIsLeftAsItWas() {
+        Fixtures.shapes().forEach((name, yaml) -> {
+            ObjectNode tree = Fixtures.tree(yaml);
+            String before = EnvoyConfigRenderer.yaml(tree);
+            EnvoyConfigValidator.Checked checked = new EnvoyConfigValidator().checkRendered(tree);
+            assertThat(checked.config()).as(name).isEqualTo(parsedWhole(tree));
+            // the lists swapped out while the rest is written are back in their places
+            assertThat(EnvoyConfigRenderer.yaml(tree)).as(name).isEqualTo(before);
+        });
+    }
+
+    @Test
+    void aSecondCheckParsesOnlyThePartsThatChanged() {
+        EnvoyConfigRenderer renderer = new EnvoyConfigRenderer().withStatsHost().withEdgeKey(Fixtures.KEY.publicJwks());
+        EdgeRoutes before = edge(withCanary("files", "webdev", "files.example.com"), stableOnly("docs", "prod", "docs.example.com"));
+        TrackRoutes files = before.tracks().get(0);
+        TrackRoutes shifted = new TrackRoutes(files.app(), files.env(), files.domains(), files.releases().stream()
+                .map(r -> new ReleaseRoute(r.service(), r.version(), r.port(), 100 - r.weight())).toList(), files.canaryService());
+        EdgeRoutes after = edge(shifted, before.tracks().get(1));
+        io.envoyproxy.envoy.config.bootstrap.v3.Bootstrap first = validator.checkRendered(
+                renderer.renderTree(before, java.util.Optional.empty())).config();
+        ObjectNode afterTree = renderer.renderTree(after, java.util.Optional.empty());
+        io.envoyproxy.envoy.config.bootstrap.v3.Bootstrap second = validator.checkRendered(afterTree).config();
+        assertThat(second).isEqualTo(parsedWhole(afterTree)).isNotEqualTo(first);
+        // the clusters did not change (a shift changes weights): the very messages of the first check are served
+        assertThat(second.getStaticResources().getClustersCount()).isEqualTo(first.getStaticResources().getClustersCount());
+        for (int i = 0; i < first.getStaticResources().getClustersCount(); i++) {
+            assertThat(second.getStaticResources().getClusters(i)).isSameAs(first.getStaticResources().getClusters(i));
+        }
+    }
+
+    @Test
+    void aBadPartIsRefusedAsInTheWholeParseAndTheNextCheckGoesOn() {
+        String badCluster = mutate(GOOD, root -> cluster(root, 0).put("conect_timeout", "1s"));
+        assertThat(validator.validateRendered(Fixtures.tree(badCluster)).describe()).contains("conect_timeout");
+        String badHost = mutate(GOOD, root -> ((ObjectNode) root.at(ROUTE_CONFIG + "/virtual_hosts/1")).put("domainz", "x"));
+        assertThat(validator.validateRendered(Fixtures.tree(badHost)).describe()).contains("domainz");
+        assertThat(validator.checkRendered(Fixtures.tree(GOOD)).config()).isEqualTo(parsedWhole(Fixtures.tree(GOOD)));
+    }
+
+    private static io.envoyproxy.envoy.config.bootstrap.v3.Bootstrap parsedWhole(ObjectNode tree) {
+        try {
+            io.envoyproxy.envoy.config.bootstrap.v3.Bootstrap.Builder whole = io.envoyproxy.envoy.config.bootstrap.v3.Bootstrap.newBuilder();
+            com.google.protobuf.util.JsonFormat.parser().usingTypeRegistry(EnvoyTypes.REGISTRY)
+                    .merge(YamlTrees.JSON.writeValueAsString(tree), whole);
+            return whole.build();
+        } catch (Exception e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    @Test
     void acceptsAUserTemplateAsIs() {
         assertThat(validator.validate(Fixtures.TEMPLATE).isValid()).isTrue();
     }

@@ -190,12 +190,10 @@ final class XdsDelivery implements Delivery {
      * tracks the C2 compiler's code and threads cost 47 MB of RSS and 42% more CPU for a loop that mostly waits
      * (bench/scale.sh, bench/README). 64 MB of heap is three times its live set at 100 tracks (~20 MB), and the serial
      * collector (one short pause per poll's garbage suits a service that mostly waits) gives back what it does not use
-     * (free ratios 10-30%): 16-21 MB less RSS than -Xmx96m at 100 tracks, 186-191 MB (bench/README). It starts at 16 MB
-     * and grows to what it holds: started at its maximum (the JVM's default here, 1/64 of the host's memory), all 64 MB
-     * were touched and stayed resident. At 100 tracks that is 18-20 MB less RSS for 0.015 s more CPU per change. A heap
-     * that still runs out ends the JVM, so Swarm restarts it, rather than leave a control plane whose poller died.
+     * (free ratios 10-30%): 16-21 MB less RSS than -Xmx96m at 100 tracks, 186-191 MB (bench/README). A heap that still runs
+     * out ends the JVM, so Swarm restarts it, rather than leave a control plane whose poller died.
      */
-    static final String JVM_OPTIONS = "-Xmx64m -XX:+UseSerialGC -Xms16m -XX:MinHeapFreeRatio=10 -XX:MaxHeapFreeRatio=30"
+    static final String JVM_OPTIONS = "-Xmx64m -XX:+UseSerialGC -XX:MinHeapFreeRatio=10 -XX:MaxHeapFreeRatio=30"
             + " -XX:+ExitOnOutOfMemoryError -Xss512k -XX:MaxMetaspaceSize=96m -XX:ReservedCodeCacheSize=32m"
             + " -XX:MaxDirectMemorySize=64m -XX:TieredStopAtLevel=1";
     /** Above what those bounds add up to: reached only by a leak, which Swarm then restarts instead of the manager paying. */

@@ -98,7 +98,7 @@ class ControlPlaneServiceTest {
     @Test
     void itsMemoryIsBoundedNotSizedByTheManagers() {
         ServiceDefinition d = XdsDelivery.controlPlaneDefinition(settings);
-        assertThat(d.env()).containsExactly("JAVA_TOOL_OPTIONS=-Xmx64m -XX:+UseSerialGC -Xms16m -XX:MinHeapFreeRatio=10"
+        assertThat(d.env()).containsExactly("JAVA_TOOL_OPTIONS=-Xmx64m -XX:+UseSerialGC -XX:MinHeapFreeRatio=10"
                 + " -XX:MaxHeapFreeRatio=30 -XX:+ExitOnOutOfMemoryError -Xss512k -XX:MaxMetaspaceSize=96m"
                 + " -XX:ReservedCodeCacheSize=32m -XX:MaxDirectMemorySize=64m -XX:TieredStopAtLevel=1");
         assertThat(d.options().limits().memoryBytes()).isEqualTo(384L << 20);

@@ -46,17 +46,6 @@ final class EdgePlanner {
 
     EdgeManager.Plan plan(EdgeSettings settings, RouteTable routes, Optional<String> newTemplate,
               Map<String, List<ServiceInfo>> releasesByTrack) {
-        return plan(settings, routes, newTemplate, releasesByTrack, null);
-    }
-
-    /**
-     * @param writtenTrack the one track a write changes, or null: on an xds edge the config is then checked with that
-     *                     track alone ({@link EdgeManager.Plan#config} is null). Its control plane checks the whole config
-     *                     again before it serves any of it, and every other track is as the edge serves it, checked when
-     *                     it was written; a shift at 100 tracks no longer parses the other 99 (#19).
-     */
-    EdgeManager.Plan plan(EdgeSettings settings, RouteTable routes, Optional<String> newTemplate,
-              Map<String, List<ServiceInfo>> releasesByTrack, String writtenTrack) {
         Routing routing = routing(settings, routes, releasesByTrack);
         List<String> warnings = new ArrayList<>(routing.warnings());
         List<TrackRoutes> served = routing.served();
@@ -76,10 +65,7 @@ final class EdgePlanner {
         // the revision names the config without itself in it, so the config is rendered once to hash, once to ship. It
         // hashes the YAML: a control plane computes it with its own code, and one of an earlier build must agree with it
         String revision = Names.sha256(renderer.render(edgeRoutes, Optional.ofNullable(templateText))).substring(0, 12);
-        boolean trackAlone = writtenTrack != null && settings.usesXds();
-        EdgeRoutes checkedRoutes = !trackAlone ? edgeRoutes : new EdgeRoutes(edgeRoutes.listenerPort(), edgeRoutes.smokeDomains(),
-                served.stream().filter(t -> t.name().equals(writtenTrack)).toList());
-        com.fasterxml.jackson.databind.node.ObjectNode tree = renderer.renderTree(checkedRoutes.withRevision(revision),
+        com.fasterxml.jackson.databind.node.ObjectNode tree = renderer.renderTree(edgeRoutes.withRevision(revision),
                 Optional.ofNullable(templateText));
         io.swarmcanary.envoy.EnvoyConfigValidator.Checked checked = validator.checkRendered(tree);
         ValidationResult validation = checked.result();
@@ -88,8 +74,7 @@ final class EdgePlanner {
                     + " untouched:\n" + validation.describe());
         }
         // written once, when asked for: the CLI of an xds edge ships only the bootstrap, so a shift never pays for it
-        java.util.function.Supplier<String> yaml = once(() -> !trackAlone ? EnvoyConfigRenderer.yaml(tree)
-                : renderer.render(edgeRoutes.withRevision(revision), Optional.ofNullable(templateText)));
+        java.util.function.Supplier<String> yaml = once(() -> EnvoyConfigRenderer.yaml(tree));
         // an xds Envoy starts from a bootstrap without the route table: that comes from the control plane
         String bootstrap = !settings.usesXds() ? yaml.get() : xds.bootstrap(settings.name(), EdgeSettings.LISTENER_PORT,
                 Optional.ofNullable(templateText), controlPlaneHost(settings), XdsConfig.DEFAULT_GRPC_PORT, jwks,
@@ -104,7 +89,7 @@ final class EdgePlanner {
                         + " edge is untouched:\n" + bootstrapValidation.describe());
             }
         }
-        return new EdgeManager.Plan(settings, routes, edgeRoutes, yaml, trackAlone ? null : checked.config(), revision, List.copyOf(warnings), bootstrap,
+        return new EdgeManager.Plan(settings, routes, edgeRoutes, yaml, checked.config(), revision, List.copyOf(warnings), bootstrap,
                 unrouted);
     }
 

@@ -58,7 +58,7 @@ public final class EnvoyConfigValidator {
         if (!(tree instanceof ObjectNode root)) {
             return new Checked(failure("expected an Envoy bootstrap mapping"), null);
         }
-        Map<JsonNode, Message> parsed = new HashMap<>();
+        Map<String, Message> parsed = new HashMap<>();
         Bootstrap config;
         try {
             config = parseByParts(root, parsed);
@@ -72,55 +72,46 @@ public final class EnvoyConfigValidator {
     }
 
     /**
-     * The clusters and virtual hosts the last {@link #checkRendered} parsed, by content: a control plane checks its edge's
-     * config again on every change, and a change touches one track of many, so the others' parts are not parsed again
-     * (#19). Only the last config's parts are kept, so it never holds more than one config.
+     * The clusters and virtual hosts the last {@link #checkRendered} parsed, by their JSON text: a control plane checks
+     * its edge's config again on every change, and a change touches one track of many, so the others' parts are not
+     * parsed again (#19). Only the last config's parts are kept, so it never holds more than one config.
      */
-    private volatile Map<JsonNode, Message> lastParts = Map.of();
+    private volatile Map<String, Message> lastParts = Map.of();
+
+    /** Where an HttpConnectionManager with inline virtual hosts is: listener, filter chain (-1: the default one), filter. */
+    private record HostsPlace(int listener, int chain, int filter, ObjectNode routeConfig, ArrayNode hosts) {}
 
     /**
      * The tree as Envoy's types, as one parse of all of it would make them: the clusters and the inline virtual hosts of
-     * each HttpConnectionManager parsed one by one (or taken from {@link #lastParts}), the rest in one parse. The tree is
-     * left as it was: each list is swapped for an empty one while the rest is written, then put back in its place.
+     * each HttpConnectionManager parsed one by one (or taken from {@link #lastParts}), the rest in one parse. Each list is
+     * swapped for an empty one while the rest is written, then put back in its place (also after a failure): the tree is
+     * left as it was, but must not be read by another thread meanwhile.
      */
-    private Bootstrap parseByParts(ObjectNode root, Map<JsonNode, Message> parsed)
+    private Bootstrap parseByParts(ObjectNode root, Map<String, Message> parsed)
             throws JsonProcessingException, InvalidProtocolBufferException {
-        List<ArrayNode> hostLists = new ArrayList<>();   // each inline route config's virtual_hosts, in listener order
-        List<int[]> hostPlaces = new ArrayList<>();      // where its HttpConnectionManager is: listener, chain, filter
-        List<ObjectNode> routeConfigs = new ArrayList<>();
+        List<HostsPlace> places = new ArrayList<>();
         ObjectNode statics = root.get("static_resources") instanceof ObjectNode o ? o : null;
         ArrayNode clusters = statics != null && statics.get("clusters") instanceof ArrayNode a ? a : null;
         JsonNode listeners = statics == null ? MissingNode.getInstance() : statics.path("listeners");
-        for (int l = 0; l < listeners.size(); l++) {
+        for (int l = 0; listeners.isArray() && l < listeners.size(); l++) {
             JsonNode chains = listeners.get(l).path("filter_chains");
-            for (int c = 0; c < chains.size(); c++) {
-                JsonNode filters = chains.get(c).path("filters");
-                for (int f = 0; f < filters.size(); f++) {
-                    JsonNode typed = filters.get(f).path("typed_config");
-                    if (EnvoyConfigRenderer.HCM_TYPE.equals(typed.path("@type").asText())
-                            && typed.path("route_config") instanceof ObjectNode routeConfig
-                            && routeConfig.get("virtual_hosts") instanceof ArrayNode hosts) {
-                        hostLists.add(hosts);
-                        hostPlaces.add(new int[] {l, c, f});
-                        routeConfigs.add(routeConfig);
-                    }
-                }
+            for (int c = 0; chains.isArray() && c < chains.size(); c++) {
+                findHosts(chains.get(c), l, c, places);
             }
+            findHosts(listeners.get(l).path("default_filter_chain"), l, -1, places);
         }
         String rest;
         try {
             if (clusters != null) {
                 statics.replace("clusters", clusters.arrayNode());
             }
-            routeConfigs.forEach(r -> r.replace("virtual_hosts", r.arrayNode()));
+            places.forEach(p -> p.routeConfig().replace("virtual_hosts", p.routeConfig().arrayNode()));
             rest = YamlTrees.JSON.writeValueAsString(root);
         } finally { // replace keeps a field's place, so the tree writes as before
             if (clusters != null) {
                 statics.replace("clusters", clusters);
             }
-            for (int i = 0; i < routeConfigs.size(); i++) {
-                routeConfigs.get(i).replace("virtual_hosts", hostLists.get(i));
-            }
+            places.forEach(p -> p.routeConfig().replace("virtual_hosts", p.hosts()));
         }
         Bootstrap.Builder bootstrap = Bootstrap.newBuilder();
         parser().merge(rest, bootstrap);
@@ -129,12 +120,13 @@ public final class EnvoyConfigValidator {
                 bootstrap.getStaticResourcesBuilder().addClusters((Cluster) part(cluster, Cluster::newBuilder, parsed));
             }
         }
-        for (int i = 0; i < hostLists.size(); i++) {
-            int[] at = hostPlaces.get(i);
-            io.envoyproxy.envoy.config.listener.v3.Filter.Builder filter = bootstrap.getStaticResourcesBuilder()
-                    .getListenersBuilder(at[0]).getFilterChainsBuilder(at[1]).getFiltersBuilder(at[2]);
+        for (HostsPlace p : places) {
+            io.envoyproxy.envoy.config.listener.v3.Listener.Builder listener = bootstrap.getStaticResourcesBuilder()
+                    .getListenersBuilder(p.listener());
+            io.envoyproxy.envoy.config.listener.v3.Filter.Builder filter = (p.chain() < 0 ? listener.getDefaultFilterChainBuilder()
+                    : listener.getFilterChainsBuilder(p.chain())).getFiltersBuilder(p.filter());
             HttpConnectionManager.Builder hcm = filter.getTypedConfig().unpack(HttpConnectionManager.class).toBuilder();
-            for (JsonNode host : hostLists.get(i)) {
+            for (JsonNode host : p.hosts()) {
                 hcm.getRouteConfigBuilder().addVirtualHosts((VirtualHost) part(host, VirtualHost::newBuilder, parsed));
             }
             filter.setTypedConfig(Any.newBuilder().setTypeUrl(filter.getTypedConfig().getTypeUrl())
@@ -143,15 +135,33 @@ public final class EnvoyConfigValidator {
         return bootstrap.build();
     }
 
-    private Message part(JsonNode node, java.util.function.Supplier<Message.Builder> builder, Map<JsonNode, Message> parsed)
+    private static void findHosts(JsonNode chain, int listener, int chainIndex, List<HostsPlace> places) {
+        JsonNode filters = chain.path("filters");
+        for (int f = 0; filters.isArray() && f < filters.size(); f++) {
+            JsonNode typed = filters.get(f).path("typed_config");
+            if (EnvoyConfigRenderer.HCM_TYPE.equals(typed.path("@type").asText())
+                    && typed.path("route_config") instanceof ObjectNode routeConfig
+                    && routeConfig.get("virtual_hosts") instanceof ArrayNode hosts) {
+                places.add(new HostsPlace(listener, chainIndex, f, routeConfig, hosts));
+            }
+        }
+    }
+
+    /** A part as Envoy's type: from this check (each HTTPS chain repeats the route table) or the last one, else parsed. */
+    private Message part(JsonNode node, java.util.function.Supplier<Message.Builder> builder, Map<String, Message> parsed)
             throws JsonProcessingException, InvalidProtocolBufferException {
-        Message known = lastParts.get(node);
+        // keyed by the text, which is what is parsed: a tree changed after a check cannot match its old parts
+        String json = YamlTrees.JSON.writeValueAsString(node);
+        Message known = parsed.get(json);
+        if (known == null) {
+            known = lastParts.get(json);
+        }
         if (known == null) {
             Message.Builder b = builder.get();
-            parser().merge(YamlTrees.JSON.writeValueAsString(node), b);
+            parser().merge(json, b);
             known = b.build();
         }
-        parsed.put(node, known);
+        parsed.put(json, known);
         return known;
     }
 

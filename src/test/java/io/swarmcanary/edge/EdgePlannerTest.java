@@ -68,33 +68,6 @@ class EdgePlannerTest {
     }
 
     @Test
-    void aTrackWriteOnAnXdsEdgeChecksThatTrackAloneAndNamesTheWholeConfig() {
-        EdgePlanner planner = new EdgePlanner(swarm);
-        EdgeManager.Plan whole = planner.plan(xds, routes, Optional.empty(), releases);
-        EdgeManager.Plan write = planner.plan(xds, routes, Optional.empty(), releases, "t2-prod");
-        // what the control plane serves and the CLI waits for is the whole edge's, as before
-        assertThat(write.revision()).isEqualTo(whole.revision());
-        assertThat(write.yaml()).isEqualTo(whole.yaml());
-        assertThat(write.bootstrap()).isEqualTo(whole.bootstrap());
-        assertThat(write.edgeRoutes()).isEqualTo(whole.edgeRoutes());
-        // only the control plane, which checks the whole config itself, serves from the parsed config
-        assertThat(whole.config()).isNotNull();
-        assertThat(write.config()).isNull();
-        // a redeploy edge ships the whole config from the CLI: it is checked whole
-        EdgeSettings redeploy = new EdgeSettings("edge", "envoy", 10000, List.of("edge-net"), List.of(), null,
-                EdgeSettings.REDEPLOY, null);
-        assertThat(planner.plan(redeploy, routes, Optional.empty(), releases, "t2-prod").config()).isNotNull();
-    }
-
-    @Test
-    void aTrackWriteStillChecksTheEdgeAroundItsTrack() {
-        String empty = new EnvoyConfigRenderer().render(new EdgeRoutes(10000, List.of(), List.of()), Optional.empty());
-        String template = empty + "static_resourcez: {}\n";
-        assertThatThrownBy(() -> new EdgePlanner(swarm).plan(xds, routes, Optional.of(template), releases, "t1-prod"))
-                .isInstanceOf(UserInputException.class).hasMessageContaining("static_resourcez");
-    }
-
-    @Test
     void aConfigEnvoyWouldRefuseIsStillRefusedWhateverTheTracks() {
         String empty = new EnvoyConfigRenderer().render(new EdgeRoutes(10000, List.of(), List.of()), Optional.empty());
         // parses and renders, but Envoy knows no such field: only validating the whole result catches it

@@ -10,6 +10,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.util.List;
+import java.util.Map;
 import org.assertj.core.api.ListAssert;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -55,14 +57,31 @@ class EnvoyConfigValidatorTest {
 
     @Test
     void theConfigParsedPartByPartIsTheConfigParsedWholeAndTheTreeIsLeftAsItWas() {
-        Fixtures.shapes().forEach((name, yaml) -> {
-            ObjectNode tree = Fixtures.tree(yaml);
+        Map<String, String> shapes = new java.util.LinkedHashMap<>(Fixtures.shapes());
+        // HTTPS: a listener per port, each chain and the default chain with its own copy of the route table
+        EnvoyConfigRenderer https = new EnvoyConfigRenderer().withStatsHost().withEdgeKey(Fixtures.KEY.publicJwks())
+                .withHttps(new HttpsListener(10443, List.of(
+                        new HttpsListener.Domain("files.example.com", null, null, "tls:files.example.com", "tls:files.example.com"),
+                        new HttpsListener.Domain("*.example.org", null, null, "tls:*.example.org", "tls:*.example.org")),
+                        true, 443, 600L, "files.example.com"));
+        shapes.put("HTTPS with a default chain", https.render(edge(withCanary("files", "webdev", "files.example.com"),
+                stableOnly("docs", "prod", "docs.example.org")), java.util.Optional.empty()));
+        shapes.put("an xds bootstrap with HTTPS over SDS (rds, no inline routes)", Fixtures.xdsBootstrapWithSds());
+        List<String> names = new java.util.ArrayList<>(shapes.keySet());
+        List<String> backwards = new java.util.ArrayList<>(names);
+        java.util.Collections.reverse(backwards);
+        names.addAll(backwards);
+        // one validator for them all, as a control plane keeps one: parts of the shape before must not leak into the next
+        EnvoyConfigValidator one = new EnvoyConfigValidator();
+        for (String name : names) {
+            ObjectNode tree = Fixtures.tree(shapes.get(name));
             String before = EnvoyConfigRenderer.yaml(tree);
-            EnvoyConfigValidator.Checked checked = new EnvoyConfigValidator().checkRendered(tree);
-            assertThat(checked.config()).as(name).isEqualTo(parsedWhole(tree));
+            EnvoyConfigValidator.Checked checked = one.checkRendered(tree);
+            assertThat(checked.config()).as(name).isNotNull().isEqualTo(parsedWhole(tree));
             // the lists swapped out while the rest is written are back in their places
             assertThat(EnvoyConfigRenderer.yaml(tree)).as(name).isEqualTo(before);
-        });
+        }
+        assertThat(shapes.get("HTTPS with a default chain")).contains("default_filter_chain");
     }
 
     @Test
@@ -86,12 +105,17 @@ class EnvoyConfigValidatorTest {
     }
 
     @Test
-    void aBadPartIsRefusedAsInTheWholeParseAndTheNextCheckGoesOn() {
+    void aBadPartIsRefusedAsInTheWholeParseAndLeavesTheKeptPartsAsTheyWere() {
+        EnvoyConfigValidator one = new EnvoyConfigValidator();
+        io.envoyproxy.envoy.config.bootstrap.v3.Bootstrap good = one.checkRendered(Fixtures.tree(GOOD)).config();
         String badCluster = mutate(GOOD, root -> cluster(root, 0).put("conect_timeout", "1s"));
-        assertThat(validator.validateRendered(Fixtures.tree(badCluster)).describe()).contains("conect_timeout");
+        assertThat(one.validateRendered(Fixtures.tree(badCluster)).describe()).contains("conect_timeout");
         String badHost = mutate(GOOD, root -> ((ObjectNode) root.at(ROUTE_CONFIG + "/virtual_hosts/1")).put("domainz", "x"));
-        assertThat(validator.validateRendered(Fixtures.tree(badHost)).describe()).contains("domainz");
-        assertThat(validator.checkRendered(Fixtures.tree(GOOD)).config()).isEqualTo(parsedWhole(Fixtures.tree(GOOD)));
+        assertThat(one.validateRendered(Fixtures.tree(badHost)).describe()).contains("domainz");
+        // a refused check keeps what the last good one parsed
+        io.envoyproxy.envoy.config.bootstrap.v3.Bootstrap again = one.checkRendered(Fixtures.tree(GOOD)).config();
+        assertThat(again).isEqualTo(good);
+        assertThat(again.getStaticResources().getClusters(0)).isSameAs(good.getStaticResources().getClusters(0));
     }
 
     private static io.envoyproxy.envoy.config.bootstrap.v3.Bootstrap parsedWhole(ObjectNode tree) {

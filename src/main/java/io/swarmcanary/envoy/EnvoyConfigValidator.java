@@ -2,13 +2,13 @@ package io.swarmcanary.envoy;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.google.protobuf.InvalidProtocolBufferException;
-import com.google.protobuf.util.JsonFormat;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.MissingNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.google.protobuf.Any;
+import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.Message;
+import com.google.protobuf.util.JsonFormat;
 import io.envoyproxy.envoy.config.bootstrap.v3.Bootstrap;
 import io.envoyproxy.envoy.config.cluster.v3.Cluster;
 import io.envoyproxy.envoy.config.route.v3.VirtualHost;
@@ -65,10 +65,10 @@ public final class EnvoyConfigValidator {
         } catch (JsonProcessingException e) {
             return new Checked(failure("cannot convert the config to JSON: " + e.getOriginalMessage()), null);
         } catch (InvalidProtocolBufferException | RuntimeException e) {
-            return new Checked(failure("not a valid Envoy v3 bootstrap: " + e.getMessage() + hint(e.getMessage())), null);
+            return notABootstrap(e);
         }
         lastParts = parsed;
-        return new Checked(new ValidationResult(BootstrapRules.check(config)), config);
+        return checked(config);
     }
 
     /**
@@ -178,10 +178,18 @@ public final class EnvoyConfigValidator {
         try {
             parser().merge(json, bootstrap);
         } catch (InvalidProtocolBufferException | RuntimeException e) {
-            return new Checked(failure("not a valid Envoy v3 bootstrap: " + e.getMessage() + hint(e.getMessage())), null);
+            return notABootstrap(e);
         }
-        Bootstrap config = bootstrap.build();
+        return checked(bootstrap.build());
+    }
+
+    /** A parsed config, with the rules protobuf cannot express checked. */
+    private static Checked checked(Bootstrap config) {
         return new Checked(new ValidationResult(BootstrapRules.check(config)), config);
+    }
+
+    private static Checked notABootstrap(Exception e) {
+        return new Checked(failure("not a valid Envoy v3 bootstrap: " + e.getMessage() + hint(e.getMessage())), null);
     }
 
     private static String hint(String message) {

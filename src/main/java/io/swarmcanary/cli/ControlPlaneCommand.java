@@ -143,7 +143,14 @@ public final class ControlPlaneCommand implements Callable<Integer> {
                     // (hashed: arrays compare by identity)
                     plan = last.of(List.of(state.service(), releases,
                             EdgeKey.read(swarm).map(EdgeKey::publicJwks).orElse(""),
-                            NamingKey.read(swarm).map(Names::sha256).orElse("")), () -> edges.plan(state, releases));
+                            NamingKey.read(swarm).map(Names::sha256).orElse("")), () -> {
+                                try {
+                                    return edges.plan(state, releases);
+                                } catch (UserInputException invalid) { // the config as labelled cannot be served
+                                    throw new ControlPlane.Refused(state.service().labels().get(EdgeManager.REVISION),
+                                            invalid.getMessage());
+                                }
+                            });
                 }
                 return new ControlPlane.Served(plan.edgeRoutes(), plan.config(), plan.revision(),
                         EdgeEndpoints.read(swarm, plan.edgeRoutes(), plan.settings().networks()));

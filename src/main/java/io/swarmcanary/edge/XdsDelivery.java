@@ -68,6 +68,12 @@ final class XdsDelivery implements Delivery {
         Optional<XdsStatus.Envoy> rejected = status.flatMap(s -> ours(s, running).stream().filter(e -> e.nack() != null).findFirst());
         String rejection = rejected.isPresent() && current ? "Envoy " + rejected.get().address()
                 + " rejected the new config and keeps its previous one: " + rejected.get().nack() : null;
+        if (status.isPresent() && revision.equals(status.get().refusedRevision())) {
+            // it will not serve this revision however long the wait: fail now, so the writer puts its change back
+            return new Look(described, false, "the control plane of edge " + settings.name() + " refuses revision " + revision
+                    + " (every Envoy keeps the last config it was served): " + status.get().readError()
+                    + status.get().versionMismatch(settings.name()).map(m -> "; " + m).orElse(""));
+        }
         if (!current) {
             return new Look(described + status.flatMap(s -> s.versionMismatch(settings.name())).map(m -> "; " + m).orElse(""),
                     false, rejection);

@@ -80,6 +80,8 @@ public final class ControlPlane implements AutoCloseable {
     private volatile String clustersVersion;
     private volatile String endpointsVersion;
     private volatile String readError;
+    /** The edge's revision when the last read found its config refused (invalid as rendered here), or null. */
+    private volatile String refusedRevision;
     /** The edge's certificates (SDS), read once from the files this task was started with; they never change in it. */
     private volatile List<io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.Secret> secrets = List.of();
     private volatile String secretsVersion;
@@ -130,6 +132,24 @@ public final class ControlPlane implements AutoCloseable {
      */
     public interface Source {
         Served read(boolean whole);
+    }
+
+    /**
+     * What a {@link Source} throws when the edge's config, as this control plane renders it, is not valid: the edge's
+     * revision is named, so the CLI that wrote it fails at once and puts its change back instead of waiting out its
+     * timeout (a CLI and a control plane of different builds can disagree; the edge must not stay refused for everyone).
+     */
+    public static final class Refused extends RuntimeException {
+        private final String revision;
+
+        public Refused(String revision, String message) {
+            super(message);
+            this.revision = revision;
+        }
+
+        public String revision() {
+            return revision;
+        }
     }
 
     /** Reads the whole edge every time. */
@@ -399,7 +419,9 @@ public final class ControlPlane implements AutoCloseable {
                 log.println("reading edge " + edge + " works again");
             }
             readError = null;
+            refusedRevision = null;
         } catch (RuntimeException e) {
+            refusedRevision = e instanceof Refused refused ? refused.revision() : null;
             if (whole) {
                 wholeReadDue = true; // a whole read that failed is tried again at the next tick
             }
@@ -426,7 +448,7 @@ public final class ControlPlane implements AutoCloseable {
         streams.values().stream().sorted(Comparator.comparingLong(s -> s.id)).forEach(s -> envoys.add(new XdsStatus.Envoy(
                 s.id, s.address, s.node, s.connectedAt.toString(), s.routes, s.clusters, s.nack, s.secrets)));
         return new XdsStatus(edge, routesVersion, clustersVersion, readError, envoys, io.swarmcanary.ProductVersion.current(),
-                secretsVersion, followingEvents);
+                secretsVersion, followingEvents, refusedRevision);
     }
 
     private static void respond(HttpExchange exchange, XdsStatus status) throws IOException {

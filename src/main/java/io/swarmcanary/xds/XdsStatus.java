@@ -14,16 +14,23 @@ import java.util.List;
  * @param secretsVersion  the SDS version of the certificates served (names only, never a key), null without any
  * @param followingEvents whether it follows the engine's events now (a change is read at once); while not, it reads
  *                        the whole edge every poll. Null from a control plane older than the field
+ * @param refusedRevision the edge's revision whose config the last read refused as invalid (readError says why), or
+ *                        null: the CLI that wrote it fails at once
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
 public record XdsStatus(String edge, String routesVersion, String clustersVersion, String readError, List<Envoy> envoys,
-                        String version, String secretsVersion, Boolean followingEvents) {
+                        String version, String secretsVersion, Boolean followingEvents, String refusedRevision) {
     public XdsStatus {
         envoys = envoys == null ? List.of() : List.copyOf(envoys);
     }
 
     public XdsStatus(String edge, String routesVersion, String clustersVersion, String readError, List<Envoy> envoys) {
         this(edge, routesVersion, clustersVersion, readError, envoys, null, null, null);
+    }
+
+    public XdsStatus(String edge, String routesVersion, String clustersVersion, String readError, List<Envoy> envoys,
+                     String version, String secretsVersion, Boolean followingEvents) {
+        this(edge, routesVersion, clustersVersion, readError, envoys, version, secretsVersion, followingEvents, null);
     }
 
     /**

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.github.dockerjava.api.model.Task;
+import io.swarmcanary.release.Labels;
 import io.swarmcanary.testing.Bed;
 import io.swarmcanary.testing.Cli;
 import io.swarmcanary.testing.TestSwarm;
@@ -128,7 +129,17 @@ class XdsEdgeIT {
     }
 
     private static void run(List<String> command) throws IOException, InterruptedException {
+        run(command, null);
+    }
+
+    /** @param input what the command reads on its standard input, or null for nothing */
+    private static void run(List<String> command, String input) throws IOException, InterruptedException {
         Process p = new ProcessBuilder(command).directory(Path.of(".").toFile()).redirectErrorStream(true).start();
+        try (var stdin = p.getOutputStream()) {
+            if (input != null) {
+                stdin.write(input.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            }
+        }
         String out = new String(p.getInputStream().readAllBytes());
         assertThat(p.waitFor(5, TimeUnit.MINUTES)).isTrue();
         assertThat(p.exitValue()).as(command + ":\n" + out).isZero();
@@ -312,6 +323,40 @@ class XdsEdgeIT {
 
     @Order(5)
     @Test
+    void aConfigItsControlPlaneRefusesIsNamedByItsRevisionWhileTheLastGoodOneIsServed() throws Exception {
+        Map<String, String> labels = swarm.service(EDGE).orElseThrow().getSpec().getLabels();
+        String revision = labels.get(EdgeManager.REVISION);
+        // as if a CLI of another build had written the edge: a template this control plane cannot render with
+        String template = EDGE + "-template-refused";
+        run(List.of("docker", "config", "create", "--label", Labels.EDGE + "=" + EDGE, template, "-"),
+                "static_resources: {listeners: [], clusters: []}\n");
+        String refused = "0123456789ab";
+        relabel(EdgeSettings.fromJson(labels.get(EdgeManager.SETTINGS)).withTemplate(template).toJson(), refused);
+        String token = ok(cli().run("canary-token", "--edge", EDGE, "--stats", "--ttl", "10m")).stdout().strip();
+        io.swarmcanary.xds.ControlPlaneClient client = io.swarmcanary.xds.ControlPlaneClient.throughEdge(Bed.PROBE_HOST,
+                () -> java.util.Optional.of(token));
+        try {
+            org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30)).until(
+                    () -> client.status(PORT).map(io.swarmcanary.xds.XdsStatus::refusedRevision).orElse(""), refused::equals);
+            io.swarmcanary.xds.XdsStatus status = client.status(PORT).orElseThrow();
+            assertThat(status.readError()).contains("HttpConnectionManager");
+            assertThat(status.routesVersion()).as("the last good config is still served").isEqualTo(revision);
+            assertThat(sample(10)).isEqualTo(Map.of("version=2", 10));
+        } finally {
+            relabel(labels.get(EdgeManager.SETTINGS), revision);
+        }
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> client.status(PORT).orElseThrow(),
+                s -> s.readError() == null && s.refusedRevision() == null && revision.equals(s.routesVersion()));
+    }
+
+    /** The edge's settings and revision labels written by hand, as another writer would. */
+    private static void relabel(String settings, String revision) throws IOException, InterruptedException {
+        run(List.of("docker", "service", "update", "--detach", "--quiet", "--label-add", EdgeManager.SETTINGS + "=" + settings,
+                "--label-add", EdgeManager.REVISION + "=" + revision, EDGE), null);
+    }
+
+    @Order(6)
+    @Test
     void tasksComingAndGoingReachEveryEnvoyOverEdsWithoutAFailedRequest() throws Exception {
         shift(100); // version 2 takes every request: its tasks are the ones that come and go
         String release = APP + "-webdev-2";
@@ -370,7 +415,7 @@ class XdsEdgeIT {
         return present;
     }
 
-    @Order(6)
+    @Order(7)
     @Test
     void backOnRedeployTheControlPlaneAndTheNetworkOnlyItUsedAreGoneAndTrafficStillFlows() throws Exception {
         Cli.Result back = ok(cli().run("edge", "ensure", "--edge", EDGE, "--port", String.valueOf(PORT), "--image", TestSwarm.ENVOY,

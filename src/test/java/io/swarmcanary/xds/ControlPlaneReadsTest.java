@@ -185,6 +185,38 @@ class ControlPlaneReadsTest {
         assertThat(reads.subList(failed, reads.size())).startsWith(true, true);
     }
 
+    @Test
+    void aRefusedConfigNamesItsRevisionUntilAReadWorksAgain() throws Exception {
+        java.util.concurrent.atomic.AtomicBoolean refuse = new java.util.concurrent.atomic.AtomicBoolean(true);
+        plane = new ControlPlane("reads", whole -> {
+            reads.add(whole);
+            if (refuse.get()) {
+                throw new ControlPlane.Refused("r2", "the generated Envoy config is invalid");
+            }
+            return new ControlPlane.Served(new EdgeRoutes(10000, List.of(), List.of()), YAML, "r1", Map.of());
+        }, new PrintStream(OutputStream.nullOutputStream()));
+        plane.start(freePort(), freePort(), Duration.ofMillis(100), Duration.ofHours(1), null);
+        await().atMost(Duration.ofSeconds(10)).until(() -> plane.status().refusedRevision() != null);
+        assertThat(plane.status().refusedRevision()).isEqualTo("r2");
+        assertThat(plane.status().readError()).isEqualTo("the generated Envoy config is invalid");
+
+        refuse.set(false);
+        plane.changed();
+        await().atMost(Duration.ofSeconds(10)).until(() -> plane.status().readError() == null);
+        assertThat(plane.status().refusedRevision()).isNull();
+        assertThat(plane.status().routesVersion()).isEqualTo("r1");
+    }
+
+    @Test
+    void aReadThatFailsForAnotherReasonRefusesNoRevision() throws Exception {
+        plane = new ControlPlane("reads", whole -> {
+            throw new IllegalStateException("the engine is away");
+        }, new PrintStream(OutputStream.nullOutputStream()));
+        plane.start(freePort(), freePort(), Duration.ofMillis(100), Duration.ofHours(1), null);
+        await().atMost(Duration.ofSeconds(10)).until(() -> plane.status().readError() != null);
+        assertThat(plane.status().refusedRevision()).isNull();
+    }
+
     private static int freePort() throws Exception {
         try (ServerSocket s = new ServerSocket(0)) {
             return s.getLocalPort();

@@ -1,0 +1,128 @@
+package io.swarmcanary.edge;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.swarmcanary.release.Labels;
+import io.swarmcanary.release.Progress;
+import io.swarmcanary.release.Track;
+import io.swarmcanary.swarm.ServiceDefinition;
+import io.swarmcanary.swarm.TaskInfo;
+import io.swarmcanary.testing.FakeSwarm;
+import io.swarmcanary.xds.ControlPlaneClient;
+import io.swarmcanary.xds.XdsStatus;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A control plane that refuses the config a CLI wrote (a CLI and a control plane of different builds disagree): the CLI
+ * fails at once with the control plane's reason and puts its own change back, so the edge serves again for every team
+ * instead of staying refused while the CLI waits out its timeout.
+ */
+class ControlPlaneRefusalTest {
+    private static final String EDGE = "edge";
+    private static final String ENVOY_ADDRESS = "10.0.1.5";
+    private final FakeSwarm swarm = new FakeSwarm();
+    private final Track files = new Track("files", "prod");
+    /** The revisions the fake control plane serves; any other it refuses, while {@link #refusing} is set. */
+    private final Set<String> servable = ConcurrentHashMap.newKeySet();
+    private volatile boolean refusing;
+    /** A refused revision the status names while it serves the edge's (a refusal not of this write). */
+    private volatile String otherRefusal;
+
+    /** A control plane as the status endpoint shows it: it serves the edge's revision, or refuses it and keeps the last. */
+    private final ControlPlaneClient controlPlane = new ControlPlaneClient() {
+        private volatile String served;
+
+        @Override
+        public Optional<XdsStatus> status(int port) {
+            String wanted = swarm.services.get(EDGE).labels().get(EdgeManager.REVISION);
+            if (refusing && !servable.contains(wanted)) {
+                return Optional.of(status(served, "the generated Envoy config is invalid: cluster name repeated", wanted));
+            }
+            servable.add(wanted);
+            served = wanted;
+            return Optional.of(status(wanted, otherRefusal == null ? null : "refused earlier", otherRefusal));
+        }
+
+        @Override
+        public Optional<XdsStatus> refresh(int port) {
+            return status(port);
+        }
+
+        private XdsStatus status(String routes, String readError, String refused) {
+            return new XdsStatus(EDGE, routes, "c1", readError, List.of(new XdsStatus.Envoy(1, ENVOY_ADDRESS, EDGE,
+                    "2026-12-01T00:00:00Z", routes, "c1", null)), io.swarmcanary.ProductVersion.current(), null, true, refused);
+        }
+    };
+    private final EdgeManager edges = new EdgeManager(swarm, port -> Optional.empty(), controlPlane, Clock.systemUTC(),
+            Duration.ofSeconds(20));
+    private String v1;
+    private String v2;
+
+    @BeforeEach
+    void anXdsEdgeWithACanary() {
+        swarm.images.add("envoy");
+        swarm.images.add("cli");
+        swarm.tasksOf.put(EDGE, List.of(new TaskInfo("envoy-1", 0, "n1", "running", "running", "started", null, "c-1",
+                "2026-12-01T00:00:00Z", List.of(ENVOY_ADDRESS))));
+        edges.ensure(new EdgeSettings(EDGE, "envoy", 10000, List.of("edge-net"), List.of(), null, EdgeSettings.XDS,
+                new EdgeSettings.Xds("cli")), Optional.empty(), false, Progress.SILENT);
+        v1 = release("1.0.1");
+        v2 = release("1.0.2");
+        edges.updateTrack(EDGE, files.name(), (current, releases) -> canaryAt(25), Progress.SILENT);
+    }
+
+    @Test
+    void aWriteTheControlPlaneRefusesFailsAtOnceWithItsReasonAndPutsItsTrackBack() {
+        String before = revision();
+        RouteTable.TrackEntry kept = routes().tracks().get(files.name());
+        refusing = true;
+
+        assertThatThrownBy(() -> edges.updateTrack(EDGE, files.name(), (current, releases) -> canaryAt(50), Progress.SILENT))
+                .hasMessageContaining("the control plane of edge " + EDGE + " refuses revision")
+                .hasMessageContaining("cluster name repeated")
+                .hasMessageNotContaining("did not converge");
+
+        assertThat(routes().tracks().get(files.name())).as("the track as it was").isEqualTo(kept);
+        assertThat(revision()).as("the edge is back on the revision its control plane serves").isEqualTo(before);
+    }
+
+    @Test
+    void aRefusalOfAnotherRevisionIsNotThisWrites() {
+        otherRefusal = "0123456789ab"; // what an earlier, put-back write left in the status
+        edges.updateTrack(EDGE, files.name(), (current, releases) -> canaryAt(50), Progress.SILENT);
+        assertThat(routes().tracks().get(files.name())).isEqualTo(canaryAt(50));
+    }
+
+    private RouteTable.TrackEntry canaryAt(int weight) {
+        return new RouteTable.TrackEntry(Map.of(v1, 100 - weight, v2, weight), v2, v1, null, List.of());
+    }
+
+    private String release(String version) {
+        String name = files.name() + "-" + version.replace('.', '_');
+        Map<String, String> labels = Labels.ofTrack(files, "release");
+        labels.put(Labels.VERSION, version);
+        labels.put(Labels.PORT, "8080");
+        labels.put(Labels.DOMAINS, "files.example.com");
+        labels.put(Labels.EDGE, EDGE);
+        swarm.createService(ServiceDefinition.replicated(name, "img", 1, labels, Map.of(), List.of(), List.of("edge-net"),
+                List.of(), List.of(), null, List.of()));
+        return name;
+    }
+
+    private String revision() {
+        return swarm.services.get(EDGE).labels().get(EdgeManager.REVISION);
+    }
+
+    private RouteTable routes() {
+        return RouteTable.fromJson(swarm.services.get(EDGE).labels().get(EdgeManager.ROUTE_TABLE));
+    }
+}

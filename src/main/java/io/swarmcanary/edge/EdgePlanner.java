@@ -139,7 +139,7 @@ final class EdgePlanner {
             claimed.put(routesOfTrack.name(), since);
         });
         Map<String, String> unrouted = new TreeMap<>();
-        List<TrackRoutes> served = routable(tracks, claimed, unrouted);
+        List<TrackRoutes> served = withoutClashingAliases(routable(tracks, claimed, unrouted), warnings);
         unrouted.forEach((track, why) -> warnings.add("track " + track + " is not routed: " + why
                 + "; every other track is served"));
         return new Routing(served, unrouted, warnings);
@@ -277,6 +277,43 @@ final class EdgePlanner {
             } else {
                 result.add(track);
             }
+        }
+        return result;
+    }
+
+    /**
+     * A canary's forced or mirror cluster ({@code <release>--forced}, {@code --mirror}) whose name a served release has
+     * (one of version {@code 1--forced}, in this track or another): Envoy needs every cluster name once, so that track
+     * is served without forcing or mirroring, with a warning, rather than the whole edge refused. Both tracks stay served.
+     */
+    static List<TrackRoutes> withoutClashingAliases(List<TrackRoutes> served, List<String> warnings) {
+        Map<String, String> releaseTrack = new HashMap<>();
+        served.forEach(t -> t.releases().forEach(r -> releaseTrack.put(r.service(), t.name())));
+        List<TrackRoutes> result = new ArrayList<>();
+        for (TrackRoutes track : served) {
+            String forced = track.canaryService() == null ? null : track.canaryService() + EnvoyConfigRenderer.FORCED_SUFFIX;
+            boolean forcedClashes = forced != null && releaseTrack.containsKey(forced);
+            String mirror = track.mirrorCluster();
+            boolean mirrorClashes = mirror != null && releaseTrack.containsKey(mirror);
+            if (!forcedClashes && !mirrorClashes) {
+                result.add(track);
+                continue;
+            }
+            String clash = forcedClashes ? forced : mirror;
+            warnings.add("track " + track.name() + " is served without " + (forcedClashes ? "forcing its canary" : "mirroring")
+                    + (forcedClashes && mirrorClashes ? " or mirroring" : "") + ": its cluster " + clash + " would have the"
+                    + " name of release " + clash + " of track " + releaseTrack.get(clash) + "; deploy that one under another"
+                    + " version (without '" + EnvoyConfigRenderer.FORCED_SUFFIX + "' or '" + EnvoyConfigRenderer.MIRROR_SUFFIX
+                    + "') or remove it");
+            CanaryTraffic traffic = track.canaryTraffic();
+            if (mirrorClashes) {
+                traffic = new CanaryTraffic(traffic.service(), traffic.matches(), 0, traffic.sticky());
+                if (traffic.matches().isEmpty() && traffic.sticky() == null) {
+                    traffic = null;
+                }
+            }
+            result.add(new TrackRoutes(track.app(), track.env(), track.domains(), track.releases(),
+                    forcedClashes ? null : track.canaryService(), traffic));
         }
         return result;
     }

@@ -75,4 +75,43 @@ class EdgePlannerTest {
         assertThatThrownBy(() -> new EdgePlanner(swarm).plan(xds, routes, Optional.of(template), releases))
                 .isInstanceOf(UserInputException.class).hasMessageContaining("invalid").hasMessageContaining("static_resourcez");
     }
+
+    @Test
+    void aReleaseNamedLikeACanarysForcedClusterLeavesThatTrackServedWithoutForcingNotTheEdgeRefused() {
+        // version 2.0.0--forced of t1 is named t1-prod-2_0_0--forced: the forced cluster of t1's canary t1-prod-2_0_0
+        String clashing = "t1-prod-2_0_0--forced";
+        Map<String, String> labels = new HashMap<>(releases.get("t1-prod").get(1).labels());
+        labels.put(Labels.VERSION, "2.0.0--forced");
+        List<ServiceInfo> t1 = new ArrayList<>(releases.get("t1-prod"));
+        t1.add(new ServiceInfo("id-" + clashing, clashing, 1, labels, "img", 1, List.of(), List.of(), "2026-01-03T00:00:00Z"));
+        releases.put("t1-prod", t1);
+        EdgeSettings forcing = xds.withForceCanary(true);
+
+        EdgeManager.Plan plan = new EdgePlanner(swarm).plan(forcing, routes, Optional.empty(), releases);
+
+        assertThat(plan.warnings()).anySatisfy(w -> assertThat(w).contains("track t1-prod is served without forcing its canary")
+                .contains("release " + clashing + " of track t1-prod"));
+        assertThat(plan.edgeRoutes().tracks()).extracting(t -> t.name() + "=" + t.canaryService())
+                .containsExactly("t1-prod=null", "t2-prod=t2-prod-2_0_0", "t3-prod=t3-prod-2_0_0");
+        assertThat(plan.yaml()).contains(clashing).contains("t2-prod-2_0_0--forced");
+        assertThat(new EnvoyConfigValidator().validate(plan.yaml()).problems()).isEmpty();
+    }
+
+    @Test
+    void aMirrorClusterNamedLikeARunningReleaseTurnsOnlyThatMirrorOff() {
+        routes = routes.with("t2-prod", new RouteTable.TrackEntry(Map.of("t2-prod-1_0_0", 90, "t2-prod-2_0_0", 10),
+                "t2-prod-2_0_0", "t2-prod-1_0_0", null, List.of()).withCanaryTraffic(List.of(), 50));
+        String clashing = "t2-prod-2_0_0--mirror";
+        Map<String, String> labels = new HashMap<>(releases.get("t2-prod").get(1).labels());
+        labels.put(Labels.VERSION, "2.0.0--mirror");
+        List<ServiceInfo> t2 = new ArrayList<>(releases.get("t2-prod"));
+        t2.add(new ServiceInfo("id-" + clashing, clashing, 1, labels, "img", 1, List.of(), List.of(), "2026-01-03T00:00:00Z"));
+        releases.put("t2-prod", t2);
+
+        EdgeManager.Plan plan = new EdgePlanner(swarm).plan(xds, routes, Optional.empty(), releases);
+
+        assertThat(plan.warnings()).anySatisfy(w -> assertThat(w).contains("track t2-prod is served without mirroring"));
+        assertThat(plan.edgeRoutes().tracks()).allSatisfy(t -> assertThat(t.mirrorCluster()).isNull());
+        assertThat(new EnvoyConfigValidator().validate(plan.yaml()).problems()).isEmpty();
+    }
 }

@@ -98,9 +98,9 @@ class ControlPlaneServiceTest {
     @Test
     void itsMemoryIsBoundedNotSizedByTheManagers() {
         ServiceDefinition d = XdsDelivery.controlPlaneDefinition(settings);
-        assertThat(d.env()).containsExactly("JAVA_TOOL_OPTIONS=-Xmx64m -XX:+UseSerialGC -XX:MinHeapFreeRatio=10"
+        assertThat(d.env()).containsExactly("JAVA_TOOL_OPTIONS=-Xmx64m -Xmn12m -XX:+UseSerialGC -XX:MinHeapFreeRatio=10"
                 + " -XX:MaxHeapFreeRatio=30 -XX:+ExitOnOutOfMemoryError -Xss512k -XX:MaxMetaspaceSize=96m"
-                + " -XX:ReservedCodeCacheSize=32m -XX:MaxDirectMemorySize=64m -XX:TieredStopAtLevel=1");
+                + " -XX:ReservedCodeCacheSize=32m -XX:MaxDirectMemorySize=64m -XX:TieredStopAtLevel=1", "MALLOC_ARENA_MAX=2");
         assertThat(d.options().limits().memoryBytes()).isEqualTo(384L << 20);
         // the JVM's bounds (heap, metaspace, code cache, direct memory) add up to well under the limit
         long bounded = 0;

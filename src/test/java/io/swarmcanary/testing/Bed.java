@@ -116,14 +116,26 @@ public final class Bed {
         return publish(localTag);
     }
 
-    /** Removes what {@link #cliImage} made on the host of the three-node bed (on one node the tests remove it from the swarm). */
+    /**
+     * Removes what {@link #cliImage} made: on the three-node bed its published copy and the host's build; on one node the
+     * image the swarm ran, once Swarm has reaped the removed control plane's containers (they hold it until then).
+     */
     public static void removeCliImage(String localTag) {
         unpublish(localTag);
-        if (THREE) {
+        for (int attempt = 0; attempt < (THREE ? 1 : 60); attempt++) {
             try {
                 hostDocker("rmi", localTag);
-            } catch (AssertionError gone) {
-                // never built
+                return;
+            } catch (AssertionError failed) {
+                if (THREE || String.valueOf(failed.getMessage()).contains("No such image")) {
+                    return; // never built, or gone
+                }
+            }
+            try {
+                Thread.sleep(500); // in use by a container Swarm has not reaped yet
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
             }
         }
     }

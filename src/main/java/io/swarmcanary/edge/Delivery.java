@@ -11,7 +11,12 @@ sealed interface Delivery permits RedeployDelivery, XdsDelivery {
      * What a delivery sees of the live Envoys: in words, whether they serve the wanted revision, and why they
      * rejected it (null unless they did).
      */
-    record Look(String seen, boolean served, String rejection) {}
+    /** @param refused the control plane refuses the revision itself (not an Envoy's NACK): no Envoy will ever get it */
+    record Look(String seen, boolean served, String rejection, boolean refused) {
+        public Look(String seen, boolean served, String rejection) {
+            this(seen, served, rejection, false);
+        }
+    }
 
     /** What the live Envoys show of this revision: each of the {@code running} Envoy tasks must serve it. */
     Look look(EdgeSettings settings, String revision, List<TaskInfo> running);

@@ -905,6 +905,11 @@ public final class EdgeManager {
             return mine;
         }
         Look theirs = lookAt(now.get().settings(), later, running);
+        if (theirs.refused()) {
+            // the later config holds this change too, which may be what is refused: put it back as well rather than wait
+            return new Look(mine.seen(), false, theirs.rejection() + " (a later write's revision " + later + ", which keeps "
+                    + ours.what() + ")", true);
+        }
         // another writer's rejected config is theirs to report; this change is simply not served yet
         return new Look(mine.seen() + "; or the later revision " + later + " that keeps " + ours.what() + ": "
                 + (theirs.served() ? "served" : theirs.seen()), theirs.served(), null);

@@ -68,11 +68,11 @@ final class XdsDelivery implements Delivery {
         Optional<XdsStatus.Envoy> rejected = status.flatMap(s -> ours(s, running).stream().filter(e -> e.nack() != null).findFirst());
         String rejection = rejected.isPresent() && current ? "Envoy " + rejected.get().address()
                 + " rejected the new config and keeps its previous one: " + rejected.get().nack() : null;
-        if (status.isPresent() && revision.equals(status.get().refusedRevision())) {
-            // it will not serve this revision however long the wait: fail now, so the writer puts its change back
-            return new Look(described, false, "the control plane of edge " + settings.name() + " refuses revision " + revision
-                    + " (every Envoy keeps the last config it was served): " + status.get().readError()
-                    + status.get().versionMismatch(settings.name()).map(m -> "; " + m).orElse(""));
+        if (!current && status.isPresent() && revision.equals(status.get().refusedRevision())
+                && status.get().versionMismatch(settings.name()).isEmpty()) {
+            // it will not serve this revision however long the wait: fail now, so the writer puts its change back. A control
+            // plane of another version may be on its way out (an ensure that upgrades it): that one is waited for
+            return new Look(described, false, refused(settings, revision, status.get()), true);
         }
         if (!current) {
             return new Look(described + status.flatMap(s -> s.versionMismatch(settings.name())).map(m -> "; " + m).orElse(""),
@@ -85,6 +85,20 @@ final class XdsDelivery implements Delivery {
         return new Look(described + (behind.isEmpty() ? "" : "; not yet up to date: " + String.join(", ", behind)),
                 behind.isEmpty(), rejection);
     }
+
+    /** Why a refused revision is not served: the control plane's reason, its first lines (one per problem it found). */
+    static String refused(EdgeSettings settings, String revision, XdsStatus status) {
+        String why = String.valueOf(status.readError());
+        List<String> lines = why.lines().toList();
+        if (lines.size() > MAX_REASON_LINES) {
+            why = String.join("\n", lines.subList(0, MAX_REASON_LINES)) + "\n... (" + (lines.size() - MAX_REASON_LINES)
+                    + " more lines: 'swarm-canary status --edge " + settings.name() + "')";
+        }
+        return "the control plane of edge " + settings.name() + " refuses revision " + revision + ", the edge's config with"
+                + " every track in it (every Envoy keeps the last config it was served): " + why;
+    }
+
+    static final int MAX_REASON_LINES = 12;
 
     /** Whether this Envoy task's own stream (its peer address is the task's) has ACKed what the control plane serves. */
     private static boolean acked(TaskInfo task, XdsStatus status) {
@@ -194,10 +208,10 @@ final class XdsDelivery implements Delivery {
      * The control plane's JVM: a fixed small heap (it holds one edge's rendered config and a snapshot per poll) and
      * bounded off-heap areas, so its memory does not grow with the manager's; XdsEdgeIT prints its RSS. C1 only: at 100
      * tracks the C2 compiler's code and threads cost 47 MB of RSS and 42% more CPU for a loop that mostly waits
-     * (bench/scale.sh, bench/README). 64 MB of heap is three times its live set at 100 tracks (~20 MB), and the serial
+     * (bench/scale.sh, bench/README). 64 MB of heap is about twice its live set at 100 tracks (25-30 MB), and the serial
      * collector (one short pause per poll's garbage suits a service that mostly waits) gives back what it does not use
      * (free ratios 10-30%): 16-21 MB less RSS than -Xmx96m at 100 tracks, 186-191 MB (bench/README). A young generation of
-     * 12 MB instead of a third of the heap: about 9 MB less RSS at 100 tracks (live set ~30 MB), and room for the old one to
+     * 12 MB instead of a third of the heap: about 9 MB less RSS at 100 tracks, and room for the old one to
      * grow to 52 MB, for ~14 ms more collection per change (bench/README, 2026-12-01). A heap that still runs
      * out ends the JVM, so Swarm restarts it, rather than leave a control plane whose poller died.
      */

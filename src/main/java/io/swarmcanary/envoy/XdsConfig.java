@@ -225,8 +225,8 @@ public final class XdsConfig {
      * only every 5 s: a new task would wait for it, a gone one would keep getting requests).
      *
      * @param releaseServices the clusters to serve over CDS; a template's own static clusters stay static
-     * @param taskAddresses   each release service's running task addresses on the edge's networks (a forced or mirror
-     *                        cluster, {@code <service>--forced} or {@code --mirror}, takes its service's)
+     * @param taskAddresses   each release service's running task addresses on the edge's networks, a key for every release
+     *                        (a forced or mirror cluster, {@code <service>--forced} or {@code --mirror}, takes its service's)
      */
     public Resources resources(String renderedYaml, Collection<String> releaseServices, String routesVersion,
                                Map<String, List<String>> taskAddresses) {
@@ -248,7 +248,8 @@ public final class XdsConfig {
         for (int i = 0; i < parsed.clusters().size(); i++) {
             String cluster = parsed.clusters().get(i).getName();
             int port = parsed.ports().get(i);
-            String service = EnvoyConfigRenderer.serviceOfCluster(cluster);
+            // a release's own tasks (even one named like an alias, version 1--forced), else the canary's of an alias
+            String service = taskAddresses.containsKey(cluster) ? cluster : EnvoyConfigRenderer.serviceOfCluster(cluster);
             // always one, even empty: Envoy keeps a new EDS cluster warming until its first assignment arrives
             LocalityLbEndpoints.Builder locality = LocalityLbEndpoints.newBuilder();
             taskAddresses.getOrDefault(service, List.of()).stream().sorted().forEach(a -> locality.addLbEndpoints(

@@ -13,6 +13,9 @@ public final class Names {
     /** Docker limits secret and config names to 64 characters. */
     public static final int MAX_OBJECT_NAME = 64;
 
+    /** What a canary's forced and mirror clusters add to its name (EnvoyConfigRenderer): no release name ends so. */
+    public static final java.util.List<String> RESERVED_SUFFIXES = java.util.List.of("--forced", "--mirror");
+
     private Names() {}
 
     /** {@code files-webdev-1_0_10}. */

@@ -121,7 +121,14 @@ public record ReleaseRequest(
     }
 
     private static String serviceName(Track track, String version) {
-        return Names.serviceName(track, version);
+        String name = Names.serviceName(track, version);
+        for (String suffix : Names.RESERVED_SUFFIXES) {
+            if (name.endsWith(suffix)) {
+                throw new io.swarmcanary.UserInputException("release name '" + name + "' ends with '" + suffix + "', which"
+                        + " names a canary's extra cluster on the edge (forcing, mirroring): deploy under another --version");
+            }
+        }
+        return name;
     }
 
     /** The same request attached to one more network (the edge's). */

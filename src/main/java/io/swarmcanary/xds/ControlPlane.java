@@ -79,9 +79,11 @@ public final class ControlPlane implements AutoCloseable {
     private volatile String routesVersion;
     private volatile String clustersVersion;
     private volatile String endpointsVersion;
-    private volatile String readError;
-    /** The edge's revision when the last read found its config refused (invalid as rendered here), or null. */
-    private volatile String refusedRevision;
+    /** Why the last read failed, or null; one field, so a status never pairs one failure's reason with another's revision. */
+    private volatile ReadFailure readFailure;
+
+    /** @param refusedRevision the edge's revision when its config was refused (invalid as rendered here), else null */
+    private record ReadFailure(String message, String refusedRevision) {}
     /** The edge's certificates (SDS), read once from the files this task was started with; they never change in it. */
     private volatile List<io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.Secret> secrets = List.of();
     private volatile String secretsVersion;
@@ -415,21 +417,20 @@ public final class ControlPlane implements AutoCloseable {
                 clustersVersion = resources.clustersVersion();
                 endpointsVersion = resources.endpointsVersion();
             }
-            if (readError != null) {
+            if (readFailure != null) {
                 log.println("reading edge " + edge + " works again");
             }
-            readError = null;
-            refusedRevision = null;
+            readFailure = null;
         } catch (RuntimeException e) {
-            refusedRevision = e instanceof Refused refused ? refused.revision() : null;
             if (whole) {
                 wholeReadDue = true; // a whole read that failed is tried again at the next tick
             }
             String message = String.valueOf(e.getMessage());
-            if (!message.equals(readError)) {
+            ReadFailure before = readFailure;
+            if (before == null || !message.equals(before.message())) {
                 log.println("cannot read edge " + edge + " (Envoy keeps the last config served): " + message);
             }
-            readError = message;
+            readFailure = new ReadFailure(message, e instanceof Refused refused ? refused.revision() : null);
         } finally {
             statusChanged(); // versions or the read error may have changed
         }
@@ -447,8 +448,10 @@ public final class ControlPlane implements AutoCloseable {
         List<XdsStatus.Envoy> envoys = new ArrayList<>();
         streams.values().stream().sorted(Comparator.comparingLong(s -> s.id)).forEach(s -> envoys.add(new XdsStatus.Envoy(
                 s.id, s.address, s.node, s.connectedAt.toString(), s.routes, s.clusters, s.nack, s.secrets)));
-        return new XdsStatus(edge, routesVersion, clustersVersion, readError, envoys, io.swarmcanary.ProductVersion.current(),
-                secretsVersion, followingEvents, refusedRevision);
+        ReadFailure failure = readFailure;
+        return new XdsStatus(edge, routesVersion, clustersVersion, failure == null ? null : failure.message(), envoys,
+                io.swarmcanary.ProductVersion.current(), secretsVersion, followingEvents,
+                failure == null ? null : failure.refusedRevision());
     }
 
     private static void respond(HttpExchange exchange, XdsStatus status) throws IOException {

@@ -7,6 +7,7 @@ import io.swarmcanary.release.Labels;
 import io.swarmcanary.release.Progress;
 import io.swarmcanary.release.Track;
 import io.swarmcanary.swarm.ServiceDefinition;
+import io.swarmcanary.swarm.ServiceInfo;
 import io.swarmcanary.swarm.TaskInfo;
 import io.swarmcanary.testing.FakeSwarm;
 import io.swarmcanary.xds.ControlPlaneClient;
@@ -36,6 +37,8 @@ class ControlPlaneRefusalTest {
     private volatile boolean refusing;
     /** A refused revision the status names while it serves the edge's (a refusal not of this write). */
     private volatile String otherRefusal;
+    /** Runs once, before the control plane's next answer: another writer acting meanwhile. */
+    private volatile Runnable beforeLook = () -> {};
 
     /** A control plane as the status endpoint shows it: it serves the edge's revision, or refuses it and keeps the last. */
     private final ControlPlaneClient controlPlane = new ControlPlaneClient() {
@@ -43,6 +46,9 @@ class ControlPlaneRefusalTest {
 
         @Override
         public Optional<XdsStatus> status(int port) {
+            Runnable once = beforeLook;
+            beforeLook = () -> {};
+            once.run();
             String wanted = swarm.services.get(EDGE).labels().get(EdgeManager.REVISION);
             if (refusing && !servable.contains(wanted)) {
                 return Optional.of(status(served, "the generated Envoy config is invalid: cluster name repeated", wanted));
@@ -100,6 +106,27 @@ class ControlPlaneRefusalTest {
         otherRefusal = "0123456789ab"; // what an earlier, put-back write left in the status
         edges.updateTrack(EDGE, files.name(), (current, releases) -> canaryAt(50), Progress.SILENT);
         assertThat(routes().tracks().get(files.name())).isEqualTo(canaryAt(50));
+    }
+
+    @Test
+    void aRefusedLaterRevisionThatKeepsThisWritesChangeFailsThisWriteTooAndPutsItBack() {
+        RouteTable.TrackEntry kept = routes().tracks().get(files.name());
+        refusing = true;
+        // while files waits, another writer's revision lands on top of files' (it keeps files' change): the control plane
+        // reads that one first and refuses it, so files' own revision is never the one named
+        beforeLook = () -> {
+            ServiceInfo edge = swarm.services.get(EDGE);
+            Map<String, String> labels = new java.util.HashMap<>(edge.labels());
+            labels.put(EdgeManager.REVISION, "later0000000");
+            swarm.services.put(EDGE, new ServiceInfo(edge.id(), edge.name(), edge.versionIndex() + 1, labels, edge.image(),
+                    edge.replicas(), edge.secretNames(), edge.networkIds(), edge.createdAt()));
+        };
+
+        assertThatThrownBy(() -> edges.updateTrack(EDGE, files.name(), (current, releases) -> canaryAt(50), Progress.SILENT))
+                .hasMessageContaining("refuses revision later0000000")
+                .hasMessageContaining("a later write's revision later0000000, which keeps")
+                .hasMessageNotContaining("did not converge");
+        assertThat(routes().tracks().get(files.name())).as("files' change put back").isEqualTo(kept);
     }
 
     private RouteTable.TrackEntry canaryAt(int weight) {

@@ -320,11 +320,11 @@ class XdsEdgeIT {
         run(List.of("docker", "config", "create", "--label", Labels.EDGE + "=" + EDGE, template, "-"),
                 "static_resources: {listeners: [], clusters: []}\n");
         String refused = "0123456789ab";
-        relabel(EdgeSettings.fromJson(labels.get(EdgeManager.SETTINGS)).withTemplate(template).toJson(), refused);
         String token = ok(cli().run("canary-token", "--edge", EDGE, "--stats", "--ttl", "10m")).stdout().strip();
         io.swarmcanary.xds.ControlPlaneClient client = io.swarmcanary.xds.ControlPlaneClient.throughEdge(Bed.PROBE_HOST,
                 () -> java.util.Optional.of(token));
         try {
+            relabel(EdgeSettings.fromJson(labels.get(EdgeManager.SETTINGS)).withTemplate(template).toJson(), refused);
             org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30)).until(
                     () -> client.status(PORT).map(io.swarmcanary.xds.XdsStatus::refusedRevision).orElse(""), refused::equals);
             io.swarmcanary.xds.XdsStatus status = client.status(PORT).orElseThrow();
@@ -334,8 +334,8 @@ class XdsEdgeIT {
         } finally {
             relabel(labels.get(EdgeManager.SETTINGS), revision);
         }
-        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> client.status(PORT).orElseThrow(),
-                s -> s.readError() == null && s.refusedRevision() == null && revision.equals(s.routesVersion()));
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> client.status(PORT).orElse(null),
+                s -> s != null && s.readError() == null && s.refusedRevision() == null && revision.equals(s.routesVersion()));
     }
 
     /** The edge's settings and revision labels written by hand, as another writer would. */

@@ -206,4 +206,18 @@ class XdsConfigTest {
         XdsConfig.Resources none = xds.resources(yaml, services, "r10", Map.of());
         assertThat(none.endpoints()).hasSize(3).allSatisfy(e -> assertThat(e.getEndpoints(0).getLbEndpointsCount()).isZero());
     }
+
+    @Test
+    void aReleaseNamedLikeAnAliasReachesItsOwnTasks() {
+        // a release of version 1--forced (deployed before such names were refused) is a release, not 1's forced cluster
+        EdgeRoutes routes = new EdgeRoutes(10000, List.of(new TrackRoutes("files", "webdev", List.of("files.test"),
+                List.of(new ReleaseRoute("files-webdev-1", "1", 80, 50),
+                        new ReleaseRoute("files-webdev-1--forced", "1--forced", 80, 50)), null))).withRevision("abc123");
+        XdsConfig.Resources r = xds.resources(renderer.render(routes, Optional.empty()),
+                List.of("files-webdev-1", "files-webdev-1--forced"), "v1",
+                Map.of("files-webdev-1", List.of("10.0.1.5"), "files-webdev-1--forced", List.of("10.0.1.9")));
+        assertThat(r.endpoints()).extracting(e -> e.getClusterName() + "=" + e.getEndpoints(0).getLbEndpoints(0).getEndpoint()
+                .getAddress().getSocketAddress().getAddress())
+                .containsExactly("files-webdev-1=10.0.1.5", "files-webdev-1--forced=10.0.1.9");
+    }
 }

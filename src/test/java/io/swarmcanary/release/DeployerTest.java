@@ -71,6 +71,20 @@ class DeployerTest {
     }
 
     @Test
+    void aVersionThatWouldNameTheReleaseLikeACanarysExtraClusterIsRefusedBeforeAnythingIsCreated() {
+        // the suffixes are the renderer's: forced and mirror clusters are <canary>--forced and <canary>--mirror
+        assertThat(Names.RESERVED_SUFFIXES).containsExactly(io.swarmcanary.envoy.EnvoyConfigRenderer.FORCED_SUFFIX,
+                io.swarmcanary.envoy.EnvoyConfigRenderer.MIRROR_SUFFIX);
+        for (String version : List.of("1.0.0--forced", "2--mirror")) {
+            assertThatThrownBy(() -> request(version, List.of(), List.of()))
+                    .isInstanceOf(UserInputException.class).hasMessageContaining("ends with '--")
+                    .hasMessageContaining("another --version");
+        }
+        assertThat(request("1.0.0--rc1", List.of(), List.of()).serviceName()).isEqualTo("files-webdev-1_0_0--rc1");
+        assertThat(swarm.services).isEmpty();
+    }
+
+    @Test
     void aDifferentDefinitionUnderTheSameVersionIsRefused() {
         deployer.deploy(request("1.0.0", List.of(), List.of()), Progress.SILENT);
         var changed = new ReleaseRequest(new Track("files", "webdev"), "1.0.0", "app:1", 3, 80, List.of(),

@@ -100,7 +100,7 @@ class EdgePlannerTest {
     @Test
     void aMirrorClusterNamedLikeARunningReleaseTurnsOnlyThatMirrorOff() {
         routes = routes.with("t2-prod", new RouteTable.TrackEntry(Map.of("t2-prod-1_0_0", 90, "t2-prod-2_0_0", 10),
-                "t2-prod-2_0_0", "t2-prod-1_0_0", null, List.of()).withCanaryTraffic(List.of(), 50));
+                "t2-prod-2_0_0", "t2-prod-1_0_0", null, List.of()).withCanaryTraffic(List.of("header:x-beta=1"), 50));
         String clashing = "t2-prod-2_0_0--mirror";
         Map<String, String> labels = new HashMap<>(releases.get("t2-prod").get(1).labels());
         labels.put(Labels.VERSION, "2.0.0--mirror");
@@ -112,6 +112,10 @@ class EdgePlannerTest {
 
         assertThat(plan.warnings()).anySatisfy(w -> assertThat(w).contains("track t2-prod is served without mirroring"));
         assertThat(plan.edgeRoutes().tracks()).allSatisfy(t -> assertThat(t.mirrorCluster()).isNull());
+        // the A/B audience still reaches the canary: only the mirror's name clashed
+        var t2Routes = plan.edgeRoutes().tracks().stream().filter(t -> t.name().equals("t2-prod")).findFirst().orElseThrow();
+        assertThat(t2Routes.canaryTraffic().matches()).extracting(Object::toString).hasSize(1);
+        assertThat(plan.yaml()).contains("x-beta");
         assertThat(new EnvoyConfigValidator().validate(plan.yaml()).problems()).isEmpty();
     }
 

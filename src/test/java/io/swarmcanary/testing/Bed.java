@@ -130,6 +130,9 @@ public final class Bed {
                 if (THREE || String.valueOf(failed.getMessage()).contains("No such image")) {
                     return; // never built, or gone
                 }
+                if (attempt == 59) {
+                    System.err.println("Bed: image " + localTag + " left on the host: " + failed.getMessage());
+                }
             }
             try {
                 Thread.sleep(500); // in use by a container Swarm has not reaped yet

@@ -147,11 +147,6 @@ public final class EdgeManager {
         return planner.plan(settings, routes, newTemplate, releasesByTrack);
     }
 
-    /** The plan of a write of one track's entry on top of the edge as read: see {@link EdgePlanner#plan}'s {@code before}. */
-    private Plan trackPlan(EdgeState state, String track, RouteTable.TrackEntry entry, Map<String, List<ServiceInfo>> releases) {
-        return planner.plan(state.settings(), state.routes().with(track, entry), Optional.empty(), releases, state.routes());
-    }
-
     private Delivery delivery(EdgeSettings settings) {
         return settings.usesXds() ? xdsDelivery : redeploy;
     }
@@ -466,7 +461,7 @@ public final class EdgeManager {
         List<ServiceInfo> mine = releases.getOrDefault(track, List.of());
         RouteTable.TrackEntry before = state.routes().tracks().get(track);
         RouteTable.TrackEntry after = change.apply(before, mine);
-        Plan plan = trackPlan(state, track, after, releases);
+        Plan plan = plan(state.settings(), state.routes().with(track, after), Optional.empty(), releases);
         requireRouted(edge, track, plan, after, hostCheck, progress);
         return new TrackPreview(state, mine, before, after, plan, gainingTraffic(mine, before, after));
     }
@@ -510,7 +505,7 @@ public final class EdgeManager {
             }
             Map<String, List<ServiceInfo>> releases = fresh ? firstReleases : releasesByTrack(edge);
             RouteTable.TrackEntry entry = fresh ? intended : change.apply(current, releases.getOrDefault(track, List.of()));
-            Plan plan = trackPlan(state, track, entry, releases);
+            Plan plan = plan(state.settings(), state.routes().with(track, entry), Optional.empty(), releases);
             requireRouted(edge, track, plan, entry, hostCheck, progress);
             try {
                 return apply(Optional.of(state), plan, new TrackWrite(track, current, entry), start, progress);
@@ -653,7 +648,7 @@ public final class EdgeManager {
         RouteTable.TrackEntry entry = new RouteTable.TrackEntry(weights, release.name());
         Plan plan;
         try {
-            plan = trackPlan(state, track, entry, releases);
+            plan = plan(state.settings(), state.routes().with(track, entry), Optional.empty(), releases);
         } catch (UserInputException e) {
             throw new UserInputException("edge " + edge + " could not serve " + release.name() + ": " + e.getMessage()
                     + "\nNothing was created.");

@@ -46,19 +46,6 @@ final class EdgePlanner {
 
     EdgeManager.Plan plan(EdgeSettings settings, RouteTable routes, Optional<String> newTemplate,
               Map<String, List<ServiceInfo>> releasesByTrack) {
-        return plan(settings, routes, newTemplate, releasesByTrack, null);
-    }
-
-    /**
-     * @param before the route table a track write changes (same settings, template and releases), or null for none: on
-     *               an xds edge Envoy's types then check only the tracks that serve otherwise than before it (the written
-     *               one, and any it made routable or changed), so a shift at 100 tracks does not parse the other 99 (#19).
-     *               What spans tracks (each domain and service once, forced and mirror names) is still checked on the whole
-     *               edge as it renders; the control plane parses the whole config before serving it, and a config it
-     *               refuses fails this write at once and puts it back. {@link EdgeManager.Plan#config} is then null.
-     */
-    EdgeManager.Plan plan(EdgeSettings settings, RouteTable routes, Optional<String> newTemplate,
-              Map<String, List<ServiceInfo>> releasesByTrack, RouteTable before) {
         Routing routing = routing(settings, routes, releasesByTrack);
         List<String> warnings = new ArrayList<>(routing.warnings());
         List<TrackRoutes> served = routing.served();
@@ -78,12 +65,7 @@ final class EdgePlanner {
         // the revision names the config without itself in it, so the config is rendered once to hash, once to ship. It
         // hashes the YAML: a control plane computes it with its own code, and one of an earlier build must agree with it
         String revision = Names.sha256(renderer.render(edgeRoutes, Optional.ofNullable(templateText))).substring(0, 12);
-        List<TrackRoutes> checkedTracks = before == null || !settings.usesXds() || newTemplate.isPresent() ? served
-                : tracksToCheck(served, routing(settings, before, releasesByTrack).served());
-        boolean partial = checkedTracks.size() < served.size();
-        EdgeRoutes checkedRoutes = !partial ? edgeRoutes
-                : new EdgeRoutes(edgeRoutes.listenerPort(), edgeRoutes.smokeDomains(), checkedTracks);
-        com.fasterxml.jackson.databind.node.ObjectNode tree = renderer.renderTree(checkedRoutes.withRevision(revision),
+        com.fasterxml.jackson.databind.node.ObjectNode tree = renderer.renderTree(edgeRoutes.withRevision(revision),
                 Optional.ofNullable(templateText));
         io.swarmcanary.envoy.EnvoyConfigValidator.Checked checked = validator.checkRendered(tree);
         ValidationResult validation = checked.result();
@@ -92,8 +74,7 @@ final class EdgePlanner {
                     + " untouched:\n" + validation.describe());
         }
         // written once, when asked for: the CLI of an xds edge ships only the bootstrap, so a shift never pays for it
-        java.util.function.Supplier<String> yaml = once(() -> !partial ? EnvoyConfigRenderer.yaml(tree)
-                : renderer.render(edgeRoutes.withRevision(revision), Optional.ofNullable(templateText)));
+        java.util.function.Supplier<String> yaml = once(() -> EnvoyConfigRenderer.yaml(tree));
         // an xds Envoy starts from a bootstrap without the route table: that comes from the control plane
         String bootstrap = !settings.usesXds() ? yaml.get() : xds.bootstrap(settings.name(), EdgeSettings.LISTENER_PORT,
                 Optional.ofNullable(templateText), controlPlaneHost(settings), XdsConfig.DEFAULT_GRPC_PORT, jwks,
@@ -108,14 +89,8 @@ final class EdgePlanner {
                         + " edge is untouched:\n" + bootstrapValidation.describe());
             }
         }
-        return new EdgeManager.Plan(settings, routes, edgeRoutes, yaml, partial ? null : checked.config(), revision,
-                List.copyOf(warnings), bootstrap, unrouted);
-    }
-
-    /** The served tracks that serve otherwise than before a write: the written one, and any the write made routable. */
-    static List<TrackRoutes> tracksToCheck(List<TrackRoutes> served, List<TrackRoutes> servedBefore) {
-        java.util.Set<TrackRoutes> unchanged = new java.util.HashSet<>(servedBefore);
-        return served.stream().filter(t -> !unchanged.contains(t)).toList();
+        return new EdgeManager.Plan(settings, routes, edgeRoutes, yaml, checked.config(), revision, List.copyOf(warnings), bootstrap,
+                unrouted);
     }
 
     /** The routing part of {@link #plan}: what a read-only command (status, next) asks of it, without rendering. */

@@ -118,48 +118,4 @@ class EdgePlannerTest {
         assertThat(plan.yaml()).contains("x-beta");
         assertThat(new EnvoyConfigValidator().validate(plan.yaml()).problems()).isEmpty();
     }
-
-    @Test
-    void aTrackWriteOnAnXdsEdgeParsesTheTrackItChangesAndShipsTheWholeEdge() {
-        RouteTable after = routes.with("t1-prod", new RouteTable.TrackEntry(Map.of("t1-prod-1_0_0", 50, "t1-prod-2_0_0", 50),
-                "t1-prod-2_0_0"));
-        EdgePlanner planner = new EdgePlanner(swarm);
-        EdgeManager.Plan whole = planner.plan(xds, after, Optional.empty(), releases);
-        EdgeManager.Plan write = planner.plan(xds, after, Optional.empty(), releases, routes);
-
-        assertThat(EdgePlanner.tracksToCheck(write.edgeRoutes().tracks(),
-                planner.routing(xds, routes, releases).served())).extracting(t -> t.name()).containsExactly("t1-prod");
-        assertThat(write.config()).as("not parsed whole").isNull();
-        assertThat(whole.config()).isNotNull();
-        // what ships is the whole edge all the same: the revision the control plane computes, and every track
-        assertThat(write.revision()).isEqualTo(whole.revision());
-        assertThat(write.yaml()).isEqualTo(whole.yaml());
-        assertThat(write.bootstrap()).isEqualTo(whole.bootstrap());
-        // a redeploy edge ships the YAML itself: it is checked whole
-        EdgeSettings redeploy = xds.withDelivery(EdgeSettings.REDEPLOY, null);
-        assertThat(planner.plan(redeploy, after, Optional.empty(), releases, routes).config()).isNotNull();
-    }
-
-    @Test
-    void aTrackAWriteMakesRoutableIsCheckedWithIt() {
-        // t2 also claims t1's host, later: before the write t1 has it and t2 is not routed
-        List<ServiceInfo> t2 = new ArrayList<>();
-        for (ServiceInfo r : releases.get("t2-prod")) {
-            Map<String, String> labels = new HashMap<>(r.labels());
-            labels.put(Labels.DOMAINS, "t2.example.com,t1.example.com");
-            t2.add(new ServiceInfo(r.id(), r.name(), r.versionIndex(), labels, r.image(), r.replicas(), r.secretNames(),
-                    r.networkIds(), "2026-02-0" + r.name().charAt(r.name().length() - 5) + "T00:00:00Z"));
-        }
-        releases.put("t2-prod", t2);
-        EdgePlanner planner = new EdgePlanner(swarm);
-        assertThat(planner.routing(xds, routes, releases).unrouted()).containsOnlyKeys("t2-prod");
-        // the write takes t1 off the edge (both its releases being removed): t2 gets the host, served for the first time
-        RouteTable after = routes.with("t1-prod", new RouteTable.TrackEntry(Map.of(), null, null, null,
-                List.of("t1-prod-1_0_0", "t1-prod-2_0_0")));
-        EdgePlanner.Routing now = planner.routing(xds, after, releases);
-        assertThat(now.unrouted()).isEmpty();
-        assertThat(now.served()).extracting(t -> t.name()).containsExactlyInAnyOrder("t2-prod", "t3-prod");
-        assertThat(EdgePlanner.tracksToCheck(now.served(), planner.routing(xds, routes, releases).served()))
-                .extracting(t -> t.name()).containsExactly("t2-prod");
-    }
 }

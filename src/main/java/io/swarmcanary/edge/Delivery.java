@@ -10,11 +10,15 @@ sealed interface Delivery permits RedeployDelivery, XdsDelivery {
     /**
      * What a delivery sees of the live Envoys: in words, whether they serve the wanted revision, and why they
      * rejected it (null unless they did).
+     *
+     * @param refused               the control plane refuses the revision itself (not an Envoy's NACK): that control
+     *                              plane will never serve it
+     * @param refusedByOtherVersion the refusing control plane runs another version than this CLI (an ensure that
+     *                              replaces it may be under way)
      */
-    /** @param refused the control plane refuses the revision itself (not an Envoy's NACK): no Envoy will ever get it */
-    record Look(String seen, boolean served, String rejection, boolean refused) {
+    record Look(String seen, boolean served, String rejection, boolean refused, boolean refusedByOtherVersion) {
         public Look(String seen, boolean served, String rejection) {
-            this(seen, served, rejection, false);
+            this(seen, served, rejection, false, false);
         }
     }
 

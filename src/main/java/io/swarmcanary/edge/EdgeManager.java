@@ -57,6 +57,11 @@ public final class EdgeManager {
     private static final Duration NETWORK_RELEASE = Duration.ofSeconds(30);
     /** The first back-off; tests make it short. */
     Duration retryBase = Duration.ofMillis(200);
+    /**
+     * How long a wait lets a later revision that keeps its change stay refused by the control plane before it puts its
+     * own change back too: the later writer fails at once and puts its change back first.
+     */
+    Duration laterRefusalGrace = Duration.ofSeconds(10);
 
     private final SwarmGateway swarm;
     private final EdgeProbe probe;
@@ -879,15 +884,22 @@ public final class EdgeManager {
     }
 
     private void awaitConverged(EdgeSettings settings, String revision, Write ours, Duration timeout, Progress progress) {
-        awaitLive(settings, timeout, progress, running -> look(settings, revision, ours, running));
+        java.util.concurrent.atomic.AtomicReference<Instant> laterRefusedSince = new java.util.concurrent.atomic.AtomicReference<>();
+        awaitLive(settings, timeout, progress, running -> look(settings, revision, ours, running, laterRefusedSince));
     }
 
     /**
      * Whether the live Envoys serve this write: its own revision, or a later one (another track's write) whose route
      * table still carries this write's change. A later one that replaced this change ends the wait: it stands.
      */
-    private Look look(EdgeSettings settings, String revision, Write ours, List<TaskInfo> running) {
+    private Look look(EdgeSettings settings, String revision, Write ours, List<TaskInfo> running,
+                      java.util.concurrent.atomic.AtomicReference<Instant> laterRefusedSince) {
         Look mine = lookAt(settings, revision, running);
+        if (mine.refused() && mine.refusedByOtherVersion() && ours instanceof SettingsWrite) {
+            // an ensure may be replacing that control plane: the one it starts is the one to ask
+            mine = new Look(mine.seen() + "; refused by a control plane of another version, which this change may be"
+                    + " replacing: waiting for the new one", false, null);
+        }
         if (mine.served() || mine.rejection() != null) {
             return mine;
         }
@@ -905,10 +917,19 @@ public final class EdgeManager {
             return mine;
         }
         Look theirs = lookAt(now.get().settings(), later, running);
-        if (theirs.refused()) {
-            // the later config holds this change too, which may be what is refused: put it back as well rather than wait
-            return new Look(mine.seen(), false, theirs.rejection() + " (a later write's revision " + later + ", which keeps "
-                    + ours.what() + ")", true);
+        if (!theirs.refused()) {
+            laterRefusedSince.set(null);
+        } else {
+            // the later config holds this change too. Its writer fails at once and puts its own change back; if a config
+            // that keeps this change is still refused after that, this change may be the cause: put it back too
+            Instant since = laterRefusedSince.updateAndGet(t -> t != null ? t : clock.instant());
+            if (Duration.between(since, clock.instant()).compareTo(laterRefusalGrace) >= 0) {
+                return new Look(mine.seen(), false, theirs.rejection() + " (a later write's revision " + later
+                        + ", which keeps " + ours.what() + ")", true, theirs.refusedByOtherVersion());
+            }
+            return new Look(mine.seen() + "; the later revision " + later + ", which keeps " + ours.what()
+                    + ", is refused by the control plane: waiting up to " + laterRefusalGrace.toSeconds()
+                    + "s for its writer to put its change back", false, null);
         }
         // another writer's rejected config is theirs to report; this change is simply not served yet
         return new Look(mine.seen() + "; or the later revision " + later + " that keeps " + ours.what() + ": "

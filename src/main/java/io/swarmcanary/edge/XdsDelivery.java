@@ -68,11 +68,12 @@ final class XdsDelivery implements Delivery {
         Optional<XdsStatus.Envoy> rejected = status.flatMap(s -> ours(s, running).stream().filter(e -> e.nack() != null).findFirst());
         String rejection = rejected.isPresent() && current ? "Envoy " + rejected.get().address()
                 + " rejected the new config and keeps its previous one: " + rejected.get().nack() : null;
-        if (!current && status.isPresent() && revision.equals(status.get().refusedRevision())
-                && status.get().versionMismatch(settings.name()).isEmpty()) {
-            // it will not serve this revision however long the wait: fail now, so the writer puts its change back. A control
-            // plane of another version may be on its way out (an ensure that upgrades it): that one is waited for
-            return new Look(described, false, refused(settings, revision, status.get()), true);
+        if (!current && status.isPresent() && revision.equals(status.get().refusedRevision())) {
+            // it will not serve this revision however long the wait: fail now, so the writer puts its change back (an
+            // ensure that replaces a control plane of another version waits for the new one: EdgeManager.look)
+            Optional<String> otherVersion = status.get().versionMismatch(settings.name());
+            return new Look(described, false, refused(settings, revision, status.get())
+                    + otherVersion.map(m -> "\n" + m).orElse(""), true, otherVersion.isPresent());
         }
         if (!current) {
             return new Look(described + status.flatMap(s -> s.versionMismatch(settings.name())).map(m -> "; " + m).orElse(""),

@@ -39,6 +39,11 @@ class ControlPlaneRefusalTest {
     private volatile String otherRefusal;
     /** Runs once, before the control plane's next answer: another writer acting meanwhile. */
     private volatile Runnable beforeLook = () -> {};
+    /** Runs before every answer, with how many came before it. */
+    private volatile java.util.function.IntConsumer onLook = n -> {};
+    private final java.util.concurrent.atomic.AtomicInteger looks = new java.util.concurrent.atomic.AtomicInteger();
+    /** The swarm-canary version the control plane runs. */
+    private volatile String version = io.swarmcanary.ProductVersion.current();
 
     /** A control plane as the status endpoint shows it: it serves the edge's revision, or refuses it and keeps the last. */
     private final ControlPlaneClient controlPlane = new ControlPlaneClient() {
@@ -49,6 +54,7 @@ class ControlPlaneRefusalTest {
             Runnable once = beforeLook;
             beforeLook = () -> {};
             once.run();
+            onLook.accept(looks.getAndIncrement());
             String wanted = swarm.services.get(EDGE).labels().get(EdgeManager.REVISION);
             if (refusing && !servable.contains(wanted)) {
                 return Optional.of(status(served, "the generated Envoy config is invalid: cluster name repeated", wanted));
@@ -65,7 +71,7 @@ class ControlPlaneRefusalTest {
 
         private XdsStatus status(String routes, String readError, String refused) {
             return new XdsStatus(EDGE, routes, "c1", readError, List.of(new XdsStatus.Envoy(1, ENVOY_ADDRESS, EDGE,
-                    "2026-12-01T00:00:00Z", routes, "c1", null)), io.swarmcanary.ProductVersion.current(), null, true, refused);
+                    "2026-12-01T00:00:00Z", routes, "c1", null)), version, null, true, refused);
         }
     };
     private final EdgeManager edges = new EdgeManager(swarm, port -> Optional.empty(), controlPlane, Clock.systemUTC(),
@@ -122,11 +128,64 @@ class ControlPlaneRefusalTest {
                     edge.replicas(), edge.secretNames(), edge.networkIds(), edge.createdAt()));
         };
 
+        edges.laterRefusalGrace = Duration.ofMillis(300);
         assertThatThrownBy(() -> edges.updateTrack(EDGE, files.name(), (current, releases) -> canaryAt(50), Progress.SILENT))
                 .hasMessageContaining("refuses revision later0000000")
                 .hasMessageContaining("a later write's revision later0000000, which keeps")
                 .hasMessageNotContaining("did not converge");
         assertThat(routes().tracks().get(files.name())).as("files' change put back").isEqualTo(kept);
+    }
+
+    @Test
+    void aRefusedLaterRevisionWhoseWriterPutsItBackInTimeLeavesThisWriteServed() {
+        refusing = true;
+        Map<String, String>[] ours = new Map[1];
+        beforeLook = () -> {
+            ServiceInfo edge = swarm.services.get(EDGE);
+            ours[0] = edge.labels();
+            servable.add(edge.labels().get(EdgeManager.REVISION)); // this write's own revision is fine
+            Map<String, String> labels = new java.util.HashMap<>(edge.labels());
+            labels.put(EdgeManager.REVISION, "later0000000");
+            relabel(labels);
+        };
+        onLook = n -> {
+            if (n == 3) {
+                relabel(ours[0]); // the later writer failed at once and put its own change back
+            }
+        };
+
+        edges.updateTrack(EDGE, files.name(), (current, releases) -> canaryAt(50), Progress.SILENT);
+        assertThat(routes().tracks().get(files.name())).isEqualTo(canaryAt(50));
+    }
+
+    @Test
+    void aTrackWriteRefusedByAControlPlaneOfAnotherVersionFailsAtOnceAndSaysSo() {
+        RouteTable.TrackEntry kept = routes().tracks().get(files.name());
+        refusing = true;
+        version = "0.0.1";
+        assertThatThrownBy(() -> edges.updateTrack(EDGE, files.name(), (current, releases) -> canaryAt(50), Progress.SILENT))
+                .hasMessageContaining("refuses revision").hasMessageContaining("the control plane runs swarm-canary 0.0.1")
+                .hasMessageNotContaining("did not converge");
+        assertThat(routes().tracks().get(files.name())).isEqualTo(kept);
+    }
+
+    @Test
+    void anEnsureWaitsForTheNewControlPlaneWhenOneOfAnotherVersionRefusesItsRevision() {
+        refusing = true;
+        version = "0.0.1"; // the control plane this ensure may be replacing
+        EdgeManager briefly = new EdgeManager(swarm, port -> Optional.empty(), controlPlane, Clock.systemUTC(),
+                Duration.ofSeconds(2));
+        briefly.restoreTimeout = Duration.ofSeconds(1);
+        EdgeSettings forcing = new EdgeSettings(EDGE, "envoy", 10000, List.of("edge-net"), List.of(), null, EdgeSettings.XDS,
+                new EdgeSettings.Xds("cli")).withForceCanary(true);
+        assertThatThrownBy(() -> briefly.ensure(forcing, Optional.empty(), false, Progress.SILENT))
+                .hasMessageContaining("did not converge").hasMessageContaining("which this change may be replacing");
+    }
+
+    private void relabel(Map<String, String> labels) {
+        ServiceInfo edge = swarm.services.get(EDGE);
+        swarm.services.put(EDGE, new ServiceInfo(edge.id(), edge.name(), edge.versionIndex() + 1, labels, edge.image(),
+                edge.replicas(), edge.secretNames(), edge.networkIds(), edge.createdAt()));
     }
 
     private RouteTable.TrackEntry canaryAt(int weight) {

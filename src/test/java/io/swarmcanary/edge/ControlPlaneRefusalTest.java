@@ -3,10 +3,8 @@ package io.swarmcanary.edge;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.swarmcanary.release.Labels;
 import io.swarmcanary.release.Progress;
 import io.swarmcanary.release.Track;
-import io.swarmcanary.swarm.ServiceDefinition;
 import io.swarmcanary.swarm.ServiceInfo;
 import io.swarmcanary.swarm.TaskInfo;
 import io.swarmcanary.testing.FakeSwarm;
@@ -121,11 +119,9 @@ class ControlPlaneRefusalTest {
         // while files waits, another writer's revision lands on top of files' (it keeps files' change): the control plane
         // reads that one first and refuses it, so files' own revision is never the one named
         beforeLook = () -> {
-            ServiceInfo edge = swarm.services.get(EDGE);
-            Map<String, String> labels = new java.util.HashMap<>(edge.labels());
+            Map<String, String> labels = new java.util.HashMap<>(swarm.services.get(EDGE).labels());
             labels.put(EdgeManager.REVISION, "later0000000");
-            swarm.services.put(EDGE, new ServiceInfo(edge.id(), edge.name(), edge.versionIndex() + 1, labels, edge.image(),
-                    edge.replicas(), edge.secretNames(), edge.networkIds(), edge.createdAt()));
+            relabel(labels);
         };
 
         edges.laterRefusalGrace = Duration.ofMillis(300);
@@ -183,9 +179,7 @@ class ControlPlaneRefusalTest {
     }
 
     private void relabel(Map<String, String> labels) {
-        ServiceInfo edge = swarm.services.get(EDGE);
-        swarm.services.put(EDGE, new ServiceInfo(edge.id(), edge.name(), edge.versionIndex() + 1, labels, edge.image(),
-                edge.replicas(), edge.secretNames(), edge.networkIds(), edge.createdAt()));
+        swarm.relabel(EDGE, labels);
     }
 
     private RouteTable.TrackEntry canaryAt(int weight) {
@@ -193,15 +187,7 @@ class ControlPlaneRefusalTest {
     }
 
     private String release(String version) {
-        String name = files.name() + "-" + version.replace('.', '_');
-        Map<String, String> labels = Labels.ofTrack(files, "release");
-        labels.put(Labels.VERSION, version);
-        labels.put(Labels.PORT, "8080");
-        labels.put(Labels.DOMAINS, "files.example.com");
-        labels.put(Labels.EDGE, EDGE);
-        swarm.createService(ServiceDefinition.replicated(name, "img", 1, labels, Map.of(), List.of(), List.of("edge-net"),
-                List.of(), List.of(), null, List.of()));
-        return name;
+        return swarm.addRelease(files, version, EDGE, "files.example.com", "edge-net");
     }
 
     private String revision() {

@@ -47,6 +47,17 @@ class EdgePlannerTest {
                 both.get(1).name()));
     }
 
+    /** A third release of {@code app}'s track, deployed before such versions were refused; its service name. */
+    String oddRelease(String app, String version) {
+        String name = app + "-prod-" + version.replace('.', '_');
+        Map<String, String> labels = new HashMap<>(releases.get(app + "-prod").get(1).labels());
+        labels.put(Labels.VERSION, version);
+        List<ServiceInfo> all = new ArrayList<>(releases.get(app + "-prod"));
+        all.add(new ServiceInfo("id-" + name, name, 1, labels, "img", 1, List.of(), List.of(), "2026-01-03T00:00:00Z"));
+        releases.put(app + "-prod", all);
+        return name;
+    }
+
     @Test
     void theYamlIsWrittenOnlyWhenAskedForAndOnce() {
         AtomicInteger writes = new AtomicInteger();
@@ -79,12 +90,7 @@ class EdgePlannerTest {
     @Test
     void aReleaseNamedLikeACanarysForcedClusterLeavesThatTrackServedWithoutForcingNotTheEdgeRefused() {
         // version 2.0.0--forced of t1 is named t1-prod-2_0_0--forced: the forced cluster of t1's canary t1-prod-2_0_0
-        String clashing = "t1-prod-2_0_0--forced";
-        Map<String, String> labels = new HashMap<>(releases.get("t1-prod").get(1).labels());
-        labels.put(Labels.VERSION, "2.0.0--forced");
-        List<ServiceInfo> t1 = new ArrayList<>(releases.get("t1-prod"));
-        t1.add(new ServiceInfo("id-" + clashing, clashing, 1, labels, "img", 1, List.of(), List.of(), "2026-01-03T00:00:00Z"));
-        releases.put("t1-prod", t1);
+        String clashing = oddRelease("t1", "2.0.0--forced");
         EdgeSettings forcing = xds.withForceCanary(true);
 
         EdgeManager.Plan plan = new EdgePlanner(swarm).plan(forcing, routes, Optional.empty(), releases);
@@ -101,12 +107,7 @@ class EdgePlannerTest {
     void aMirrorClusterNamedLikeARunningReleaseTurnsOnlyThatMirrorOff() {
         routes = routes.with("t2-prod", new RouteTable.TrackEntry(Map.of("t2-prod-1_0_0", 90, "t2-prod-2_0_0", 10),
                 "t2-prod-2_0_0", "t2-prod-1_0_0", null, List.of()).withCanaryTraffic(List.of("header:x-beta=1"), 50));
-        String clashing = "t2-prod-2_0_0--mirror";
-        Map<String, String> labels = new HashMap<>(releases.get("t2-prod").get(1).labels());
-        labels.put(Labels.VERSION, "2.0.0--mirror");
-        List<ServiceInfo> t2 = new ArrayList<>(releases.get("t2-prod"));
-        t2.add(new ServiceInfo("id-" + clashing, clashing, 1, labels, "img", 1, List.of(), List.of(), "2026-01-03T00:00:00Z"));
-        releases.put("t2-prod", t2);
+        String clashing = oddRelease("t2", "2.0.0--mirror");
 
         EdgeManager.Plan plan = new EdgePlanner(swarm).plan(xds, routes, Optional.empty(), releases);
 

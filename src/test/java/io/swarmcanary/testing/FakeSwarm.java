@@ -277,6 +277,26 @@ public final class FakeSwarm implements SwarmGateway {
         return jobLogs;
     }
 
+    /** A running release of {@code track} on {@code edge} (port 8080, one replica), as a deploy leaves it; its service name. */
+    public String addRelease(io.swarmcanary.release.Track track, String version, String edge, String domain, String network) {
+        String name = track.name() + "-" + version.replace('.', '_');
+        Map<String, String> labels = io.swarmcanary.release.Labels.ofTrack(track, "release");
+        labels.put(io.swarmcanary.release.Labels.VERSION, version);
+        labels.put(io.swarmcanary.release.Labels.PORT, "8080");
+        labels.put(io.swarmcanary.release.Labels.DOMAINS, domain);
+        labels.put(io.swarmcanary.release.Labels.EDGE, edge);
+        createService(ServiceDefinition.replicated(name, "img", 1, labels, Map.of(), List.of(), List.of(network),
+                List.of(), List.of(), null, List.of()));
+        return name;
+    }
+
+    /** The same service with these labels, as a writer's update leaves it (its version index moves on). */
+    public void relabel(String service, Map<String, String> labels) {
+        ServiceInfo s = services.get(service);
+        services.put(service, new ServiceInfo(s.id(), s.name(), s.versionIndex() + 1, Map.copyOf(labels), s.image(),
+                s.replicas(), s.secretNames(), s.networkIds(), s.createdAt()));
+    }
+
     /** An Envoy that serves the revision this swarm's edge service was last given and has found every release's tasks. */
     public io.swarmcanary.edge.EdgeProbe liveEdge(String edge) {
         return new io.swarmcanary.edge.EdgeProbe() {

@@ -291,7 +291,7 @@ final class EdgePlanner {
         served.forEach(t -> t.releases().forEach(r -> releaseTrack.put(r.service(), t.name())));
         List<TrackRoutes> result = new ArrayList<>();
         for (TrackRoutes track : served) {
-            String forced = track.canaryService() == null ? null : track.canaryService() + EnvoyConfigRenderer.FORCED_SUFFIX;
+            String forced = track.forcedCluster();
             boolean forcedClashes = forced != null && releaseTrack.containsKey(forced);
             String mirror = track.mirrorCluster();
             boolean mirrorClashes = mirror != null && releaseTrack.containsKey(mirror);

@@ -461,7 +461,7 @@ public final class EnvoyConfigRenderer {
             audience.putArray("path").addObject().put("key", TOKEN_METADATA);
             ((ArrayNode) audience.get("path")).addObject().put("key", "aud");
             audience.putObject("value").putObject("string_match").put("exact", track.name());
-            routeAction(forced).put("cluster", track.canaryService() + FORCED_SUFFIX);
+            routeAction(forced).put("cluster", track.forcedCluster());
         }
         CanaryTraffic traffic = track.canaryTraffic();
         if (traffic != null && !traffic.matches().isEmpty()) {

@@ -27,8 +27,12 @@ public record TrackRoutes(String app, String env, List<String> domains, List<Rel
 
     /** The canary's clusters under other names: forced (when the edge forces canaries) and mirror (when it mirrors). */
     public List<String> aliasClusters() {
-        return java.util.stream.Stream.of(canaryService == null ? null : canaryService + EnvoyConfigRenderer.FORCED_SUFFIX,
-                mirrorCluster()).filter(Objects::nonNull).toList();
+        return java.util.stream.Stream.of(forcedCluster(), mirrorCluster()).filter(Objects::nonNull).toList();
+    }
+
+    /** The cluster a forcing token reaches, or null when the track forces nothing. */
+    public String forcedCluster() {
+        return canaryService == null ? null : canaryService + EnvoyConfigRenderer.FORCED_SUFFIX;
     }
 
     /** The mirror's cluster, or null when the track mirrors nothing. */

@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.swarmcanary.release.Progress;
 import io.swarmcanary.release.Track;
-import io.swarmcanary.swarm.ServiceInfo;
 import io.swarmcanary.swarm.TaskInfo;
 import io.swarmcanary.testing.FakeSwarm;
 import io.swarmcanary.xds.ControlPlaneClient;
@@ -118,11 +117,7 @@ class ControlPlaneRefusalTest {
         refusing = true;
         // while files waits, another writer's revision lands on top of files' (it keeps files' change): the control plane
         // reads that one first and refuses it, so files' own revision is never the one named
-        beforeLook = () -> {
-            Map<String, String> labels = new java.util.HashMap<>(swarm.services.get(EDGE).labels());
-            labels.put(EdgeManager.REVISION, "later0000000");
-            relabel(labels);
-        };
+        beforeLook = this::laterRevisionLands;
 
         edges.laterRefusalGrace = Duration.ofMillis(300);
         assertThatThrownBy(() -> edges.updateTrack(EDGE, files.name(), (current, releases) -> canaryAt(50), Progress.SILENT))
@@ -137,12 +132,8 @@ class ControlPlaneRefusalTest {
         refusing = true;
         Map<String, String>[] ours = new Map[1];
         beforeLook = () -> {
-            ServiceInfo edge = swarm.services.get(EDGE);
-            ours[0] = edge.labels();
-            servable.add(edge.labels().get(EdgeManager.REVISION)); // this write's own revision is fine
-            Map<String, String> labels = new java.util.HashMap<>(edge.labels());
-            labels.put(EdgeManager.REVISION, "later0000000");
-            relabel(labels);
+            ours[0] = laterRevisionLands();
+            servable.add(ours[0].get(EdgeManager.REVISION)); // this write's own revision is fine
         };
         onLook = n -> {
             if (n == 3) {
@@ -176,6 +167,15 @@ class ControlPlaneRefusalTest {
                 new EdgeSettings.Xds("cli")).withForceCanary(true);
         assertThatThrownBy(() -> briefly.ensure(forcing, Optional.empty(), false, Progress.SILENT))
                 .hasMessageContaining("did not converge").hasMessageContaining("which this change may be replacing");
+    }
+
+    /** Another writer's revision (later0000000) lands on the edge on top of this write's; the labels before it. */
+    private Map<String, String> laterRevisionLands() {
+        Map<String, String> before = swarm.services.get(EDGE).labels();
+        Map<String, String> labels = new java.util.HashMap<>(before);
+        labels.put(EdgeManager.REVISION, "later0000000");
+        relabel(labels);
+        return before;
     }
 
     private void relabel(Map<String, String> labels) {

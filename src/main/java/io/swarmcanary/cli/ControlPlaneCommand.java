@@ -143,7 +143,8 @@ public final class ControlPlaneCommand implements Callable<Integer> {
                     // (hashed: arrays compare by identity)
                     plan = last.of(List.of(state.service(), releases,
                             EdgeKey.read(swarm).map(EdgeKey::publicJwks).orElse(""),
-                            NamingKey.read(swarm).map(Names::sha256).orElse("")), () -> {
+                            NamingKey.read(swarm).map(Names::sha256).orElse("")),
+                            state.service().labels().get(EdgeManager.REVISION), () -> {
                                 try {
                                     return edges.plan(state, releases);
                                 } catch (UserInputException invalid) { // the config as labelled cannot be served
@@ -153,7 +154,7 @@ public final class ControlPlaneCommand implements Callable<Integer> {
                             });
                 }
                 return new ControlPlane.Served(plan.edgeRoutes(), plan.config(), plan.revision(),
-                        EdgeEndpoints.read(swarm, plan.edgeRoutes(), plan.settings().networks()));
+                        EdgeEndpoints.read(swarm, plan.edgeRoutes(), plan.settings().networks()), last.labelled());
             }, System.err);
             if (!secrets.isEmpty()) {
                 controlPlane.serveCertificates(secrets, XdsConfig.sdsVersion(sdsFiles));
@@ -192,17 +193,25 @@ public final class ControlPlaneCommand implements Callable<Integer> {
     static final class LastPlan {
         private List<Object> inputs;
         private EdgeManager.Plan plan;
+        private String labelled;
 
         /** The last plan made; null before the first. */
         synchronized EdgeManager.Plan plan() {
             return plan;
         }
 
-        synchronized EdgeManager.Plan of(List<Object> read, Supplier<EdgeManager.Plan> render) {
+        /** The edge's revision label the last plan was made from. */
+        synchronized String labelled() {
+            return labelled;
+        }
+
+        /** @param labelledRevision the edge's revision label in these reads */
+        synchronized EdgeManager.Plan of(List<Object> read, String labelledRevision, Supplier<EdgeManager.Plan> render) {
             if (!read.equals(inputs)) {
                 plan = render.get();
                 inputs = read;
             }
+            labelled = labelledRevision;
             return plan;
         }
     }

@@ -50,7 +50,7 @@ final class XdsDelivery implements Delivery {
                 java.time.Duration.ZERO));
         seen = tagged.map(ControlPlaneClient.Tagged::etag).orElse(null);
         Optional<XdsStatus> status = tagged.map(ControlPlaneClient.Tagged::status);
-        if (status.isEmpty() || !revision.equals(status.get().routesVersion())) {
+        if (status.isEmpty() || !status.get().serves(revision)) {
             // ask for a read now rather than at the control plane's next poll; the next wait asks for a change from its answer
             Optional<ControlPlaneClient.Tagged> refreshed = ask(settings, running,
                     (client, port) -> client.refreshTagged(port, revision));
@@ -63,7 +63,8 @@ final class XdsDelivery implements Delivery {
         String certificates = EdgeTls.sdsVersion(settings);
         String described = status.map(s -> s.describe(running.size())).orElse(notAnswering(settings)) + " (want routes "
                 + revision + (certificates == null ? "" : ", certificates " + certificates) + ")";
-        boolean current = status.isPresent() && revision.equals(status.get().routesVersion())
+        // made from this revision's labels: a release another team created or removed since is in the config as it is now
+        boolean current = status.isPresent() && status.get().serves(revision)
                 && (certificates == null || certificates.equals(status.get().secretsVersion()));
         Optional<XdsStatus.Envoy> rejected = status.flatMap(s -> ours(s, running).stream().filter(e -> e.nack() != null).findFirst());
         String rejection = rejected.isPresent() && current ? "Envoy " + rejected.get().address()
@@ -167,7 +168,7 @@ final class XdsDelivery implements Delivery {
         String revision = state.service().labels().get(EdgeManager.REVISION);
         Optional<XdsStatus> status = ask(settings, running, ControlPlaneClient::status);
         // per task, as the waits count (upToDate: the stream ACKed the control plane's routes, here the edge's revision)
-        long acked = status.filter(s -> revision != null && revision.equals(s.routesVersion()))
+        long acked = status.filter(s -> s.serves(revision))
                 .map(s -> running.stream().filter(t -> acked(t, s)).count()).orElse(0L);
         return new EdgeManager.DeliveryStatus(settings.name(), settings.delivery(), revision, envoys,
                 XdsConfig.controlPlaneService(settings.name()), null, status.isPresent(),

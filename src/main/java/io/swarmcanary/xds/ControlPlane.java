@@ -76,9 +76,14 @@ public final class ControlPlane implements AutoCloseable {
     });
     private Server grpc;
     private HttpServer http;
-    private volatile String routesVersion;
-    private volatile String clustersVersion;
-    private volatile String endpointsVersion;
+    /** What is served now, one field: a status never pairs one read's routes with another read's labels. */
+    private volatile Serving serving = new Serving(null, null, null, null);
+
+    /**
+     * @param labelled the edge's revision label the served config was made from. The routes' version is the config's
+     *                 own hash: a release created or removed since that label was written changes it, not the label
+     */
+    private record Serving(String routes, String clusters, String endpoints, String labelled) {}
     /** Why the last read failed, or null; one field, so a status never pairs one failure's reason with another's revision. */
     private volatile ReadFailure readFailure;
 
@@ -121,10 +126,10 @@ public final class ControlPlane implements AutoCloseable {
      * The edge hands it over, so this package needs nothing of the edge's (no package cycle).
      */
     public record Served(EdgeRoutes routes, io.envoyproxy.envoy.config.bootstrap.v3.Bootstrap config, String revision,
-                         Map<String, List<String>> taskAddresses) {
-        /** From the config's YAML (parsed here). */
+                         Map<String, List<String>> taskAddresses, String labelled) {
+        /** From the config's YAML (parsed here), made from the labels of this revision. */
         public Served(EdgeRoutes routes, String yaml, String revision, Map<String, List<String>> taskAddresses) {
-            this(routes, XdsConfig.bootstrapOf(yaml), revision, taskAddresses);
+            this(routes, XdsConfig.bootstrapOf(yaml), revision, taskAddresses, revision);
         }
     }
 
@@ -336,7 +341,9 @@ public final class ControlPlane implements AutoCloseable {
     public XdsStatus refresh(String wantedRoutes) {
         long asked = System.nanoTime();
         synchronized (this) {
-            if (lastReadStarted - asked > 0 || (wantedRoutes != null && wantedRoutes.equals(routesVersion))) {
+            Serving now = serving;
+            if (lastReadStarted - asked > 0
+                    || (wantedRoutes != null && (wantedRoutes.equals(now.routes()) || wantedRoutes.equals(now.labelled())))) {
                 return status();
             }
             read(true);
@@ -397,26 +404,28 @@ public final class ControlPlane implements AutoCloseable {
                             t.aliasClusters().stream()))
                     .toList();
             XdsConfig.Resources resources = xds.resources(plan.config(), services, plan.revision(), plan.taskAddresses());
-            if (!resources.routesVersion().equals(routesVersion) || !resources.clustersVersion().equals(clustersVersion)
-                    || !resources.endpointsVersion().equals(endpointsVersion)) {
+            Serving before = serving;
+            boolean routesOrClusters = !resources.routesVersion().equals(before.routes())
+                    || !resources.clustersVersion().equals(before.clusters());
+            boolean endpoints = !resources.endpointsVersion().equals(before.endpoints());
+            if (routesOrClusters || endpoints) {
                 // clusters, endpoints and routes in one snapshot; ADS lets Envoy apply CDS and EDS before the RDS that
                 // names new clusters. Each type has its own version: Envoy is sent only the types that changed.
                 cache.setSnapshot(NODE_GROUP, Snapshot.create(resources.clusters(), resources.clustersVersion(),
                         resources.endpoints(), resources.endpointsVersion(), List.of(), "",
                         resources.routeConfigs(), resources.routesVersion(), secrets,
                         secretsVersion == null ? "" : secretsVersion));
-                if (!resources.routesVersion().equals(routesVersion) || !resources.clustersVersion().equals(clustersVersion)) {
+                if (routesOrClusters) {
                     log.println("serving routes " + resources.routesVersion() + ", clusters " + resources.clustersVersion()
                             + " (" + resources.clusters().size() + " release clusters)");
                 }
-                if (!resources.endpointsVersion().equals(endpointsVersion)) {
+                if (endpoints) {
                     log.println("serving endpoints " + resources.endpointsVersion() + ": " + resources.endpoints().stream()
                             .map(e -> e.getClusterName() + "=" + e.getEndpoints(0).getLbEndpointsCount()).toList());
                 }
-                routesVersion = resources.routesVersion();
-                clustersVersion = resources.clustersVersion();
-                endpointsVersion = resources.endpointsVersion();
             }
+            serving = new Serving(resources.routesVersion(), resources.clustersVersion(), resources.endpointsVersion(),
+                    plan.labelled());
             if (readFailure != null) {
                 log.println("reading edge " + edge + " works again");
             }
@@ -449,9 +458,10 @@ public final class ControlPlane implements AutoCloseable {
         streams.values().stream().sorted(Comparator.comparingLong(s -> s.id)).forEach(s -> envoys.add(new XdsStatus.Envoy(
                 s.id, s.address, s.node, s.connectedAt.toString(), s.routes, s.clusters, s.nack, s.secrets)));
         ReadFailure failure = readFailure;
-        return new XdsStatus(edge, routesVersion, clustersVersion, failure == null ? null : failure.message(), envoys,
+        Serving now = serving;
+        return new XdsStatus(edge, now.routes(), now.clusters(), failure == null ? null : failure.message(), envoys,
                 io.swarmcanary.ProductVersion.current(), secretsVersion, followingEvents,
-                failure == null ? null : failure.refusedRevision());
+                failure == null ? null : failure.refusedRevision(), now.labelled());
     }
 
     private static void respond(HttpExchange exchange, XdsStatus status) throws IOException {

@@ -16,10 +16,14 @@ import java.util.List;
  *                        the whole edge every poll. Null from a control plane older than the field
  * @param refusedRevision the edge's revision whose config the last read refused as invalid (readError says why), or
  *                        null: the CLI that wrote it fails at once
+ * @param labelledRevision the edge's revision label the served routes were made from: a release created or removed
+ *                        since that label was written makes routesVersion differ from it (the config holds every release
+ *                        as it is now). Null from a control plane older than the field
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
 public record XdsStatus(String edge, String routesVersion, String clustersVersion, String readError, List<Envoy> envoys,
-                        String version, String secretsVersion, Boolean followingEvents, String refusedRevision) {
+                        String version, String secretsVersion, Boolean followingEvents, String refusedRevision,
+                        String labelledRevision) {
     public XdsStatus {
         envoys = envoys == null ? List.of() : List.copyOf(envoys);
     }
@@ -31,6 +35,20 @@ public record XdsStatus(String edge, String routesVersion, String clustersVersio
     public XdsStatus(String edge, String routesVersion, String clustersVersion, String readError, List<Envoy> envoys,
                      String version, String secretsVersion, Boolean followingEvents) {
         this(edge, routesVersion, clustersVersion, readError, envoys, version, secretsVersion, followingEvents, null);
+    }
+
+    public XdsStatus(String edge, String routesVersion, String clustersVersion, String readError, List<Envoy> envoys,
+                     String version, String secretsVersion, Boolean followingEvents, String refusedRevision) {
+        this(edge, routesVersion, clustersVersion, readError, envoys, version, secretsVersion, followingEvents,
+                refusedRevision, null);
+    }
+
+    /**
+     * Whether what is served now was made from the edge's labels of this revision: its own routes, or the routes of the
+     * labels written with it rendered with the releases as they are now.
+     */
+    public boolean serves(String revision) {
+        return revision != null && (revision.equals(routesVersion) || revision.equals(labelledRevision));
     }
 
     /**

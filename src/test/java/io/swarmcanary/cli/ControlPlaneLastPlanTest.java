@@ -18,12 +18,13 @@ class ControlPlaneLastPlanTest {
             renders.incrementAndGet();
             return plans[0];
         };
-        last.of(List.of("edge@5", List.of("files-1.0.0@3")), render);
-        last.of(List.of("edge@5", List.of("files-1.0.0@3")), render);
+        last.of(List.of("edge@5", List.of("files-1.0.0@3")), "r5", render);
+        last.of(List.of("edge@5", List.of("files-1.0.0@3")), "r5", render);
         assertThat(renders).hasValue(1);
-        last.of(List.of("edge@6", List.of("files-1.0.0@3")), render); // a shift: the edge service's new version
-        last.of(List.of("edge@6", List.of("files-1.0.0@3", "files-1.0.1@1")), render); // a new release
-        last.of(List.of("edge@6", List.of("files-1.0.0@3", "files-1.0.1@1")), render);
+        last.of(List.of("edge@6", List.of("files-1.0.0@3")), "r6", render); // a shift: the edge service's new version
+        last.of(List.of("edge@6", List.of("files-1.0.0@3", "files-1.0.1@1")), "r6", render); // a new release
+        last.of(List.of("edge@6", List.of("files-1.0.0@3", "files-1.0.1@1")), "r6", render);
         assertThat(renders).hasValue(3);
+        assertThat(last.labelled()).isEqualTo("r6");
     }
 }

@@ -391,6 +391,17 @@ class XdsEdgeIT {
         System.out.println("XdsEdgeIT: " + other + " removed with the docker CLI left every Envoy's clusters after "
                 + (System.nanoTime() - removed) / 1_000_000 + " ms");
         assertThat(clusterOnEveryNode(token, other)).as(other + "'s cluster 15 s after its service was removed").containsOnly(false);
+
+        // the edge's labels were not written: its routes now hash to another revision than the labels', and the edge is
+        // still up to date, since they are what the control plane rendered
+        String labelled = swarm.service(EDGE).orElseThrow().getSpec().getLabels().get(EdgeManager.REVISION);
+        io.swarmcanary.xds.XdsStatus served = io.swarmcanary.xds.ControlPlaneClient.throughEdge(Bed.PROBE_HOST,
+                () -> java.util.Optional.of(token)).status(PORT).orElseThrow();
+        assertThat(served.labelledRevision()).isEqualTo(labelled);
+        assertThat(served.routesVersion()).isNotEqualTo(labelled);
+        JsonNode edge = JSON.readTree(ok(cli().run("status", "--edge", EDGE, "--probe-host", Bed.PROBE_HOST,
+                "--output", "json")).stdout()).path("edge");
+        assertThat(edge.path("upToDate").asBoolean()).as(edge.toString()).isTrue();
     }
 
     /** Whether every node's Envoy has this cluster (its membership gauge), read through the stats host with a stats token. */

@@ -155,6 +155,27 @@ class ControlPlaneReadsTest {
     }
 
     @Test
+    void theStatusNamesTheLabelsItsRoutesWereMadeFromAndARefreshForThemReadsNoMore() throws Exception {
+        // labels of revision l1, rendered with a release removed since they were written: routes of another hash
+        plane = new ControlPlane("reads", whole -> {
+            reads.add(whole);
+            return new ControlPlane.Served(new EdgeRoutes(10000, List.of(), List.of()), io.swarmcanary.envoy.XdsConfig.bootstrapOf(YAML),
+                    "r9", Map.of(), "l1");
+        }, new PrintStream(OutputStream.nullOutputStream()));
+        plane.start(freePort(), freePort(), Duration.ofHours(1), Duration.ofHours(1), null);
+        plane.refresh();
+        XdsStatus status = plane.status();
+        assertThat(status.routesVersion()).isEqualTo("r9");
+        assertThat(status.labelledRevision()).isEqualTo("l1");
+        assertThat(status.serves("l1")).isTrue();
+        assertThat(status.serves("r9")).isTrue();
+        assertThat(status.serves("l2")).isFalse();
+        long before = whole();
+        plane.refresh("l1");
+        assertThat(whole()).as("the labels it waits for are served: no read more").isEqualTo(before);
+    }
+
+    @Test
     void theWholeEdgeIsReadAgainEveryResyncWithoutAnyEvent() throws Exception {
         plane().start(freePort(), freePort(), Duration.ofMillis(100), Duration.ofMillis(700), null);
         plane.followingEvents(true);

@@ -1,0 +1,94 @@
+package io.swarmcanary.edge;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.swarmcanary.release.Progress;
+import io.swarmcanary.release.Track;
+import io.swarmcanary.swarm.TaskInfo;
+import io.swarmcanary.testing.FakeSwarm;
+import io.swarmcanary.xds.ControlPlaneClient;
+import io.swarmcanary.xds.XdsStatus;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Another team creates or removes a release between a CLI's read of the edge and its control plane's: the control plane
+ * renders the labels this CLI wrote with the releases as they are then, so the routes it serves hash to another revision
+ * than the one in the labels. The write is served all the same (ManyTeamsIT once waited out its 180 s on this).
+ */
+class ReleasesChangedMeanwhileTest {
+    private static final String EDGE = "edge";
+    private static final String ENVOY_ADDRESS = "10.0.1.5";
+    private final FakeSwarm swarm = new FakeSwarm();
+    private final Track files = new Track("files", "prod");
+    /** Whether the control plane says which labels it rendered: one older than the field does not. */
+    private volatile boolean saysLabelled = true;
+
+    /** Serves the edge's labels rendered with a release removed meanwhile: routes that are not the labels' revision. */
+    private final ControlPlaneClient controlPlane = new ControlPlaneClient() {
+        @Override
+        public Optional<XdsStatus> status(int port) {
+            String labelled = swarm.services.get(EDGE).labels().get(EdgeManager.REVISION);
+            String routes = "own" + labelled.substring(3);
+            return Optional.of(new XdsStatus(EDGE, routes, "c1", null, List.of(new XdsStatus.Envoy(1, ENVOY_ADDRESS, EDGE,
+                    "2026-12-01T00:00:00Z", routes, "c1", null)), io.swarmcanary.ProductVersion.current(), null, true, null,
+                    saysLabelled ? labelled : null));
+        }
+
+        @Override
+        public Optional<XdsStatus> refresh(int port) {
+            return status(port);
+        }
+    };
+    private final EdgeManager edges = new EdgeManager(swarm, port -> Optional.empty(), controlPlane, Clock.systemUTC(),
+            Duration.ofSeconds(2));
+    private String v1;
+    private String v2;
+
+    @BeforeEach
+    void anXdsEdgeWithTwoReleases() {
+        swarm.images.add("envoy");
+        swarm.images.add("cli");
+        swarm.tasksOf.put(EDGE, List.of(new TaskInfo("envoy-1", 0, "n1", "running", "running", "started", null, "c-1",
+                "2026-12-01T00:00:00Z", List.of(ENVOY_ADDRESS))));
+        edges.restoreTimeout = Duration.ofSeconds(1);
+        edges.ensure(new EdgeSettings(EDGE, "envoy", 10000, List.of("edge-net"), List.of(), null, EdgeSettings.XDS,
+                new EdgeSettings.Xds("cli")), Optional.empty(), false, Progress.SILENT);
+        v1 = swarm.addRelease(files, "1.0.1", EDGE, "files.example.com", "edge-net");
+        v2 = swarm.addRelease(files, "1.0.2", EDGE, "files.example.com", "edge-net");
+    }
+
+    @Test
+    void aWriteIsServedWhenTheControlPlaneRendersItsLabelsWithTheReleasesAsTheyAreNow() {
+        edges.updateTrack(EDGE, files.name(), (current, releases) -> canaryAt(25), Progress.SILENT);
+
+        assertThat(routes().tracks().get(files.name())).isEqualTo(canaryAt(25));
+        EdgeManager.DeliveryStatus status = edges.deliveryStatus(edges.require(EDGE));
+        assertThat(status.upToDate()).as(status.describe()).isTrue();
+        assertThat(status.ackedRevision()).isEqualTo(1L);
+    }
+
+    @Test
+    void aControlPlaneThatDoesNotSayWhichLabelsItRenderedIsWaitedForAsBefore() {
+        saysLabelled = false;
+        RouteTable.TrackEntry kept = routes().tracks().get(files.name());
+        assertThatThrownBy(() -> edges.updateTrack(EDGE, files.name(), (current, releases) -> canaryAt(25), Progress.SILENT))
+                .hasMessageContaining("did not converge");
+        assertThat(routes().tracks().get(files.name())).as("the track put back").isEqualTo(kept);
+        assertThat(edges.deliveryStatus(edges.require(EDGE)).upToDate()).isFalse();
+    }
+
+    private RouteTable.TrackEntry canaryAt(int weight) {
+        return new RouteTable.TrackEntry(Map.of(v1, 100 - weight, v2, weight), v2, v1, null, List.of());
+    }
+
+    private RouteTable routes() {
+        return RouteTable.fromJson(swarm.services.get(EDGE).labels().get(EdgeManager.ROUTE_TABLE));
+    }
+}

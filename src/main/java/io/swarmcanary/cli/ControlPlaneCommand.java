@@ -147,7 +147,11 @@ public final class ControlPlaneCommand implements Callable<Integer> {
                             state.service().labels().get(EdgeManager.REVISION), () -> {
                                 try {
                                     return edges.plan(state, releases);
-                                } catch (UserInputException invalid) { // the config as labelled cannot be served
+                                } catch (EdgeManager.InvalidConfig invalid) { // the config as labelled cannot be served
+                                    throw new ControlPlane.Refused(state.service().labels().get(EdgeManager.REVISION),
+                                            invalid.what() + " that this control plane renders from the edge's labels is"
+                                                    + " invalid:\n" + invalid.problems());
+                                } catch (UserInputException invalid) {
                                     throw new ControlPlane.Refused(state.service().labels().get(EdgeManager.REVISION),
                                             invalid.getMessage());
                                 }

@@ -89,6 +89,31 @@ public final class EdgeManager {
         this.convergeTimeout = convergeTimeout;
     }
 
+    /**
+     * The config a plan rendered is not valid for Envoy: what a CLI refuses before it writes, and what a control plane
+     * says of labels another build wrote.
+     */
+    public static final class InvalidConfig extends UserInputException {
+        private final String what;
+        private final String problems;
+
+        InvalidConfig(String what, String problems) {
+            super(what + " is invalid, so it was not applied; the live edge is untouched:\n" + problems);
+            this.what = what;
+            this.problems = problems;
+        }
+
+        /** "the generated Envoy config", "the xDS bootstrap for this edge" */
+        public String what() {
+            return what;
+        }
+
+        /** One line per problem found. */
+        public String problems() {
+            return problems;
+        }
+    }
+
     /** The edge as read from the cluster. */
     public record EdgeState(ServiceInfo service, EdgeSettings settings, RouteTable routes) {}
 
@@ -668,13 +693,17 @@ public final class EdgeManager {
     /**
      * How the edge's config reaches Envoy and whether every Envoy has it. For xds: what the control plane
      * says about each Envoy's ACKs; {@code upToDate} is true when every running Envoy task has ACKed the
-     * revision in the edge's labels.
+     * revision in the edge's labels; {@code refusedRevision} is the revision its control plane refuses as invalid
+     * ({@code readError} says why), or null.
      */
     public record DeliveryStatus(String edge, String delivery, String revision, long envoyTasks, String controlPlane,
                                  Integer statusPort, boolean controlPlaneAnswering, Long connected, Long ackedRevision,
                                  String readError, List<String> rejections, boolean upToDate,
                                  @com.fasterxml.jackson.annotation.JsonInclude(com.fasterxml.jackson.annotation.JsonInclude.Include.NON_NULL)
-                                 String controlPlaneVersion) {
+                                 String controlPlaneVersion,
+                                 @com.fasterxml.jackson.annotation.JsonInclude(com.fasterxml.jackson.annotation.JsonInclude.Include.NON_NULL)
+                                 String refusedRevision) {
+
         public String describe() {
             if (!EdgeSettings.XDS.equals(delivery)) {
                 return "edge " + edge + ": delivery " + delivery + ", revision " + revision + ", " + envoyTasks + " Envoy tasks";
@@ -688,7 +717,10 @@ public final class EdgeManager {
                     + " (swarm-canary " + controlPlaneVersion + "): "
                     + connected + "/" + envoyTasks + " Envoys connected, " + ackedRevision + " up to date"
                     + (upToDate ? "" : " (NOT up to date)")
-                    + (readError == null ? "" : "; cannot read the edge: " + readError)
+                    + (readError == null ? "" : refusedRevision == null ? "; cannot read the edge: " + readError
+                            : "; it refuses revision " + refusedRevision + (refusedRevision.equals(revision)
+                            ? " (the edge's: every Envoy keeps the last config served until a write fixes it)" : "")
+                            + ": " + readError)
                     + (rejections.isEmpty() ? "" : "; rejected: " + String.join("; ", rejections));
         }
     }

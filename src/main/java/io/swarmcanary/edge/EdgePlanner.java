@@ -1,6 +1,5 @@
 package io.swarmcanary.edge;
 
-import io.swarmcanary.UserInputException;
 import io.swarmcanary.envoy.CanaryTraffic;
 import io.swarmcanary.envoy.EdgeRoutes;
 import io.swarmcanary.envoy.EnvoyConfigRenderer;
@@ -70,8 +69,7 @@ final class EdgePlanner {
         io.swarmcanary.envoy.EnvoyConfigValidator.Checked checked = validator.checkRendered(tree);
         ValidationResult validation = checked.result();
         if (!validation.isValid()) {
-            throw new UserInputException("the generated Envoy config is invalid, so it was not applied; the live edge is"
-                    + " untouched:\n" + validation.describe());
+            throw new EdgeManager.InvalidConfig("the generated Envoy config", validation.describe());
         }
         // written once, when asked for: the CLI of an xds edge ships only the bootstrap, so a shift never pays for it
         java.util.function.Supplier<String> yaml = once(() -> EnvoyConfigRenderer.yaml(tree));
@@ -85,8 +83,7 @@ final class EdgePlanner {
         if (settings.usesXds()) {
             ValidationResult bootstrapValidation = validator.validate(bootstrap);
             if (!bootstrapValidation.isValid()) {
-                throw new UserInputException("the xDS bootstrap for this edge is invalid, so it was not applied; the live"
-                        + " edge is untouched:\n" + bootstrapValidation.describe());
+                throw new EdgeManager.InvalidConfig("the xDS bootstrap for this edge", bootstrapValidation.describe());
             }
         }
         return new EdgeManager.Plan(settings, routes, edgeRoutes, yaml, checked.config(), revision, List.copyOf(warnings), bootstrap,

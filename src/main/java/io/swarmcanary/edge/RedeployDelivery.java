@@ -47,6 +47,6 @@ final class RedeployDelivery implements Delivery {
     public EdgeManager.DeliveryStatus status(EdgeManager.EdgeState state, List<TaskInfo> running) {
         EdgeSettings settings = state.settings();
         return new EdgeManager.DeliveryStatus(settings.name(), settings.delivery(),
-                state.service().labels().get(EdgeManager.REVISION), running.size(), null, null, false, null, null, null, List.of(), true, null);
+                state.service().labels().get(EdgeManager.REVISION), running.size(), null, null, false, null, null, null, List.of(), true, null, null);
     }
 }

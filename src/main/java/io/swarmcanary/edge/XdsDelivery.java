@@ -177,7 +177,8 @@ final class XdsDelivery implements Delivery {
                 status.map(s -> ours(s, running).stream().filter(e -> e.nack() != null).map(e -> e.address() + ": " + e.nack()).toList())
                         .orElse(List.of()),
                 status.isPresent() && envoys > 0 && acked >= envoys,
-                status.map(s -> s.version() == null ? "unknown (older than the field)" : s.version()).orElse(null));
+                status.map(s -> s.version() == null ? "unknown (older than the field)" : s.version()).orElse(null),
+                status.map(XdsStatus::refusedRevision).orElse(null));
     }
 
     /**

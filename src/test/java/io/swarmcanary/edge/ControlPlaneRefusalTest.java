@@ -109,6 +109,26 @@ class ControlPlaneRefusalTest {
         otherRefusal = "0123456789ab"; // what an earlier, put-back write left in the status
         edges.updateTrack(EDGE, files.name(), (current, releases) -> canaryAt(50), Progress.SILENT);
         assertThat(routes().tracks().get(files.name())).isEqualTo(canaryAt(50));
+
+        // status names it, apart from a read that failed
+        EdgeManager.DeliveryStatus status = edges.deliveryStatus(edges.require(EDGE));
+        assertThat(status.refusedRevision()).isEqualTo(otherRefusal);
+        assertThat(status.describe()).contains("it refuses revision 0123456789ab: refused earlier")
+                .doesNotContain("cannot read the edge").doesNotContain("the edge's: every Envoy keeps");
+    }
+
+    @Test
+    void statusSaysWhenTheEdgesOwnRevisionIsRefused() {
+        refusing = true;
+        String refused = "feedfeedfeed";
+        Map<String, String> labels = new java.util.HashMap<>(swarm.services.get(EDGE).labels());
+        labels.put(EdgeManager.REVISION, refused); // written by a CLI of another build, say
+        relabel(labels);
+        EdgeManager.DeliveryStatus status = edges.deliveryStatus(edges.require(EDGE));
+        assertThat(status.refusedRevision()).isEqualTo(refused);
+        assertThat(status.upToDate()).isFalse();
+        assertThat(status.describe()).contains("it refuses revision " + refused + " (the edge's: every Envoy keeps the last"
+                + " config served until a write fixes it): the generated Envoy config is invalid: cluster name repeated");
     }
 
     @Test

@@ -137,7 +137,14 @@ public final class ControlPlaneCommand implements Callable<Integer> {
             ControlPlane controlPlane = new ControlPlane(edge, whole -> {
                 EdgeManager.Plan plan = last.plan();
                 if (whole || plan == null) {
-                    EdgeManager.EdgeState state = edges.require(edge);
+                    EdgeManager.EdgeState state;
+                    try {
+                        state = edges.require(edge);
+                    } catch (EdgeManager.UnreadableLabels unreadable) { // the same labels never parse: refuse them
+                        throw new ControlPlane.Refused(unreadable.revision(), unreadable.getMessage()
+                                + " (written by a newer swarm-canary? update this control plane with 'swarm-canary edge"
+                                + " ensure --edge " + edge + "' of that version)");
+                    }
                     Map<String, List<ServiceInfo>> releases = edges.releasesByTrack(edge);
                     // the keys the config is made with too: the token key, and the naming key of sticky cookies
                     // (hashed: arrays compare by identity)

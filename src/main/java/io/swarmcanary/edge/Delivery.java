@@ -23,7 +23,16 @@ sealed interface Delivery permits RedeployDelivery, XdsDelivery {
     }
 
     /** What the live Envoys show of this revision: each of the {@code running} Envoy tasks must serve it. */
-    Look look(EdgeSettings settings, String revision, List<TaskInfo> running);
+    default Look look(EdgeSettings settings, String revision, List<TaskInfo> running) {
+        return look(settings, revision, running, routes -> false);
+    }
+
+    /**
+     * As {@link #look(EdgeSettings, String, List)}; {@code rendersAs} says whether routes of another version are this
+     * revision's labels as this CLI renders them from the cluster now (a release created or removed since the write
+     * changes the routes, not the labels). Asked only of routes a control plane made from this revision's labels.
+     */
+    Look look(EdgeSettings settings, String revision, List<TaskInfo> running, java.util.function.Predicate<String> rendersAs);
 
     /** How often a wait for the live Envoys asks again. */
     long pollMillis();

@@ -114,6 +114,24 @@ public final class EdgeManager {
         }
     }
 
+    /**
+     * The edge's labels do not parse (written by hand, or by a newer swarm-canary in a shape this one does not know):
+     * nothing can be planned from them, however often they are read.
+     */
+    public static final class UnreadableLabels extends IllegalStateException {
+        private final String revision;
+
+        UnreadableLabels(String revision, String message, Throwable cause) {
+            super(message, cause);
+            this.revision = revision;
+        }
+
+        /** The edge's revision label next to the labels that do not parse, or null. */
+        public String revision() {
+            return revision;
+        }
+    }
+
     /** The edge as read from the cluster. */
     public record EdgeState(ServiceInfo service, EdgeSettings settings, RouteTable routes) {}
 
@@ -917,7 +935,26 @@ public final class EdgeManager {
 
     private void awaitConverged(EdgeSettings settings, String revision, Write ours, Duration timeout, Progress progress) {
         java.util.concurrent.atomic.AtomicReference<Instant> laterRefusedSince = new java.util.concurrent.atomic.AtomicReference<>();
-        awaitLive(settings, timeout, progress, running -> look(settings, revision, ours, running, laterRefusedSince));
+        Map<String, java.util.function.Predicate<String>> rendered = new java.util.concurrent.ConcurrentHashMap<>();
+        awaitLive(settings, timeout, progress, running -> look(settings, revision, ours, running, laterRefusedSince,
+                r -> rendered.computeIfAbsent(r, rev -> rendersNow(settings.name(), rev))));
+    }
+
+    /**
+     * Whether routes a control plane made from the labels of this revision are what this CLI renders from them with
+     * the releases as they are now (another team created or removed one since the write). Each answer is kept: other
+     * releases bring other routes, so the same routes are never rendered for twice.
+     */
+    private java.util.function.Predicate<String> rendersNow(String edge, String revision) {
+        Map<String, Boolean> answers = new java.util.concurrent.ConcurrentHashMap<>();
+        return routes -> routes != null && answers.computeIfAbsent(routes, r -> {
+            try {
+                return read(edge).filter(now -> revision.equals(now.service().labels().get(REVISION)))
+                        .map(now -> plan(now, releasesByTrack(edge)).revision().equals(r)).orElse(false);
+            } catch (RuntimeException unreadable) {
+                return false;
+            }
+        });
     }
 
     /**
@@ -925,8 +962,9 @@ public final class EdgeManager {
      * table still carries this write's change. A later one that replaced this change ends the wait: it stands.
      */
     private Look look(EdgeSettings settings, String revision, Write ours, List<TaskInfo> running,
-                      java.util.concurrent.atomic.AtomicReference<Instant> laterRefusedSince) {
-        Look mine = lookAt(settings, revision, running);
+                      java.util.concurrent.atomic.AtomicReference<Instant> laterRefusedSince,
+                      java.util.function.Function<String, java.util.function.Predicate<String>> rendersAs) {
+        Look mine = lookAt(settings, revision, running, rendersAs);
         if (mine.refused() && mine.refusedByOtherVersion() && ours instanceof SettingsWrite) {
             // an ensure may be replacing that control plane: the one it starts is the one to ask
             mine = new Look(mine.seen() + "; refused by a control plane of another version, which this change may be"
@@ -948,7 +986,7 @@ public final class EdgeManager {
         if (later == null || later.isEmpty() || later.equals(revision)) {
             return mine;
         }
-        Look theirs = lookAt(now.get().settings(), later, running);
+        Look theirs = lookAt(now.get().settings(), later, running, rendersAs);
         if (!theirs.refused()) {
             laterRefusedSince.set(null);
         } else {
@@ -968,8 +1006,9 @@ public final class EdgeManager {
                 + (theirs.served() ? "served" : theirs.seen()), theirs.served(), null);
     }
 
-    private Look lookAt(EdgeSettings settings, String revision, List<TaskInfo> running) {
-        return delivery(settings).look(settings, revision, running);
+    private Look lookAt(EdgeSettings settings, String revision, List<TaskInfo> running,
+                        java.util.function.Function<String, java.util.function.Predicate<String>> rendersAs) {
+        return delivery(settings).look(settings, revision, running, rendersAs.apply(revision));
     }
 
     /**

@@ -25,7 +25,12 @@ final class EdgeReader {
                 throw new UserInputException("service '" + edge + "' exists but is not an edge managed by swarm-canary;"
                         + " nothing was changed. Choose another --edge name.");
             }
-            return new EdgeManager.EdgeState(s, EdgeSettings.fromJson(s.labels().get(EdgeManager.SETTINGS)), RouteTable.fromJson(s.labels().get(EdgeManager.ROUTE_TABLE)));
+            try {
+                return new EdgeManager.EdgeState(s, EdgeSettings.fromJson(s.labels().get(EdgeManager.SETTINGS)),
+                        RouteTable.fromJson(s.labels().get(EdgeManager.ROUTE_TABLE)));
+            } catch (IllegalStateException unparsable) {
+                throw new EdgeManager.UnreadableLabels(s.labels().get(EdgeManager.REVISION), unparsable.getMessage(), unparsable);
+            }
         });
     }
 

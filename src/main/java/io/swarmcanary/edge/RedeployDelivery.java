@@ -21,7 +21,8 @@ final class RedeployDelivery implements Delivery {
 
     /** Served when every node's Envoy answers with the revision (see {@link EveryEnvoy}). */
     @Override
-    public Look look(EdgeSettings settings, String revision, List<TaskInfo> running) {
+    public Look look(EdgeSettings settings, String revision, List<TaskInfo> running,
+                     java.util.function.Predicate<String> rendersAs) {
         Map<String, EdgeProbe> probes = EveryEnvoy.probes(probe, swarm, running);
         if (probes.size() == 1) {
             Optional<String> served = probes.values().iterator().next().revision(settings.port());

@@ -45,12 +45,13 @@ final class XdsDelivery implements Delivery {
      * previous config), counted only from such a task's own stream.
      */
     @Override
-    public Look look(EdgeSettings settings, String revision, List<TaskInfo> running) {
+    public Look look(EdgeSettings settings, String revision, List<TaskInfo> running,
+                     java.util.function.Predicate<String> rendersAs) {
         Optional<ControlPlaneClient.Tagged> tagged = ask(settings, running, (client, port) -> client.status(port, null,
                 java.time.Duration.ZERO));
         seen = tagged.map(ControlPlaneClient.Tagged::etag).orElse(null);
         Optional<XdsStatus> status = tagged.map(ControlPlaneClient.Tagged::status);
-        if (status.isEmpty() || !status.get().serves(revision)) {
+        if (status.isEmpty() || !status.get().madeFrom(revision)) {
             // ask for a read now rather than at the control plane's next poll; the next wait asks for a change from its answer
             Optional<ControlPlaneClient.Tagged> refreshed = ask(settings, running,
                     (client, port) -> client.refreshTagged(port, revision));
@@ -63,8 +64,10 @@ final class XdsDelivery implements Delivery {
         String certificates = EdgeTls.sdsVersion(settings);
         String described = status.map(s -> s.describe(running.size())).orElse(notAnswering(settings)) + " (want routes "
                 + revision + (certificates == null ? "" : ", certificates " + certificates) + ")";
-        // made from this revision's labels: a release another team created or removed since is in the config as it is now
-        boolean current = status.isPresent() && status.get().serves(revision)
+        // its own routes; or routes made from its labels with a release another team created or removed since, which this
+        // CLI renders alike from the cluster now (a control plane of another build may render the labels otherwise)
+        boolean current = status.isPresent() && status.get().madeFrom(revision)
+                && (revision.equals(status.get().routesVersion()) || rendersAs.test(status.get().routesVersion()))
                 && (certificates == null || certificates.equals(status.get().secretsVersion()));
         Optional<XdsStatus.Envoy> rejected = status.flatMap(s -> ours(s, running).stream().filter(e -> e.nack() != null).findFirst());
         String rejection = rejected.isPresent() && current ? "Envoy " + rejected.get().address()
@@ -168,7 +171,9 @@ final class XdsDelivery implements Delivery {
         String revision = state.service().labels().get(EdgeManager.REVISION);
         Optional<XdsStatus> status = ask(settings, running, ControlPlaneClient::status);
         // per task, as the waits count (upToDate: the stream ACKed the control plane's routes, here the edge's revision)
-        long acked = status.filter(s -> s.serves(revision))
+        // routes made from the edge's labels count when the control plane runs this CLI's version (status renders nothing)
+        long acked = status.filter(s -> revision != null && (revision.equals(s.routesVersion())
+                        || s.madeFrom(revision) && io.swarmcanary.ProductVersion.current().equals(s.version())))
                 .map(s -> running.stream().filter(t -> acked(t, s)).count()).orElse(0L);
         return new EdgeManager.DeliveryStatus(settings.name(), settings.delivery(), revision, envoys,
                 XdsConfig.controlPlaneService(settings.name()), null, status.isPresent(),

@@ -44,11 +44,12 @@ public record XdsStatus(String edge, String routesVersion, String clustersVersio
     }
 
     /**
-     * Whether what is served now was made from the edge's labels of this revision: its own routes, or the routes of the
-     * labels written with it rendered with the releases as they are now.
+     * Whether what is served now was made from the edge's labels of this revision: its own routes, or routes the control
+     * plane rendered from those labels with the releases as they were at its read (whether this CLI renders them alike
+     * is the CLI's to check: a control plane of another build may not know every field of the labels).
      */
-    public boolean serves(String revision) {
-        return revision != null && (revision.equals(routesVersion) || revision.equals(labelledRevision));
+    public boolean madeFrom(String revision) {
+        return revision != null && !revision.isEmpty() && (revision.equals(routesVersion) || revision.equals(labelledRevision));
     }
 
     /**
@@ -92,7 +93,9 @@ public record XdsStatus(String edge, String routesVersion, String clustersVersio
     /** "2/2 Envoys connected, 1 up to date (routes 3f2a..., clusters 9c1b...)". */
     public String describe(long expected) {
         return envoys.size() + "/" + expected + " Envoys connected, " + upToDate() + " up to date (routes "
-                + routesVersion + ", clusters " + clustersVersion + (secretsVersion == null ? "" : ", certificates " + secretsVersion) + ")"
+                + routesVersion + (labelledRevision == null || labelledRevision.equals(routesVersion) ? ""
+                : " from the labels of revision " + labelledRevision)
+                + ", clusters " + clustersVersion + (secretsVersion == null ? "" : ", certificates " + secretsVersion) + ")"
                 + (readError == null ? "" : "; last read failed: " + readError);
     }
 }

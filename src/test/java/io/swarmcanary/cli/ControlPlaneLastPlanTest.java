@@ -26,5 +26,14 @@ class ControlPlaneLastPlanTest {
         last.of(List.of("edge@6", List.of("files-1.0.0@3", "files-1.0.1@1")), "r6", render);
         assertThat(renders).hasValue(3);
         assertThat(last.labelled()).isEqualTo("r6");
+
+        // labels it refuses: the plan served and the labels it was made from stay as they were, so no CLI takes the
+        // refused revision for served
+        java.util.function.Supplier<EdgeManager.Plan> refused = () -> {
+            throw new IllegalStateException("refused");
+        };
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> last.of(List.of("edge@7", List.of("files-1.0.0@3")), "r7",
+                refused)).hasMessage("refused");
+        assertThat(last.labelled()).isEqualTo("r6");
     }
 }

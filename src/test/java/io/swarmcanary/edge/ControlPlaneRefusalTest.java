@@ -106,7 +106,7 @@ class ControlPlaneRefusalTest {
 
     @Test
     void aRefusalOfAnotherRevisionIsNotThisWrites() {
-        otherRefusal = "0123456789ab"; // what an earlier, put-back write left in the status
+        otherRefusal = "0123456789ab"; // a revision other than this write's, named as refused
         edges.updateTrack(EDGE, files.name(), (current, releases) -> canaryAt(50), Progress.SILENT);
         assertThat(routes().tracks().get(files.name())).isEqualTo(canaryAt(50));
 
@@ -187,6 +187,18 @@ class ControlPlaneRefusalTest {
                 new EdgeSettings.Xds("cli")).withForceCanary(true);
         assertThatThrownBy(() -> briefly.ensure(forcing, Optional.empty(), false, Progress.SILENT))
                 .hasMessageContaining("did not converge").hasMessageContaining("which this change may be replacing");
+    }
+
+    @Test
+    void labelsThatDoNotParseAreUnreadableWithTheRevisionNextToThem() {
+        Map<String, String> labels = new java.util.HashMap<>(swarm.services.get(EDGE).labels());
+        labels.put(EdgeManager.ROUTE_TABLE, "{\"files-prod\": [");
+        labels.put(EdgeManager.REVISION, "feedfeedfeed");
+        relabel(labels);
+        // what the control plane refuses by that revision (XdsEdgeIT: the real one)
+        assertThatThrownBy(() -> edges.require(EDGE)).isInstanceOf(EdgeManager.UnreadableLabels.class)
+                .hasMessageContaining("the edge's route table label does not parse")
+                .satisfies(e -> assertThat(((EdgeManager.UnreadableLabels) e).revision()).isEqualTo("feedfeedfeed"));
     }
 
     /** Another writer's revision (later0000000) lands on the edge on top of this write's; the labels before it. */

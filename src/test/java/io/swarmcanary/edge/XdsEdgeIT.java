@@ -332,13 +332,23 @@ class XdsEdgeIT {
                     .startsWith("the generated Envoy config that this control plane renders from the edge's labels is invalid:");
             assertThat(ok(cli().run("status", "--edge", EDGE, "--probe-host", Bed.PROBE_HOST)).stdout())
                     .contains("it refuses revision " + refused + " (the edge's: every Envoy keeps the last config served");
-            assertThat(status.routesVersion()).as("the last good config is still served").isEqualTo(revision);
+            assertThat(status.madeFrom(revision)).as("the last good config is still served").isTrue();
+            assertThat(sample(10)).isEqualTo(Map.of("version=2", 10));
+
+            // labels it cannot even parse (a newer swarm-canary's shape, say): refused by their revision too, so the
+            // CLI that wrote them fails at once rather than wait out its timeout
+            String unparsable = "feedfeedfeed";
+            relabel("{\"name\": [", unparsable);
+            org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30)).until(
+                    () -> client.status(PORT).map(io.swarmcanary.xds.XdsStatus::refusedRevision).orElse(""), unparsable::equals);
+            assertThat(client.status(PORT).orElseThrow().readError()).contains("the edge's settings label does not parse")
+                    .contains("written by a newer swarm-canary?");
             assertThat(sample(10)).isEqualTo(Map.of("version=2", 10));
         } finally {
             relabel(labels.get(EdgeManager.SETTINGS), revision);
         }
         org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> client.status(PORT).orElse(null),
-                s -> s != null && s.readError() == null && s.refusedRevision() == null && revision.equals(s.routesVersion()));
+                s -> s != null && s.readError() == null && s.refusedRevision() == null && s.madeFrom(revision));
     }
 
     /** The edge's settings and revision labels written by hand, as another writer would. */

@@ -167,9 +167,9 @@ class ControlPlaneReadsTest {
         XdsStatus status = plane.status();
         assertThat(status.routesVersion()).isEqualTo("r9");
         assertThat(status.labelledRevision()).isEqualTo("l1");
-        assertThat(status.serves("l1")).isTrue();
-        assertThat(status.serves("r9")).isTrue();
-        assertThat(status.serves("l2")).isFalse();
+        assertThat(status.madeFrom("l1")).isTrue();
+        assertThat(status.madeFrom("r9")).isTrue();
+        assertThat(status.madeFrom("l2")).isFalse();
         long before = whole();
         plane.refresh("l1");
         assertThat(whole()).as("the labels it waits for are served: no read more").isEqualTo(before);

@@ -154,13 +154,8 @@ public final class ControlPlaneCommand implements Callable<Integer> {
                             state.service().labels().get(EdgeManager.REVISION), () -> {
                                 try {
                                     return edges.plan(state, releases);
-                                } catch (EdgeManager.InvalidConfig invalid) { // the config as labelled cannot be served
-                                    throw new ControlPlane.Refused(state.service().labels().get(EdgeManager.REVISION),
-                                            invalid.what() + " that this control plane renders from the edge's labels is"
-                                                    + " invalid:\n" + invalid.problems());
-                                } catch (UserInputException invalid) {
-                                    throw new ControlPlane.Refused(state.service().labels().get(EdgeManager.REVISION),
-                                            invalid.getMessage());
+                                } catch (UserInputException invalid) { // the config as labelled cannot be served
+                                    throw refusal(state.service().labels().get(EdgeManager.REVISION), invalid);
                                 }
                             });
                 }
@@ -189,6 +184,18 @@ public final class ControlPlaneCommand implements Callable<Integer> {
             }
             return 0;
         }
+    }
+
+    /**
+     * Labels this control plane cannot make a valid config of: refused by their revision, with why in its own words (a
+     * CLI's "not applied; the live edge is untouched" would be wrong from here).
+     */
+    static ControlPlane.Refused refusal(String revision, UserInputException invalid) {
+        if (invalid instanceof EdgeManager.InvalidConfig config) {
+            return new ControlPlane.Refused(revision, config.what() + " that this control plane renders from the edge's"
+                    + " labels is invalid:\n" + config.problems());
+        }
+        return new ControlPlane.Refused(revision, invalid.getMessage());
     }
 
     /** A certificate or key file's bytes; the error names the file, never what it holds. */

@@ -97,7 +97,7 @@ public final class EdgeManager {
         private final String what;
         private final String problems;
 
-        InvalidConfig(String what, String problems) {
+        public InvalidConfig(String what, String problems) {
             super(what + " is invalid, so it was not applied; the live edge is untouched:\n" + problems);
             this.what = what;
             this.problems = problems;

@@ -36,4 +36,16 @@ class ControlPlaneLastPlanTest {
                 refused)).hasMessage("refused");
         assertThat(last.labelled()).isEqualTo("r6");
     }
+
+    @Test
+    void labelsItCannotMakeAValidConfigOfAreRefusedByTheirRevisionInItsOwnWords() {
+        io.swarmcanary.xds.ControlPlane.Refused invalid = ControlPlaneCommand.refusal("r7",
+                new EdgeManager.InvalidConfig("the generated Envoy config", "$.clusters[0]: name repeated"));
+        assertThat(invalid.revision()).isEqualTo("r7");
+        assertThat(invalid.getMessage()).isEqualTo("the generated Envoy config that this control plane renders from the"
+                + " edge's labels is invalid:\n$.clusters[0]: name repeated");
+        io.swarmcanary.xds.ControlPlane.Refused template = ControlPlaneCommand.refusal("r8",
+                new io.swarmcanary.UserInputException("Envoy template has no HttpConnectionManager"));
+        assertThat(template.getMessage()).isEqualTo("Envoy template has no HttpConnectionManager");
+    }
 }

@@ -942,19 +942,43 @@ public final class EdgeManager {
 
     /**
      * Whether routes a control plane made from the labels of this revision are what this CLI renders from them with
-     * the releases as they are now (another team created or removed one since the write). Each answer is kept: other
-     * releases bring other routes, so the same routes are never rendered for twice.
+     * the releases as they are now (another team created or removed one since the write). A yes is kept (routes name
+     * their content); a no only for what was read: a release that comes and goes again, or a manager whose store lags,
+     * can make a read the control plane's never was, so a later read with other releases asks again. A read that fails
+     * is no answer.
      */
     private java.util.function.Predicate<String> rendersNow(String edge, String revision) {
-        Map<String, Boolean> answers = new java.util.concurrent.ConcurrentHashMap<>();
-        return routes -> routes != null && answers.computeIfAbsent(routes, r -> {
+        java.util.Set<String> alike = java.util.concurrent.ConcurrentHashMap.newKeySet();
+        Map<String, String> unlikeFrom = new java.util.concurrent.ConcurrentHashMap<>(); // routes -> the reads that said no
+        return routes -> {
+            if (routes == null) {
+                return false;
+            }
+            if (alike.contains(routes)) {
+                return true;
+            }
             try {
-                return read(edge).filter(now -> revision.equals(now.service().labels().get(REVISION)))
-                        .map(now -> plan(now, releasesByTrack(edge)).revision().equals(r)).orElse(false);
+                Optional<EdgeState> now = read(edge);
+                if (now.isEmpty() || !revision.equals(now.get().service().labels().get(REVISION))) {
+                    return false;
+                }
+                Map<String, List<ServiceInfo>> releases = releasesByTrack(edge);
+                String reads = now.get().service().versionIndex() + " " + releases.values().stream().flatMap(List::stream)
+                        .map(r -> r.name() + "@" + r.versionIndex()).sorted().toList();
+                if (reads.equals(unlikeFrom.get(routes))) {
+                    return false;
+                }
+                boolean same = planner.revision(now.get().settings(), now.get().routes(), releases).equals(routes);
+                if (same) {
+                    alike.add(routes);
+                } else {
+                    unlikeFrom.put(routes, reads);
+                }
+                return same;
             } catch (RuntimeException unreadable) {
                 return false;
             }
-        });
+        };
     }
 
     /**

@@ -43,17 +43,18 @@ final class EdgePlanner {
     /** Which tracks the edge serves and which it cannot route (with why), from these reads: nothing rendered. */
     record Routing(List<TrackRoutes> served, Map<String, String> unrouted, List<String> warnings) {}
 
-    EdgeManager.Plan plan(EdgeSettings settings, RouteTable routes, Optional<String> newTemplate,
-              Map<String, List<ServiceInfo>> releasesByTrack) {
+    /** What a plan renders, up to its revision: the config itself is not rendered again nor validated. */
+    private record Rendering(Routing routing, String templateText, EdgeRoutes edgeRoutes, Optional<String> jwks,
+                             EnvoyConfigRenderer renderer, String revision) {}
+
+    private Rendering rendering(EdgeSettings settings, RouteTable routes, Optional<String> newTemplate,
+                                Map<String, List<ServiceInfo>> releasesByTrack) {
         Routing routing = routing(settings, routes, releasesByTrack);
-        List<String> warnings = new ArrayList<>(routing.warnings());
-        List<TrackRoutes> served = routing.served();
-        Map<String, String> unrouted = routing.unrouted();
         String templateText = newTemplate.orElseGet(() -> settings.templateConfig() == null ? null
                 : new String(swarm.config(settings.templateConfig()).map(ConfigInfo::data)
                         .orElseThrow(() -> new IllegalStateException("the edge's template config " + settings.templateConfig()
                                 + " is missing; re-run 'edge ensure --template FILE'")), StandardCharsets.UTF_8));
-        EdgeRoutes edgeRoutes = new EdgeRoutes(EdgeSettings.LISTENER_PORT, null, served);
+        EdgeRoutes edgeRoutes = new EdgeRoutes(EdgeSettings.LISTENER_PORT, null, routing.served());
         // Envoy checks tokens with the cluster's edge key; without one (an edge no ensure of this version has seen) no
         // token is accepted: no stats host, no forcing
         Optional<String> jwks = EdgeKey.read(swarm).map(EdgeKey::publicJwks);
@@ -64,6 +65,25 @@ final class EdgePlanner {
         // the revision names the config without itself in it, so the config is rendered once to hash, once to ship. It
         // hashes the YAML: a control plane computes it with its own code, and one of an earlier build must agree with it
         String revision = Names.sha256(renderer.render(edgeRoutes, Optional.ofNullable(templateText))).substring(0, 12);
+        return new Rendering(routing, templateText, edgeRoutes, jwks, renderer, revision);
+    }
+
+    /** The revision {@link #plan} would give the edge with these reads, without validating its config. */
+    String revision(EdgeSettings settings, RouteTable routes, Map<String, List<ServiceInfo>> releasesByTrack) {
+        return rendering(settings, routes, Optional.empty(), releasesByTrack).revision();
+    }
+
+    EdgeManager.Plan plan(EdgeSettings settings, RouteTable routes, Optional<String> newTemplate,
+              Map<String, List<ServiceInfo>> releasesByTrack) {
+        Rendering rendering = rendering(settings, routes, newTemplate, releasesByTrack);
+        Routing routing = rendering.routing();
+        List<String> warnings = new ArrayList<>(routing.warnings());
+        Map<String, String> unrouted = routing.unrouted();
+        String templateText = rendering.templateText();
+        EdgeRoutes edgeRoutes = rendering.edgeRoutes();
+        Optional<String> jwks = rendering.jwks();
+        EnvoyConfigRenderer renderer = rendering.renderer();
+        String revision = rendering.revision();
         com.fasterxml.jackson.databind.node.ObjectNode tree = renderer.renderTree(edgeRoutes.withRevision(revision),
                 Optional.ofNullable(templateText));
         io.swarmcanary.envoy.EnvoyConfigValidator.Checked checked = validator.checkRendered(tree);

@@ -37,6 +37,12 @@ class ReleasesChangedMeanwhileTest {
     /** Whether the Envoy has ACKed what is served (else it still has the routes it had before). */
     private volatile boolean envoyAcks = true;
     private volatile String ackedBefore = "none";
+    /** Whether it keeps the routes of its first read from now on (events it has not acted on yet). */
+    private volatile boolean keepsItsRead;
+    private volatile String kept;
+    /** Runs after each answer is made, with how many came before it since the test began. */
+    private volatile java.util.function.IntConsumer afterAnswer = n -> {};
+    private final java.util.concurrent.atomic.AtomicInteger answers = new java.util.concurrent.atomic.AtomicInteger();
 
     /** Renders the edge's labels with the planner and the releases as they are at each read, as a control plane does. */
     private final ControlPlaneClient controlPlane = new ControlPlaneClient() {
@@ -44,7 +50,11 @@ class ReleasesChangedMeanwhileTest {
         public Optional<XdsStatus> status(int port) {
             EdgeManager.EdgeState state = edges.require(EDGE);
             String labelled = state.service().labels().get(EdgeManager.REVISION);
-            String routes = edges.plan(state, edges.releasesByTrack(EDGE)).revision();
+            String routes = kept != null ? kept : edges.plan(state, edges.releasesByTrack(EDGE)).revision();
+            if (keepsItsRead) {
+                kept = routes;
+            }
+            afterAnswer.accept(answers.getAndIncrement());
             if (!rendersAlike) {
                 routes = "0ther" + routes.substring(5);
             }
@@ -98,6 +108,26 @@ class ReleasesChangedMeanwhileTest {
         EdgeManager.DeliveryStatus status = edges.deliveryStatus(edges.require(EDGE));
         assertThat(status.upToDate()).as(status.describe()).isTrue();
         assertThat(status.ackedRevision()).isEqualTo(1L);
+    }
+
+    @Test
+    void aReadThatSawAReleaseTheControlPlaneNeverSawIsAskedAgainWhenTheReleasesChange() {
+        // the control plane serves the labels with the releases of its read; right after it, another team creates a
+        // release and removes it again before the control plane reads (a failed deploy's undo): this CLI's read in
+        // between renders other routes, and a later read, with the releases as the control plane saw them, the same
+        String[] transient_ = new String[1];
+        afterAnswer = n -> {
+            if (n == 0) {
+                transient_[0] = swarm.addRelease(other, "3.0.9", EDGE, "other.example.com", "edge-net");
+            } else if (n == 6) {
+                swarm.services.remove(transient_[0]);
+            }
+        };
+        answers.set(0);
+        keepsItsRead = true;
+        edges.updateTrack(EDGE, files.name(), (current, releases) -> canaryAtWhileTheirsGoes(25), Progress.SILENT);
+        assertThat(routes().tracks().get(files.name())).isEqualTo(canaryAt(25));
+        assertThat(answers.get()).as("the control plane was asked until the transient release was gone").isGreaterThan(6);
     }
 
     @Test

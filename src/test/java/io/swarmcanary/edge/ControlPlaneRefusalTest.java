@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.swarmcanary.release.Progress;
 import io.swarmcanary.release.Track;
-import io.swarmcanary.swarm.TaskInfo;
 import io.swarmcanary.testing.FakeSwarm;
 import io.swarmcanary.xds.ControlPlaneClient;
 import io.swarmcanary.xds.XdsStatus;
@@ -78,12 +77,7 @@ class ControlPlaneRefusalTest {
 
     @BeforeEach
     void anXdsEdgeWithACanary() {
-        swarm.images.add("envoy");
-        swarm.images.add("cli");
-        swarm.tasksOf.put(EDGE, List.of(new TaskInfo("envoy-1", 0, "n1", "running", "running", "started", null, "c-1",
-                "2026-12-01T00:00:00Z", List.of(ENVOY_ADDRESS))));
-        edges.ensure(new EdgeSettings(EDGE, "envoy", 10000, List.of("edge-net"), List.of(), null, EdgeSettings.XDS,
-                new EdgeSettings.Xds("cli")), Optional.empty(), false, Progress.SILENT);
+        swarm.xdsEdge(edges, EDGE, ENVOY_ADDRESS);
         v1 = release("1.0.1");
         v2 = release("1.0.2");
         edges.updateTrack(EDGE, files.name(), (current, releases) -> canaryAt(25), Progress.SILENT);

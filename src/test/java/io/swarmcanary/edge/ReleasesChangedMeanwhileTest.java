@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.swarmcanary.release.Progress;
 import io.swarmcanary.release.Track;
-import io.swarmcanary.swarm.TaskInfo;
 import io.swarmcanary.testing.FakeSwarm;
 import io.swarmcanary.xds.ControlPlaneClient;
 import io.swarmcanary.xds.XdsStatus;
@@ -77,13 +76,8 @@ class ReleasesChangedMeanwhileTest {
 
     @BeforeEach
     void anXdsEdgeWithTwoTracks() {
-        swarm.images.add("envoy");
-        swarm.images.add("cli");
-        swarm.tasksOf.put(EDGE, List.of(new TaskInfo("envoy-1", 0, "n1", "running", "running", "started", null, "c-1",
-                "2026-12-01T00:00:00Z", List.of(ENVOY_ADDRESS))));
         edges.restoreTimeout = Duration.ofSeconds(1);
-        edges.ensure(new EdgeSettings(EDGE, "envoy", 10000, List.of("edge-net"), List.of(), null, EdgeSettings.XDS,
-                new EdgeSettings.Xds("cli")), Optional.empty(), false, Progress.SILENT);
+        swarm.xdsEdge(edges, EDGE, ENVOY_ADDRESS);
         v1 = swarm.addRelease(files, "1.0.1", EDGE, "files.example.com", "edge-net");
         v2 = swarm.addRelease(files, "1.0.2", EDGE, "files.example.com", "edge-net");
         theirs = swarm.addRelease(other, "3.0.0", EDGE, "other.example.com", "edge-net"); // the older: weight 0

@@ -290,6 +290,20 @@ public final class FakeSwarm implements SwarmGateway {
         return name;
     }
 
+    /**
+     * An xds edge (network edge-net, Envoy image "envoy", control-plane image "cli") made by these edges, with one running
+     * Envoy task at this address: where the tests of a fake control plane start.
+     */
+    public void xdsEdge(io.swarmcanary.edge.EdgeManager edges, String edge, String envoyAddress) {
+        images.add("envoy");
+        images.add("cli");
+        tasksOf.put(edge, List.of(new TaskInfo("envoy-1", 0, "n1", "running", "running", "started", null, "c-1",
+                "2026-12-01T00:00:00Z", List.of(envoyAddress))));
+        edges.ensure(new io.swarmcanary.edge.EdgeSettings(edge, "envoy", 10000, List.of("edge-net"), List.of(), null,
+                io.swarmcanary.edge.EdgeSettings.XDS, new io.swarmcanary.edge.EdgeSettings.Xds("cli")), Optional.empty(), false,
+                io.swarmcanary.release.Progress.SILENT);
+    }
+
     /** The same service with these labels, as a writer's update leaves it (its version index moves on). */
     public void relabel(String service, Map<String, String> labels) {
         ServiceInfo s = services.get(service);

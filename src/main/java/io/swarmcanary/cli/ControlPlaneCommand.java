@@ -145,17 +145,18 @@ public final class ControlPlaneCommand implements Callable<Integer> {
                                 + " (written by a newer swarm-canary? update this control plane with 'swarm-canary edge"
                                 + " ensure --edge " + edge + "' of that version)");
                     }
+                    String labelled = state.service().labels().get(EdgeManager.REVISION);
                     Map<String, List<ServiceInfo>> releases = edges.releasesByTrack(edge);
                     // the keys the config is made with too: the token key, and the naming key of sticky cookies
                     // (hashed: arrays compare by identity)
                     plan = last.of(List.of(state.service(), releases,
                             EdgeKey.read(swarm).map(EdgeKey::publicJwks).orElse(""),
                             NamingKey.read(swarm).map(Names::sha256).orElse("")),
-                            state.service().labels().get(EdgeManager.REVISION), () -> {
+                            labelled, () -> {
                                 try {
                                     return edges.plan(state, releases);
                                 } catch (UserInputException invalid) { // the config as labelled cannot be served
-                                    throw refusal(state.service().labels().get(EdgeManager.REVISION), invalid);
+                                    throw refusal(labelled, invalid);
                                 }
                             });
                 }

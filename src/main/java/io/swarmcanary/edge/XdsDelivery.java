@@ -66,8 +66,7 @@ final class XdsDelivery implements Delivery {
                 + revision + (certificates == null ? "" : ", certificates " + certificates) + ")";
         // its own routes; or routes made from its labels with a release another team created or removed since, which this
         // CLI renders alike from the cluster now (a control plane of another build may render the labels otherwise)
-        boolean current = status.isPresent() && status.get().madeFrom(revision)
-                && (revision.equals(status.get().routesVersion()) || rendersAs.test(status.get().routesVersion()))
+        boolean current = status.isPresent() && status.get().serves(revision, rendersAs)
                 && (certificates == null || certificates.equals(status.get().secretsVersion()));
         Optional<XdsStatus.Envoy> rejected = status.flatMap(s -> ours(s, running).stream().filter(e -> e.nack() != null).findFirst());
         String rejection = rejected.isPresent() && current ? "Envoy " + rejected.get().address()
@@ -172,8 +171,7 @@ final class XdsDelivery implements Delivery {
         Optional<XdsStatus> status = ask(settings, running, ControlPlaneClient::status);
         // per task, as the waits count (upToDate: the stream ACKed the control plane's routes, here the edge's revision)
         // routes made from the edge's labels count when the control plane runs this CLI's version (status renders nothing)
-        long acked = status.filter(s -> revision != null && (revision.equals(s.routesVersion())
-                        || s.madeFrom(revision) && io.swarmcanary.ProductVersion.current().equals(s.version())))
+        long acked = status.filter(s -> s.serves(revision, routes -> io.swarmcanary.ProductVersion.current().equals(s.version())))
                 .map(s -> running.stream().filter(t -> acked(t, s)).count()).orElse(0L);
         return new EdgeManager.DeliveryStatus(settings.name(), settings.delivery(), revision, envoys,
                 XdsConfig.controlPlaneService(settings.name()), null, status.isPresent(),

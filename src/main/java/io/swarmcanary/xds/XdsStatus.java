@@ -53,6 +53,14 @@ public record XdsStatus(String edge, String routesVersion, String clustersVersio
     }
 
     /**
+     * Whether this revision is what is served: its own routes, or routes made from its labels that {@code alike} takes
+     * for what the caller renders from them (a CLI renders them again; status, which renders nothing, trusts its version).
+     */
+    public boolean serves(String revision, java.util.function.Predicate<String> alike) {
+        return madeFrom(revision) && (revision.equals(routesVersion) || alike.test(routesVersion));
+    }
+
+    /**
      * Said when a change does not converge and the control plane runs another version than this CLI: it renders the
      * route table with its own code, so its revision need not be the one this CLI computed. Empty when they match.
      */

@@ -37,4 +37,16 @@ class XdsStatusTest {
 
         assertThat(other.versionMismatch("envoy")).hasValueSatisfying(m -> assertThat(m).contains("runs swarm-canary 0.0.9"));
     }
+    @Test
+    void aRevisionIsServedByItsOwnRoutesOrByRoutesMadeFromItsLabelsThatTheCallerTakesForItsOwn() {
+        XdsStatus routesOfAnotherHash = new XdsStatus("envoy", "h2", "c1", null, List.of(), "1", null, true, null, "r1");
+        assertThat(routesOfAnotherHash.serves("r1", routes -> routes.equals("h2"))).isTrue();
+        assertThat(routesOfAnotherHash.serves("r1", routes -> false)).as("rendered otherwise").isFalse();
+        assertThat(routesOfAnotherHash.serves("r2", routes -> true)).as("not made from its labels").isFalse();
+        assertThat(routesOfAnotherHash.serves("", routes -> true)).isFalse();
+        XdsStatus own = new XdsStatus("envoy", "r1", "c1", null, List.of(), "1", null, true, null, "r1");
+        assertThat(own.serves("r1", routes -> false)).as("its own routes need no render").isTrue();
+        XdsStatus older = new XdsStatus("envoy", "h2", "c1", null, List.of(), "1", null, true, null, null);
+        assertThat(older.serves("r1", routes -> true)).as("a control plane older than the field").isFalse();
+    }
 }

@@ -3,7 +3,8 @@
 # thing, in one run: `status` against `docker service ls`, `shift` (xds delivery, returns once every Envoy ACKed)
 # against `docker service update --label-add` of the same edge, and `--version` (JVM start alone); each swarm-canary
 # command in three JVM set-ups: plain `java -jar`, tuned (C1 only + serial GC, what bin/swarm-canary and the Jenkins
-# runner use) and tuned + a class-data-sharing archive of this jar (bin/swarm-canary's default).
+# runner use) and tuned + a class-data-sharing archive of this jar (bin/swarm-canary's default); with a JDK 25 or later
+# (BENCH_JAVA25, else the first /usr/lib/jvm/*25* found) also tuned on it and tuned + its ahead-of-time cache (JEP 483/514).
 # Usage: bench/cli.sh [ROUNDS]   (default 5; rounds interleave the set-ups so load changes hit them alike).
 # Needs the test bed (started here) and target/swarm-canary.jar. Prints medians of wall and CPU (user+sys) seconds and
 # the ratios; writes bench/results/cli-<timestamp>.json.
@@ -41,6 +42,13 @@ JAR=$WORK/swarm-canary.jar
 TUNED=(-XX:TieredStopAtLevel=1 -XX:+UseSerialGC)
 CDS=(-XX:SharedArchiveFile="$WORK/cli.jsa" -Xlog:cds=off -Xlog:cds+dynamic=off)
 sc() { java "${TUNED[@]}" -jar "$JAR" "$@"; }
+MODES=(plain tuned cds)
+JAVA25=${BENCH_JAVA25:-$(ls -d /usr/lib/jvm/*25*/bin/java 2>/dev/null | head -n1 || true)}
+if [[ -n $JAVA25 ]] && "$JAVA25" -XX:AOTMode=off -version >/dev/null 2>&1; then
+  MODES+=(tuned25 aot25)
+else
+  JAVA25=
+fi
 say "swarm-canary $(sc --version), run id $RUN_ID: edge $EDGE (xds) on port $PORT, track $APP-$ENVNAME, $ROUNDS rounds"
 
 # ------------------------------------------------------------------ set-up (untimed)
@@ -56,6 +64,12 @@ done
 java "${TUNED[@]}" -XX:ArchiveClassesAtExit="$WORK/cli.jsa" -jar "$JAR" shift --edge "$EDGE" --probe-host "$PROBE" \
   --app "$APP" --env "$ENVNAME" --weight 5 -q >/dev/null 2>&1 || die "shift (making the archive) failed"
 [[ -s $WORK/cli.jsa ]] || die "no class-data-sharing archive was written"
+if [[ -n $JAVA25 ]]; then
+  # the ahead-of-time cache made the same way: one training run of a shift (AOTCacheOutput trains and writes at exit)
+  "$JAVA25" "${TUNED[@]}" -XX:AOTCacheOutput="$WORK/cli.aot" -jar "$JAR" shift --edge "$EDGE" --probe-host "$PROBE" \
+    --app "$APP" --env "$ENVNAME" --weight 6 -q >/dev/null 2>&1 || die "shift (making the AOT cache) failed"
+  [[ -s $WORK/cli.aot ]] || die "no ahead-of-time cache was written"
+fi
 
 # timed CMD...: appends "<name> <wall> <cpu>" to $WORK/times; the command's failure fails the run
 TIMEFORMAT='%R %U %S'
@@ -65,12 +79,14 @@ timed() {
   t=$({ time "$@" >"$WORK/last.out" 2>&1; } 2>&1) || { cat "$WORK/last.out" >&2; die "$name failed"; }
   awk -v n="$name" '{ printf "%s %.3f %.3f\n", n, $1, $2 + $3 }' <<<"$t" >>"$WORK/times"
 }
-# jvm MODE: the java options of a set-up
+# jvm MODE: the java and its options of a set-up
 jvm() {
   case $1 in
-    plain) ;;
-    tuned) echo "${TUNED[*]}" ;;
-    cds) echo "${TUNED[*]} ${CDS[*]}" ;;
+    plain) echo java ;;
+    tuned) echo "java ${TUNED[*]}" ;;
+    cds) echo "java ${TUNED[*]} ${CDS[*]}" ;;
+    tuned25) echo "$JAVA25 ${TUNED[*]}" ;;
+    aot25) echo "$JAVA25 ${TUNED[*]} -XX:AOTCache=$WORK/cli.aot" ;;
   esac
 }
 
@@ -80,14 +96,14 @@ weight=10
 for round in $(seq 1 "$ROUNDS"); do
   timed "docker-service-ls" docker service ls
   timed "docker-label-add" docker service update --detach --label-add "bench.round=$round" "$EDGE"
-  for mode in plain tuned cds; do
+  for mode in "${MODES[@]}"; do
     # shellcheck disable=SC2046 # the options are words
-    timed "version-$mode" java $(jvm "$mode") -jar "$JAR" --version
+    timed "version-$mode" $(jvm "$mode") -jar "$JAR" --version
     # shellcheck disable=SC2046
-    timed "status-$mode" java $(jvm "$mode") -jar "$JAR" status --edge "$EDGE" --probe-host "$PROBE"
+    timed "status-$mode" $(jvm "$mode") -jar "$JAR" status --edge "$EDGE" --probe-host "$PROBE"
     weight=$((weight == 10 ? 20 : 10))
     # shellcheck disable=SC2046
-    timed "shift-$mode" java $(jvm "$mode") -jar "$JAR" shift --edge "$EDGE" --probe-host "$PROBE" --app "$APP" \
+    timed "shift-$mode" $(jvm "$mode") -jar "$JAR" shift --edge "$EDGE" --probe-host "$PROBE" --app "$APP" \
       --env "$ENVNAME" --weight "$weight" -q
   done
   say "round $round of $ROUNDS done"
@@ -108,12 +124,16 @@ print(f"{'command':<22}{'wall s (median)':>16}{'cpu s (median)':>16}   runs")
 for n in sorted(med):
     print(f"{n:<22}{med[n][0]:>16.3f}{med[n][1]:>16.3f}   {len(by[n])}")
 ratios = {}
-for mode in ("plain", "tuned", "cds"):
+modes = [m for m in ("plain", "tuned", "cds", "tuned25", "aot25") if f"status-{m}" in med]
+for mode in modes:
     ratios[f"status-{mode} / docker-service-ls"] = med[f"status-{mode}"][0] / med["docker-service-ls"][0]
     ratios[f"shift-{mode} / docker-label-add"] = med[f"shift-{mode}"][0] / med["docker-label-add"][0]
 for cmd in ("version", "status", "shift"):
     ratios[f"{cmd} cpu plain / cds"] = med[f"{cmd}-plain"][1] / med[f"{cmd}-cds"][1]
     ratios[f"{cmd} wall plain / cds"] = med[f"{cmd}-plain"][0] / med[f"{cmd}-cds"][0]
+    if "aot25" in modes:
+        ratios[f"{cmd} wall cds / aot25"] = med[f"{cmd}-cds"][0] / med[f"{cmd}-aot25"][0]
+        ratios[f"{cmd} cpu cds / aot25"] = med[f"{cmd}-cds"][1] / med[f"{cmd}-aot25"][1]
 print()
 for k, v in ratios.items():
     print(f"ratio {k:<38}{v:>8.2f}")

@@ -786,7 +786,13 @@ public final class EdgeManager {
         } catch (Superseded later) {
             throw later; // a later writer replaced this very change: theirs stands, nothing to put back
         } catch (RuntimeException failure) {
-            restore(settings.name(), ours, progress);
+            try {
+                restore(settings.name(), ours, progress);
+            } catch (RuntimeException notPutBack) { // the update's own failure is the one to report, not the way back's
+                progress.info("could not put back the previous state of " + ours.what() + ": " + notPutBack.getMessage()
+                        + "; check 'swarm-canary status --edge " + settings.name() + "'");
+                failure.addSuppressed(notPutBack);
+            }
             throw failure;
         }
         return new Result(settings.name(), "updated", plan.revision(), configName, weights, plan.warnings(),

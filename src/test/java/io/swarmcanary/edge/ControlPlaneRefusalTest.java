@@ -99,6 +99,32 @@ class ControlPlaneRefusalTest {
     }
 
     @Test
+    void aFailureToPutBackIsReportedAndAttachedButTheWritesOwnFailureIsTheOneThrown() {
+        refusing = true;
+        // while files waits, a later writer leaves labels this CLI cannot read: putting files' change back fails
+        beforeLook = () -> {
+            Map<String, String> labels = new java.util.HashMap<>(swarm.services.get(EDGE).labels());
+            labels.put(EdgeManager.ROUTE_TABLE, "{\"files-prod\": [");
+            relabel(labels);
+        };
+        List<String> said = new java.util.concurrent.CopyOnWriteArrayList<>();
+        Progress progress = new Progress() {
+            @Override public void info(String line) { said.add(line); }
+            @Override public void waiting(String status) {}
+            @Override public void done() {}
+        };
+
+        assertThatThrownBy(() -> edges.updateTrack(EDGE, files.name(), (current, releases) -> canaryAt(50), progress))
+                .isNotInstanceOf(EdgeManager.UnreadableLabels.class)
+                .hasMessageContaining("the control plane of edge " + EDGE + " refuses revision")
+                .satisfies(e -> assertThat(e.getSuppressed()).singleElement()
+                        .isInstanceOf(EdgeManager.UnreadableLabels.class));
+        assertThat(said).anySatisfy(line -> assertThat(line)
+                .startsWith("could not put back the previous state of track " + files.name() + ": ")
+                .contains("route table label does not parse").contains("check 'swarm-canary status --edge " + EDGE + "'"));
+    }
+
+    @Test
     void aRefusalOfAnotherRevisionIsNotThisWrites() {
         otherRefusal = "0123456789ab"; // a revision other than this write's, named as refused
         edges.updateTrack(EDGE, files.name(), (current, releases) -> canaryAt(50), Progress.SILENT);

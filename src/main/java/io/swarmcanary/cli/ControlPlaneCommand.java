@@ -141,9 +141,7 @@ public final class ControlPlaneCommand implements Callable<Integer> {
                     try {
                         state = edges.require(edge);
                     } catch (EdgeManager.UnreadableLabels unreadable) { // the same labels never parse: refuse them
-                        throw new ControlPlane.Refused(unreadable.revision(), unreadable.getMessage()
-                                + " (written by a newer swarm-canary? update this control plane with 'swarm-canary edge"
-                                + " ensure --edge " + edge + "' of that version)");
+                        throw unreadable(edge, unreadable);
                     }
                     String labelled = state.service().labels().get(EdgeManager.REVISION);
                     Map<String, List<ServiceInfo>> releases = edges.releasesByTrack(edge);
@@ -194,9 +192,16 @@ public final class ControlPlaneCommand implements Callable<Integer> {
     static ControlPlane.Refused refusal(String revision, UserInputException invalid) {
         if (invalid instanceof EdgeManager.InvalidConfig config) {
             return new ControlPlane.Refused(revision, config.what() + " that this control plane renders from the edge's"
-                    + " labels is invalid:\n" + config.problems());
+                    + " labels is invalid:\n" + config.problems(), invalid);
         }
-        return new ControlPlane.Refused(revision, invalid.getMessage());
+        return new ControlPlane.Refused(revision, invalid.getMessage(), invalid);
+    }
+
+    /** Labels that do not parse: refused by the revision next to them, if any. */
+    static ControlPlane.Refused unreadable(String edge, EdgeManager.UnreadableLabels unreadable) {
+        return new ControlPlane.Refused(unreadable.revision(), unreadable.getMessage()
+                + " (written by a newer swarm-canary? update this control plane with 'swarm-canary edge"
+                + " ensure --edge " + edge + "' of that version)", unreadable);
     }
 
     /** A certificate or key file's bytes; the error names the file, never what it holds. */

@@ -735,7 +735,9 @@ public final class EdgeManager {
                     + " (swarm-canary " + controlPlaneVersion + "): "
                     + connected + "/" + envoyTasks + " Envoys connected, " + ackedRevision + " up to date"
                     + (upToDate ? "" : " (NOT up to date)")
-                    + (readError == null ? "" : refusedRevision == null ? "; cannot read the edge: " + readError
+                    // a blank revision (a control plane of an earlier build) names none: the read failed
+                    + (readError == null ? "" : refusedRevision == null || refusedRevision.isBlank()
+                            ? "; cannot read the edge: " + readError
                             : "; it refuses revision " + refusedRevision + (refusedRevision.equals(revision)
                             ? " (the edge's: every Envoy keeps the last config served until a write fixes it)" : "")
                             + ": " + readError)

@@ -150,10 +150,16 @@ public final class ControlPlane implements AutoCloseable {
         private final String revision;
 
         public Refused(String revision, String message) {
-            super(message);
-            this.revision = revision;
+            this(revision, message, null);
         }
 
+        public Refused(String revision, String message, Throwable cause) {
+            super(message, cause);
+            // labels without a revision name none: the status then says it cannot read the edge, not "refuses revision "
+            this.revision = revision == null || revision.isBlank() ? null : revision;
+        }
+
+        /** The refused revision, or null when the labels carry none. */
         public String revision() {
             return revision;
         }

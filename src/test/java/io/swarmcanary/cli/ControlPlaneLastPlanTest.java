@@ -48,4 +48,29 @@ class ControlPlaneLastPlanTest {
                 new io.swarmcanary.UserInputException("Envoy template has no HttpConnectionManager"));
         assertThat(template.getMessage()).isEqualTo("Envoy template has no HttpConnectionManager");
     }
+
+    @Test
+    void aRefusalKeepsWhyAsItsCauseAndLabelsWithoutARevisionRefuseNone() {
+        EdgeManager.InvalidConfig invalid = new EdgeManager.InvalidConfig("the generated Envoy config", "name repeated");
+        assertThat(ControlPlaneCommand.refusal("r7", invalid)).hasCause(invalid).hasRootCause(invalid);
+        io.swarmcanary.UserInputException template = new io.swarmcanary.UserInputException("no HttpConnectionManager");
+        assertThat(ControlPlaneCommand.refusal("r8", template).getCause()).isSameAs(template);
+        // a blank revision label names no revision: the status then says the control plane cannot read the edge
+        assertThat(ControlPlaneCommand.refusal("", invalid).revision()).isNull();
+        assertThat(ControlPlaneCommand.refusal(" ", template).revision()).isNull();
+
+        // labels that do not parse, and carry no revision
+        io.swarmcanary.testing.FakeSwarm swarm = new io.swarmcanary.testing.FakeSwarm();
+        swarm.services.put("edge", new io.swarmcanary.swarm.ServiceInfo("id-edge", "edge", 1, java.util.Map.of(
+                io.swarmcanary.release.Labels.KIND, io.swarmcanary.release.Labels.Kind.EDGE, EdgeManager.ROUTE_TABLE, "{"),
+                "envoy", 0, List.of(), List.of(), "2026-01-01T00:00:00Z"));
+        EdgeManager edges = new EdgeManager(swarm, p -> java.util.Optional.empty(), io.swarmcanary.xds.ControlPlaneClient.NONE,
+                java.time.Clock.systemUTC(), java.time.Duration.ZERO);
+        EdgeManager.UnreadableLabels unreadable = org.assertj.core.api.Assertions.catchThrowableOfType(
+                EdgeManager.UnreadableLabels.class, () -> edges.require("edge"));
+        io.swarmcanary.xds.ControlPlane.Refused refused = ControlPlaneCommand.unreadable("edge", unreadable);
+        assertThat(refused.getCause()).isSameAs(unreadable);
+        assertThat(refused.revision()).isNull();
+        assertThat(refused.getMessage()).startsWith(unreadable.getMessage()).contains("edge ensure --edge edge");
+    }
 }

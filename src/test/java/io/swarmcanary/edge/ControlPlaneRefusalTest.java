@@ -138,6 +138,13 @@ class ControlPlaneRefusalTest {
     }
 
     @Test
+    void aRefusalNamingABlankRevisionIsShownAsAReadThatFailed() {
+        otherRefusal = ""; // a control plane of an earlier build, of labels with a blank revision
+        EdgeManager.DeliveryStatus status = edges.deliveryStatus(edges.require(EDGE));
+        assertThat(status.describe()).contains("; cannot read the edge: refused earlier").doesNotContain("refuses revision");
+    }
+
+    @Test
     void statusSaysWhenTheEdgesOwnRevisionIsRefused() {
         refusing = true;
         String refused = "feedfeedfeed";

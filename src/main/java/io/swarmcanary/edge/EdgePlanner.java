@@ -49,15 +49,15 @@ final class EdgePlanner {
 
     private Rendering rendering(EdgeSettings settings, RouteTable routes, Optional<String> newTemplate,
                                 Map<String, List<ServiceInfo>> releasesByTrack) {
-        Routing routing = routing(settings, routes, releasesByTrack);
+        // Envoy checks tokens with the cluster's edge key; without one (an edge no ensure of this version has seen) no
+        // token is accepted: no stats host, no forcing
+        Optional<String> jwks = EdgeKey.read(swarm).map(EdgeKey::publicJwks);
+        Routing routing = routing(settings, routes, releasesByTrack, jwks::isPresent);
         String templateText = newTemplate.orElseGet(() -> settings.templateConfig() == null ? null
                 : new String(swarm.config(settings.templateConfig()).map(ConfigInfo::data)
                         .orElseThrow(() -> new IllegalStateException("the edge's template config " + settings.templateConfig()
                                 + " is missing; re-run 'edge ensure --template FILE'")), StandardCharsets.UTF_8));
         EdgeRoutes edgeRoutes = new EdgeRoutes(EdgeSettings.LISTENER_PORT, null, routing.served());
-        // Envoy checks tokens with the cluster's edge key; without one (an edge no ensure of this version has seen) no
-        // token is accepted: no stats host, no forcing
-        Optional<String> jwks = EdgeKey.read(swarm).map(EdgeKey::publicJwks);
         EnvoyConfigRenderer keyed = jwks.map(this.renderer::withEdgeKey).orElse(this.renderer).withHttps(EdgeTls.listener(settings));
         // an xds edge's stats host also answers the control plane's status (RDS carries those routes)
         EnvoyConfigRenderer renderer = settings.usesXds() ? keyed.withControlPlane(controlPlaneHost(settings), XdsConfig.STATUS_PORT)
@@ -112,6 +112,12 @@ final class EdgePlanner {
 
     /** The routing part of {@link #plan}: what a read-only command (status, next) asks of it, without rendering. */
     Routing routing(EdgeSettings settings, RouteTable routes, Map<String, List<ServiceInfo>> releasesByTrack) {
+        return routing(settings, routes, releasesByTrack, () -> EdgeKey.read(swarm).isPresent());
+    }
+
+    /** @param keyed whether the cluster has an edge key (asked only when a forced cluster's name clashes) */
+    private Routing routing(EdgeSettings settings, RouteTable routes, Map<String, List<ServiceInfo>> releasesByTrack,
+                            java.util.function.BooleanSupplier keyed) {
         List<String> warnings = new ArrayList<>();
         List<TrackRoutes> tracks = new ArrayList<>();
         Map<String, Map<String, String>> claimed = new HashMap<>(); // track -> domain -> since when it has it
@@ -156,7 +162,7 @@ final class EdgePlanner {
             claimed.put(routesOfTrack.name(), since);
         });
         Map<String, String> unrouted = new TreeMap<>();
-        List<TrackRoutes> served = withoutClashingAliases(routable(tracks, claimed, unrouted), warnings);
+        List<TrackRoutes> served = withoutClashingAliases(routable(tracks, claimed, unrouted), keyed, warnings);
         unrouted.forEach((track, why) -> warnings.add("track " + track + " is not routed: " + why
                 + "; every other track is served"));
         return new Routing(served, unrouted, warnings);
@@ -303,13 +309,15 @@ final class EdgePlanner {
      * (one of version {@code 1--forced}, in this track or another): Envoy needs every cluster name once, so that track
      * is served without forcing or mirroring, with a warning, rather than the whole edge refused. Both tracks stay served.
      */
-    static List<TrackRoutes> withoutClashingAliases(List<TrackRoutes> served, List<String> warnings) {
+    static List<TrackRoutes> withoutClashingAliases(List<TrackRoutes> served, java.util.function.BooleanSupplier keyed,
+                                                    List<String> warnings) {
         Map<String, String> releaseTrack = new HashMap<>();
         served.forEach(t -> t.releases().forEach(r -> releaseTrack.put(r.service(), t.name())));
         List<TrackRoutes> result = new ArrayList<>();
         for (TrackRoutes track : served) {
             String forced = track.forcedCluster();
-            boolean forcedClashes = forced != null && releaseTrack.containsKey(forced);
+            // the forced cluster is rendered only with an edge key (EnvoyConfigRenderer): without one nothing clashes
+            boolean forcedClashes = forced != null && releaseTrack.containsKey(forced) && keyed.getAsBoolean();
             String mirror = track.mirrorCluster();
             boolean mirrorClashes = mirror != null && releaseTrack.containsKey(mirror);
             if (!forcedClashes && !mirrorClashes) {

@@ -104,6 +104,23 @@ class EdgePlannerTest {
     }
 
     @Test
+    void onAnEdgeWithoutAKeyNothingIsForcedSoAReleaseNamedLikeAForcedClusterClashesWithNothing() {
+        String clashing = oddRelease("t1", "2.0.0--forced");
+        swarm.configs.remove(EdgeKey.CONFIG); // no key: Envoy accepts no token, so no forced cluster is rendered
+        EdgeSettings forcing = xds.withForceCanary(true);
+
+        EdgeManager.Plan plan = new EdgePlanner(swarm).plan(forcing, routes, Optional.empty(), releases);
+
+        assertThat(plan.warnings()).noneSatisfy(w -> assertThat(w).contains("without forcing"));
+        assertThat(plan.edgeRoutes().tracks()).extracting(t -> t.name() + "=" + t.canaryService())
+                .containsExactly("t1-prod=t1-prod-2_0_0", "t2-prod=t2-prod-2_0_0", "t3-prod=t3-prod-2_0_0");
+        assertThat(plan.yaml()).contains(clashing).doesNotContain("t2-prod-2_0_0--forced");
+        assertThat(new EnvoyConfigValidator().validate(plan.yaml()).problems()).isEmpty();
+        assertThat(new EdgePlanner(swarm).routing(forcing, routes, releases).warnings()).as("status says the same")
+                .noneSatisfy(w -> assertThat(w).contains("without forcing"));
+    }
+
+    @Test
     void aMirrorClusterNamedLikeARunningReleaseTurnsOnlyThatMirrorOff() {
         routes = routes.with("t2-prod", new RouteTable.TrackEntry(Map.of("t2-prod-1_0_0", 90, "t2-prod-2_0_0", 10),
                 "t2-prod-2_0_0", "t2-prod-1_0_0", null, List.of()).withCanaryTraffic(List.of("header:x-beta=1"), 50));

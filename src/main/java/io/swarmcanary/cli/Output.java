@@ -70,6 +70,11 @@ public final class Output {
             }
         }
         String m = ex.getMessage();
-        return m == null || m.isBlank() ? ex.getClass().getSimpleName() : m;
+        StringBuilder all = new StringBuilder(m == null || m.isBlank() ? ex.getClass().getSimpleName() : m);
+        // what went wrong on the way back (a change not put back) matters as much as the failure itself
+        for (Throwable also : ex.getSuppressed()) {
+            all.append("\nalso: ").append(also.getMessage() == null ? also.getClass().getSimpleName() : also.getMessage());
+        }
+        return all.toString();
     }
 }

@@ -382,7 +382,9 @@ public final class EdgeManager {
                 try {
                     xdsDelivery.ensureControlPlane(controlPlaneBack.get(), progress);
                 } catch (RuntimeException alsoFailed) {
-                    failed.addSuppressed(alsoFailed);
+                    failed.addSuppressed(new IllegalStateException("could not put control plane "
+                            + XdsConfig.controlPlaneService(settings.name()) + " back to the edge's previous settings: "
+                            + alsoFailed.getMessage(), alsoFailed));
                 }
             }
             throw failed;
@@ -671,7 +673,7 @@ public final class EdgeManager {
      * CPU).
      */
     public Map<String, String> unrouted(EdgeState state, Map<String, List<ServiceInfo>> releasesByTrack) {
-        return Map.copyOf(planner.routing(state.settings(), state.routes(), releasesByTrack).unrouted());
+        return Map.copyOf(planner.unrouted(state.settings(), state.routes(), releasesByTrack));
     }
 
     /** The edge's config as these reads of it (its service, its releases) make it. */
@@ -791,9 +793,10 @@ public final class EdgeManager {
             try {
                 restore(settings.name(), ours, progress);
             } catch (RuntimeException notPutBack) { // the update's own failure is the one to report, not the way back's
-                progress.info("could not put back the previous state of " + ours.what() + ": " + notPutBack.getMessage()
-                        + "; check 'swarm-canary status --edge " + settings.name() + "'");
-                failure.addSuppressed(notPutBack);
+                String why = "could not put back the previous state of " + ours.what() + " (the edge may still hold this"
+                        + " change): " + notPutBack.getMessage() + "; check 'swarm-canary status --edge " + settings.name() + "'";
+                progress.info(why);
+                failure.addSuppressed(new IllegalStateException(why, notPutBack)); // the error printed names it too (-q, json)
             }
             throw failure;
         }

@@ -25,6 +25,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.function.BooleanSupplier;
 
 /**
  * Plans an edge's config: from its settings, route table and releases, the tracks it can route, the rendered and
@@ -110,14 +111,17 @@ final class EdgePlanner {
                 unrouted);
     }
 
-    /** The routing part of {@link #plan}: what a read-only command (status, next) asks of it, without rendering. */
-    Routing routing(EdgeSettings settings, RouteTable routes, Map<String, List<ServiceInfo>> releasesByTrack) {
-        return routing(settings, routes, releasesByTrack, () -> EdgeKey.read(swarm).isPresent());
+    /**
+     * The tracks {@link #plan} leaves unrouted, and why, without rendering: what a read-only command (status, next) asks.
+     * Forcing never changes which tracks are routed, so the edge key is not read (its warnings are not those of a plan).
+     */
+    Map<String, String> unrouted(EdgeSettings settings, RouteTable routes, Map<String, List<ServiceInfo>> releasesByTrack) {
+        return routing(settings, routes, releasesByTrack, () -> false).unrouted();
     }
 
     /** @param keyed whether the cluster has an edge key (asked only when a forced cluster's name clashes) */
     private Routing routing(EdgeSettings settings, RouteTable routes, Map<String, List<ServiceInfo>> releasesByTrack,
-                            java.util.function.BooleanSupplier keyed) {
+                            BooleanSupplier keyed) {
         List<String> warnings = new ArrayList<>();
         List<TrackRoutes> tracks = new ArrayList<>();
         Map<String, Map<String, String>> claimed = new HashMap<>(); // track -> domain -> since when it has it
@@ -308,8 +312,9 @@ final class EdgePlanner {
      * A canary's forced or mirror cluster ({@code <release>--forced}, {@code --mirror}) whose name a served release has
      * (one of version {@code 1--forced}, in this track or another): Envoy needs every cluster name once, so that track
      * is served without forcing or mirroring, with a warning, rather than the whole edge refused. Both tracks stay served.
+     * A forced cluster exists only on a cluster with an edge key ({@code keyed}), so without one it clashes with nothing.
      */
-    static List<TrackRoutes> withoutClashingAliases(List<TrackRoutes> served, java.util.function.BooleanSupplier keyed,
+    static List<TrackRoutes> withoutClashingAliases(List<TrackRoutes> served, BooleanSupplier keyed,
                                                     List<String> warnings) {
         Map<String, String> releaseTrack = new HashMap<>();
         served.forEach(t -> t.releases().forEach(r -> releaseTrack.put(r.service(), t.name())));

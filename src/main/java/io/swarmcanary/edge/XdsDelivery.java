@@ -181,7 +181,7 @@ final class XdsDelivery implements Delivery {
                         .orElse(List.of()),
                 status.isPresent() && envoys > 0 && acked >= envoys,
                 status.map(s -> s.version() == null ? "unknown (older than the field)" : s.version()).orElse(null),
-                status.map(XdsStatus::refusedRevision).orElse(null));
+                status.map(XdsStatus::refusedRevision).filter(r -> !r.isBlank()).orElse(null)); // blank: none named
     }
 
     /**

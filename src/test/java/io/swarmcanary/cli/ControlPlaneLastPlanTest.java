@@ -59,10 +59,11 @@ class ControlPlaneLastPlanTest {
         assertThat(ControlPlaneCommand.refusal("", invalid).revision()).isNull();
         assertThat(ControlPlaneCommand.refusal(" ", template).revision()).isNull();
 
-        // labels that do not parse, and carry no revision
+        // labels that do not parse (no settings, a route table cut short), and carry a blank revision
         io.swarmcanary.testing.FakeSwarm swarm = new io.swarmcanary.testing.FakeSwarm();
         swarm.services.put("edge", new io.swarmcanary.swarm.ServiceInfo("id-edge", "edge", 1, java.util.Map.of(
-                io.swarmcanary.release.Labels.KIND, io.swarmcanary.release.Labels.Kind.EDGE, EdgeManager.ROUTE_TABLE, "{"),
+                io.swarmcanary.release.Labels.KIND, io.swarmcanary.release.Labels.Kind.EDGE, EdgeManager.ROUTE_TABLE, "{",
+                EdgeManager.REVISION, " "),
                 "envoy", 0, List.of(), List.of(), "2026-01-01T00:00:00Z"));
         EdgeManager edges = new EdgeManager(swarm, p -> java.util.Optional.empty(), io.swarmcanary.xds.ControlPlaneClient.NONE,
                 java.time.Clock.systemUTC(), java.time.Duration.ZERO);

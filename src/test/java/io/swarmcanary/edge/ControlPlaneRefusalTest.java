@@ -118,9 +118,12 @@ class ControlPlaneRefusalTest {
                 .isNotInstanceOf(EdgeManager.UnreadableLabels.class)
                 .hasMessageContaining("the control plane of edge " + EDGE + " refuses revision")
                 .satisfies(e -> assertThat(e.getSuppressed()).singleElement()
-                        .isInstanceOf(EdgeManager.UnreadableLabels.class));
+                        .satisfies(s -> assertThat(s).hasMessageStartingWith("could not put back the previous state of track "
+                                + files.name() + " (the edge may still hold this change): "))
+                        .extracting(Throwable::getCause).isInstanceOf(EdgeManager.UnreadableLabels.class));
         assertThat(said).anySatisfy(line -> assertThat(line)
-                .startsWith("could not put back the previous state of track " + files.name() + ": ")
+                .startsWith("could not put back the previous state of track " + files.name() + " (the edge may still hold"
+                        + " this change): ")
                 .contains("route table label does not parse").contains("check 'swarm-canary status --edge " + EDGE + "'"));
     }
 

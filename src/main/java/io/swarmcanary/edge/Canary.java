@@ -102,8 +102,8 @@ public final class Canary {
             return new Deployed(result, claimed, "no --domain: edge '" + edge + "' does not route to " + service, Optional.empty(),
                     removed);
         }
-        EdgeManager.Result r = edges.updateTrack(edge, track.name(),
-                (current, releases) -> Lifecycle.afterDeploy(service, current, releases), progress);
+        EdgeManager.Result r = edges.updateTrack(edge, track.name(), EdgeManager.TrackChange.of(track,
+                (current, releases) -> Lifecycle.afterDeploy(service, current, releases)), progress);
         // done means Envoy has found its tasks (its own membership_healthy gauge), whether or not the edge forces canaries
         edges.awaitHealthyHosts(edge, List.of(service), EdgeManager.HostCheck.WARN, progress);
         Map<String, Integer> weights = r.weights().getOrDefault(track.name(), Map.of());
@@ -126,6 +126,10 @@ public final class Canary {
     public Preflight preflight(ReleaseRequest request) {
         Track track = request.track();
         String service = request.serviceName();
+        // every release under this track name, on any edge or none: another app's would be moved and removed with it
+        Map<String, String> sameName = new java.util.TreeMap<>(Labels.allReleases());
+        sameName.put(Labels.TRACK, track.name());
+        EdgeManager.requireOwnReleases(track, swarm.services(sameName), "Nothing was created.");
         Optional<EdgeManager.EdgeState> state = edges.read(edge);
         boolean routed = state.isPresent() && !request.domains().isEmpty();
         ReleaseRequest toDeploy = request;
@@ -146,16 +150,16 @@ public final class Canary {
     }
 
     public Step promote(Track track, Progress progress) {
-        EdgeManager.Result r = edges.updateTrack(edge, track.name(),
-                (current, releases) -> Lifecycle.promote(track, current, releases), progress);
+        EdgeManager.Result r = edges.updateTrack(edge, track.name(), EdgeManager.TrackChange.of(track,
+                (current, releases) -> Lifecycle.promote(track, current, releases)), progress);
         return step(track, r, List.of());
     }
 
     /** Stable back to 100%, then the retired release's service removed (its secrets stay for prune). */
     public Step rollback(Track track, Progress progress) {
         // the way back is never held up for long: a missing stable task is warned about, not waited for
-        EdgeManager.Result r = edges.updateTrack(edge, track.name(),
-                (current, releases) -> Lifecycle.rollback(track, current, releases), EdgeManager.HostCheck.WARN, progress);
+        EdgeManager.Result r = edges.updateTrack(edge, track.name(), EdgeManager.TrackChange.of(track,
+                (current, releases) -> Lifecycle.rollback(track, current, releases)), EdgeManager.HostCheck.WARN, progress);
         List<String> removed = removeRetiring(track, progress);
         if (!removed.isEmpty() && edges.require(edge).settings().usesXds()) {
             // the removed releases' clusters leave the edge only now that no route names them (make before break);
@@ -176,8 +180,8 @@ public final class Canary {
     }
 
     private void claim(Track track, String service, String version, boolean replaceCanary, Progress progress) {
-        EdgeManager.TrackChange change = (current, releases) ->
-                Lifecycle.claim(track, service, version, current, releases, replaceCanary);
+        EdgeManager.TrackChange change = EdgeManager.TrackChange.of(track, (current, releases) ->
+                Lifecycle.claim(track, service, version, current, releases, replaceCanary));
         try {
             edges.updateTrack(edge, track.name(), change, progress);
         } catch (ConflictException raced) {

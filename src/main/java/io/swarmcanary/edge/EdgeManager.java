@@ -473,6 +473,36 @@ public final class EdgeManager {
          * @param releases the track's releases on this edge, oldest first
          */
         RouteTable.TrackEntry apply(RouteTable.TrackEntry current, List<ServiceInfo> releases);
+
+        /**
+         * This change of {@code track}, refused before anything is written when the releases under its name are another
+         * app's or env's (app {@code shop} env {@code eu-prod} and app {@code shop-eu} env {@code prod} join to one name).
+         */
+        static TrackChange of(io.swarmcanary.release.Track track, TrackChange change) {
+            return (current, releases) -> {
+                requireOwnReleases(track, releases, "Nothing was changed.");
+                return change.apply(current, releases);
+            };
+        }
+    }
+
+    /**
+     * Refuses when a release labelled with this track's name is of another app or env: the two would share one route table
+     * entry, its weights and lock, and a step of one would move or remove the other's releases.
+     */
+    public static void requireOwnReleases(io.swarmcanary.release.Track track, java.util.Collection<ServiceInfo> releases,
+                                          String outcome) {
+        for (ServiceInfo release : releases) {
+            String app = release.labels().get(Labels.APP);
+            String env = release.labels().get(Labels.ENV);
+            if (!track.app().equals(app) || !track.env().equals(env)) {
+                throw new UserInputException("track name " + track.name() + " is taken: release " + release.name()
+                        + " is of app '" + Names.printable(String.valueOf(app)) + "' env '"
+                        + Names.printable(String.valueOf(env)) + "', not of app '" + track.app() + "' env '" + track.env()
+                        + "' (both join to " + track.name() + ", so they would share its route table entry, weights and"
+                        + " releases). " + outcome + " Use another --app or --env.");
+            }
+        }
     }
 
     /**

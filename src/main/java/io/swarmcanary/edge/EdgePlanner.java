@@ -23,6 +23,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.function.BooleanSupplier;
@@ -32,6 +33,9 @@ import java.util.function.BooleanSupplier;
  * validated Envoy config, its revision, and what an xds Envoy boots from. Reads only the template config.
  */
 final class EdgePlanner {
+    /** A release's port label as a number Integer.parseInt takes (its range is the route table's rules' to check). */
+    private static final java.util.regex.Pattern PORT = java.util.regex.Pattern.compile("[0-9]{1,5}");
+
     private final SwarmGateway swarm;
     private final EnvoyConfigRenderer renderer = new EnvoyConfigRenderer().withStatsHost();
     private final EnvoyConfigValidator validator = new EnvoyConfigValidator();
@@ -129,6 +133,7 @@ final class EdgePlanner {
         java.util.concurrent.atomic.AtomicReference<Optional<byte[]>> namingKey = new java.util.concurrent.atomic.AtomicReference<>();
         java.util.function.Supplier<Optional<byte[]>> key = () -> namingKey.updateAndGet(
                 k -> k != null ? k : io.swarmcanary.release.NamingKey.read(swarm));
+        Map<String, String> unrouted = new TreeMap<>();
         releasesByTrack.forEach((track, all) -> {
             RouteTable.TrackEntry entry = routes.tracks().get(track);
             // a release being removed by a rollback gets no traffic, not even as a fallback
@@ -148,6 +153,20 @@ final class EdgePlanner {
                 warnings.add("track " + track + " has no --domain: Envoy does not route to it");
                 return;
             }
+            Optional<ServiceInfo> badPort = java.util.stream.Stream.concat(releases.stream(), leaving.stream())
+                    .filter(r -> !PORT.matcher(r.labels().getOrDefault(Labels.PORT, "80")).matches()).findFirst();
+            if (badPort.isPresent()) { // a label edited by hand: this track alone is left out, never the whole edge
+                unrouted.put(track, "release " + badPort.get().name() + " has label " + Labels.PORT + " '"
+                        + Names.printable(badPort.get().labels().get(Labels.PORT)) + "', which is not a port number");
+                return;
+            }
+            Set<String> apps = new TreeSet<>();
+            all.forEach(r -> apps.add("app '" + r.labels().get(Labels.APP) + "' env '" + r.labels().get(Labels.ENV) + "'"));
+            if (apps.size() > 1) { // made before deploy refused it: two apps whose names join to one track name
+                warnings.add("track " + track + " holds releases of " + String.join(" and ", apps) + ", which share one"
+                        + " track name (route table entry, weights and lock): redeploy one of them under another --app or"
+                        + " --env and remove its releases here");
+            }
             Map<String, Integer> weights = EdgeReader.effectiveWeights(releases, entry);
             // forcing is opt-in: without it no route reaches the canary but its weight
             String canary = settings.forcesCanary() && entry != null && entry.canary() != null
@@ -165,7 +184,6 @@ final class EdgePlanner {
                     (a, b) -> a.compareTo(b) <= 0 ? a : b)));
             claimed.put(routesOfTrack.name(), since);
         });
-        Map<String, String> unrouted = new TreeMap<>();
         List<TrackRoutes> served = withoutClashingAliases(routable(tracks, claimed, unrouted), keyed, warnings);
         unrouted.forEach((track, why) -> warnings.add("track " + track + " is not routed: " + why
                 + "; every other track is served"));
@@ -284,7 +302,8 @@ final class EdgePlanner {
             }
             candidates.add(track);
             for (String domain : track.domains()) {
-                String key = DomainNames.normalize(domain);
+                // one host, one track, whatever the port: a browser sends no port for 443, so Envoy's host match differs
+                String key = DomainNames.host(domain);
                 String since = claimed.getOrDefault(track.name(), Map.of()).getOrDefault(domain, "");
                 String other = owner.get(key);
                 if (other == null || since.compareTo(ownerSince.get(key)) < 0
@@ -297,10 +316,11 @@ final class EdgePlanner {
         List<TrackRoutes> result = new ArrayList<>();
         for (TrackRoutes track : candidates) {
             Optional<String> taken = track.domains().stream()
-                    .filter(d -> !owner.get(DomainNames.normalize(d)).equals(track.name())).findFirst();
+                    .filter(d -> !owner.get(DomainNames.host(d)).equals(track.name())).findFirst();
             if (taken.isPresent()) {
                 unrouted.put(track.name(), "domain " + taken.get() + " is routed to track "
-                        + owner.get(DomainNames.normalize(taken.get())) + ", which had it first");
+                        + owner.get(DomainNames.host(taken.get())) + ", which had it first (a host belongs to one track,"
+                        + " on every port)");
             } else {
                 result.add(track);
             }

@@ -37,9 +37,9 @@ public final class CanaryTrafficOperation {
     }
 
     private EdgeManager.TrackChange change(Request request) {
-        return "route".equals(verb)
+        return EdgeManager.TrackChange.of(request.track(), "route".equals(verb)
                 ? (current, releases) -> CanaryTrafficChange.route(request.track(), request.matches(), current, releases)
-                : (current, releases) -> CanaryTrafficChange.mirror(request.track(), request.percent(), current, releases);
+                : (current, releases) -> CanaryTrafficChange.mirror(request.track(), request.percent(), current, releases));
     }
 
     /** What it would do, from one read of the edge: checked, rendered and validated, nothing written. */

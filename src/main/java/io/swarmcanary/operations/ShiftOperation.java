@@ -26,7 +26,8 @@ public final class ShiftOperation {
         }
 
         EdgeManager.TrackChange change() {
-            return (current, releases) -> TrafficShift.entry(track, releases, current, weight, versionWeights, sticky);
+            return EdgeManager.TrackChange.of(track,
+                    (current, releases) -> TrafficShift.entry(track, releases, current, weight, versionWeights, sticky));
         }
     }
 

@@ -46,7 +46,8 @@ public final class TrackStepOperation {
     /** What the step would do, from one read of the edge: checked, rendered and validated, nothing changed. */
     public StepPlan plan(Track track, Progress progress) {
         EdgeManager.TrackPreview preview = ops.edges().previewTrack(ops.edge(), track.name(),
-                (current, releases) -> change.apply(track, current, releases), hostCheck, progress);
+                EdgeManager.TrackChange.of(track, (current, releases) -> change.apply(track, current, releases)), hostCheck,
+                progress);
         List<String> remove = ops.canary().retiring(track, preview.after()).stream().map(ServiceInfo::name).toList();
         List<ServiceInfo> staying = preview.releases().stream().filter(r -> !remove.contains(r.name())).toList();
         Lifecycle.Phase now = Lifecycle.phase(preview.before(), preview.releases());

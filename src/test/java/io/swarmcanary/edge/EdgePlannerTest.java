@@ -7,6 +7,7 @@ import io.swarmcanary.UserInputException;
 import io.swarmcanary.envoy.EdgeRoutes;
 import io.swarmcanary.envoy.EnvoyConfigRenderer;
 import io.swarmcanary.envoy.EnvoyConfigValidator;
+import io.swarmcanary.envoy.TrackRoutes;
 import io.swarmcanary.release.Labels;
 import io.swarmcanary.swarm.ServiceInfo;
 import io.swarmcanary.testing.FakeSwarm;
@@ -134,5 +135,67 @@ class EdgePlannerTest {
         assertThat(t2Routes.canaryTraffic().matches()).extracting(Object::toString).hasSize(1);
         assertThat(plan.yaml()).contains("x-beta");
         assertThat(new EnvoyConfigValidator().validate(plan.yaml()).problems()).isEmpty();
+    }
+
+    /** Sets a label on every release of {@code track}, as a hand edit or an older deploy would have. */
+    void label(String track, String label, String value) {
+        releases.put(track, releases.get(track).stream().map(r -> {
+            Map<String, String> labels = new HashMap<>(r.labels());
+            labels.put(label, value);
+            return new ServiceInfo(r.id(), r.name(), r.versionIndex(), labels, r.image(), r.replicas(), r.secretNames(), r.networkIds(),
+                    r.createdAt());
+        }).toList());
+    }
+
+    @Test
+    void aHostBelongsToOneTrackOnEveryPortSoALaterClaimOnAnotherPortIsLeftOut() {
+        // t1 has had t1.example.com since the 1st; t2 (since the 1st too, but later by name) claims it on the plain port
+        label("t2-prod", Labels.DOMAINS, "t1.example.com:10000");
+
+        EdgeManager.Plan plan = new EdgePlanner(swarm).plan(xds, routes, Optional.empty(), releases);
+
+        assertThat(plan.unrouted()).containsOnlyKeys("t2-prod");
+        assertThat(plan.unrouted().get("t2-prod")).contains("domain t1.example.com:10000 is routed to track t1-prod")
+                .contains("on every port");
+        assertThat(plan.edgeRoutes().tracks()).extracting(TrackRoutes::name).containsExactly("t1-prod", "t3-prod");
+        assertThat(new EdgePlanner(swarm).unrouted(xds, routes, releases)).containsOnlyKeys("t2-prod");
+    }
+
+    @Test
+    void oneTrackMayServeItsHostOnSeveralPorts() {
+        label("t1-prod", Labels.DOMAINS, "t1.example.com,t1.example.com:10000");
+
+        EdgeManager.Plan plan = new EdgePlanner(swarm).plan(xds, routes, Optional.empty(), releases);
+
+        assertThat(plan.unrouted()).isEmpty();
+        assertThat(plan.yaml()).contains("t1.example.com:10000");
+    }
+
+    @Test
+    void aPortLabelThatIsNoNumberLeavesThatTrackOutNotTheWholeEdgeRefused() {
+        label("t2-prod", Labels.PORT, "http");
+
+        EdgeManager.Plan plan = new EdgePlanner(swarm).plan(xds, routes, Optional.empty(), releases);
+
+        assertThat(plan.unrouted()).containsOnlyKeys("t2-prod");
+        assertThat(plan.unrouted().get("t2-prod")).contains("label " + Labels.PORT + " 'http'").contains("not a port number");
+        assertThat(plan.edgeRoutes().tracks()).extracting(TrackRoutes::name).containsExactly("t1-prod", "t3-prod");
+        assertThat(new EnvoyConfigValidator().validate(plan.yaml()).problems()).isEmpty();
+    }
+
+    @Test
+    void releasesOfTwoAppsUnderOneTrackNameAreNamedInAWarning() {
+        // app t2 env prod and app t2-pr env od: both are track t2-prod (made before deploy refused the second)
+        Map<String, String> other = new HashMap<>(releases.get("t2-prod").get(1).labels());
+        other.put(Labels.APP, "t2-pr");
+        other.put(Labels.ENV, "od");
+        List<ServiceInfo> both = new ArrayList<>(releases.get("t2-prod"));
+        both.add(new ServiceInfo("id-x", "t2-prod-3_0_0", 1, other, "img", 1, List.of(), List.of(), "2026-01-03T00:00:00Z"));
+        releases.put("t2-prod", both);
+
+        EdgeManager.Plan plan = new EdgePlanner(swarm).plan(xds, routes, Optional.empty(), releases);
+
+        assertThat(plan.warnings()).anySatisfy(w -> assertThat(w).contains("track t2-prod holds releases of app 't2' env"
+                + " 'prod' and app 't2-pr' env 'od'").contains("another --app or --env"));
     }
 }

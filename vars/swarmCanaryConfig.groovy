@@ -21,6 +21,7 @@ static final String PROJECT_FILE = '.swarm-canary.json'
 @groovy.transform.Field
 Map projectDefaults = [:]
 
+
 /** The defaults: the library resource's, under the project file's (project()). A bad resource is an error that names it. */
 def call() {
     Map library
@@ -29,7 +30,10 @@ def call() {
     } catch (Exception e) {
         error "swarmCanaryConfig: the library resource ${RESOURCE} is not valid: ${e.message}"
     }
-    return library + projectDefaults
+    // project() keeps them in env.SWARM_CANARY_PROJECT_DEFAULTS too: Jenkins gives every script that names this variable its
+    // own instance (the Jenkinsfile's is not the steps'), and env is what they all share
+    String kept = env.SWARM_CANARY_PROJECT_DEFAULTS
+    return library + (kept ? defaultsOf(kept) : projectDefaults)
 }
 
 /**
@@ -45,6 +49,7 @@ Map project(Map args = [:]) {
             error "swarmCanaryConfig: the project file ${file} is not in the workspace (${pwd()})"
         }
         projectDefaults = [:]
+        env.SWARM_CANARY_PROJECT_DEFAULTS = '{}'
         return projectDefaults
     }
     boolean yaml = file ==~ /.*\.ya?ml/
@@ -55,6 +60,7 @@ Map project(Map args = [:]) {
     } catch (Exception e) {
         error "swarmCanaryConfig: the project file ${file} is not valid: ${e.message}"
     }
+    env.SWARM_CANARY_PROJECT_DEFAULTS = groovy.json.JsonOutput.toJson(projectDefaults)
     return projectDefaults
 }
 

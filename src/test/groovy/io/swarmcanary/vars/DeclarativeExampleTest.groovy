@@ -26,6 +26,7 @@ class DeclarativeExampleTest extends PipelineTestSupport {
     void declarative() {
         env.BUILD_NUMBER = '42'
         cliOnPath = true
+        agentPool = true // outside any node (agent none, post) no step may need a workspace, as in Jenkins
         binding.setVariable('none', 'none')
         helper.registerAllowedMethod('library', [String], { String name -> null })
         helper.registerAllowedMethod('archiveArtifacts', [Map], { Map m -> null })
@@ -79,6 +80,9 @@ class DeclarativeExampleTest extends PipelineTestSupport {
         current = [conditions: [:]]
         Map s = current
         runBody(body)
+        if (s.agent instanceof Closure) { // agent { label 'x' } may reach agent(Object)
+            s.agentBody = s.agent
+        }
         if (s.agentBody) {
             current = s
             runBody(s.agentBody)

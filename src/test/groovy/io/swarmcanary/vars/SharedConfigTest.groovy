@@ -73,6 +73,23 @@ class SharedConfigTest extends PipelineTestSupport {
     }
 
     @Test
+    void theStepsSeeTheProjectFileThroughTheirOwnInstanceOfTheConfig() {
+        defaults('{"dockerHost": "tcp://manager:2376", "edge": "edge-1"}')
+        files['.swarm-canary.json'] = '{"edge": "files-edge", "dockerCredentialsId": "files-tls"}'
+        new File(PIPELINES, 'projectOnly.groovy').text = 'node { swarmCanaryConfig.project() }\n'
+        new File(PIPELINES, 'statusOnly.groovy').text = "swarmCanaryStatus(app: 'files', env: 'webdev')\n"
+        runScript('projectOnly.groovy')
+        // on Jenkins a step that names swarmCanaryConfig gets an instance of its own, which project() never ran on (env is
+        // the run's): here every script shares one instance, so its field is emptied as the steps' would be
+        binding.getVariable('swarmCanaryConfig').projectDefaults = [:]
+
+        runScript('statusOnly.groovy')
+
+        assertThat(argsOfFile(cliRuns[0])).containsSequence('--edge', 'files-edge')
+        assertThat(boundCredentials*.credentialsId).contains('files-tls')
+    }
+
+    @Test
     void aYamlProjectFileIsReadWithReadYaml() {
         defaults('{}')
         files['deploy/sc.yaml'] = 'edge: files-edge'

@@ -25,11 +25,15 @@ fi'''
 @groovy.transform.Field
 static final String ON_PATH_SCRIPT = 'command -v swarm-canary >/dev/null 2>&1'
 
-/** Downloads to a partial file first and checks its SHA-256, so neither an interrupted nor a changed download is taken for the CLI. */
+/**
+ * Downloads to a partial file first and checks its SHA-256, so neither an interrupted nor a changed download is taken for the
+ * CLI. No trace (sh runs with -x: a URL with a user and token in it would be in the log), and a partial file of this shell's
+ * own (two parallel branches in one workspace may both download).
+ */
 @groovy.transform.Field
-static final String DOWNLOAD_SCRIPT = 'curl -fsSL --retry 3 --create-dirs -o "$SWARM_CANARY_RUN_JAR.part" "$SWARM_CANARY_JAR_URL" && ' +
-        'printf "%s  %s\\n" "$SWARM_CANARY_JAR_SHA256" "$SWARM_CANARY_RUN_JAR.part" | sha256sum -c --status - && ' +
-        'mv -f "$SWARM_CANARY_RUN_JAR.part" "$SWARM_CANARY_RUN_JAR"'
+static final String DOWNLOAD_SCRIPT = 'set +x; curl -fsSL --retry 3 --create-dirs -o "$SWARM_CANARY_RUN_JAR.part.$$" "$SWARM_CANARY_JAR_URL" && ' +
+        'printf "%s  %s\\n" "$SWARM_CANARY_JAR_SHA256" "$SWARM_CANARY_RUN_JAR.part.$$" | sha256sum -c --status - && ' +
+        'mv -f "$SWARM_CANARY_RUN_JAR.part.$$" "$SWARM_CANARY_RUN_JAR" || { rm -f "$SWARM_CANARY_RUN_JAR.part.$$"; exit 1; }'
 
 /** Is the kept jar the one with SWARM_CANARY_JAR_SHA256 (checked before every use)? */
 @groovy.transform.Field

@@ -117,7 +117,7 @@ class SwarmCanaryExecuteRunnerTest extends PipelineTestSupport {
             runner(verb: 'status', args: [])
             assertThat(shScripts()[0]).startsWith('command -v swarm-canary')
             assertThat(shCalls.last().env).containsEntry('SWARM_CANARY_RUN_EXE', 'swarm-canary')
-            assertThat(shScripts().findAll { it.startsWith('curl') }).isEmpty()
+            assertThat(shScripts().findAll { it.contains('curl -fsSL') }).isEmpty()
         }
 
         @Test
@@ -128,7 +128,7 @@ class SwarmCanaryExecuteRunnerTest extends PipelineTestSupport {
             String jar = "/ws@tmp/swarm-canary/cli/${env.SWARM_CANARY_JAR_SHA256}/swarm-canary.jar"
             runner(verb: 'status', args: [])
             runner(verb: 'status', args: [])
-            def downloads = shCalls.findAll { it.script.startsWith('curl') }
+            def downloads = shCalls.findAll { it.script.contains('curl -fsSL') }
             assertThat(downloads).hasSize(1)
             assertThat(downloads[0].env).containsEntry('SWARM_CANARY_RUN_JAR', jar)
                     .containsEntry('SWARM_CANARY_JAR_URL', 'https://example.com/x.jar?a=$(id)&b="c"')
@@ -136,12 +136,12 @@ class SwarmCanaryExecuteRunnerTest extends PipelineTestSupport {
 
             files[jar] = 'changed on the agent'   // the kept jar is checked before every use, not trusted by its URL
             runner(verb: 'status', args: [])
-            assertThat(shCalls.findAll { it.script.startsWith('curl') }).hasSize(2)
+            assertThat(shCalls.findAll { it.script.contains('curl -fsSL') }).hasSize(2)
 
             env.SWARM_CANARY_JAR_URL = 'https://example.com/y.jar'
             env.SWARM_CANARY_JAR_SHA256 = sha256('a jar from https://example.com/y.jar')
             runner(verb: 'status', args: [])
-            assertThat(shCalls.findAll { it.script.startsWith('curl') }).hasSize(3)
+            assertThat(shCalls.findAll { it.script.contains('curl -fsSL') }).hasSize(3)
             assertEveryShIsConstant()
         }
 
@@ -150,7 +150,7 @@ class SwarmCanaryExecuteRunnerTest extends PipelineTestSupport {
             env.remove('SWARM_CANARY_CLI')
             env.SWARM_CANARY_JAR_URL = 'https://example.com/x.jar'
             assertThatThrownBy { runner(verb: 'status', args: []) }.hasMessageContaining('needs SWARM_CANARY_JAR_SHA256')
-            assertThat(shCalls.findAll { it.script.startsWith('curl') }).isEmpty()
+            assertThat(shCalls.findAll { it.script.contains('curl -fsSL') }).isEmpty()
             env.SWARM_CANARY_JAR_SHA256 = sha256('the jar we published')
             assertThatThrownBy { runner(verb: 'status', args: []) }.hasMessageContaining('does not have SWARM_CANARY_JAR_SHA256')
             assertThat(cliRuns).isEmpty()

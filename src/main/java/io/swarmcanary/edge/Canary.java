@@ -102,8 +102,9 @@ public final class Canary {
             return new Deployed(result, claimed, "no --domain: edge '" + edge + "' does not route to " + service, Optional.empty(),
                     removed);
         }
-        EdgeManager.Result r = edges.updateTrack(edge, track.name(), EdgeManager.TrackChange.of(track,
-                (current, releases) -> Lifecycle.afterDeploy(service, current, releases)), progress);
+        // not TrackChange.of: the claim checked the track's name before the release was created
+        EdgeManager.Result r = edges.updateTrack(edge, track.name(),
+                (current, releases) -> Lifecycle.afterDeploy(service, current, releases), progress);
         // done means Envoy has found its tasks (its own membership_healthy gauge), whether or not the edge forces canaries
         edges.awaitHealthyHosts(edge, List.of(service), EdgeManager.HostCheck.WARN, progress);
         Map<String, Integer> weights = r.weights().getOrDefault(track.name(), Map.of());

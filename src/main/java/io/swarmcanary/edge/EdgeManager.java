@@ -487,21 +487,25 @@ public final class EdgeManager {
     }
 
     /**
-     * Refuses when a release labelled with this track's name is of another app or env: the two would share one route table
-     * entry, its weights and lock, and a step of one would move or remove the other's releases.
+     * Refuses when the track's name belongs to another app or env: the one of its oldest release. The two would share one
+     * route table entry, its weights and lock, and a step of one would move or remove the other's releases. The owner's
+     * own steps go on (its rollback is the way back from a release the other app left under its name).
      */
     public static void requireOwnReleases(io.swarmcanary.release.Track track, java.util.Collection<ServiceInfo> releases,
                                           String outcome) {
-        for (ServiceInfo release : releases) {
-            String app = release.labels().get(Labels.APP);
-            String env = release.labels().get(Labels.ENV);
-            if (!track.app().equals(app) || !track.env().equals(env)) {
-                throw new UserInputException("track name " + track.name() + " is taken: release " + release.name()
-                        + " is of app '" + Names.printable(String.valueOf(app)) + "' env '"
-                        + Names.printable(String.valueOf(env)) + "', not of app '" + track.app() + "' env '" + track.env()
-                        + "' (both join to " + track.name() + ", so they would share its route table entry, weights and"
-                        + " releases). " + outcome + " Use another --app or --env.");
-            }
+        Optional<ServiceInfo> oldest = releases.stream().min(java.util.Comparator
+                .comparing((ServiceInfo r) -> String.valueOf(r.createdAt())).thenComparing(ServiceInfo::name));
+        if (oldest.isEmpty()) {
+            return;
+        }
+        String app = oldest.get().labels().get(Labels.APP);
+        String env = oldest.get().labels().get(Labels.ENV);
+        if (!track.app().equals(app) || !track.env().equals(env)) {
+            throw new UserInputException("track name " + track.name() + " is taken: release " + oldest.get().name()
+                    + " is of app '" + Names.printable(String.valueOf(app)) + "' env '" + Names.printable(String.valueOf(env))
+                    + "', not of app '" + track.app() + "' env '" + track.env() + "' (both join to " + track.name()
+                    + ", so they would share its route table entry, weights and releases). " + outcome
+                    + " Use another --app or --env.");
         }
     }
 

@@ -161,7 +161,8 @@ final class EdgePlanner {
                 return;
             }
             Set<String> apps = new TreeSet<>();
-            all.forEach(r -> apps.add("app '" + r.labels().get(Labels.APP) + "' env '" + r.labels().get(Labels.ENV) + "'"));
+            all.forEach(r -> apps.add("app '" + Names.printable(String.valueOf(r.labels().get(Labels.APP))) + "' env '"
+                    + Names.printable(String.valueOf(r.labels().get(Labels.ENV))) + "'"));
             if (apps.size() > 1) { // made before deploy refused it: two apps whose names join to one track name
                 warnings.add("track " + track + " holds releases of " + String.join(" and ", apps) + ", which share one"
                         + " track name (route table entry, weights and lock): redeploy one of them under another --app or"
@@ -184,6 +185,7 @@ final class EdgePlanner {
                     (a, b) -> a.compareTo(b) <= 0 ? a : b)));
             claimed.put(routesOfTrack.name(), since);
         });
+        warnings.addAll(hostsOnTwoTracks(tracks));
         List<TrackRoutes> served = withoutClashingAliases(routable(tracks, claimed, unrouted), keyed, warnings);
         unrouted.forEach((track, why) -> warnings.add("track " + track + " is not routed: " + why
                 + "; every other track is served"));
@@ -302,8 +304,7 @@ final class EdgePlanner {
             }
             candidates.add(track);
             for (String domain : track.domains()) {
-                // one host, one track, whatever the port: a browser sends no port for 443, so Envoy's host match differs
-                String key = DomainNames.host(domain);
+                String key = DomainNames.normalize(domain);
                 String since = claimed.getOrDefault(track.name(), Map.of()).getOrDefault(domain, "");
                 String other = owner.get(key);
                 if (other == null || since.compareTo(ownerSince.get(key)) < 0
@@ -316,11 +317,10 @@ final class EdgePlanner {
         List<TrackRoutes> result = new ArrayList<>();
         for (TrackRoutes track : candidates) {
             Optional<String> taken = track.domains().stream()
-                    .filter(d -> !owner.get(DomainNames.host(d)).equals(track.name())).findFirst();
+                    .filter(d -> !owner.get(DomainNames.normalize(d)).equals(track.name())).findFirst();
             if (taken.isPresent()) {
                 unrouted.put(track.name(), "domain " + taken.get() + " is routed to track "
-                        + owner.get(DomainNames.host(taken.get())) + ", which had it first (a host belongs to one track,"
-                        + " on every port)");
+                        + owner.get(DomainNames.normalize(taken.get())) + ", which had it first");
             } else {
                 result.add(track);
             }
@@ -334,6 +334,26 @@ final class EdgePlanner {
      * is served without forcing or mirroring, with a warning, rather than the whole edge refused. Both tracks stay served.
      * A forced cluster exists only on a cluster with an edge key ({@code keyed}), so without one it clashes with nothing.
      */
+    /**
+     * A host that two tracks serve on different ports (files.example.com and files.example.com:10000): deploy refuses it,
+     * but an edge can hold one (releases older than that check, two deploys at once). It is served as before, since
+     * Envoy matches the port literally and every build must render an edge alike, and named: a browser sends no port
+     * for 443, so which track a user reaches depends on the port in the URL.
+     */
+    static List<String> hostsOnTwoTracks(List<TrackRoutes> tracks) {
+        Map<String, Set<String>> tracksOfHost = new TreeMap<>();
+        tracks.forEach(t -> t.domains().forEach(d -> tracksOfHost.computeIfAbsent(DomainNames.host(d), h -> new TreeSet<>())
+                .add(t.name())));
+        List<String> warnings = new ArrayList<>();
+        tracksOfHost.forEach((host, names) -> {
+            if (names.size() > 1) {
+                warnings.add("host " + host + " is served by tracks " + String.join(" and ", names) + " on different ports:"
+                        + " a host belongs to one track; remove it from all but one (redeploy without that --domain)");
+            }
+        });
+        return warnings;
+    }
+
     static List<TrackRoutes> withoutClashingAliases(List<TrackRoutes> served, BooleanSupplier keyed,
                                                     List<String> warnings) {
         Map<String, String> releaseTrack = new HashMap<>();

@@ -126,11 +126,10 @@ final class RouteTableRules {
                         + ": use a host name with an optional ':port' or ':*' and an optional leading '*.'");
             }
             if (result.add(normal)) {
-                // keyed by host: a browser sends no port for 443, so one host on two ports would split between tracks
-                String other = domainOwner.putIfAbsent(io.swarmcanary.release.DomainNames.host(normal), owner);
-                if (other != null && !other.equals(owner)) {
+                String other = domainOwner.putIfAbsent(normal, owner);
+                if (other != null) {
                     throw new InvalidRoutesException("domain " + normal + " is claimed by both " + other + " and "
-                            + owner + ": a host name can route to one track only, on every port");
+                            + owner + ": a host name can route to one track only");
                 }
             }
         }

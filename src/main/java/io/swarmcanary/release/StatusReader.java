@@ -68,6 +68,12 @@ public final class StatusReader {
         return result;
     }
 
+    /** The release's port label; 0 when it is no port number (edited by hand: the edge leaves its track out and says so). */
+    public static int port(ServiceInfo s) {
+        String port = s.labels().getOrDefault(Labels.PORT, "0");
+        return port.matches("[0-9]{1,5}") ? Integer.parseInt(port) : 0;
+    }
+
     private ReleaseStatus release(ServiceInfo s, Integer weight) {
         List<TaskInfo> tasks = swarm.tasks(s.name());
         int running = (int) tasks.stream().filter(t -> t.wanted() && t.running()).count();
@@ -78,7 +84,7 @@ public final class StatusReader {
         String health = running >= s.replicas() ? "healthy" : failing ? "failing" : starting ? "starting" : "degraded";
         long age = s.createdAt() == null ? 0 : Duration.between(Instant.parse(s.createdAt()), clock.instant()).toSeconds();
         return new ReleaseStatus(s.name(), s.labels().get(Labels.VERSION), s.image(), running, s.replicas(), health,
-                s.createdAt(), age, Integer.parseInt(s.labels().getOrDefault(Labels.PORT, "0")),
+                s.createdAt(), age, port(s),
                 Labels.domains(s.labels()), s.secretNames(), weight);
     }
 }

@@ -148,17 +148,18 @@ class EdgePlannerTest {
     }
 
     @Test
-    void aHostBelongsToOneTrackOnEveryPortSoALaterClaimOnAnotherPortIsLeftOut() {
-        // t1 has had t1.example.com since the 1st; t2 (since the 1st too, but later by name) claims it on the plain port
+    void aHostTwoTracksServeOnDifferentPortsIsNamedAndServedAsBefore() {
+        // made before deploy refused it: t2 serves t1's host on the plain port
         label("t2-prod", Labels.DOMAINS, "t1.example.com:10000");
 
         EdgeManager.Plan plan = new EdgePlanner(swarm).plan(xds, routes, Optional.empty(), releases);
 
-        assertThat(plan.unrouted()).containsOnlyKeys("t2-prod");
-        assertThat(plan.unrouted().get("t2-prod")).contains("domain t1.example.com:10000 is routed to track t1-prod")
-                .contains("on every port");
-        assertThat(plan.edgeRoutes().tracks()).extracting(TrackRoutes::name).containsExactly("t1-prod", "t3-prod");
-        assertThat(new EdgePlanner(swarm).unrouted(xds, routes, releases)).containsOnlyKeys("t2-prod");
+        assertThat(plan.warnings()).anySatisfy(w -> assertThat(w).contains("host t1.example.com is served by tracks t1-prod"
+                + " and t2-prod on different ports"));
+        // rendered as every earlier build renders it: the revision stays the one a control plane of that build computes
+        assertThat(plan.unrouted()).isEmpty();
+        assertThat(plan.yaml()).contains("t1.example.com:10000");
+        assertThat(new EnvoyConfigValidator().validate(plan.yaml()).problems()).isEmpty();
     }
 
     @Test
@@ -168,12 +169,14 @@ class EdgePlannerTest {
         EdgeManager.Plan plan = new EdgePlanner(swarm).plan(xds, routes, Optional.empty(), releases);
 
         assertThat(plan.unrouted()).isEmpty();
+        assertThat(plan.warnings()).noneSatisfy(w -> assertThat(w).contains("different ports"));
         assertThat(plan.yaml()).contains("t1.example.com:10000");
     }
 
     @Test
     void aPortLabelThatIsNoNumberLeavesThatTrackOutNotTheWholeEdgeRefused() {
         label("t2-prod", Labels.PORT, "http");
+        assertThat(io.swarmcanary.release.StatusReader.port(releases.get("t2-prod").get(0))).isZero(); // status goes on too
 
         EdgeManager.Plan plan = new EdgePlanner(swarm).plan(xds, routes, Optional.empty(), releases);
 

@@ -108,11 +108,10 @@ class EnvoyConfigRendererTest {
     class Tracks {
         @Test
         void oneVirtualHostPerTrackWithItsDomains() {
-            // the smoke host's name is the edge's on every port: a track's port-qualified domain is its own host's
-            String yaml = render(edge(stableOnly("files", "webdev", "files.example.com", "files.example.com:10000")));
+            String yaml = render(edge(stableOnly("files", "webdev", "files.example.com", "proxy_test:10000")));
             JsonNode host = at(yaml, ROUTE_CONFIG + "/virtual_hosts/1");
             assertThat(host.path("name").asText()).isEqualTo("files-webdev");
-            assertThat(texts(host.path("domains"))).containsExactly("files.example.com", "files.example.com:10000");
+            assertThat(texts(host.path("domains"))).containsExactly("files.example.com", "proxy_test:10000");
         }
 
         @Test

@@ -125,7 +125,7 @@ final class Fixtures {
         shapes.put("no tracks, no smoke host", render(new EdgeRoutes(10000, List.of(), List.of())));
         shapes.put("one track, stable only", render(edge(stableOnly("files", "webdev", "files.webdev.example.com"))));
         shapes.put("stable and canary with force header",
-                render(edge(withCanary("files", "webdev", "files.webdev.example.com", "files.webdev.example.com:10000"))));
+                render(edge(withCanary("files", "webdev", "files.webdev.example.com", "proxy_test:10000"))));
         shapes.put("several tracks across envs", render(edge(
                 withCanary("files", "webdev", "files.webdev.example.com"),
                 stableOnly("files", "webstaging", "files.webstaging.example.com", "*.staging.example.com:8443"),

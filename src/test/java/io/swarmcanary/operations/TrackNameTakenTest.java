@@ -87,6 +87,13 @@ class TrackNameTakenTest {
                 .isInstanceOf(UserInputException.class).hasMessageContaining("track name shop-eu-prod is taken");
         assertThatThrownBy(() -> ops.canary().promote(shopEu, Progress.SILENT))
                 .isInstanceOf(UserInputException.class).hasMessageContaining("track name shop-eu-prod is taken");
+        assertThatThrownBy(() -> ops.promote().plan(shopEu, Progress.SILENT))
+                .isInstanceOf(UserInputException.class).hasMessageContaining("track name shop-eu-prod is taken");
+        assertThatThrownBy(() -> ops.mirror().apply(new CanaryTrafficOperation.Request(shopEu, List.of(), 10), Progress.SILENT))
+                .isInstanceOf(UserInputException.class).hasMessageContaining("track name shop-eu-prod is taken");
+        assertThatThrownBy(() -> ops.route().plan(new CanaryTrafficOperation.Request(shopEu,
+                List.of(io.swarmcanary.envoy.RouteMatch.parse("header:x-beta=1")), 0), Progress.SILENT))
+                .isInstanceOf(UserInputException.class).hasMessageContaining("track name shop-eu-prod is taken");
 
         assertThat(entry()).isEqualTo(before);
         assertThat(swarm.services).containsKeys("shop-eu-prod-1_0_0", "shop-eu-prod-1_1_0");
@@ -96,7 +103,7 @@ class TrackNameTakenTest {
     }
 
     @Test
-    void aTrackAlreadyHoldingBothAppsIsRefusedToEitherUntilOneIsRemoved() {
+    void aTrackAlreadyHoldingBothAppsIsTheOldestReleasesAppsTheOtherIsRefused() {
         // made before deploy refused it: a release of shop-eu/prod under the same track name
         Map<String, String> labels = Labels.ofTrack(shopEu, "release");
         labels.put(Labels.VERSION, "2.0.0");
@@ -106,14 +113,18 @@ class TrackNameTakenTest {
         swarm.createService(ServiceDefinition.replicated("shop-eu-prod-2_0_0", "app:1", 1, labels, Map.of(), List.of(),
                 List.of(EDGE + "-net"), List.of(), List.of(), null, List.of()));
 
-        assertThatThrownBy(() -> ops.shift().apply(new ShiftOperation.Request(shop, 50, null), Progress.SILENT))
+        assertThatThrownBy(() -> ops.shift().apply(new ShiftOperation.Request(shopEu, 50, null), Progress.SILENT))
                 .isInstanceOf(UserInputException.class)
-                .hasMessageContaining("release shop-eu-prod-2_0_0 is of app 'shop-eu' env 'prod', not of app 'shop' env 'eu-prod'");
+                .hasMessageContaining("release shop-eu-prod-1_0_0 is of app 'shop' env 'eu-prod', not of app 'shop-eu' env 'prod'");
+        assertThatThrownBy(() -> ops.canary().plan(request(shopEu, "2.1.0", "eu.shop.example.com"), deployer, Progress.SILENT))
+                .isInstanceOf(UserInputException.class).hasMessageContaining("track name shop-eu-prod is taken");
         assertThat(ops.edges().currentPlan(EDGE).warnings()).anySatisfy(w -> assertThat(w)
                 .contains("track shop-eu-prod holds releases of app 'shop' env 'eu-prod' and app 'shop-eu' env 'prod'"));
 
-        swarm.removeService(swarm.services.get("shop-eu-prod-2_0_0").id());
+        // the owner (its release is the oldest) keeps its way back and its steps
         ops.shift().apply(new ShiftOperation.Request(shop, 50, null), Progress.SILENT);
         assertThat(entry().weights()).containsEntry("shop-eu-prod-1_1_0", 50);
+        ops.canary().rollback(shop, Progress.SILENT);
+        assertThat(entry().weights()).containsEntry("shop-eu-prod-1_0_0", 100);
     }
 }

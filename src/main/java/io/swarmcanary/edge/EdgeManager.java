@@ -824,13 +824,16 @@ public final class EdgeManager {
         } catch (Superseded later) {
             throw later; // a later writer replaced this very change: theirs stands, nothing to put back
         } catch (RuntimeException failure) {
+            // the update's own failure is the one to report; a way back not taken is named with it (-q, json too)
             try {
-                restore(settings.name(), ours, progress);
-            } catch (RuntimeException notPutBack) { // the update's own failure is the one to report, not the way back's
+                restore(settings.name(), ours, progress).ifPresent(why -> failure.addSuppressed(new IllegalStateException(
+                        why + "; check 'swarm-canary status --edge " + settings.name() + "'")));
+            } catch (RuntimeException notPutBack) {
                 String why = "could not put back the previous state of " + ours.what() + " (the edge may still hold this"
-                        + " change): " + notPutBack.getMessage() + "; check 'swarm-canary status --edge " + settings.name() + "'";
+                        + " change): " + withoutNothingChanged(notPutBack.getMessage()) + "; check 'swarm-canary status --edge "
+                        + settings.name() + "'";
                 progress.info(why);
-                failure.addSuppressed(new IllegalStateException(why, notPutBack)); // the error printed names it too (-q, json)
+                failure.addSuppressed(new IllegalStateException(why, notPutBack));
             }
             throw failure;
         }
@@ -935,25 +938,34 @@ public final class EdgeManager {
         }
     }
 
+    private static String withoutNothingChanged(String message) {
+        String m = String.valueOf(message).strip(); // a reader's message says so of itself, not of the update
+        return m.endsWith("Nothing was changed.") ? m.substring(0, m.length() - "Nothing was changed.".length()).strip() : m;
+    }
+
     /**
      * After a failed update: takes back this write's change only, on top of what the edge holds now, and only while
      * the edge still holds it. Other tracks' changes made meanwhile stay, so no restore ever undoes someone else.
+     *
+     * @return what is left undone when this write's change could not be put back, or is back but not live yet
      */
-    private void restore(String edge, Write ours, Progress progress) {
+    private Optional<String> restore(String edge, Write ours, Progress progress) {
         progress.info("the edge did not converge: putting the previous config back for " + ours.what()
                 + " only (other changes stay)");
         for (int attempt = 1; attempt <= MAX_WRITE_ATTEMPTS; attempt++) {
             EdgeState now = require(edge);
             if (!ours.heldBy(now)) {
                 progress.info(ours.what() + " was changed again meanwhile; that change stands, nothing was put back");
-                return;
+                return Optional.empty();
             }
             Plan back;
             try {
                 back = plan(ours.settingsBack(now), ours.routesBack(now), Optional.empty(), releasesByTrack(edge));
             } catch (RuntimeException e) {
-                progress.info("could not render the edge without the change of " + ours.what() + ": " + e.getMessage());
-                return;
+                String why = "could not put back the previous state of " + ours.what() + " (the edge still holds this change):"
+                        + " could not render the edge without it: " + withoutNothingChanged(e.getMessage());
+                progress.info(why);
+                return Optional.of(why);
             }
             try {
                 write(now, back, configOf(back));
@@ -965,13 +977,18 @@ public final class EdgeManager {
                 // the way back gets its own, longer wait: it must not fail for the reason the update did
                 awaitConverged(back.settings(), back.revision(), ours.reversed(), restoreTimeout, progress);
                 progress.info("the previous state of " + ours.what() + " is live again (revision " + back.revision() + ")");
+                return Optional.empty();
             } catch (RuntimeException e) {
-                progress.info("the previous state of " + ours.what() + " was put back but is not live yet: " + e.getMessage());
+                String why = "the previous state of " + ours.what() + " was put back (revision " + back.revision()
+                        + ") but is not live yet: " + e.getMessage();
+                progress.info(why);
+                return Optional.of(why);
             }
-            return;
         }
-        progress.info("could not put back the previous state of " + ours.what() + ": the edge kept changing under "
-                + MAX_WRITE_ATTEMPTS + " attempts");
+        String why = "could not put back the previous state of " + ours.what() + " (the edge may still hold this change):"
+                + " the edge kept changing under " + MAX_WRITE_ATTEMPTS + " attempts";
+        progress.info(why);
+        return Optional.of(why);
     }
 
     private void awaitConverged(EdgeSettings settings, String revision, Write ours, Progress progress) {

@@ -38,6 +38,9 @@ class ControlPlaneRefusalTest {
     /** Runs before every answer, with how many came before it. */
     private volatile java.util.function.IntConsumer onLook = n -> {};
     private final java.util.concurrent.atomic.AtomicInteger looks = new java.util.concurrent.atomic.AtomicInteger();
+    /** Set: once it has refused a revision, the control plane serves no other (it answers, but stays on none). */
+    private volatile boolean stuckAfterRefusal;
+    private volatile String refusedOnce;
     /** The swarm-canary version the control plane runs. */
     private volatile String version = io.swarmcanary.ProductVersion.current();
 
@@ -52,7 +55,11 @@ class ControlPlaneRefusalTest {
             once.run();
             onLook.accept(looks.getAndIncrement());
             String wanted = swarm.services.get(EDGE).labels().get(EdgeManager.REVISION);
+            if (refusedOnce != null && !wanted.equals(refusedOnce)) {
+                return Optional.of(status("000000000000", null, null));
+            }
             if (refusing && !servable.contains(wanted)) {
+                refusedOnce = stuckAfterRefusal ? wanted : null;
                 return Optional.of(status(served, "the generated Envoy config is invalid: cluster name repeated", wanted));
             }
             servable.add(wanted);
@@ -125,6 +132,20 @@ class ControlPlaneRefusalTest {
                 .startsWith("could not put back the previous state of track " + files.name() + " (the edge may still hold"
                         + " this change): ")
                 .contains("route table label does not parse").contains("check 'swarm-canary status --edge " + EDGE + "'"));
+    }
+
+    @Test
+    void aChangePutBackButNotLiveYetIsNamedWithTheWritesOwnFailure() {
+        refusing = true;
+        stuckAfterRefusal = true; // the control plane refuses this write, then serves nothing new: the way back is not seen live
+        edges.restoreTimeout = Duration.ofSeconds(1);
+
+        assertThatThrownBy(() -> edges.updateTrack(EDGE, files.name(), (current, releases) -> canaryAt(50), Progress.SILENT))
+                .hasMessageContaining("the control plane of edge " + EDGE + " refuses revision")
+                .satisfies(e -> assertThat(e.getSuppressed()).singleElement().satisfies(s -> assertThat(s)
+                        .hasMessageStartingWith("the previous state of track " + files.name() + " was put back (revision ")
+                        .hasMessageContaining("but is not live yet")
+                        .hasMessageEndingWith("check 'swarm-canary status --edge " + EDGE + "'")));
     }
 
     @Test

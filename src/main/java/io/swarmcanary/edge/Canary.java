@@ -82,6 +82,7 @@ public final class Canary {
             try {
                 removed = removeRetiring(track, progress);
                 result = deployer.apply(plan.release(), progress);
+                requireDomainsFirst(track, service, request.domains(), progress);
             } catch (RuntimeException failure) {
                 if (swarm.service(service).isEmpty()) {
                     freeClaim(track, service, progress);
@@ -189,6 +190,21 @@ public final class Canary {
             // someone changed the edge between our read and write: decide again on what they wrote
             progress.info("the edge changed meanwhile; reading it again");
             edges.updateTrack(edge, track.name(), change, progress);
+        }
+    }
+
+    /**
+     * Another team's deploy that gave one of these domains to its track at the same time (both passed the preflight):
+     * the one whose release was created first keeps it, so this release is removed again (the caller frees its claim).
+     */
+    private void requireDomainsFirst(Track track, String service, List<String> domains, Progress progress) {
+        try {
+            edges.requireDomainsFirst(edge, track.name(), domains, "Release " + service + " was removed again and its"
+                    + " canary slot freed; nothing else was changed.");
+        } catch (io.swarmcanary.ConflictException lost) {
+            progress.info("removing release " + service + ": " + lost.getMessage());
+            swarm.service(service).ifPresent(s -> swarm.removeService(s.id()));
+            throw lost;
         }
     }
 

@@ -180,6 +180,11 @@ public final class EdgeManager {
         reader.requireDomainsFree(edge, track, domains);
     }
 
+    /** After a release was created: refuses it when another track had one of its hosts first (a deploy at once). */
+    public void requireDomainsFirst(String edge, String track, List<String> domains, String outcome) {
+        reader.requireDomainsFirst(edge, track, domains, outcome);
+    }
+
     /** Weights in force for a track: the route table's, or 100 on the newest release when it has none. */
     public static Map<String, Integer> effectiveWeights(List<ServiceInfo> releases, RouteTable.TrackEntry entry) {
         return EdgeReader.effectiveWeights(releases, entry);
@@ -494,7 +499,7 @@ public final class EdgeManager {
     public static void requireOwnReleases(io.swarmcanary.release.Track track, java.util.Collection<ServiceInfo> releases,
                                           String outcome) {
         Optional<ServiceInfo> oldest = releases.stream().min(java.util.Comparator
-                .comparing((ServiceInfo r) -> String.valueOf(r.createdAt())).thenComparing(ServiceInfo::name));
+                .comparing((ServiceInfo r) -> Labels.created(r.createdAt())).thenComparing(ServiceInfo::name));
         if (oldest.isEmpty()) {
             return;
         }

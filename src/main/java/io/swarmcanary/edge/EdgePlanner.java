@@ -181,8 +181,8 @@ final class EdgePlanner {
                     List.copyOf(domains), rr, canary, canaryTraffic(track, entry, releases, weights, key, warnings));
             tracks.add(routesOfTrack);
             Map<String, String> since = new HashMap<>();
-            releases.forEach(r -> Labels.domains(r.labels()).forEach(d -> since.merge(d, r.createdAt(),
-                    (a, b) -> a.compareTo(b) <= 0 ? a : b)));
+            releases.forEach(r -> Labels.domains(r.labels()).forEach(d -> since.merge(d, String.valueOf(r.createdAt()),
+                    (a, b) -> Labels.created(a).compareTo(Labels.created(b)) <= 0 ? a : b)));
             claimed.put(routesOfTrack.name(), since);
         });
         warnings.addAll(hostsOnTwoTracks(tracks));
@@ -307,8 +307,8 @@ final class EdgePlanner {
                 String key = DomainNames.normalize(domain);
                 String since = claimed.getOrDefault(track.name(), Map.of()).getOrDefault(domain, "");
                 String other = owner.get(key);
-                if (other == null || since.compareTo(ownerSince.get(key)) < 0
-                        || (since.equals(ownerSince.get(key)) && track.name().compareTo(other) < 0)) {
+                int age = other == null ? 0 : Labels.created(since).compareTo(Labels.created(ownerSince.get(key)));
+                if (other == null || age < 0 || (age == 0 && track.name().compareTo(other) < 0)) {
                     owner.put(key, track.name());
                     ownerSince.put(key, since);
                 }

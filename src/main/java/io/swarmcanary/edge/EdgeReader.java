@@ -62,6 +62,38 @@ final class EdgeReader {
         }
     }
 
+    /**
+     * After this track's release was created: refuses when another track on this edge had one of its hosts first (its
+     * oldest release with the host is older than this track's; the planner serves a host from that track too). Two
+     * deploys that both passed {@link #requireDomainsFree} before either release existed: the first keeps the host.
+     */
+    void requireDomainsFirst(String edge, String track, List<String> domains, String outcome) {
+        Map<String, List<ServiceInfo>> byTrack = releasesByTrack(edge);
+        for (String domain : domains) {
+            String host = DomainNames.host(domain);
+            Optional<ServiceInfo> ours = firstWith(byTrack.getOrDefault(track, List.of()), host);
+            for (Map.Entry<String, List<ServiceInfo>> other : byTrack.entrySet()) {
+                Optional<ServiceInfo> theirs = other.getKey().equals(track) ? Optional.empty() : firstWith(other.getValue(), host);
+                if (theirs.isEmpty()) {
+                    continue;
+                }
+                int age = ours.isEmpty() ? 1 : Labels.created(ours.get().createdAt()).compareTo(Labels.created(theirs.get().createdAt()));
+                if (age > 0 || (age == 0 && other.getKey().compareTo(track) < 0)) {
+                    throw new io.swarmcanary.ConflictException("domain " + domain + " went to track " + other.getKey()
+                            + " on edge " + edge + " while this deploy ran: its release " + theirs.get().name() + " was created"
+                            + " first, and a domain belongs to the track that had it first. " + outcome + " Deploy again with"
+                            + " another --domain, or once track " + other.getKey() + " no longer has it.");
+                }
+            }
+        }
+    }
+
+    /** The oldest of a track's releases (oldest first) that has this host among its domains. */
+    private static Optional<ServiceInfo> firstWith(List<ServiceInfo> releases, String host) {
+        return releases.stream().filter(r -> Labels.domains(r.labels()).stream().map(DomainNames::host).anyMatch(host::equals))
+                .findFirst();
+    }
+
     /** Releases routed by this edge, by track, oldest first. */
     Map<String, List<ServiceInfo>> releasesByTrack(String edge) {
         Map<String, String> filter = new TreeMap<>(Labels.allReleases());

@@ -84,8 +84,19 @@ public final class Labels {
                 byTrack.computeIfAbsent(track, k -> new ArrayList<>()).add(r);
             }
         }
-        byTrack.values().forEach(l -> l.sort(Comparator.comparing((T r) -> String.valueOf(createdAt.apply(r)))
-                .thenComparing(name)));
+        byTrack.values().forEach(l -> l.sort(Comparator.comparing((T r) -> created(createdAt.apply(r))).thenComparing(name)));
         return byTrack;
+    }
+
+    /**
+     * A service's creation time as an instant, to order by: as text "…:03Z" would sort after "…:03.120Z" (a zero fraction
+     * is left out). None or an unreadable one sorts last.
+     */
+    public static java.time.Instant created(String createdAt) {
+        try {
+            return createdAt == null ? java.time.Instant.MAX : java.time.Instant.parse(createdAt);
+        } catch (java.time.format.DateTimeParseException unreadable) {
+            return java.time.Instant.MAX;
+        }
     }
 }

@@ -104,13 +104,19 @@ public final class FakeSwarm implements SwarmGateway {
         return services.values().stream().filter(s -> s.labels().entrySet().containsAll(labels.entrySet())).toList();
     }
 
+    /** The creation time a new service gets (one for all unless a test orders them). */
+    public java.util.function.Supplier<String> createdAt = () -> "2026-01-01T00:00:00Z";
+    /** Runs after a service was created, with its name: another writer acting right then. */
+    public java.util.function.Consumer<String> afterCreateService = name -> {};
+
     @Override
     public ServiceInfo createService(ServiceDefinition d) {
         calls.add("createService " + d.name());
         ServiceInfo s = new ServiceInfo("svc" + ids.incrementAndGet(), d.name(), 1, d.labels(), d.image(), d.replicas(),
-                d.secrets().stream().map(m -> m.secretName()).toList(), d.networks(), "2026-01-01T00:00:00Z");
+                d.secrets().stream().map(m -> m.secretName()).toList(), d.networks(), createdAt.get());
         services.put(d.name(), s);
         definitions.put(d.name(), d);
+        afterCreateService.accept(d.name());
         return s;
     }
 

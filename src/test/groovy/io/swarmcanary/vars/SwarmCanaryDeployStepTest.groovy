@@ -57,6 +57,9 @@ class SwarmCanaryDeployStepTest extends PipelineTestSupport {
     protected int fakeSh(String script) {
         if (script == SMOKE_TEST) {
             timeline << 'verify'
+            if (abortAtWith.containsKey('verify')) {
+                throw abortAtWith['verify']
+            }
             verified << [file: env.SWARM_CANARY_TOKEN_FILE, header: env.SWARM_CANARY_TOKEN_HEADER, blocks: new ArrayList(blocks),
                          token: readAgentFile(env.SWARM_CANARY_TOKEN_FILE),
                          headerLine: readAgentFile(env.SWARM_CANARY_TOKEN_HEADER_FILE), headerFile: env.SWARM_CANARY_TOKEN_HEADER_FILE]
@@ -693,6 +696,14 @@ class SwarmCanaryDeployStepTest extends PipelineTestSupport {
         deploy(agentTimeout: 15, approval: false)
         assertThat(shCalls).allMatch(matching { it.blocks == ['lock', 'timeout', 'node'] })
         assertThat(calls('timeout')*.args*.getAt(0)).allMatch(matching { it == [time: 15, unit: 'MINUTES'] })
+    }
+
+    @Test
+    void aVerifyBlockThatOutlastsTheAgentTimeoutSaysSoAndRollsBack() {
+        abortAtWith = ['verify': new FlowInterruptedException(new ExceededTimeout())]
+        assertThatThrownBy { deployVerified() }.isInstanceOf(FlowInterruptedException)
+        assertThat(log()).anyMatch(matching { it.contains('timed out: the agent wait and the verify block took over 60 minutes'
+                + ' (agentTimeout) while verifying 1.0.10 through the edge before it takes traffic; rolled back') })
     }
 
     @Test

@@ -230,7 +230,8 @@ private Map lifecycle(Map plan) {
             throw failure // analyze already rolled back and said why
         }
         String what = whatHappened(failure, doing.startsWith('at ') ? "got no approval within ${plan.approvalTimeoutText} (approvalTimeout)"
-                : doing.startsWith('verifying ') ? "timed out: the agent wait and the verify block took over ${plan.agentTimeout} minutes (agentTimeout)"
+                : doing.startsWith('verifying ') ? (plan.insideNode ? 'timed out in the verify block'
+                        : "timed out: the agent wait and the verify block took over ${plan.agentTimeout} minutes (agentTimeout)")
                 : "timed out: no agent and CLI answer within ${plan.agentTimeout} minutes (agentTimeout)")
         if (result.outcome == 'promoted') {
             // stopped after the promote (while writing the report): the release stays promoted, and the build is not 'promoted'

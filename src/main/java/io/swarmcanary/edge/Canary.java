@@ -81,11 +81,13 @@ public final class Canary {
             claim(track, service, request.version(), replaceCanary, progress);
             try {
                 removed = removeRetiring(track, progress);
-                result = deployer.apply(plan.release(), progress);
-                requireDomainsFirst(track, service, request.domains(), progress);
+                // right after the release exists: another team's deploy may have given one of its hosts to its track
+                result = deployer.apply(plan.release(), progress, () -> edges.requireDomainsFirst(edge, track.name(),
+                        request.domains(), "Release " + service + " and the secrets and configs this deploy created are"
+                                + " removed again, and its canary slot on the edge freed."));
             } catch (RuntimeException failure) {
                 if (swarm.service(service).isEmpty()) {
-                    freeClaim(track, service, progress);
+                    freeClaim(track, service, progress).ifPresent(why -> failure.addSuppressed(new IllegalStateException(why)));
                 }
                 throw failure;
             }
@@ -193,27 +195,16 @@ public final class Canary {
         }
     }
 
-    /**
-     * Another team's deploy that gave one of these domains to its track at the same time (both passed the preflight):
-     * the one whose release was created first keeps it, so this release is removed again (the caller frees its claim).
-     */
-    private void requireDomainsFirst(Track track, String service, List<String> domains, Progress progress) {
-        try {
-            edges.requireDomainsFirst(edge, track.name(), domains, "Release " + service + " was removed again and its"
-                    + " canary slot freed; nothing else was changed.");
-        } catch (io.swarmcanary.ConflictException lost) {
-            progress.info("removing release " + service + ": " + lost.getMessage());
-            swarm.service(service).ifPresent(s -> swarm.removeService(s.id()));
-            throw lost;
-        }
-    }
-
-    private void freeClaim(Track track, String service, Progress progress) {
+    /** @return why the slot could not be freed, to report with the deploy's own failure */
+    private Optional<String> freeClaim(Track track, String service, Progress progress) {
         try {
             edges.updateTrack(edge, track.name(), (current, releases) -> Lifecycle.releaseClaim(service, current), progress);
+            return Optional.empty();
         } catch (RuntimeException e) {
-            progress.info("could not free the canary slot of " + service + " on edge " + edge + " (" + e.getMessage()
-                    + "); 'swarm-canary rollback --app " + track.app() + " --env " + track.env() + "' frees it");
+            String why = "could not free the canary slot of " + service + " on edge " + edge + " (" + e.getMessage()
+                    + "); 'swarm-canary rollback --app " + track.app() + " --env " + track.env() + "' frees it";
+            progress.info(why);
+            return Optional.of(why);
         }
     }
 

@@ -983,6 +983,9 @@ public final class EdgeManager {
                 awaitConverged(back.settings(), back.revision(), ours.reversed(), restoreTimeout, progress);
                 progress.info("the previous state of " + ours.what() + " is live again (revision " + back.revision() + ")");
                 return Optional.empty();
+            } catch (Superseded later) {
+                progress.info(ours.what() + " was changed again by someone else after it was put back; that change stands");
+                return Optional.empty();
             } catch (RuntimeException e) {
                 String why = "the previous state of " + ours.what() + " was put back (revision " + back.revision()
                         + ") but is not live yet: " + e.getMessage();

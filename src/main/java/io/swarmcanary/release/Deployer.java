@@ -183,6 +183,14 @@ public final class Deployer {
      * release's tasks; on failure removes only what this run created. A release that exists already is waited for.
      */
     public DeployResult apply(Plan plan, Progress progress) {
+        return apply(plan, progress, () -> {});
+    }
+
+    /**
+     * @param afterCreate a check run right after this run created the release's service (not when it existed already), before
+     *                its tasks are awaited: when it throws, what this run created is removed, as on any failure
+     */
+    public DeployResult apply(Plan plan, Progress progress, Runnable afterCreate) {
         Instant start = plan.started;
         ReleaseRequest request = plan.request;
         Track track = request.track();
@@ -251,12 +259,19 @@ public final class Deployer {
             }
             progress.info("created service " + service + " (" + request.replicas() + " replica"
                     + (request.replicas() == 1 ? "" : "s") + ", image " + image.reference() + ")");
+            afterCreate.run();
             new TaskWaiter(swarm, clock, Math.max(3, request.replicas() * 2))
                     .awaitRunning(service, request.replicas(), request.timeout(), progress);
         } catch (RuntimeException failure) {
             progress.done();
-            undo(service, createdService, createdSecrets, progress);
-            undoConfigs(createdConfigs, progress);
+            try {
+                undo(service, createdService, createdSecrets, progress);
+                undoConfigs(createdConfigs, progress);
+            } catch (RuntimeException notUndone) { // the failure itself is the one to report; what stayed is named with it
+                failure.addSuppressed(new IllegalStateException("could not remove all that this run created ("
+                        + notUndone.getMessage() + "); 'swarm-canary status' shows the release, 'swarm-canary prune' removes"
+                        + " unused secrets and configs", notUndone));
+            }
             throw failure;
         }
         return new DeployResult(service, track.name(), request.version(), DeployResult.Outcome.CREATED,

@@ -707,6 +707,15 @@ class SwarmCanaryDeployStepTest extends PipelineTestSupport {
     }
 
     @Test
+    void aVerifyTimeoutInsideTheCallersNodeIsNotBlamedOnAgentTimeout() {
+        env.NODE_NAME = 'agent-7' // inside a node no agentTimeout applies: the timeout was the user's own
+        abortAtWith = ['verify': new FlowInterruptedException(new ExceededTimeout())]
+        assertThatThrownBy { deployVerified(approval: false) }.isInstanceOf(FlowInterruptedException)
+        assertThat(log()).anyMatch(matching { it.contains('timed out in the verify block while verifying 1.0.10') })
+        assertThat(log()).noneMatch(matching { it.contains('(agentTimeout)') })
+    }
+
+    @Test
     void anAgentTimeoutSaysSoAndRollsBack() {
         abortAtWith = ['shift 25': new FlowInterruptedException(new ExceededTimeout())]
         assertThatThrownBy { deploy(approval: false) }.isInstanceOf(FlowInterruptedException)

@@ -69,7 +69,8 @@ class TwoDeploysOfOneDomainTest {
                 .isInstanceOf(ConflictException.class)
                 .hasMessageContaining("domain www.example.com went to track pics-prod on edge " + EDGE + " while this deploy"
                         + " ran: its release pics-prod-1_0_0 was created first")
-                .hasMessageContaining("Release docs-prod-1_0_0 was removed again and its canary slot freed; nothing else was changed.");
+                .hasMessageContaining("Release docs-prod-1_0_0 and the secrets and configs this deploy created are removed"
+                        + " again, and its canary slot on the edge freed.");
 
         assertThat(swarm.services).containsKey("pics-prod-1_0_0").doesNotContainKey("docs-prod-1_0_0");
         assertThat(entry(docs) == null || entry(docs).canary() == null).as("docs' claim freed").isTrue();

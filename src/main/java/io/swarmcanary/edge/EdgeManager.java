@@ -498,8 +498,7 @@ public final class EdgeManager {
      */
     public static void requireOwnReleases(io.swarmcanary.release.Track track, java.util.Collection<ServiceInfo> releases,
                                           String outcome) {
-        Optional<ServiceInfo> oldest = releases.stream().min(java.util.Comparator
-                .comparing((ServiceInfo r) -> Labels.created(r.createdAt())).thenComparing(ServiceInfo::name));
+        Optional<ServiceInfo> oldest = releases.stream().min(Labels.oldestFirst(ServiceInfo::createdAt, ServiceInfo::name));
         if (oldest.isEmpty()) {
             return;
         }

@@ -128,7 +128,7 @@ final class EdgePlanner {
                             BooleanSupplier keyed) {
         List<String> warnings = new ArrayList<>();
         List<TrackRoutes> tracks = new ArrayList<>();
-        Map<String, Map<String, String>> claimed = new HashMap<>(); // track -> domain -> since when it has it
+        Map<String, Map<String, java.time.Instant>> claimed = new HashMap<>(); // track -> domain -> since when it has it
         // read once, and only when a track is sticky
         java.util.concurrent.atomic.AtomicReference<Optional<byte[]>> namingKey = new java.util.concurrent.atomic.AtomicReference<>();
         java.util.function.Supplier<Optional<byte[]>> key = () -> namingKey.updateAndGet(
@@ -180,9 +180,9 @@ final class EdgePlanner {
             TrackRoutes routesOfTrack = new TrackRoutes(first.labels().get(Labels.APP), first.labels().get(Labels.ENV),
                     List.copyOf(domains), rr, canary, canaryTraffic(track, entry, releases, weights, key, warnings));
             tracks.add(routesOfTrack);
-            Map<String, String> since = new HashMap<>();
-            releases.forEach(r -> Labels.domains(r.labels()).forEach(d -> since.merge(d, String.valueOf(r.createdAt()),
-                    (a, b) -> Labels.created(a).compareTo(Labels.created(b)) <= 0 ? a : b)));
+            Map<String, java.time.Instant> since = new HashMap<>();
+            releases.forEach(r -> Labels.domains(r.labels()).forEach(d -> since.merge(d, Labels.created(r.createdAt()),
+                    java.util.function.BinaryOperator.minBy(java.util.Comparator.naturalOrder()))));
             claimed.put(routesOfTrack.name(), since);
         });
         warnings.addAll(hostsOnTwoTracks(tracks));
@@ -287,10 +287,10 @@ final class EdgePlanner {
      * The tracks the edge can route: each valid on its own, no reserved host, and each domain with the track that has
      * had it longest (a later claimant is the one left out). One track's bad state never takes the others down.
      */
-    static List<TrackRoutes> routable(List<TrackRoutes> tracks, Map<String, Map<String, String>> claimed,
+    static List<TrackRoutes> routable(List<TrackRoutes> tracks, Map<String, Map<String, java.time.Instant>> claimed,
                                       Map<String, String> unrouted) {
         Map<String, String> owner = new HashMap<>();  // domain as Envoy compares it -> track
-        Map<String, String> ownerSince = new HashMap<>();
+        Map<String, java.time.Instant> ownerSince = new HashMap<>();
         List<TrackRoutes> candidates = new ArrayList<>();
         for (TrackRoutes track : tracks) {
             Optional<String> problem = EnvoyConfigRenderer.problemOf(track);
@@ -305,9 +305,9 @@ final class EdgePlanner {
             candidates.add(track);
             for (String domain : track.domains()) {
                 String key = DomainNames.normalize(domain);
-                String since = claimed.getOrDefault(track.name(), Map.of()).getOrDefault(domain, "");
+                java.time.Instant since = claimed.getOrDefault(track.name(), Map.of()).getOrDefault(domain, java.time.Instant.MAX);
                 String other = owner.get(key);
-                int age = other == null ? 0 : Labels.created(since).compareTo(Labels.created(ownerSince.get(key)));
+                int age = other == null ? 0 : since.compareTo(ownerSince.get(key));
                 if (other == null || age < 0 || (age == 0 && track.name().compareTo(other) < 0)) {
                     owner.put(key, track.name());
                     ownerSince.put(key, since);

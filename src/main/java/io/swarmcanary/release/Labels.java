@@ -84,8 +84,13 @@ public final class Labels {
                 byTrack.computeIfAbsent(track, k -> new ArrayList<>()).add(r);
             }
         }
-        byTrack.values().forEach(l -> l.sort(Comparator.comparing((T r) -> created(createdAt.apply(r))).thenComparing(name)));
+        byTrack.values().forEach(l -> l.sort(oldestFirst(createdAt, name)));
         return byTrack;
+    }
+
+    /** Oldest first: by creation instant, then by name; the order in which the tool decides who had something first. */
+    public static <T> Comparator<T> oldestFirst(Function<T, String> createdAt, Function<T, String> name) {
+        return Comparator.comparing((T r) -> created(createdAt.apply(r))).thenComparing(name);
     }
 
     /**

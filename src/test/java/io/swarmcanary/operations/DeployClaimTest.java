@@ -4,44 +4,21 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.swarmcanary.edge.Canary;
-import io.swarmcanary.edge.EdgeManager;
-import io.swarmcanary.edge.EdgeProbe;
-import io.swarmcanary.edge.EdgeSettings;
 import io.swarmcanary.edge.RouteTable;
-import io.swarmcanary.release.Deployer;
 import io.swarmcanary.release.Progress;
 import io.swarmcanary.release.ReleaseRequest;
 import io.swarmcanary.release.TaskWaiter;
 import io.swarmcanary.release.Track;
-import io.swarmcanary.testing.FakeSwarm;
-import java.time.Clock;
-import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /** A deploy's plan says whether it claims the track's canary slot; applying it claims, and a failed release frees it. */
-class DeployClaimTest {
-    static final String EDGE = "edge";
-    final FakeSwarm swarm = new FakeSwarm();
+class DeployClaimTest extends OneEdgeFixture {
     final Track files = new Track("files", "prod");
-    final EdgeProbe probe = swarm.liveEdge(EDGE);
-    final Operations ops = new Operations(swarm, new EdgeManager(swarm, probe, Clock.systemUTC(), Duration.ofSeconds(2)), EDGE);
-    final Deployer deployer = new Deployer(swarm, Clock.systemUTC(), Map.of());
-
-    @BeforeEach
-    void anEdge() {
-        swarm.images.add("envoy");
-        swarm.images.add("app:1");
-        ops.edges().ensure(new EdgeSettings(EDGE, "envoy", 10000, List.of(EDGE + "-net"), List.of(), null, null), Optional.empty(),
-                false, Progress.SILENT);
-    }
 
     ReleaseRequest request(String version, List<String> domains) {
-        return new ReleaseRequest(files, version, "app:1", 1, 8080, domains, List.of(), List.of(), List.of(), null, null,
-                List.of(), Duration.ofSeconds(5), true, EDGE);
+        return request(files, version, domains);
     }
 
     RouteTable.TrackEntry entry() {

@@ -4,22 +4,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.swarmcanary.UserInputException;
-import io.swarmcanary.edge.EdgeManager;
-import io.swarmcanary.edge.EdgeProbe;
-import io.swarmcanary.edge.EdgeSettings;
 import io.swarmcanary.edge.RouteTable;
-import io.swarmcanary.release.Deployer;
 import io.swarmcanary.release.Labels;
 import io.swarmcanary.release.Progress;
 import io.swarmcanary.release.ReleaseRequest;
 import io.swarmcanary.release.Track;
 import io.swarmcanary.swarm.ServiceDefinition;
-import io.swarmcanary.testing.FakeSwarm;
-import java.time.Clock;
-import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -27,28 +19,18 @@ import org.junit.jupiter.api.Test;
  * App shop env eu-prod and app shop-eu env prod both make track name shop-eu-prod: the second team may not take the
  * first's route table entry, weights and releases, by deploy nor by any step.
  */
-class TrackNameTakenTest {
-    static final String EDGE = "edge";
-    final FakeSwarm swarm = new FakeSwarm();
+class TrackNameTakenTest extends OneEdgeFixture {
     final Track shop = new Track("shop", "eu-prod");
     final Track shopEu = new Track("shop-eu", "prod");
-    final EdgeProbe probe = swarm.liveEdge(EDGE);
-    final Operations ops = new Operations(swarm, new EdgeManager(swarm, probe, Clock.systemUTC(), Duration.ofSeconds(2)), EDGE);
-    final Deployer deployer = new Deployer(swarm, Clock.systemUTC(), Map.of());
 
     @BeforeEach
     void shopOnTheEdge() {
-        swarm.images.add("envoy");
-        swarm.images.add("app:1");
-        ops.edges().ensure(new EdgeSettings(EDGE, "envoy", 10000, List.of(EDGE + "-net"), List.of(), null, null), Optional.empty(),
-                false, Progress.SILENT);
         ops.canary().deploy(request(shop, "1.0.0", "shop.example.com"), deployer, false, Progress.SILENT);
         ops.canary().deploy(request(shop, "1.1.0", "shop.example.com"), deployer, false, Progress.SILENT);
     }
 
     ReleaseRequest request(Track track, String version, String domain) {
-        return new ReleaseRequest(track, version, "app:1", 1, 8080, List.of(domain), List.of(), List.of(), List.of(), null, null,
-                List.of(), Duration.ofSeconds(5), true, EDGE);
+        return request(track, version, List.of(domain));
     }
 
     RouteTable.TrackEntry entry() {

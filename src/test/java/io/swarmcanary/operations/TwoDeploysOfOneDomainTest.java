@@ -5,21 +5,12 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.swarmcanary.ConflictException;
 import io.swarmcanary.edge.Canary;
-import io.swarmcanary.edge.EdgeManager;
-import io.swarmcanary.edge.EdgeProbe;
-import io.swarmcanary.edge.EdgeSettings;
 import io.swarmcanary.edge.RouteTable;
-import io.swarmcanary.release.Deployer;
 import io.swarmcanary.release.Progress;
 import io.swarmcanary.release.ReleaseRequest;
 import io.swarmcanary.release.Track;
-import io.swarmcanary.testing.FakeSwarm;
-import java.time.Clock;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
-import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -29,29 +20,19 @@ import org.junit.jupiter.api.Test;
  * The track whose release was created first keeps the domain, as the planner serves it; the other deploy removes its
  * release again and fails as a conflict, instead of leaving a release that the edge never routes.
  */
-class TwoDeploysOfOneDomainTest {
-    static final String EDGE = "edge";
-    final FakeSwarm swarm = new FakeSwarm();
+class TwoDeploysOfOneDomainTest extends OneEdgeFixture {
     final Track pics = new Track("pics", "prod");
     final Track docs = new Track("docs", "prod");
-    final EdgeProbe probe = swarm.liveEdge(EDGE);
-    final Operations ops = new Operations(swarm, new EdgeManager(swarm, probe, Clock.systemUTC(), Duration.ofSeconds(2)), EDGE);
-    final Deployer deployer = new Deployer(swarm, Clock.systemUTC(), Map.of());
     final AtomicLong clock = new AtomicLong();
 
     @BeforeEach
-    void anEdge() {
-        swarm.images.add("envoy");
-        swarm.images.add("app:1");
-        // creation times a millisecond apart; a zero fraction is written without it ("...:00Z"), as Instant writes it
+    void releasesAMillisecondApart() {
+        // a zero fraction is written without it ("...:00Z"), as Instant writes it
         swarm.createdAt = () -> Instant.parse("2026-12-02T01:00:00Z").plusMillis(clock.getAndIncrement()).toString();
-        ops.edges().ensure(new EdgeSettings(EDGE, "envoy", 10000, List.of(EDGE + "-net"), List.of(), null, null), Optional.empty(),
-                false, Progress.SILENT);
     }
 
     ReleaseRequest request(Track track, String version, String domain) {
-        return new ReleaseRequest(track, version, "app:1", 1, 8080, List.of(domain), List.of(), List.of(), List.of(), null, null,
-                List.of(), Duration.ofSeconds(5), true, EDGE);
+        return request(track, version, List.of(domain));
     }
 
     RouteTable.TrackEntry entry(Track track) {
